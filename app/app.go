@@ -1,0 +1,287 @@
+// Package app wires the bot together from its configuration: Redis, the
+// Telegram client and sender, the handlers, the update source (long polling
+// or webhook) and the operations HTTP server. `committeebot serve` and
+// `committeebot demo` both run an App, so the demo exercises exactly the
+// code that runs in production.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/handlers"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/metrics"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// handlerTimeout bounds one update's handling; the update claim lease is
+// longer, so a handler never outlives its claim.
+const (
+	handlerTimeout = 30 * time.Second
+	claimLease     = 45 * time.Second
+)
+
+// Option adjusts an App for tests and the demo.
+type Option func(*options)
+
+type options struct {
+	now           func() time.Time
+	instance      string
+	opsListener   net.Listener
+	noOps         bool
+	lease         time.Duration
+	timeout       time.Duration
+	senderOptions []bot.SenderOption
+	pollerOptions []bot.PollerOption
+}
+
+// WithClock sets the clock used by handlers and stores.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithInstanceID names this process in update claims (default: host, pid
+// and a random suffix).
+func WithInstanceID(id string) Option { return func(o *options) { o.instance = id } }
+
+// WithOpsListener serves /healthz, /readyz and /metrics on l instead of
+// listening on http.listen.
+func WithOpsListener(l net.Listener) Option { return func(o *options) { o.opsListener = l } }
+
+// WithoutOps disables the operations HTTP server (the demo).
+func WithoutOps() Option { return func(o *options) { o.noOps = true } }
+
+// WithUpdateTimeouts sets how long one update's handler may run and the
+// lease of its claim (tests shorten them to watch a crashed instance's
+// updates being taken over). The lease must exceed the handler timeout.
+func WithUpdateTimeouts(handler, lease time.Duration) Option {
+	return func(o *options) { o.timeout, o.lease = handler, lease }
+}
+
+// WithSenderOptions passes options to the sender (tests shorten waits).
+func WithSenderOptions(opts ...bot.SenderOption) Option {
+	return func(o *options) { o.senderOptions = append(o.senderOptions, opts...) }
+}
+
+// WithPollerOptions passes options to the long-polling loop.
+func WithPollerOptions(opts ...bot.PollerOption) Option {
+	return func(o *options) { o.pollerOptions = append(o.pollerOptions, opts...) }
+}
+
+// App is a configured bot, ready to run.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	opts    options
+	rdb     redis.UniversalClient
+	api     *tgbotapi.BotAPI
+	sender  *bot.Sender
+	metrics *metrics.Metrics
+	h       *handlers.Handlers
+	disp    *bot.Dispatcher
+	ready   *readiness
+}
+
+// New connects to Telegram (getMe) and builds every part. Redis need not be
+// up yet: the bot starts and reports itself not ready until it is.
+func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	o := options{now: time.Now, timeout: handlerTimeout, lease: claimLease}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.instance == "" {
+		o.instance = instanceID()
+	}
+	a := &App{cfg: cfg, log: log, opts: o, metrics: metrics.New()}
+
+	rdb, err := storage.NewClient(storage.Options{
+		URL:              cfg.Redis.URL.Reveal(),
+		Password:         cfg.Redis.Password.Reveal(),
+		SentinelMaster:   cfg.Redis.Sentinel.Master,
+		SentinelAddrs:    cfg.Redis.Sentinel.Addrs,
+		SentinelPassword: cfg.Redis.Sentinel.Password.Reveal(),
+		ClusterAddrs:     cfg.Redis.Cluster.Addrs,
+		KeyPrefix:        cfg.Redis.KeyPrefix,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	a.rdb = rdb
+
+	// The HTTP client must wait longer than the long-poll timeout.
+	api, err := bot.NewAPI(cfg.Telegram.Token.Reveal(), cfg.Telegram.APIEndpoint, cfg.Telegram.PollTimeout+15*time.Second)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	a.api = api
+	sopts := append([]bot.SenderOption{bot.WithLogger(log), bot.WithMetrics(a.metrics)}, o.senderOptions...)
+	a.sender = bot.NewSender(api, sopts...)
+
+	cat, err := i18n.New(cfg.Bot.Language)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	keys := storage.NewKeys(cfg.Redis.KeyPrefix)
+	h, err := handlers.New(handlers.Deps{
+		Sender:      a.sender,
+		Catalog:     cat,
+		Prefs:       storage.NewUsers(rdb, keys),
+		Dialogs:     storage.NewDialogs(rdb, keys),
+		Log:         log,
+		Now:         o.now,
+		BotUsername: api.Self.UserName,
+		Admins:      cfg.Bot.Admins,
+	})
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	a.h = h
+
+	rt := bot.NewRouter()
+	rt.Use(
+		bot.Recover(log),
+		bot.Log(log, a.metrics, o.now),
+		bot.Dedupe(newClaimer(storage.NewUpdates(rdb, keys, 0, storage.WithClock(o.now)), o.instance, o.lease), log),
+		bot.AutoRespond(a.sender, log),
+	)
+	h.Register(rt)
+	a.disp = bot.NewDispatcher(rt.Handler(), api.Self.UserName, cfg.Bot.Workers, o.timeout, log)
+	a.ready = newReadiness(rdb, a.sender, o.now)
+	return a, nil
+}
+
+// BotUsername is the bot's Telegram username, as getMe reported it.
+func (a *App) BotUsername() string { return a.api.Self.UserName }
+
+// Metrics exposes the collectors (tests read them).
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
+
+// Run serves updates until ctx ends, then shuts down in order: stop taking
+// updates, finish in-flight handlers, flush the sender, close Redis. It
+// returns nil on a clean shutdown.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.h.SetCommands(ctx); err != nil {
+		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
+	}
+
+	var wg sync.WaitGroup
+	opsErr := make(chan error, 1)
+	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+	if !a.opts.noOps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			opsErr <- a.serveOps(opsCtx)
+		}()
+	}
+
+	var err error
+	switch a.cfg.Telegram.Mode {
+	case "webhook":
+		err = a.runWebhook(ctx)
+	default:
+		err = a.runPolling(ctx)
+	}
+
+	// Receivers are stopped; now the workers, then the sender, then Redis.
+	a.disp.Stop()
+	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if ferr := a.sender.Flush(flushCtx); ferr != nil {
+		a.log.Warn("sender flush incomplete", "err", ferr.Error())
+	}
+	cancel()
+	a.sender.Close()
+	if cerr := a.rdb.Close(); cerr != nil {
+		a.log.Warn("closing redis", "err", cerr.Error())
+	}
+	stopOps()
+	wg.Wait()
+	select {
+	case oerr := <-opsErr:
+		if err == nil && oerr != nil {
+			err = oerr
+		}
+	default:
+	}
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+func (a *App) runPolling(ctx context.Context) error {
+	popts := append([]bot.PollerOption{
+		bot.WithPollTimeout(a.cfg.Telegram.PollTimeout),
+		bot.WithPollLogger(a.log),
+		bot.WithDeleteWebhook(false),
+	}, a.opts.pollerOptions...)
+	p := bot.NewPoller(a.api, a.disp, popts...)
+	a.log.Info("polling for updates", "bot", a.api.Self.UserName)
+	return p.Run(ctx)
+}
+
+func (a *App) runWebhook(ctx context.Context) error {
+	wh := a.cfg.Telegram.Webhook
+	if err := bot.SetWebhook(ctx, a.sender, wh.URL, wh.SecretToken.Reveal(), bot.DefaultAllowedUpdates(), false); err != nil {
+		return fmt.Errorf("set webhook: %w", err)
+	}
+	a.log.Info("serving webhook", "listen", wh.Listen, "bot", a.api.Self.UserName)
+	return bot.ServeWebhook(ctx, wh.Listen, bot.NewWebhook(a.disp, wh.SecretToken.Reveal(), bot.WithWebhookLogger(a.log)), a.log)
+}
+
+func (a *App) serveOps(ctx context.Context) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.ready.check(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	l := a.opts.opsListener
+	if l == nil {
+		var err error
+		if l, err = net.Listen("tcp", a.cfg.HTTP.Listen); err != nil {
+			return fmt.Errorf("ops server: %w", err)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("ops server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return nil
+}
+
+func instanceID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}

@@ -1,0 +1,304 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/bot/telegramtest"
+)
+
+func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	tests := []struct {
+		name   string
+		chat   int64
+		user   int64
+		text   string
+		want   []string
+		absent []string
+	}{
+		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}, nil},
+		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}, nil},
+		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "tin nhắn riêng"}, nil},
+		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}, nil},
+		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}, nil},
+		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := h.say(tt.chat, tt.user, tt.text)
+			for _, w := range tt.want {
+				if !strings.Contains(m.Text, w) {
+					t.Errorf("reply %q lacks %q", m.Text, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCommandForAnotherBotIsIgnored(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	h.tg.SendText(groupID, bobID, "/help@some_other_bot")
+	if got := h.quiet(groupID); len(got) != 0 {
+		t.Errorf("bot answered a command for another bot: %q", got[0].Text)
+	}
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+
+	if m := h.say(aliceID, aliceID, "/lang en"); !strings.Contains(m.Text, "Switched to English") {
+		t.Fatalf("/lang en answered %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "/help"); !strings.Contains(m.Text, "Commands you can use") {
+		t.Errorf("help after /lang en is not English: %q", m.Text)
+	}
+	if m := h.say(bobID, bobID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
+		t.Errorf("Bob's help changed language with Alice's: %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "/lang fr"); !strings.Contains(m.Text, "no language") {
+		t.Errorf("/lang fr answered %q", m.Text)
+	}
+
+	// Buttons: /lang without argument, then press "Tiếng Việt".
+	m := h.say(aliceID, aliceID, "/lang")
+	if len(m.ReplyMarkup) == 0 {
+		t.Fatalf("/lang without argument has no buttons: %+v", m)
+	}
+	var data string
+	for _, row := range m.ReplyMarkup {
+		for _, b := range row {
+			if b.CallbackData == "lang:vi" {
+				data = b.CallbackData
+			}
+		}
+	}
+	if data == "" {
+		t.Fatalf("no lang:vi button in %+v", m.ReplyMarkup)
+	}
+	qid := h.tg.PressButton(aliceID, aliceID, m.MessageID, data)
+	waitFor(t, func() bool {
+		cur, _ := h.tg.Message(aliceID, m.MessageID)
+		return strings.Contains(cur.Text, "tiếng Việt")
+	})
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+
+	// In a group only administrators may change the group's language.
+	if m := h.say(groupID, bobID, "/lang@"+botName+" en"); !strings.Contains(m.Text, "quản trị viên") {
+		t.Errorf("member changing group language got %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/lang@"+botName+" en"); !strings.Contains(m.Text, "This group will use English") {
+		t.Errorf("group admin changing group language got %q", m.Text)
+	}
+	if m := h.say(groupID, bobID, "/help@"+botName); !strings.Contains(m.Text, "Commands you can use") {
+		t.Errorf("group help after the switch is not English: %q", m.Text)
+	}
+}
+
+func TestUnknownCommandIsAnsweredWithEscapedText(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	m := h.say(aliceID, aliceID, "/nope<b>&x")
+	if !strings.Contains(m.Text, "/nope<b>&x") {
+		t.Errorf("reply %q does not show the command as typed", m.Text)
+	}
+	if !strings.Contains(m.HTML, "&lt;b&gt;&amp;x") {
+		t.Errorf("user text not escaped in the HTML sent: %q", m.HTML)
+	}
+	// A long unknown command is echoed shortened, within limits.
+	m = h.say(aliceID, aliceID, "/"+strings.Repeat("x", 200))
+	if !strings.Contains(m.Text, "…") {
+		t.Errorf("long command echoed in full: %q", m.Text)
+	}
+	// Plain text in a private chat gets a hint; in a group, silence.
+	if m := h.say(aliceID, aliceID, "hello <i>bot</i>"); !strings.Contains(m.Text, "/help") {
+		t.Errorf("plain text answered %q", m.Text)
+	}
+}
+
+func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	m := h.say(aliceID, aliceID, "/start")
+	for _, data := range []string{"lang:xx", "nosuchroute:1", "x"} {
+		qid := h.tg.PressButton(aliceID, aliceID, m.MessageID, data)
+		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+		if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "không còn hiệu lực") {
+			t.Errorf("button %q answered %q", data, a.Text)
+		}
+	}
+	if m := h.say(aliceID, aliceID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
+		t.Errorf("language changed by a forged button: %q", m.Text)
+	}
+}
+
+func TestTooManyRequestsStormIsWaitedOut(t *testing.T) {
+	h := startBot(t, harnessOpts{
+		tgOpts: []telegramtest.Option{telegramtest.WithRateLimits(true)},
+	})
+	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1, Times: 3})
+	for i := 0; i < 5; i++ {
+		h.tg.SendText(aliceID, aliceID, "/start")
+		h.tg.SendText(bobID, bobID, "/start")
+	}
+	waitFor(t, func() bool { return len(h.tg.BotMessages(aliceID)) == 5 && len(h.tg.BotMessages(bobID)) == 5 })
+	h.quiet(aliceID)
+	if a, b := len(h.tg.BotMessages(aliceID)), len(h.tg.BotMessages(bobID)); a != 5 || b != 5 {
+		t.Errorf("replies: alice %d, bob %d; want 5 each, once", a, b)
+	}
+}
+
+func TestServerErrorsAreRetried(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusBadGateway, Times: 2})
+	m := h.say(aliceID, aliceID, "/start")
+	if !strings.Contains(m.Text, "Xin chào") {
+		t.Errorf("reply after 502s: %q", m.Text)
+	}
+	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
+		t.Errorf("%d replies, want exactly 1", got)
+	}
+}
+
+func TestRedeliveredUpdateHasNoSecondEffect(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	m := h.say(aliceID, aliceID, "/start")
+	// Telegram delivers the same update again (e.g. the offset was never
+	// confirmed because the bot crashed right after handling it).
+	h.tg.Redeliver(m.UpdateID)
+	h.tg.Redeliver(m.UpdateID)
+	h.quiet(aliceID)
+	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
+		t.Errorf("%d replies to one update delivered three times, want 1", got)
+	}
+}
+
+func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
+	h := startBot(t, harnessOpts{ownRedis: true})
+	if code, _ := h.get("/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d before the outage", code)
+	}
+	h.rd.Stop()
+	m := h.say(aliceID, aliceID, "/lang en")
+	if !strings.Contains(m.Text, "chưa được ghi nhận") {
+		t.Errorf("during the outage /lang en answered %q, want the not-recorded notice", m.Text)
+	}
+	if code, body := h.get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d %q during the outage, want 503", code, body)
+	}
+	if code, _ := h.get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d during the outage, want 200 (the process is alive)", code)
+	}
+
+	h.rd.Restart()
+	waitFor(t, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK })
+	if m := h.say(aliceID, aliceID, "/lang en"); !strings.Contains(m.Text, "Switched to English") {
+		t.Errorf("after recovery /lang en answered %q", m.Text)
+	}
+}
+
+func TestMetricsAreServed(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	h.say(aliceID, aliceID, "/start")
+	code, body := h.get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{"committeebot_updates_total", "committeebot_handler_duration_seconds", "committeebot_sender_queue", "committeebot_telegram_calls_total"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	waitFor(t, func() bool { return len(h.tg.Commands("en", "default")) > 0 && len(h.tg.Commands("", "default")) > 0 })
+	vi := h.tg.Commands("", "default")
+	en := h.tg.Commands("en", "default")
+	if len(vi) != len(en) {
+		t.Errorf("vi menu has %d commands, en %d", len(vi), len(en))
+	}
+	if en[0].Description == vi[0].Description {
+		t.Errorf("en and vi descriptions are the same: %q", en[0].Description)
+	}
+}
+
+func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	h.say(aliceID, aliceID, "/nope secret-words-here")
+	h.quiet(aliceID)
+	logs := h.logs.String()
+	if !strings.Contains(logs, `"update_id"`) || !strings.Contains(logs, `"handler"`) || !strings.Contains(logs, `"duration"`) {
+		t.Errorf("update log lines lack fields: %s", logs)
+	}
+	if strings.Contains(logs, "secret-words-here") {
+		t.Error("message text leaked into the logs")
+	}
+}
+
+func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
+	addr := freeAddr(t)
+	h := startBot(t, harnessOpts{env: map[string]string{
+		"COMMITTEEBOT_TELEGRAM_MODE":                 "webhook",
+		"COMMITTEEBOT_TELEGRAM_WEBHOOK_URL":          "https://bot.example.org/hook",
+		"COMMITTEEBOT_TELEGRAM_WEBHOOK_LISTEN":       addr,
+		"COMMITTEEBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN": "s3cret_token-1",
+	}})
+	// The stand-in was told the public URL; point it at where we listen.
+	waitFor(t, func() bool { return h.tg.WebhookURL() != "" })
+	h.tg.RedirectWebhook("http://" + addr + "/hook")
+
+	// Updates through the stand-in's webhook delivery carry the secret.
+	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
+		t.Errorf("webhook reply %q", m.Text)
+	}
+
+	body := []byte(`{"update_id":999001,"message":{"message_id":77,"date":1,"chat":{"id":201,"type":"private"},"from":{"id":201,"is_bot":false,"first_name":"Mallory"},"text":"/start"}}`)
+	for _, secret := range []string{"", "wrong", "s3cret_token-"} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/hook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("secret %q: status %d, want 401", secret, resp.StatusCode)
+		}
+	}
+	h.quiet(aliceID)
+	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
+		t.Errorf("%d replies, want 1 (forged webhook posts must have no effect)", got)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("condition not met in time")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}

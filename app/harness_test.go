@@ -1,0 +1,226 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// People and chats of the end-to-end tests.
+const (
+	adminID = 100 // global admin
+	aliceID = 201 // administrator of the group
+	bobID   = 202 // plain member of the group
+	groupID = -1001500
+	botName = "committee_test_bot"
+)
+
+// harness is a running bot: the real App on a real redis-server, talking
+// through the real tgbotapi client to the Telegram stand-in.
+type harness struct {
+	t    *testing.T
+	tg   *telegramtest.Server
+	rd   *redistest.Instance
+	cfg  *config.Config
+	app  *app.App
+	logs *syncBuffer
+	ops  string
+
+	stop context.CancelFunc
+	done chan error
+}
+
+type harnessOpts struct {
+	tgOpts  []telegramtest.Option
+	appOpts []app.Option
+	env     map[string]string
+	// ownRedis gives the test its own redis-server, which it may stop.
+	ownRedis bool
+}
+
+func startBot(t *testing.T, ho harnessOpts) *harness {
+	t.Helper()
+	tg := telegramtest.New(append([]telegramtest.Option{telegramtest.WithBotUser(botName)}, ho.tgOpts...)...)
+	t.Cleanup(tg.Close)
+	tg.AddUser(telegramtest.User{ID: adminID, FirstName: "Admin"})
+	tg.AddUser(telegramtest.User{ID: aliceID, FirstName: "Alice", Username: "alice"})
+	tg.AddUser(telegramtest.User{ID: bobID, FirstName: "Bob", Username: "bob"})
+	for _, id := range []int64{adminID, aliceID, bobID} {
+		tg.StartPrivate(id)
+	}
+	tg.AddGroup(telegramtest.Chat{ID: groupID, Type: "supergroup", Title: "Khối thi đua <Test> & Co"},
+		telegramtest.Member{UserID: aliceID, Status: "administrator"},
+		telegramtest.Member{UserID: bobID, Status: "member"},
+		telegramtest.Member{UserID: adminID, Status: "member"})
+
+	var rd *redistest.Instance
+	if ho.ownRedis {
+		rd = redistest.New(t, redistest.WithOwnServer())
+	} else {
+		rd = redistest.New(t)
+	}
+	h := &harness{t: t, tg: tg, rd: rd, logs: &syncBuffer{}}
+	h.cfg = h.config(ho)
+	h.start(ho.appOpts...)
+	t.Cleanup(func() {
+		h.shutdown()
+		if rej := tg.Rejections(); len(rej) > 0 {
+			for _, r := range rej {
+				t.Errorf("stand-in rejected %s %v: %d %s", r.Method, r.Params, r.Status, r.Description)
+			}
+		}
+		if strings.Contains(h.logs.String(), tg.Token()) {
+			t.Error("the bot token appears in the logs")
+		}
+	})
+	return h
+}
+
+func (h *harness) config(ho harnessOpts) *config.Config {
+	h.t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := map[string]string{
+		"COMMITTEEBOT_TELEGRAM_TOKEN":        h.tg.Token(),
+		"COMMITTEEBOT_TELEGRAM_API_ENDPOINT": h.tg.Endpoint(),
+		"COMMITTEEBOT_TELEGRAM_POLL_TIMEOUT": "2s",
+		"COMMITTEEBOT_REDIS_URL":             h.rd.URL(),
+		"COMMITTEEBOT_REDIS_KEY_PREFIX":      h.rd.Prefix(),
+		"COMMITTEEBOT_BOT_ADMINS":            fmt.Sprint(adminID),
+		"COMMITTEEBOT_VOTING_SEAL_KEY":       base64.StdEncoding.EncodeToString(key),
+		"COMMITTEEBOT_LOG_LEVEL":             "debug",
+	}
+	for k, v := range ho.env {
+		env[k] = v
+	}
+	cfg, err := config.Load("", func(k string) string { return env[k] })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := cfg.Validate(config.CommandServe); err != nil {
+		h.t.Fatal(err)
+	}
+	return cfg
+}
+
+// start runs a new App instance on the harness's Redis and stand-in.
+func (h *harness) start(opts ...app.Option) {
+	h.t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.ops = "http://" + l.Addr().String()
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := app.New(h.cfg, log, append([]app.Option{app.WithOpsListener(l)}, opts...)...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.app = a
+	ctx, cancel := context.WithCancel(context.Background())
+	h.stop = cancel
+	h.done = make(chan error, 1)
+	go func() { h.done <- a.Run(ctx) }()
+}
+
+// shutdown stops the App as SIGTERM would and checks it stopped cleanly.
+func (h *harness) shutdown() {
+	h.t.Helper()
+	if h.stop == nil {
+		return
+	}
+	h.stop()
+	h.stop = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run returned %v, want nil on shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		h.t.Error("the bot did not shut down")
+	}
+}
+
+// say sends text as user in chat and returns the bot's first message in
+// that chat after it.
+func (h *harness) say(chatID, userID int64, text string) telegramtest.Message {
+	h.t.Helper()
+	sent := h.tg.SendText(chatID, userID, text)
+	return h.waitReply(chatID, sent.MessageID)
+}
+
+// waitReply waits for a bot message in chat newer than afterID.
+func (h *harness) waitReply(chatID int64, afterID int) telegramtest.Message {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := h.tg.WaitBotMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.MessageID > afterID })
+	if err != nil {
+		h.t.Fatalf("no bot reply in chat %d after message %d: %v", chatID, afterID, err)
+	}
+	return m
+}
+
+// quiet waits until the stand-in has no pending update and the bot sent
+// nothing for a moment, then returns the bot's messages in chat.
+func (h *harness) quiet(chatID int64) []telegramtest.Message {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	last := -1
+	for time.Now().Before(deadline) {
+		n := len(h.tg.Requests())
+		if h.tg.PendingUpdates() == 0 && n == last {
+			return h.tg.BotMessages(chatID)
+		}
+		last = n
+		time.Sleep(300 * time.Millisecond)
+	}
+	h.t.Fatal("the bot never went quiet")
+	return nil
+}
+
+func (h *harness) get(path string) (int, string) {
+	h.t.Helper()
+	resp, err := http.Get(h.ops + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// syncBuffer collects logs written from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

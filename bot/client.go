@@ -1,0 +1,177 @@
+package bot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// redactedToken replaces the bot token wherever it would have appeared.
+const redactedToken = "<redacted>"
+
+// NewAPI connects to the Bot API at endpoint (a format with two %s verbs,
+// the token then the method; empty means Telegram's public API) and checks
+// the token with getMe.
+//
+// tgbotapi's default HTTP client has no timeout, so one stuck connection
+// would hang the bot forever; here every request is bounded by timeout,
+// which must be longer than the long-poll timeout or every idle poll would
+// fail. Transport errors are scrubbed of the token at the source (net/http
+// puts the whole URL, token included, in them) and non-JSON error pages of
+// proxies are turned into ordinary Bot API errors so that a 502 is seen as
+// a retryable 502 rather than a JSON syntax error.
+func NewAPI(token, endpoint string, timeout time.Duration) (*tgbotapi.BotAPI, error) {
+	if token == "" {
+		return nil, errors.New("telegram: empty bot token")
+	}
+	if endpoint == "" {
+		endpoint = tgbotapi.APIEndpoint
+	}
+	// fmt would append a surplus argument (the token) to a malformed
+	// format as "%!(EXTRA …)", so the endpoint is checked up front.
+	if strings.Count(endpoint, "%") != 2 || strings.Count(endpoint, "%s") != 2 {
+		return nil, fmt.Errorf("telegram: endpoint %q must contain exactly two %%s (token, method)", redact(endpoint, token))
+	}
+	if timeout <= 0 {
+		return nil, errors.New("telegram: HTTP timeout must be positive")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// The sender runs many calls to one host at once; net/http's default of
+	// two idle connections per host would reconnect constantly.
+	tr.MaxIdleConnsPerHost = 32
+	client := &tokenSafeClient{
+		client: &http.Client{Timeout: timeout, Transport: tr},
+		token:  token,
+	}
+	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
+	if err != nil {
+		return nil, fmt.Errorf("connect to telegram: %w", toAPIError("getMe", nil, err, token))
+	}
+	return api, nil
+}
+
+// tokenSafeClient is the tgbotapi.HTTPClient installed by NewAPI.
+type tokenSafeClient struct {
+	client *http.Client
+	token  string
+}
+
+// Do performs the request, scrubbing the token from transport errors and
+// normalising non-JSON error responses.
+func (c *tokenSafeClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, Scrub(err, c.token)
+	}
+	if resp.StatusCode >= 400 && !isJSONContent(resp.Header.Get("Content-Type")) {
+		// Keep nothing of the proxy's page: it may be large HTML.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+		body, _ := json.Marshal(tgbotapi.APIResponse{
+			Ok:          false,
+			ErrorCode:   resp.StatusCode,
+			Description: http.StatusText(resp.StatusCode),
+		})
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Type", "application/json")
+	}
+	return resp, nil
+}
+
+func isJSONContent(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// Scrub returns err with every occurrence of token removed from its text.
+//
+// net/http and tgbotapi report failures with the request URL, and the Bot
+// API puts the token in the URL path ("/bot<token>/sendMessage"), so any
+// transport error printed as is would leak the token into logs or chat
+// replies. A *url.Error is rebuilt with a scrubbed URL so that callers can
+// still inspect it (errors.As, Timeout); anything else whose text contains
+// the token is replaced by an error carrying the scrubbed text that still
+// answers errors.Is for the original chain (context.Canceled and friends)
+// and keeps its timeout and retryable nature. Errors without the token are
+// returned unchanged.
+func Scrub(err error, token string) error {
+	if err == nil || token == "" {
+		return err
+	}
+	if !containsToken(err.Error(), token) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && error(ue) == err {
+		rebuilt := &url.Error{Op: ue.Op, URL: redact(ue.URL, token), Err: Scrub(ue.Err, token)}
+		if !containsToken(rebuilt.Error(), token) {
+			return rebuilt
+		}
+	}
+	re := &redactedError{
+		msg:       redact(err.Error(), token),
+		orig:      err,
+		retryable: IsRetryable(err),
+	}
+	var te interface{ Timeout() bool }
+	re.timeout = errors.As(err, &te) && te.Timeout()
+	return re
+}
+
+// tokenForms lists how the token can appear in text: raw, and escaped the
+// way URLs escape it (the colon of "123:ABC" becomes %3A in queries).
+func tokenForms(token string) []string {
+	forms := []string{token}
+	for _, f := range []string{url.PathEscape(token), url.QueryEscape(token)} {
+		if f != token {
+			forms = append(forms, f)
+		}
+	}
+	return forms
+}
+
+func containsToken(s, token string) bool {
+	for _, f := range tokenForms(token) {
+		if strings.Contains(s, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func redact(s, token string) string {
+	for _, f := range tokenForms(token) {
+		s = strings.ReplaceAll(s, f, redactedToken)
+	}
+	return s
+}
+
+// redactedError stands in for an error whose text contained the token. It
+// deliberately has no Unwrap: the original error would print the token.
+type redactedError struct {
+	msg       string
+	orig      error
+	timeout   bool
+	retryable bool
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+// Timeout keeps net.Error-style timeout detection working.
+func (e *redactedError) Timeout() bool { return e.timeout }
+
+// Is lets errors.Is see sentinels in the original chain without exposing
+// the original error itself.
+func (e *redactedError) Is(target error) bool {
+	return target != nil && errors.Is(e.orig, target)
+}

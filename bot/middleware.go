@@ -1,0 +1,144 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// ErrPanic is returned by Recover when a handler panicked.
+var ErrPanic = errors.New("handler panicked")
+
+// Recover turns a handler panic into ErrPanic and logs the stack, so one bad
+// update never takes the bot down.
+func Recover(log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, r *Request) (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					log.ErrorContext(ctx, "handler panicked",
+						"update_id", r.UpdateID(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					err = fmt.Errorf("%w: %v", ErrPanic, p)
+				}
+			}()
+			return next(ctx, r)
+		}
+	}
+}
+
+// UpdateMetrics receives one observation per handled update.
+type UpdateMetrics interface {
+	UpdateHandled(kind, outcome string, d time.Duration)
+}
+
+// Log logs one line per update with its id, chat, handler and duration, and
+// reports it to m (which may be nil). It never logs message text: votes and
+// personal data travel in it.
+func Log(log *slog.Logger, m UpdateMetrics, now func() time.Time) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, r *Request) error {
+			start := now()
+			err := next(ctx, r)
+			d := now().Sub(start)
+			chat, _ := r.Chat()
+			handler := r.Kind()
+			switch {
+			case r.Command != "":
+				handler = "/" + r.Command
+			case r.Route != "":
+				handler = "cb:" + r.Route
+			}
+			outcome := "ok"
+			level := slog.LevelInfo
+			if err != nil {
+				outcome = "error"
+				level = slog.LevelError
+			}
+			attrs := []any{"update_id", r.UpdateID(), "chat_id", chat.ID, "handler", handler, "duration", d}
+			if err != nil {
+				attrs = append(attrs, "err", err.Error())
+			}
+			log.Log(ctx, level, "update handled", attrs...)
+			if m != nil {
+				m.UpdateHandled(r.Kind(), outcome, d)
+			}
+			return err
+		}
+	}
+}
+
+// Claimer records which updates were handled, so that an update delivered
+// again (after a crash, a restart or a webhook retry) has no second effect.
+type Claimer interface {
+	// Claim reports whether the caller should handle the update now. It
+	// returns false when the update was handled already or is being handled
+	// by another live worker.
+	Claim(ctx context.Context, updateID int) (bool, error)
+	// Done marks the update as handled.
+	Done(ctx context.Context, updateID int) error
+}
+
+// Dedupe skips updates that were handled before. When the claim store is
+// unreachable the update is still handled: handlers that change state fail
+// on the same store and tell the user to repeat, and a repeated reply is
+// better than a lost one.
+func Dedupe(c Claimer, log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, r *Request) error {
+			ok, err := c.Claim(ctx, r.UpdateID())
+			if err != nil {
+				log.WarnContext(ctx, "update claim failed; handling anyway", "update_id", r.UpdateID(), "err", err.Error())
+				return next(ctx, r)
+			}
+			if !ok {
+				log.InfoContext(ctx, "duplicate update skipped", "update_id", r.UpdateID())
+				return nil
+			}
+			herr := next(ctx, r)
+			if errors.Is(herr, ErrPanic) {
+				// Leave the claim to expire: the update will be tried again.
+				return herr
+			}
+			if err := c.Done(ctx, r.UpdateID()); err != nil {
+				log.WarnContext(ctx, "marking update done failed", "update_id", r.UpdateID(), "err", err.Error())
+			}
+			return herr
+		}
+	}
+}
+
+// Requester sends Bot API calls whose result is True.
+type Requester interface {
+	Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
+}
+
+// AutoRespond answers every button press exactly once after its handler
+// returns, with the text the handler set through Request.Answer (or none),
+// so the user's client stops its spinner even when the handler failed.
+func AutoRespond(s Requester, log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, r *Request) error {
+			// Deferred, so that a button whose handler panicked is answered
+			// too before the panic reaches Recover.
+			defer func() {
+				cq, ok := r.Callback()
+				if !ok || r.answered {
+					return
+				}
+				r.answered = true
+				ans, _ := r.PendingAnswer()
+				cfg := tgbotapi.NewCallback(cq.ID, ans.Text)
+				cfg.ShowAlert = ans.Alert
+				if _, err := s.Request(ctx, cfg); err != nil {
+					log.WarnContext(ctx, "answering callback failed", "update_id", r.UpdateID(), "err", err.Error())
+				}
+			}()
+			return next(ctx, r)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// memClaimer is an in-memory Claimer for testing the middleware's logic;
+// the Redis implementation is tested in storage and end to end.
+type memClaimer struct {
+	mu      sync.Mutex
+	claimed map[int]bool
+	done    map[int]bool
+	err     error
+}
+
+func (m *memClaimer) Claim(_ context.Context, id int) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return false, m.err
+	}
+	if m.claimed[id] {
+		return false, nil
+	}
+	m.claimed[id] = true
+	return true, nil
+}
+
+func (m *memClaimer) Done(_ context.Context, id int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.done[id] = true
+	return nil
+}
+
+func TestDedupeRunsEachUpdateOnce(t *testing.T) {
+	c := &memClaimer{claimed: map[int]bool{}, done: map[int]bool{}}
+	runs := 0
+	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
+	u := message(1, "private", "/start")
+	u.UpdateID = 42
+	for i := 0; i < 3; i++ {
+		if err := h(context.Background(), NewRequest(u, "b")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs != 1 || !c.done[42] {
+		t.Errorf("runs = %d, done = %v; want 1 run, marked done", runs, c.done[42])
+	}
+}
+
+func TestDedupeLeavesAPanickedUpdateForRetry(t *testing.T) {
+	c := &memClaimer{claimed: map[int]bool{}, done: map[int]bool{}}
+	h := Chain(func(context.Context, *Request) error { panic("boom") }, Recover(discard), Dedupe(c, discard))
+	u := message(1, "private", "/start")
+	u.UpdateID = 7
+	err := h(context.Background(), NewRequest(u, "b"))
+	if !errors.Is(err, ErrPanic) {
+		t.Fatalf("err = %v, want ErrPanic", err)
+	}
+	if c.done[7] {
+		t.Error("a panicked update was marked done; its claim must expire so it is retried")
+	}
+}
+
+func TestDedupeStillHandlesWhenTheStoreIsDown(t *testing.T) {
+	c := &memClaimer{err: errors.New("connection refused")}
+	runs := 0
+	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
+	if err := h(context.Background(), NewRequest(message(1, "private", "/x"), "b")); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 {
+		t.Errorf("runs = %d, want 1: users must hear that their action was not recorded", runs)
+	}
+}
+
+type recordingRequester struct {
+	mu   sync.Mutex
+	sent []tgbotapi.Chattable
+}
+
+func (r *recordingRequester) Request(_ context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, c)
+	return &tgbotapi.APIResponse{Ok: true}, nil
+}
+
+func TestAutoRespondAnswersEveryButtonOnce(t *testing.T) {
+	cb := tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{ID: "q1", From: &tgbotapi.User{ID: 1}, Data: "x:y"}}
+	tests := []struct {
+		name     string
+		h        Handler
+		wantText string
+	}{
+		{"silent handler", func(context.Context, *Request) error { return nil }, ""},
+		{"handler with answer", func(_ context.Context, r *Request) error {
+			r.Answer("first", false)
+			r.Answer("đã ghi", true)
+			return nil
+		}, "đã ghi"},
+		{"failing handler", func(context.Context, *Request) error { return errors.New("x") }, ""},
+		{"panicking handler", func(context.Context, *Request) error { panic("x") }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rr := &recordingRequester{}
+			h := Chain(tt.h, Recover(discard), AutoRespond(rr, discard))
+			_ = h(context.Background(), NewRequest(cb, "b"))
+			if len(rr.sent) != 1 {
+				t.Fatalf("%d answers, want 1", len(rr.sent))
+			}
+			ans := rr.sent[0].(tgbotapi.CallbackConfig)
+			if ans.Text != tt.wantText || ans.CallbackQueryID != "q1" {
+				t.Errorf("answer = %+v", ans)
+			}
+		})
+	}
+}

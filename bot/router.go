@@ -1,0 +1,142 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+)
+
+// Handler handles one update. Returned errors go to the error middleware,
+// which turns known ones into a localized reply and logs the rest.
+type Handler func(ctx context.Context, r *Request) error
+
+// Middleware wraps a handler; middlewares run in registration order.
+type Middleware func(Handler) Handler
+
+// Chain applies mws to h so that mws[0] runs first.
+func Chain(h Handler, mws ...Middleware) Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+
+// Router routes requests to handlers by command name, callback route or
+// update kind, in the shape of net/http's ServeMux. Registering an empty or
+// duplicate route panics: that is a programming error found at start-up.
+type Router struct {
+	mw        []Middleware
+	commands  map[string]Handler
+	callbacks map[string]Handler
+	kinds     map[string]Handler
+	notFound  Handler
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router {
+	return &Router{
+		commands:  make(map[string]Handler),
+		callbacks: make(map[string]Handler),
+		kinds:     make(map[string]Handler),
+	}
+}
+
+// Use adds middleware that runs for every update, before routing.
+func (rt *Router) Use(mw ...Middleware) { rt.mw = append(rt.mw, mw...) }
+
+// Command routes /name to h, wrapped in the route's own middleware.
+func (rt *Router) Command(name string, h Handler, mw ...Middleware) {
+	if !commandName.MatchString(name) {
+		panic(fmt.Sprintf("bot: invalid command name %q", name))
+	}
+	if _, dup := rt.commands[name]; dup {
+		panic(fmt.Sprintf("bot: duplicate command %q", name))
+	}
+	if h == nil {
+		panic(fmt.Sprintf("bot: nil handler for command %q", name))
+	}
+	rt.commands[name] = Chain(h, mw...)
+}
+
+// Callback routes button presses whose data starts with "route:" to h.
+func (rt *Router) Callback(route string, h Handler, mw ...Middleware) {
+	if route == "" || !commandName.MatchString(route) {
+		panic(fmt.Sprintf("bot: invalid callback route %q", route))
+	}
+	if _, dup := rt.callbacks[route]; dup {
+		panic(fmt.Sprintf("bot: duplicate callback route %q", route))
+	}
+	if h == nil {
+		panic(fmt.Sprintf("bot: nil handler for callback %q", route))
+	}
+	rt.callbacks[route] = Chain(h, mw...)
+}
+
+// On routes updates of a kind (KindText, KindDocument, KindMember,
+// KindMigrate, KindOther) to h.
+func (rt *Router) On(kind string, h Handler, mw ...Middleware) {
+	switch kind {
+	case KindText, KindDocument, KindMember, KindMigrate, KindOther:
+	default:
+		panic(fmt.Sprintf("bot: cannot route kind %q with On", kind))
+	}
+	if _, dup := rt.kinds[kind]; dup {
+		panic(fmt.Sprintf("bot: duplicate route for kind %q", kind))
+	}
+	if h == nil {
+		panic(fmt.Sprintf("bot: nil handler for kind %q", kind))
+	}
+	rt.kinds[kind] = Chain(h, mw...)
+}
+
+// NotFound handles commands and callback routes nobody registered.
+func (rt *Router) NotFound(h Handler, mw ...Middleware) {
+	if h == nil {
+		panic("bot: nil NotFound handler")
+	}
+	rt.notFound = Chain(h, mw...)
+}
+
+// Commands lists the registered command names, sorted.
+func (rt *Router) Commands() []string {
+	names := make([]string, 0, len(rt.commands))
+	for n := range rt.commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Handler returns the router as one handler, with the global middleware in
+// front of the routing.
+func (rt *Router) Handler() Handler {
+	return Chain(rt.route, rt.mw...)
+}
+
+func (rt *Router) route(ctx context.Context, r *Request) error {
+	if r.ForOtherBot {
+		return nil
+	}
+	var h Handler
+	switch kind := r.Kind(); kind {
+	case KindCommand:
+		h = rt.commands[r.Command]
+		if h == nil {
+			h = rt.notFound
+		}
+	case KindCallback:
+		h = rt.callbacks[r.Route]
+		if h == nil {
+			h = rt.notFound
+		}
+	default:
+		h = rt.kinds[kind]
+	}
+	if h == nil {
+		return nil
+	}
+	return h(ctx, r)
+}

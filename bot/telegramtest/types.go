@@ -1,0 +1,209 @@
+package telegramtest
+
+import (
+	"bytes"
+	"time"
+)
+
+// User is a Telegram user (or the bot itself) known to the stand-in.
+type User struct {
+	ID           int64
+	FirstName    string
+	LastName     string
+	Username     string
+	LanguageCode string
+	IsBot        bool
+}
+
+// Chat types.
+const (
+	ChatPrivate    = "private"
+	ChatGroup      = "group"
+	ChatSupergroup = "supergroup"
+)
+
+// Chat is a group or supergroup added with AddGroup. Private chats are
+// created by StartPrivate and share the user's id.
+type Chat struct {
+	ID    int64
+	Type  string // ChatPrivate, ChatGroup or ChatSupergroup
+	Title string
+	// Username is the public @username of a supergroup, optional.
+	Username string
+}
+
+// Member statuses, as getChatMember reports them.
+const (
+	StatusCreator       = "creator"
+	StatusAdministrator = "administrator"
+	StatusMember        = "member"
+	StatusRestricted    = "restricted"
+	StatusLeft          = "left"
+	StatusKicked        = "kicked"
+)
+
+// Member is a user's membership of a group.
+type Member struct {
+	UserID int64
+	Status string // StatusCreator, StatusAdministrator, StatusMember, ...
+}
+
+// Button is one inline keyboard button as the bot sent it.
+type Button struct {
+	Text         string
+	CallbackData string
+	URL          string
+}
+
+// Document is a file attached to a message.
+type Document struct {
+	FileID       string
+	FileUniqueID string
+	FileName     string
+	MimeType     string
+	Data         []byte
+	// Caption is the caption after entity parsing.
+	Caption string
+}
+
+// Entity is a formatting or command entity of a text, with offset and
+// length in UTF-16 code units as Telegram counts them.
+type Entity struct {
+	Type          string
+	Offset        int
+	Length        int
+	URL           string
+	Language      string
+	CustomEmojiID string
+}
+
+// Message is a message stored by the stand-in, sent by the bot or by a
+// user.
+type Message struct {
+	MessageID int
+	ChatID    int64
+	From      User
+	// Text is the message text after entity parsing: what a user would
+	// read. Empty for documents (see Document.Caption).
+	Text string
+	// HTML is the text or caption exactly as the bot sent it, when it was
+	// sent with a parse_mode; ParseMode names that mode.
+	HTML      string
+	ParseMode string
+	Entities  []Entity
+	// ReplyMarkup is the inline keyboard attached to the message.
+	ReplyMarkup [][]Button
+	// ReplyKeyboard holds the button texts of a custom reply keyboard
+	// (ReplyKeyboardMarkup); RemoveKeyboard is set by ReplyKeyboardRemove.
+	ReplyKeyboard    [][]string
+	RemoveKeyboard   bool
+	ReplyToMessageID int
+	Document         *Document
+	Date             time.Time
+	// EditDate is the time of the last edit; Edits counts them.
+	EditDate time.Time
+	Edits    int
+	Deleted  bool
+}
+
+// Buttons returns every inline button of the message, row by row.
+func (m Message) Buttons() []Button {
+	var out []Button
+	for _, row := range m.ReplyMarkup {
+		out = append(out, row...)
+	}
+	return out
+}
+
+// clone returns a deep copy so that callers cannot race with the server.
+func (m Message) clone() Message {
+	out := m
+	out.Entities = append([]Entity(nil), m.Entities...)
+	if m.ReplyMarkup != nil {
+		out.ReplyMarkup = make([][]Button, len(m.ReplyMarkup))
+		for i, row := range m.ReplyMarkup {
+			out.ReplyMarkup[i] = append([]Button(nil), row...)
+		}
+	}
+	if m.ReplyKeyboard != nil {
+		out.ReplyKeyboard = make([][]string, len(m.ReplyKeyboard))
+		for i, row := range m.ReplyKeyboard {
+			out.ReplyKeyboard[i] = append([]string(nil), row...)
+		}
+	}
+	if m.Document != nil {
+		d := *m.Document
+		d.Data = bytes.Clone(m.Document.Data)
+		out.Document = &d
+	}
+	return out
+}
+
+// CallbackAnswer is a callback query created by PressButton and, once the
+// bot called answerCallbackQuery, its answer.
+type CallbackAnswer struct {
+	QueryID   string
+	ChatID    int64
+	MessageID int
+	FromID    int64
+	Data      string
+	// Answered is set by answerCallbackQuery; the fields below hold what
+	// the bot answered.
+	Answered  bool
+	Text      string
+	ShowAlert bool
+	URL       string
+	CacheTime int
+}
+
+// BotCommand is one entry of the bot's command menu.
+type BotCommand struct {
+	Command     string
+	Description string
+}
+
+// Event kinds.
+const (
+	EventSend     = "send"     // the bot sent a text message
+	EventDocument = "document" // the bot sent a document
+	EventEdit     = "edit"     // the bot edited a message (text, caption or markup)
+	EventDelete   = "delete"   // the bot deleted a message
+	EventAnswer   = "answer"   // the bot answered a callback query
+	EventCommands = "commands" // the bot set or deleted its command list
+	EventUser     = "user"     // a user message was injected (SendText, SendDocumentFrom)
+)
+
+// Event reports a change the bot made (or a user message the driver
+// injected), in the order the stand-in applied them.
+type Event struct {
+	Kind      string
+	ChatID    int64
+	MessageID int
+	// Message is the message after the change (for EventDelete, with
+	// Deleted set).
+	Message Message
+	// Callback is set for EventAnswer.
+	Callback *CallbackAnswer
+	// Commands, Scope and LanguageCode are set for EventCommands; Scope
+	// uses the key format of Server.Commands.
+	Commands     []BotCommand
+	Scope        string
+	LanguageCode string
+}
+
+// Request is one Bot API call the stand-in received.
+type Request struct {
+	Method string
+	// Params holds the parameters as strings, the way they were sent.
+	Params map[string]string
+	// Files maps multipart file fields to their file names.
+	Files       map[string]string
+	Status      int
+	Description string
+	// Rejected is set when the request broke the Bot API contract
+	// (unknown method, missing or malformed parameter, limit, markup),
+	// as opposed to errors that depend on state (blocked user, message
+	// not modified, rate limit, injected fault).
+	Rejected bool
+	Time     time.Time
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/demo"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError is a bad command line; it exits with status 2 like a bad
+// configuration.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// run is the whole program: it parses args, loads the configuration and
+// runs the chosen sub-command until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var cfgPath string
+	load := func(command string) (*config.Config, error) {
+		cfg, err := config.Load(cfgPath, getenv)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.Validate(command); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+	serve := func(cmd *cobra.Command, _ []string) error {
+		cfg, err := load(config.CommandServe)
+		if err != nil {
+			return err
+		}
+		log := cfg.Logger(stderr)
+		storage.SetRedisLogger(log)
+		log.Info("starting committeebot", "version", buildVersion(), "mode", cfg.Telegram.Mode)
+		a, err := app.New(cfg, log)
+		if err != nil {
+			return err
+		}
+		err = a.Run(cmd.Context())
+		log.Info("committeebot stopped")
+		return err
+	}
+
+	root := &cobra.Command{
+		Use:           "committeebot",
+		Short:         "Telegram bot for an emulation bloc: votes, meetings, nominations",
+		Args:          cobra.NoArgs,
+		RunE:          serve,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&cfgPath, "config", "", "YAML configuration file (environment variables COMMITTEEBOT_* override it)")
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+
+	root.AddCommand(&cobra.Command{
+		Use:   "serve",
+		Short: "Run the bot (long polling or webhook)",
+		Args:  cobra.NoArgs,
+		RunE:  serve,
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "demo",
+		Short: "Try the bot offline: embedded Redis, Telegram stand-in, terminal chat",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := load(config.CommandDemo)
+			if err != nil {
+				return err
+			}
+			return demo.Run(cmd.Context(), cfg, stdin, stdout, stderr)
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "check-config",
+		Short: "Validate the configuration and print it with secrets masked",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			cfg, err := load(config.CommandCheck)
+			if err != nil {
+				return err
+			}
+			return cfg.Print(stdout)
+		},
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(stdout, "committeebot %s\n", buildVersion())
+			return err
+		},
+	})
+
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		if isUsage(err) {
+			return usageError{err}
+		}
+		return err
+	}
+	return nil
+}
+
+// isUsage tells cobra's command-line errors (unknown command or flag) from
+// errors of the sub-commands themselves.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "flag needs an argument", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildVersion is the version set at build time, else the module version
+// or VCS revision recorded by the Go toolchain.
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return version
+}

@@ -1,0 +1,445 @@
+// Package config loads committeebot's configuration from an optional YAML
+// file and COMMITTEEBOT_* environment variables, checks it, and hands the
+// rest of the program a plain typed struct.
+//
+// It is the only package that imports viper: everything else receives
+// values from Config. Keys, defaults and environment variable names are
+// part of the operator contract and listed in Keys.
+//
+// Loading and checking are separate steps so the caller can collect every
+// problem at once: Load fails only when the file itself cannot be read,
+// and Validate reports every bad value (including those Load could not
+// parse) naming its key.
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	// The time zone database is embedded so bot.timezone works in minimal
+	// containers (distroless, scratch) that ship no /usr/share/zoneinfo.
+	_ "time/tzdata"
+
+	"github.com/spf13/viper"
+)
+
+// Config is the effective configuration of committeebot. Load fills it;
+// Validate checks it. Secrets are of type Secret or SecretURL and mask
+// themselves whenever formatted.
+type Config struct {
+	Telegram  TelegramConfig
+	Redis     RedisConfig
+	Bot       BotConfig
+	Reminders RemindersConfig
+	Voting    VotingConfig
+	HTTP      HTTPConfig
+	Log       LogConfig
+
+	// problems found while loading (values that could not be parsed, an
+	// unreadable token file); Validate reports them first.
+	problems []Problem
+	// unparsed holds the keys those problems already explain, so Validate
+	// does not report the zero value left in their fields a second time.
+	unparsed map[string]bool
+}
+
+// TelegramConfig is the telegram.* section.
+type TelegramConfig struct {
+	// Token is the bot token (telegram.token, or read from TokenFile).
+	Token Secret
+	// TokenFile is the file the token was read from (telegram.token_file),
+	// e.g. a mounted Kubernetes or Docker secret.
+	TokenFile string
+	// APIEndpoint is the Bot API URL format with two %s verbs: token, then
+	// method (telegram.api_endpoint).
+	APIEndpoint string
+	// Mode is ModePolling or ModeWebhook (telegram.mode).
+	Mode string
+	// PollTimeout is the long-polling timeout sent to getUpdates
+	// (telegram.poll_timeout); the HTTP client's timeout must exceed it.
+	PollTimeout time.Duration
+	// Webhook configures webhook mode.
+	Webhook WebhookConfig
+}
+
+// WebhookConfig is the telegram.webhook.* section.
+type WebhookConfig struct {
+	// URL is the public HTTPS URL Telegram posts updates to
+	// (telegram.webhook.url).
+	URL string
+	// Listen is the local address of the webhook HTTP server
+	// (telegram.webhook.listen).
+	Listen string
+	// SecretToken is sent by Telegram in X-Telegram-Bot-Api-Secret-Token
+	// with every update (telegram.webhook.secret_token).
+	SecretToken Secret
+}
+
+// RedisConfig is the redis.* section. Exactly one topology applies:
+// Sentinel when redis.sentinel.* is set, a cluster when Cluster.Addrs is
+// set, otherwise the single node at URL (see Topology); Validate refuses
+// Sentinel and cluster together.
+type RedisConfig struct {
+	// URL is the single-node address, redis://[user:password@]host:port/db,
+	// rediss:// for TLS or unix:///path (redis.url). With Sentinel or a
+	// cluster its host is ignored; its user, password, database and scheme
+	// still apply.
+	URL SecretURL
+	// Password authenticates to the data nodes; when set it takes
+	// precedence over a password inside URL (redis.password).
+	Password Secret
+	// KeyPrefix namespaces every key the bot writes (redis.key_prefix).
+	KeyPrefix string
+	// Sentinel configures a Sentinel-managed primary.
+	Sentinel SentinelConfig
+	// Cluster configures Redis Cluster.
+	Cluster ClusterConfig
+}
+
+// SentinelConfig is the redis.sentinel.* section.
+type SentinelConfig struct {
+	// Master is the name Sentinel knows the primary by
+	// (redis.sentinel.master).
+	Master string
+	// Addrs are the Sentinels' host:port addresses (redis.sentinel.addrs).
+	Addrs []string
+	// Password authenticates to the Sentinels themselves, not the data
+	// nodes (redis.sentinel.password).
+	Password Secret
+}
+
+// ClusterConfig is the redis.cluster.* section.
+type ClusterConfig struct {
+	// Addrs are seed host:port addresses of the cluster
+	// (redis.cluster.addrs).
+	Addrs []string
+}
+
+// Redis topologies returned by RedisConfig.Topology.
+const (
+	RedisSingle   = "single"
+	RedisSentinel = "sentinel"
+	RedisCluster  = "cluster"
+)
+
+// Topology reports which Redis deployment the section describes:
+// RedisSentinel, RedisCluster or RedisSingle.
+func (r RedisConfig) Topology() string {
+	switch {
+	case r.Sentinel.Master != "" || len(r.Sentinel.Addrs) > 0:
+		return RedisSentinel
+	case len(r.Cluster.Addrs) > 0:
+		return RedisCluster
+	default:
+		return RedisSingle
+	}
+}
+
+// BotConfig is the bot.* section.
+type BotConfig struct {
+	// Admins are the Telegram user ids of global admins (bot.admins).
+	Admins []int64
+	// Timezone is the IANA name of the default committee time zone
+	// (bot.timezone).
+	Timezone string
+	// Location is Timezone loaded by Load; nil if it did not load.
+	Location *time.Location
+	// Language is the default language, "vi" or "en" (bot.language).
+	Language string
+	// Workers is how many update workers run; updates of one chat always
+	// go to the same worker (bot.workers).
+	Workers int
+}
+
+// RemindersConfig is the reminders.* section.
+type RemindersConfig struct {
+	// MeetingOffsets are how long before a meeting reminders go out,
+	// longest first (reminders.meeting_offsets).
+	MeetingOffsets []time.Duration
+	// BallotOffsets are how long before a ballot deadline non-voters are
+	// reminded, longest first (reminders.ballot_offsets).
+	BallotOffsets []time.Duration
+	// Tick is how often due reminders are claimed (reminders.tick).
+	Tick time.Duration
+}
+
+// VotingConfig is the voting.* section.
+type VotingConfig struct {
+	// SealKey is the base64 encoding of the 32-byte key that seals secret
+	// ballots at rest (voting.seal_key). Use SealKeyBytes to decode it.
+	SealKey Secret
+}
+
+// HTTPConfig is the http.* section.
+type HTTPConfig struct {
+	// Listen is the address of the /healthz, /readyz and /metrics server
+	// (http.listen).
+	Listen string
+}
+
+// LogConfig is the log.* section.
+type LogConfig struct {
+	// Level is debug, info, warn or error (log.level).
+	Level string
+	// Format is json or text (log.format).
+	Format string
+}
+
+// Load reads the configuration: defaults, then the YAML file at path (none
+// if path is ""), then environment variables, each layer overriding the one
+// before. getenv looks up environment variables (os.Getenv in production,
+// a map in tests; nil means os.Getenv). Variables are also read from the
+// process environment through viper, so a value given by getenv takes
+// precedence but cannot hide a variable that is really set.
+//
+// Load returns a *ValidationError naming the file when it cannot be read or
+// is not valid YAML. Values that cannot be parsed do not fail Load: they
+// are kept as problems that Validate reports together with every other
+// problem, so always call Validate before using the result.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	v := newViper()
+
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &ValidationError{Problems: []Problem{{Key: "--config", Message: err.Error()}}}
+		}
+		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+			return nil, &ValidationError{Problems: []Problem{{
+				Key:     "--config",
+				Message: fmt.Sprintf("%s is not valid YAML: %v", path, err),
+			}}}
+		}
+	}
+	// An explicit Set outranks file and environment in viper, so values
+	// from getenv land above the file as the environment should.
+	for _, k := range keyDefs {
+		if val := strings.TrimSpace(getenv(EnvVar(k.name))); val != "" {
+			v.Set(k.name, val)
+		}
+	}
+
+	l := loader{v: v, cfg: &Config{unparsed: map[string]bool{}}}
+	l.load()
+	return l.cfg, nil
+}
+
+// newViper returns a viper that knows every key, with its default and its
+// environment variable.
+func newViper() *viper.Viper {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(envReplacer)
+	v.AutomaticEnv()
+	for _, k := range keyDefs {
+		v.SetDefault(k.name, k.def)
+		// BindEnv only fails without a key; the table always has one.
+		_ = v.BindEnv(k.name, EnvVar(k.name))
+	}
+	return v
+}
+
+// loader turns viper's loosely typed values into Config fields, recording
+// a problem for every value it cannot parse.
+type loader struct {
+	v   *viper.Viper
+	cfg *Config
+}
+
+func (l *loader) load() {
+	c := l.cfg
+
+	c.Telegram.Token = Secret(l.str(KeyTelegramToken))
+	c.Telegram.TokenFile = l.str(KeyTelegramTokenFile)
+	if c.Telegram.TokenFile != "" {
+		l.readTokenFile()
+	}
+	c.Telegram.APIEndpoint = l.str(KeyTelegramAPIEndpoint)
+	c.Telegram.Mode = strings.ToLower(l.str(KeyTelegramMode))
+	c.Telegram.PollTimeout = l.duration(KeyTelegramPollTimeout)
+	c.Telegram.Webhook.URL = l.str(KeyWebhookURL)
+	c.Telegram.Webhook.Listen = l.str(KeyWebhookListen)
+	c.Telegram.Webhook.SecretToken = Secret(l.str(KeyWebhookSecretToken))
+
+	c.Redis.URL = SecretURL(l.str(KeyRedisURL))
+	c.Redis.Password = Secret(l.str(KeyRedisPassword))
+	c.Redis.KeyPrefix = l.str(KeyRedisKeyPrefix)
+	c.Redis.Sentinel.Master = l.str(KeyRedisSentinelMaster)
+	c.Redis.Sentinel.Addrs = l.list(KeyRedisSentinelAddrs)
+	c.Redis.Sentinel.Password = Secret(l.str(KeyRedisSentinelPassword))
+	c.Redis.Cluster.Addrs = l.list(KeyRedisClusterAddrs)
+
+	c.Bot.Admins = l.int64s(KeyBotAdmins)
+	c.Bot.Timezone = l.str(KeyBotTimezone)
+	if loc, err := time.LoadLocation(c.Bot.Timezone); err == nil && c.Bot.Timezone != "" {
+		c.Bot.Location = loc
+	}
+	c.Bot.Language = strings.ToLower(l.str(KeyBotLanguage))
+	c.Bot.Workers = l.int(KeyBotWorkers)
+
+	c.Reminders.MeetingOffsets = l.durations(KeyMeetingOffsets)
+	c.Reminders.BallotOffsets = l.durations(KeyBallotOffsets)
+	c.Reminders.Tick = l.duration(KeyRemindersTick)
+
+	c.Voting.SealKey = Secret(l.str(KeyVotingSealKey))
+	c.HTTP.Listen = l.str(KeyHTTPListen)
+	c.Log.Level = strings.ToLower(l.str(KeyLogLevel))
+	c.Log.Format = strings.ToLower(l.str(KeyLogFormat))
+}
+
+// readTokenFile replaces Token with the trimmed content of TokenFile.
+func (l *loader) readTokenFile() {
+	c := l.cfg
+	if c.Telegram.Token != "" {
+		l.fail(KeyTelegramTokenFile, "set either telegram.token or telegram.token_file, not both")
+		return
+	}
+	// A token file that fails explains why the token is missing; saying
+	// "telegram.token: required" as well would only add noise.
+	data, err := os.ReadFile(c.Telegram.TokenFile)
+	if err != nil {
+		// The *PathError names the file and the reason, never its content.
+		l.fail(KeyTelegramTokenFile, err.Error())
+		l.cfg.unparsed[KeyTelegramToken] = true
+		return
+	}
+	c.Telegram.Token = Secret(strings.TrimSpace(string(data)))
+	if c.Telegram.Token == "" {
+		l.fail(KeyTelegramTokenFile, fmt.Sprintf("%s is empty", c.Telegram.TokenFile))
+		l.cfg.unparsed[KeyTelegramToken] = true
+	}
+}
+
+func (l *loader) fail(key, msg string) {
+	l.cfg.problems = append(l.cfg.problems, Problem{Key: key, Message: msg})
+	l.cfg.unparsed[key] = true
+}
+
+// str returns a scalar value as a trimmed string.
+func (l *loader) str(key string) string {
+	switch val := l.v.Get(key).(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(val)
+	case []any, map[string]any, []string:
+		l.fail(key, "want a single value, not a list or a section")
+		return ""
+	default:
+		return fmt.Sprint(val)
+	}
+}
+
+// list returns a list value: a YAML sequence, or a comma-separated string
+// as environment variables carry it. Empty items are dropped.
+func (l *loader) list(key string) []string {
+	var raw []string
+	switch val := l.v.Get(key).(type) {
+	case nil:
+		return nil
+	case string:
+		raw = strings.Split(val, ",")
+	case []string:
+		raw = val
+	case []any:
+		for _, item := range val {
+			switch item.(type) {
+			case []any, map[string]any:
+				l.fail(key, "want a list of single values")
+				return nil
+			case nil:
+				continue
+			}
+			raw = append(raw, fmt.Sprint(item))
+		}
+	case map[string]any:
+		l.fail(key, "want a list, not a section")
+		return nil
+	default:
+		raw = []string{fmt.Sprint(val)}
+	}
+	var out []string
+	for _, s := range raw {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (l *loader) int(key string) int {
+	s := l.str(key)
+	if l.cfg.unparsed[key] {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		l.fail(key, fmt.Sprintf("%q is not a whole number", s))
+		return 0
+	}
+	return n
+}
+
+func (l *loader) int64s(key string) []int64 {
+	items := l.list(key)
+	if l.cfg.unparsed[key] {
+		return nil
+	}
+	var out []int64
+	for _, s := range items {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			l.fail(key, fmt.Sprintf("%q is not a Telegram user id", s))
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (l *loader) duration(key string) time.Duration {
+	s := l.str(key)
+	if l.cfg.unparsed[key] {
+		return 0
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		l.fail(key, durationHint(err))
+		return 0
+	}
+	return d
+}
+
+// durations parses a list of durations and sorts it longest first, the
+// order in which the reminders fire.
+func (l *loader) durations(key string) []time.Duration {
+	items := l.list(key)
+	if l.cfg.unparsed[key] {
+		return nil
+	}
+	var out []time.Duration
+	for _, s := range items {
+		d, err := ParseDuration(s)
+		if err != nil {
+			l.fail(key, durationHint(err))
+			return nil
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b time.Duration) int { return cmp.Compare(b, a) })
+	return out
+}
+
+func durationHint(err error) string {
+	return err.Error() + " (want e.g. 90m, 2h, 3d, 1d12h)"
+}

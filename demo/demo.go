@@ -1,0 +1,420 @@
+// Package demo runs the whole bot offline for a person to try: an embedded
+// Redis (miniredis), the project's Telegram Bot API stand-in and a terminal
+// chat in which the person plays several members of the bloc from the seed
+// article. The bot itself is the production App, unchanged.
+package demo
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// botUsername is the demo bot's Telegram username.
+const botUsername = "khoithidua_demo_bot"
+
+// Run starts the embedded Redis, the stand-in and the bot, then reads lines
+// from in until /quit or end of input, printing the bot's replies to out.
+// Logs go to errOut at warning level and above unless log.level asks for
+// more.
+func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.Writer) error {
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return fmt.Errorf("demo: embedded redis: %w", err)
+	}
+	defer mr.Close()
+
+	tg := telegramtest.New(telegramtest.WithBotUser(botUsername))
+	defer tg.Close()
+	tg.AddGroup(groupChat, groupMembers()...)
+	for _, p := range people {
+		tg.AddUser(p.user)
+		tg.StartPrivate(p.user.ID)
+	}
+
+	c := *cfg
+	c.Telegram.Token = config.Secret(tg.Token())
+	c.Telegram.APIEndpoint = tg.Endpoint()
+	c.Telegram.Mode = "polling"
+	c.Telegram.PollTimeout = 10 * time.Second
+	c.Redis.URL = config.SecretURL("redis://" + mr.Addr() + "/0")
+	c.Redis.Sentinel = config.SentinelConfig{}
+	c.Redis.Cluster = config.ClusterConfig{}
+	c.Bot.Admins = append(append([]int64(nil), c.Bot.Admins...), secretaryID)
+	if c.Log.Level == "info" {
+		c.Log.Level = "warn"
+	}
+	c.Log.Format = "text"
+	log := c.Logger(errOut)
+	storage.SetRedisLogger(log)
+
+	cat, err := i18n.New(c.Bot.Language)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(&c, log, app.WithoutOps())
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+
+	t := newTerminal(tg, cat, c.Bot.Language, out, log)
+	err = t.loop(ctx, in)
+	stop()
+	if rerr := <-done; rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+func groupMembers() []telegramtest.Member {
+	ms := make([]telegramtest.Member, 0, len(people))
+	for _, p := range people {
+		status := "member"
+		if p.unit == "" {
+			status = "creator"
+		}
+		ms = append(ms, telegramtest.Member{UserID: p.user.ID, Status: status})
+	}
+	return ms
+}
+
+// terminal is the chat loop: who is typing, where, and what the bot said.
+type terminal struct {
+	tg   *telegramtest.Server
+	cat  *i18n.Catalog
+	lang string
+	out  io.Writer
+	log  *slog.Logger
+	dir  string
+
+	mu      sync.Mutex
+	current int   // index into people
+	chatID  int64 // where the current person types
+	lastKB  map[int64]telegramtest.Message
+	events  <-chan telegramtest.Event
+	cancel  func()
+}
+
+func newTerminal(tg *telegramtest.Server, cat *i18n.Catalog, lang string, out io.Writer, log *slog.Logger) *terminal {
+	ev, cancel := tg.Subscribe()
+	return &terminal{tg: tg, cat: cat, lang: lang, out: out, log: log, chatID: groupChat.ID,
+		lastKB: make(map[int64]telegramtest.Message), events: ev, cancel: cancel}
+}
+
+func (t *terminal) say(id string, data i18n.Data) {
+	fmt.Fprintln(t.out, toTerminal(t.cat.T(t.lang, id, data)))
+}
+
+func (t *terminal) loop(ctx context.Context, in io.Reader) error {
+	defer t.cancel()
+	t.say("demo_banner", nil)
+	fmt.Fprintln(t.out)
+	t.whoami()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	for {
+		t.prompt()
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok = <-lines:
+		}
+		if !ok {
+			fmt.Fprintln(t.out)
+			t.say("demo_bye", nil)
+			return nil
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if quit := t.handle(line); quit {
+			t.say("demo_bye", nil)
+			return nil
+		}
+		t.drain(ctx)
+	}
+}
+
+func (t *terminal) prompt() {
+	p := people[t.current]
+	where := "👥"
+	if t.chatID > 0 {
+		where = "🔒"
+	}
+	fmt.Fprintf(t.out, "%s %s> ", where, p.user.FirstName)
+}
+
+func (t *terminal) whoami() {
+	p := people[t.current]
+	chat := t.cat.T(t.lang, "demo_chat_group", i18n.Data{"Title": groupChat.Title})
+	if t.chatID > 0 {
+		chat = t.cat.T(t.lang, "demo_chat_private", nil)
+	}
+	t.say("demo_now", i18n.Data{"Name": fullName(p.user), "Chat": i18n.Raw(chat)})
+}
+
+// handle runs one line; it reports whether the person asked to quit.
+func (t *terminal) handle(line string) bool {
+	cmd, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch strings.ToLower(cmd) {
+	case "/quit", "/exit":
+		return true
+	case "/users":
+		t.listUsers()
+		return false
+	case "/as":
+		if i, ok := t.findPerson(arg); ok {
+			t.current = i
+			if t.chatID > 0 {
+				t.chatID = people[i].user.ID
+			}
+			t.whoami()
+		} else if arg == "" {
+			t.listUsers()
+		} else {
+			t.say("demo_unknown_user", i18n.Data{"Name": arg})
+		}
+		return false
+	case "/chat":
+		switch strings.ToLower(arg) {
+		case "group", "nhom", "nhóm":
+			t.chatID = groupChat.ID
+		case "private", "rieng", "riêng":
+			t.chatID = people[t.current].user.ID
+		default:
+			t.say("demo_unknown_chat", nil)
+			return false
+		}
+		t.whoami()
+		return false
+	}
+	if n, err := strconv.Atoi(line); err == nil {
+		t.press(n)
+		return false
+	}
+	t.tg.SendText(t.chatID, people[t.current].user.ID, line)
+	return false
+}
+
+func (t *terminal) listUsers() {
+	t.say("demo_users_title", nil)
+	for i, p := range people {
+		role := t.cat.T(t.lang, "demo_role_secretary", nil)
+		if p.unit != "" {
+			role = t.cat.T(t.lang, "demo_role_delegate", i18n.Data{"Unit": p.unit})
+		}
+		t.say("demo_user_line", i18n.Data{"N": i + 1, "Name": fullName(p.user), "Role": i18n.Raw(role)})
+	}
+}
+
+func (t *terminal) findPerson(arg string) (int, bool) {
+	if arg == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(people) {
+		return n - 1, true
+	}
+	a := strings.ToLower(strings.TrimPrefix(arg, "@"))
+	for i, p := range people {
+		if strings.EqualFold(p.user.FirstName, a) || strings.EqualFold(p.user.Username, a) ||
+			strings.EqualFold(p.unit, a) || strings.EqualFold(fullName(p.user), a) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// press presses button n (counted across rows) of the latest bot message
+// with buttons in the current chat. A URL button that deep-links to the
+// bot is followed as Telegram would: /start <payload> in the private chat.
+func (t *terminal) press(n int) {
+	t.mu.Lock()
+	msg, ok := t.lastKB[t.chatID]
+	t.mu.Unlock()
+	if ok {
+		if cur, found := t.tg.Message(msg.ChatID, msg.MessageID); found {
+			msg = cur
+		}
+	}
+	btn, found := buttonAt(msg, n)
+	if !ok || !found {
+		t.say("demo_no_button", i18n.Data{"N": n})
+		return
+	}
+	user := people[t.current].user.ID
+	if btn.URL != "" {
+		if payload, ok := deepLinkPayload(btn.URL); ok {
+			t.chatID = user
+			t.tg.SendText(user, user, "/start "+payload)
+		}
+		return
+	}
+	t.tg.PressButton(msg.ChatID, user, msg.MessageID, btn.CallbackData)
+}
+
+func buttonAt(m telegramtest.Message, n int) (telegramtest.Button, bool) {
+	i := 0
+	for _, row := range m.ReplyMarkup {
+		for _, b := range row {
+			i++
+			if i == n {
+				return b, true
+			}
+		}
+	}
+	return telegramtest.Button{}, false
+}
+
+func deepLinkPayload(url string) (string, bool) {
+	prefix := "https://t.me/" + botUsername + "?start="
+	if !strings.HasPrefix(url, prefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(url, prefix), true
+}
+
+// drain prints what the bot does in answer, waiting until the stand-in has
+// no update pending and the bot has been quiet for a moment.
+func (t *terminal) drain(ctx context.Context) {
+	const quiet = 400 * time.Millisecond
+	deadline := time.Now().Add(15 * time.Second)
+	timer := time.NewTimer(quiet)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-t.events:
+			if !ok {
+				return
+			}
+			t.print(ev)
+			timer.Reset(quiet)
+		case <-timer.C:
+			if t.tg.PendingUpdates() == 0 || time.Now().After(deadline) {
+				return
+			}
+			timer.Reset(quiet)
+		}
+	}
+}
+
+func (t *terminal) where(chatID int64) string {
+	if chatID == groupChat.ID {
+		return t.cat.T(t.lang, "demo_chat_group", i18n.Data{"Title": groupChat.Title})
+	}
+	for _, p := range people {
+		if p.user.ID == chatID {
+			return t.cat.T(t.lang, "demo_to_private", i18n.Data{"Name": fullName(p.user)})
+		}
+	}
+	return strconv.FormatInt(chatID, 10)
+}
+
+func (t *terminal) print(ev telegramtest.Event) {
+	where := i18n.Raw(t.where(ev.ChatID))
+	switch ev.Kind {
+	case telegramtest.EventSend, telegramtest.EventDocument:
+		fmt.Fprintln(t.out)
+		t.say("demo_from_bot", i18n.Data{"Where": where})
+		t.body(ev.Message)
+	case telegramtest.EventEdit:
+		fmt.Fprintln(t.out)
+		t.say("demo_edited", i18n.Data{"Where": where})
+		t.body(ev.Message)
+	case telegramtest.EventDelete:
+		t.say("demo_deleted", i18n.Data{"Where": where})
+	case telegramtest.EventAnswer:
+		if ev.Callback != nil && ev.Callback.Text != "" {
+			t.say("demo_answer", i18n.Data{"Text": ev.Callback.Text})
+		}
+	}
+}
+
+func (t *terminal) body(m telegramtest.Message) {
+	text := m.Text
+	if m.HTML != "" {
+		text = toTerminal(m.HTML)
+	}
+	if text != "" {
+		fmt.Fprintln(t.out, indent(text))
+	}
+	if d := m.Document; d != nil {
+		path, err := t.save(d.FileName, d.Data)
+		if err != nil {
+			t.log.Warn("demo: saving document", "err", err.Error())
+		}
+		if d.Caption != "" {
+			fmt.Fprintln(t.out, indent(d.Caption))
+		}
+		t.say("demo_document", i18n.Data{"Name": d.FileName, "Size": len(d.Data), "Path": path})
+	}
+	if len(m.ReplyMarkup) > 0 {
+		t.mu.Lock()
+		t.lastKB[m.ChatID] = m
+		t.mu.Unlock()
+		n := 0
+		for _, row := range m.ReplyMarkup {
+			var cells []string
+			for _, b := range row {
+				n++
+				cells = append(cells, fmt.Sprintf("[%d] %s", n, b.Text))
+			}
+			fmt.Fprintln(t.out, "   "+strings.Join(cells, "   "))
+		}
+	}
+}
+
+func (t *terminal) save(name string, data []byte) (string, error) {
+	if t.dir == "" {
+		dir, err := os.MkdirTemp("", "committeebot-demo-")
+		if err != nil {
+			return "", err
+		}
+		t.dir = dir
+	}
+	path := filepath.Join(t.dir, filepath.Base(name))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func indent(s string) string {
+	return "   " + strings.ReplaceAll(s, "\n", "\n   ")
+}
+
+func fullName(u telegramtest.User) string {
+	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}

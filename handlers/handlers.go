@@ -1,0 +1,132 @@
+// Package handlers holds the bot's command and button handlers: what each
+// command does, who may use it and what it answers. Handlers talk to Telegram
+// only through the small Sender interface, to Redis only through the store
+// interfaces declared here, and to users only through the i18n catalogue.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// Sender sends Bot API calls; *bot.Sender implements it with rate limits
+// and retries.
+type Sender interface {
+	Send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error)
+	Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
+}
+
+// Prefs stores language preferences. Language and ChatLanguage return
+// storage.ErrNotFound when nothing was chosen.
+type Prefs interface {
+	Language(ctx context.Context, userID int64) (string, error)
+	SetLanguage(ctx context.Context, userID int64, lang string) error
+	ChatLanguage(ctx context.Context, chatID int64) (string, error)
+	SetChatLanguage(ctx context.Context, chatID int64, lang string) error
+}
+
+// Dialogs stores the step-by-step dialogue a user is in. Get returns
+// storage.ErrNotFound when there is none.
+type Dialogs interface {
+	Get(ctx context.Context, userID int64) (storage.Dialog, error)
+	Set(ctx context.Context, userID int64, d storage.Dialog, ttl time.Duration) error
+	Clear(ctx context.Context, userID int64) (bool, error)
+}
+
+var (
+	_ Sender  = (*bot.Sender)(nil)
+	_ Prefs   = (*storage.Users)(nil)
+	_ Dialogs = (*storage.Dialogs)(nil)
+)
+
+// Deps are the handlers' required dependencies.
+type Deps struct {
+	Sender      Sender
+	Catalog     *i18n.Catalog
+	Prefs       Prefs
+	Dialogs     Dialogs
+	Log         *slog.Logger
+	Now         func() time.Time
+	BotUsername string
+	// Admins are the global admins (bot.admins).
+	Admins []int64
+}
+
+// Handlers implements every command and button of the bot.
+type Handlers struct {
+	send        Sender
+	cat         *i18n.Catalog
+	prefs       Prefs
+	dialogs     Dialogs
+	log         *slog.Logger
+	now         func() time.Time
+	botUsername string
+	admins      map[int64]bool
+	groupAdmins *adminCache
+
+	commands []command
+}
+
+// New checks the dependencies and builds the handlers.
+func New(d Deps) (*Handlers, error) {
+	var errs []error
+	if d.Sender == nil {
+		errs = append(errs, errors.New("handlers: Sender is required"))
+	}
+	if d.Catalog == nil {
+		errs = append(errs, errors.New("handlers: Catalog is required"))
+	}
+	if d.Prefs == nil {
+		errs = append(errs, errors.New("handlers: Prefs is required"))
+	}
+	if d.Dialogs == nil {
+		errs = append(errs, errors.New("handlers: Dialogs is required"))
+	}
+	if d.Log == nil {
+		errs = append(errs, errors.New("handlers: Log is required"))
+	}
+	if d.Now == nil {
+		errs = append(errs, errors.New("handlers: Now is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	h := &Handlers{
+		send:        d.Sender,
+		cat:         d.Catalog,
+		prefs:       d.Prefs,
+		dialogs:     d.Dialogs,
+		log:         d.Log,
+		now:         d.Now,
+		botUsername: d.BotUsername,
+		admins:      make(map[int64]bool, len(d.Admins)),
+		groupAdmins: newAdminCache(d.Now, time.Minute),
+	}
+	for _, id := range d.Admins {
+		h.admins[id] = true
+	}
+	h.commands = h.commandTable()
+	return h, nil
+}
+
+// Register adds every command, button route and update kind to rt, and
+// the middleware that must run after the transport's own (localization and
+// error replies).
+func (h *Handlers) Register(rt *bot.Router) {
+	rt.Use(h.Localize, h.Errors)
+	for _, c := range h.commands {
+		rt.Command(c.name, h.guard(c))
+	}
+	rt.Callback("lang", h.langButton)
+	rt.On(bot.KindText, h.text)
+	rt.On(bot.KindMember, h.memberChanged)
+	rt.NotFound(h.notFound)
+}

@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"unicode/utf16"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+)
+
+// maxMessage is Telegram's limit on a message text, in UTF-16 code units
+// after entity parsing. Splitting on the raw HTML length is conservative:
+// the parsed text is never longer than its markup.
+const maxMessage = 4096
+
+// reply sends an HTML message to the chat of the request, split into
+// several messages when it is too long for one. The keyboard goes on the
+// last part.
+func (h *Handlers) reply(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+	chat, ok := r.Chat()
+	if !ok {
+		return nil
+	}
+	return h.sendHTML(ctx, chat.ID, text, kb)
+}
+
+// sendHTML sends text to a chat, split at line boundaries when needed.
+func (h *Handlers) sendHTML(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+	parts := splitMessage(text, maxMessage)
+	for i, p := range parts {
+		msg := tgbotapi.NewMessage(chatID, p)
+		msg.ParseMode = tgbotapi.ModeHTML
+		msg.DisableWebPagePreview = true
+		if i == len(parts)-1 && kb != nil {
+			msg.ReplyMarkup = *kb
+		}
+		if _, err := h.send.Send(ctx, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// utf16Len is the length of s as Telegram counts it.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// splitMessage cuts text into parts of at most max UTF-16 units, at line
+// breaks where possible. Our messages keep every HTML tag within one line,
+// so cutting between lines never breaks the markup; a single line longer
+// than max (only possible with user text, which is escaped and tag-free) is
+// cut between runes, never inside an HTML entity.
+func splitMessage(text string, max int) []string {
+	if utf16Len(text) <= max {
+		return []string{text}
+	}
+	var parts []string
+	var cur strings.Builder
+	curLen := 0
+	flush := func() {
+		if s := strings.TrimRight(cur.String(), "\n"); s != "" {
+			parts = append(parts, s)
+		}
+		cur.Reset()
+		curLen = 0
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		l := utf16Len(line)
+		if curLen+l > max {
+			flush()
+		}
+		for l > max {
+			head, rest := cutLine(line, max)
+			parts = append(parts, head)
+			line, l = rest, utf16Len(rest)
+		}
+		cur.WriteString(line)
+		curLen += l
+	}
+	flush()
+	return parts
+}
+
+// cutLine cuts line after at most max UTF-16 units, backing off so that an
+// HTML entity such as &amp; is never split.
+func cutLine(line string, max int) (string, string) {
+	n, cut := 0, 0
+	for i, r := range line {
+		if n+utf16.RuneLen(r) > max {
+			break
+		}
+		n += utf16.RuneLen(r)
+		cut = i + len(string(r))
+	}
+	if amp := strings.LastIndexByte(line[:cut], '&'); amp >= 0 && !strings.Contains(line[amp:cut], ";") {
+		cut = amp
+	}
+	return line[:cut], line[cut:]
+}

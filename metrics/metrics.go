@@ -1,0 +1,106 @@
+// Package metrics exposes the bot's Prometheus metrics. It implements the
+// observer interfaces that package bot declares, so the transport stays free
+// of any metrics library.
+package metrics
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds every collector, registered on its own registry so tests
+// can build as many as they like.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	updates     *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	queue       prometheus.Gauge
+	tooMany     *prometheus.CounterVec
+	retries     *prometheus.CounterVec
+	apiCalls    *prometheus.CounterVec
+	redisErrors prometheus.Counter
+}
+
+// New creates the collectors and registers them together with the Go
+// runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "committeebot_updates_total",
+			Help: "Telegram updates handled, by kind and outcome.",
+		}, []string{"kind", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "committeebot_handler_duration_seconds",
+			Help:    "Time spent handling one update, by kind.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"kind"}),
+		queue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "committeebot_sender_queue",
+			Help: "Outgoing Bot API calls waiting for the rate limiter or running.",
+		}),
+		tooMany: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "committeebot_telegram_429_total",
+			Help: "Bot API calls answered 429 Too Many Requests, by method.",
+		}, []string{"method"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "committeebot_telegram_retries_total",
+			Help: "Bot API calls retried after a 5xx, network error or 429, by method.",
+		}, []string{"method"}),
+		apiCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "committeebot_telegram_calls_total",
+			Help: "Bot API calls finished, by method and outcome.",
+		}, []string{"method", "outcome"}),
+		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "committeebot_redis_errors_total",
+			Help: "Redis commands that failed because Redis was unreachable.",
+		}),
+	}
+	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Registry is the registry the collectors are on.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// UpdateHandled records one handled update.
+func (m *Metrics) UpdateHandled(kind, outcome string, d time.Duration) {
+	m.updates.WithLabelValues(kind, outcome).Inc()
+	m.latency.WithLabelValues(kind).Observe(d.Seconds())
+}
+
+// Queued moves the sender queue gauge.
+func (m *Metrics) Queued(delta int) { m.queue.Add(float64(delta)) }
+
+// TooManyRequests counts a 429 answer.
+func (m *Metrics) TooManyRequests(method string) { m.tooMany.WithLabelValues(method).Inc() }
+
+// Retry counts a retried call.
+func (m *Metrics) Retry(method string) { m.retries.WithLabelValues(method).Inc() }
+
+// Result counts a finished call.
+func (m *Metrics) Result(method string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.apiCalls.WithLabelValues(method, outcome).Inc()
+}
+
+// RedisError counts a Redis failure.
+func (m *Metrics) RedisError() { m.redisErrors.Inc() }
+
+// ErrNotReady is what a failing readiness check wraps.
+var ErrNotReady = errors.New("not ready")

@@ -1,0 +1,249 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+const lease = 30 * time.Second
+
+func newUpdates(t *testing.T) (*storage.Updates, *clock, *redistest.Instance) {
+	t.Helper()
+	rt := redistest.New(t)
+	clk := newClock()
+	u := storage.NewUpdates(rt.Client(), storage.NewKeys(rt.Prefix()), 48*time.Hour, storage.WithClock(clk.Now))
+	return u, clk, rt
+}
+
+func begin(t *testing.T, u *storage.Updates, id int64, owner string) storage.Claim {
+	t.Helper()
+	c, err := u.Begin(context.Background(), id, owner, lease)
+	if err != nil {
+		t.Fatalf("Begin(%d, %q): %v", id, owner, err)
+	}
+	return c
+}
+
+func TestUpdatesNewUpdateProceeds(t *testing.T) {
+	u, clk, _ := newUpdates(t)
+	got := begin(t, u, 1, "a")
+	want := storage.Claim{State: storage.ClaimNew, Owner: "a", LeaseUntil: clk.Now().Add(lease), Attempt: 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Begin (-want +got):\n%s", diff)
+	}
+	if !got.Proceed() {
+		t.Error("Proceed() = false for a new update")
+	}
+}
+
+func TestUpdatesInProgressElsewhereIsBusy(t *testing.T) {
+	u, clk, _ := newUpdates(t)
+	begin(t, u, 1, "a")
+	clk.Advance(lease - time.Millisecond)
+	got := begin(t, u, 1, "b")
+	want := storage.Claim{State: storage.ClaimBusy, Owner: "a", LeaseUntil: clk.Now().Add(time.Millisecond), Attempt: 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Begin by another owner (-want +got):\n%s", diff)
+	}
+	if got.Proceed() {
+		t.Error("Proceed() = true while another owner holds the lease")
+	}
+}
+
+func TestUpdatesDoneIsSkipped(t *testing.T) {
+	u, clk, _ := newUpdates(t)
+	ctx := context.Background()
+	begin(t, u, 1, "a")
+	if err := u.Done(ctx, 1, "a"); err != nil {
+		t.Fatalf("Done: %v", err)
+	}
+	// Long after any lease, within the TTL.
+	clk.Advance(24 * time.Hour)
+	got := begin(t, u, 1, "b")
+	want := storage.Claim{State: storage.ClaimDone, Owner: "a", Attempt: 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Begin after Done (-want +got):\n%s", diff)
+	}
+	if got.Proceed() {
+		t.Error("Proceed() = true for a done update")
+	}
+}
+
+func TestUpdatesExpiredLeaseIsTakenOver(t *testing.T) {
+	u, clk, _ := newUpdates(t)
+	ctx := context.Background()
+	begin(t, u, 1, "a") // a crashes: no Done
+	clk.Advance(lease)
+	got := begin(t, u, 1, "b")
+	want := storage.Claim{State: storage.ClaimTakeover, Owner: "b", LeaseUntil: clk.Now().Add(lease), Attempt: 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Begin after lease expiry (-want +got):\n%s", diff)
+	}
+	if !got.Proceed() {
+		t.Error("Proceed() = false after taking over")
+	}
+	if got := begin(t, u, 1, "c"); got.State != storage.ClaimBusy || got.Owner != "b" {
+		t.Errorf("Begin by a third owner = %+v, want busy, owned by b", got)
+	}
+	if err := u.Done(ctx, 1, "b"); err != nil {
+		t.Fatalf("Done by the new owner: %v", err)
+	}
+	// The crashed owner comes back and finishes late.
+	if err := u.Done(ctx, 1, "a"); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Done by the old owner = %v, want ErrLeaseLost", err)
+	}
+	if got := begin(t, u, 1, "d"); got.State != storage.ClaimDone || got.Owner != "b" {
+		t.Errorf("Begin after Done = %+v, want done by b", got)
+	}
+}
+
+func TestUpdatesDoneAfterLosingTheLeaseStillMarksDone(t *testing.T) {
+	u, clk, _ := newUpdates(t)
+	ctx := context.Background()
+	begin(t, u, 1, "a")
+	clk.Advance(lease)
+	begin(t, u, 1, "b")
+	if err := u.Done(ctx, 1, "a"); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Fatalf("Done by the expired owner = %v, want ErrLeaseLost", err)
+	}
+	// Re-running the same Done answers the same.
+	if err := u.Done(ctx, 1, "a"); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Done again = %v, want ErrLeaseLost", err)
+	}
+	if err := u.Done(ctx, 1, "b"); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Done by the owner that took over = %v, want ErrLeaseLost (it ran twice)", err)
+	}
+	if got := begin(t, u, 1, "c"); got.State != storage.ClaimDone {
+		t.Errorf("Begin = %+v, want done", got)
+	}
+}
+
+func TestUpdatesReleaseAllowsImmediateRetry(t *testing.T) {
+	u, _, _ := newUpdates(t)
+	ctx := context.Background()
+	begin(t, u, 1, "a")
+	if err := u.Release(ctx, 1, "a"); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if err := u.Release(ctx, 1, "a"); err != nil {
+		t.Fatalf("Release again: %v", err)
+	}
+	got := begin(t, u, 1, "b")
+	if got.State != storage.ClaimTakeover || got.Attempt != 2 {
+		t.Errorf("Begin after Release = %+v, want takeover, attempt 2", got)
+	}
+	// Releasing a claim one no longer holds changes nothing.
+	if err := u.Release(ctx, 1, "a"); err != nil {
+		t.Fatalf("Release by the old owner: %v", err)
+	}
+	if got := begin(t, u, 1, "c"); got.State != storage.ClaimBusy || got.Owner != "b" {
+		t.Errorf("Begin = %+v, want busy, owned by b", got)
+	}
+}
+
+func TestUpdatesRerunsAreHarmless(t *testing.T) {
+	u, _, rt := newUpdates(t)
+	ctx := context.Background()
+	first := begin(t, u, 1, "a")
+	// A retried script (reply lost) and a Redis that forgot its scripts
+	// (restart) must both leave the claim as it was.
+	if err := rt.Client().ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH: %v", err)
+	}
+	again := begin(t, u, 1, "a")
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("Begin re-run (-first +again):\n%s", diff)
+	}
+	for i := range 2 {
+		if err := u.Done(ctx, 1, "a"); err != nil {
+			t.Fatalf("Done #%d: %v", i+1, err)
+		}
+	}
+	if got := begin(t, u, 1, "a"); got.State != storage.ClaimDone {
+		t.Errorf("Begin after Done by the same owner = %+v, want done", got)
+	}
+}
+
+func TestUpdatesKeepClaimsForTTL(t *testing.T) {
+	u, _, rt := newUpdates(t)
+	ctx := context.Background()
+	key := storage.NewKeys(rt.Prefix()).Update(1)
+	begin(t, u, 1, "a")
+	if err := u.Done(ctx, 1, "a"); err != nil {
+		t.Fatalf("Done: %v", err)
+	}
+	ttl, err := rt.Client().PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatalf("PTTL: %v", err)
+	}
+	if ttl <= 47*time.Hour || ttl > 48*time.Hour {
+		t.Errorf("TTL of %s = %v, want about 48h", key, ttl)
+	}
+}
+
+func TestUpdatesConcurrentBeginLetsExactlyOneProceed(t *testing.T) {
+	u, _, _ := newUpdates(t)
+	const n = 50
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		proceed []string
+		errs    []error
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			owner := fmt.Sprintf("worker-%d", i)
+			c, err := u.Begin(context.Background(), 7, owner, lease)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case c.Proceed():
+				proceed = append(proceed, owner)
+			case c.State != storage.ClaimBusy:
+				errs = append(errs, fmt.Errorf("%s: state %v, want busy", owner, c.State))
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if len(proceed) != 1 {
+		t.Errorf("%d goroutines may proceed (%v), want exactly 1", len(proceed), proceed)
+	}
+}
+
+func TestUpdatesRejectInvalidArguments(t *testing.T) {
+	u, _, _ := newUpdates(t)
+	ctx := context.Background()
+	if _, err := u.Begin(ctx, 1, "a", 0); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Begin with zero lease = %v, want ErrInvalid", err)
+	}
+	if _, err := u.Begin(ctx, 1, "", lease); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Begin with empty owner = %v, want ErrInvalid", err)
+	}
+	if err := u.Done(ctx, 1, ""); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Done with empty owner = %v, want ErrInvalid", err)
+	}
+}
+
+func TestClaimStateString(t *testing.T) {
+	got := []string{storage.ClaimNew.String(), storage.ClaimTakeover.String(), storage.ClaimBusy.String(), storage.ClaimDone.String(), storage.ClaimState(0).String()}
+	want := []string{"new", "takeover", "busy", "done", "ClaimState(0)"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("String (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,95 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+func TestIsUnavailable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"not found", storage.ErrNotFound, false},
+		{"wrapped not found", fmt.Errorf("get: %w", storage.ErrNotFound), false},
+		{"conflict", storage.ErrConflict, false},
+		{"redis nil", redis.Nil, false},
+		{"no script", redis.ErrNoScript, false},
+		{"other", errors.New("boom"), false},
+		{"canceled", context.Canceled, false},
+		{"unavailable", fmt.Errorf("x: %w", storage.ErrUnavailable), true},
+		{"closed client", fmt.Errorf("x: %w", redis.ErrClosed), true},
+		{"pool timeout", fmt.Errorf("x: %w", redis.ErrPoolTimeout), true},
+		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), true},
+		{"refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
+		{"reset", fmt.Errorf("x: %w", syscall.ECONNRESET), true},
+		{"loading", errors.New("LOADING Redis is loading the dataset in memory"), true},
+		{"sentinels", fmt.Errorf("x: %w", errors.New("redis: all sentinels specified in configuration are unreachable")), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := storage.IsUnavailable(tt.err); got != tt.want {
+				t.Errorf("IsUnavailable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// The bot's promise "not recorded, safe to repeat" rests on this: a real
+// outage is recognised, and the client recovers by itself.
+func TestIsUnavailableWhenRedisStopsAndRecovers(t *testing.T) {
+	rt := redistest.New(t, redistest.WithOwnServer())
+	c, err := storage.NewClient(storage.Options{URL: rt.URL()})
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	users := storage.NewUsers(c, storage.NewKeys(rt.Prefix()))
+	ctx := context.Background()
+
+	_, err = users.Language(ctx, 1)
+	if !errors.Is(err, storage.ErrNotFound) || storage.IsUnavailable(err) {
+		t.Fatalf("Language before the outage: %v; want ErrNotFound, not unavailable", err)
+	}
+
+	rt.Stop()
+	err = users.SetLanguage(ctx, 1, "en")
+	if !storage.IsUnavailable(err) {
+		t.Errorf("SetLanguage with Redis stopped: IsUnavailable(%v) = false, want true", err)
+	}
+	if err := storage.Ping(ctx, c); !storage.IsUnavailable(err) {
+		t.Errorf("Ping with Redis stopped: IsUnavailable(%v) = false, want true", err)
+	}
+
+	rt.Restart()
+	if err := users.SetLanguage(ctx, 1, "en"); err != nil {
+		t.Fatalf("SetLanguage after restart: %v", err)
+	}
+	if got, err := users.Language(ctx, 1); err != nil || got != "en" {
+		t.Errorf("Language after restart = %q, %v; want en", got, err)
+	}
+}
+
+func TestIsUnavailableAfterClose(t *testing.T) {
+	rt := redistest.New(t)
+	c, err := storage.NewClient(storage.Options{URL: rt.URL()})
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	c.Close()
+	_, err = storage.NewUsers(c, storage.NewKeys(rt.Prefix())).Language(context.Background(), 1)
+	if !storage.IsUnavailable(err) {
+		t.Errorf("IsUnavailable(%v) = false on a closed client, want true", err)
+	}
+}

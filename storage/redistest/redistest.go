@@ -1,0 +1,454 @@
+// Package redistest gives tests a real Redis: a throw-away redis-server
+// process per test, or one shared server per test package, with a unique key
+// prefix per test so tests sharing a server never see each other's keys.
+//
+// Where the server comes from, in order:
+//  1. a private redis-server process when the test asks for one
+//     (WithOwnServer, WithAppendOnly or WithArgs), needed for Stop, Kill,
+//     Restart and Dir;
+//  2. the server at COMMITTEEBOT_TEST_REDIS_URL, if that variable is set
+//     (CI with a Redis service container);
+//  3. the package's shared server, if the test package's TestMain calls Main;
+//  4. otherwise a private redis-server process.
+//
+// A private server listens on a free port of 127.0.0.1 with its data
+// directory in t.TempDir(), persistence off unless WithAppendOnly, and is
+// killed by t.Cleanup. If redis-server is not installed the test fails with a
+// message saying so (it is skipped only when it needs a private server and
+// COMMITTEEBOT_TEST_REDIS_URL shows that the environment deliberately has
+// none).
+//
+// Speed: starting redis-server takes a few milliseconds, so a private server
+// per test is fine; Main saves even that for packages with many tests.
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// EnvURL names the environment variable that points tests at an existing
+// Redis instead of starting redis-server. Tests then share that server (and
+// its database); each test gets its own key prefix and its keys are deleted
+// when it ends.
+const EnvURL = "COMMITTEEBOT_TEST_REDIS_URL"
+
+// startTimeout bounds how long New waits for a started server to answer
+// PING. It is a guard against a hung process, not a test expectation.
+const startTimeout = 15 * time.Second
+
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	own        bool
+	appendOnly bool
+	args       []string
+}
+
+// WithOwnServer asks for a private redis-server process even when a shared
+// server is available, so the test may call Stop, Kill, Restart and Dir.
+func WithOwnServer() Option { return func(c *config) { c.own = true } }
+
+// WithAppendOnly starts a private server with the append-only file on
+// (appendonly yes), so data survives Stop and Restart and the test can
+// inspect the AOF under Dir. Implies WithOwnServer.
+func WithAppendOnly() Option {
+	return func(c *config) { c.own, c.appendOnly = true, true }
+}
+
+// WithArgs passes extra command-line arguments to a private redis-server
+// (for example "--appendfsync", "always"). Implies WithOwnServer.
+func WithArgs(args ...string) Option {
+	return func(c *config) { c.own, c.args = true, append(c.args, args...) }
+}
+
+// shared is the URL of the server started by Main, if any.
+var shared string
+
+// seq makes prefixes unique within the process.
+var seq atomic.Int64
+
+// Instance is a Redis server handed to one test.
+type Instance struct {
+	t      testing.TB
+	url    string
+	prefix string
+	client *redis.Client
+
+	mu  sync.Mutex
+	srv *server // nil for a shared server
+}
+
+// New returns a Redis for t; see the package documentation for where it
+// comes from. Everything it starts or opens is released by t.Cleanup.
+func New(t testing.TB, opts ...Option) *Instance {
+	t.Helper()
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	inst := &Instance{t: t, prefix: newPrefix()}
+
+	env := os.Getenv(EnvURL)
+	switch {
+	case !cfg.own && env != "":
+		inst.url = env
+	case !cfg.own && shared != "":
+		inst.url = shared
+	default:
+		if _, err := exec.LookPath("redis-server"); err != nil {
+			if env != "" {
+				t.Skipf("redistest: this test needs its own redis-server process, which is not installed (%s is set, so the environment has none on purpose)", EnvURL)
+			}
+			t.Fatalf("redistest: redis-server is not installed or not in PATH (%v); install it (apt-get install redis-server) or set %s to a Redis URL", err, EnvURL)
+		}
+		dir := t.TempDir() // removed after the server is killed: Cleanup runs LIFO
+		srv, err := startFree(dir, cfg)
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
+		}
+		t.Cleanup(srv.kill)
+		inst.srv = srv
+		inst.url = srv.url()
+	}
+
+	opt, err := redis.ParseURL(inst.url)
+	if err != nil {
+		t.Fatalf("redistest: parse %s: %v", EnvURL, err)
+	}
+	opt.DialTimeout = 2 * time.Second
+	opt.DialerRetries = 1 // fail fast while a test has the server stopped
+	inst.client = redis.NewClient(opt)
+	t.Cleanup(func() {
+		if inst.srv == nil {
+			inst.deleteKeys()
+		}
+		_ = inst.client.Close()
+	})
+	if inst.srv == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := inst.client.Ping(ctx).Err(); err != nil {
+			t.Fatalf("redistest: Redis at %s does not answer: %v", redact(inst.url), err)
+		}
+	}
+	return inst
+}
+
+// URL returns the redis:// URL of the server.
+func (i *Instance) URL() string { return i.url }
+
+// Addr returns the host:port of the server.
+func (i *Instance) Addr() string { return i.client.Options().Addr }
+
+// Prefix returns a key prefix unique to this Instance. Tests pass it to
+// storage.NewKeys so that tests sharing a server stay apart.
+func (i *Instance) Prefix() string { return i.prefix }
+
+// Client returns a client of the server, closed by t.Cleanup. It keeps
+// working across Stop and Restart (it reconnects).
+func (i *Instance) Client() redis.UniversalClient { return i.client }
+
+// Dir returns the data directory of a private server (where the AOF lives).
+func (i *Instance) Dir() string {
+	i.t.Helper()
+	return i.own("Dir").dir
+}
+
+// Stop shuts the private server down the way SIGTERM does (it flushes the
+// AOF, if on) and waits until it has exited. Its port stays reserved for
+// Restart in the sense that nothing in this package reuses it.
+func (i *Instance) Stop() {
+	i.t.Helper()
+	if err := i.own("Stop").stop(syscall.SIGTERM); err != nil {
+		i.t.Fatalf("redistest: stop: %v", err)
+	}
+}
+
+// Kill ends the private server with SIGKILL, as a crash would: writes the
+// AOF had not yet fsynced may be lost.
+func (i *Instance) Kill() {
+	i.t.Helper()
+	if err := i.own("Kill").stop(syscall.SIGKILL); err != nil {
+		i.t.Fatalf("redistest: kill: %v", err)
+	}
+}
+
+// Restart starts the private server again on the same port and data
+// directory, stopping it first if it is running, and waits until it answers
+// PING (after loading its AOF, if on). Without WithAppendOnly the data is
+// gone.
+func (i *Instance) Restart() {
+	i.t.Helper()
+	srv := i.own("Restart")
+	if err := srv.stop(syscall.SIGTERM); err != nil {
+		i.t.Fatalf("redistest: restart: %v", err)
+	}
+	if err := srv.start(); err != nil {
+		i.t.Fatalf("redistest: restart: %v", err)
+	}
+}
+
+// own returns the private server or fails the test.
+func (i *Instance) own(method string) *server {
+	i.t.Helper()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.srv == nil {
+		i.t.Fatalf("redistest: %s needs a private server; call redistest.New(t, redistest.WithOwnServer())", method)
+	}
+	return i.srv
+}
+
+// deleteKeys removes this Instance's keys from a shared server.
+func (i *Instance) deleteKeys() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	iter := i.client.Scan(ctx, 0, i.prefix+":*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 1000 {
+			i.client.Unlink(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		i.client.Unlink(ctx, batch...)
+	}
+	if err := iter.Err(); err != nil {
+		i.t.Logf("redistest: delete keys %s:*: %v", i.prefix, err)
+	}
+}
+
+// Main runs a test package with one redis-server shared by all its tests,
+// unless COMMITTEEBOT_TEST_REDIS_URL is set, and exits with the tests'
+// status. Use it as the whole TestMain:
+//
+//	func TestMain(m *testing.M) { redistest.Main(m) }
+//
+// Each New still gets its own key prefix; tests that need a private server
+// (WithOwnServer, WithAppendOnly) still get one.
+func Main(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	if os.Getenv(EnvURL) != "" {
+		return m.Run()
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		fmt.Fprintf(os.Stderr, "redistest: redis-server is not installed or not in PATH (%v); install it (apt-get install redis-server) or set %s to a Redis URL\n", err, EnvURL)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "redistest-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "redistest: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	srv, err := startFree(dir, config{})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "redistest: %v\n", err)
+		return 1
+	}
+	defer srv.kill()
+	shared = srv.url()
+	defer func() { shared = "" }()
+	return m.Run()
+}
+
+// server is one redis-server process, restartable on the same port.
+type server struct {
+	dir  string
+	port int
+	cfg  config
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has been waited for
+}
+
+func (s *server) url() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) + "/0" }
+
+func (s *server) logPath() string { return filepath.Join(s.dir, "redis.log") }
+
+// startFree starts a server on a free port, trying a few ports in case
+// another process grabs the one picked before redis-server binds it.
+func startFree(dir string, cfg config) (*server, error) {
+	var err error
+	for range 5 {
+		var port int
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+		s := &server{dir: dir, port: port, cfg: cfg}
+		if err = s.start(); err == nil {
+			return s, nil
+		}
+		if !strings.Contains(err.Error(), "in use") {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start runs redis-server and waits until it answers PING.
+func (s *server) start() error {
+	appendOnly := "no"
+	if s.cfg.appendOnly {
+		appendOnly = "yes"
+	}
+	args := []string{
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", appendOnly,
+		"--dir", s.dir,
+		"--daemonize", "no",
+		"--logfile", s.logPath(),
+	}
+	args = append(args, s.cfg.args...)
+	cmd := exec.Command("redis-server", args...)
+	cmd.Dir = s.dir
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
+
+	if err := s.waitReady(exited); err != nil {
+		_ = s.stop(syscall.SIGKILL)
+		return err
+	}
+	return nil
+}
+
+// waitReady polls PING until the server answers, exits or startTimeout
+// passes.
+func (s *server) waitReady(exited <-chan struct{}) error {
+	c := redis.NewClient(&redis.Options{
+		Addr:          "127.0.0.1:" + strconv.Itoa(s.port),
+		DialTimeout:   time.Second,
+		MaxRetries:    -1,
+		DialerRetries: 1, // this loop is the retry
+	})
+	defer c.Close()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-exited:
+			return fmt.Errorf("redis-server on port %d exited at start:\n%s", s.port, s.logTail())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("redis-server on port %d does not answer PING after %v (last error: %v):\n%s", s.port, startTimeout, err, s.logTail())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop signals the process, if running, and waits for it to exit (sending
+// SIGKILL if it takes too long).
+func (s *server) stop(sig syscall.Signal) error {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	select {
+	case <-exited:
+		return nil
+	default:
+	}
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal redis-server: %w", err)
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(startTimeout):
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+	return fmt.Errorf("redis-server on port %d ignored %v; killed", s.port, sig)
+}
+
+// kill ends the process for good (t.Cleanup, Main).
+func (s *server) kill() { _ = s.stop(syscall.SIGKILL) }
+
+// logTail returns the last lines of the server's log, for error messages.
+func (s *server) logTail() string {
+	b, err := os.ReadFile(s.logPath())
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// newPrefix returns a key prefix unique across processes and tests.
+func newPrefix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "t" + strconv.FormatInt(seq.Add(1), 10) + "x" + hex.EncodeToString(b[:])
+}
+
+// redact hides the password of a Redis URL in messages.
+func redact(raw string) string {
+	i := strings.Index(raw, "://")
+	j := strings.LastIndex(raw, "@")
+	if i < 0 || j < i {
+		return raw
+	}
+	return raw[:i+3] + "xxxxx" + raw[j:]
+}

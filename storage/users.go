@@ -1,0 +1,69 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Users keeps per-user and per-chat preferences: today the language a user
+// chose with /lang, and the language of a group chat. Which codes are valid
+// is the i18n package's business; this store keeps any non-empty code.
+type Users struct {
+	c redis.UniversalClient
+	k Keys
+}
+
+// NewUsers returns the preference store.
+func NewUsers(c redis.UniversalClient, k Keys) *Users {
+	return &Users{c: c, k: k}
+}
+
+// fieldLang is the profile hash field holding a language code.
+const fieldLang = "lang"
+
+// Language returns the language userID chose. It returns ErrNotFound if the
+// user never chose one (the caller then falls back to Telegram's
+// language_code or the configured default).
+func (u *Users) Language(ctx context.Context, userID int64) (string, error) {
+	lang, err := u.c.HGet(ctx, u.k.UserProfile(userID), fieldLang).Result()
+	if err != nil {
+		return "", fmt.Errorf("language of user %d: %w", userID, notFound(err))
+	}
+	return lang, nil
+}
+
+// SetLanguage records lang as userID's language. An empty lang is
+// ErrInvalid.
+func (u *Users) SetLanguage(ctx context.Context, userID int64, lang string) error {
+	if lang == "" {
+		return fmt.Errorf("set language of user %d: empty language: %w", userID, ErrInvalid)
+	}
+	if err := u.c.HSet(ctx, u.k.UserProfile(userID), fieldLang, lang).Err(); err != nil {
+		return fmt.Errorf("set language of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// ChatLanguage returns the language set for a (group) chat, or ErrNotFound
+// if none was set.
+func (u *Users) ChatLanguage(ctx context.Context, chatID int64) (string, error) {
+	lang, err := u.c.HGet(ctx, u.k.ChatProfile(chatID), fieldLang).Result()
+	if err != nil {
+		return "", fmt.Errorf("language of chat %d: %w", chatID, notFound(err))
+	}
+	return lang, nil
+}
+
+// SetChatLanguage records lang as the language of a (group) chat. An empty
+// lang is ErrInvalid.
+func (u *Users) SetChatLanguage(ctx context.Context, chatID int64, lang string) error {
+	if lang == "" {
+		return fmt.Errorf("set language of chat %d: empty language: %w", chatID, ErrInvalid)
+	}
+	if err := u.c.HSet(ctx, u.k.ChatProfile(chatID), fieldLang, lang).Err(); err != nil {
+		return fmt.Errorf("set language of chat %d: %w", chatID, err)
+	}
+	return nil
+}
