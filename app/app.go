@@ -176,7 +176,7 @@ func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 // updates, finish in-flight handlers, flush the sender, close Redis. It
 // returns nil on a clean shutdown.
 func (a *App) Run(ctx context.Context) error {
-	if err := a.h.SetCommands(ctx); err != nil {
+	if err := a.h.SetCommands(ctx); err != nil && ctx.Err() == nil {
 		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
 	}
 

@@ -24,7 +24,7 @@ func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
 	}{
 		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}, nil},
 		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}, nil},
-		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "tin nhắn riêng"}, nil},
+		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "từng bước"}, nil},
 		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}, nil},
 		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}, nil},
 		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}, nil},
@@ -203,6 +203,8 @@ func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
 func TestMetricsAreServed(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	h.say(aliceID, aliceID, "/start")
+	// The update is counted when its handler returns, just after the reply.
+	waitFor(t, func() bool { _, body := h.get("/metrics"); return strings.Contains(body, "committeebot_updates_total") })
 	code, body := h.get("/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
@@ -279,13 +281,18 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor polls cond until it holds; on time-out it fails the test with
+// whatever the optional explain functions say (logs, state).
+func waitFor(t *testing.T, cond func() bool, explain ...func() string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for !cond() {
 		select {
 		case <-ctx.Done():
+			for _, e := range explain {
+				t.Log(e())
+			}
 			t.Fatal("condition not met in time")
 		case <-time.After(20 * time.Millisecond):
 		}

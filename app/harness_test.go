@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,10 +19,22 @@ import (
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
 )
 
-func TestMain(m *testing.M) { redistest.Main(m) }
+// TestMain doubles as the bot process of the crash tests: started with
+// childEnv set, the test binary runs the bot from its environment instead
+// of the tests, so a test can SIGKILL it like a real crash.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(runChild())
+	}
+	// go-redis logs every failed dial of the Redis-outage test; keep the
+	// test output readable.
+	storage.SetRedisLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	redistest.Main(m)
+}
 
 // People and chats of the end-to-end tests.
 const (
@@ -42,6 +55,7 @@ type harness struct {
 	app  *app.App
 	logs *syncBuffer
 	ops  string
+	env  map[string]string
 
 	stop context.CancelFunc
 	done chan error
@@ -53,6 +67,9 @@ type harnessOpts struct {
 	env     map[string]string
 	// ownRedis gives the test its own redis-server, which it may stop.
 	ownRedis bool
+	// noApp leaves starting the bot to the test (crash tests run it as a
+	// separate process).
+	noApp bool
 }
 
 func startBot(t *testing.T, ho harnessOpts) *harness {
@@ -78,7 +95,9 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 	}
 	h := &harness{t: t, tg: tg, rd: rd, logs: &syncBuffer{}}
 	h.cfg = h.config(ho)
-	h.start(ho.appOpts...)
+	if !ho.noApp {
+		h.start(ho.appOpts...)
+	}
 	t.Cleanup(func() {
 		h.shutdown()
 		if rej := tg.Rejections(); len(rej) > 0 {
@@ -110,6 +129,7 @@ func (h *harness) config(ho harnessOpts) *config.Config {
 	for k, v := range ho.env {
 		env[k] = v
 	}
+	h.env = env
 	cfg, err := config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		h.t.Fatal(err)

@@ -75,15 +75,19 @@ func (d *Dispatcher) queue(u tgbotapi.Update) chan job {
 	return d.queues[k%int64(len(d.queues))]
 }
 
-// Handle handles one update and waits for its handler. It returns
-// ErrStopped after Stop, and ctx's error if ctx ends before the update was
-// queued.
+// Handle handles one update and waits for its handler. It returns an
+// error only when the update was not handled — ErrStopped after Stop, or
+// ctx's error if ctx ended before the update was queued — so that a webhook
+// asks Telegram to deliver it again. A handler's own error was already
+// answered and logged by the middleware; delivering the update again would
+// only repeat that answer.
 func (d *Dispatcher) Handle(ctx context.Context, u tgbotapi.Update) error {
-	res := make(chan error, 1)
-	if err := d.enqueue(ctx, u, func(err error) { res <- err }); err != nil {
+	res := make(chan struct{})
+	if err := d.enqueue(ctx, u, func(error) { close(res) }); err != nil {
 		return err
 	}
-	return <-res
+	<-res
+	return nil
 }
 
 // HandleBatch handles updates in order per chat and returns when all of

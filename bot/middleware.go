@@ -104,7 +104,11 @@ func Dedupe(c Claimer, log *slog.Logger) Middleware {
 				// Leave the claim to expire: the update will be tried again.
 				return herr
 			}
-			if err := c.Done(ctx, r.UpdateID()); err != nil {
+			// Recorded even when the handler used up its time: the work is
+			// done, and forgetting that would let a redelivery repeat it.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := c.Done(dctx, r.UpdateID()); err != nil {
 				log.WarnContext(ctx, "marking update done failed", "update_id", r.UpdateID(), "err", err.Error())
 			}
 			return herr

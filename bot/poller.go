@@ -27,6 +27,9 @@ func DefaultAllowedUpdates() []string {
 	return []string{"message", "edited_message", "callback_query", "my_chat_member", "chat_member"}
 }
 
+// Polling defaults: a 50 s long poll keeps one request open at a time and
+// answers within milliseconds of an update; the backoff reaches its cap
+// after five failures in a row.
 const (
 	defaultPollTimeout    = 50 * time.Second
 	defaultPollLimit      = 100
@@ -38,14 +41,11 @@ const (
 type PollerOption func(*Poller)
 
 // WithPollTimeout sets the long-poll timeout Telegram holds getUpdates open
-// for (default 50s, whole seconds). The HTTP client's timeout must be
-// longer, or every quiet poll ends in a client-side timeout.
+// for (default 50s, whole seconds, at least 1s: without a long poll the
+// loop would hammer the API). The HTTP client's timeout must be longer, or
+// every quiet poll ends in a client-side timeout.
 func WithPollTimeout(d time.Duration) PollerOption {
-	return func(p *Poller) {
-		if d >= 0 {
-			p.timeout = d
-		}
-	}
+	return func(p *Poller) { p.timeout = max(d, time.Second) }
 }
 
 // WithPollLimit sets how many updates one getUpdates returns at most

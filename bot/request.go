@@ -9,7 +9,6 @@ package bot
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -122,7 +121,7 @@ func (r *Request) parseCommand(m *tgbotapi.Message, botUsername string) {
 			r.ForOtherBot = true
 		}
 	}
-	if name == "" || utf8.RuneCountInString(name) > 64 {
+	if name == "" {
 		return
 	}
 	r.Command = strings.ToLower(name)

@@ -75,8 +75,7 @@ type SenderOption func(*Sender)
 
 // WithLimits sets the rate limits: global and perChat in messages per
 // second, perGroupPerMinute for chats with negative ids (groups) and
-// channels. rate.Inf disables a limit; perGroupPerMinute <= 0 disables the
-// group limit.
+// channels. rate.Inf (or a value <= 0) disables a limit.
 func WithLimits(global, perChat rate.Limit, perGroupPerMinute int) SenderOption {
 	return func(s *Sender) {
 		s.globalRate = global
@@ -197,7 +196,7 @@ type Sender struct {
 // sweeper never drops limiters a call is waiting on.
 type chatLimits struct {
 	send     *rate.Limiter
-	group    *rate.Limiter // nil for private chats
+	group    *window // nil for private chats
 	edit     *rate.Limiter
 	hold     time.Time
 	lastUsed time.Time
@@ -229,11 +228,17 @@ func NewSender(api Doer, opts ...SenderOption) *Sender {
 	for _, o := range opts {
 		o(s)
 	}
+	// A zero or negative rate would block forever; read it as "no limit".
+	for _, l := range []*rate.Limit{&s.globalRate, &s.chatRate} {
+		if *l <= 0 {
+			*l = rate.Inf
+		}
+	}
 	s.global = rate.NewLimiter(s.globalRate, max(1, int(min(s.globalRate, 1000))))
 	s.chatIdle = max(minChatIdle,
 		refillTime(s.chatRate, perChatBurst),
 		refillTime(s.chatRate*2, editBurst),
-		refillTime(s.groupRate(), s.groupBurst()))
+		time.Minute)
 	s.abort, s.cancelAbort = context.WithCancel(context.Background())
 	return s
 }
@@ -410,28 +415,50 @@ func (s *Sender) waitTurn(ctx context.Context, kind callKind, cl *chatLimits) er
 			return err
 		}
 	}
-	var lims []*rate.Limiter
+	// The most specific limit first: the chat's, then the group's window
+	// (booked last among the per-chat limits so that its reservation is the
+	// real send time), then the global one, which rarely makes anyone wait.
 	switch kind {
 	case kindSend:
 		if cl != nil {
-			lims = append(lims, cl.send)
+			if err := s.waitLimiter(ctx, cl.send); err != nil {
+				return err
+			}
 			if cl.group != nil {
-				lims = append(lims, cl.group)
+				if err := s.waitWindow(ctx, cl.group); err != nil {
+					return err
+				}
 			}
 		}
-		lims = append(lims, s.global)
+		if err := s.waitLimiter(ctx, s.global); err != nil {
+			return err
+		}
 	case kindEdit:
 		if cl != nil {
-			lims = append(lims, cl.edit)
+			if err := s.waitLimiter(ctx, cl.edit); err != nil {
+				return err
+			}
 		}
-		lims = append(lims, s.global)
-	}
-	for _, l := range lims {
-		if err := s.waitLimiter(ctx, l); err != nil {
+		if err := s.waitLimiter(ctx, s.global); err != nil {
 			return err
 		}
 	}
 	return ctx.Err()
+}
+
+// waitWindow waits for a slot in a group's sliding window.
+func (s *Sender) waitWindow(ctx context.Context, w *window) error {
+	now := s.now()
+	at := w.reserve(now)
+	d := at.Sub(now)
+	if d <= 0 {
+		return nil
+	}
+	if err := s.sleep(ctx, d); err != nil {
+		w.cancel(at)
+		return err
+	}
+	return nil
 }
 
 // waitLimiter is rate.Limiter.Wait on the injected clock and sleep.
@@ -489,19 +516,6 @@ func (s *Sender) backoff(attempt int) time.Duration {
 	return half + s.jitter(d-half)
 }
 
-func (s *Sender) groupRate() rate.Limit {
-	if s.groupPerMinute <= 0 {
-		return rate.Inf
-	}
-	return rate.Limit(float64(s.groupPerMinute) / 60)
-}
-
-// groupBurst allows a short burst in a group (a result post and its
-// minutes) while keeping any minute under the limit in the long run.
-func (s *Sender) groupBurst() int {
-	return max(1, s.groupPerMinute/10)
-}
-
 // acquire returns the chat's limiters, creating them on first use.
 func (s *Sender) acquire(chat string) *chatLimits {
 	if chat == "" {
@@ -518,7 +532,7 @@ func (s *Sender) acquire(chat string) *chatLimits {
 			edit: rate.NewLimiter(s.chatRate*2, editBurst),
 		}
 		if isGroupChat(chat) && s.groupPerMinute > 0 {
-			cl.group = rate.NewLimiter(s.groupRate(), s.groupBurst())
+			cl.group = newWindow(s.groupPerMinute, time.Minute)
 		}
 		s.chats[chat] = cl
 	}
@@ -548,7 +562,7 @@ func (s *Sender) sweepLocked(now time.Time) {
 	}
 	s.lastSweep = now
 	for k, cl := range s.chats {
-		if cl.refs == 0 && now.Sub(cl.lastUsed) >= s.chatIdle && !cl.hold.After(now) {
+		if cl.refs == 0 && now.Sub(cl.lastUsed) >= s.chatIdle && !cl.hold.After(now) && (cl.group == nil || cl.group.idle(now)) {
 			delete(s.chats, k)
 		}
 	}
@@ -571,6 +585,7 @@ func refillTime(l rate.Limit, burst int) time.Duration {
 // callKind says which limits a method is subject to.
 type callKind int
 
+// Call kinds, from the method name.
 const (
 	kindOther callKind = iota // not limited (answers, queries, settings)
 	kindSend                  // posts a message into a chat

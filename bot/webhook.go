@@ -28,6 +28,8 @@ type WebhookSink interface {
 	Handle(ctx context.Context, u tgbotapi.Update) error
 }
 
+// Webhook limits. The shutdown grace bounds how long ServeWebhook waits for
+// deliveries being handled.
 const (
 	defaultMaxWebhookBody = 1 << 20 // Telegram's updates are a few KiB
 	webhookShutdownGrace  = 30 * time.Second

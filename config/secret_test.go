@@ -39,7 +39,7 @@ func TestSecretMasks(t *testing.T) {
 			js, _ := json.Marshal(struct{ S Secret }{s})
 			yml, _ := s.MarshalYAML()
 			formatted := []string{
-				fmt.Sprint(s), fmt.Sprintf("%s", s), fmt.Sprintf("%v", s), fmt.Sprintf("%q", s),
+				fmt.Sprint(s), fmt.Sprintf("[%s]", s), fmt.Sprintf("%v", s), fmt.Sprintf("%q", s),
 				fmt.Sprintf("%#v", s), fmt.Sprintf("%x", s), fmt.Sprintf("%+v", struct{ S Secret }{s}),
 				fmt.Sprintf("%#v", struct{ S Secret }{s}),
 				string(text), string(js), fmt.Sprint(yml), s.LogValue().String(),

@@ -78,6 +78,7 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	go func() { done <- a.Run(runCtx) }()
 
 	t := newTerminal(tg, cat, c.Bot.Language, out, log)
+	t.interactive = isTerminal(in)
 	err = t.loop(ctx, in)
 	stop()
 	if rerr := <-done; rerr != nil && err == nil {
@@ -112,7 +113,9 @@ type terminal struct {
 	chatID  int64 // where the current person types
 	lastKB  map[int64]telegramtest.Message
 	events  <-chan telegramtest.Event
-	cancel  func()
+	// interactive is set when a person types at a terminal.
+	interactive bool
+	cancel      func()
 }
 
 func newTerminal(tg *telegramtest.Server, cat *i18n.Catalog, lang string, out io.Writer, log *slog.Logger) *terminal {
@@ -154,6 +157,11 @@ func (t *terminal) loop(ctx context.Context, in io.Reader) error {
 			return nil
 		}
 		line = strings.TrimSpace(line)
+		if !t.interactive {
+			// Piped input is not echoed by a terminal: show it, so the
+			// transcript reads like a conversation.
+			fmt.Fprintln(t.out, line)
+		}
 		if line == "" {
 			continue
 		}
@@ -417,4 +425,14 @@ func indent(s string) string {
 
 func fullName(u telegramtest.User) string {
 	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+// isTerminal reports whether r is a terminal (a character device).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

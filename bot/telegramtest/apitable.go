@@ -61,7 +61,10 @@ type Field struct {
 	// combinations ("required if inline_message_id is not specified"); the
 	// method handlers check those.
 	CondRequired bool
-	Limit        Limit
+	// EmptyOK marks required fields for which the documentation gives an
+	// empty string a meaning (setWebhook url: remove the webhook).
+	EmptyOK bool
+	Limit   Limit
 	// Charset restricts the characters of a String ("A-Za-z0-9_-").
 	Charset string
 	// Const is the fixed value of a discriminator field ("type" of a

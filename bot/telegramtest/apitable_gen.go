@@ -1166,7 +1166,7 @@ var apiMethods = []Method{
 		{Name: "emoji_status_expiration_date", Types: []string{"Integer"}},
 	}},
 	{Name: "setWebhook", Returns: []string{"Boolean"}, Params: []Field{
-		{Name: "url", Types: []string{"String"}, Required: true},
+		{Name: "url", Types: []string{"String"}, Required: true, EmptyOK: true},
 		{Name: "certificate", Types: []string{"InputFile"}},
 		{Name: "ip_address", Types: []string{"String"}},
 		{Name: "max_connections", Types: []string{"Integer"}, Limit: Limit{Unit: UnitValue, Min: 1, Max: 100}},

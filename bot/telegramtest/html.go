@@ -142,15 +142,15 @@ func parseHTML(src string) (string, []Entity, error) {
 			if i+1 < len(src) && src[i+1] == '/' {
 				end := strings.IndexByte(src[i:], '>')
 				if end < 0 {
-					return "", nil, fmt.Errorf("Unclosed end tag at byte offset %d", i)
+					return "", nil, officialf("Unclosed end tag at byte offset %d", i)
 				}
 				name := strings.ToLower(strings.TrimSpace(src[i+2 : i+end]))
 				if len(stack) == 0 {
-					return "", nil, fmt.Errorf("Unexpected end tag at byte offset %d", i)
+					return "", nil, officialf("Unexpected end tag at byte offset %d", i)
 				}
 				top := stack[len(stack)-1]
 				if name != top.name {
-					return "", nil, fmt.Errorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
+					return "", nil, officialf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", i, top.name, name)
 				}
 				stack = stack[:len(stack)-1]
 				if !top.skip && pos > top.start {
@@ -181,7 +181,7 @@ func parseHTML(src string) (string, []Entity, error) {
 		}
 	}
 	if len(stack) > 0 {
-		return "", nil, fmt.Errorf("Can't find end tag corresponding to start tag \"%s\"", stack[len(stack)-1].name)
+		return "", nil, officialf("Can't find end tag corresponding to start tag \"%s\"", stack[len(stack)-1].name)
 	}
 	sortEntities(ents)
 	return out.String(), ents, nil
@@ -197,7 +197,7 @@ func parseStartTag(src string, at int) (openTag, int, error) {
 	name := strings.ToLower(src[at+1 : j])
 	entType, ok := htmlTags[name]
 	if !ok {
-		return openTag{}, 0, fmt.Errorf("Unsupported start tag \"%s\" at byte offset %d", name, at)
+		return openTag{}, 0, officialf("Unsupported start tag \"%s\" at byte offset %d", name, at)
 	}
 	attrs := map[string]string{}
 	for {
@@ -205,7 +205,7 @@ func parseStartTag(src string, at int) (openTag, int, error) {
 			j++
 		}
 		if j >= len(src) {
-			return openTag{}, 0, fmt.Errorf("Unclosed start tag at byte offset %d", at)
+			return openTag{}, 0, officialf("Unclosed start tag at byte offset %d", at)
 		}
 		if src[j] == '>' {
 			j++
@@ -216,7 +216,7 @@ func parseStartTag(src string, at int) (openTag, int, error) {
 			k++
 		}
 		if k == j {
-			return openTag{}, 0, fmt.Errorf("Empty attribute name in the tag \"%s\" at byte offset %d", name, j)
+			return openTag{}, 0, officialf("Empty attribute name in the tag \"%s\" at byte offset %d", name, j)
 		}
 		attr := strings.ToLower(src[j:k])
 		j = k
@@ -232,13 +232,13 @@ func parseStartTag(src string, at int) (openTag, int, error) {
 			j++
 		}
 		if j >= len(src) {
-			return openTag{}, 0, fmt.Errorf("Unclosed start tag at byte offset %d", at)
+			return openTag{}, 0, officialf("Unclosed start tag at byte offset %d", at)
 		}
 		var value string
 		if q := src[j]; q == '"' || q == '\'' {
 			end := strings.IndexByte(src[j+1:], q)
 			if end < 0 {
-				return openTag{}, 0, fmt.Errorf("Unclosed start tag at byte offset %d", at)
+				return openTag{}, 0, officialf("Unclosed start tag at byte offset %d", at)
 			}
 			value = src[j+1 : j+1+end]
 			j += end + 2
@@ -256,7 +256,7 @@ func parseStartTag(src string, at int) (openTag, int, error) {
 	switch name {
 	case "span":
 		if attrs["class"] != "tg-spoiler" {
-			return openTag{}, 0, fmt.Errorf("Tag \"span\" must have class \"tg-spoiler\" at byte offset %d", at)
+			return openTag{}, 0, officialf("Tag \"span\" must have class \"tg-spoiler\" at byte offset %d", at)
 		}
 	case "a":
 		href := strings.TrimSpace(attrs["href"])
@@ -276,7 +276,7 @@ func parseStartTag(src string, at int) (openTag, int, error) {
 	case "tg-emoji":
 		id := attrs["emoji-id"]
 		if id == "" {
-			return openTag{}, 0, fmt.Errorf("Tag \"tg-emoji\" must have attribute \"emoji-id\" at byte offset %d", at)
+			return openTag{}, 0, officialf("Tag \"tg-emoji\" must have attribute \"emoji-id\" at byte offset %d", at)
 		}
 		tag.ent.CustomEmojiID = id
 	}
@@ -345,3 +345,12 @@ func isASCIIAlnum(c byte) bool {
 }
 
 func isHTMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// official is an error whose text is the official server's wording,
+// capitalized the way Telegram writes it.
+type official string
+
+func (e official) Error() string { return string(e) }
+
+// officialf formats an official error message.
+func officialf(format string, args ...any) error { return official(fmt.Sprintf(format, args...)) }

@@ -1,7 +1,6 @@
 package telegramtest
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -67,7 +66,7 @@ func parseMarkdownV2(src string) (string, []Entity, error) {
 		c := src[i]
 		if c == '\\' {
 			if i+1 >= len(src) || src[i+1] == 0 || src[i+1] > 126 {
-				return "", nil, fmt.Errorf("Character '\\' is reserved and must be escaped with the preceding '\\'")
+				return "", nil, officialf("Character '\\' is reserved and must be escaped with the preceding '\\'")
 			}
 			w.rune(rune(src[i+1]))
 			i += 2
@@ -176,7 +175,7 @@ func parseMarkdownV2(src string) (string, []Entity, error) {
 		ents = append(ents, Entity{Type: "blockquote", Offset: bqStart, Length: w.pos - bqStart})
 	}
 	if t := top(); t != nil {
-		return "", nil, fmt.Errorf("Can't find end of %s entity at byte offset %d", entityTitle(t.typ), t.at)
+		return "", nil, officialf("Can't find end of %s entity at byte offset %d", entityTitle(t.typ), t.at)
 	}
 	sortEntities(ents)
 	return w.b.String(), ents, nil
@@ -199,11 +198,11 @@ func readMarkdownURL(src string, from int) (string, int, error) {
 			b.WriteByte(src[i])
 		}
 	}
-	return "", 0, fmt.Errorf("Can't find end of a URL at byte offset %d", from)
+	return "", 0, officialf("Can't find end of a URL at byte offset %d", from)
 }
 
 func reservedErr(c byte) error {
-	return fmt.Errorf("Character '%c' is reserved and must be escaped with the preceding '\\'", c)
+	return officialf("Character '%c' is reserved and must be escaped with the preceding '\\'", c)
 }
 
 func entityTitle(typ string) string {
@@ -239,7 +238,7 @@ func parseMarkdown(src string) (string, []Entity, error) {
 		case c == '*' || c == '_':
 			end := strings.IndexByte(src[i+1:], c)
 			if end < 0 {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, officialf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			start := w.pos
 			writeLiteral(src[i+1 : i+1+end])
@@ -254,7 +253,7 @@ func parseMarkdown(src string) (string, []Entity, error) {
 		case strings.HasPrefix(src[i:], "```"):
 			end := strings.Index(src[i+3:], "```")
 			if end < 0 {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, officialf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			body, lang := src[i+3:i+3+end], ""
 			if nl := strings.IndexByte(body, '\n'); nl >= 0 && !strings.Contains(body[:nl], " ") {
@@ -269,7 +268,7 @@ func parseMarkdown(src string) (string, []Entity, error) {
 		case c == '`':
 			end := strings.IndexByte(src[i+1:], '`')
 			if end < 0 {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, officialf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			start := w.pos
 			writeLiteral(src[i+1 : i+1+end])
@@ -280,7 +279,7 @@ func parseMarkdown(src string) (string, []Entity, error) {
 		case c == '[':
 			end := strings.IndexByte(src[i+1:], ']')
 			if end < 0 {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, officialf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			after := i + 1 + end + 1
 			if after >= len(src) || src[after] != '(' {
@@ -290,7 +289,7 @@ func parseMarkdown(src string) (string, []Entity, error) {
 			}
 			paren := strings.IndexByte(src[after:], ')')
 			if paren < 0 {
-				return "", nil, fmt.Errorf("Can't find end of the entity starting at byte offset %d", i)
+				return "", nil, officialf("Can't find end of the entity starting at byte offset %d", i)
 			}
 			start := w.pos
 			writeLiteral(src[i+1 : i+1+end])

@@ -19,6 +19,20 @@
 // WaitBotMessage, Subscribe, Requests and Rejections. A well-behaved bot
 // produces no Rejections.
 //
+// Where the stand-in knowingly differs from the real server:
+//   - Text lengths are counted in UTF-16 code units, the unit of entity
+//     offsets, for every "N characters" limit.
+//   - In HTML mode a "&" that starts no character entity is an error
+//     (Telegram keeps it literally): it betrays unescaped user text.
+//   - Integers outside a documented range (getUpdates limit 0 or 101) are
+//     rejected where the real server may clamp them; booleans must be
+//     true, false, 1 or 0.
+//   - Webhooks may use plain http:// URLs and get one delivery at a time,
+//     in update order, whatever max_connections says.
+//   - Inline messages (inline_message_id) are not supported. Methods the
+//     stand-in does not implement succeed when they return True and are
+//     refused (and counted as rejections) otherwise.
+//
 // The package is production code (the demo uses it), so it does not import
 // testing and needs nothing outside the module at run time.
 package telegramtest
@@ -79,9 +93,9 @@ func WithRateLimits(on bool) Option { return func(c *config) { c.rateLimits = on
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithWebhookRetry sets the backoff between failed webhook deliveries:
-// it starts at min and doubles up to max. Defaults: 50ms and 2s.
-func WithWebhookRetry(min, max time.Duration) Option {
-	return func(c *config) { c.whMin, c.whMax = min, max }
+// it starts at minDelay and doubles up to maxDelay. Defaults: 50ms and 2s.
+func WithWebhookRetry(minDelay, maxDelay time.Duration) Option {
+	return func(c *config) { c.whMin, c.whMax = minDelay, maxDelay }
 }
 
 // WithWebhookTimeout bounds one webhook delivery (default 10s); a slower
@@ -297,23 +311,27 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(rec)
 		return
 	}
+	// Record before answering, so that a client reading Requests right
+	// after its call sees it.
+	var ae *apiError
 	if err != nil {
-		var ae *apiError
 		if !errors.As(err, &ae) {
 			ae = &apiError{code: http.StatusInternalServerError, desc: "Internal Server Error"}
 		}
 		rec.Status, rec.Description, rec.Rejected = ae.code, ae.desc, ae.rejected
-		if fe, ok := err.(*faultError); ok && fe.body != "" {
-			w.WriteHeader(ae.code)
-			_, _ = w.Write([]byte(fe.body))
-		} else {
-			writeError(w, ae)
-		}
 	} else {
 		rec.Status = http.StatusOK
-		writeResult(w, rep)
 	}
 	s.record(rec)
+	switch fe, isFault := err.(*faultError); {
+	case err == nil:
+		writeResult(w, rep)
+	case isFault && fe.body != "":
+		w.WriteHeader(ae.code)
+		_, _ = w.Write([]byte(fe.body))
+	default:
+		writeError(w, ae)
+	}
 	s.log.Debug("telegramtest request", "method", rec.Method, "status", rec.Status,
 		"description", rec.Description, "duration", time.Since(start))
 }
@@ -327,6 +345,8 @@ func (s *Server) invoke(ctx context.Context, name string, params map[string]stri
 		return reply{}, &apiError{code: http.StatusNotFound, desc: "Not Found", rejected: true}
 	}
 	rec.Method = m.Name
+	s.trackInFlight(m.Name, 1)
+	defer s.trackInFlight(m.Name, -1)
 	if err := s.applyFault(ctx, m.Name); err != nil {
 		return reply{}, err
 	}
@@ -347,14 +367,41 @@ func (s *Server) invoke(ctx context.Context, name string, params map[string]stri
 	return h(s, c)
 }
 
-func (s *Server) record(rec Request) {
+func (s *Server) trackInFlight(method string, delta int) {
 	s.mu.Lock()
-	s.requests = append(s.requests, rec)
+	s.st.inFlight[method] += delta
+	s.bumpLocked()
 	s.mu.Unlock()
 }
 
-// Requests returns every request received so far, in arrival order of
-// their answers.
+// InFlight is the number of calls of method ("" for all methods) the
+// server is processing right now — including calls held by a Fault's
+// Delay and long polls waiting for updates.
+func (s *Server) InFlight(method string) int {
+	if m, ok := LookupMethod(method); ok {
+		method = m.Name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if method != "" {
+		return s.st.inFlight[method]
+	}
+	n := 0
+	for _, v := range s.st.inFlight {
+		n += v
+	}
+	return n
+}
+
+func (s *Server) record(rec Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	s.bumpLocked()
+	s.mu.Unlock()
+}
+
+// Requests returns every request received so far, in the order they were
+// answered. Parameters are as sent; the token is never part of them.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -99,7 +99,10 @@ type Message struct {
 	RemoveKeyboard   bool
 	ReplyToMessageID int
 	Document         *Document
-	Date             time.Time
+	// UpdateID is the update_id of the "message" update that carried a
+	// user's message to the bot (zero for the bot's own messages).
+	UpdateID int
+	Date     time.Time
 	// EditDate is the time of the last edit; Edits counts them.
 	EditDate time.Time
 	Edits    int

@@ -53,7 +53,7 @@ func validateParam(c *call, p Field) error {
 	// tgbotapi sends empty strings for optional parameters it always sets,
 	// and "null" for nil slices; both mean "not given".
 	if !has || raw == "" || (isJSONField(p) && strings.TrimSpace(raw) == "null") {
-		if p.Required {
+		if p.Required && !p.EmptyOK {
 			return missingParam(c.method, p)
 		}
 		return nil

@@ -62,6 +62,7 @@ type field struct {
 	types        []string
 	required     bool
 	condRequired bool
+	emptyOK      bool
 	limit        limit
 	charset      string
 	constValue   string
@@ -154,6 +155,9 @@ func writeField(b *bytes.Buffer, f field) {
 	}
 	if f.condRequired {
 		fmt.Fprintf(b, ", CondRequired: true")
+	}
+	if f.emptyOK {
+		fmt.Fprintf(b, ", EmptyOK: true")
 	}
 	if f.limit.unit != "" {
 		fmt.Fprintf(b, ", Limit: Limit{Unit: %s, Min: %d, Max: %d", f.limit.unit, f.limit.min, f.limit.max)
@@ -258,6 +262,8 @@ var (
 	reCharsetAlnum     = regexp.MustCompile(`(?i)can contain only English letters, digits and underscores`)
 	// "Required if inline_message_id is not specified", "...; required if ...".
 	reCondRequired = regexp.MustCompile(`(?i)(?:^|; )required if `)
+	// "Use an empty string to remove webhook integration".
+	reEmptyOK = regexp.MustCompile(`(?i)\b(?:use|pass|or) an empty string\b`)
 )
 
 // extract reads the facts of one field out of its description.
@@ -265,6 +271,7 @@ func extract(f apiField) field {
 	out := field{name: f.Name, types: f.Types, required: f.Required}
 	d := f.Description
 	out.condRequired = !f.Required && reCondRequired.MatchString(d)
+	out.emptyOK = f.Required && reEmptyOK.MatchString(d)
 	isString, isNumber, isArray := false, false, false
 	for _, t := range f.Types {
 		switch {

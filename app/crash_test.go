@@ -1,0 +1,137 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/config"
+)
+
+const childEnv = "COMMITTEEBOT_TEST_CHILD"
+
+// runChild is the bot process of the crash test: the production App,
+// configured from the environment, with short update leases so a crashed
+// instance's updates are taken over within seconds.
+func runChild() int {
+	cfg, err := config.Load("", os.Getenv)
+	if err == nil {
+		err = cfg.Validate(config.CommandServe)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	a, err := app.New(cfg, log, app.WithoutOps(), app.WithUpdateTimeouts(5*time.Second, 6*time.Second))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := a.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// startChild starts the bot as a separate process sharing the harness's
+// Redis and stand-in.
+func (h *harness) startChild(name string) *exec.Cmd {
+	h.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	for _, k := range config.Keys() {
+		if v := h.env[config.EnvVar(k)]; v != "" {
+			cmd.Env = append(cmd.Env, config.EnvVar(k)+"="+v)
+		}
+	}
+	cmd.Stdout = h.logs
+	cmd.Stderr = h.logs
+	if err := cmd.Start(); err != nil {
+		h.t.Fatalf("starting %s: %v", name, err)
+	}
+	h.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+	})
+	return cmd
+}
+
+func TestKilledBotsUpdatesAreHandledExactlyOnceAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts bot processes")
+	}
+	h := startBot(t, harnessOpts{noApp: true})
+	users := []int64{aliceID, bobID, adminID}
+	const perUser = 4
+
+	// The first few replies hang inside Telegram: the bot is killed while
+	// it holds their updates' claims, before Telegram accepted them.
+	h.tg.InjectFault("sendMessage", telegramtest.Fault{Delay: time.Minute, Times: 2})
+	first := h.startChild("first instance")
+	for i := 0; i < perUser; i++ {
+		for _, u := range users {
+			h.tg.SendText(u, u, "/start")
+		}
+	}
+	// Two chats' first replies hang; the third chat's four are delivered.
+	waitFor(t, func() bool { return h.hanging() == 2 && h.replied() == perUser }, h.logs.String)
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = first.Process.Wait()
+
+	second := h.startChild("second instance")
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && !h.allReplied(users, perUser) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // any duplicate would arrive now
+	for _, u := range users {
+		if got := len(h.tg.BotMessages(u)); got != perUser {
+			t.Errorf("user %d got %d replies to %d commands, want exactly %d", u, got, perUser, perUser)
+		}
+	}
+
+	// SIGTERM: a clean shutdown, exit status 0.
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("after SIGTERM the bot exited with %v, want status 0", err)
+	}
+}
+
+// hanging counts sendMessage calls the stand-in is holding.
+func (h *harness) hanging() int {
+	return h.tg.InFlight("sendMessage")
+}
+
+// replied counts the bot's messages in the test users' private chats.
+func (h *harness) replied() int {
+	n := 0
+	for _, u := range []int64{aliceID, bobID, adminID} {
+		n += len(h.tg.BotMessages(u))
+	}
+	return n
+}
+
+func (h *harness) allReplied(users []int64, n int) bool {
+	for _, u := range users {
+		if len(h.tg.BotMessages(u)) < n {
+			return false
+		}
+	}
+	return true
+}

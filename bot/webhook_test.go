@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/google/go-cmp/cmp"
+)
+
+// recordingSink records the updates it is given and fails with err.
+type recordingSink struct {
+	mu  sync.Mutex
+	got []int
+	err error
+}
+
+func (s *recordingSink) Handle(_ context.Context, u tgbotapi.Update) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, u.UpdateID)
+	return s.err
+}
+
+func (s *recordingSink) handled() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.got...)
+}
+
+const (
+	hookSecret = "hook_Secret-42"
+	updateJSON = `{"update_id":1001,"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},"text":"/start"}}`
+)
+
+func TestWebhook(t *testing.T) {
+	tests := []struct {
+		name       string
+		secret     string // configured
+		method     string
+		header     *string // secret token header sent; nil for none
+		body       string
+		sinkErr    error
+		closed     bool
+		wantStatus int
+		wantHandle []int
+	}{
+		{name: "right secret", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, wantStatus: 200, wantHandle: []int{1001}},
+		{name: "wrong secret", secret: hookSecret, header: ptr("hook_Secret-43"), body: updateJSON, wantStatus: 401},
+		{name: "secret prefix", secret: hookSecret, header: ptr("hook_"), body: updateJSON, wantStatus: 401},
+		{name: "missing secret", secret: hookSecret, body: updateJSON, wantStatus: 401},
+		{name: "no secret configured", secret: "", header: ptr(""), body: updateJSON, wantStatus: 401},
+		{name: "garbage", secret: hookSecret, header: ptr(hookSecret), body: "{not json", wantStatus: 400},
+		{name: "no update id", secret: hookSecret, header: ptr(hookSecret), body: `{"message":{}}`, wantStatus: 400},
+		{name: "too large", secret: hookSecret, header: ptr(hookSecret), body: `{"update_id":1,"x":"` + strings.Repeat("a", 2<<20) + `"}`, wantStatus: 413},
+		{name: "sink error", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, sinkErr: errors.New("redis down"), wantStatus: 500, wantHandle: []int{1001}},
+		{name: "shutting down", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, closed: true, wantStatus: 503},
+		{name: "GET", secret: hookSecret, method: http.MethodGet, header: ptr(hookSecret), wantStatus: 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := &recordingSink{err: tt.sinkErr}
+			h := NewWebhook(sink, tt.secret)
+			if tt.closed {
+				h.Close()
+			}
+			method := tt.method
+			if method == "" {
+				method = http.MethodPost
+			}
+			req := httptest.NewRequest(method, "/telegram", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			if tt.header != nil {
+				req.Header.Set(SecretTokenHeader, *tt.header)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d (body %q)", rec.Code, tt.wantStatus, rec.Body.String())
+			}
+			if diff := cmp.Diff(tt.wantHandle, sink.handled()); diff != "" {
+				t.Errorf("handled updates (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// blockingSink holds each update until released.
+type blockingSink struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *blockingSink) Handle(ctx context.Context, _ tgbotapi.Update) error {
+	close(s.started)
+	<-s.release
+	return ctx.Err()
+}
+
+func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &blockingSink{started: make(chan struct{}), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- serveWebhook(ctx, ln, NewWebhook(sink, hookSecret), nil, 10*time.Second) }()
+
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", strings.NewReader(updateJSON))
+		req.Header.Set(SecretTokenHeader, hookSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- -1
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	<-sink.started
+	cancel() // shutdown begins while the update is being handled
+	select {
+	case err := <-served:
+		t.Fatalf("server returned %v with a delivery in flight", err)
+	default:
+	}
+	close(sink.release)
+	if got := <-status; got != http.StatusOK {
+		t.Errorf("in-flight delivery answered %d, want 200 (handler context must not be cancelled)", got)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("serveWebhook = %v, want nil", err)
+	}
+}
+
+func TestServeWebhookReportsListenErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = ServeWebhook(t.Context(), ln.Addr().String(), http.NotFoundHandler(), nil)
+	if err == nil {
+		t.Fatal("ServeWebhook on a taken address succeeded")
+	}
+}

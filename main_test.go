@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDemoShowsHelpAndExitsCleanly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/help\n/lang en\n/help\n/quit\n"), &out, &errOut)
+	if code := exitCode(err, &errOut); code != 0 {
+		t.Fatalf("demo exited %d: %v\nstderr: %s", code, err, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"Các lệnh bạn có thể dùng", "/lang", "This group will use English", "Commands you can use", "👥 Thư ký> /help"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "<b>") {
+		t.Errorf("demo output shows raw HTML:\n%s", got)
+	}
+}
+
+func TestDemoButtonsArePressedByNumber(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/chat private\n/lang\n2\n/as Lan\n/help\n"), &out, &errOut)
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr: %s", err, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"[1] Tiếng Việt", "[2] English", "Switched to English", "Lan Trần", "Các lệnh bạn có thể dùng"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{name: "version", args: []string{"version"}, wantStdout: []string{"committeebot "}},
+		{name: "check-config defaults", args: []string{"check-config"}, wantStdout: []string{"telegram:", "redis:"}},
+		{
+			name:       "check-config masks secrets",
+			args:       []string{"check-config"},
+			env:        map[string]string{"COMMITTEEBOT_TELEGRAM_TOKEN": "123456:SECRETSECRETSECRET"},
+			wantStdout: []string{"****"},
+		},
+		{
+			name:     "every bad key listed",
+			args:     []string{"check-config"},
+			env:      map[string]string{"COMMITTEEBOT_TELEGRAM_MODE": "carrier-pigeon", "COMMITTEEBOT_BOT_TIMEZONE": "Mars/Olympus", "COMMITTEEBOT_REMINDERS_TICK": "soon"},
+			wantCode: 2, wantStderr: []string{"telegram.mode", "bot.timezone", "reminders.tick"},
+		},
+		{name: "serve without token", args: []string{"serve"}, wantCode: 2, wantStderr: []string{"telegram.token"}},
+		{name: "unknown sub-command", args: []string{"fly"}, wantCode: 2, wantStderr: []string{"unknown command"}},
+		{name: "missing config file", args: []string{"check-config", "--config", "/nonexistent.yaml"}, wantCode: 2, wantStderr: []string{"--config"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, env(tt.env), strings.NewReader(""), &out, &errOut)
+			code := exitCode(err, &errOut)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (err %v)", code, tt.wantCode, err)
+			}
+			for _, w := range tt.wantStdout {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut.String())
+				}
+			}
+			if strings.Contains(out.String()+errOut.String(), "SECRETSECRETSECRET") {
+				t.Error("a secret was printed")
+			}
+		})
+	}
+}
