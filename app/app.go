@@ -119,6 +119,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
+	rdb.AddHook(redisErrorHook{a.metrics})
 	a.rdb = rdb
 
 	// The HTTP client must wait longer than the long-poll timeout.

@@ -193,6 +193,10 @@ func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
 		t.Errorf("/healthz = %d during the outage, want 200 (the process is alive)", code)
 	}
 
+	if _, body := h.get("/metrics"); !strings.Contains(body, "committeebot_redis_errors_total") || strings.Contains(body, "committeebot_redis_errors_total 0\n") {
+		t.Error("/metrics does not count the Redis errors of the outage")
+	}
+
 	h.rd.Restart()
 	waitFor(t, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK })
 	if m := h.say(aliceID, aliceID, "/lang en"); !strings.Contains(m.Text, "Switched to English") {

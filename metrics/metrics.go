@@ -4,7 +4,6 @@
 package metrics
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -101,6 +100,3 @@ func (m *Metrics) Result(method string, err error) {
 
 // RedisError counts a Redis failure.
 func (m *Metrics) RedisError() { m.redisErrors.Inc() }
-
-// ErrNotReady is what a failing readiness check wraps.
-var ErrNotReady = errors.New("not ready")
