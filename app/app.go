@@ -138,11 +138,15 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	keys := storage.NewKeys(cfg.Redis.KeyPrefix)
+	users := storage.NewUsers(rdb, keys)
 	h, err := handlers.New(handlers.Deps{
 		Sender:      a.sender,
 		Catalog:     cat,
-		Prefs:       storage.NewUsers(rdb, keys),
+		Prefs:       users,
 		Dialogs:     storage.NewDialogs(rdb, keys),
+		Committees:  storage.NewCommittees(rdb, keys, storage.WithClock(o.now)),
+		Current:     users,
+		Location:    cfg.Bot.Location,
 		Log:         log,
 		Now:         o.now,
 		BotUsername: api.Self.UserName,

@@ -41,6 +41,8 @@ const (
 	adminID = 100 // global admin
 	aliceID = 201 // administrator of the group
 	bobID   = 202 // plain member of the group
+	carolID = 203 // member of the group
+	daveID  = 204 // member of the group
 	groupID = -1001500
 	botName = "committee_test_bot"
 )
@@ -79,13 +81,17 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 	tg.AddUser(telegramtest.User{ID: adminID, FirstName: "Admin"})
 	tg.AddUser(telegramtest.User{ID: aliceID, FirstName: "Alice", Username: "alice"})
 	tg.AddUser(telegramtest.User{ID: bobID, FirstName: "Bob", Username: "bob"})
-	for _, id := range []int64{adminID, aliceID, bobID} {
+	tg.AddUser(telegramtest.User{ID: carolID, FirstName: "Carol", Username: "carol"})
+	tg.AddUser(telegramtest.User{ID: daveID, FirstName: "Dave", Username: "dave"})
+	for _, id := range []int64{adminID, aliceID, bobID, carolID, daveID} {
 		tg.StartPrivate(id)
 	}
 	tg.AddGroup(telegramtest.Chat{ID: groupID, Type: "supergroup", Title: "Khối thi đua <Test> & Co"},
 		telegramtest.Member{UserID: aliceID, Status: "administrator"},
 		telegramtest.Member{UserID: bobID, Status: "member"},
-		telegramtest.Member{UserID: adminID, Status: "member"})
+		telegramtest.Member{UserID: adminID, Status: "member"},
+		telegramtest.Member{UserID: carolID, Status: "member"},
+		telegramtest.Member{UserID: daveID, Status: "member"})
 
 	var rd *redistest.Instance
 	if ho.ownRedis {

@@ -68,6 +68,15 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	if err != nil {
 		return err
 	}
+	rdb, err := storage.NewClient(storage.Options{URL: c.Redis.URL.Reveal()})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	err = seed(ctx, rdb, c.Redis.KeyPrefix, c.Bot.Location, c.Bot.Language)
+	_ = rdb.Close()
+	if err != nil {
+		return err
+	}
 	a, err := app.New(&c, log, app.WithoutOps())
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

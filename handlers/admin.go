@@ -103,12 +103,3 @@ func (c *adminCache) forget(chatID int64) {
 		}
 	}
 }
-
-// memberChanged drops cached admin answers for a chat whose members or
-// administrators changed, so a new or removed admin is seen at once.
-func (h *Handlers) memberChanged(_ context.Context, r *bot.Request) error {
-	if chat, ok := r.Chat(); ok {
-		h.groupAdmins.forget(chat.ID)
-	}
-	return nil
-}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"html"
 	"regexp"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/i18n"
-	"github.com/committeebot/committeebot/storage"
 )
 
 // start greets the user. A /start with a payload comes from a deep link
@@ -20,32 +18,78 @@ import (
 func (h *Handlers) start(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
 	if r.Args != "" {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "start_bad_token", nil), nil)
+		return h.redeem(ctx, r, r.Args)
 	}
 	if chat.IsGroup() {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "start_group", nil), nil)
 	}
 	user, _ := r.Sender()
-	return h.reply(ctx, r, h.cat.T(r.Lang, "start_private", i18n.Data{"Name": user.DisplayName()}), nil)
+	text := h.cat.T(r.Lang, "start_private", i18n.Data{"Name": user.DisplayName()})
+	if c, found, err := h.committeeFor(ctx, r, false); err != nil {
+		return err
+	} else if found {
+		if d, err := h.committees.DelegateOf(ctx, c.ID, user.ID); err == nil {
+			text += "\n\n" + h.cat.T(r.Lang, "start_delegate", i18n.Data{"Code": d.Unit, "Committee": c.Name})
+		}
+	}
+	return h.reply(ctx, r, text, nil)
 }
 
-// help lists the commands the caller may use in this chat.
+// help lists the commands the caller may use in this chat: a guest sees
+// how to join, a delegate their unit's commands, an admin the secretariat's.
 func (h *Handlers) help(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
+	user, _ := r.Sender()
+	c, hasCommittee, err := h.committeeFor(ctx, r, false)
+	if err != nil {
+		return err
+	}
 	admin, err := h.isAdmin(ctx, r)
 	if err != nil {
 		return err
 	}
+	delegate := false
+	if hasCommittee {
+		sc, err := h.scopeFor(ctx, c, user.ID)
+		if err != nil {
+			return err
+		}
+		admin, delegate = admin || sc.admin, sc.delegate != nil
+	}
 	var b strings.Builder
 	b.WriteString(h.cat.T(r.Lang, "help_title", nil))
-	b.WriteString("\n\n")
-	b.WriteString(h.cat.T(r.Lang, "help_section_general", nil))
-	for _, c := range h.commands {
-		if !c.visible(chat.IsPrivate(), admin) {
+	if hasCommittee {
+		b.WriteString(" — " + escape(c.Name))
+	}
+	sections := []struct {
+		titleID string
+		pick    func(command) bool
+	}{
+		{"help_section_general", func(c command) bool { return !c.admin }},
+		{"help_section_admin", func(c command) bool { return c.admin }},
+	}
+	for _, s := range sections {
+		var lines []string
+		for _, c := range h.commands {
+			if !s.pick(c) || !c.visible(chat.IsPrivate(), hasCommittee, admin, delegate) {
+				continue
+			}
+			desc := c.descID
+			if admin && c.adminDescID != "" {
+				desc = c.adminDescID
+			}
+			lines = append(lines, h.cat.T(r.Lang, "help_line", i18n.Data{"Command": c.name, "Description": h.cat.T(r.Lang, desc, nil)}))
+		}
+		if len(lines) == 0 {
 			continue
 		}
-		b.WriteString("\n")
-		b.WriteString(h.cat.T(r.Lang, "help_line", i18n.Data{"Command": c.name, "Description": h.cat.T(r.Lang, c.descID, nil)}))
+		b.WriteString("\n\n" + h.cat.T(r.Lang, s.titleID, nil) + "\n" + strings.Join(lines, "\n"))
+	}
+	switch {
+	case !hasCommittee && chat.IsGroup():
+		b.WriteString("\n\n" + h.cat.T(r.Lang, "help_not_setup", nil))
+	case !hasCommittee:
+		b.WriteString("\n\n" + h.cat.T(r.Lang, "help_guest", nil))
 	}
 	b.WriteString("\n\n")
 	if chat.IsPrivate() {
@@ -156,17 +200,7 @@ func (h *Handlers) text(ctx context.Context, r *bot.Request) error {
 	if !chat.IsPrivate() {
 		return nil
 	}
-	user, _ := r.Sender()
-	_, err := h.dialogs.Get(ctx, user.ID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "text_hint_private", nil), nil)
-	case err != nil:
-		return err
-	}
-	// No dialogue is defined yet by the foundation; an unknown one is
-	// dropped so the user is not stuck in it.
-	if _, err := h.dialogs.Clear(ctx, user.ID); err != nil {
+	if handled, err := h.continueForm(ctx, r); handled || err != nil {
 		return err
 	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, "text_hint_private", nil), nil)
@@ -186,6 +220,9 @@ func (h *Handlers) notFound(ctx context.Context, r *bot.Request) error {
 	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, "unknown_command", i18n.Data{"Command": truncate(r.Command, 32)}), nil)
 }
+
+// escape makes user text safe inside catalogue HTML built by hand.
+func escape(s string) string { return html.EscapeString(s) }
 
 func firstWord(s string) string {
 	w, _, _ := strings.Cut(s, " ")

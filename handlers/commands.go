@@ -25,16 +25,38 @@ type command struct {
 	name   string
 	descID string // catalogue id of the one-line description
 	where  where
-	admin  bool
-	h      bot.Handler
+	// committee: the command is about a committee (the group's, or the
+	// user's in a private chat); admin and delegate require the caller to
+	// be a committee admin or a delegate there.
+	committee bool
+	admin     bool
+	delegate  bool
+	// unbound: shown only where no committee is set up yet (/setup).
+	unbound bool
+	// adminDescID, if set, describes the command to admins (who can do
+	// more with it).
+	adminDescID string
+	h           bot.Handler
 }
 
 func (h *Handlers) commandTable() []command {
 	return []command{
 		{name: "start", descID: "cmd_start", h: h.start},
 		{name: "help", descID: "cmd_help", h: h.help},
+		{name: "status", descID: "cmd_status", committee: true, h: h.status},
+		{name: "units", descID: "cmd_units", committee: true, h: h.units},
+		{name: "members", descID: "cmd_members", committee: true, h: h.members},
+		{name: "covenant", descID: "cmd_covenant", adminDescID: "cmd_covenant_admin", committee: true, h: h.covenant},
+		{name: "sign", descID: "cmd_sign", committee: true, delegate: true, h: h.sign},
+		{name: "leave", descID: "cmd_leave", committee: true, delegate: true, h: h.leave},
 		{name: "lang", descID: "cmd_lang", h: h.lang},
 		{name: "cancel", descID: "cmd_cancel", h: h.cancel},
+		{name: "setup", descID: "cmd_setup", where: groupOnly, admin: true, unbound: true, h: h.setup},
+		{name: "unit_add", descID: "cmd_unit_add", committee: true, admin: true, h: h.unitAdd},
+		{name: "unit_remove", descID: "cmd_unit_remove", committee: true, admin: true, h: h.unitRemove},
+		{name: "invite", descID: "cmd_invite", committee: true, admin: true, h: h.invite},
+		{name: "delegate_remove", descID: "cmd_delegate_remove", committee: true, admin: true, h: h.delegateRemove},
+		{name: "role", descID: "cmd_role", committee: true, admin: true, h: h.role},
 	}
 }
 
@@ -49,13 +71,20 @@ func (h *Handlers) guard(c command) bot.Handler {
 		case c.where == groupOnly && !chat.IsGroup():
 			return h.reply(ctx, r, h.cat.T(r.Lang, "error_group_only", nil), nil)
 		}
+		if c.committee {
+			return h.inCommittee(c)(c.h)(ctx, r)
+		}
 		return c.h(ctx, r)
 	}
 }
 
-// visible reports whether c is shown to a caller in a chat of that kind.
-func (c command) visible(private, admin bool) bool {
-	if c.admin && !admin {
+// visible reports whether c is shown to a caller: in a chat of that kind,
+// with or without a committee, as an admin or a delegate or neither.
+func (c command) visible(private, hasCommittee, admin, delegate bool) bool {
+	if c.admin && !admin || c.delegate && !delegate {
+		return false
+	}
+	if c.committee && !hasCommittee || c.unbound && hasCommittee {
 		return false
 	}
 	switch c.where {

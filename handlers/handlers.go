@@ -49,10 +49,14 @@ var (
 
 // Deps are the handlers' required dependencies.
 type Deps struct {
-	Sender      Sender
-	Catalog     *i18n.Catalog
-	Prefs       Prefs
-	Dialogs     Dialogs
+	Sender     Sender
+	Catalog    *i18n.Catalog
+	Prefs      Prefs
+	Dialogs    Dialogs
+	Committees CommitteeStore
+	Current    CurrentCommittees
+	// Location is the default committee time zone (bot.timezone).
+	Location    *time.Location
 	Log         *slog.Logger
 	Now         func() time.Time
 	BotUsername string
@@ -66,13 +70,17 @@ type Handlers struct {
 	cat         *i18n.Catalog
 	prefs       Prefs
 	dialogs     Dialogs
+	committees  CommitteeStore
+	current     CurrentCommittees
+	loc         *time.Location
 	log         *slog.Logger
 	now         func() time.Time
 	botUsername string
 	admins      map[int64]bool
 	groupAdmins *adminCache
 
-	commands []command
+	commands       []command
+	statusSections []statusSection
 }
 
 // New checks the dependencies and builds the handlers.
@@ -90,6 +98,12 @@ func New(d Deps) (*Handlers, error) {
 	if d.Dialogs == nil {
 		errs = append(errs, errors.New("handlers: Dialogs is required"))
 	}
+	if d.Committees == nil {
+		errs = append(errs, errors.New("handlers: Committees is required"))
+	}
+	if d.Current == nil {
+		errs = append(errs, errors.New("handlers: Current is required"))
+	}
 	if d.Log == nil {
 		errs = append(errs, errors.New("handlers: Log is required"))
 	}
@@ -104,6 +118,9 @@ func New(d Deps) (*Handlers, error) {
 		cat:         d.Catalog,
 		prefs:       d.Prefs,
 		dialogs:     d.Dialogs,
+		committees:  d.Committees,
+		current:     d.Current,
+		loc:         d.Location,
 		log:         d.Log,
 		now:         d.Now,
 		botUsername: d.BotUsername,
@@ -113,7 +130,11 @@ func New(d Deps) (*Handlers, error) {
 	for _, id := range d.Admins {
 		h.admins[id] = true
 	}
+	if h.loc == nil {
+		h.loc = time.UTC
+	}
 	h.commands = h.commandTable()
+	h.statusSections = []statusSection{h.statusHeader, h.statusCovenant}
 	return h, nil
 }
 
@@ -126,7 +147,17 @@ func (h *Handlers) Register(rt *bot.Router) {
 		rt.Command(c.name, h.guard(c))
 	}
 	rt.Callback("lang", h.langButton)
+	rt.Callback("use", h.useButton)
+	rt.Callback("cancel", h.cancelButton)
+	rt.Callback("inv", h.inviteButton)
+	rt.Callback("urm", h.unitRemoveButton)
+	rt.Callback("urmok", h.unitRemoveConfirmed)
+	rt.Callback("drm", h.delegateRemoveButton)
+	rt.Callback("role", h.roleUnitButton)
+	rt.Callback("roleset", h.roleSetButton)
+	rt.Callback("sign", h.signButton)
 	rt.On(bot.KindText, h.text)
-	rt.On(bot.KindMember, h.memberChanged)
+	rt.On(bot.KindMember, h.chatMember)
+	rt.On(bot.KindMigrate, h.migrate)
 	rt.NotFound(h.notFound)
 }

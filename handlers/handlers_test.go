@@ -38,13 +38,16 @@ func newTestHandlers(t *testing.T) (*Handlers, *telegramtest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	users := storage.NewUsers(rdb, keys)
 	h, err := New(Deps{
-		Sender:  bot.NewSender(api),
-		Catalog: cat,
-		Prefs:   storage.NewUsers(rdb, keys),
-		Dialogs: storage.NewDialogs(rdb, keys),
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:     time.Now,
+		Sender:     bot.NewSender(api),
+		Catalog:    cat,
+		Prefs:      users,
+		Dialogs:    storage.NewDialogs(rdb, keys),
+		Committees: storage.NewCommittees(rdb, keys),
+		Current:    users,
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:        time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +90,7 @@ func TestNewRequiresEveryDependency(t *testing.T) {
 	if err == nil {
 		t.Fatal("New with no dependencies succeeded")
 	}
-	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Log", "Now"} {
+	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Log", "Now"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}

@@ -109,11 +109,13 @@ func (c *Catalog) N(lang, id string, count int, data Data) string {
 }
 
 func (c *Catalog) localize(lang, id string, count any, data Data) string {
-	s, err := c.localizer(lang).Localize(&goi18n.LocalizeConfig{
-		MessageID:    id,
-		TemplateData: escape(data),
-		PluralCount:  count,
-	})
+	cfg := &goi18n.LocalizeConfig{MessageID: id, TemplateData: escape(data), PluralCount: count}
+	s, err := c.localizer(lang).Localize(cfg)
+	if err != nil && count != nil {
+		// A message without plural forms asked for with a count.
+		cfg.PluralCount = nil
+		s, err = c.localizer(lang).Localize(cfg)
+	}
 	if err != nil {
 		return id
 	}

@@ -36,8 +36,10 @@ func TestEveryMessageRendersInEveryLanguage(t *testing.T) {
 				t.Errorf("%s: message %q missing", lang, id)
 				continue
 			}
-			if got := c.N(lang, id, 2, Data{}); got == "" || got == id {
-				t.Errorf("%s: message %q renders as %q", lang, id, got)
+			for _, n := range []int{0, 1, 2, 21} {
+				if got := c.N(lang, id, n, Data{}); got == "" || got == id {
+					t.Errorf("%s: message %q with count %d renders as %q", lang, id, n, got)
+				}
 			}
 		}
 	}

@@ -11,8 +11,13 @@ package storage
 //
 // Global, tag {g} (one slot: only small keys that need no spreading):
 //
-//	<p>:{g}:chat:<chatID>:committee   string  id of the committee bound to a group chat (/setup)
+//	<p>:{g}:chat:<chatID>:committee   string  id of the committee bound to a group chat (/setup);
+//	                                          valid only while the committee's meta.chat agrees
+//	                                          (committee.go explains the two-step binding)
 //	<p>:{g}:seq:<name>                string  INCR counter, e.g. seq:committee for new committee ids
+//	<p>:{g}:invite:<token>            string  id of the committee that issued an invite token; PX
+//	                                          invite TTL + grace (the invite itself is in the
+//	                                          committee's invites hash)
 //	<p>:{g}:<kind>[:<part>…]          other global keys, built with Keys.Global
 //
 // Telegram updates, tag {upd:<updateID>} (one slot per update: no script
@@ -28,6 +33,9 @@ package storage
 //	<p>:{u:<userID>}:profile          hash    lang (preferred language)
 //	<p>:{u:<userID>}:dialog           string  JSON Dialog of the step-by-step dialogue in progress,
 //	                                          with a TTL (dialog.go)
+//	<p>:{u:<userID>}:committees       set     ids of committees where the user is a delegate; an
+//	                                          index updated after the committee's own write, so
+//	                                          readers check each id against the committee
 //
 // Chats, tag {ch:<chatID>}:
 //
@@ -38,9 +46,33 @@ package storage
 //
 //	<p>:{c:<committeeID>}:<kind>[:<part>…]   built with Keys.Committee
 //
+// Committee, units, delegates, roles, invites and covenants (committee.go,
+// units.go, invites.go, covenant.go). Records kept as JSON are encoded by Go
+// (role changes are concatenated by scripts from ARGV strings and unit
+// codes); scripts only decode them, so ids and times never pass through
+// Lua's floating-point number formatting. Times are unix ms. Invites are
+// kept 30 days past their expiry.
+//
+//	<p>:{c:<id>}:meta                 hash    id, chat (0 while detached), title, name, tz, lang,
+//	                                          year, created, by
+//	<p>:{c:<id>}:unit                 hash    unit code -> JSON {name, added}
+//	<p>:{c:<id>}:units                zset    unit codes, scored by the order they were added
+//	<p>:{c:<id>}:members              hash    user id -> JSON delegate {unit, name, username, joined}
+//	<p>:{c:<id>}:roles                hash    "<year>:head" / "<year>:deputy" -> unit code
+//	<p>:{c:<id>}:rolelog              list    JSON role changes {year, role, unit, previous, by, at},
+//	                                          oldest first
+//	<p>:{c:<id>}:invites              hash    token -> JSON {unit, by, created, expires};
+//	                                          "<token>:used" -> "<userID>:<at>" once redeemed;
+//	                                          pruned a grace period after expiry
+//	<p>:{c:<id>}:covenants            zset    years that have a covenant (score = year)
+//	<p>:{c:<id>}:covenant:<year>      hash    title, opened, by, completed_by, completed_at
+//	<p>:{c:<id>}:covenant:<year>:signed  hash unit code -> JSON signature {user_id, name, at}
+//	<p>:{c:<id>}:covenant:<year>:order   list unit codes in signing order
+//
 // Kinds reserved for committee keys (features add their exact layout here):
-// meta, unit, units, member, members, covenant, meeting, meetings,
-// nomination, nominations, ballot, ballots, sched (scheduler), seq.
+// meta, unit, units, member, members, roles, rolelog, invites, covenant,
+// covenants, meeting, meetings, nomination, nominations, ballot, ballots,
+// sched (scheduler), seq.
 
 import (
 	"strconv"
@@ -140,3 +172,82 @@ func (k Keys) join(tag, kind string, parts []string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// CommitteeMeta returns the hash of a committee's own fields (name, bound
+// chat, year…): <p>:{c:<id>}:meta.
+func (k Keys) CommitteeMeta(committeeID string) string {
+	return k.Committee(committeeID, "meta")
+}
+
+// UnitRecords returns the hash of a committee's units, code -> JSON record:
+// <p>:{c:<id>}:unit.
+func (k Keys) UnitRecords(committeeID string) string {
+	return k.Committee(committeeID, "unit")
+}
+
+// UnitOrder returns the sorted set of a committee's unit codes in the order
+// they were added: <p>:{c:<id>}:units.
+func (k Keys) UnitOrder(committeeID string) string {
+	return k.Committee(committeeID, "units")
+}
+
+// Members returns the hash of a committee's delegates, user id -> JSON
+// record: <p>:{c:<id>}:members.
+func (k Keys) Members(committeeID string) string {
+	return k.Committee(committeeID, "members")
+}
+
+// Roles returns the hash of head and deputy units per year:
+// <p>:{c:<id>}:roles.
+func (k Keys) Roles(committeeID string) string {
+	return k.Committee(committeeID, "roles")
+}
+
+// RoleLog returns the list of a committee's role changes, oldest first:
+// <p>:{c:<id>}:rolelog.
+func (k Keys) RoleLog(committeeID string) string {
+	return k.Committee(committeeID, "rolelog")
+}
+
+// Invites returns the hash of a committee's invites: <p>:{c:<id>}:invites.
+func (k Keys) Invites(committeeID string) string {
+	return k.Committee(committeeID, "invites")
+}
+
+// InviteCommittee returns the global key that maps an invite token to the
+// committee that issued it: <p>:{g}:invite:<token>. It is global because a
+// token arrives (in /start) without its committee.
+func (k Keys) InviteCommittee(token string) string {
+	return k.Global("invite", token)
+}
+
+// Covenants returns the sorted set of the years for which a committee has a
+// covenant: <p>:{c:<id>}:covenants.
+func (k Keys) Covenants(committeeID string) string {
+	return k.Committee(committeeID, "covenants")
+}
+
+// Covenant returns the hash of one year's covenant:
+// <p>:{c:<id>}:covenant:<year>.
+func (k Keys) Covenant(committeeID string, year int) string {
+	return k.Committee(committeeID, "covenant", strconv.Itoa(year))
+}
+
+// CovenantSigned returns the hash of one year's signatures, unit code ->
+// JSON: <p>:{c:<id>}:covenant:<year>:signed.
+func (k Keys) CovenantSigned(committeeID string, year int) string {
+	return k.Committee(committeeID, "covenant", strconv.Itoa(year), "signed")
+}
+
+// CovenantOrder returns the list of units in the order they signed one
+// year's covenant: <p>:{c:<id>}:covenant:<year>:order.
+func (k Keys) CovenantOrder(committeeID string, year int) string {
+	return k.Committee(committeeID, "covenant", strconv.Itoa(year), "order")
+}
+
+// UserCommittees returns the set of ids of the committees where a user is
+// a delegate: <p>:{u:<userID>}:committees. It is an index that may hold
+// stale ids (see Committees.UserCommittees).
+func (k Keys) UserCommittees(userID int64) string {
+	return k.join("{u:"+itoa(userID)+"}", "committees", nil)
+}

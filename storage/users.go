@@ -67,3 +67,29 @@ func (u *Users) SetChatLanguage(ctx context.Context, chatID int64, lang string) 
 	}
 	return nil
 }
+
+// fieldCommittee is the profile hash field holding the committee a user
+// last acted in, used to pick the committee of a private-chat command.
+const fieldCommittee = "committee"
+
+// CurrentCommittee returns the committee userID last acted in, or
+// ErrNotFound.
+func (u *Users) CurrentCommittee(ctx context.Context, userID int64) (string, error) {
+	id, err := u.c.HGet(ctx, u.k.UserProfile(userID), fieldCommittee).Result()
+	if err != nil {
+		return "", fmt.Errorf("current committee of user %d: %w", userID, notFound(err))
+	}
+	return id, nil
+}
+
+// SetCurrentCommittee records the committee userID acts in from now on.
+// An empty id is ErrInvalid.
+func (u *Users) SetCurrentCommittee(ctx context.Context, userID int64, committeeID string) error {
+	if committeeID == "" {
+		return fmt.Errorf("set current committee of user %d: empty id: %w", userID, ErrInvalid)
+	}
+	if err := u.c.HSet(ctx, u.k.UserProfile(userID), fieldCommittee, committeeID).Err(); err != nil {
+		return fmt.Errorf("set current committee of user %d: %w", userID, err)
+	}
+	return nil
+}

@@ -122,3 +122,25 @@ func TestDialogsRejectInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestCurrentCommitteeRoundTrip(t *testing.T) {
+	rt := redistest.New(t)
+	u := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
+	ctx := context.Background()
+	if _, err := u.CurrentCommittee(ctx, 7); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("unset: err = %v, want ErrNotFound", err)
+	}
+	if err := u.SetCurrentCommittee(ctx, 7, ""); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("empty id: err = %v, want ErrInvalid", err)
+	}
+	if err := u.SetCurrentCommittee(ctx, 7, "3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.SetLanguage(ctx, 7, "en"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := u.CurrentCommittee(ctx, 7)
+	if err != nil || got != "3" {
+		t.Errorf("CurrentCommittee = %q, %v; want 3", got, err)
+	}
+}

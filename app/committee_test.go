@@ -1,0 +1,376 @@
+package app_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var inviteLink = regexp.MustCompile(`https://t\.me/` + botName + `\?start=([A-Za-z0-9_-]+)`)
+
+// setupBloc binds the test group to a bloc with units, as the group's
+// administrator Alice would.
+func setupBloc(t *testing.T, h *harness, units ...string) {
+	t.Helper()
+	if m := h.say(groupID, aliceID, "/setup Khối thi đua Nội chính"); !strings.Contains(m.Text, "Đã lập khối") {
+		t.Fatalf("/setup answered %q", m.Text)
+	}
+	for _, u := range units {
+		if m := h.say(groupID, aliceID, "/unit_add "+u); !strings.Contains(m.Text, "Đã thêm đơn vị") {
+			t.Fatalf("/unit_add %s answered %q", u, m.Text)
+		}
+	}
+}
+
+// invite makes an invite for unit as Alice, in the group, and returns the
+// token the bot sent her privately.
+func invite(t *testing.T, h *harness, unit string) string {
+	t.Helper()
+	before := len(h.tg.BotMessages(aliceID))
+	if m := h.say(groupID, aliceID, "/invite "+unit); !strings.Contains(m.Text, "Đã gửi riêng") {
+		t.Fatalf("/invite %s answered %q", unit, m.Text)
+	}
+	msgs := h.tg.BotMessages(aliceID)
+	if len(msgs) <= before {
+		t.Fatal("no invite link in Alice's private chat")
+	}
+	match := inviteLink.FindStringSubmatch(msgs[len(msgs)-1].Text)
+	if match == nil {
+		t.Fatalf("no invite link in %q", msgs[len(msgs)-1].Text)
+	}
+	return match[1]
+}
+
+// join makes user a delegate with the invite token, and waits for the
+// group to be told.
+func join(t *testing.T, h *harness, user int64, token string) {
+	t.Helper()
+	before := len(h.tg.BotMessages(groupID))
+	if m := h.say(user, user, "/start "+token); !strings.Contains(m.Text, "Chào mừng") {
+		t.Fatalf("/start <invite> answered %q", m.Text)
+	}
+	waitFor(t, func() bool {
+		msgs := h.tg.BotMessages(groupID)
+		return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].Text, "đã tham gia")
+	})
+}
+
+func TestSetupByGroupAdminOnly(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	if m := h.say(groupID, bobID, "/setup Khối X"); !strings.Contains(m.Text, "Chỉ quản trị viên") {
+		t.Errorf("a plain member's /setup answered %q", m.Text)
+	}
+	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "chưa gắn với khối") {
+		t.Errorf("/status before setup answered %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "/setup Khối X"); !strings.Contains(m.Text, "chỉ dùng trong nhóm") {
+		t.Errorf("/setup in a private chat answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/setup"); !strings.Contains(m.Text, "Khối thi đua &lt;Test&gt; &amp; Co") && !strings.Contains(m.Text, "Khối thi đua <Test> & Co") {
+		t.Errorf("/setup without a name should use the group title, answered %q", m.Text)
+	}
+	if m := h.say(groupID, adminID, "/setup Khác"); !strings.Contains(m.Text, "đã là khối") {
+		t.Errorf("second /setup answered %q", m.Text)
+	}
+}
+
+func TestInviteJoinAndMembers(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	token := invite(t, h, "TANDTC")
+
+	join(t, h, bobID, token)
+	m := h.say(groupID, carolID, "/members")
+	for _, want := range []string{"TANDTC", "Bob", "@bob", "Chưa có đại diện: KTNN"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("/members lacks %q: %q", want, m.Text)
+		}
+	}
+	if m := h.say(groupID, carolID, "/units"); !strings.Contains(m.Text, "Bob") || !strings.Contains(m.Text, "chưa có đại diện") {
+		t.Errorf("/units answered %q", m.Text)
+	}
+	// Bob, now a delegate, sees his unit in private.
+	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "TANDTC") {
+		t.Errorf("Bob's /start does not name his unit: %q", m.Text)
+	}
+	// The same link a second time.
+	if m := h.say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "đã được dùng") {
+		t.Errorf("reused invite answered %q", m.Text)
+	}
+	// A non-admin cannot invite.
+	if m := h.say(groupID, bobID, "/invite KTNN"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate's /invite answered %q", m.Text)
+	}
+}
+
+func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	token := invite(t, h, "TANDTC")
+
+	var wg sync.WaitGroup
+	for _, u := range []int64{bobID, carolID, daveID} {
+		wg.Add(1)
+		go func(u int64) {
+			defer wg.Done()
+			h.tg.SendText(u, u, "/start "+token)
+		}(u)
+	}
+	wg.Wait()
+	h.quiet(groupID)
+	welcomed, refused := 0, 0
+	waitFor(t, func() bool {
+		welcomed, refused = 0, 0
+		for _, u := range []int64{bobID, carolID, daveID} {
+			for _, m := range h.tg.BotMessages(u) {
+				switch {
+				case strings.Contains(m.Text, "Chào mừng"):
+					welcomed++
+				case strings.Contains(m.Text, "đã được dùng"):
+					refused++
+				}
+			}
+		}
+		return welcomed+refused == 3
+	})
+	if welcomed != 1 || refused != 2 {
+		t.Errorf("welcomed %d, refused %d; want exactly one delegate", welcomed, refused)
+	}
+	if m := h.say(groupID, aliceID, "/members"); strings.Count(m.Text, "👤") != 1 {
+		t.Errorf("/members lists %d delegates, want 1: %q", strings.Count(m.Text, "👤"), m.Text)
+	}
+}
+
+func TestExpiredAndForgedInvitesAreRefused(t *testing.T) {
+	clock := &testClock{t: time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)}
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	token := invite(t, h, "TANDTC")
+	for _, forged := range []string{"abc", strings.ToUpper(token), token + "x", "<b>x</b>"} {
+		if m := h.say(bobID, bobID, "/start "+forged); !strings.Contains(m.Text, "không hợp lệ") {
+			t.Errorf("forged token %q answered %q", forged, m.Text)
+		}
+	}
+	clock.Advance(8 * 24 * time.Hour)
+	if m := h.say(bobID, bobID, "/start "+token); !strings.Contains(m.Text, "hết hạn") {
+		t.Errorf("expired token answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/members"); strings.Contains(m.Text, "Bob") {
+		t.Errorf("a refused invite made Bob a delegate: %q", m.Text)
+	}
+}
+
+func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	const otherGroup = -1001600
+	h.tg.AddGroup(telegramtest.Chat{ID: otherGroup, Type: "supergroup", Title: "Khối B"},
+		telegramtest.Member{UserID: daveID, Status: "creator"},
+		telegramtest.Member{UserID: carolID, Status: "member"})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	if m := h.say(otherGroup, daveID, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
+		t.Fatalf("second /setup answered %q", m.Text)
+	}
+	if m := h.say(otherGroup, daveID, "/unit_add BYT Bộ Y tế"); !strings.Contains(m.Text, "Đã thêm") {
+		t.Fatalf("/unit_add answered %q", m.Text)
+	}
+	a := h.say(groupID, carolID, "/units")
+	b := h.say(otherGroup, carolID, "/units")
+	if strings.Contains(a.Text, "BYT") || !strings.Contains(a.Text, "TANDTC") {
+		t.Errorf("bloc A's units: %q", a.Text)
+	}
+	if strings.Contains(b.Text, "TANDTC") || !strings.Contains(b.Text, "BYT") {
+		t.Errorf("bloc B's units: %q", b.Text)
+	}
+	// Alice administers group A only: in group B she is nobody.
+	h.tg.SetMemberStatus(otherGroup, aliceID, "member")
+	if m := h.say(otherGroup, aliceID, "/unit_remove BYT"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("Alice removing a unit of bloc B answered %q", m.Text)
+	}
+	// Nor can she act on bloc B with a forged button.
+	m := h.say(groupID, aliceID, "/unit_remove TANDTC")
+	qid := h.tg.PressButton(groupID, aliceID, m.MessageID, "urmok:2:BYT")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	if m := h.say(otherGroup, daveID, "/units"); !strings.Contains(m.Text, "BYT") {
+		t.Errorf("a forged button removed bloc B's unit: %q", m.Text)
+	}
+}
+
+func TestCovenantSigningToCompletion(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "KTNN"))
+
+	if m := h.say(groupID, bobID, "/covenant 2024 | Giao ước"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate opening the covenant got %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/covenant 2024 Giao ước"); !strings.Contains(m.Text, "Cách dùng") {
+		t.Errorf("malformed /covenant answered %q", m.Text)
+	}
+	m := h.say(groupID, aliceID, "/covenant 2024 | Giao ước thi đua năm 2024")
+	if !strings.Contains(m.Text, "Giao ước thi đua năm 2024") || len(m.ReplyMarkup) == 0 {
+		t.Fatalf("/covenant answered %q", m.Text)
+	}
+	if r := h.say(groupID, daveID, "/sign"); !strings.Contains(r.Text, "dành cho đại diện") {
+		t.Errorf("a non-delegate's /sign answered %q", r.Text)
+	}
+	if r := h.say(bobID, bobID, "/sign"); !strings.Contains(r.Text, "1/2") {
+		t.Errorf("Bob's /sign answered %q", r.Text)
+	}
+	if r := h.say(bobID, bobID, "/sign"); !strings.Contains(r.Text, "đã ký") {
+		t.Errorf("Bob's second /sign answered %q", r.Text)
+	}
+	// Carol signs with the button under the group message.
+	qid := h.tg.PressButton(groupID, carolID, m.MessageID, m.ReplyMarkup[0][0].CallbackData)
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.Contains(m.Text, "Tất cả 2 đơn vị đã ký") {
+				return true
+			}
+		}
+		return false
+	})
+	h.quiet(groupID)
+	n := 0
+	for _, m := range h.tg.BotMessages(groupID) {
+		if strings.Contains(m.Text, "Tất cả 2 đơn vị đã ký") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the group was told %d times that everyone signed, want once", n)
+	}
+	if r := h.say(groupID, daveID, "/covenant"); !strings.Contains(r.Text, "2/2") {
+		t.Errorf("/covenant answered %q", r.Text)
+	}
+}
+
+func TestBadUnitInputChangesNothing(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	tests := []struct {
+		args string
+		want string
+	}{
+		{"TAND TC Tòa án", "Đã thêm"}, // "TAND" is a fine code; "TC Tòa án" the name
+		{"tandtc Tòa án", "không hợp lệ"},
+		{strings.Repeat("A", 40) + " Tên", "không hợp lệ"},
+		{"<b>X</b> Tên", "không hợp lệ"},
+		{"TANDTC Trùng mã", "Đã có đơn vị"},
+		{"KTNN", "Cách dùng"},
+		{"KTNN " + strings.Repeat("x", 201), "1 đến 200"},
+	}
+	for _, tt := range tests {
+		m := h.say(groupID, aliceID, "/unit_add "+tt.args)
+		if !strings.Contains(m.Text, tt.want) {
+			t.Errorf("/unit_add %.30q answered %q, want %q", tt.args, m.Text, tt.want)
+		}
+	}
+	m := h.say(groupID, bobID, "/units")
+	if got := strings.Count(m.Text, "\n\n"); got != 2 {
+		t.Errorf("/units lists %d units, want 2 (TANDTC, TAND): %q", got, m.Text)
+	}
+	if strings.Contains(m.Text, "<b>X") || strings.Contains(m.Text, "tandtc") {
+		t.Errorf("refused units were stored: %q", m.Text)
+	}
+}
+
+func TestUnitAddStepByStep(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h)
+	if m := h.say(groupID, aliceID, "/unit_add"); !strings.Contains(m.Text, "nhắn riêng") {
+		t.Fatalf("/unit_add without arguments in the group answered %q", m.Text)
+	}
+	prompt := h.tg.BotMessages(aliceID)
+	if len(prompt) == 0 || !strings.Contains(prompt[len(prompt)-1].Text, "Mã đơn vị") {
+		t.Fatalf("no private question: %+v", prompt)
+	}
+	if m := h.say(aliceID, aliceID, "bad code"); !strings.Contains(m.Text, "không hợp lệ") {
+		t.Errorf("bad code in the dialogue answered %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "KTNN"); !strings.Contains(m.Text, "Tên đầy đủ") {
+		t.Errorf("code answered %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "Kiểm toán nhà nước"); !strings.Contains(m.Text, "Đã thêm đơn vị") {
+		t.Errorf("name answered %q", m.Text)
+	}
+	// Cancel in the middle leaves nothing behind.
+	h.say(aliceID, aliceID, "/unit_add")
+	if m := h.say(aliceID, aliceID, "/cancel"); !strings.Contains(m.Text, "Đã huỷ") {
+		t.Errorf("/cancel answered %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "BTP"); !strings.Contains(m.Text, "chỉ hiểu các lệnh") {
+		t.Errorf("text after /cancel answered %q", m.Text)
+	}
+}
+
+func TestRolesAndStatusCardGolden(t *testing.T) {
+	clock := &testClock{t: time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC)}
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	if m := h.say(groupID, aliceID, "/role TANDTC head"); !strings.Contains(m.Text, "Khối trưởng") {
+		t.Errorf("/role answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/role VKSNDTC deputy"); !strings.Contains(m.Text, "Khối phó") {
+		t.Errorf("/role answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/role KTNN chair"); !strings.Contains(m.Text, "Cách dùng") {
+		t.Errorf("/role with a bad role answered %q", m.Text)
+	}
+	h.say(groupID, aliceID, "/covenant 2024 | Giao ước thi đua năm 2024")
+	h.say(bobID, bobID, "/sign")
+
+	golden(t, "status_vi", h.say(groupID, carolID, "/status").HTML)
+	h.say(bobID, bobID, "/lang en")
+	golden(t, "status_en", h.say(bobID, bobID, "/status").HTML)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s:\n--- want\n%s\n--- got\n%s", name, path, want, got)
+	}
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}

@@ -1,0 +1,373 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// CommitteeStore keeps committees, their units, delegates, invites, roles
+// and covenants. Lookups return storage.ErrNotFound for what does not
+// exist; see storage.Committees for the other errors.
+type CommitteeStore interface {
+	Create(ctx context.Context, chatID int64, title, name, timezone, language string, year int, by int64) (domain.Committee, error)
+	Get(ctx context.Context, id string) (domain.Committee, error)
+	ByChat(ctx context.Context, chatID int64) (domain.Committee, error)
+	Migrate(ctx context.Context, fromChat, toChat int64) error
+	Detach(ctx context.Context, chatID int64) (domain.Committee, error)
+
+	AddUnit(ctx context.Context, id string, u domain.Unit) error
+	RemoveUnit(ctx context.Context, id, code string) ([]domain.Delegate, error)
+	Units(ctx context.Context, id string) ([]domain.Unit, error)
+	Unit(ctx context.Context, id, code string) (domain.Unit, error)
+
+	Delegates(ctx context.Context, id string) ([]domain.Delegate, error)
+	UnitDelegates(ctx context.Context, id, code string) ([]domain.Delegate, error)
+	DelegateOf(ctx context.Context, id string, userID int64) (domain.Delegate, error)
+	RemoveDelegate(ctx context.Context, id string, userID int64) (domain.Delegate, error)
+	UserCommittees(ctx context.Context, userID int64) ([]string, error)
+
+	CreateInvite(ctx context.Context, id, unit string, by int64) (domain.Invite, error)
+	RedeemInvite(ctx context.Context, token string, d domain.Delegate) (domain.Committee, domain.Delegate, error)
+	RevokeInvites(ctx context.Context, id, unit string) (int, error)
+
+	SetRole(ctx context.Context, id string, year int, code, role string, by int64) ([]domain.RoleChange, error)
+
+	OpenCovenant(ctx context.Context, id string, year int, title string, by int64) (domain.Covenant, error)
+	Covenant(ctx context.Context, id string) (domain.Covenant, error)
+	Sign(ctx context.Context, id string, year int, sig domain.Signature) (domain.Covenant, bool, bool, error)
+}
+
+// CurrentCommittees remembers which committee a user last acted in, so a
+// private-chat command knows which committee it is about. Get returns
+// storage.ErrNotFound when none was recorded.
+type CurrentCommittees interface {
+	CurrentCommittee(ctx context.Context, userID int64) (string, error)
+	SetCurrentCommittee(ctx context.Context, userID int64, committeeID string) error
+}
+
+var (
+	_ CommitteeStore    = (*storage.Committees)(nil)
+	_ CurrentCommittees = (*storage.Users)(nil)
+)
+
+// scope is what the caller must be for a command to run.
+type scope struct {
+	committee domain.Committee
+	admin     bool
+	delegate  *domain.Delegate
+}
+
+type scopeKey struct{}
+
+// scopeOf returns the committee scope resolved by inCommittee.
+func scopeOf(r *bot.Request) scope {
+	v, _ := r.Value(scopeKey{})
+	s, _ := v.(scope)
+	return s
+}
+
+// inCommittee resolves the committee a command is about — the group's in a
+// group, the user's current one in a private chat — and who the caller is
+// there, then enforces the command's requirements with a clear refusal.
+func (h *Handlers) inCommittee(c command) bot.Middleware {
+	return func(next bot.Handler) bot.Handler {
+		return func(ctx context.Context, r *bot.Request) error {
+			user, ok := r.Sender()
+			if !ok {
+				return nil
+			}
+			com, found, err := h.committeeFor(ctx, r, true)
+			if err != nil || !found {
+				return err
+			}
+			sc, err := h.scopeFor(ctx, com, user.ID)
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.admin && !sc.admin:
+				return h.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.groupName(com)}), nil)
+			case c.delegate && sc.delegate == nil:
+				return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_only", nil), nil)
+			}
+			r.Set(scopeKey{}, sc)
+			return next(ctx, r)
+		}
+	}
+}
+
+// groupName names the committee's group for refusals.
+func (h *Handlers) groupName(c domain.Committee) string {
+	if c.Title != "" {
+		return c.Title
+	}
+	return c.Name
+}
+
+// scopeFor works out whether userID administers or represents a unit in
+// committee c.
+func (h *Handlers) scopeFor(ctx context.Context, c domain.Committee, userID int64) (scope, error) {
+	sc := scope{committee: c}
+	admin, err := h.isCommitteeAdmin(ctx, c, userID)
+	if err != nil {
+		return sc, err
+	}
+	sc.admin = admin
+	d, err := h.committees.DelegateOf(ctx, c.ID, userID)
+	switch {
+	case err == nil:
+		sc.delegate = &d
+	case !errors.Is(err, storage.ErrNotFound):
+		return sc, err
+	}
+	return sc, nil
+}
+
+// isCommitteeAdmin: global admins, and Telegram administrators of the
+// committee's group (asked even from a private chat).
+func (h *Handlers) isCommitteeAdmin(ctx context.Context, c domain.Committee, userID int64) (bool, error) {
+	if h.admins[userID] {
+		return true, nil
+	}
+	if c.ChatID == 0 {
+		return false, nil
+	}
+	admin, err := h.isGroupAdmin(ctx, c.ChatID, userID)
+	if err != nil && (bot.IsChatNotFound(err) || bot.IsBlocked(err)) {
+		// The bot is no longer in the group: nobody but global admins.
+		return false, nil
+	}
+	return admin, err
+}
+
+// committeeFor finds the committee of a request. When it cannot, and
+// explain is set, it tells the user why (group not set up, not a member
+// of any committee, or several to choose from) and reports found=false.
+func (h *Handlers) committeeFor(ctx context.Context, r *bot.Request, explain bool) (domain.Committee, bool, error) {
+	chat, _ := r.Chat()
+	user, _ := r.Sender()
+	if chat.IsGroup() {
+		c, err := h.committees.ByChat(ctx, chat.ID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			if explain {
+				return c, false, h.reply(ctx, r, h.cat.T(r.Lang, "group_not_setup", nil), nil)
+			}
+			return c, false, nil
+		case err != nil:
+			return c, false, err
+		}
+		// Remember it, so the user's private commands are about this bloc.
+		if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
+			return c, false, err
+		}
+		return c, true, nil
+	}
+
+	ids, err := h.committees.UserCommittees(ctx, user.ID)
+	if err != nil {
+		return domain.Committee{}, false, err
+	}
+	cur, err := h.current.CurrentCommittee(ctx, user.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return domain.Committee{}, false, err
+	}
+	pick := ""
+	switch {
+	case cur != "" && (contains(ids, cur) || h.admins[user.ID]):
+		pick = cur
+	case len(ids) == 1:
+		pick = ids[0]
+	case cur != "":
+		// An admin of that committee's group who is not a delegate.
+		if c, err := h.committees.Get(ctx, cur); err == nil {
+			if ok, err := h.isCommitteeAdmin(ctx, c, user.ID); err == nil && ok {
+				return c, true, nil
+			}
+		}
+	}
+	if pick == "" && len(ids) > 1 {
+		if explain {
+			return domain.Committee{}, false, h.chooseCommittee(ctx, r, ids)
+		}
+		return domain.Committee{}, false, nil
+	}
+	if pick == "" {
+		if explain {
+			return domain.Committee{}, false, h.reply(ctx, r, h.cat.T(r.Lang, "no_committee_private", nil), nil)
+		}
+		return domain.Committee{}, false, nil
+	}
+	c, err := h.committees.Get(ctx, pick)
+	if errors.Is(err, storage.ErrNotFound) {
+		if explain {
+			return c, false, h.reply(ctx, r, h.cat.T(r.Lang, "no_committee_private", nil), nil)
+		}
+		return c, false, nil
+	}
+	return c, err == nil, err
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// chooseCommittee offers one button per committee the user belongs to.
+func (h *Handlers) chooseCommittee(ctx context.Context, r *bot.Request, ids []string) error {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, id := range ids {
+		c, err := h.committees.Get(ctx, id)
+		if err != nil {
+			continue
+		}
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(truncate(c.Name, 60), "use:"+c.ID)))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return h.reply(ctx, r, h.cat.T(r.Lang, "choose_committee", nil), &kb)
+}
+
+// useButton switches the user's current committee.
+func (h *Handlers) useButton(ctx context.Context, r *bot.Request) error {
+	user, _ := r.Sender()
+	ids, err := h.committees.UserCommittees(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	c, err := h.committees.Get(ctx, r.Data)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !contains(ids, c.ID) && !h.admins[user.ID]) {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
+		return err
+	}
+	return h.editCallback(ctx, r, h.cat.T(r.Lang, "committee_chosen", i18n.Data{"Name": c.Name}), nil)
+}
+
+// editCallback replaces the text (and buttons) of the message whose button
+// was pressed; "not modified" is not an error.
+func (h *Handlers) editCallback(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+	chat, _ := r.Chat()
+	msgID, ok := r.CallbackMessageID()
+	if !ok {
+		return nil
+	}
+	edit := tgbotapi.NewEditMessageText(chat.ID, msgID, text)
+	edit.ParseMode = tgbotapi.ModeHTML
+	edit.DisableWebPagePreview = true
+	if kb != nil {
+		edit.ReplyMarkup = kb
+	}
+	if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
+		return err
+	}
+	return nil
+}
+
+// setup binds the group to a new committee. The name defaults to the
+// group's title.
+func (h *Handlers) setup(ctx context.Context, r *bot.Request) error {
+	chat, _ := r.Chat()
+	user, _ := r.Sender()
+	admin, err := h.isAdmin(ctx, r)
+	if err != nil {
+		return err
+	}
+	if !admin {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "setup_admin_only", nil), nil)
+	}
+	name := strings.TrimSpace(r.Args)
+	if name == "" {
+		name = chat.Title
+	}
+	if err := domain.ValidName(name); err != nil {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
+	}
+	year := h.now().In(h.loc).Year()
+	c, err := h.committees.Create(ctx, chat.ID, chat.Title, name, h.loc.String(), h.cat.Default(), year, user.ID)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyBound):
+		return h.reply(ctx, r, h.cat.T(r.Lang, "setup_already", i18n.Data{"Name": c.Name, "Since": h.date(c.Created, c)}), nil)
+	case err != nil:
+		return err
+	}
+	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
+		return err
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "setup_done", i18n.Data{"Name": c.Name, "Year": c.Year}), nil)
+}
+
+// date formats a date in the committee's time zone.
+func (h *Handlers) date(t time.Time, c domain.Committee) string {
+	return t.In(c.Location()).Format("02/01/2006")
+}
+
+// chatMember follows the bot's own membership: removed from a group, the
+// committee is detached (its data kept); any member change drops cached
+// admin answers.
+func (h *Handlers) chatMember(ctx context.Context, r *bot.Request) error {
+	chat, ok := r.Chat()
+	if !ok {
+		return nil
+	}
+	h.groupAdmins.forget(chat.ID)
+	m := r.Update.MyChatMember
+	if m == nil || m.NewChatMember.User == nil {
+		return nil
+	}
+	switch m.NewChatMember.Status {
+	case "left", "kicked":
+		c, err := h.committees.Detach(ctx, chat.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		h.log.InfoContext(ctx, "bot removed from a committee's group; committee detached", "committee", c.ID, "chat_id", chat.ID)
+	}
+	return nil
+}
+
+// migrate makes the committee follow its group when Telegram upgrades it to
+// a supergroup with a new chat id.
+func (h *Handlers) migrate(ctx context.Context, r *bot.Request) error {
+	m, ok := r.Message()
+	if !ok {
+		return nil
+	}
+	from, to := m.Chat.ID, m.MigrateToChatID
+	if m.MigrateFromChatID != 0 {
+		from, to = m.MigrateFromChatID, m.Chat.ID
+	}
+	if from == 0 || to == 0 {
+		return nil
+	}
+	if err := h.committees.Migrate(ctx, from, to); err != nil {
+		return fmt.Errorf("migrate chat %d to %d: %w", from, to, err)
+	}
+	if lang, err := h.prefs.ChatLanguage(ctx, from); err == nil {
+		if err := h.prefs.SetChatLanguage(ctx, to, lang); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// invite makes a one-time invite link for a unit. The link goes to the
+// admin privately: posted in a group, anyone could use it.
+func (h *Handlers) invite(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	code := domain.NormalizeUnitCode(r.Args)
+	if code == "" {
+		return h.unitButtons(ctx, r, sc.committee, "invite_choose", "inv")
+	}
+	return h.makeInvite(ctx, r, sc.committee, code)
+}
+
+func (h *Handlers) makeInvite(ctx context.Context, r *bot.Request, c domain.Committee, code string) error {
+	user, _ := r.Sender()
+	chat, _ := r.Chat()
+	u, err := h.committees.Unit(ctx, c.ID, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+	}
+	if err != nil {
+		return err
+	}
+	inv, err := h.committees.CreateInvite(ctx, c.ID, u.Code, user.ID)
+	if err != nil {
+		return err
+	}
+	lang := h.userLang(ctx, user.ID)
+	link := h.deepLink(inv.Token)
+	text := h.cat.T(lang, "invite_link", i18n.Data{
+		"Code": u.Code, "Name": u.Name, "Committee": c.Name,
+		"Link": link, "Expires": inv.Expires.In(c.Location()).Format("15:04 02/01/2006"),
+	})
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_share", nil), "https://t.me/share/url?url="+link),
+	))
+	if chat.IsPrivate() {
+		return h.reply(ctx, r, text, &kb)
+	}
+	err = h.sendHTML(ctx, user.ID, text, &kb)
+	switch {
+	case bot.IsBlocked(err) || bot.IsChatNotFound(err):
+		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_start_private", i18n.Data{"Bot": h.botUsername, "Link": h.deepLink("")}), nil)
+	case err != nil:
+		return err
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "invite_sent_private", i18n.Data{"Code": u.Code}), nil)
+}
+
+// deepLink is the t.me link that opens a private chat with /start payload.
+func (h *Handlers) deepLink(payload string) string {
+	if payload == "" {
+		return "https://t.me/" + h.botUsername
+	}
+	return "https://t.me/" + h.botUsername + "?start=" + payload
+}
+
+// inviteButton: a unit was chosen for an invite.
+func (h *Handlers) inviteButton(ctx context.Context, r *bot.Request) error {
+	p, ok := splitData(r.Data, 2)
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
+	if !ok || err != nil {
+		return err
+	}
+	return h.makeInvite(ctx, r, sc.committee, p[1])
+}
+
+// userLang is the language a user chose, else the default.
+func (h *Handlers) userLang(ctx context.Context, userID int64) string {
+	if l, err := h.prefs.Language(ctx, userID); err == nil && i18n.Supported(l) {
+		return l
+	}
+	return h.cat.Default()
+}
+
+// chatLang is the language of a group chat, else the default.
+func (h *Handlers) chatLang(ctx context.Context, chatID int64) string {
+	if l, err := h.prefs.ChatLanguage(ctx, chatID); err == nil && i18n.Supported(l) {
+		return l
+	}
+	return h.cat.Default()
+}
+
+// redeem follows an invite link: /start <token> in a private chat.
+func (h *Handlers) redeem(ctx context.Context, r *bot.Request, token string) error {
+	chat, _ := r.Chat()
+	user, _ := r.Sender()
+	if !chat.IsPrivate() {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_open_private", nil), nil)
+	}
+	c, d, err := h.committees.RedeemInvite(ctx, token, domain.Delegate{
+		UserID: user.ID, Name: user.DisplayName(), Username: user.Username,
+	})
+	switch {
+	case errors.Is(err, storage.ErrInviteUsed):
+		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_used", nil), nil)
+	case errors.Is(err, storage.ErrInviteExpired):
+		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_expired", nil), nil)
+	case errors.Is(err, storage.ErrNotFound):
+		return h.reply(ctx, r, h.cat.T(r.Lang, "start_bad_token", nil), nil)
+	case err != nil:
+		return err
+	}
+	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
+		return err
+	}
+	u, err := h.committees.Unit(ctx, c.ID, d.Unit)
+	if err != nil {
+		return err
+	}
+	if err := h.reply(ctx, r, h.cat.T(r.Lang, "invite_welcome", i18n.Data{
+		"Name": user.DisplayName(), "Code": u.Code, "Unit": u.Name, "Committee": c.Name,
+	}), nil); err != nil {
+		return err
+	}
+	if c.ChatID != 0 {
+		lang := h.chatLang(ctx, c.ChatID)
+		err := h.sendHTML(ctx, c.ChatID, h.cat.T(lang, "delegate_joined", i18n.Data{"Name": user.DisplayName(), "Code": u.Code}), nil)
+		if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// members lists delegates by unit, and the units that have none yet.
+func (h *Handlers) members(ctx context.Context, r *bot.Request) error {
+	c := scopeOf(r).committee
+	units, err := h.committees.Units(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	delegates, err := h.committees.Delegates(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	byUnit := map[string][]domain.Delegate{}
+	for _, d := range delegates {
+		byUnit[d.Unit] = append(byUnit[d.Unit], d)
+	}
+	var b strings.Builder
+	b.WriteString(h.cat.N(r.Lang, "members_title", len(delegates), i18n.Data{"Name": c.Name}))
+	var missing []string
+	for _, u := range units {
+		ds := byUnit[u.Code]
+		if len(ds) == 0 {
+			missing = append(missing, u.Code)
+			continue
+		}
+		b.WriteString("\n\n<b>" + escape(u.Code) + "</b>" + h.roleBadge(r.Lang, c, u.Code))
+		for _, d := range ds {
+			b.WriteString("\n")
+			b.WriteString(h.cat.T(r.Lang, "members_line", i18n.Data{"Name": d.Name, "Username": d.Username, "Since": h.date(d.Joined, c)}))
+		}
+	}
+	if len(missing) > 0 {
+		b.WriteString("\n\n")
+		b.WriteString(h.cat.T(r.Lang, "members_missing", i18n.Data{"Units": strings.Join(missing, ", ")}))
+	}
+	return h.reply(ctx, r, b.String(), nil)
+}
+
+// leave removes the caller as a delegate.
+func (h *Handlers) leave(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	user, _ := r.Sender()
+	d, err := h.committees.RemoveDelegate(ctx, sc.committee.ID, user.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_only", nil), nil)
+	}
+	if err != nil {
+		return err
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "left_unit", i18n.Data{"Code": d.Unit, "Committee": sc.committee.Name}), nil)
+}
+
+// delegateRemove removes a delegate: by @username or user id, or chosen
+// from buttons.
+func (h *Handlers) delegateRemove(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	delegates, err := h.committees.Delegates(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	arg := strings.TrimSpace(r.Args)
+	if arg == "" {
+		if len(delegates) == 0 {
+			return h.reply(ctx, r, h.cat.T(r.Lang, "members_none", nil), nil)
+		}
+		var rows [][]tgbotapi.InlineKeyboardButton
+		for _, d := range delegates {
+			label := truncate(fmt.Sprintf("%s · %s", d.Unit, d.Name), 60)
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(label, fmt.Sprintf("drm:%s:%d", sc.committee.ID, d.UserID))))
+		}
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), "cancel:")))
+		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+		return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_remove_choose", nil), &kb)
+	}
+	for _, d := range delegates {
+		if strings.EqualFold(strings.TrimPrefix(arg, "@"), d.Username) || arg == strconv.FormatInt(d.UserID, 10) {
+			return h.removeDelegate(ctx, r, sc.committee, d.UserID, false)
+		}
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_unknown", i18n.Data{"Who": truncate(arg, 40)}), nil)
+}
+
+func (h *Handlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.Committee, userID int64, edit bool) error {
+	d, err := h.committees.RemoveDelegate(ctx, c.ID, userID)
+	var text string
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		text = h.cat.T(r.Lang, "delegate_unknown", i18n.Data{"Who": strconv.FormatInt(userID, 10)})
+	case err != nil:
+		return err
+	default:
+		text = h.cat.T(r.Lang, "delegate_removed", i18n.Data{"Name": d.Name, "Code": d.Unit})
+		lang := h.userLang(ctx, d.UserID)
+		nerr := h.sendHTML(ctx, d.UserID, h.cat.T(lang, "delegate_removed_you", i18n.Data{"Code": d.Unit, "Committee": c.Name}), nil)
+		if nerr != nil && !bot.IsBlocked(nerr) && !bot.IsChatNotFound(nerr) {
+			h.log.WarnContext(ctx, "telling a removed delegate failed", "err", nerr.Error())
+		}
+	}
+	if edit {
+		return h.editCallback(ctx, r, text, nil)
+	}
+	return h.reply(ctx, r, text, nil)
+}
+
+// delegateRemoveButton removes the delegate chosen from the buttons.
+func (h *Handlers) delegateRemoveButton(ctx context.Context, r *bot.Request) error {
+	p, ok := splitData(r.Data, 2)
+	var id int64
+	if ok {
+		var err error
+		id, err = strconv.ParseInt(p[1], 10, 64)
+		ok = err == nil
+	}
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
+	if !ok || err != nil {
+		return err
+	}
+	return h.removeDelegate(ctx, r, sc.committee, id, true)
+}

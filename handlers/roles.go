@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// role sets a unit's role for the committee's year: /role CODE
+// head|deputy|member. Without arguments it offers buttons.
+func (h *Handlers) role(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	fields := strings.Fields(r.Args)
+	switch len(fields) {
+	case 0:
+		return h.unitButtons(ctx, r, sc.committee, "role_choose_unit", "role")
+	case 1:
+		return h.roleButtons(ctx, r, sc.committee, domain.NormalizeUnitCode(fields[0]), false)
+	case 2:
+		return h.applyRole(ctx, r, sc.committee, domain.NormalizeUnitCode(fields[0]), strings.ToLower(fields[1]), false)
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "role_usage", nil), nil)
+}
+
+func (h *Handlers) roleButtons(ctx context.Context, r *bot.Request, c domain.Committee, code string, edit bool) error {
+	u, err := h.committees.Unit(ctx, c.ID, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+	}
+	if err != nil {
+		return err
+	}
+	var row []tgbotapi.InlineKeyboardButton
+	for _, role := range []string{domain.RoleHead, domain.RoleDeputy, domain.RoleMember} {
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "role_"+role, nil), fmt.Sprintf("roleset:%s:%s:%s", c.ID, u.Code, role)))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(row)
+	text := h.cat.T(r.Lang, "role_choose_role", i18n.Data{"Code": u.Code, "Name": u.Name, "Year": c.Year})
+	if edit {
+		return h.editCallback(ctx, r, text, &kb)
+	}
+	return h.reply(ctx, r, text, &kb)
+}
+
+func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Committee, code, role string, edit bool) error {
+	out := func(text string) error {
+		if edit {
+			return h.editCallback(ctx, r, text, nil)
+		}
+		return h.reply(ctx, r, text, nil)
+	}
+	if domain.ValidRole(role) != nil {
+		return out(h.cat.T(r.Lang, "role_usage", nil))
+	}
+	user, _ := r.Sender()
+	changes, err := h.committees.SetRole(ctx, c.ID, c.Year, code, role, user.ID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return out(h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}))
+	case err != nil:
+		return err
+	}
+	if len(changes) == 0 {
+		return out(h.cat.T(r.Lang, "role_unchanged", i18n.Data{"Code": code, "Role": h.cat.T(r.Lang, "role_"+role, nil)}))
+	}
+	var b strings.Builder
+	for i, ch := range changes {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if ch.Unit == "" {
+			b.WriteString(h.cat.T(r.Lang, "role_cleared", i18n.Data{"Code": ch.Previous, "Role": h.cat.T(r.Lang, "role_"+ch.Role, nil), "Year": ch.Year}))
+		} else {
+			b.WriteString(h.cat.T(r.Lang, "role_set", i18n.Data{"Code": ch.Unit, "Role": h.cat.T(r.Lang, "role_"+ch.Role, nil), "Year": ch.Year}))
+		}
+	}
+	return out(b.String())
+}
+
+// roleUnitButton: a unit was chosen; offer the roles.
+func (h *Handlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
+	p, ok := splitData(r.Data, 2)
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
+	if !ok || err != nil {
+		return err
+	}
+	return h.roleButtons(ctx, r, sc.committee, p[1], true)
+}
+
+// roleSetButton applies the chosen role.
+func (h *Handlers) roleSetButton(ctx context.Context, r *bot.Request) error {
+	p, ok := splitData(r.Data, 3)
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
+	if !ok || err != nil {
+		return err
+	}
+	return h.applyRole(ctx, r, sc.committee, p[1], p[2], true)
+}

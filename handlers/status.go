@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// statusSection renders one part of the /status card, or "" to leave it
+// out. Features add their section (next meeting, open ballots, nominations)
+// to Handlers.statusSections; the card is their sections in order.
+type statusSection func(ctx context.Context, lang string, c domain.Committee) (string, error)
+
+// status shows the committee's card.
+func (h *Handlers) status(ctx context.Context, r *bot.Request) error {
+	text, err := h.statusCard(ctx, r.Lang, scopeOf(r).committee)
+	if err != nil {
+		return err
+	}
+	return h.reply(ctx, r, text, nil)
+}
+
+func (h *Handlers) statusCard(ctx context.Context, lang string, c domain.Committee) (string, error) {
+	var parts []string
+	for _, s := range h.statusSections {
+		text, err := s(ctx, lang, c)
+		if err != nil {
+			return "", err
+		}
+		if text != "" {
+			parts = append(parts, text)
+		}
+	}
+	return strings.Join(parts, "\n\n"), nil
+}
+
+// statusHeader: name, year, head and deputy, units and delegates.
+func (h *Handlers) statusHeader(ctx context.Context, lang string, c domain.Committee) (string, error) {
+	units, err := h.committees.Units(ctx, c.ID)
+	if err != nil {
+		return "", err
+	}
+	delegates, err := h.committees.Delegates(ctx, c.ID)
+	if err != nil {
+		return "", err
+	}
+	names := map[string]string{}
+	for _, u := range units {
+		names[u.Code] = u.Name
+	}
+	holder := func(code string) i18n.Raw {
+		if code == "" {
+			return i18n.Raw(h.cat.T(lang, "status_role_none", nil))
+		}
+		return i18n.Raw(h.cat.T(lang, "status_role_holder", i18n.Data{"Code": code, "Name": names[code]}))
+	}
+	var b strings.Builder
+	b.WriteString(h.cat.T(lang, "status_title", i18n.Data{"Name": c.Name, "Year": c.Year}))
+	b.WriteString("\n")
+	b.WriteString(h.cat.T(lang, "status_head", i18n.Data{"Holder": holder(c.Head)}))
+	b.WriteString("\n")
+	b.WriteString(h.cat.T(lang, "status_deputy", i18n.Data{"Holder": holder(c.Deputy)}))
+	b.WriteString("\n")
+	b.WriteString(h.cat.T(lang, "status_members", i18n.Data{
+		"Units":     i18n.Raw(h.cat.N(lang, "status_units", len(units), nil)),
+		"Delegates": i18n.Raw(h.cat.N(lang, "status_delegates", len(delegates), nil)),
+	}))
+	return b.String(), nil
+}
+
+// statusCovenant: the covenant's signing progress.
+func (h *Handlers) statusCovenant(ctx context.Context, lang string, c domain.Committee) (string, error) {
+	cov, err := h.committees.Covenant(ctx, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	total := len(cov.Signed) + len(cov.Pending)
+	if len(cov.Pending) == 0 {
+		return h.cat.T(lang, "status_covenant_done", i18n.Data{"Year": cov.Year, "Total": total}), nil
+	}
+	return h.cat.T(lang, "status_covenant", i18n.Data{
+		"Year": cov.Year, "Signed": len(cov.Signed), "Total": total, "Pending": strings.Join(cov.Pending, ", "),
+	}), nil
+}

@@ -1,0 +1,302 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/committeebot/committeebot/domain"
+)
+
+// inviteGrace is how long an invite is remembered after it expired, so that
+// a late /start is told "expired" (or "used") rather than "unknown".
+const inviteGrace = 30 * 24 * time.Hour
+
+// inviteTokenBytes is the entropy of a token: 16 random bytes, 22
+// characters of unpadded base64url, well within Telegram's 64-character
+// /start payload.
+const inviteTokenBytes = 16
+
+// tokenRE matches what a token may be; anything else is refused before it
+// gets near a key. It admits the base64url alphabet only.
+var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// inviteRecord is an invite as stored in the committee's invites hash (the
+// token is the field; "<token>:used" holds "<userID>:<at>" once redeemed).
+type inviteRecord struct {
+	Unit    string `json:"unit"`
+	By      int64  `json:"by"`
+	Created int64  `json:"created"` // unix ms
+	Expires int64  `json:"expires"` // unix ms
+}
+
+// createInviteScript stores a new invite and prunes those expired longer
+// than the grace period.
+//
+// KEYS[1] -> <p>:{c:<id>}:meta
+// KEYS[2] -> <p>:{c:<id>}:unit
+// KEYS[3] -> <p>:{c:<id>}:invites
+// ARGV[1] -> token
+// ARGV[2] -> JSON inviteRecord
+// ARGV[3] -> unit code
+// ARGV[4] -> now (unix ms)
+// ARGV[5] -> grace (ms)
+//
+// Returns 1 if stored (or stored already by this very call), 0 if the token
+// exists with another record, nil if the committee or unit does not exist.
+var createInviteScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then return false end
+local now, grace = tonumber(ARGV[4]), tonumber(ARGV[5])
+local all = redis.call('HGETALL', KEYS[3])
+for i = 1, #all, 2 do
+	if not string.find(all[i], ':', 1, true) then
+		local ok, r = pcall(cjson.decode, all[i+1])
+		if ok and type(r) == 'table' and tonumber(r.expires) and tonumber(r.expires) + grace <= now then
+			redis.call('HDEL', KEYS[3], all[i], all[i] .. ':used')
+		end
+	end
+end
+local cur = redis.call('HGET', KEYS[3], ARGV[1])
+if cur then
+	if cur == ARGV[2] then return 1 end
+	return 0
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return 1
+`)
+
+// CreateInvite makes a one-time invite to unit of committee id, valid for
+// domain.InviteTTL. Its random token (22 characters of [A-Za-z0-9_-]) is
+// the /start payload of the deep link. ErrNotFound if the committee or
+// unit does not exist.
+func (s *Committees) CreateInvite(ctx context.Context, id, unit string, by int64) (domain.Invite, error) {
+	if !validID(id) || domain.ValidUnitCode(unit) != nil {
+		return domain.Invite{}, fmt.Errorf("invite to unit %q of committee %q: %w", unit, id, ErrNotFound)
+	}
+	token, err := newToken()
+	if err != nil {
+		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: %w", unit, id, err)
+	}
+	now := fromUnixMilli(unixMilli(s.now()))
+	inv := domain.Invite{Token: token, Committee: id, Unit: unit, By: by, Created: now, Expires: now.Add(domain.InviteTTL)}
+	rec, err := json.Marshal(inviteRecord{Unit: unit, By: by, Created: unixMilli(inv.Created), Expires: unixMilli(inv.Expires)})
+	if err != nil {
+		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: %w", unit, id, err)
+	}
+	v, err := runScript(ctx, s.c, createInviteScript,
+		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Invites(id)},
+		token, rec, unit, unixMilli(now), inviteGrace.Milliseconds())
+	if err != nil {
+		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: %w", unit, id, err)
+	}
+	if n, ok := v.(int64); !ok || n != 1 {
+		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: token collision: %w", unit, id, ErrConflict)
+	}
+	// The global key goes second: until it exists the token is simply
+	// unknown, which is right for a link nobody has been given yet.
+	if err := s.c.Set(ctx, s.k.InviteCommittee(token), id, domain.InviteTTL+inviteGrace).Err(); err != nil {
+		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: %w", unit, id, err)
+	}
+	return inv, nil
+}
+
+func newToken() (string, error) {
+	b := make([]byte, inviteTokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Statuses returned by redeemScript.
+const (
+	redeemNotFound = 0
+	redeemDone     = 1
+	redeemAgain    = 2
+	redeemUsed     = -1
+	redeemExpired  = -2
+)
+
+// redeemScript consumes an invite and makes its user a delegate of the
+// invite's unit (moving them from another unit of the committee).
+//
+// KEYS[1] -> <p>:{c:<id>}:meta
+// KEYS[2] -> <p>:{c:<id>}:unit
+// KEYS[3] -> <p>:{c:<id>}:members
+// KEYS[4] -> <p>:{c:<id>}:invites
+// ARGV[1] -> token
+// ARGV[2] -> user id
+// ARGV[3] -> JSON memberRecord without its unit
+// ARGV[4] -> now (unix ms)
+//
+// Returns {status, JSON memberRecord or ""}:
+// 1: the user is now a delegate of the unit; the invite is used up
+// 2: the user is a delegate of the unit already (they redeemed this
+// invite before, or another one of the same unit): nothing changes and
+// the invite, if unused, stays valid for someone else
+// 0: unknown token (revoked, pruned) or the unit or committee is gone
+// -1: used by someone else, or by this user who is no longer a delegate of
+// the unit
+// -2: expired
+var redeemScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, ''} end
+local inv = redis.call('HGET', KEYS[4], ARGV[1])
+if not inv then return {0, ''} end
+local ok, rec = pcall(cjson.decode, inv)
+if not ok or type(rec) ~= 'table' or type(rec.unit) ~= 'string' then return {0, ''} end
+local unit = rec.unit
+local cur = redis.call('HGET', KEYS[3], ARGV[2])
+local curUnit = ''
+if cur then
+	local ok2, m = pcall(cjson.decode, cur)
+	if ok2 and type(m) == 'table' and type(m.unit) == 'string' then curUnit = m.unit end
+end
+local used = redis.call('HGET', KEYS[4], ARGV[1] .. ':used')
+if used then
+	if curUnit == unit and string.match(used, '^(%-?%d+):') == ARGV[2] then return {2, cur} end
+	return {-1, ''}
+end
+if tonumber(rec.expires) <= tonumber(ARGV[4]) then return {-2, ''} end
+if redis.call('HEXISTS', KEYS[2], unit) == 0 then return {0, ''} end
+if curUnit == unit then return {2, cur} end
+local member = '{"unit":"' .. unit .. '",' .. string.sub(ARGV[3], 2)
+redis.call('HSET', KEYS[3], ARGV[2], member)
+redis.call('HSET', KEYS[4], ARGV[1] .. ':used', ARGV[2] .. ':' .. ARGV[4])
+return {1, member}
+`)
+
+// RedeemInvite makes d.UserID a delegate of the unit of invite token, with
+// d's Name and Username and Joined from the clock (d.Unit and d.Joined are
+// ignored), and returns the committee and the delegate. A user who was a
+// delegate of another unit of that committee is moved to the invite's unit.
+//
+// The invite is used up atomically: of concurrent redeemers exactly one
+// succeeds and the others get ErrInviteUsed. Other errors: ErrInviteExpired
+// past domain.InviteTTL; ErrNotFound for an unknown, forged or revoked
+// token or a unit removed since. A user who already is a delegate of the
+// invite's unit (repeating /start, or a retry after "not recorded") gets
+// their delegate record and no error, and an unused invite stays valid.
+//
+// Steps: the token's committee is read from a global key; one committee
+// script checks and consumes the invite and adds the delegate; then the
+// user's index is updated (repeating the call redoes that step).
+func (s *Committees) RedeemInvite(ctx context.Context, token string, d domain.Delegate) (domain.Committee, domain.Delegate, error) {
+	if !tokenRE.MatchString(token) {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: malformed token: %w", ErrNotFound)
+	}
+	if d.UserID == 0 {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: no user: %w", ErrInvalid)
+	}
+	id, err := s.c.Get(ctx, s.k.InviteCommittee(token)).Result()
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: %w", notFound(err))
+	}
+	if !validID(id) {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: %w", ErrNotFound)
+	}
+	body, err := json.Marshal(memberRecord{Name: d.Name, Username: d.Username, Joined: unixMilli(s.now())})
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	v, err := runScript(ctx, s.c, redeemScript,
+		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Members(id), s.k.Invites(id)},
+		token, d.UserID, body, unixMilli(s.now()))
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	r, err := asReply(v, 2)
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	status, err := r.int(0)
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	switch status {
+	case redeemDone, redeemAgain:
+	case redeemUsed:
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteUsed)
+	case redeemExpired:
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteExpired)
+	default:
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, ErrNotFound)
+	}
+	raw, err := r.str(1)
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	del, err := decodeMember(d.UserID, raw)
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	if err := s.indexUser(ctx, id, d.UserID); err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	}
+	return c, del, nil
+}
+
+// revokeInvitesScript deletes the unused invites of a unit.
+//
+// KEYS[1] -> <p>:{c:<id>}:invites
+// ARGV[1] -> unit code
+//
+// Returns the tokens deleted.
+var revokeInvitesScript = redis.NewScript(`
+local tokens = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+	local t = all[i]
+	if not string.find(t, ':', 1, true) and redis.call('HEXISTS', KEYS[1], t .. ':used') == 0 then
+		local ok, r = pcall(cjson.decode, all[i+1])
+		if ok and type(r) == 'table' and r.unit == ARGV[1] then
+			redis.call('HDEL', KEYS[1], t)
+			tokens[#tokens+1] = t
+		end
+	end
+end
+return tokens
+`)
+
+// RevokeInvites deletes the unused invites of unit in committee id and
+// returns how many there were (0 for an unknown committee or unit);
+// redeeming a revoked token gives ErrNotFound. RemoveUnit drops a unit's
+// invites by itself.
+func (s *Committees) RevokeInvites(ctx context.Context, id, unit string) (int, error) {
+	if !validID(id) || domain.ValidUnitCode(unit) != nil {
+		return 0, nil
+	}
+	v, err := runScript(ctx, s.c, revokeInvitesScript, []string{s.k.Invites(id)}, unit)
+	if err != nil {
+		return 0, fmt.Errorf("revoke invites of unit %s of committee %s: %w", unit, id, err)
+	}
+	tokens, _ := v.([]any)
+	s.forgetTokens(ctx, tokens)
+	return len(tokens), nil
+}
+
+// forgetTokens deletes the global keys of invite tokens whose invites are
+// gone, best effort: a token whose invite is gone is not found either way.
+func (s *Committees) forgetTokens(ctx context.Context, tokens []any) {
+	if len(tokens) == 0 {
+		return
+	}
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, t := range tokens {
+			if tok, ok := t.(string); ok && tokenRE.MatchString(tok) {
+				p.Del(ctx, s.k.InviteCommittee(tok))
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,278 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
+)
+
+func TestCreateInvite(t *testing.T) {
+	s := newCommittees(t)
+	ctx := context.Background()
+	c := s.create(t, -1, "Bloc", "BCA")
+
+	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+	if err != nil {
+		t.Fatalf("CreateInvite: %v", err)
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`).MatchString(inv.Token) {
+		t.Errorf("token %q is not 22 characters of base64url", inv.Token)
+	}
+	want := domain.Invite{Token: inv.Token, Committee: c.ID, Unit: "BCA", By: 7, Created: at(0), Expires: at(domain.InviteTTL)}
+	if diff := cmp.Diff(want, inv); diff != "" {
+		t.Errorf("CreateInvite (-want +got):\n%s", diff)
+	}
+	if again, _ := s.CreateInvite(ctx, c.ID, "BCA", 7); again.Token == inv.Token {
+		t.Errorf("two invites share token %q", inv.Token)
+	}
+
+	for _, tt := range []struct{ name, id, unit string }{
+		{"unknown unit", c.ID, "BQP"},
+		{"malformed unit", c.ID, "b:q"},
+		{"unknown committee", "404", "BCA"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.CreateInvite(ctx, tt.id, tt.unit, 7); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("CreateInvite(%s, %s) = %v, want ErrNotFound", tt.id, tt.unit, err)
+			}
+		})
+	}
+}
+
+func TestRedeemInvite(t *testing.T) {
+	tests := []struct {
+		name string
+		// before runs after the invite is made and returns the token to
+		// redeem.
+		before func(t *testing.T, s *committees, id string, inv domain.Invite) string
+		want   error
+	}{
+		{"fresh invite", nil, nil},
+		{"just before expiry", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
+			s.clock.Advance(domain.InviteTTL - time.Millisecond)
+			return inv.Token
+		}, nil},
+		{"used by someone else", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
+			redeem(t, s, inv.Token, 41)
+			return inv.Token
+		}, storage.ErrInviteUsed},
+		{"used by the same user who left since", func(t *testing.T, s *committees, id string, inv domain.Invite) string {
+			redeem(t, s, inv.Token, 42)
+			if _, err := s.RemoveDelegate(context.Background(), id, 42); err != nil {
+				t.Fatal(err)
+			}
+			return inv.Token
+		}, storage.ErrInviteUsed},
+		{"expired", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
+			s.clock.Advance(domain.InviteTTL)
+			return inv.Token
+		}, storage.ErrInviteExpired},
+		{"used and expired", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
+			redeem(t, s, inv.Token, 41)
+			s.clock.Advance(domain.InviteTTL + time.Hour)
+			return inv.Token
+		}, storage.ErrInviteUsed},
+		{"forged token", func(*testing.T, *committees, string, domain.Invite) string {
+			return "AAAAAAAAAAAAAAAAAAAAAA"
+		}, storage.ErrNotFound},
+		{"token with key syntax", func(*testing.T, *committees, string, domain.Invite) string {
+			return "x}:{c:1}"
+		}, storage.ErrNotFound},
+		{"empty token", func(*testing.T, *committees, string, domain.Invite) string { return "" }, storage.ErrNotFound},
+		{"revoked", func(t *testing.T, s *committees, id string, inv domain.Invite) string {
+			if n, err := s.RevokeInvites(context.Background(), id, "BCA"); err != nil || n != 1 {
+				t.Fatalf("RevokeInvites = %d, %v; want 1", n, err)
+			}
+			return inv.Token
+		}, storage.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newCommittees(t)
+			ctx := context.Background()
+			c := s.create(t, -1, "Bloc", "BCA")
+			inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+			if err != nil {
+				t.Fatalf("CreateInvite: %v", err)
+			}
+			token := inv.Token
+			if tt.before != nil {
+				token = tt.before(t, s, c.ID, inv)
+			}
+
+			gotC, gotD, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 42, Name: "Lan", Username: "lan_vn", Unit: "IGNORED"})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("RedeemInvite = %v, want %v", err, tt.want)
+			}
+			if tt.want != nil {
+				if _, err := s.DelegateOf(ctx, c.ID, 42); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("refused redeemer is a delegate: DelegateOf = %v", err)
+				}
+				return
+			}
+			wantD := domain.Delegate{UserID: 42, Unit: "BCA", Name: "Lan", Username: "lan_vn", Joined: s.clock.Now()}
+			if diff := cmp.Diff(wantD, gotD); diff != "" {
+				t.Errorf("delegate (-want +got):\n%s", diff)
+			}
+			if gotC.ID != c.ID || gotC.ChatID != -1 {
+				t.Errorf("committee = %+v, want %s", gotC, c.ID)
+			}
+			if d, err := s.DelegateOf(ctx, c.ID, 42); err != nil || !cmp.Equal(wantD, d) {
+				t.Errorf("DelegateOf = %+v, %v; want %+v", d, err, wantD)
+			}
+			if ids, err := s.UserCommittees(ctx, 42); err != nil || !cmp.Equal([]string{c.ID}, ids) {
+				t.Errorf("UserCommittees = %v, %v; want [%s]", ids, err, c.ID)
+			}
+
+			// Repeating the /start (or a retry after "not recorded") is
+			// harmless: same delegate, no error, the join time kept.
+			s.clock.Advance(time.Minute)
+			_, again, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 42, Name: "Lan"})
+			if err != nil || !cmp.Equal(wantD, again) {
+				t.Errorf("RedeemInvite again = %+v, %v; want %+v, nil", again, err, wantD)
+			}
+			// …but nobody else may use it.
+			if _, _, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 43}); !errors.Is(err, storage.ErrInviteUsed) {
+				t.Errorf("RedeemInvite by another user = %v, want ErrInviteUsed", err)
+			}
+		})
+	}
+}
+
+func redeem(t *testing.T, s *committees, token string, userID int64) {
+	t.Helper()
+	if _, _, err := s.RedeemInvite(context.Background(), token, domain.Delegate{UserID: userID}); err != nil {
+		t.Fatalf("RedeemInvite by %d: %v", userID, err)
+	}
+}
+
+func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
+	s := newCommittees(t)
+	ctx := context.Background()
+	c := s.create(t, -1, "Bloc", "BCA")
+	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+	if err != nil {
+		t.Fatalf("CreateInvite: %v", err)
+	}
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, _, errs[i] = s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(1000 + i)})
+		})
+	}
+	wg.Wait()
+
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, storage.ErrInviteUsed):
+			t.Errorf("redeemer %d: %v, want nil or ErrInviteUsed", i, err)
+		}
+	}
+	ds, err := s.UnitDelegates(ctx, c.ID, "BCA")
+	if ok != 1 || err != nil || len(ds) != 1 {
+		t.Errorf("%d redeems succeeded, delegates %+v (%v); want exactly one", ok, ds, err)
+	}
+}
+
+// An existing delegate of the invite's unit does not use the invite up, so
+// the secretariat's link still works for the person it was meant for.
+func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
+	s := newCommittees(t)
+	ctx := context.Background()
+	c := s.create(t, -1, "Bloc", "BCA")
+	first := s.join(t, c.ID, "BCA", 42)
+	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+	if err != nil {
+		t.Fatalf("CreateInvite: %v", err)
+	}
+	s.clock.Advance(time.Minute)
+	if _, d, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: 42}); err != nil || !cmp.Equal(first, d) {
+		t.Errorf("RedeemInvite by a delegate of the unit = %+v, %v; want %+v unchanged", d, err, first)
+	}
+	redeem(t, s, inv.Token, 43)
+}
+
+func TestRevokeInvites(t *testing.T) {
+	s := newCommittees(t)
+	ctx := context.Background()
+	c := s.create(t, -1, "Bloc", "BCA", "BQP")
+	var bca []domain.Invite
+	for range 3 {
+		inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bca = append(bca, inv)
+	}
+	bqp, err := s.CreateInvite(ctx, c.ID, "BQP", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redeem(t, s, bca[0].Token, 41)
+
+	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 2 {
+		t.Fatalf("RevokeInvites = %d, %v; want the 2 unused", n, err)
+	}
+	for _, inv := range bca[1:] {
+		if _, _, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("RedeemInvite(revoked) = %v, want ErrNotFound", err)
+		}
+		if n, _ := s.rt.Client().Exists(ctx, s.keys.InviteCommittee(inv.Token)).Result(); n != 0 {
+			t.Errorf("global key of revoked token %s still exists", inv.Token)
+		}
+	}
+	if _, _, err := s.RedeemInvite(ctx, bca[0].Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrInviteUsed) {
+		t.Errorf("RedeemInvite(used, not revoked) = %v, want ErrInviteUsed", err)
+	}
+	redeem(t, s, bqp.Token, 51)
+	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 0 {
+		t.Errorf("RevokeInvites again = %d, %v; want 0", n, err)
+	}
+	if n, err := s.RevokeInvites(ctx, "404", "BCA"); err != nil || n != 0 {
+		t.Errorf("RevokeInvites(unknown committee) = %d, %v; want 0", n, err)
+	}
+}
+
+// Invites are remembered for a while after expiry (to say "expired"), then
+// pruned when new invites are made.
+func TestOldInvitesArePruned(t *testing.T) {
+	s := newCommittees(t)
+	ctx := context.Background()
+	c := s.create(t, -1, "Bloc", "BCA")
+	old, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redeem(t, s, old.Token, 41)
+	s.clock.Advance(domain.InviteTTL + 29*24*time.Hour)
+	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrInviteUsed) {
+		t.Errorf("RedeemInvite within the grace period = %v, want ErrInviteUsed", err)
+	}
+	s.clock.Advance(2 * 24 * time.Hour)
+	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("RedeemInvite after pruning = %v, want ErrNotFound", err)
+	}
+	// Two invites remain; the pruned one left no "used" field behind.
+	if n, err := s.rt.Client().HLen(ctx, s.keys.Invites(c.ID)).Result(); err != nil || n != 2 {
+		t.Errorf("invites hash has %d fields, %v; want 2", n, err)
+	}
+}
