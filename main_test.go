@@ -16,12 +16,13 @@ func TestDemoShowsHelpAndExitsCleanly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/help\n/lang en\n/help\n/quit\n"), &out, &errOut)
+	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/help\n/status\n/lang en\n/help\n/quit\n"), &out, &errOut)
 	if code := exitCode(err, &errOut); code != 0 {
 		t.Fatalf("demo exited %d: %v\nstderr: %s", code, err, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"Các lệnh bạn có thể dùng", "/lang", "This group will use English", "Commands you can use", "👥 Thư ký> /help"} {
+	for _, want := range []string{"Các lệnh bạn có thể dùng", "/lang", "This group will use English", "Commands you can use", "👥 Thư ký> /help",
+		"Khối trưởng: TANDTC", "Khối phó: VKSNDTC", "8 đơn vị thành viên", "đã ký 4/8"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}

@@ -374,3 +374,105 @@ func (c *testClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// press presses the button labelled label on message m and waits for the
+// answer.
+func press(t *testing.T, h *harness, chat, user int64, m telegramtest.Message, label string) {
+	t.Helper()
+	for _, row := range m.ReplyMarkup {
+		for _, b := range row {
+			if b.Text == label {
+				qid := h.tg.PressButton(chat, user, m.MessageID, b.CallbackData)
+				waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+				return
+			}
+		}
+	}
+	t.Fatalf("no button %q on %q", label, m.Text)
+}
+
+// current is the message as it is now (after edits).
+func current(h *harness, chat int64, m telegramtest.Message) telegramtest.Message {
+	cur, _ := h.tg.Message(chat, m.MessageID)
+	return cur
+}
+
+func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "KTNN"))
+	join(t, h, daveID, invite(t, h, "BTP"))
+
+	// Role by buttons: unit, then role.
+	m := h.say(groupID, aliceID, "/role")
+	press(t, h, groupID, aliceID, m, "KTNN")
+	press(t, h, groupID, aliceID, current(h, groupID, m), "Khối trưởng")
+	if got := current(h, groupID, m).Text; !strings.Contains(got, "KTNN là Khối trưởng") {
+		t.Errorf("after the role buttons the message reads %q", got)
+	}
+	// A delegate pressing an admin's button is refused.
+	m = h.say(groupID, aliceID, "/unit_remove")
+	press(t, h, groupID, bobID, m, "TANDTC")
+	if got := current(h, groupID, m).Text; strings.Contains(got, "Bỏ đơn vị") {
+		t.Errorf("a delegate's press went through: %q", got)
+	}
+	// Remove a unit: confirm, and its delegate goes with it.
+	press(t, h, groupID, aliceID, m, "KTNN")
+	press(t, h, groupID, aliceID, current(h, groupID, m), "🗑 Bỏ")
+	if got := current(h, groupID, m).Text; !strings.Contains(got, "Đã bỏ đơn vị KTNN") {
+		t.Errorf("after confirming the message reads %q", got)
+	}
+	st := h.say(groupID, daveID, "/status")
+	if !strings.Contains(st.Text, "2 đơn vị") || strings.Contains(st.Text, "KTNN") {
+		t.Errorf("/status after removing KTNN (the head): %q", st.Text)
+	}
+	if r := h.say(carolID, carolID, "/sign"); !strings.Contains(r.Text, "chưa là đại diện") && !strings.Contains(r.Text, "dành cho đại diện") {
+		t.Errorf("Carol, delegate of a removed unit, got %q", r.Text)
+	}
+	// Remove a delegate by @username: Dave is told privately.
+	if r := h.say(groupID, aliceID, "/delegate_remove @dave"); !strings.Contains(r.Text, "Đã bỏ Dave") {
+		t.Errorf("/delegate_remove answered %q", r.Text)
+	}
+	waitFor(t, func() bool {
+		msgs := h.tg.BotMessages(daveID)
+		return len(msgs) > 0 && strings.Contains(msgs[len(msgs)-1].Text, "đã bỏ bạn")
+	})
+	// Bob leaves by himself.
+	if r := h.say(bobID, bobID, "/leave"); !strings.Contains(r.Text, "thôi làm đại diện") {
+		t.Errorf("/leave answered %q", r.Text)
+	}
+	if r := h.say(groupID, aliceID, "/members"); strings.Contains(r.Text, "👤") {
+		t.Errorf("delegates remain: %q", r.Text)
+	}
+}
+
+func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	const super = -1009999
+	h.tg.AddGroup(telegramtest.Chat{ID: super, Type: "supergroup", Title: "Khối (siêu nhóm)"},
+		telegramtest.Member{UserID: aliceID, Status: "creator"},
+		telegramtest.Member{UserID: bobID, Status: "member"})
+	// Telegram upgrades the group: a service message in each chat.
+	h.tg.EnqueueUpdate(map[string]any{"message": map[string]any{
+		"message_id": 900, "date": 1, "chat": map[string]any{"id": groupID, "type": "group", "title": "Khối"},
+		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "migrate_to_chat_id": super,
+	}})
+	h.quiet(groupID)
+	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "TANDTC") {
+		t.Errorf("after the upgrade /units in the supergroup answered %q", m.Text)
+	}
+	// The bot is removed from the supergroup: the bloc is detached, its
+	// data kept.
+	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
+		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
+		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": 2,
+		"old_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
+		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "kicked"},
+	}})
+	h.quiet(super)
+	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "chưa gắn với khối") {
+		t.Errorf("after removal /units answered %q", m.Text)
+	}
+}

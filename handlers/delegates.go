@@ -72,16 +72,11 @@ func (h *Handlers) deepLink(payload string) string {
 
 // inviteButton: a unit was chosen for an invite.
 func (h *Handlers) inviteButton(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
-		return nil
-	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
-	if !ok || err != nil {
 		return err
 	}
-	return h.makeInvite(ctx, r, sc.committee, p[1])
+	return h.makeInvite(ctx, r, sc.committee, p[0])
 }
 
 // userLang is the language a user chose, else the default.
@@ -247,20 +242,14 @@ func (h *Handlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.
 
 // delegateRemoveButton removes the delegate chosen from the buttons.
 func (h *Handlers) delegateRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 2)
-	var id int64
-	if ok {
-		var err error
-		id, err = strconv.ParseInt(p[1], 10, 64)
-		ok = err == nil
-	}
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
 	if !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(p[0], 10, 64)
+	if err != nil {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
-	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
-	if !ok || err != nil {
-		return err
 	}
 	return h.removeDelegate(ctx, r, sc.committee, id, true)
 }

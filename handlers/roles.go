@@ -87,28 +87,18 @@ func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Commi
 
 // roleUnitButton: a unit was chosen; offer the roles.
 func (h *Handlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
-		return nil
-	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
-	if !ok || err != nil {
 		return err
 	}
-	return h.roleButtons(ctx, r, sc.committee, p[1], true)
+	return h.roleButtons(ctx, r, sc.committee, p[0], true)
 }
 
 // roleSetButton applies the chosen role.
 func (h *Handlers) roleSetButton(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 3)
+	p, sc, ok, err := h.adminButton(ctx, r, 3)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
-		return nil
-	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
-	if !ok || err != nil {
 		return err
 	}
-	return h.applyRole(ctx, r, sc.committee, p[1], p[2], true)
+	return h.applyRole(ctx, r, sc.committee, p[0], p[1], true)
 }

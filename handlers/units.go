@@ -134,6 +134,19 @@ func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID 
 	return sc, true, nil
 }
 
+// adminButton parses button data "<committee>:<n-1 more parts>", checks
+// the presser administers that committee, and returns the parts after the
+// committee id. Forged data gets a short refusal and ok=false.
+func (h *Handlers) adminButton(ctx context.Context, r *bot.Request, n int) (parts []string, sc scope, ok bool, err error) {
+	p, ok := splitData(r.Data, n)
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil, scope{}, false, nil
+	}
+	sc, ok, err = h.buttonScope(ctx, r, p[0], true)
+	return p[1:], sc, ok && err == nil, err
+}
+
 // splitData splits callback data "a:b:c" into exactly n parts.
 func splitData(data string, n int) ([]string, bool) {
 	parts := strings.SplitN(data, ":", n)
@@ -150,40 +163,30 @@ func splitData(data string, n int) ([]string, bool) {
 
 // unitRemoveButton: a unit was chosen for removal; ask to confirm.
 func (h *Handlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
-		return nil
-	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
-	if !ok || err != nil {
 		return err
 	}
-	return h.confirmUnitRemove(ctx, r, sc.committee, p[1], true)
+	return h.confirmUnitRemove(ctx, r, sc.committee, p[0], true)
 }
 
 // unitRemoveConfirmed removes the unit, its delegates and open invites.
 func (h *Handlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
-		return nil
-	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], true)
-	if !ok || err != nil {
 		return err
 	}
-	removed, err := h.committees.RemoveUnit(ctx, sc.committee.ID, p[1])
+	removed, err := h.committees.RemoveUnit(ctx, sc.committee.ID, p[0])
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[1]}), nil)
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[0]}), nil)
 	}
 	if err != nil {
 		return err
 	}
-	if _, err := h.committees.RevokeInvites(ctx, sc.committee.ID, p[1]); err != nil {
+	if _, err := h.committees.RevokeInvites(ctx, sc.committee.ID, p[0]); err != nil {
 		return err
 	}
-	return h.editCallback(ctx, r, h.cat.N(r.Lang, "unit_removed", len(removed), i18n.Data{"Code": p[1]}), nil)
+	return h.editCallback(ctx, r, h.cat.N(r.Lang, "unit_removed", len(removed), i18n.Data{"Code": p[0]}), nil)
 }
 
 // cancelButton closes a confirmation without doing anything.
