@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io/fs"
 	"sort"
 	"sync"
 
@@ -62,13 +63,18 @@ func New(def string) (*Catalog, error) {
 	b := goi18n.NewBundle(language.Vietnamese)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
 	for _, l := range Languages {
-		name := "locales/" + l + ".yaml"
-		buf, err := locales.ReadFile(name)
+		names, err := files(l)
 		if err != nil {
-			return nil, fmt.Errorf("i18n: read %s: %w", name, err)
+			return nil, err
 		}
-		if _, err := b.ParseMessageFileBytes(buf, name); err != nil {
-			return nil, fmt.Errorf("i18n: parse %s: %w", name, err)
+		for _, name := range names {
+			buf, err := locales.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: read %s: %w", name, err)
+			}
+			if _, err := b.ParseMessageFileBytes(buf, name); err != nil {
+				return nil, fmt.Errorf("i18n: parse %s: %w", name, err)
+			}
 		}
 	}
 	return &Catalog{bundle: b, def: def, locs: make(map[string]*goi18n.Localizer)}, nil
@@ -134,19 +140,42 @@ func (c *Catalog) Has(lang, id string) bool {
 	return tag.String() == lang
 }
 
-// IDs lists the message ids of lang's catalogue file, sorted.
-func IDs(lang string) ([]string, error) {
-	buf, err := locales.ReadFile("locales/" + lang + ".yaml")
+// files lists lang's catalogue files: locales/<lang>.yaml and one
+// locales/<feature>.<lang>.yaml per feature, so features keep their
+// messages apart.
+func files(lang string) ([]string, error) {
+	more, err := fs.Glob(locales, "locales/*."+lang+".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("i18n: %w", err)
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(buf, &m); err != nil {
-		return nil, fmt.Errorf("i18n: parse %s: %w", lang, err)
+	return append([]string{"locales/" + lang + ".yaml"}, more...), nil
+}
+
+// IDs lists the message ids of lang's catalogue files, sorted. An id
+// defined twice is an error.
+func IDs(lang string) ([]string, error) {
+	names, err := files(lang)
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]string, 0, len(m))
-	for k := range m {
-		ids = append(ids, k)
+	seen := map[string]string{}
+	var ids []string
+	for _, name := range names {
+		buf, err := locales.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(buf, &m); err != nil {
+			return nil, fmt.Errorf("i18n: parse %s: %w", name, err)
+		}
+		for k := range m {
+			if other, dup := seen[k]; dup {
+				return nil, fmt.Errorf("i18n: message %q defined in %s and %s", k, other, name)
+			}
+			seen[k] = name
+			ids = append(ids, k)
+		}
 	}
 	sort.Strings(ids)
 	return ids, nil
