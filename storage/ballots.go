@@ -1,0 +1,428 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/committeebot/committeebot/domain"
+)
+
+// Ballot errors. Handlers turn each into a localized refusal.
+var (
+	ErrBallotClosed   = errors.New("ballot is closed")
+	ErrDeadlinePassed = errors.New("ballot deadline has passed")
+	ErrNotEligible    = errors.New("not entitled to vote in this ballot")
+	ErrAlreadyVoted   = errors.New("already voted")
+)
+
+// Ballot keys, all under the committee's hash tag so that casting is one
+// script on one slot:
+//
+//	<p>:{c:<id>}:ballots                  zset   ballot ids by opening time
+//	<p>:{c:<id>}:seq:ballot               string INCR for ballot ids
+//	<p>:{c:<id>}:ballot:<b>               hash   doc (JSON), status, deadline, closed, post_chat, post_msg
+//	<p>:{c:<id>}:ballot:<b>:electors      set    voter keys fixed at opening (unit codes or user ids)
+//	<p>:{c:<id>}:ballot:<b>:voted         hash   voter key -> cast id (who voted; never what)
+//	<p>:{c:<id>}:ballot:<b>:box           hash   random slot -> sealed {receipt, choice} (secret ballots)
+//	<p>:{c:<id>}:ballot:<b>:votes         hash   voter key -> JSON open vote (open ballots)
+//	<p>:{c:<id>}:ballot:<b>:result        string JSON tally, written once at close
+//
+// A secret ballot's voted hash and box are separate: nothing in Redis pairs
+// a voter with a sealed ballot, and the box holds no voter id.
+
+// BallotIndex is the sorted set of a committee's ballots.
+func (k Keys) BallotIndex(committeeID string) string { return k.Committee(committeeID, "ballots") }
+
+// BallotSeq is the counter of a committee's ballot ids.
+func (k Keys) BallotSeq(committeeID string) string { return k.Committee(committeeID, "seq", "ballot") }
+
+// Ballot is the hash of one ballot.
+func (k Keys) Ballot(committeeID, ballotID string) string {
+	return k.Committee(committeeID, "ballot", ballotID)
+}
+
+// BallotPart is one of a ballot's other keys: electors, voted, box,
+// votes, result.
+func (k Keys) BallotPart(committeeID, ballotID, part string) string {
+	return k.Committee(committeeID, "ballot", ballotID, part)
+}
+
+// Ballots stores ballots, casts votes atomically and keeps results.
+type Ballots struct {
+	c   redis.UniversalClient
+	k   Keys
+	now func() time.Time
+}
+
+// NewBallots returns the ballot store. Accepts WithClock.
+func NewBallots(c redis.UniversalClient, k Keys, opts ...Option) *Ballots {
+	s := newSettings(opts)
+	return &Ballots{c: c, k: k, now: s.now}
+}
+
+// openBallotScript stores a new ballot.
+//
+// KEYS[1] -> ballot hash
+// KEYS[2] -> electors set
+// KEYS[3] -> ballot index zset
+// ARGV[1] -> ballot id
+// ARGV[2] -> doc JSON
+// ARGV[3] -> deadline (unix ms, 0 none)
+// ARGV[4] -> opened (unix ms)
+// ARGV[5..] -> voter keys
+//
+// Returns 1 when stored, 0 when the ballot existed (a retried run).
+var openBallotScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'status', 'open', 'deadline', ARGV[3], 'closed', 0)
+for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+return 1
+`)
+
+// Open stores b as a new open ballot with the next id of its committee and
+// returns it. The electorate (b.Voters) is fixed from now on.
+func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, error) {
+	if err := b.Validate(); err != nil {
+		return b, fmt.Errorf("open ballot: %w", err)
+	}
+	if len(b.Voters) == 0 {
+		return b, fmt.Errorf("open ballot: empty electorate: %w", ErrInvalid)
+	}
+	n, err := s.c.Incr(ctx, s.k.BallotSeq(b.Committee)).Result()
+	if err != nil {
+		return b, fmt.Errorf("open ballot: %w", err)
+	}
+	b.ID = strconv.FormatInt(n, 10)
+	b.Status = domain.BallotOpen
+	b.Opened = s.now()
+	if b.Round == 0 {
+		b.Round = 1
+	}
+	doc, err := json.Marshal(b)
+	if err != nil {
+		return b, fmt.Errorf("open ballot: %w", err)
+	}
+	deadline := int64(0)
+	if !b.Deadline.IsZero() {
+		deadline = unixMilli(b.Deadline)
+	}
+	args := []any{b.ID, doc, deadline, unixMilli(b.Opened)}
+	for _, v := range b.Voters {
+		args = append(args, v)
+	}
+	keys := []string{s.k.Ballot(b.Committee, b.ID), s.k.BallotPart(b.Committee, b.ID, "electors"), s.k.BallotIndex(b.Committee)}
+	if _, err := runScript(ctx, s.c, openBallotScript, keys, args...); err != nil {
+		return b, fmt.Errorf("open ballot: %w", err)
+	}
+	return b, nil
+}
+
+// Get returns a ballot with its current status; ErrNotFound if none.
+func (s *Ballots) Get(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error) {
+	vals, err := s.c.HMGet(ctx, s.k.Ballot(committeeID, ballotID), "doc", "status", "closed", "post_chat", "post_msg").Result()
+	if err != nil {
+		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, err)
+	}
+	doc, ok := vals[0].(string)
+	if !ok {
+		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, ErrNotFound)
+	}
+	var b domain.Ballot
+	if err := json.Unmarshal([]byte(doc), &b); err != nil {
+		return b, fmt.Errorf("get ballot %s: %w", ballotID, err)
+	}
+	b.Status, _ = vals[1].(string)
+	if ms := atoi64(vals[2]); ms > 0 {
+		b.Closed = fromUnixMilli(ms)
+	}
+	b.PostChat = atoi64(vals[3])
+	b.PostMessage = int(atoi64(vals[4]))
+	return b, nil
+}
+
+func atoi64(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// List returns the committee's ballots, newest first.
+func (s *Ballots) List(ctx context.Context, committeeID string) ([]domain.Ballot, error) {
+	ids, err := s.c.ZRevRange(ctx, s.k.BallotIndex(committeeID), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list ballots: %w", err)
+	}
+	out := make([]domain.Ballot, 0, len(ids))
+	for _, id := range ids {
+		b, err := s.Get(ctx, committeeID, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// SetPost records the group message that shows the ballot's turnout.
+func (s *Ballots) SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error {
+	if err := s.c.HSet(ctx, s.k.Ballot(committeeID, ballotID), "post_chat", chatID, "post_msg", messageID).Err(); err != nil {
+		return fmt.Errorf("set ballot post: %w", err)
+	}
+	return nil
+}
+
+// Cast is one elector's vote.
+type Cast struct {
+	UserID int64
+	// Voter is the elector: the unit code (units electorate) or the user id
+	// (members electorate).
+	Voter string
+	// CastID identifies this attempt, so a retried run is not a second vote.
+	CastID string
+	// Sealed is the sealed {receipt, choice} of a secret ballot.
+	Sealed []byte
+	// Vote is the open vote of an open ballot.
+	Vote *domain.OpenVote
+}
+
+// CastResult says what a cast did.
+type CastResult struct {
+	Changed    bool // an open vote replaced the elector's earlier one
+	Voted      int  // electors who have voted, after this cast
+	Electorate int
+}
+
+// castScript records one vote after checking, atomically, everything that
+// makes it valid.
+//
+// KEYS[1] -> ballot hash
+// KEYS[2] -> electors set
+// KEYS[3] -> voted hash
+// KEYS[4] -> box hash (secret) or votes hash (open)
+// KEYS[5] -> committee members hash (user id -> JSON with "unit")
+// ARGV[1] -> now (unix ms)
+// ARGV[2] -> user id
+// ARGV[3] -> voter key
+// ARGV[4] -> cast id
+// ARGV[5] -> "units" or "members"
+// ARGV[6] -> "secret" or "open"
+// ARGV[7] -> sealed ballot (secret) or open vote JSON (open)
+// ARGV[8] -> random box slot (secret)
+//
+// Returns {code, voted, electorate}; code: "ok", "again" (the same cast id
+// ran before), "changed" (open vote replaced), "closed", "deadline",
+// "not_elector", "not_delegate", "already".
+var castScript = redis.NewScript(`
+local st = redis.call('HMGET', KEYS[1], 'status', 'deadline')
+if not st[1] then return {'closed', 0, 0} end
+if st[1] ~= 'open' then return {'closed', 0, 0} end
+local deadline = tonumber(st[2]) or 0
+if deadline > 0 and tonumber(ARGV[1]) >= deadline then return {'deadline', 0, 0} end
+local total = redis.call('SCARD', KEYS[2])
+if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {'not_elector', 0, total} end
+local m = redis.call('HGET', KEYS[5], ARGV[2])
+if not m then return {'not_delegate', 0, total} end
+if ARGV[5] == 'units' then
+  local ok, d = pcall(cjson.decode, m)
+  if not ok or d['unit'] ~= ARGV[3] then return {'not_delegate', 0, total} end
+end
+local prev = redis.call('HGET', KEYS[3], ARGV[3])
+local code = 'ok'
+if prev then
+  local pcast, puser = string.match(prev, '^([^|]*)|(.*)$')
+  if pcast == ARGV[4] then
+    return {'again', redis.call('HLEN', KEYS[3]), total}
+  end
+  if ARGV[6] == 'secret' or puser ~= ARGV[2] then
+    return {'already', redis.call('HLEN', KEYS[3]), total}
+  end
+  code = 'changed'
+end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4] .. '|' .. ARGV[2])
+if ARGV[6] == 'secret' then
+  redis.call('HSET', KEYS[4], ARGV[8], ARGV[7])
+else
+  redis.call('HSET', KEYS[4], ARGV[3], ARGV[7])
+end
+return {code, redis.call('HLEN', KEYS[3]), total}
+`)
+
+// Cast records a vote in one atomic step that re-checks the ballot is
+// open, its deadline (by the caller's clock) not passed, the voter an
+// elector and still a delegate (of that unit, for a units electorate), and
+// that the elector has not voted — or, on an open ballot, that the same
+// person is changing their vote. A retried cast (same CastID) is reported
+// as done, never counted twice.
+//
+// Errors: ErrNotFound, ErrBallotClosed, ErrDeadlinePassed, ErrNotEligible,
+// ErrAlreadyVoted.
+func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult, error) {
+	part := "votes"
+	mode := "open"
+	var payload []byte
+	slot := ""
+	if b.Secret {
+		part, mode, payload = "box", "secret", v.Sealed
+		var err error
+		if slot, err = NewCastID(); err != nil {
+			return CastResult{}, err
+		}
+	} else {
+		if v.Vote == nil {
+			return CastResult{}, fmt.Errorf("cast: open ballot without a vote: %w", ErrInvalid)
+		}
+		var err error
+		if payload, err = json.Marshal(v.Vote); err != nil {
+			return CastResult{}, fmt.Errorf("cast: %w", err)
+		}
+	}
+	if v.CastID == "" || len(payload) == 0 {
+		return CastResult{}, fmt.Errorf("cast: empty cast: %w", ErrInvalid)
+	}
+	keys := []string{
+		s.k.Ballot(b.Committee, b.ID), s.k.BallotPart(b.Committee, b.ID, "electors"),
+		s.k.BallotPart(b.Committee, b.ID, "voted"), s.k.BallotPart(b.Committee, b.ID, part),
+		s.k.Members(b.Committee),
+	}
+	res, err := runScript(ctx, s.c, castScript, keys,
+		unixMilli(s.now()), v.UserID, v.Voter, v.CastID, b.Electorate, mode, payload, slot)
+	if err != nil {
+		return CastResult{}, fmt.Errorf("cast: %w", err)
+	}
+	r, err := asReply(res, 3)
+	if err != nil {
+		return CastResult{}, fmt.Errorf("cast: %w", err)
+	}
+	code, _ := r.str(0)
+	voted, _ := r.int(1)
+	total, _ := r.int(2)
+	out := CastResult{Voted: int(voted), Electorate: int(total)}
+	switch code {
+	case "ok", "again":
+		return out, nil
+	case "changed":
+		out.Changed = true
+		return out, nil
+	case "closed":
+		return out, ErrBallotClosed
+	case "deadline":
+		return out, ErrDeadlinePassed
+	case "not_elector", "not_delegate":
+		return out, ErrNotEligible
+	case "already":
+		return out, ErrAlreadyVoted
+	}
+	return out, fmt.Errorf("cast: unexpected reply %q", code)
+}
+
+// Voted returns the electors who have voted (never what they chose).
+func (s *Ballots) Voted(ctx context.Context, committeeID, ballotID string) ([]string, error) {
+	keys, err := s.c.HKeys(ctx, s.k.BallotPart(committeeID, ballotID, "voted")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("voted: %w", err)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// closeScript closes an open ballot.
+//
+// KEYS[1] -> ballot hash
+// ARGV[1] -> now (unix ms)
+//
+// Returns 1 if this call closed it, 0 if it was closed already, -1 if
+// there is no such ballot.
+var closeScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return -1 end
+if st ~= 'open' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'closed', 'closed', ARGV[1])
+return 1
+`)
+
+// Close closes the ballot; no vote is accepted afterwards. It reports
+// whether this call closed it (exactly one caller does, however many
+// replicas close at once). ErrNotFound if there is no such ballot.
+func (s *Ballots) Close(ctx context.Context, committeeID, ballotID string) (bool, error) {
+	v, err := runScript(ctx, s.c, closeScript, []string{s.k.Ballot(committeeID, ballotID)}, unixMilli(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("close ballot %s: %w", ballotID, err)
+	}
+	switch n, _ := v.(int64); n {
+	case 1:
+		return true, nil
+	case 0:
+		return false, nil
+	}
+	return false, fmt.Errorf("close ballot %s: %w", ballotID, ErrNotFound)
+}
+
+// Box returns the sealed ballots of a secret ballot, in no meaningful
+// order.
+func (s *Ballots) Box(ctx context.Context, committeeID, ballotID string) ([][]byte, error) {
+	vals, err := s.c.HVals(ctx, s.k.BallotPart(committeeID, ballotID, "box")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("ballot box: %w", err)
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i] = []byte(v)
+	}
+	return out, nil
+}
+
+// OpenVotes returns the votes of an open ballot, by voter key.
+func (s *Ballots) OpenVotes(ctx context.Context, committeeID, ballotID string) ([]domain.OpenVote, error) {
+	m, err := s.c.HGetAll(ctx, s.k.BallotPart(committeeID, ballotID, "votes")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open votes: %w", err)
+	}
+	out := make([]domain.OpenVote, 0, len(m))
+	for _, raw := range m {
+		var v domain.OpenVote
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, fmt.Errorf("open votes: %w", err)
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Voter < out[j].Voter })
+	return out, nil
+}
+
+// SaveResult stores the tally once: the first result saved wins, and the
+// stored one is returned (replicas tallying the same box agree anyway).
+func (s *Ballots) SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error) {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return r, fmt.Errorf("save result: %w", err)
+	}
+	key := s.k.BallotPart(committeeID, ballotID, "result")
+	if err := s.c.SetNX(ctx, key, raw, 0).Err(); err != nil {
+		return r, fmt.Errorf("save result: %w", err)
+	}
+	return s.Result(ctx, committeeID, ballotID)
+}
+
+// Result returns the stored tally; ErrNotFound before it is saved.
+func (s *Ballots) Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error) {
+	raw, err := s.c.Get(ctx, s.k.BallotPart(committeeID, ballotID, "result")).Result()
+	if err != nil {
+		return domain.Result{}, fmt.Errorf("result: %w", notFound(err))
+	}
+	var r domain.Result
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return r, fmt.Errorf("result: %w", err)
+	}
+	return r, nil
+}

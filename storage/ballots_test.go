@@ -1,0 +1,400 @@
+package storage_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+type ballotFixture struct {
+	*committees
+	ballots *storage.Ballots
+	sealer  *storage.Sealer
+	c       domain.Committee
+}
+
+func newBallotFixture(t *testing.T, rt *redistest.Instance, units ...string) *ballotFixture {
+	t.Helper()
+	k := storage.NewKeys(rt.Prefix())
+	clk := newClock()
+	cs := &committees{Committees: storage.NewCommittees(rt.Client(), k, storage.WithClock(clk.Now)), rt: rt, keys: k, clock: clk}
+	sealer, err := storage.NewSealer([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ballotFixture{
+		committees: cs,
+		ballots:    storage.NewBallots(rt.Client(), k, storage.WithClock(clk.Now)),
+		sealer:     sealer,
+		c:          cs.create(t, -100, "Khối", units...),
+	}
+}
+
+func motion(committee string, secret bool, electorate string, voters []string) domain.Ballot {
+	return domain.Ballot{
+		Committee: committee, Kind: domain.KindMotion, Title: "Thông qua chương trình", Secret: secret,
+		Electorate: electorate, Voters: voters, Quorum: domain.TwoThirds(),
+		Questions: []domain.Question{{ID: "1", Text: "Thông qua chương trình?", Options: []domain.Option{{Key: domain.OptYes}, {Key: domain.OptNo}, {Key: domain.OptAbstain}}}},
+	}
+}
+
+// secretCast seals a choice with a receipt, as the handler does.
+func (f *ballotFixture) secretCast(t *testing.T, b domain.Ballot, user int64, voter, choice string) (storage.Cast, string) {
+	t.Helper()
+	receipt, _ := storage.NewReceipt()
+	castID, _ := storage.NewCastID()
+	raw, _ := json.Marshal(map[string]any{"receipt": receipt, "choice": domain.Choice{"1": choice}})
+	sealed, err := f.sealer.Seal(b.Committee+"/"+b.ID, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.Cast{UserID: user, Voter: voter, CastID: castID, Sealed: sealed}, receipt
+}
+
+func TestCastRefusesWhatIsNotAVote(t *testing.T) {
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "AA", 11)
+	f.join(t, f.c.ID, "AA", 12)
+	f.join(t, f.c.ID, "BB", 21)
+	b, err := f.ballots.Open(ctx, func() domain.Ballot {
+		b := motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"})
+		b.Deadline = f.clock.Now().Add(time.Hour)
+		return b
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cast, _ := f.secretCast(t, b, 11, "AA", domain.OptYes)
+	if _, err := f.ballots.Cast(ctx, b, cast); err != nil {
+		t.Fatalf("first cast: %v", err)
+	}
+	// A retry of the very same cast is not a second vote.
+	if r, err := f.ballots.Cast(ctx, b, cast); err != nil || r.Voted != 1 {
+		t.Errorf("retried cast: %+v, %v; want counted once", r, err)
+	}
+	tests := []struct {
+		name  string
+		user  int64
+		voter string
+		want  error
+	}{
+		{"the unit's second delegate", 12, "AA", storage.ErrAlreadyVoted},
+		{"a delegate voting for another unit", 21, "AA", storage.ErrNotEligible},
+		{"a unit outside the electorate", 21, "CC", storage.ErrNotEligible},
+		{"a non-member", 99, "BB", storage.ErrNotEligible},
+	}
+	for _, tt := range tests {
+		c, _ := f.secretCast(t, b, tt.user, tt.voter, domain.OptNo)
+		if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	// One second after the deadline, even before anyone closed it.
+	f.clock.Advance(time.Hour + time.Second)
+	c, _ := f.secretCast(t, b, 21, "BB", domain.OptNo)
+	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, storage.ErrDeadlinePassed) {
+		t.Errorf("after the deadline: err = %v, want ErrDeadlinePassed", err)
+	}
+	if closed, err := f.ballots.Close(ctx, f.c.ID, b.ID); err != nil || !closed {
+		t.Fatalf("Close = %v, %v", closed, err)
+	}
+	if closed, err := f.ballots.Close(ctx, f.c.ID, b.ID); err != nil || closed {
+		t.Errorf("second Close = %v, %v; want false", closed, err)
+	}
+	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, storage.ErrBallotClosed) {
+		t.Errorf("after close: err = %v, want ErrBallotClosed", err)
+	}
+	box, _ := f.ballots.Box(ctx, f.c.ID, b.ID)
+	if len(box) != 1 {
+		t.Errorf("box holds %d ballots, want 1", len(box))
+	}
+}
+
+func TestRemovedDelegateCannotVote(t *testing.T) {
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "AA", 11)
+	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	if _, err := f.RemoveDelegate(ctx, f.c.ID, 11); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.secretCast(t, b, 11, "AA", domain.OptYes)
+	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, storage.ErrNotEligible) {
+		t.Errorf("removed delegate: err = %v, want ErrNotEligible", err)
+	}
+}
+
+func TestOpenVotesCanBeChangedByTheirVoterOnly(t *testing.T) {
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "AA", 11)
+	f.join(t, f.c.ID, "AA", 12)
+	b, _ := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA", "BB"}))
+	vote := func(user int64, choice string) error {
+		id, _ := storage.NewCastID()
+		_, err := f.ballots.Cast(ctx, b, storage.Cast{UserID: user, Voter: "AA", CastID: id,
+			Vote: &domain.OpenVote{Voter: "AA", UserID: user, Choice: domain.Choice{"1": choice}}})
+		return err
+	}
+	if err := vote(11, domain.OptYes); err != nil {
+		t.Fatal(err)
+	}
+	if err := vote(11, domain.OptNo); err != nil {
+		t.Errorf("changing an open vote: %v", err)
+	}
+	if err := vote(12, domain.OptYes); !errors.Is(err, storage.ErrAlreadyVoted) {
+		t.Errorf("the unit's other delegate: err = %v, want ErrAlreadyVoted", err)
+	}
+	votes, _ := f.ballots.OpenVotes(ctx, f.c.ID, b.ID)
+	if len(votes) != 1 || votes[0].Choice["1"] != domain.OptNo {
+		t.Errorf("open votes = %+v, want AA: no", votes)
+	}
+}
+
+func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA")
+	ctx := context.Background()
+	const n = 1000
+	var voters []string
+	for i := 0; i < n; i++ {
+		f.join(t, f.c.ID, "AA", int64(10000+i))
+		voters = append(voters, strconv.Itoa(10000+i))
+	}
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateMembers, voters))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, refused atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		for try := 0; try < 3; try++ {
+			wg.Add(1)
+			go func(user int64) {
+				defer wg.Done()
+				c, _ := f.secretCast(t, b, user, strconv.FormatInt(user, 10), domain.OptYes)
+				_, err := f.ballots.Cast(ctx, b, c)
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, storage.ErrAlreadyVoted):
+					refused.Add(1)
+				default:
+					t.Errorf("cast: %v", err)
+				}
+			}(int64(10000 + i))
+		}
+	}
+	wg.Wait()
+	box, _ := f.ballots.Box(ctx, f.c.ID, b.ID)
+	voted, _ := f.ballots.Voted(ctx, f.c.ID, b.ID)
+	if ok.Load() != n || refused.Load() != 2*n || len(box) != n || len(voted) != n {
+		t.Errorf("ok %d, refused %d, box %d, voted %d; want %d, %d, %d, %d", ok.Load(), refused.Load(), len(box), len(voted), n, 2*n, n, n)
+	}
+}
+
+func TestDelegatesOfOneUnitVotingAtOnceCountOnce(t *testing.T) {
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	for i := int64(0); i < 10; i++ {
+		f.join(t, f.c.ID, "AA", 100+i)
+	}
+	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for i := int64(0); i < 10; i++ {
+		wg.Add(1)
+		go func(user int64) {
+			defer wg.Done()
+			c, _ := f.secretCast(t, b, user, "AA", domain.OptYes)
+			if _, err := f.ballots.Cast(ctx, b, c); err == nil {
+				ok.Add(1)
+			}
+		}(100 + i)
+	}
+	wg.Wait()
+	box, _ := f.ballots.Box(ctx, f.c.ID, b.ID)
+	if ok.Load() != 1 || len(box) != 1 {
+		t.Errorf("%d casts accepted, box %d; want exactly one", ok.Load(), len(box))
+	}
+}
+
+func TestSecretBallotLeavesNoVoterNextToAChoice(t *testing.T) {
+	rt := redistest.New(t, redistest.WithAppendOnly())
+	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	ctx := context.Background()
+	users := map[string]int64{"AA": 7001, "BB": 7002, "CC": 7003}
+	for u, id := range users {
+		f.join(t, f.c.ID, u, id)
+	}
+	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB", "CC"}))
+	choices := map[string]string{"AA": domain.OptYes, "BB": domain.OptNo, "CC": domain.OptAbstain}
+	for u, choice := range choices {
+		c, _ := f.secretCast(t, b, users[u], u, choice)
+		if _, err := f.ballots.Cast(ctx, b, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.ballots.Close(ctx, f.c.ID, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Every key and value in Redis…
+	var dump strings.Builder
+	cli := rt.Client()
+	keys, err := cli.Keys(ctx, rt.Prefix()+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		dump.WriteString(k + "\n")
+		switch typ, _ := cli.Type(ctx, k).Result(); typ {
+		case "hash":
+			for f, v := range cli.HGetAll(ctx, k).Val() {
+				dump.WriteString(f + "=" + v + "\n")
+			}
+		case "string":
+			dump.WriteString(cli.Get(ctx, k).Val() + "\n")
+		case "set":
+			dump.WriteString(strings.Join(cli.SMembers(ctx, k).Val(), ",") + "\n")
+		}
+	}
+	// …and the append-only file.
+	if err := cli.Do(ctx, "BGREWRITEAOF").Err(); err != nil && !strings.Contains(err.Error(), "already") {
+		t.Logf("BGREWRITEAOF: %v", err)
+	}
+	records := strings.Split(dump.String(), "\n")
+	records = append(records, aofCommands(readAll(t, rt.Dir()))...)
+	userIDs := []string{"7001", "7002", "7003"}
+	checked := 0
+	for _, rec := range records {
+		hasChoice := false
+		for _, choice := range []string{domain.OptYes, domain.OptNo, domain.OptAbstain} {
+			if strings.Contains(rec, `"`+choice+`"`) || strings.Contains(rec, "\x00"+choice) {
+				hasChoice = true
+			}
+		}
+		hasUser := false
+		for _, id := range userIDs {
+			if strings.Contains(rec, id) {
+				hasUser = true
+			}
+		}
+		if strings.Contains(rec, `"Questions"`) {
+			// The ballot itself: its options are public, and it names no
+			// person.
+			if hasUser {
+				t.Errorf("the ballot record names a voter: %.200s", rec)
+			}
+			continue
+		}
+		if hasUser {
+			checked++
+		}
+		if hasChoice {
+			t.Errorf("a choice is readable in Redis or its AOF: %.200s", rec)
+		}
+	}
+	if checked == 0 {
+		t.Error("no record names a voter; is the dump complete?")
+	}
+}
+
+// aofCommands splits RESP commands out of AOF text, one string per
+// command with its arguments joined by NUL.
+func aofCommands(aof string) []string {
+	var cmds []string
+	var cur []string
+	lines := strings.Split(aof, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimSuffix(lines[i], "\r")
+		switch {
+		case strings.HasPrefix(l, "*"):
+			if len(cur) > 0 {
+				cmds = append(cmds, strings.Join(cur, "\x00"))
+			}
+			cur = nil
+		case strings.HasPrefix(l, "$") && i+1 < len(lines):
+			i++
+			cur = append(cur, strings.TrimSuffix(lines[i], "\r"))
+		}
+	}
+	if len(cur) > 0 {
+		cmds = append(cmds, strings.Join(cur, "\x00"))
+	}
+	return cmds
+}
+
+// readAll concatenates every file under dir (the AOF may be split).
+func readAll(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	_ = filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || strings.HasSuffix(path, ".log") {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+		}
+		return nil
+	})
+	if b.Len() == 0 {
+		t.Fatal("no AOF data found")
+	}
+	return b.String()
+}
+
+func TestSealerRoundTripAndBinding(t *testing.T) {
+	s, _ := storage.NewSealer([]byte(strings.Repeat("x", 32)))
+	sealed, err := s.Seal("1/5", []byte(`{"choice":"yes"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), "yes") {
+		t.Error("sealed ballot shows its choice")
+	}
+	if got, err := s.Open("1/5", sealed); err != nil || string(got) != `{"choice":"yes"}` {
+		t.Errorf("Open = %q, %v", got, err)
+	}
+	if _, err := s.Open("1/6", sealed); err == nil {
+		t.Error("a ballot sealed for ballot 5 opened as ballot 6's")
+	}
+	other, _ := storage.NewSealer([]byte(strings.Repeat("y", 32)))
+	if _, err := other.Open("1/5", sealed); err == nil {
+		t.Error("opened with another key")
+	}
+	if _, err := storage.NewSealer([]byte("short")); err == nil {
+		t.Error("short key accepted")
+	}
+	r, _ := storage.NewReceipt()
+	if len(r) != 11 || r[5] != '-' {
+		t.Errorf("receipt %q", r)
+	}
+	_ = fmt.Sprint
+}
