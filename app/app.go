@@ -139,6 +139,11 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	}
 	keys := storage.NewKeys(cfg.Redis.KeyPrefix)
 	users := storage.NewUsers(rdb, keys)
+	sealer, err := newSealer(cfg, log)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
 	h, err := handlers.New(handlers.Deps{
 		Sender:      a.sender,
 		Catalog:     cat,
@@ -146,6 +151,10 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Dialogs:     storage.NewDialogs(rdb, keys),
 		Committees:  storage.NewCommittees(rdb, keys, storage.WithClock(o.now)),
 		Current:     users,
+		Ballots:     storage.NewBallots(rdb, keys, storage.WithClock(o.now)),
+		Sealer:      sealer,
+		Nominations: storage.NewNominations(rdb, keys, storage.WithClock(o.now)),
+		Awards:      cfg.AwardCatalogue(),
 		Location:    cfg.Bot.Location,
 		Log:         log,
 		Now:         o.now,

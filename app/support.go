@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -113,4 +116,29 @@ func (r *readiness) check(ctx context.Context) error {
 	}
 	r.tgOK = r.now()
 	return nil
+}
+
+// newSealer builds the secret-ballot sealer from voting.seal_key. Only the
+// demo runs without one (serve refuses to start): it then gets a random
+// key for the session, so its secret ballots cannot be counted after a
+// restart.
+func newSealer(cfg *config.Config, log *slog.Logger) (*storage.Sealer, error) {
+	var key []byte
+	if cfg.Voting.SealKey.IsSet() {
+		var err error
+		if key, err = cfg.Voting.SealKeyBytes(); err != nil {
+			return nil, fmt.Errorf("voting.seal_key: %w", err)
+		}
+	} else {
+		key = make([]byte, 32)
+		if _, rerr := rand.Read(key); rerr != nil {
+			return nil, fmt.Errorf("seal key: %w", rerr)
+		}
+		log.Warn("voting.seal_key is not set: secret ballots are sealed with a key that lives only until this process ends")
+	}
+	s, err := storage.NewSealer(key)
+	if err != nil {
+		return nil, fmt.Errorf("voting.seal_key: %w", err)
+	}
+	return s, nil
 }

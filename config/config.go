@@ -40,6 +40,9 @@ type Config struct {
 	Voting    VotingConfig
 	HTTP      HTTPConfig
 	Log       LogConfig
+	// Awards is the award catalogue of the file's awards list; nil when
+	// the file has none (AwardCatalogue then gives the default).
+	Awards []AwardConfig
 
 	// problems found while loading (values that could not be parsed, an
 	// unreadable token file); Validate reports them first.
@@ -295,6 +298,7 @@ func (l *loader) load() {
 	c.HTTP.Listen = l.str(KeyHTTPListen)
 	c.Log.Level = strings.ToLower(l.str(KeyLogLevel))
 	c.Log.Format = strings.ToLower(l.str(KeyLogFormat))
+	l.awards()
 }
 
 // readTokenFile replaces Token with the trimmed content of TokenFile.

@@ -54,6 +54,7 @@ func (c *Config) Print(w io.Writer) error {
 		fmt.Fprintf(bw, "%s%s: %s\n", strings.Repeat("  ", len(parents)), parts[len(parts)-1], values[k.name])
 		prev = parents
 	}
+	c.printAwards(bw)
 	return bw.Flush()
 }
 

@@ -86,6 +86,7 @@ func (c *Config) Validate(command string) error {
 	v.voting()
 	v.listeners()
 	v.log()
+	v.awards()
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -97,8 +98,15 @@ func (c *Config) Validate(command string) error {
 	return &ValidationError{Problems: v.problems}
 }
 
-// keyIndex is the position of key in keyDefs, -1 for anything else.
+// keyIndex is the position of key in keyDefs (the awards list after every
+// key), -1 for anything else.
 func keyIndex(key string) int {
+	if key == KeyAwards {
+		return len(keyDefs) // the awards list is printed last, in order
+	}
+	if i, ok := awardIndex(key); ok {
+		return len(keyDefs) + 1 + i
+	}
 	return slices.IndexFunc(keyDefs, func(k keyDef) bool { return k.name == key })
 }
 

@@ -73,6 +73,9 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 		return fmt.Errorf("demo: %w", err)
 	}
 	err = seed(ctx, rdb, c.Redis.KeyPrefix, c.Bot.Location, c.Bot.Language)
+	if err == nil {
+		err = seedNominations(ctx, rdb, c.Redis.KeyPrefix)
+	}
 	_ = rdb.Close()
 	if err != nil {
 		return err
@@ -392,7 +395,7 @@ func (t *terminal) body(m telegramtest.Message) {
 		if err != nil {
 			t.log.Warn("demo: saving document", "err", err.Error())
 		}
-		if d.Caption != "" {
+		if d.Caption != "" && m.HTML == "" { // a formatted caption was shown above
 			fmt.Fprintln(t.out, indent(d.Caption))
 		}
 		t.say("demo_document", i18n.Data{"Name": d.FileName, "Size": len(d.Data), "Path": path})

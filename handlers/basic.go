@@ -17,6 +17,9 @@ import (
 // (an invite or a ballot); a payload nobody issued is refused clearly.
 func (h *Handlers) start(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
+	if strings.HasPrefix(r.Args, "vote_") {
+		return h.voteLink(ctx, r, r.Args)
+	}
 	if r.Args != "" {
 		return h.redeem(ctx, r, r.Args)
 	}

@@ -31,6 +31,8 @@ type command struct {
 	committee bool
 	admin     bool
 	delegate  bool
+	// member requires a delegate or an admin (/nominate, /withdraw).
+	member bool
 	// unbound: shown only where no committee is set up yet (/setup).
 	unbound bool
 	// adminDescID, if set, describes the command to admins (who can do
@@ -57,6 +59,30 @@ func (h *Handlers) commandTable() []command {
 		{name: "invite", descID: "cmd_invite", committee: true, admin: true, h: h.invite},
 		{name: "delegate_remove", descID: "cmd_delegate_remove", committee: true, admin: true, h: h.delegateRemove},
 		{name: "role", descID: "cmd_role", committee: true, admin: true, h: h.role},
+		{name: "awards", descID: "cmd_awards", h: h.awardsList},
+		{name: "nominate", descID: "cmd_nominate", adminDescID: "cmd_nominate_admin", committee: true, member: true, h: h.nominate},
+		{name: "nominations", descID: "cmd_nominations", committee: true, h: h.nominationsList},
+		{name: "nomination", descID: "cmd_nomination", committee: true, h: h.nominationShow},
+		{name: "withdraw", descID: "cmd_withdraw", committee: true, member: true, h: h.withdraw},
+		{name: "nomination_status", descID: "cmd_nomination_status", committee: true, admin: true, h: h.nominationStatus},
+		{name: "export", descID: "cmd_export", committee: true, admin: true, h: h.export},
+		{name: "ballots", descID: "cmd_ballots", committee: true, h: h.ballotsList},
+		{name: "ballot", descID: "cmd_ballot", committee: true, h: h.ballotShow},
+		{name: "vote", descID: "cmd_vote", committee: true, delegate: true, h: h.vote},
+		{name: "results", descID: "cmd_results", committee: true, h: h.results},
+		{name: "elect", descID: "cmd_elect", committee: true, admin: true, h: h.elect},
+		{name: "motion", descID: "cmd_motion", committee: true, admin: true, h: h.motion},
+		{name: "close", descID: "cmd_close", committee: true, admin: true, h: h.closeCmd},
+		{name: "runoff", descID: "cmd_runoff", committee: true, admin: true, h: h.runoff},
+		{name: "remind_voters", descID: "cmd_remind_voters", committee: true, admin: true, h: h.remindVoters},
+		{name: "meetings", descID: "cmd_meetings", committee: true, h: h.meetingList},
+		{name: "meeting", descID: "cmd_meeting", committee: true, h: h.meetingShow},
+		{name: "rsvp", descID: "cmd_rsvp", committee: true, delegate: true, h: h.rsvpCommand},
+		{name: "ics", descID: "cmd_ics", committee: true, h: h.icsCommand},
+		{name: "meeting_new", descID: "cmd_meeting_new", committee: true, admin: true, h: h.meetingNew},
+		{name: "meeting_edit", descID: "cmd_meeting_edit", committee: true, admin: true, h: h.meetingEdit},
+		{name: "meeting_cancel", descID: "cmd_meeting_cancel", committee: true, admin: true, h: h.meetingCancel},
+		{name: "attendance", descID: "cmd_attendance", committee: true, admin: true, h: h.attendance},
 	}
 }
 
@@ -81,7 +107,7 @@ func (h *Handlers) guard(c command) bot.Handler {
 // visible reports whether c is shown to a caller: in a chat of that kind,
 // with or without a committee, as an admin or a delegate or neither.
 func (c command) visible(private, hasCommittee, admin, delegate bool) bool {
-	if c.admin && !admin || c.delegate && !delegate {
+	if c.admin && !admin || c.delegate && !delegate || c.member && !admin && !delegate {
 		return false
 	}
 	if c.committee && !hasCommittee || c.unbound && hasCommittee {

@@ -97,7 +97,7 @@ func (h *Handlers) inCommittee(c command) bot.Middleware {
 			switch {
 			case c.admin && !sc.admin:
 				return h.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.groupName(com)}), nil)
-			case c.delegate && sc.delegate == nil:
+			case c.delegate && sc.delegate == nil, c.member && !sc.admin && sc.delegate == nil:
 				return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_only", nil), nil)
 			}
 			r.Set(scopeKey{}, sc)

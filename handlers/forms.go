@@ -18,14 +18,36 @@ import (
 type form struct {
 	steps  []formStep
 	finish func(ctx context.Context, r *bot.Request, c domain.Committee, answers map[string]string) error
+
+	// allow says who may complete the form, checked again at the end
+	// (rights may change during a dialogue); nil means committee admins.
+	allow func(sc scope, answers map[string]string) bool
+	// review, if set, renders a summary shown after the last step with
+	// Confirm and Cancel buttons; finish runs only on Confirm.
+	review func(ctx context.Context, lang string, c domain.Committee, answers map[string]string) (string, error)
+	// files: documents sent during the dialogue are kept (formFiles reads
+	// them from the answers).
+	files bool
 }
 
 // formStep asks promptID and checks the answer: check returns the value to
-// keep, or the catalogue id of what is wrong.
+// keep, or the catalogue id of what is wrong. A step whose key already has
+// an answer (given with the command that started the form) is skipped.
 type formStep struct {
 	key      string
 	promptID string
 	check    func(answer string) (value, problemID string)
+
+	// prompt, if set, chooses the question from the answers so far.
+	prompt func(lang string, answers map[string]string) (id string, data i18n.Data)
+	// checkIn, if set, is used instead of check when the answer depends on
+	// the committee or earlier answers; problem is ready HTML.
+	checkIn func(ctx context.Context, lang string, c domain.Committee, answers map[string]string, answer string) (value, problem string, err error)
+	// choices offers answers as buttons under the question (the user may
+	// still type one). Values must not start with '!'.
+	choices func(ctx context.Context, lang string, c domain.Committee, answers map[string]string) ([]formChoice, error)
+	// optional steps offer a Skip button; skipping keeps "".
+	optional bool
 }
 
 // Form names, stored in the dialogue state.
@@ -58,24 +80,41 @@ func (h *Handlers) forms() map[string]form {
 				return h.addUnit(ctx, r, c, a["code"], a["name"])
 			},
 		},
+		formNominate:   h.nominateForm(),
+		formMeetingNew: h.meetingForm(),
 	}
 }
 
 // startForm begins a dialogue. In a group it asks the user to continue in
 // a private chat, where the questions go.
 func (h *Handlers) startForm(ctx context.Context, r *bot.Request, name string, c domain.Committee) error {
+	return h.startFormWith(ctx, r, name, c, nil)
+}
+
+// startFormWith begins a dialogue with some answers given already (they
+// are not asked).
+func (h *Handlers) startFormWith(ctx context.Context, r *bot.Request, name string, c domain.Committee, given map[string]string) error {
 	f := h.forms()[name]
 	user, _ := r.Sender()
 	chat, _ := r.Chat()
-	if err := h.dialogs.Set(ctx, user.ID, storage.Dialog{Name: name, Data: map[string]string{"committee": c.ID}}, dialogTTL); err != nil {
+	d := storage.Dialog{Name: name, Data: map[string]string{"committee": c.ID}}
+	for k, v := range given {
+		d.Data[k] = v
+	}
+	d.Step = f.nextStep(d.Data, 0)
+	if err := h.dialogs.Set(ctx, user.ID, d, dialogTTL); err != nil {
 		return err
 	}
 	lang := h.userLang(ctx, user.ID)
-	prompt := h.cat.T(lang, f.steps[0].promptID, nil) + "\n\n" + h.cat.T(lang, "form_cancel_hint", nil)
-	if chat.IsPrivate() {
-		return h.reply(ctx, r, prompt, nil)
+	prompt, kb, err := h.formPrompt(ctx, lang, c, f, d)
+	if err != nil {
+		return err
 	}
-	err := h.sendHTML(ctx, user.ID, prompt, nil)
+	prompt += "\n\n" + h.cat.T(lang, "form_cancel_hint", nil)
+	if chat.IsPrivate() {
+		return h.reply(ctx, r, prompt, kb)
+	}
+	err = h.sendHTML(ctx, user.ID, prompt, kb)
 	switch {
 	case bot.IsBlocked(err) || bot.IsChatNotFound(err):
 		if _, cerr := h.dialogs.Clear(ctx, user.ID); cerr != nil {
@@ -100,41 +139,9 @@ func (h *Handlers) continueForm(ctx context.Context, r *bot.Request) (bool, erro
 		return true, err
 	}
 	f, ok := h.forms()[d.Name]
-	if !ok || d.Step >= len(f.steps) {
+	if !ok || d.Step > len(f.steps) || d.Step == len(f.steps) && f.review == nil {
 		_, err := h.dialogs.Clear(ctx, user.ID)
 		return false, err
 	}
-	step := f.steps[d.Step]
-	value, problem := step.check(r.Text())
-	if problem != "" {
-		return true, h.reply(ctx, r, h.cat.T(r.Lang, problem, nil)+"\n\n"+h.cat.T(r.Lang, step.promptID, nil), nil)
-	}
-	if d.Data == nil {
-		d.Data = map[string]string{}
-	}
-	d.Data[step.key] = value
-	d.Step++
-	if d.Step < len(f.steps) {
-		if err := h.dialogs.Set(ctx, user.ID, d, dialogTTL); err != nil {
-			return true, err
-		}
-		return true, h.reply(ctx, r, h.cat.T(r.Lang, f.steps[d.Step].promptID, nil), nil)
-	}
-	if _, err := h.dialogs.Clear(ctx, user.ID); err != nil {
-		return true, err
-	}
-	// Rights are checked again: they may have changed during the dialogue.
-	c, err := h.committees.Get(ctx, d.Data["committee"])
-	if err != nil {
-		return true, err
-	}
-	sc, err := h.scopeFor(ctx, c, user.ID)
-	if err != nil {
-		return true, err
-	}
-	if !sc.admin {
-		return true, h.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.groupName(c)}), nil)
-	}
-	r.Set(scopeKey{}, sc)
-	return true, f.finish(ctx, r, c, d.Data)
+	return true, h.formAnswer(ctx, r, d, f, r.Text(), false)
 }

@@ -13,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
 	"github.com/committeebot/committeebot/storage"
 )
@@ -55,6 +56,20 @@ type Deps struct {
 	Dialogs    Dialogs
 	Committees CommitteeStore
 	Current    CurrentCommittees
+	Ballots    BallotStore
+	// Sealer seals secret ballots with voting.seal_key.
+	Sealer Sealer
+	// Nominations keeps award nominations.
+	Nominations NominationStore
+	// Awards is the award catalogue (awards: in the configuration); nil
+	// means domain.DefaultAwards.
+	Awards []domain.Award
+	// Meetings keeps meetings and answers; Jobs schedules their reminders
+	// and notices (nil for both leaves the meeting commands unavailable).
+	Meetings MeetingStore
+	Jobs     JobScheduler
+	// MeetingOffsets are reminders.meeting_offsets, longest first.
+	MeetingOffsets []time.Duration
 	// Location is the default committee time zone (bot.timezone).
 	Location    *time.Location
 	Log         *slog.Logger
@@ -66,18 +81,35 @@ type Deps struct {
 
 // Handlers implements every command and button of the bot.
 type Handlers struct {
-	send        Sender
-	cat         *i18n.Catalog
-	prefs       Prefs
-	dialogs     Dialogs
-	committees  CommitteeStore
-	current     CurrentCommittees
-	loc         *time.Location
-	log         *slog.Logger
-	now         func() time.Time
-	botUsername string
-	admins      map[int64]bool
-	groupAdmins *adminCache
+	send       Sender
+	cat        *i18n.Catalog
+	prefs      Prefs
+	dialogs    Dialogs
+	committees CommitteeStore
+	current    CurrentCommittees
+	ballots    BallotStore
+	sealer     Sealer
+	// schedule arranges a ballot's automatic close and reminders; nil
+	// when no scheduler is wired (ballots then close by /close or when
+	// everyone voted).
+	schedule func(ctx context.Context, b domain.Ballot) error
+	// onNominationsResult moves the nominations of a closed nominations
+	// ballot to approved or rejected.
+	onNominationsResult func(ctx context.Context, b domain.Ballot, r domain.Result) error
+	postDebounce        *debouncer
+	loc                 *time.Location
+	log                 *slog.Logger
+	now                 func() time.Time
+	botUsername         string
+	admins              map[int64]bool
+	groupAdmins         *adminCache
+
+	nominations NominationStore
+	awards      []domain.Award
+
+	meetings       MeetingStore
+	jobs           JobScheduler
+	meetingOffsets []time.Duration
 
 	commands       []command
 	statusSections []statusSection
@@ -104,6 +136,15 @@ func New(d Deps) (*Handlers, error) {
 	if d.Current == nil {
 		errs = append(errs, errors.New("handlers: Current is required"))
 	}
+	if d.Ballots == nil {
+		errs = append(errs, errors.New("handlers: Ballots is required"))
+	}
+	if d.Sealer == nil {
+		errs = append(errs, errors.New("handlers: Sealer is required"))
+	}
+	if d.Nominations == nil {
+		errs = append(errs, errors.New("handlers: Nominations is required"))
+	}
 	if d.Log == nil {
 		errs = append(errs, errors.New("handlers: Log is required"))
 	}
@@ -114,18 +155,21 @@ func New(d Deps) (*Handlers, error) {
 		return nil, err
 	}
 	h := &Handlers{
-		send:        d.Sender,
-		cat:         d.Catalog,
-		prefs:       d.Prefs,
-		dialogs:     d.Dialogs,
-		committees:  d.Committees,
-		current:     d.Current,
-		loc:         d.Location,
-		log:         d.Log,
-		now:         d.Now,
-		botUsername: d.BotUsername,
-		admins:      make(map[int64]bool, len(d.Admins)),
-		groupAdmins: newAdminCache(d.Now, time.Minute),
+		send:         d.Sender,
+		cat:          d.Catalog,
+		prefs:        d.Prefs,
+		dialogs:      d.Dialogs,
+		committees:   d.Committees,
+		current:      d.Current,
+		ballots:      d.Ballots,
+		sealer:       d.Sealer,
+		postDebounce: newDebouncer(3 * time.Second),
+		loc:          d.Location,
+		log:          d.Log,
+		now:          d.Now,
+		botUsername:  d.BotUsername,
+		admins:       make(map[int64]bool, len(d.Admins)),
+		groupAdmins:  newAdminCache(d.Now, time.Minute),
 	}
 	for _, id := range d.Admins {
 		h.admins[id] = true
@@ -133,8 +177,14 @@ func New(d Deps) (*Handlers, error) {
 	if h.loc == nil {
 		h.loc = time.UTC
 	}
+	h.nominations, h.awards = d.Nominations, d.Awards
+	h.meetings, h.jobs, h.meetingOffsets = d.Meetings, d.Jobs, d.MeetingOffsets
+	if h.awards == nil {
+		h.awards = domain.DefaultAwards()
+	}
 	h.commands = h.commandTable()
-	h.statusSections = []statusSection{h.statusHeader, h.statusCovenant}
+	h.statusSections = []statusSection{h.statusHeader, h.statusBallots, h.statusNominations, h.statusCovenant}
+	h.statusSections = append(h.statusSections, h.statusNextMeeting)
 	return h, nil
 }
 
@@ -156,6 +206,18 @@ func (h *Handlers) Register(rt *bot.Router) {
 	rt.Callback("role", h.roleUnitButton)
 	rt.Callback("roleset", h.roleSetButton)
 	rt.Callback("sign", h.signButton)
+	rt.Callback("bv", h.votePick)
+	rt.Callback("bvr", h.voteReview)
+	rt.Callback("bvs", h.voteSubmit)
+	rt.Callback("bclose", h.closeButton)
+	rt.Callback("bapply", h.applyRoleButton)
+	rt.Callback("form", h.formButton)
+	rt.Callback("nl", h.nominationsPage)
+	rt.Callback("nmv", h.nominationMoveButton)
+	rt.Callback("mr", h.rsvpButton)
+	rt.Callback("mics", h.icsButton)
+	rt.Callback("mcx", h.meetingCancelConfirmed)
+	rt.On(bot.KindDocument, h.document)
 	rt.On(bot.KindText, h.text)
 	rt.On(bot.KindMember, h.chatMember)
 	rt.On(bot.KindMigrate, h.migrate)

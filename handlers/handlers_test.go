@@ -40,14 +40,15 @@ func newTestHandlers(t *testing.T) (*Handlers, *telegramtest.Server) {
 	}
 	users := storage.NewUsers(rdb, keys)
 	h, err := New(Deps{
-		Sender:     bot.NewSender(api),
-		Catalog:    cat,
-		Prefs:      users,
-		Dialogs:    storage.NewDialogs(rdb, keys),
-		Committees: storage.NewCommittees(rdb, keys),
-		Current:    users,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:        time.Now,
+		Sender:      bot.NewSender(api),
+		Catalog:     cat,
+		Prefs:       users,
+		Dialogs:     storage.NewDialogs(rdb, keys),
+		Committees:  storage.NewCommittees(rdb, keys),
+		Current:     users,
+		Nominations: storage.NewNominations(rdb, keys),
+		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:         time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ func TestNewRequiresEveryDependency(t *testing.T) {
 	if err == nil {
 		t.Fatal("New with no dependencies succeeded")
 	}
-	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Log", "Now"} {
+	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Nominations", "Log", "Now"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}

@@ -69,6 +69,18 @@ package storage
 //	<p>:{c:<id>}:covenant:<year>:signed  hash unit code -> JSON signature {user_id, name, at}
 //	<p>:{c:<id>}:covenant:<year>:order   list unit codes in signing order
 //
+// Nominations (nominations.go, nominations_change.go):
+//
+//	<p>:{c:<id>}:seq:nomination       string  INCR counter of the committee's nomination ids
+//	<p>:{c:<id>}:nominations          zset    nomination ids (score = id)
+//	<p>:{c:<id>}:nominations:index    hash    "<award>|<year>|<nominee key>" -> id, the duplicate
+//	                                          index; a withdrawn nomination's entry is removed
+//	<p>:{c:<id>}:nomination:<n>       hash    id, unit, award, nominee, nominee_unit, achievements,
+//	                                          year, status, created, by, by_name, dupkey, changed
+//	<p>:{c:<id>}:nomination:<n>:history  list JSON changes {from, to, by, by_name, at, note},
+//	                                          oldest first (the first is the submission)
+//	<p>:{c:<id>}:nomination:<n>:files    list JSON attachments {file_id, name}
+//
 // Kinds reserved for committee keys (features add their exact layout here):
 // meta, unit, units, member, members, roles, rolelog, invites, covenant,
 // covenants, meeting, meetings, nomination, nominations, ballot, ballots,

@@ -1,0 +1,264 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+)
+
+// blocWithDelegates sets up the bloc with three units, Bob for TANDTC,
+// Carol for KTNN and Dave for BTP.
+func blocWithDelegates(t *testing.T, h *harness) {
+	t.Helper()
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "KTNN"))
+	join(t, h, daveID, invite(t, h, "BTP"))
+}
+
+var voteLink = regexp.MustCompile(`\?start=(vote_[0-9]+_[0-9]+)$`)
+
+// openBallot runs cmd as Alice in the group and returns the group post and
+// the /start payload of its Vote button.
+func openBallot(t *testing.T, h *harness, cmd string) (telegramtest.Message, string) {
+	t.Helper()
+	m := h.say(groupID, aliceID, cmd)
+	if len(m.ReplyMarkup) == 0 || m.ReplyMarkup[0][0].URL == "" {
+		t.Fatalf("%s: the group post has no Vote button: %q", cmd, m.Text)
+	}
+	match := voteLink.FindStringSubmatch(m.ReplyMarkup[0][0].URL)
+	if match == nil {
+		t.Fatalf("Vote button links to %q", m.ReplyMarkup[0][0].URL)
+	}
+	return m, match[1]
+}
+
+// castVote follows the Vote link as user, picks the labelled options, reviews
+// and submits, and returns the final text of the personal ballot.
+func castVote(t *testing.T, h *harness, user int64, payload string, picks ...string) string {
+	t.Helper()
+	card := h.say(user, user, "/start "+payload)
+	for _, p := range picks {
+		press(t, h, user, user, current(h, user, card), p)
+	}
+	press(t, h, user, user, current(h, user, card), "📝 Xem lại và gửi")
+	press(t, h, user, user, current(h, user, card), "✅ Gửi phiếu")
+	return current(h, user, card).Text
+}
+
+var receiptRE = regexp.MustCompile(`[A-Z2-9]{5}-[A-Z2-9]{5}`)
+
+func TestSecretElectionFromPostToMinutes(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	post, payload := openBallot(t, h, "/elect head")
+	for _, want := range []string{"Bầu Khối trưởng năm", "bỏ phiếu kín", "mỗi đơn vị một phiếu", "0/3 đơn vị"} {
+		if !strings.Contains(post.Text, want) {
+			t.Errorf("group post lacks %q: %q", want, post.Text)
+		}
+	}
+	receipts := map[string]string{}
+	for user, pick := range map[int64]string{bobID: "TANDTC", carolID: "TANDTC"} {
+		text := castVote(t, h, user, payload, pick)
+		rc := receiptRE.FindString(text)
+		if rc == "" {
+			t.Fatalf("no receipt after voting: %q", text)
+		}
+		receipts[rc] = pick
+	}
+	// Bob's unit cannot vote twice, and nobody sees running counts.
+	if m := h.say(bobID, bobID, "/start "+payload); !strings.Contains(m.Text, "đã bỏ phiếu rồi") {
+		t.Errorf("second visit answered %q", m.Text)
+	}
+	waitFor(t, func() bool { return strings.Contains(current(h, groupID, post).Text, "2/3 đơn vị") })
+	if got := current(h, groupID, post).Text; strings.Contains(got, "TANDTC: ") {
+		t.Errorf("the group post shows running counts: %q", got)
+	}
+	// The last unit's vote closes the ballot.
+	receipts[receiptRE.FindString(castVote(t, h, daveID, payload, "KTNN"))] = "KTNN"
+	var result telegramtest.Message
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.HasPrefix(m.Text, "📋 Kết quả:") {
+				result = m
+				return true
+			}
+		}
+		return false
+	})
+	for _, want := range []string{"Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66.7% tổng số)", "trúng cử"} {
+		if !strings.Contains(result.Text, want) {
+			t.Errorf("result lacks %q: %q", want, result.Text)
+		}
+	}
+	// Apply the result: TANDTC becomes head.
+	if len(result.ReplyMarkup) == 0 {
+		t.Fatal("no button to apply the election's result")
+	}
+	press(t, h, groupID, bobID, result, result.ReplyMarkup[0][0].Text) // not an admin: refused
+	if got := current(h, groupID, result).Text; strings.Contains(got, "là Khối trưởng năm") {
+		t.Errorf("a delegate applied the result: %q", got)
+	}
+	press(t, h, groupID, aliceID, result, result.ReplyMarkup[0][0].Text)
+	if got := current(h, groupID, result).Text; !strings.Contains(got, "TANDTC là Khối trưởng năm") {
+		t.Errorf("after applying the result the message reads %q", got)
+	}
+
+	// The minutes: PDF and CSV, every receipt with its choice.
+	before := len(h.tg.BotMessages(groupID))
+	ballotID := strings.Split(payload, "_")[2]
+	h.say(groupID, carolID, "/results "+ballotID)
+	var pdf, csvDoc *telegramtest.Document
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID)[before:] {
+			if d := m.Document; d != nil && strings.HasSuffix(d.FileName, ".pdf") {
+				pdf = d
+			} else if d != nil && strings.HasSuffix(d.FileName, ".csv") {
+				csvDoc = d
+			}
+		}
+		return pdf != nil && csvDoc != nil
+	})
+	if !bytes.HasPrefix(pdf.Data, []byte("%PDF")) {
+		t.Error("the minutes PDF is not a PDF")
+	}
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(csvDoc.Data, []byte("\xef\xbb\xbf"))))
+	cr.FieldsPerRecord = -1
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("minutes CSV does not parse: %v", err)
+	}
+	found := 0
+	for _, row := range rows {
+		for rc, pick := range receipts {
+			if len(row) >= 2 && row[len(row)-2] == rc || strings.Contains(strings.Join(row, "|"), rc) {
+				if !strings.Contains(strings.Join(row, "|"), pick) {
+					t.Errorf("receipt %s listed with %v, want %s", rc, row, pick)
+				}
+				found++
+			}
+		}
+	}
+	if found != len(receipts) {
+		t.Errorf("found %d of %d receipts in the CSV", found, len(receipts))
+	}
+	// Logs never hold a choice.
+	if logs := h.logs.String(); strings.Contains(logs, `"TANDTC"`) || strings.Contains(logs, "bv:") {
+		t.Errorf("a choice may have reached the logs")
+	}
+}
+
+func TestVotesThatMustNotCount(t *testing.T) {
+	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC)}
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
+	blocWithDelegates(t, h)
+	_, payload := openBallot(t, h, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")
+
+	// A non-member.
+	if m := h.say(aliceID, aliceID, "/start "+payload); !strings.Contains(m.Text, "không có quyền") {
+		t.Errorf("a non-delegate's ballot: %q", m.Text)
+	}
+	// Forged buttons: another ballot, a state that does not fit.
+	card := h.say(bobID, bobID, "/start "+payload)
+	for _, data := range []string{"bv:1:999:0", "bv:1:1:zz", "bvs:1:1:7", "bvs:9:1:0", "bv:1"} {
+		qid := h.tg.PressButton(bobID, bobID, card.MessageID, data)
+		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	}
+	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
+		t.Errorf("forged presses changed the turnout: %q", m.Text)
+	}
+	// A vote one second after the deadline is refused although nobody
+	// closed the ballot yet.
+	press(t, h, bobID, bobID, current(h, bobID, card), "Tán thành")
+	press(t, h, bobID, bobID, current(h, bobID, card), "📝 Xem lại và gửi")
+	clock.Advance(2*time.Hour + time.Second)
+	press(t, h, bobID, bobID, current(h, bobID, card), "✅ Gửi phiếu")
+	if got := current(h, bobID, card).Text; !strings.Contains(got, "quá hạn") {
+		t.Errorf("late vote answered %q", got)
+	}
+	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
+		t.Errorf("a late vote was counted: %q", m.Text)
+	}
+}
+
+func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	_, payload := openBallot(t, h, "/motion Tổ chức hội nghị tại Hà Nội?")
+	castVote(t, h, bobID, payload, "Tán thành")
+	if text := castVote(t, h, bobID, payload, "Không tán thành"); !strings.Contains(text, "Đã đổi") {
+		t.Errorf("changing an open vote: %q", text)
+	}
+	if m := h.say(groupID, carolID, "/ballot 1"); !strings.Contains(m.Text, "TANDTC (Bob): Không tán thành") {
+		t.Errorf("/ballot of an open vote: %q", m.Text)
+	}
+	// Alice closes it; 1 of 3 took part: not valid.
+	m := h.say(groupID, aliceID, "/close 1")
+	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.Contains(m.Text, "Không hợp lệ: chỉ 1/3") {
+				return true
+			}
+		}
+		return false
+	})
+	if m := h.say(carolID, carolID, "/start "+payload); !strings.Contains(m.Text, "đã kết thúc") {
+		t.Errorf("voting after close: %q", m.Text)
+	}
+}
+
+func TestTiedElectionGoesToARunoff(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án", "KTNN Kiểm toán", "BTP Tư pháp", "BQP Quốc phòng")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "KTNN"))
+	join(t, h, daveID, invite(t, h, "BTP"))
+	join(t, h, adminID, invite(t, h, "BQP"))
+	_, payload := openBallot(t, h, "/elect deputy TANDTC,KTNN")
+	castVote(t, h, bobID, payload, "TANDTC")
+	castVote(t, h, carolID, payload, "KTNN")
+	castVote(t, h, daveID, payload, "TANDTC")
+	castVote(t, h, adminID, payload, "KTNN")
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.Contains(m.Text, "/runoff 1") {
+				return true
+			}
+		}
+		return false
+	})
+	post, payload2 := openBallot(t, h, "/runoff 1")
+	if !strings.Contains(post.Text, "vòng 2") || strings.Contains(post.Text, "BTP") {
+		t.Errorf("runoff post: %q", post.Text)
+	}
+	if payload2 == payload {
+		t.Error("the runoff reuses the first ballot")
+	}
+}
+
+func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	_, payload := openBallot(t, h, "/motion Duyệt kế hoạch?")
+	castVote(t, h, bobID, payload, "Tán thành")
+	bobBefore := len(h.tg.BotMessages(bobID))
+	if m := h.say(groupID, aliceID, "/remind_voters 1"); !strings.Contains(m.Text, "Đã nhắc 2") {
+		t.Errorf("/remind_voters answered %q", m.Text)
+	}
+	for _, u := range []int64{carolID, daveID} {
+		msgs := h.tg.BotMessages(u)
+		if !strings.Contains(msgs[len(msgs)-1].Text, "Nhắc") {
+			t.Errorf("user %d was not reminded", u)
+		}
+	}
+	if len(h.tg.BotMessages(bobID)) != bobBefore {
+		t.Error("Bob, who voted, was reminded")
+	}
+}

@@ -1,0 +1,157 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+)
+
+// telegramLen is a text's length as Telegram counts it.
+func telegramLen(s string) int { return len(utf16.Encode([]rune(s))) }
+
+func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	seedNominations(t, h, 200)
+
+	first := h.say(groupID, carolID, "/nominations")
+	if len(h.tg.BotMessages(groupID)) == 0 || len(first.ReplyMarkup) == 0 {
+		t.Fatalf("200 nominations in one message without page buttons: %d characters", telegramLen(first.Text))
+	}
+	seen := map[string]bool{}
+	pages := 0
+	collect := func(m telegramtest.Message) {
+		t.Helper()
+		pages++
+		if n := telegramLen(m.Text); n > 4096 {
+			t.Errorf("page %d is %d characters long, over Telegram's 4096", pages, n)
+		}
+		for _, match := range listedCommand.FindAllStringSubmatch(m.Text, -1) {
+			if seen[match[1]] {
+				t.Errorf("nomination %s listed twice", match[1])
+			}
+			seen[match[1]] = true
+		}
+	}
+	collect(first)
+	// Turn the pages with ▶ until there is none; the message is edited
+	// in place.
+	for guard := 0; guard < 100; guard++ {
+		cur := current(h, groupID, first)
+		next := ""
+		for _, b := range cur.Buttons() {
+			if strings.HasSuffix(b.Text, "▶") {
+				next = b.Text
+			}
+		}
+		if next == "" {
+			break
+		}
+		edits := cur.Edits
+		press(t, h, groupID, carolID, cur, next)
+		waitFor(t, func() bool { return current(h, groupID, first).Edits > edits })
+		collect(current(h, groupID, first))
+	}
+	if len(seen) != 200 {
+		t.Errorf("the pages list %d distinct nominations, want 200", len(seen))
+	}
+	if pages < 3 {
+		t.Errorf("%d pages, want the list cut into several", pages)
+	}
+	last := current(h, groupID, first)
+	if !strings.Contains(last.Text, "Trang") || len(h.tg.BotMessages(groupID)) != countBotMessagesBefore(h, first) {
+		t.Errorf("paging sent new messages instead of editing: last page %q", last.Text[:min(80, len(last.Text))])
+	}
+	// ◀ goes back.
+	back := ""
+	for _, b := range last.Buttons() {
+		if strings.HasPrefix(b.Text, "◀") {
+			back = b.Text
+		}
+	}
+	if back == "" {
+		t.Fatal("the last page has no ◀ button")
+	}
+	press(t, h, groupID, carolID, last, back)
+	if got := current(h, groupID, first); got.Text == last.Text {
+		t.Error("◀ did not change the page")
+	}
+	// Filters page too, and say what they filter.
+	m := h.say(groupID, carolID, "/nominations withdrawn")
+	if !strings.Contains(m.Text, "(50)") || strings.Contains(m.Text, "đang xem xét") {
+		t.Errorf("/nominations withdrawn: %q", m.Text[:min(200, len(m.Text))])
+	}
+	if m := h.say(groupID, carolID, "/nominations nothing"); !strings.Contains(m.Text, "không phải trạng thái") {
+		t.Errorf("/nominations nothing answered %q", m.Text)
+	}
+	// A forged page button from someone outside the bloc, in private.
+	const eveID = 299
+	h.tg.AddUser(telegramtest.User{ID: eveID, FirstName: "Eve"})
+	h.tg.StartPrivate(eveID)
+	outsider := h.say(eveID, eveID, "/help")
+	qid := h.tg.PressButton(eveID, eveID, outsider.MessageID, "nl:1:2:*")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	if got := current(h, eveID, outsider); got.Text != outsider.Text {
+		t.Errorf("a forged page button changed a message: %q", got.Text)
+	}
+}
+
+// countBotMessagesBefore is the number of bot messages in the group up to
+// and including m (paging must not add any).
+func countBotMessagesBefore(h *harness, m telegramtest.Message) int {
+	n := 0
+	for _, x := range h.tg.BotMessages(groupID) {
+		if x.MessageID <= m.MessageID {
+			n++
+		}
+	}
+	return n
+}
+
+func TestNominationCardGolden(t *testing.T) {
+	clock := &testClock{t: time.Date(2024, 4, 10, 1, 30, 0, 0, time.UTC)}
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
+	nominationBloc(t, h)
+	h.say(bobID, bobID, `/nominate CTD_CP | TANDTC | Dẫn đầu Khối thi đua năm 2023; hoàn thành xuất sắc chỉ tiêu <giải quyết án> & "xét xử".`)
+	clock.Advance(26 * time.Hour)
+	h.say(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ")
+	clock.Advance(3*time.Hour + 15*time.Minute)
+	h.say(groupID, aliceID, "/nomination_status 1 voting")
+
+	vi := h.say(adminID, adminID, "/nomination 1")
+	golden(t, "nomination_card_vi", vi.HTML)
+	if len(vi.ReplyMarkup) == 0 {
+		t.Error("an admin's card has no status buttons")
+	}
+	h.say(adminID, adminID, "/lang en")
+	golden(t, "nomination_card_en", h.say(adminID, adminID, "/nomination 1").HTML)
+
+	// The admin's buttons move it and redraw the card; a delegate sees no
+	// buttons, and a forged press by him changes nothing.
+	press(t, h, adminID, adminID, vi, "→ ✅ được thông qua")
+	if got := current(h, adminID, vi); !strings.Contains(got.Text, "approved") && !strings.Contains(got.Text, "được thông qua") {
+		t.Errorf("after the button the card reads %q", got.Text)
+	}
+	card := h.say(bobID, bobID, "/nomination 1")
+	if len(card.ReplyMarkup) != 0 || !strings.Contains(card.Text, "/withdraw 1") {
+		t.Errorf("a delegate's card: %d button rows, text %q", len(card.ReplyMarkup), card.Text)
+	}
+	qid := h.tg.PressButton(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate's forged move was answered %q", a.Text)
+	}
+	if m := h.say(groupID, carolID, "/nomination 1"); strings.Contains(m.Text, "đã trình cấp trên") {
+		t.Errorf("a forged button moved the nomination:\n%s", m.Text)
+	}
+	// A stale button (the state moved since) is refused with the news.
+	qid = h.tg.PressButton(adminID, adminID, vi.MessageID, "nmv:1:1:voting:rejected")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "approved") {
+		t.Errorf("a stale button was answered %q", a.Text)
+	}
+}

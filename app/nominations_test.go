@@ -1,0 +1,527 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// nominationBloc sets up the group's bloc with three units: Bob and Carol
+// delegates of TANDTC, Dave of KTNN. The global admin has acted in the
+// group, so his private commands are about this bloc.
+func nominationBloc(t *testing.T, h *harness) {
+	t.Helper()
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "TANDTC"))
+	join(t, h, daveID, invite(t, h, "KTNN"))
+	h.say(groupID, adminID, "/status")
+}
+
+// lastBotMessage is the bot's latest message in chat, if any.
+func lastBotMessage(h *harness, chat int64) (telegramtest.Message, bool) {
+	msgs := h.tg.BotMessages(chat)
+	if len(msgs) == 0 {
+		return telegramtest.Message{}, false
+	}
+	return msgs[len(msgs)-1], true
+}
+
+// waitText waits until the bot's latest message in chat contains want.
+func waitText(t *testing.T, h *harness, chat int64, want string) telegramtest.Message {
+	t.Helper()
+	var m telegramtest.Message
+	waitFor(t, func() bool {
+		var ok bool
+		m, ok = lastBotMessage(h, chat)
+		return ok && strings.Contains(m.Text, want)
+	}, func() string { return fmt.Sprintf("last message in %d: %q, want %q", chat, m.Text, want) })
+	return m
+}
+
+func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+
+	m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
+	if !strings.Contains(m.Text, "đề nghị #1") || !strings.Contains(m.Text, "/nomination 1") {
+		t.Fatalf("/nominate answered %q", m.Text)
+	}
+	// Carol, the unit's other delegate, is told; Bob, who nominated, is not
+	// told twice.
+	waitText(t, h, carolID, "đã lập đề nghị #1")
+
+	// Dave (KTNN) may not withdraw TANDTC's nomination; he is not told.
+	if m := h.say(daveID, daveID, "/withdraw 1"); !strings.Contains(m.Text, "chỉ đại diện của TANDTC") {
+		t.Errorf("Dave's /withdraw answered %q", m.Text)
+	}
+	h.tg.BlockBot(carolID)
+	steps := []struct {
+		status string
+		want   string
+	}{
+		{"under_review Hồ sơ đầy đủ", "đang xem xét"},
+		{"voting", "đang biểu quyết"},
+		{"approved 8/8 tán thành", "được thông qua"},
+		{"forwarded", "đã trình cấp trên"},
+		{"awarded", "đã được khen thưởng"},
+	}
+	for _, st := range steps {
+		before := len(h.tg.BotMessages(bobID))
+		m := h.say(groupID, aliceID, "/nomination_status 1 "+st.status)
+		if !strings.Contains(m.Text, "✅ Đề nghị #1") || !strings.Contains(m.Text, st.want) {
+			t.Fatalf("/nomination_status 1 %s answered %q", st.status, m.Text)
+		}
+		// Bob is told privately; Carol blocked the bot: counted, not an error.
+		if !strings.Contains(m.Text, "Đã báo 1 đại diện") || !strings.Contains(m.Text, "1 đại diện của TANDTC chưa nhận được tin") {
+			t.Errorf("the answer does not count who was told: %q", m.Text)
+		}
+		waitFor(t, func() bool { return len(h.tg.BotMessages(bobID)) > before })
+		if got, _ := lastBotMessage(h, bobID); !strings.Contains(got.Text, "🔔 Đề nghị #1") || !strings.Contains(got.Text, st.want) {
+			t.Errorf("Bob was told %q", got.Text)
+		}
+	}
+	card := h.say(groupID, daveID, "/nomination 1")
+	for _, want := range []string{"đã được khen thưởng", "Hồ sơ đầy đủ", "8/8 tán thành", "Admin", "Alice"} {
+		if !strings.Contains(card.Text, want) {
+			t.Errorf("the card lacks %q:\n%s", want, card.Text)
+		}
+	}
+	if n := strings.Count(card.Text, "•"); n != 6 {
+		t.Errorf("the history has %d entries, want 6 (submitted and five changes):\n%s", n, card.Text)
+	}
+	// Final: nothing moves any more, and the answer says so.
+	if m := h.say(groupID, aliceID, "/nomination_status 1 withdrawn"); !strings.Contains(m.Text, "trạng thái cuối") {
+		t.Errorf("moving an awarded nomination answered %q", m.Text)
+	}
+}
+
+func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
+	tests := []struct {
+		args string
+		want []string
+	}{
+		{"1 approved", []string{"Không thể chuyển", "under_review", "withdrawn"}},
+		{"1 awarded", []string{"Không thể chuyển", "under_review"}},
+		{"1 done", []string{"Không có trạng thái «done»", "under_review"}},
+		{"1", []string{"có thể chuyển sang", "under_review", "Cách dùng"}},
+		{"99 voting", []string{"Không có đề nghị #99"}},
+		{"abc voting", []string{"Cách dùng"}},
+		{"1 under_review " + strings.Repeat("x", 501), []string{"Ghi chú tối đa 500"}},
+	}
+	for _, tt := range tests {
+		m := h.say(groupID, aliceID, "/nomination_status "+tt.args)
+		for _, w := range tt.want {
+			if !strings.Contains(m.Text, w) {
+				t.Errorf("/nomination_status %.20s answered %q, want %q", tt.args, m.Text, w)
+			}
+		}
+	}
+	if m := h.say(groupID, bobID, "/nomination_status 1 under_review"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate's /nomination_status answered %q", m.Text)
+	}
+	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "đã nộp") || strings.Count(card.Text, "•") != 1 {
+		t.Errorf("refused moves changed the nomination:\n%s", card.Text)
+	}
+}
+
+func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
+	h.say(groupID, aliceID, "/nomination_status 1 under_review")
+
+	// Alice and the global admin, each in their private chat (handled by
+	// different workers), move it at the same moment.
+	var wg sync.WaitGroup
+	for _, who := range []struct {
+		id   int64
+		move string
+	}{{aliceID, "voting"}, {adminID, "withdrawn Rút theo đề nghị"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.tg.SendText(who.id, who.id, "/nomination_status 1 "+who.move)
+		}()
+	}
+	wg.Wait()
+	var answers []string
+	waitFor(t, func() bool {
+		answers = answers[:0]
+		for _, u := range []int64{aliceID, adminID} {
+			if m, ok := lastBotMessage(h, u); ok && strings.Contains(m.Text, "#1") {
+				answers = append(answers, m.Text)
+			}
+		}
+		return len(answers) == 2
+	})
+	won, told := 0, 0
+	for _, a := range answers {
+		switch {
+		case strings.Contains(a, "✅ Đề nghị #1"):
+			won++
+		case strings.Contains(a, "vừa được người khác đổi"):
+			told++
+		default:
+			t.Errorf("unexpected answer %q", a)
+		}
+	}
+	if won != 1 || told != 1 {
+		t.Fatalf("%d moves won and %d were told the state changed, want 1 and 1: %q", won, told, answers)
+	}
+	card := h.say(groupID, carolID, "/nomination 1")
+	if n := strings.Count(card.Text, "•"); n != 3 {
+		t.Errorf("history has %d entries, want 3:\n%s", n, card.Text)
+	}
+	if strings.Contains(card.Text, "đang biểu quyết") == strings.Contains(card.Text, "đã rút") {
+		t.Errorf("the card shows both moves or neither:\n%s", card.Text)
+	}
+}
+
+func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	const otherGroup = -1001700
+	h.tg.AddGroup(telegramtest.Chat{ID: otherGroup, Type: "supergroup", Title: "Khối B"},
+		telegramtest.Member{UserID: daveID, Status: "creator"},
+		telegramtest.Member{UserID: bobID, Status: "member"})
+	nominationBloc(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Bí mật của khối A")
+	if m := h.say(otherGroup, daveID, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
+		t.Fatalf("/setup answered %q", m.Text)
+	}
+	if m := h.say(otherGroup, bobID, "/nomination 1"); !strings.Contains(m.Text, "Không có đề nghị #1") {
+		t.Errorf("bloc B sees bloc A's nomination: %q", m.Text)
+	}
+	if m := h.say(otherGroup, bobID, "/nominations"); !strings.Contains(m.Text, "Chưa có đề nghị") {
+		t.Errorf("bloc B lists %q", m.Text)
+	}
+	if m := h.say(otherGroup, daveID, "/nomination_status 1 under_review"); !strings.Contains(m.Text, "Không có đề nghị #1") {
+		t.Errorf("bloc B's admin moved bloc A's nomination: %q", m.Text)
+	}
+	// Forged buttons naming bloc A, pressed by bloc B's admin in bloc B's
+	// group, and by Dave in his private chat.
+	anchor := h.say(otherGroup, daveID, "/nominations")
+	qid := h.tg.PressButton(otherGroup, daveID, anchor.MessageID, "nmv:1:1:submitted:under_review")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(m.Text, "đã nộp") || strings.Count(m.Text, "•") != 1 {
+		t.Errorf("a forged button moved bloc A's nomination:\n%s", m.Text)
+	}
+}
+
+func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	tests := []struct {
+		name string
+		text string
+		want string
+	}{
+		{"unknown award", "/nominate NOPE | TANDTC", "Không có danh hiệu «NOPE»"},
+		{"individual award with a unit code", "/nominate CSTD_BO | KTNN", "danh hiệu cá nhân"},
+		{"empty nominee", "/nominate CTD_CP |   | Thành tích", "Chưa có tên"},
+		{"achievements of 5000 characters", "/nominate CTD_CP | TANDTC | " + strings.Repeat("x", 5000), "dài 5000 ký tự; tối đa 2000"},
+		{"nominee too long", "/nominate TTLDXS | " + strings.Repeat("a", 201), "tối đa 200"},
+		{"no bar and too many words", "/nominate A B C", "Cách dùng"},
+		{"another unit", "/nominate KTNN CTD_CP | KTNN", "chỉ đề nghị được cho đơn vị của mình"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if m := h.say(bobID, bobID, tt.text); !strings.Contains(m.Text, tt.want) {
+				t.Errorf("answered %q, want %q", m.Text, tt.want)
+			}
+		})
+	}
+	if m := h.say(groupID, carolID, "/nominations"); !strings.Contains(m.Text, "Chưa có đề nghị") {
+		t.Fatalf("refused nominations were stored: %q", m.Text)
+	}
+	// HTML in names is stored as typed and shown escaped.
+	raw := `Tổ <b>Hành chính</b> & "Văn thư"`
+	m := h.say(bobID, bobID, "/nominate TTLDXS | "+raw+" | <i>tốt</i> & đẹp")
+	if !strings.Contains(m.Text, raw) || !strings.Contains(m.HTML, "Tổ &lt;b&gt;Hành chính&lt;/b&gt; &amp;") {
+		t.Errorf("the nominee is not shown as typed, escaped: text %q, HTML %q", m.Text, m.HTML)
+	}
+	card := h.say(groupID, carolID, "/nomination 1")
+	if !strings.Contains(card.Text, raw) || !strings.Contains(card.Text, "<i>tốt</i> & đẹp") {
+		t.Errorf("the card does not show the text as typed:\n%s", card.Text)
+	}
+	// The same nominee again (case and spaces aside) points at it.
+	if m := h.say(carolID, carolID, "/nominate TTLDXS | tổ <B>hành chính</B>  & \"văn thư\""); !strings.Contains(m.Text, "/nomination 1") || !strings.Contains(m.Text, "đã được đề nghị") {
+		t.Errorf("a duplicate answered %q", m.Text)
+	}
+}
+
+func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	var wg sync.WaitGroup
+	for _, u := range []int64{bobID, carolID, daveID} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.tg.SendText(u, u, "/nominate CSTD_TQ | Nguyễn Văn An")
+		}()
+	}
+	wg.Wait()
+	stored, refused := 0, 0
+	waitFor(t, func() bool {
+		stored, refused = 0, 0
+		for _, u := range []int64{bobID, carolID, daveID} {
+			for _, m := range h.tg.BotMessages(u) {
+				switch {
+				case strings.Contains(m.Text, "Đã ghi nhận đề nghị"):
+					stored++
+				case strings.Contains(m.Text, "đã được đề nghị") && strings.Contains(m.Text, "/nomination 1"):
+					refused++
+				}
+			}
+		}
+		return stored+refused == 3
+	})
+	if stored != 1 || refused != 2 {
+		t.Errorf("%d stored, %d refused; want 1 and 2", stored, refused)
+	}
+	if m := h.say(groupID, aliceID, "/nominations"); strings.Count(m.Text, "/nomination ") != 1 {
+		t.Errorf("/nominations lists %q", m.Text)
+	}
+}
+
+func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	if m := h.say(groupID, bobID, "/nominate"); !strings.Contains(m.Text, "nhắn riêng") {
+		t.Fatalf("/nominate in the group answered %q", m.Text)
+	}
+	ask := waitText(t, h, bobID, "Đề nghị danh hiệu nào")
+	// A forged answer for this very step is checked like a typed one.
+	qid := h.tg.PressButton(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered && strings.Contains(a.Text, "NOPE") })
+	press(t, h, bobID, bobID, ask, "CTD_BO · Cờ thi đua cấp bộ, ngành")
+	if got := current(h, bobID, ask); len(got.ReplyMarkup) != 0 || !strings.Contains(got.Text, "→ CTD_BO") {
+		t.Errorf("after the press the question reads %q with %d button rows", got.Text, len(got.ReplyMarkup))
+	}
+	nominee := waitText(t, h, bobID, "Tập thể nào")
+	if m := h.say(bobID, bobID, "Vụ Tổng hợp"); !strings.Contains(m.Text, "Tóm tắt thành tích") {
+		t.Fatalf("the nominee answered %q", m.Text)
+	}
+	// The old nominee buttons are stale now.
+	qid = h.tg.PressButton(bobID, bobID, nominee.MessageID, nominee.ReplyMarkup[0][0].CallbackData)
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	doc := h.tg.SendDocumentFrom(bobID, bobID, "báo cáo thành tích.pdf", []byte("%PDF-1.4 report"), "")
+	if m := h.waitReply(bobID, doc.MessageID); !strings.Contains(m.Text, "Đã nhận tệp «báo cáo thành tích.pdf» (1 tệp)") {
+		t.Errorf("the document answered %q", m.Text)
+	}
+	achievements, _ := lastBotMessage(h, bobID)
+	if !strings.Contains(achievements.Text, "Đã nhận tệp") {
+		t.Fatalf("unexpected last message %q", achievements.Text)
+	}
+	if m := h.say(bobID, bobID, strings.Repeat("y", 2001)); !strings.Contains(m.Text, "tối đa 2000") {
+		t.Errorf("2001 characters answered %q", m.Text)
+	}
+	skip := waitText(t, h, bobID, "Tóm tắt thành tích")
+	press(t, h, bobID, bobID, skip, "Bỏ qua ⏭")
+	review := waitText(t, h, bobID, "Kiểm tra đề nghị")
+	for _, want := range []string{"Cờ thi đua cấp bộ, ngành", "Vụ Tổng hợp", "TANDTC", "báo cáo thành tích.pdf"} {
+		if !strings.Contains(review.Text, want) {
+			t.Errorf("the review lacks %q:\n%s", want, review.Text)
+		}
+	}
+	press(t, h, bobID, bobID, review, "✅ Xác nhận")
+	done := waitText(t, h, bobID, "Đã ghi nhận đề nghị #1")
+	if !strings.Contains(done.Text, "Kèm 1 tệp") || !strings.Contains(done.Text, "/nomination 1") {
+		t.Errorf("the confirmation reads %q", done.Text)
+	}
+	if got := current(h, bobID, review); len(got.ReplyMarkup) != 0 {
+		t.Error("the review still has its buttons after confirming")
+	}
+	card := h.say(bobID, bobID, "/nomination 1")
+	if !strings.Contains(card.Text, "báo cáo thành tích.pdf") || !strings.Contains(card.Text, "Vụ Tổng hợp") {
+		t.Errorf("the card:\n%s", card.Text)
+	}
+	// Out of a dialogue, documents are not taken.
+	doc = h.tg.SendDocumentFrom(bobID, bobID, "khác.pdf", []byte("x"), "")
+	if m := h.waitReply(bobID, doc.MessageID); !strings.Contains(m.Text, "chỉ nhận tệp trong lúc lập đề nghị") {
+		t.Errorf("a document outside a dialogue answered %q", m.Text)
+	}
+	// Cancel from the buttons leaves nothing behind.
+	h.say(bobID, bobID, "/nominate TTLDXS")
+	ask = waitText(t, h, bobID, "Tập thể nào")
+	press(t, h, bobID, bobID, ask, "Huỷ")
+	if m := h.say(bobID, bobID, "Vụ Pháp chế"); !strings.Contains(m.Text, "chỉ hiểu các lệnh") {
+		t.Errorf("text after cancelling answered %q", m.Text)
+	}
+}
+
+func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	// The global admin is no unit's delegate: he names the unit.
+	if m := h.say(adminID, adminID, "/nominate CTD_CP | KTNN"); !strings.Contains(m.Text, "ghi mã đơn vị") {
+		t.Errorf("an admin's /nominate without a unit answered %q", m.Text)
+	}
+	ask := h.say(adminID, adminID, "/nominate")
+	if !strings.Contains(ask.Text, "Đơn vị nào đề nghị") {
+		t.Fatalf("the admin's dialogue starts with %q", ask.Text)
+	}
+	press(t, h, adminID, adminID, ask, "KTNN")
+	award := waitText(t, h, adminID, "Đề nghị danh hiệu nào")
+	press(t, h, adminID, adminID, award, "CTD_CP · Cờ thi đua của Chính phủ")
+	nominee := waitText(t, h, adminID, "Tập thể nào")
+	press(t, h, adminID, adminID, nominee, "Đơn vị KTNN")
+	if m := h.say(adminID, adminID, "Hoàn thành xuất sắc"); !strings.Contains(m.Text, "Kiểm tra đề nghị") {
+		t.Fatalf("achievements answered %q", m.Text)
+	}
+	review, _ := lastBotMessage(h, adminID)
+	press(t, h, adminID, adminID, review, "✅ Xác nhận")
+	waitText(t, h, adminID, "Đã ghi nhận đề nghị #1")
+	// KTNN's delegate hears of it.
+	waitText(t, h, daveID, "đã lập đề nghị #1")
+	if m := h.say(adminID, adminID, "/nominate KTNN CTD_CP | KTNN"); !strings.Contains(m.Text, "/nomination 1") {
+		t.Errorf("the same nomination by the one-line form answered %q", m.Text)
+	}
+}
+
+func TestWithdrawAndStatusSection(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
+	h.say(daveID, daveID, "/nominate CSTD_BO | Trần Văn Bình")
+	h.say(groupID, aliceID, "/nomination_status 2 under_review")
+	st := h.say(groupID, carolID, "/status")
+	if !strings.Contains(st.Text, "Đề nghị khen thưởng năm") || !strings.Contains(st.Text, "đã nộp: 1") || !strings.Contains(st.Text, "đang xem xét: 1") {
+		t.Errorf("/status lacks the nominations:\n%s", st.Text)
+	}
+	if m := h.say(carolID, carolID, "/withdraw 1 Bổ sung hồ sơ"); !strings.Contains(m.Text, "đã rút") || !strings.Contains(m.Text, "Đã báo 1 đại diện") {
+		t.Errorf("Carol's /withdraw answered %q", m.Text)
+	}
+	waitText(t, h, bobID, "Bổ sung hồ sơ")
+	// Withdrawn, the nominee may be nominated again.
+	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC"); !strings.Contains(m.Text, "đề nghị #3") {
+		t.Errorf("nominating again after withdrawal answered %q", m.Text)
+	}
+}
+
+func TestExportSendsJSONAndCSVPrivately(t *testing.T) {
+	clock := &testClock{t: time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC)}
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
+	nominationBloc(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
+	h.say(daveID, daveID, "/nominate CSTD_BO | =HYPERLINK(\"x\") Lê Văn C")
+	h.say(groupID, aliceID, "/nomination_status 1 under_review Đủ hồ sơ")
+
+	if m := h.say(groupID, bobID, "/export"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate's /export answered %q", m.Text)
+	}
+	before := len(h.tg.BotMessages(aliceID))
+	if m := h.say(groupID, aliceID, "/export"); !strings.Contains(m.Text, "Đã gửi riêng") {
+		t.Fatalf("/export answered %q", m.Text)
+	}
+	var docs []telegramtest.Message
+	waitFor(t, func() bool {
+		docs = nil
+		for _, m := range h.tg.BotMessages(aliceID)[before:] {
+			if m.Document != nil {
+				docs = append(docs, m)
+			}
+		}
+		return len(docs) == 2
+	})
+	for _, m := range h.tg.BotMessages(groupID) {
+		if m.Document != nil {
+			t.Errorf("a document was posted in the group: %s", m.Document.FileName)
+		}
+	}
+	var arch struct {
+		Format    string `json:"format"`
+		Committee struct {
+			Name string `json:"name"`
+		} `json:"committee"`
+		Units       []struct{ Code string }     `json:"units"`
+		Delegates   []struct{ UserID int64 }    `json:"delegates"`
+		Awards      []struct{ Code string }     `json:"awards"`
+		Nominations []struct {
+			ID      int64
+			Status  string
+			History []struct{ To, Note string }
+		} `json:"nominations"`
+	}
+	if !strings.HasSuffix(docs[0].Document.FileName, ".json") {
+		t.Fatalf("first document is %s, want the JSON archive", docs[0].Document.FileName)
+	}
+	if err := json.Unmarshal(docs[0].Document.Data, &arch); err != nil {
+		t.Fatalf("the archive is not JSON: %v", err)
+	}
+	if arch.Format != "committeebot-export/1" || arch.Committee.Name != "Khối thi đua Nội chính" || len(arch.Units) != 3 ||
+		len(arch.Delegates) != 3 || len(arch.Awards) != 8 || len(arch.Nominations) != 2 {
+		t.Errorf("archive: %+v", arch)
+	}
+	if n := arch.Nominations[0]; n.Status != "under_review" || len(n.History) != 2 || n.History[1].Note != "Đủ hồ sơ" {
+		t.Errorf("nomination 1 in the archive: %+v", n)
+	}
+	data := docs[1].Document.Data
+	if !bytes.HasPrefix(data, []byte("\ufeff")) {
+		t.Error("the CSV has no byte order mark")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV does not parse: %v", err)
+	}
+	if len(rows) != 3 || rows[0][0] != "id" || rows[1][6] != "under_review" || rows[1][11] != "Đủ hồ sơ" {
+		t.Errorf("CSV rows: %q", rows)
+	}
+	if !strings.HasPrefix(rows[2][4], "'=") {
+		t.Errorf("a formula in a nominee was not defused: %q", rows[2][4])
+	}
+}
+
+// seedNominations stores n nominations in the group's bloc directly, with
+// long names, markup and every status, for the listing tests.
+func seedNominations(t *testing.T, h *harness, n int) {
+	t.Helper()
+	ctx := context.Background()
+	keys := storage.NewKeys(h.rd.Prefix())
+	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storage.NewNominations(h.rd.Client(), keys)
+	awards := domain.DefaultAwards()
+	paths := [][]domain.Status{
+		nil,
+		{domain.StatusUnderReview},
+		{domain.StatusUnderReview, domain.StatusVoting},
+		{domain.StatusWithdrawn},
+	}
+	for i := range n {
+		nominee := fmt.Sprintf("Tập thể <số> %d & cộng sự", i+1)
+		if i%7 == 0 {
+			nominee += " " + strings.Repeat("dài ", 40)
+		}
+		nm, err := s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: "TANDTC", Award: awards[i%len(awards)].Code,
+			Nominee: nominee, Year: c.Year, By: bobID, ByName: "Bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range paths[i%len(paths)] {
+			if nm, err = s.Transition(ctx, c.ID, nm.ID, domain.Change{From: nm.Status, To: to, By: aliceID, ByName: "Alice"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+var listedCommand = regexp.MustCompile(`/nomination (\d+)`)

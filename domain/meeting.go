@@ -1,0 +1,262 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Meeting validation errors. Handlers turn each into a localized
+// explanation that shows the accepted formats.
+var (
+	ErrMeetingDate     = errors.New("date must be YYYY-MM-DD or DD/MM/YYYY and exist")
+	ErrMeetingTime     = errors.New("time must be HH:MM")
+	ErrMeetingPast     = errors.New("meeting time has passed")
+	ErrMeetingTitle    = errors.New("meeting title must be 1–200 characters")
+	ErrMeetingLocation = errors.New("meeting location must be 1–200 characters")
+	ErrMeetingAgenda   = errors.New("agenda must have at most 20 items of 1–300 characters")
+)
+
+// Limits on what a meeting may hold. They keep the group announcement,
+// which is one message edited in place, within Telegram's 4096 characters.
+const (
+	MaxMeetingTitleLen    = 200
+	MaxMeetingLocationLen = 200
+	MaxAgendaItems        = 20
+	MaxAgendaItemLen      = 300
+)
+
+// Meeting statuses.
+const (
+	MeetingScheduled = "scheduled"
+	MeetingCancelled = "cancelled"
+)
+
+// Meeting is a conference or working meeting of a committee.
+type Meeting struct {
+	ID        string // short id inside the committee: "1", "2", …
+	Committee string
+	Title     string
+	Location  string // where it takes place (not a time zone)
+	Agenda    []string
+	Start     time.Time
+	Status    string // MeetingScheduled or MeetingCancelled
+	// Sequence counts the changes since creation (RFC 5545 SEQUENCE):
+	// every edit and the cancellation bump it.
+	Sequence int
+	Created  time.Time
+	By       int64
+	Updated  time.Time
+	// Reminders are the offsets before Start at which reminders were
+	// scheduled (reminders.meeting_offsets when the time was last set).
+	Reminders []time.Duration
+	// ChatID and MessageID locate the announcement in the group (0 if
+	// none was posted).
+	ChatID    int64
+	MessageID int
+}
+
+// Cancelled reports whether the meeting was cancelled.
+func (m Meeting) Cancelled() bool { return m.Status == MeetingCancelled }
+
+// Started reports whether the meeting has begun at now.
+func (m Meeting) Started(now time.Time) bool { return !now.Before(m.Start) }
+
+// Validate checks the user-supplied fields of a meeting.
+func (m Meeting) Validate() error {
+	var errs []error
+	if err := ValidMeetingTitle(m.Title); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ValidMeetingLocation(m.Location); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ValidAgenda(m.Agenda); err != nil {
+		errs = append(errs, err)
+	}
+	if m.Start.IsZero() {
+		errs = append(errs, ErrMeetingDate)
+	}
+	return errors.Join(errs...)
+}
+
+// ValidMeetingTitle checks a meeting title.
+func ValidMeetingTitle(s string) error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n == 0 || n > MaxMeetingTitleLen {
+		return ErrMeetingTitle
+	}
+	return nil
+}
+
+// ValidMeetingLocation checks where a meeting takes place.
+func ValidMeetingLocation(s string) error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n == 0 || n > MaxMeetingLocationLen {
+		return ErrMeetingLocation
+	}
+	return nil
+}
+
+// ValidAgenda checks the agenda items (an empty agenda is fine).
+func ValidAgenda(items []string) error {
+	if len(items) > MaxAgendaItems {
+		return ErrMeetingAgenda
+	}
+	for _, it := range items {
+		if n := utf8.RuneCountInString(strings.TrimSpace(it)); n == 0 || n > MaxAgendaItemLen {
+			return ErrMeetingAgenda
+		}
+	}
+	return nil
+}
+
+// ParseAgenda splits agenda text into items at semicolons and line breaks,
+// dropping empty items. "-" alone means no agenda.
+func ParseAgenda(s string) []string {
+	if strings.TrimSpace(s) == "-" {
+		return nil
+	}
+	var out []string
+	for _, it := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' }) {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+var (
+	isoDateRE = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
+	vnDateRE  = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4})$`)
+	clockRE   = regexp.MustCompile(`^(\d{1,2})(?::|[hHgG])(\d{2})?$`)
+)
+
+// ParseDate reads a calendar date written YYYY-MM-DD or DD/MM/YYYY (one
+// digit is enough for day and month). A date that does not exist, such as
+// 31/02/2024, is ErrMeetingDate.
+func ParseDate(s string) (year int, month time.Month, day int, err error) {
+	s = strings.TrimSpace(s)
+	var y, m, d string
+	if p := isoDateRE.FindStringSubmatch(s); p != nil {
+		y, m, d = p[1], p[2], p[3]
+	} else if p := vnDateRE.FindStringSubmatch(s); p != nil {
+		d, m, y = p[1], p[2], p[3]
+	} else {
+		return 0, 0, 0, fmt.Errorf("%w: %q", ErrMeetingDate, s)
+	}
+	year, _ = strconv.Atoi(y)
+	mo, _ := strconv.Atoi(m)
+	day, _ = strconv.Atoi(d)
+	t := time.Date(year, time.Month(mo), day, 0, 0, 0, 0, time.UTC)
+	if t.Year() != year || int(t.Month()) != mo || t.Day() != day || year < 2000 || year > 2100 {
+		return 0, 0, 0, fmt.Errorf("%w: %q does not exist", ErrMeetingDate, s)
+	}
+	return year, time.Month(mo), day, nil
+}
+
+// ParseClock reads a time of day written HH:MM (also H:MM, and the
+// Vietnamese 14h30 or 14h).
+func ParseClock(s string) (hour, minute int, err error) {
+	p := clockRE.FindStringSubmatch(strings.TrimSpace(s))
+	if p == nil {
+		return 0, 0, fmt.Errorf("%w: %q", ErrMeetingTime, s)
+	}
+	hour, _ = strconv.Atoi(p[1])
+	if p[2] != "" {
+		minute, _ = strconv.Atoi(p[2])
+	} else if strings.Contains(s, ":") {
+		return 0, 0, fmt.Errorf("%w: %q", ErrMeetingTime, s)
+	}
+	if hour > 23 || minute > 59 {
+		return 0, 0, fmt.Errorf("%w: %q", ErrMeetingTime, s)
+	}
+	return hour, minute, nil
+}
+
+// ParseMeetingTime combines a date and a time of day in loc, the
+// committee's time zone. It refuses a moment that is not after now
+// (ErrMeetingPast), so no meeting is created in the past.
+func ParseMeetingTime(date, clock string, loc *time.Location, now time.Time) (time.Time, error) {
+	y, mo, d, err := ParseDate(date)
+	if err != nil {
+		return time.Time{}, err
+	}
+	h, mi, err := ParseClock(clock)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t := time.Date(y, mo, d, h, mi, 0, 0, loc)
+	if !t.After(now) {
+		return t, fmt.Errorf("%w: %s", ErrMeetingPast, t.Format("2006-01-02 15:04 MST"))
+	}
+	return t, nil
+}
+
+// RSVP is one delegate's answer to a meeting invitation.
+type RSVP struct {
+	UserID   int64
+	Unit     string
+	Name     string
+	Username string
+	Attend   bool
+	At       time.Time
+}
+
+// UnitRSVP sums up the answers of one unit's delegates.
+type UnitRSVP struct {
+	Unit     string
+	Attend   []RSVP
+	Decline  []RSVP
+	Answered bool
+}
+
+// Attending reports whether at least one of the unit's delegates attends.
+func (u UnitRSVP) Attending() bool { return len(u.Attend) > 0 }
+
+// RSVPCounts are the totals shown under a meeting.
+type RSVPCounts struct {
+	Attend       int // people who attend
+	Decline      int // people who do not
+	UnitsAttend  int // units with at least one person attending
+	UnitsDecline int // units that answered and have nobody attending
+	Units        int // units of the committee
+}
+
+// CountRSVPs groups answers by unit, in the order of units, and totals
+// them. Answers from units no longer in the committee are left out.
+func CountRSVPs(units []string, rsvps []RSVP) ([]UnitRSVP, RSVPCounts) {
+	idx := make(map[string]int, len(units))
+	out := make([]UnitRSVP, len(units))
+	for i, u := range units {
+		idx[u] = i
+		out[i].Unit = u
+	}
+	var c RSVPCounts
+	c.Units = len(units)
+	for _, r := range rsvps {
+		i, ok := idx[r.Unit]
+		if !ok {
+			continue
+		}
+		out[i].Answered = true
+		if r.Attend {
+			out[i].Attend = append(out[i].Attend, r)
+			c.Attend++
+		} else {
+			out[i].Decline = append(out[i].Decline, r)
+			c.Decline++
+		}
+	}
+	for _, u := range out {
+		switch {
+		case u.Attending():
+			c.UnitsAttend++
+		case u.Answered:
+			c.UnitsDecline++
+		}
+	}
+	return out, c
+}

@@ -1,0 +1,379 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// CloseBallot closes a ballot, counts it and announces the result once.
+// The scheduler calls it at the deadline; /close and the last vote do too.
+// Closing is idempotent: whoever closes first announces; the others only
+// make sure the result is stored.
+func (h *Handlers) CloseBallot(ctx context.Context, committeeID, ballotID string) error {
+	return h.closeBallot(ctx, committeeID, ballotID)
+}
+
+func (h *Handlers) closeBallot(ctx context.Context, committeeID, ballotID string) error {
+	closedNow, err := h.ballots.Close(ctx, committeeID, ballotID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b, err := h.ballots.Get(ctx, committeeID, ballotID)
+	if err != nil {
+		return err
+	}
+	r, err := h.result(ctx, b)
+	if err != nil {
+		return err
+	}
+	if !closedNow {
+		return nil
+	}
+	c, err := h.committees.Get(ctx, committeeID)
+	if err != nil {
+		return err
+	}
+	if b.Kind == domain.KindNominations && h.onNominationsResult != nil {
+		if err := h.onNominationsResult(ctx, b, r); err != nil {
+			h.log.ErrorContext(ctx, "moving nominations after the vote failed", "ballot", b.ID, "err", err.Error())
+		}
+	}
+	if c.ChatID == 0 {
+		return nil
+	}
+	lang := h.chatLang(ctx, c.ChatID)
+	if b.PostChat != 0 {
+		text, _ := h.ballotPost(lang, c, b, r.Turnout)
+		edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
+		edit.ParseMode = tgbotapi.ModeHTML
+		edit.DisableWebPagePreview = true
+		edit.ReplyMarkup = &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
+		if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) && !bot.IsChatNotFound(err) {
+			h.log.WarnContext(ctx, "closing the ballot post failed", "ballot", b.ID, "err", err.Error())
+		}
+	}
+	text, kb := h.resultText(lang, c, b, r, true)
+	err = h.sendHTML(ctx, c.ChatID, text, kb)
+	if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// result returns the stored tally, counting the ballot first if needed.
+// Replicas counting at once store the same result; the first one stays.
+func (h *Handlers) result(ctx context.Context, b domain.Ballot) (domain.Result, error) {
+	r, err := h.ballots.Result(ctx, b.Committee, b.ID)
+	if err == nil || !errors.Is(err, storage.ErrNotFound) {
+		return r, err
+	}
+	var choices []domain.Choice
+	var receipts []domain.Receipt
+	var votes []domain.OpenVote
+	if b.Secret {
+		box, err := h.ballots.Box(ctx, b.Committee, b.ID)
+		if err != nil {
+			return r, err
+		}
+		for _, sealed := range box {
+			raw, err := h.sealer.Open(sealKey(b), sealed)
+			if err != nil {
+				return r, fmt.Errorf("count ballot %s: %w", b.ID, err)
+			}
+			var sb sealedBallot
+			if err := json.Unmarshal(raw, &sb); err != nil {
+				return r, fmt.Errorf("count ballot %s: %w", b.ID, err)
+			}
+			choices = append(choices, sb.Choice)
+			receipts = append(receipts, domain.Receipt{Code: sb.Receipt, Choice: sb.Choice})
+		}
+		sort.Slice(receipts, func(i, j int) bool { return receipts[i].Code < receipts[j].Code })
+	} else {
+		if votes, err = h.ballots.OpenVotes(ctx, b.Committee, b.ID); err != nil {
+			return r, err
+		}
+		for _, v := range votes {
+			choices = append(choices, v.Choice)
+		}
+	}
+	r = b.Tally(choices)
+	r.Receipts, r.Votes = receipts, votes
+	return h.ballots.SaveResult(ctx, b.Committee, b.ID, r)
+}
+
+// resultText renders a closed ballot's result; for an election won by a
+// unit, admins get a button to apply the role.
+func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, r domain.Result, withButtons bool) (string, *tgbotapi.InlineKeyboardMarkup) {
+	var s strings.Builder
+	s.WriteString(h.cat.T(lang, "result_title", i18n.Data{"Title": b.Title, "ID": b.ID}))
+	if !b.Closed.IsZero() {
+		s.WriteString("\n" + h.cat.T(lang, "result_closed_at", i18n.Data{"At": b.Closed.In(c.Location()).Format("15:04 02/01/2006")}))
+	}
+	valid := "result_valid"
+	if !r.Valid {
+		valid = "result_void"
+	}
+	s.WriteString("\n" + h.cat.T(lang, valid, i18n.Data{"Turnout": r.Turnout, "Total": r.Electorate, "Need": r.QuorumNeed}))
+	options := map[string]map[string]domain.Option{}
+	for _, q := range b.Questions {
+		options[q.ID] = map[string]domain.Option{}
+		for _, o := range q.Options {
+			options[q.ID][o.Key] = o
+		}
+	}
+	var kb *tgbotapi.InlineKeyboardMarkup
+	for i, qr := range r.Questions {
+		q := b.Questions[i]
+		s.WriteString("\n\n")
+		if len(b.Questions) > 1 {
+			s.WriteString(fmt.Sprintf("%d. ", i+1))
+		}
+		s.WriteString("<b>" + escape(q.Text) + "</b>")
+		for _, cnt := range qr.Counts {
+			s.WriteString("\n   " + h.cat.T(lang, "result_count", i18n.Data{
+				"Option": h.optionLabel(lang, options[q.ID][cnt.Key]), "Votes": cnt.Votes,
+				"Percent": fmt.Sprintf("%.1f", cnt.Percent)}))
+		}
+		s.WriteString("\n   " + h.cat.T(lang, "result_needed", i18n.Data{"Need": qr.Needed, "Threshold": q.Threshold.String()}))
+		s.WriteString("\n   " + h.outcomeText(lang, b, qr, options[q.ID]))
+	}
+	if b.Kind == domain.KindElection && len(r.Questions) > 0 {
+		q := r.Questions[0]
+		switch {
+		case q.Outcome == domain.OutcomePassed && (b.Role == domain.RoleHead || b.Role == domain.RoleDeputy) && withButtons:
+			k := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
+				h.cat.T(lang, "btn_apply_role", i18n.Data{"Code": q.Winner, "Role": h.cat.T(lang, "role_"+b.Role, nil), "Year": b.Year}),
+				fmt.Sprintf("bapply:%s:%s", b.Committee, b.ID))))
+			kb = &k
+		case len(b.RunoffCandidates(r)) > 0:
+			s.WriteString("\n\n" + h.cat.T(lang, "result_runoff", i18n.Data{"ID": b.ID, "Units": strings.Join(b.RunoffCandidates(r), ", ")}))
+		case q.Outcome != domain.OutcomePassed && b.Round >= domain.MaxRounds:
+			s.WriteString("\n\n" + h.cat.T(lang, "result_leaders_decide", nil))
+		}
+	}
+	s.WriteString("\n\n" + h.cat.T(lang, "result_minutes", i18n.Data{"ID": b.ID}))
+	return s.String(), kb
+}
+
+func (h *Handlers) outcomeText(lang string, b domain.Ballot, qr domain.QuestionResult, opts map[string]domain.Option) string {
+	switch qr.Outcome {
+	case domain.OutcomeVoid:
+		return h.cat.T(lang, "outcome_void", nil)
+	case domain.OutcomeTie:
+		return h.cat.T(lang, "outcome_tie", i18n.Data{"Units": strings.Join(qr.Tied, ", ")})
+	case domain.OutcomePassed:
+		if b.Kind == domain.KindElection {
+			return h.cat.T(lang, "outcome_elected", i18n.Data{"Unit": h.optionLabel(lang, opts[qr.Winner])})
+		}
+		return h.cat.T(lang, "outcome_passed", nil)
+	}
+	if b.Kind == domain.KindElection {
+		return h.cat.T(lang, "outcome_no_winner", nil)
+	}
+	return h.cat.T(lang, "outcome_failed", nil)
+}
+
+// closeCmd asks to confirm closing: /close <id>.
+func (h *Handlers) closeCmd(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	b, ok, err := h.ballotArg(ctx, r, sc)
+	if !ok || err != nil {
+		return err
+	}
+	if b.Status != domain.BallotOpen {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+	}
+	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
+	if err != nil {
+		return err
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_close_ballot", nil), fmt.Sprintf("bclose:%s:%s", b.Committee, b.ID)),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), "cancel:"),
+	))
+	return h.reply(ctx, r, h.cat.T(r.Lang, "close_confirm", i18n.Data{"Title": b.Title, "ID": b.ID, "Voted": len(voted), "Total": len(b.Voters)}), &kb)
+}
+
+// closeButton closes after confirmation.
+func (h *Handlers) closeButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	if !ok {
+		return err
+	}
+	if err := h.closeBallot(ctx, sc.committee.ID, p[0]); err != nil {
+		return err
+	}
+	return h.editCallback(ctx, r, h.cat.T(r.Lang, "close_done", i18n.Data{"ID": p[0]}), nil)
+}
+
+// ballotArg loads the ballot named by the first argument, answering the
+// user when there is none.
+func (h *Handlers) ballotArg(ctx context.Context, r *bot.Request, sc scope) (domain.Ballot, bool, error) {
+	id, _, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
+	if id == "" {
+		return domain.Ballot{}, false, h.ballotsList(ctx, r)
+	}
+	b, err := h.ballots.Get(ctx, sc.committee.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return b, false, h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+	}
+	return b, err == nil, err
+}
+
+// applyRoleButton gives the elected unit its role for the ballot's year.
+func (h *Handlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	if !ok {
+		return err
+	}
+	b, err := h.ballots.Get(ctx, sc.committee.ID, p[0])
+	if err != nil {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	res, err := h.ballots.Result(ctx, b.Committee, b.ID)
+	if err != nil || len(res.Questions) == 0 || res.Questions[0].Outcome != domain.OutcomePassed || b.Role == "" {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	user, _ := r.Sender()
+	winner := res.Questions[0].Winner
+	if _, err := h.committees.SetRole(ctx, b.Committee, b.Year, winner, b.Role, user.ID); err != nil {
+		return err
+	}
+	text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
+	text += "\n\n" + h.cat.T(r.Lang, "role_set", i18n.Data{"Code": winner, "Role": h.cat.T(r.Lang, "role_"+b.Role, nil), "Year": b.Year})
+	return h.editCallback(ctx, r, text, nil)
+}
+
+// runoff opens the second round among the tied candidates: /runoff <id>.
+func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	b, ok, err := h.ballotArg(ctx, r, sc)
+	if !ok || err != nil {
+		return err
+	}
+	if b.Status != domain.BallotClosed {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_not_closed", i18n.Data{"ID": b.ID}), nil)
+	}
+	res, err := h.result(ctx, b)
+	if err != nil {
+		return err
+	}
+	cands := b.RunoffCandidates(res)
+	if len(cands) < 2 {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_none", i18n.Data{"ID": b.ID}), nil)
+	}
+	nb := b
+	nb.ID, nb.Round, nb.Parent, nb.Deadline = "", b.Round+1, b.ID, domain.Ballot{}.Deadline
+	nb.PostChat, nb.PostMessage, nb.Closed = 0, 0, domain.Ballot{}.Closed
+	nb.Title = h.cat.T(h.cat.Default(), "runoff_title", i18n.Data{"Title": b.Title})
+	q := b.Questions[0]
+	q.Text = nb.Title
+	var opts []domain.Option
+	for _, o := range q.Options {
+		if contains(cands, o.Key) {
+			opts = append(opts, o)
+		}
+	}
+	q.Options = opts
+	nb.Questions = []domain.Question{q}
+	rest, optArgs := splitOptions(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.Args), b.ID)))
+	_ = rest
+	o, err := parseBallotOptions(optArgs, h.now(), sc.committee.Location())
+	if err != nil {
+		return h.replyOptionError(ctx, r, err)
+	}
+	if o.secret == nil {
+		o.secret = &b.Secret
+	}
+	if o.electorate == "" {
+		o.electorate = b.Electorate
+	}
+	if o.quorum == nil {
+		o.quorum = &b.Quorum
+	}
+	return h.openBallot(ctx, r, nb, o, b.Secret)
+}
+
+// remindVoters tells the delegates of units that have not voted:
+// /remind_voters <id>.
+func (h *Handlers) remindVoters(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	b, ok, err := h.ballotArg(ctx, r, sc)
+	if !ok || err != nil {
+		return err
+	}
+	if b.Status != domain.BallotOpen {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+	}
+	sent, skipped, err := h.RemindNonVoters(ctx, b.Committee, b.ID)
+	if err != nil {
+		return err
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "remind_done", i18n.Data{"Sent": sent, "Skipped": skipped}), nil)
+}
+
+// RemindNonVoters privately reminds every delegate whose unit (or who,
+// for a members ballot) has not voted; never those who have. It returns
+// how many were reminded and how many could not be reached (they never
+// opened a private chat with the bot, or blocked it).
+func (h *Handlers) RemindNonVoters(ctx context.Context, committeeID, ballotID string) (sent, skipped int, err error) {
+	b, err := h.ballots.Get(ctx, committeeID, ballotID)
+	if err != nil || b.Status != domain.BallotOpen {
+		return 0, 0, err
+	}
+	c, err := h.committees.Get(ctx, committeeID)
+	if err != nil {
+		return 0, 0, err
+	}
+	voted, err := h.ballots.Voted(ctx, committeeID, ballotID)
+	if err != nil {
+		return 0, 0, err
+	}
+	ds, err := h.committees.Delegates(ctx, committeeID)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, d := range ds {
+		key := d.Unit
+		if b.Electorate == domain.ElectorateMembers {
+			key = fmt.Sprint(d.UserID)
+		}
+		if !contains(b.Voters, key) || contains(voted, key) {
+			continue
+		}
+		lang := h.userLang(ctx, d.UserID)
+		deadline := h.cat.T(lang, "remind_no_deadline", nil)
+		if !b.Deadline.IsZero() {
+			deadline = b.Deadline.In(c.Location()).Format("15:04 02/01/2006")
+		}
+		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_vote", nil), h.ballotLink(b))))
+		err := h.sendHTML(ctx, d.UserID, h.cat.T(lang, "remind_text", i18n.Data{
+			"Title": b.Title, "ID": b.ID, "Deadline": deadline, "Unit": d.Unit, "Committee": c.Name}), &kb)
+		switch {
+		case bot.IsBlocked(err) || bot.IsChatNotFound(err):
+			skipped++
+		case err != nil:
+			return sent, skipped, err
+		default:
+			sent++
+		}
+	}
+	return sent, skipped, nil
+}

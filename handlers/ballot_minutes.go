@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/minutes"
+)
+
+// minutesOf fills the minutes of a count (biên bản kiểm phiếu) in lang.
+func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r domain.Result) minutes.Minutes {
+	t := func(id string) string { return plain(h.cat.T(lang, id, nil)) }
+	m := minutes.Minutes{
+		Labels: minutes.Labels{
+			Title: t("min_title"), Committee: t("min_committee"), Ballot: t("min_ballot"), Kind: t("min_kind"),
+			Mode: t("min_mode"), Place: t("min_place"), Opened: t("min_opened"), Closed: t("min_closed"),
+			Electorate: t("min_electorate"), Turnout: t("min_turnout"), Absent: t("min_absent"),
+			QuorumNeed: t("min_quorum"), Validity: t("min_validity"), Secret: t("min_secret"), Open: t("min_open"),
+			Valid: t("min_valid"), Invalid: t("min_invalid"), Results: t("min_results"), Question: t("min_question"),
+			Option: t("min_option"), Votes: t("min_votes"), Share: t("min_share"), Needed: t("min_needed"),
+			Threshold: t("min_threshold"), Outcome: t("min_outcome"), Receipts: t("min_receipts"),
+			ReceiptsNote: t("min_receipts_note"), Code: t("min_code"), Roll: t("min_roll"), Voter: t("min_voter"),
+			CastAt: t("min_cast_at"), Answers: t("min_answers"), SignHint: t("min_sign_hint"),
+			Generated: t("min_generated"), Page: t("min_page"), TimeLayout: "15:04 02/01/2006",
+			Decimal: t("min_decimal"),
+		},
+		Committee: c.Name, Ballot: b.Title, Kind: plain(h.cat.T(lang, "ballot_kind_"+b.Kind, nil)),
+		Place: t("min_place_value"), Secret: b.Secret, Opened: b.Opened, Closed: b.Closed, Location: c.Location(),
+		Electorate: r.Electorate, Turnout: r.Turnout, QuorumNeed: r.QuorumNeed, Valid: r.Valid,
+		Notes:     []string{t("min_note_draft")},
+		Signers: []minutes.Signer{
+			{Role: t("min_signer_chair")}, {Role: t("min_signer_secretary")}, {Role: t("min_signer_counting")},
+		},
+		Generated: h.now(),
+	}
+	labels := map[string]map[string]string{}
+	for _, q := range b.Questions {
+		labels[q.ID] = map[string]string{}
+		for _, o := range q.Options {
+			labels[q.ID][o.Key] = h.optionLabel(lang, o)
+		}
+	}
+	for i, qr := range r.Questions {
+		q := b.Questions[i]
+		mq := minutes.Question{Text: q.Text, Needed: qr.Needed, Threshold: q.Threshold.String(),
+			Outcome: plain(h.outcomeText(lang, b, qr, optionMap(q)))}
+		for _, cnt := range qr.Counts {
+			mq.Rows = append(mq.Rows, minutes.Row{Option: labels[q.ID][cnt.Key], Votes: cnt.Votes, Percent: cnt.Percent,
+				Winner: qr.Outcome == domain.OutcomePassed && qr.Winner == cnt.Key})
+		}
+		m.Questions = append(m.Questions, mq)
+	}
+	answers := func(ch domain.Choice) []string {
+		var out []string
+		for _, q := range b.Questions {
+			out = append(out, labels[q.ID][ch[q.ID]])
+		}
+		return out
+	}
+	for _, rc := range r.Receipts {
+		m.Receipts = append(m.Receipts, minutes.ReceiptRow{Code: rc.Code, Answers: answers(rc.Choice)})
+	}
+	for _, v := range r.Votes {
+		who := v.Voter
+		if v.Name != "" && v.Name != v.Voter {
+			who = v.Voter + " (" + v.Name + ")"
+		}
+		m.Votes = append(m.Votes, minutes.VoteRow{Voter: who, At: v.At.In(c.Location()), Answers: answers(v.Choice)})
+	}
+	return m
+}
+
+func optionMap(q domain.Question) map[string]domain.Option {
+	m := map[string]domain.Option{}
+	for _, o := range q.Options {
+		m[o.Key] = o
+	}
+	return m
+}
+
+// sendMinutes sends the minutes of a closed ballot as a PDF and a CSV
+// document to the chat of the request.
+func (h *Handlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Committee, b domain.Ballot, res domain.Result) error {
+	chat, ok := r.Chat()
+	if !ok {
+		return nil
+	}
+	m := h.minutesOf(r.Lang, c, b, res)
+	pdf, err := minutes.PDF(m)
+	if err != nil {
+		return fmt.Errorf("minutes of ballot %s: %w", b.ID, err)
+	}
+	csv, err := minutes.CSV(m)
+	if err != nil {
+		return fmt.Errorf("minutes of ballot %s: %w", b.ID, err)
+	}
+	name := fmt.Sprintf("bien-ban-kiem-phieu-%s-%s", c.ID, b.ID)
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{"pdf", pdf}, {"csv", csv}} {
+		doc := tgbotapi.NewDocument(chat.ID, tgbotapi.FileBytes{Name: name + "." + f.ext, Bytes: f.data})
+		doc.Caption = plain(h.cat.T(r.Lang, "min_caption_"+f.ext, i18n.Data{"Title": b.Title, "ID": b.ID}))
+		if _, err := h.send.Send(ctx, doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}

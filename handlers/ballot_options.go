@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/committeebot/committeebot/domain"
+)
+
+// ballotOptions are the trailing key=value options of a ballot command.
+type ballotOptions struct {
+	deadline   time.Time
+	secret     *bool
+	electorate string
+	quorum     *domain.Threshold
+	threshold  *domain.Threshold
+	year       int
+}
+
+var (
+	errOptionUnknown = errors.New("unknown option")
+	errOptionValue   = errors.New("bad option value")
+)
+
+// optionError names the option at fault, for the user.
+type optionError struct {
+	key, value string
+	err        error
+}
+
+func (e *optionError) Error() string { return fmt.Sprintf("%s=%s: %v", e.key, e.value, e.err) }
+func (e *optionError) Unwrap() error { return e.err }
+
+var hhmm = regexp.MustCompile(`^\d{1,2}:\d{2}$`)
+
+// splitOptions takes trailing key=value tokens off args. A deadline given
+// as a date and a time ("deadline=2025-01-20 17:00") keeps its time.
+func splitOptions(args string) (rest string, opts [][2]string) {
+	fields := strings.Fields(args)
+	end := len(fields)
+	for end > 0 {
+		f := fields[end-1]
+		if hhmm.MatchString(f) && end >= 2 && strings.HasPrefix(strings.ToLower(fields[end-2]), "deadline=") {
+			k, v, _ := strings.Cut(fields[end-2], "=")
+			opts = append([][2]string{{strings.ToLower(k), v + " " + f}}, opts...)
+			end -= 2
+			continue
+		}
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
+			break
+		}
+		opts = append([][2]string{{strings.ToLower(k), v}}, opts...)
+		end--
+	}
+	return strings.Join(fields[:end], " "), opts
+}
+
+// parseBallotOptions reads deadline, secret, electorate, quorum, threshold
+// and year, in the committee's time zone.
+func parseBallotOptions(opts [][2]string, now time.Time, loc *time.Location) (ballotOptions, error) {
+	var o ballotOptions
+	for _, kv := range opts {
+		k, v := kv[0], strings.TrimSpace(kv[1])
+		bad := func(err error) error { return &optionError{key: k, value: v, err: err} }
+		switch k {
+		case "deadline", "han", "hạn":
+			t, err := parseDeadline(v, now, loc)
+			if err != nil {
+				return o, bad(err)
+			}
+			o.deadline = t
+		case "secret", "kin", "kín":
+			b, ok := parseYesNo(v)
+			if !ok {
+				return o, bad(errOptionValue)
+			}
+			o.secret = &b
+		case "electorate":
+			switch strings.ToLower(v) {
+			case domain.ElectorateUnits, domain.ElectorateMembers:
+				o.electorate = strings.ToLower(v)
+			default:
+				return o, bad(errOptionValue)
+			}
+		case "quorum", "threshold":
+			t, err := domain.ParseThreshold(v)
+			if err != nil {
+				return o, bad(err)
+			}
+			if k == "quorum" {
+				o.quorum = &t
+			} else {
+				o.threshold = &t
+			}
+		case "year", "nam", "năm":
+			y, err := strconv.Atoi(v)
+			if err != nil || domain.ValidYear(y) != nil {
+				return o, bad(errOptionValue)
+			}
+			o.year = y
+		default:
+			return o, bad(errOptionUnknown)
+		}
+	}
+	return o, nil
+}
+
+func parseYesNo(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "yes", "y", "true", "1", "co", "có":
+		return true, true
+	case "no", "n", "false", "0", "khong", "không":
+		return false, true
+	}
+	return false, false
+}
+
+// parseDeadline reads a duration from now (90m, 2h, 3d, 1d12h) or a date
+// with an optional time (2025-01-20 17:00, 20/01/2025 17:00; a date alone
+// means the end of that day). It must lie in the future.
+func parseDeadline(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	if d, err := parseDuration(s); err == nil {
+		if d <= 0 {
+			return time.Time{}, errOptionValue
+		}
+		return now.Add(d), nil
+	}
+	date, clock, _ := strings.Cut(strings.TrimSpace(s), " ")
+	if strings.Contains(date, "T") && clock == "" {
+		date, clock, _ = strings.Cut(date, "T")
+	}
+	var t time.Time
+	var err error
+	for _, layout := range []string{"2006-01-02", "02/01/2006", "2/1/2006"} {
+		if t, err = time.ParseInLocation(layout, date, loc); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return time.Time{}, errOptionValue
+	}
+	if clock == "" {
+		t = t.Add(24*time.Hour - time.Minute)
+	} else {
+		hm, err := time.Parse("15:04", clock)
+		if err != nil {
+			return time.Time{}, errOptionValue
+		}
+		t = time.Date(t.Year(), t.Month(), t.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
+	}
+	if !t.After(now) {
+		return time.Time{}, errOptionValue
+	}
+	return t, nil
+}
+
+var durationPart = regexp.MustCompile(`^(\d+)d(.*)$`)
+
+// parseDuration reads Go durations plus days: 90m, 2h, 3d, 1d12h.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	var days time.Duration
+	if m := durationPart.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 3660 {
+			return 0, errOptionValue
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = m[2]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	return days + d, nil
+}

@@ -1,0 +1,391 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// The personal ballot is a private message with a row of buttons per
+// question; the voter picks, reviews and submits.
+
+// vote opens the caller's personal ballot: /vote <id>. In a group it
+// points to the private chat.
+func (h *Handlers) vote(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	id := strings.TrimSpace(r.Args)
+	if id == "" {
+		return h.ballotsList(ctx, r)
+	}
+	b, err := h.ballots.Get(ctx, sc.committee.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+	}
+	if err != nil {
+		return err
+	}
+	if chat, _ := r.Chat(); !chat.IsPrivate() {
+		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(r.Lang, "btn_vote", nil), h.ballotLink(b))))
+		return h.reply(ctx, r, h.cat.T(r.Lang, "vote_in_private", nil), &kb)
+	}
+	return h.showPersonalBallot(ctx, r, sc, b, false, "")
+}
+
+// voteLink follows the Vote button: /start vote_<committee>_<ballot>.
+func (h *Handlers) voteLink(ctx context.Context, r *bot.Request, payload string) error {
+	cid, bid, ok := strings.Cut(strings.TrimPrefix(payload, "vote_"), "_")
+	user, _ := r.Sender()
+	c, err := h.committees.Get(ctx, cid)
+	if !ok || errors.Is(err, storage.ErrNotFound) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(bid, 20)}), nil)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := h.ballots.Get(ctx, cid, bid)
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(bid, 20)}), nil)
+	}
+	if err != nil {
+		return err
+	}
+	sc, err := h.scopeFor(ctx, c, user.ID)
+	if err != nil {
+		return err
+	}
+	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
+		return err
+	}
+	return h.showPersonalBallot(ctx, r, sc, b, false, "")
+}
+
+// voterKey is the elector the user votes as: their unit, or themselves.
+func voterKey(b domain.Ballot, sc scope, userID int64) (string, bool) {
+	if sc.delegate == nil {
+		return "", false
+	}
+	if b.Electorate == domain.ElectorateMembers {
+		return fmt.Sprint(userID), true
+	}
+	return sc.delegate.Unit, true
+}
+
+// Picks travel in the buttons' callback data, one character per question
+// ("-" unanswered, else the option's index in base 36), never in Redis: a
+// half-filled secret ballot stored next to the voter's id would link them
+// to their choice in Redis and its AOF.
+const (
+	maxQuestions = 20
+	maxOptions   = 36
+	noPick       = '-'
+	pickDigits   = "0123456789abcdefghijklmnopqrstuvwxyz"
+)
+
+// decodePicks reads a picks string against the ballot; ok is false for
+// data that does not fit it (forged or stale).
+func decodePicks(b domain.Ballot, state string) (domain.Choice, bool) {
+	if len(state) != len(b.Questions) {
+		return nil, false
+	}
+	c := domain.Choice{}
+	for i, q := range b.Questions {
+		if state[i] == noPick {
+			continue
+		}
+		idx := strings.IndexByte(pickDigits, state[i])
+		if idx < 0 || idx >= len(q.Options) {
+			return nil, false
+		}
+		c[q.ID] = q.Options[idx].Key
+	}
+	return c, true
+}
+
+func emptyPicks(b domain.Ballot) string { return strings.Repeat(string(noPick), len(b.Questions)) }
+
+func setPick(state string, q, o int) string {
+	bs := []byte(state)
+	bs[q] = pickDigits[o]
+	return string(bs)
+}
+
+// showPersonalBallot sends (or, from a button, edits into) the voter's
+// ballot, after checking they may vote.
+func (h *Handlers) showPersonalBallot(ctx context.Context, r *bot.Request, sc scope, b domain.Ballot, edit bool, state string) error {
+	user, _ := r.Sender()
+	out := func(text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+		if edit {
+			return h.editCallback(ctx, r, text, kb)
+		}
+		return h.reply(ctx, r, text, kb)
+	}
+	if b.Status != domain.BallotOpen {
+		return out(h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+	}
+	if !b.Deadline.IsZero() && !h.now().Before(b.Deadline) {
+		return out(h.cat.T(r.Lang, "vote_deadline", i18n.Data{"ID": b.ID}), nil)
+	}
+	voter, ok := voterKey(b, sc, user.ID)
+	if !ok || !contains(b.Voters, voter) {
+		return out(h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
+	}
+	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
+	if err != nil {
+		return err
+	}
+	if b.Secret && contains(voted, voter) {
+		return out(h.cat.T(r.Lang, "vote_already_unit", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter)}), nil)
+	}
+	if state == "" {
+		state = emptyPicks(b)
+	}
+	text, kb := h.personalBallot(r.Lang, b, voter, state)
+	return out(text, kb)
+}
+
+func (h *Handlers) voterLabel(lang string, b domain.Ballot, voter string) string {
+	if b.Electorate == domain.ElectorateMembers {
+		return h.cat.T(lang, "vote_as_yourself", nil)
+	}
+	return voter
+}
+
+// optionLabel is what voters see for an option.
+func (h *Handlers) optionLabel(lang string, o domain.Option) string {
+	switch o.Key {
+	case domain.OptApprove, domain.OptReject, domain.OptAbstain, domain.OptYes, domain.OptNo:
+		return h.cat.T(lang, "opt_"+o.Key, nil)
+	}
+	if o.Label != "" {
+		return o.Label
+	}
+	return o.Key
+}
+
+// personalBallot renders the ballot with the voter's picks so far.
+func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state string) (string, *tgbotapi.InlineKeyboardMarkup) {
+	picks, _ := decodePicks(b, state)
+	var s strings.Builder
+	s.WriteString(h.cat.T(lang, "vote_card_title", i18n.Data{"Title": b.Title, "ID": b.ID}))
+	s.WriteString("\n" + h.cat.T(lang, "vote_card_voter", i18n.Data{"Voter": h.voterLabel(lang, b, voter)}))
+	if b.Secret {
+		s.WriteString("\n" + h.cat.T(lang, "vote_card_secret", nil))
+	} else {
+		s.WriteString("\n" + h.cat.T(lang, "vote_card_open", nil))
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i, q := range b.Questions {
+		picked := h.cat.T(lang, "vote_not_picked", nil)
+		for _, o := range q.Options {
+			if picks[q.ID] == o.Key {
+				picked = "<b>" + escape(h.optionLabel(lang, o)) + "</b>"
+			}
+		}
+		if len(b.Questions) > 1 {
+			s.WriteString(fmt.Sprintf("\n\n%d. %s\n   → %s", i+1, escape(q.Text), picked))
+		} else {
+			s.WriteString("\n\n" + escape(q.Text) + "\n   → " + picked)
+		}
+		var row []tgbotapi.InlineKeyboardButton
+		for oi, o := range q.Options {
+			label := h.optionLabel(lang, o)
+			if b.Kind == domain.KindElection {
+				label = o.Key
+			}
+			if len(b.Questions) > 1 {
+				label = fmt.Sprintf("%d·%s", i+1, label)
+			}
+			if picks[q.ID] == o.Key {
+				label = "● " + label
+			}
+			row = append(row, tgbotapi.NewInlineKeyboardButtonData(truncate(label, 40),
+				fmt.Sprintf("bv:%s:%s:%s", b.Committee, b.ID, setPick(state, i, oi))))
+			if len(row) == 3 {
+				rows = append(rows, row)
+				row = nil
+			}
+		}
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
+	}
+	if len(picks) == len(b.Questions) && b.Valid(picks) {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
+			h.cat.T(lang, "btn_review", nil), fmt.Sprintf("bvr:%s:%s:%s", b.Committee, b.ID, state))))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return s.String(), &kb
+}
+
+// ballotButton parses "<committee>:<ballot>[:more]" and loads the ballot
+// and the presser's scope; forged data is refused.
+func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, n int) ([]string, scope, domain.Ballot, bool, error) {
+	p, ok := splitData(r.Data, n)
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil, scope{}, domain.Ballot{}, false, nil
+	}
+	sc, ok, err := h.buttonScope(ctx, r, p[0], false)
+	if !ok || err != nil {
+		return nil, sc, domain.Ballot{}, false, err
+	}
+	b, err := h.ballots.Get(ctx, p[0], p[1])
+	if errors.Is(err, storage.ErrNotFound) {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil, sc, b, false, nil
+	}
+	if err != nil {
+		return nil, sc, b, false, err
+	}
+	if len(p) > 2 {
+		if _, ok := decodePicks(b, p[2]); !ok {
+			r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+			return nil, sc, b, false, nil
+		}
+	}
+	return p[2:], sc, b, true, nil
+}
+
+// votePick redraws the ballot with the pick the button carries.
+func (h *Handlers) votePick(ctx context.Context, r *bot.Request) error {
+	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
+	if !ok {
+		return err
+	}
+	return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
+}
+
+// voteReview shows the picks before submitting.
+func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
+	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
+	if !ok {
+		return err
+	}
+	user, _ := r.Sender()
+	picks, _ := decodePicks(b, p[0])
+	voter, eligible := voterKey(b, sc, user.ID)
+	if !b.Valid(picks) || !eligible {
+		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
+	}
+	var s strings.Builder
+	s.WriteString(h.cat.T(r.Lang, "vote_review_title", i18n.Data{"Title": b.Title, "Voter": h.voterLabel(r.Lang, b, voter)}))
+	for i, q := range b.Questions {
+		for _, o := range q.Options {
+			if picks[q.ID] == o.Key {
+				s.WriteString(fmt.Sprintf("\n%d. %s → <b>%s</b>", i+1, escape(q.Text), escape(h.optionLabel(r.Lang, o))))
+			}
+		}
+	}
+	if b.Secret {
+		s.WriteString("\n\n" + h.cat.T(r.Lang, "vote_review_final", nil))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_submit", nil), fmt.Sprintf("bvs:%s:%s:%s", b.Committee, b.ID, p[0])),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_change", nil), fmt.Sprintf("bv:%s:%s:%s", b.Committee, b.ID, p[0])),
+	))
+	return h.editCallback(ctx, r, s.String(), &kb)
+}
+
+// sealedBallot is what the box holds for one secret vote.
+type sealedBallot struct {
+	Receipt string        `json:"r"`
+	Choice  domain.Choice `json:"c"`
+}
+
+// voteSubmit casts the vote: one atomic, idempotent step in Redis.
+func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
+	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
+	if !ok {
+		return err
+	}
+	user, _ := r.Sender()
+	picks, _ := decodePicks(b, p[0])
+	voter, eligible := voterKey(b, sc, user.ID)
+	if !eligible {
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
+	}
+	if !b.Valid(picks) {
+		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
+	}
+	castID, err := storage.NewCastID()
+	if err != nil {
+		return err
+	}
+	cast := storage.Cast{UserID: user.ID, Voter: voter, CastID: castID}
+	receipt := ""
+	if b.Secret {
+		if receipt, err = storage.NewReceipt(); err != nil {
+			return err
+		}
+		raw, err := json.Marshal(sealedBallot{Receipt: receipt, Choice: picks})
+		if err != nil {
+			return err
+		}
+		if cast.Sealed, err = h.sealer.Seal(sealKey(b), raw); err != nil {
+			return err
+		}
+	} else {
+		cast.Vote = &domain.OpenVote{Voter: voter, UserID: user.ID, Name: user.DisplayName(), Choice: picks, At: h.now()}
+	}
+	res, err := h.ballots.Cast(ctx, b, cast)
+	switch {
+	case errors.Is(err, storage.ErrBallotClosed):
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+	case errors.Is(err, storage.ErrDeadlinePassed):
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_deadline", i18n.Data{"ID": b.ID}), nil)
+	case errors.Is(err, storage.ErrNotEligible):
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
+	case errors.Is(err, storage.ErrAlreadyVoted):
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_already_unit", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter)}), nil)
+	case err != nil:
+		return err
+	}
+	var text string
+	switch {
+	case b.Secret:
+		text = h.cat.T(r.Lang, "vote_recorded_secret", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter), "Receipt": receipt, "ID": b.ID})
+	case res.Changed:
+		text = h.cat.T(r.Lang, "vote_changed", i18n.Data{"ID": b.ID})
+	default:
+		text = h.cat.T(r.Lang, "vote_recorded_open", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter), "ID": b.ID})
+	}
+	if err := h.editCallback(ctx, r, text, nil); err != nil {
+		return err
+	}
+	if b.Electorate == domain.ElectorateUnits && !res.Changed {
+		h.tellUnit(ctx, sc.committee, b, voter, user)
+	}
+	if res.Voted >= res.Electorate && res.Electorate > 0 {
+		return h.closeBallot(ctx, b.Committee, b.ID)
+	}
+	h.refreshPost(b.Committee, b.ID)
+	return nil
+}
+
+// tellUnit tells the unit's other delegates that their unit has voted.
+func (h *Handlers) tellUnit(ctx context.Context, c domain.Committee, b domain.Ballot, unit string, by bot.User) {
+	ds, err := h.committees.UnitDelegates(ctx, c.ID, unit)
+	if err != nil {
+		return
+	}
+	for _, d := range ds {
+		if d.UserID == by.ID {
+			continue
+		}
+		lang := h.userLang(ctx, d.UserID)
+		text := h.cat.T(lang, "vote_unit_voted", i18n.Data{"Unit": unit, "Name": by.DisplayName(), "Title": b.Title})
+		if err := h.sendHTML(ctx, d.UserID, text, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+			h.log.WarnContext(ctx, "telling a unit it voted failed", "err", err.Error())
+		}
+	}
+}

@@ -1,0 +1,403 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// BallotStore keeps ballots and their votes; see storage.Ballots for the
+// errors of each method.
+type BallotStore interface {
+	Open(ctx context.Context, b domain.Ballot) (domain.Ballot, error)
+	Get(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error)
+	List(ctx context.Context, committeeID string) ([]domain.Ballot, error)
+	SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error
+	Cast(ctx context.Context, b domain.Ballot, v storage.Cast) (storage.CastResult, error)
+	Voted(ctx context.Context, committeeID, ballotID string) ([]string, error)
+	Close(ctx context.Context, committeeID, ballotID string) (bool, error)
+	Box(ctx context.Context, committeeID, ballotID string) ([][]byte, error)
+	OpenVotes(ctx context.Context, committeeID, ballotID string) ([]domain.OpenVote, error)
+	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
+	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
+}
+
+// Sealer seals secret ballots; the key never reaches Redis.
+type Sealer interface {
+	Seal(ballotKey string, plaintext []byte) ([]byte, error)
+	Open(ballotKey string, sealed []byte) ([]byte, error)
+}
+
+var (
+	_ BallotStore = (*storage.Ballots)(nil)
+	_ Sealer      = (*storage.Sealer)(nil)
+)
+
+// sealKey names a ballot for sealing.
+func sealKey(b domain.Ballot) string { return b.Committee + "/" + b.ID }
+
+// elect opens an election: /elect head|deputy|<title> [CODE,CODE…] [options].
+func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	rest, opts := splitOptions(r.Args)
+	o, err := parseBallotOptions(opts, h.now(), sc.committee.Location())
+	if err != nil {
+		return h.replyOptionError(ctx, r, err)
+	}
+	if rest == "" {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_usage", nil), nil)
+	}
+	units, err := h.committees.Units(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	what, list := rest, ""
+	if i := strings.LastIndex(rest, " "); i > 0 && looksLikeCodes(rest[i+1:]) {
+		what, list = rest[:i], rest[i+1:]
+	} else if looksLikeCodes(rest) && strings.Contains(rest, ",") {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_usage", nil), nil)
+	}
+	candidates := units
+	if list != "" {
+		candidates = nil
+		for _, code := range strings.Split(list, ",") {
+			code = strings.TrimSpace(code)
+			u, ok := findUnit(units, code)
+			if !ok {
+				return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+			}
+			candidates = append(candidates, u)
+		}
+	}
+	if len(candidates) < 2 {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_two_candidates", nil), nil)
+	}
+	year := o.year
+	if year == 0 {
+		year = sc.committee.Year + 1
+	}
+	b := domain.Ballot{Kind: domain.KindElection, Year: year}
+	switch strings.ToLower(what) {
+	case domain.RoleHead, domain.RoleDeputy:
+		b.Role = strings.ToLower(what)
+		b.Title = h.cat.T(h.cat.Default(), "elect_title_"+b.Role, i18n.Data{"Year": year})
+	default:
+		if domain.ValidName(what) != nil {
+			return h.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
+		}
+		b.Title = strings.TrimSpace(what)
+	}
+	q := domain.Question{ID: "1", Text: b.Title}
+	for _, u := range candidates {
+		q.Options = append(q.Options, domain.Option{Key: u.Code, Label: u.Code + " — " + u.Name})
+	}
+	if o.threshold != nil {
+		q.Threshold = *o.threshold
+	} else {
+		q.Threshold = domain.Majority()
+	}
+	b.Questions = []domain.Question{q}
+	return h.openBallot(ctx, r, b, o, true)
+}
+
+func looksLikeCodes(s string) bool {
+	for _, c := range strings.Split(s, ",") {
+		if domain.ValidUnitCode(strings.TrimSpace(c)) != nil {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func findUnit(units []domain.Unit, code string) (domain.Unit, bool) {
+	for _, u := range units {
+		if u.Code == code {
+			return u, true
+		}
+	}
+	return domain.Unit{}, false
+}
+
+// motion opens a yes / no / abstain vote: /motion <question> [options].
+func (h *Handlers) motion(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	rest, opts := splitOptions(r.Args)
+	o, err := parseBallotOptions(opts, h.now(), sc.committee.Location())
+	if err != nil {
+		return h.replyOptionError(ctx, r, err)
+	}
+	if n := len([]rune(rest)); n == 0 || n > 500 {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "motion_usage", nil), nil)
+	}
+	q := domain.Question{ID: "1", Text: rest, Threshold: domain.Majority(), Options: []domain.Option{
+		{Key: domain.OptYes}, {Key: domain.OptNo}, {Key: domain.OptAbstain},
+	}}
+	if o.threshold != nil {
+		q.Threshold = *o.threshold
+	}
+	b := domain.Ballot{Kind: domain.KindMotion, Title: rest, Year: sc.committee.Year, Questions: []domain.Question{q}}
+	return h.openBallot(ctx, r, b, o, false)
+}
+
+func (h *Handlers) replyOptionError(ctx context.Context, r *bot.Request, err error) error {
+	var oe *optionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_bad_option", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60)}), nil)
+}
+
+// openBallot fixes the electorate, stores the ballot, schedules its
+// deadline and posts it in the group.
+func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ballot, o ballotOptions, secretByDefault bool) error {
+	sc := scopeOf(r)
+	user, _ := r.Sender()
+	b.Committee, b.By = sc.committee.ID, user.ID
+	b.Secret = secretByDefault
+	if o.secret != nil {
+		b.Secret = *o.secret
+	}
+	b.Electorate = domain.ElectorateUnits
+	if o.electorate != "" {
+		b.Electorate = o.electorate
+	}
+	b.Quorum = domain.TwoThirds()
+	if o.quorum != nil {
+		b.Quorum = *o.quorum
+	}
+	b.Deadline = o.deadline
+	voters, err := h.electorate(ctx, sc.committee.ID, b.Electorate)
+	if err != nil {
+		return err
+	}
+	if len(voters) == 0 {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_no_electorate", nil), nil)
+	}
+	b.Voters = voters
+	b, err = h.ballots.Open(ctx, b)
+	if err != nil {
+		return err
+	}
+	if err := h.scheduleBallot(ctx, b); err != nil {
+		return err
+	}
+	if err := h.postBallot(ctx, sc.committee, b); err != nil {
+		return err
+	}
+	if chat, _ := r.Chat(); chat.ID != sc.committee.ChatID {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_opened", i18n.Data{"ID": b.ID, "Title": b.Title}), nil)
+	}
+	return nil
+}
+
+// electorate lists the electors of a new ballot: every unit, or every
+// delegate.
+func (h *Handlers) electorate(ctx context.Context, committeeID, kind string) ([]string, error) {
+	if kind == domain.ElectorateMembers {
+		ds, err := h.committees.Delegates(ctx, committeeID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, fmt.Sprint(d.UserID))
+		}
+		return out, nil
+	}
+	units, err := h.committees.Units(ctx, committeeID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(units))
+	for _, u := range units {
+		out = append(out, u.Code)
+	}
+	return out, nil
+}
+
+// scheduleBallot arranges the automatic close at the deadline and the
+// reminders before it, when a scheduler is wired.
+func (h *Handlers) scheduleBallot(ctx context.Context, b domain.Ballot) error {
+	if h.schedule == nil || b.Deadline.IsZero() {
+		return nil
+	}
+	return h.schedule(ctx, b)
+}
+
+// ballotLink is the deep link that opens a ballot in a private chat.
+func (h *Handlers) ballotLink(b domain.Ballot) string {
+	return h.deepLink("vote_" + b.Committee + "_" + b.ID)
+}
+
+// postBallot announces the ballot in the committee's group with the
+// turnout and a Vote button, and remembers the message to keep it current.
+func (h *Handlers) postBallot(ctx context.Context, c domain.Committee, b domain.Ballot) error {
+	if c.ChatID == 0 {
+		return nil
+	}
+	lang := h.chatLang(ctx, c.ChatID)
+	text, kb := h.ballotPost(lang, c, b, 0)
+	msg := tgbotapi.NewMessage(c.ChatID, text)
+	msg.ParseMode = tgbotapi.ModeHTML
+	msg.DisableWebPagePreview = true
+	if kb != nil {
+		msg.ReplyMarkup = *kb
+	}
+	sent, err := h.send.Send(ctx, msg)
+	if err != nil {
+		if bot.IsBlocked(err) || bot.IsChatNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	return h.ballots.SetPost(ctx, c.ID, b.ID, c.ChatID, sent.MessageID)
+}
+
+// ballotPost renders the group post: what is asked, how, until when, and
+// the turnout — never a running count of choices.
+func (h *Handlers) ballotPost(lang string, c domain.Committee, b domain.Ballot, voted int) (string, *tgbotapi.InlineKeyboardMarkup) {
+	var s strings.Builder
+	s.WriteString(h.cat.T(lang, "ballot_post_title", i18n.Data{"Title": b.Title, "ID": b.ID}))
+	s.WriteString("\n" + h.ballotManner(lang, b))
+	if b.Kind != domain.KindMotion {
+		for i, q := range b.Questions {
+			if b.Kind == domain.KindElection {
+				for _, o := range q.Options {
+					s.WriteString("\n   • " + escape(o.Label))
+				}
+				continue
+			}
+			s.WriteString(fmt.Sprintf("\n%d. %s", i+1, escape(q.Text)))
+		}
+	}
+	if b.Deadline.IsZero() {
+		s.WriteString("\n" + h.cat.T(lang, "ballot_no_deadline", i18n.Data{"ID": b.ID}))
+	} else {
+		s.WriteString("\n" + h.cat.T(lang, "ballot_deadline", i18n.Data{"At": b.Deadline.In(c.Location()).Format("15:04 02/01/2006")}))
+	}
+	if b.Status == domain.BallotClosed {
+		s.WriteString("\n" + h.cat.T(lang, "ballot_post_closed", i18n.Data{"ID": b.ID, "Voted": voted, "Total": len(b.Voters)}))
+		return s.String(), nil
+	}
+	s.WriteString("\n" + h.turnoutLine(lang, b, voted))
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_vote", nil), h.ballotLink(b)),
+	))
+	return s.String(), &kb
+}
+
+func (h *Handlers) turnoutLine(lang string, b domain.Ballot, voted int) string {
+	id := "ballot_turnout_units"
+	if b.Electorate == domain.ElectorateMembers {
+		id = "ballot_turnout_members"
+	}
+	return h.cat.T(lang, id, i18n.Data{"Voted": voted, "Total": len(b.Voters)})
+}
+
+// ballotManner says the kind, secrecy, electorate, quorum and threshold.
+func (h *Handlers) ballotManner(lang string, b domain.Ballot) string {
+	secrecy := "ballot_open_vote"
+	if b.Secret {
+		secrecy = "ballot_secret_vote"
+	}
+	elect := "ballot_per_unit"
+	if b.Electorate == domain.ElectorateMembers {
+		elect = "ballot_per_member"
+	}
+	return h.cat.T(lang, "ballot_manner", i18n.Data{
+		"Kind":    i18n.Raw(h.cat.T(lang, "ballot_kind_"+b.Kind, nil)),
+		"Secrecy": i18n.Raw(h.cat.T(lang, secrecy, nil)),
+		"Per":     i18n.Raw(h.cat.T(lang, elect, nil)),
+		"Quorum":  b.Quorum.Needed(len(b.Voters)),
+		"Total":   len(b.Voters),
+	})
+}
+
+// refreshPost edits the group post to the current turnout. Edits are
+// coalesced: at most one every few seconds per ballot, and the last one
+// always happens, so a burst of votes becomes one or two edits and the
+// post ends up current.
+func (h *Handlers) refreshPost(committeeID, ballotID string) {
+	h.postDebounce.do(committeeID+"/"+ballotID, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		b, err := h.ballots.Get(ctx, committeeID, ballotID)
+		if err != nil || b.PostChat == 0 {
+			return
+		}
+		c, err := h.committees.Get(ctx, committeeID)
+		if err != nil {
+			return
+		}
+		voted, err := h.ballots.Voted(ctx, committeeID, ballotID)
+		if err != nil {
+			return
+		}
+		lang := h.chatLang(ctx, b.PostChat)
+		text, kb := h.ballotPost(lang, c, b, len(voted))
+		edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
+		edit.ParseMode = tgbotapi.ModeHTML
+		edit.DisableWebPagePreview = true
+		edit.ReplyMarkup = kb
+		if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
+			h.log.WarnContext(ctx, "updating the ballot post failed", "ballot", ballotID, "err", err.Error())
+		}
+	})
+}
+
+// debouncer runs an action at most once per interval per key, and runs a
+// trailing one for calls that came in between. It uses wall time: it paces
+// calls to Telegram, which lives in wall time.
+type debouncer struct {
+	every time.Duration
+
+	mu      sync.Mutex
+	last    map[string]time.Time
+	pending map[string]bool
+}
+
+func newDebouncer(every time.Duration) *debouncer {
+	return &debouncer{every: every, last: map[string]time.Time{}, pending: map[string]bool{}}
+}
+
+func (d *debouncer) do(key string, fn func()) {
+	d.mu.Lock()
+	if d.pending[key] {
+		d.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	if len(d.last) > 10000 {
+		for k, t := range d.last {
+			if now.Sub(t) > d.every && !d.pending[k] {
+				delete(d.last, k)
+			}
+		}
+	}
+	if since := now.Sub(d.last[key]); since >= d.every {
+		d.last[key] = now
+		d.mu.Unlock()
+		fn()
+		return
+	}
+	d.pending[key] = true
+	wait := d.every - now.Sub(d.last[key])
+	d.mu.Unlock()
+	time.AfterFunc(wait, func() {
+		d.mu.Lock()
+		delete(d.pending, key)
+		d.last[key] = time.Now()
+		d.mu.Unlock()
+		fn()
+	})
+}

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"github.com/committeebot/committeebot/domain"
+)
+
+// icsLocalTime is RFC 5545's form of a local time with a TZID.
+const icsLocalTime = "20060102T150405"
+
+// meetingUID is the calendar identity of a meeting: the same for every
+// version of the file, so calendars update the event instead of adding
+// another.
+func (h *Handlers) meetingUID(c domain.Committee, m domain.Meeting) string {
+	host := "committeebot"
+	if h.botUsername != "" {
+		host = strings.ToLower(h.botUsername) + ".t.me"
+	}
+	return fmt.Sprintf("meeting-%s-%s@%s", c.ID, m.ID, host)
+}
+
+// meetingICS renders a meeting as an RFC 5545 calendar with one event:
+// DTSTART in the committee's time zone (with its VTIMEZONE), LOCATION,
+// the agenda in DESCRIPTION, SEQUENCE counting the edits, and
+// STATUS:CANCELLED once cancelled.
+func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
+	loc := c.Location()
+	cal := ics.NewCalendarFor("committeebot")
+	cal.SetProductId("-//committeebot//Meetings//VI")
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetCalscale("GREGORIAN")
+	cal.AddVTimezone(vtimezone(loc, m.Start))
+
+	ev := cal.AddEvent(h.meetingUID(c, m))
+	ev.SetDtStampTime(h.now())
+	ev.SetCreatedTime(m.Created)
+	ev.SetModifiedAt(m.Updated)
+	ev.SetSequence(m.Sequence)
+	ev.SetProperty(ics.ComponentPropertyDtStart, m.Start.In(loc).Format(icsLocalTime), ics.WithTZID(loc.String()))
+	ev.SetSummary(m.Title)
+	ev.SetLocation(m.Location)
+	ev.SetDescription(h.icsDescription(c, m))
+	if m.Cancelled() {
+		ev.SetStatus(ics.ObjectStatusCancelled)
+	} else {
+		ev.SetStatus(ics.ObjectStatusConfirmed)
+	}
+	return []byte(cal.Serialize())
+}
+
+// icsDescription is the committee, the agenda and the command to open
+// the meeting, in the default language (a calendar file has one).
+func (h *Handlers) icsDescription(c domain.Committee, m domain.Meeting) string {
+	lang := h.cat.Default()
+	var b strings.Builder
+	b.WriteString(c.Name)
+	if len(m.Agenda) > 0 {
+		b.WriteString("\n\n" + plain(h.cat.T(lang, "meeting_card_agenda", nil)))
+		for i, it := range m.Agenda {
+			fmt.Fprintf(&b, "\n%d. %s", i+1, it)
+		}
+	}
+	b.WriteString("\n\n/meeting " + m.ID)
+	return b.String()
+}
+
+// vtimezone describes loc around t: one observance with the offset in
+// force at t (enough for clients to place the event exactly; they also
+// know the zone by its TZID).
+func vtimezone(loc *time.Location, t time.Time) *ics.VTimezone {
+	tz := ics.NewTimezone(loc.String())
+	name, off := t.In(loc).Zone()
+	std := tz.AddStandard()
+	std.SetProperty(ics.ComponentPropertyDtStart, "19700101T000000")
+	std.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), utcOffset(off))
+	std.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), utcOffset(off))
+	std.SetProperty(ics.ComponentProperty(ics.PropertyTzname), name)
+	return tz
+}
+
+// utcOffset is RFC 5545's UTC-OFFSET: +0700.
+func utcOffset(sec int) string {
+	sign := "+"
+	if sec < 0 {
+		sign, sec = "-", -sec
+	}
+	return fmt.Sprintf("%s%02d%02d", sign, sec/3600, sec%3600/60)
+}

@@ -1,0 +1,287 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// when formats a meeting time in the committee's time zone, with the
+// weekday, e.g. "14:00, Thứ Tư 10/04/2024 (GMT+7)". Already HTML.
+func (h *Handlers) when(lang string, t time.Time, loc *time.Location) string {
+	lt := t.In(loc)
+	return h.cat.T(lang, "meeting_when", i18n.Data{
+		"Time": lt.Format("15:04"), "Date": lt.Format("02/01/2006"),
+		"Weekday": h.cat.T(lang, fmt.Sprintf("meeting_weekday_%d", int(lt.Weekday())), nil),
+		"Zone":    zoneName(t, loc),
+	})
+}
+
+// zoneName is "GMT+7" (or "GMT+5:30") for loc at t.
+func zoneName(t time.Time, loc *time.Location) string {
+	_, off := t.In(loc).Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	if m := off % 3600 / 60; m != 0 {
+		return fmt.Sprintf("GMT%s%d:%02d", sign, off/3600, m)
+	}
+	return fmt.Sprintf("GMT%s%d", sign, off/3600)
+}
+
+// span says how long d is in words, with its two largest units:
+// "2 ngày 3 giờ", "45 minutes". Already HTML.
+func (h *Handlers) span(lang string, d time.Duration) string {
+	if d < time.Minute {
+		return h.cat.T(lang, "meeting_dur_less_than_minute", nil)
+	}
+	d = d.Round(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	var parts []string
+	for _, p := range []struct {
+		id string
+		n  int
+	}{{"meeting_dur_days", days}, {"meeting_dur_hours", hours}, {"meeting_dur_minutes", mins}} {
+		if p.n > 0 && len(parts) < 2 {
+			parts = append(parts, h.cat.N(lang, p.id, p.n, nil))
+		} else if len(parts) > 0 {
+			break
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// offsetList names reminder offsets: "72 giờ, 24 giờ, 2 giờ trước".
+func (h *Handlers) offsetList(lang string, offsets []time.Duration) string {
+	if len(offsets) == 0 {
+		return h.cat.T(lang, "meeting_no_reminders", nil)
+	}
+	parts := make([]string, len(offsets))
+	for i, o := range offsets {
+		if o%(24*time.Hour) == 0 && o > 72*time.Hour {
+			parts[i] = h.cat.N(lang, "meeting_dur_days", int(o/(24*time.Hour)), nil)
+		} else if o%time.Hour == 0 {
+			parts[i] = h.cat.N(lang, "meeting_dur_hours", int(o/time.Hour), nil)
+		} else {
+			parts[i] = h.span(lang, o)
+		}
+	}
+	return h.cat.T(lang, "meeting_reminders_before", i18n.Data{"Offsets": i18n.Raw(strings.Join(parts, ", "))})
+}
+
+// countsLine sums up the answers: people attending, units attending,
+// people declining.
+func (h *Handlers) countsLine(lang string, c domain.RSVPCounts) string {
+	return h.cat.T(lang, "meeting_counts", i18n.Data{
+		"Attend": c.Attend, "UnitsAttend": c.UnitsAttend, "Units": c.Units, "Decline": c.Decline,
+	})
+}
+
+// rsvpState reads the committee's units and the answers to m.
+func (h *Handlers) rsvpState(ctx context.Context, c domain.Committee, m domain.Meeting) ([]domain.UnitRSVP, domain.RSVPCounts, error) {
+	units, err := h.committees.Units(ctx, c.ID)
+	if err != nil {
+		return nil, domain.RSVPCounts{}, err
+	}
+	rsvps, err := h.meetings.RSVPs(ctx, c.ID, m.ID)
+	if err != nil {
+		return nil, domain.RSVPCounts{}, err
+	}
+	codes := make([]string, len(units))
+	for i, u := range units {
+		codes[i] = u.Code
+	}
+	byUnit, counts := domain.CountRSVPs(codes, rsvps)
+	return byUnit, counts, nil
+}
+
+// announcement renders the group message of a meeting and its buttons.
+// The message is edited in place, so it must fit in one message: parts
+// are dropped (agenda, then units) until it does.
+func (h *Handlers) announcement(ctx context.Context, lang string, c domain.Committee, m domain.Meeting) (string, tgbotapi.InlineKeyboardMarkup, error) {
+	byUnit, counts, err := h.rsvpState(ctx, c, m)
+	if err != nil {
+		return "", tgbotapi.InlineKeyboardMarkup{}, err
+	}
+	kb := h.meetingKeyboard(lang, c, m)
+	for _, detail := range []int{2, 1, 0} {
+		text := h.announcementText(lang, c, m, byUnit, counts, detail)
+		if utf16Len(text) <= maxMessage {
+			return text, kb, nil
+		}
+	}
+	return truncate(h.announcementText(lang, c, m, byUnit, counts, 0), maxMessage/2), kb, nil
+}
+
+// announcementText renders with detail 2 (agenda and units), 1 (units)
+// or 0 (neither).
+func (h *Handlers) announcementText(lang string, c domain.Committee, m domain.Meeting, byUnit []domain.UnitRSVP, counts domain.RSVPCounts, detail int) string {
+	var b strings.Builder
+	if m.Cancelled() {
+		b.WriteString(h.cat.T(lang, "meeting_card_cancelled", i18n.Data{"Title": m.Title}))
+	} else {
+		b.WriteString(h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
+	}
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.when(lang, m.Start, c.Location()))}))
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
+	if detail >= 2 && len(m.Agenda) > 0 {
+		b.WriteString("\n" + h.agendaText(lang, m))
+	} else if len(m.Agenda) > 0 {
+		b.WriteString("\n" + h.cat.N(lang, "meeting_card_agenda_short", len(m.Agenda), nil))
+	}
+	if !m.Cancelled() {
+		b.WriteString("\n\n" + h.countsLine(lang, counts))
+		if detail >= 1 {
+			var yes, no, none []string
+			for _, u := range byUnit {
+				switch {
+				case u.Attending():
+					yes = append(yes, fmt.Sprintf("%s (%d)", escape(u.Unit), len(u.Attend)))
+				case u.Answered:
+					no = append(no, escape(u.Unit))
+				default:
+					none = append(none, escape(u.Unit))
+				}
+			}
+			for _, l := range []struct {
+				id    string
+				units []string
+			}{{"meeting_units_yes", yes}, {"meeting_units_no", no}, {"meeting_units_none", none}} {
+				if len(l.units) > 0 {
+					b.WriteString("\n" + h.cat.T(lang, l.id, i18n.Data{"Units": i18n.Raw(strings.Join(l.units, ", "))}))
+				}
+			}
+		}
+	}
+	b.WriteString("\n\n" + h.cat.T(lang, "meeting_open_hint", i18n.Data{"ID": m.ID}))
+	return b.String()
+}
+
+func (h *Handlers) agendaText(lang string, m domain.Meeting) string {
+	var b strings.Builder
+	b.WriteString(h.cat.T(lang, "meeting_card_agenda", nil))
+	for i, it := range m.Agenda {
+		b.WriteString(fmt.Sprintf("\n   %d. %s", i+1, escape(it)))
+	}
+	return b.String()
+}
+
+// meetingKeyboard: answer buttons while the meeting is ahead, and the
+// calendar button (also after a cancellation, so calendars drop it).
+func (h *Handlers) meetingKeyboard(lang string, c domain.Committee, m domain.Meeting) tgbotapi.InlineKeyboardMarkup {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	if !m.Cancelled() && !m.Started(h.now()) {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_rsvp_yes", nil), fmt.Sprintf("mr:%s:%s:1", c.ID, m.ID)),
+			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_rsvp_no", nil), fmt.Sprintf("mr:%s:%s:0", c.ID, m.ID)),
+		))
+	}
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_calendar", nil), fmt.Sprintf("mics:%s:%s", c.ID, m.ID)),
+	))
+	return tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+// meetingDetails renders /meeting <id>: the card plus, per unit, who
+// attends and who does not.
+func (h *Handlers) meetingDetails(ctx context.Context, lang string, c domain.Committee, m domain.Meeting, admin bool) (string, error) {
+	byUnit, counts, err := h.rsvpState(ctx, c, m)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if m.Cancelled() {
+		b.WriteString(h.cat.T(lang, "meeting_card_cancelled", i18n.Data{"Title": m.Title}))
+	} else {
+		b.WriteString(h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
+	}
+	b.WriteString(" · <code>/meeting " + escape(m.ID) + "</code>")
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.when(lang, m.Start, c.Location()))}))
+	if now := h.now(); !m.Cancelled() && now.Before(m.Start) {
+		b.WriteString("\n" + h.cat.T(lang, "meeting_starts_in", i18n.Data{"Left": i18n.Raw(h.span(lang, m.Start.Sub(now)))}))
+	}
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
+	if len(m.Agenda) > 0 {
+		b.WriteString("\n" + h.agendaText(lang, m))
+	}
+	if !m.Cancelled() {
+		b.WriteString("\n\n" + h.countsLine(lang, counts))
+		for _, u := range byUnit {
+			b.WriteString("\n<b>" + escape(u.Unit) + "</b>: ")
+			var parts []string
+			if len(u.Attend) > 0 {
+				parts = append(parts, "✅ "+escape(names(u.Attend)))
+			}
+			if len(u.Decline) > 0 {
+				parts = append(parts, "❌ "+escape(names(u.Decline)))
+			}
+			if len(parts) == 0 {
+				parts = append(parts, h.cat.T(lang, "meeting_unit_no_answer", nil))
+			}
+			b.WriteString(strings.Join(parts, " · "))
+		}
+	}
+	if admin {
+		b.WriteString("\n\n" + h.cat.T(lang, "meeting_admin_hint", i18n.Data{"ID": m.ID}))
+	}
+	return b.String(), nil
+}
+
+func names(rs []domain.RSVP) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return strings.Join(out, ", ")
+}
+
+// listLine is one entry of /meetings, ending with the command that opens
+// the meeting.
+func (h *Handlers) listLine(ctx context.Context, lang string, c domain.Committee, m domain.Meeting) (string, error) {
+	_, counts, err := h.rsvpState(ctx, c, m)
+	if err != nil {
+		return "", err
+	}
+	key := "meetings_line"
+	if m.Cancelled() {
+		key = "meetings_line_cancelled"
+	}
+	return h.cat.T(lang, key, i18n.Data{
+		"ID": m.ID, "Title": m.Title, "Location": m.Location, "Attend": counts.Attend,
+		"When": i18n.Raw(h.when(lang, m.Start, c.Location())),
+	}), nil
+}
+
+// statusNextMeeting is the /status section of the next meeting: when,
+// how long until, where, answers.
+func (h *Handlers) statusNextMeeting(ctx context.Context, lang string, c domain.Committee) (string, error) {
+	if h.meetings == nil {
+		return "", nil
+	}
+	m, err := h.meetings.Next(ctx, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	_, counts, err := h.rsvpState(ctx, c, m)
+	if err != nil {
+		return "", err
+	}
+	return h.cat.T(lang, "status_next_meeting", i18n.Data{
+		"ID": m.ID, "Title": m.Title, "Location": m.Location,
+		"When":   i18n.Raw(h.when(lang, m.Start, c.Location())),
+		"Left":   i18n.Raw(h.span(lang, m.Start.Sub(h.now()))),
+		"Counts": i18n.Raw(h.countsLine(lang, counts)),
+	}), nil
+}

@@ -1,0 +1,175 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// nominationStatus moves a nomination along its lifecycle:
+// /nomination_status <id> <status> [note] (admins). With the id alone it
+// lists the statuses the nomination may move to.
+func (h *Handlers) nominationStatus(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	idText, rest, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
+	statusText, note, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	if idText == "" {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "nomination_status_usage", nil), nil)
+	}
+	n, found, err := h.loadNomination(ctx, r, sc.committee, idText, "nomination_status_usage")
+	if !found || err != nil {
+		return err
+	}
+	if statusText == "" {
+		return h.reply(ctx, r, h.illegalMoveText(r.Lang, n, "")+"\n\n"+h.cat.T(r.Lang, "nomination_status_usage", nil), nil)
+	}
+	to, ok := domain.ParseStatus(statusText)
+	if !ok {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "nomination_bad_status", i18n.Data{"Status": truncate(statusText, 30)})+"\n"+h.illegalMoveText(r.Lang, n, ""), nil)
+	}
+	text, err := h.moveNomination(ctx, r, sc.committee, n, to, note)
+	if err != nil {
+		return err
+	}
+	return h.reply(ctx, r, text, nil)
+}
+
+// withdraw withdraws a nomination: /withdraw <id> [note], by a delegate of
+// the nominating unit or an admin, until it is forwarded.
+func (h *Handlers) withdraw(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	idText, note, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
+	if idText == "" {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "withdraw_usage", nil), nil)
+	}
+	n, found, err := h.loadNomination(ctx, r, sc.committee, idText, "withdraw_usage")
+	if !found || err != nil {
+		return err
+	}
+	if !sc.admin && (sc.delegate == nil || sc.delegate.Unit != n.Unit) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "withdraw_not_yours", i18n.Data{"ID": n.ID, "Unit": n.Unit}), nil)
+	}
+	text, err := h.moveNomination(ctx, r, sc.committee, n, domain.StatusWithdrawn, note)
+	if err != nil {
+		return err
+	}
+	return h.reply(ctx, r, text, nil)
+}
+
+// moveNomination changes n's status to to on behalf of the caller, who
+// has been checked to be allowed to, and tells the nominating unit's
+// delegates. It returns the answer for the caller: what changed and who
+// was told, why the move is not possible (with the moves that are), or
+// that someone else changed the status first.
+func (h *Handlers) moveNomination(ctx context.Context, r *bot.Request, c domain.Committee, n domain.Nomination, to domain.Status, note string) (string, error) {
+	user, _ := r.Sender()
+	if !domain.CanMove(n.Status, to) {
+		return h.illegalMoveText(r.Lang, n, to), nil
+	}
+	if domain.ValidNote(note) != nil {
+		return h.cat.T(r.Lang, "nomination_note_too_long", i18n.Data{"Max": domain.MaxNoteLen}), nil
+	}
+	moved, err := h.nominations.Transition(ctx, c.ID, n.ID, domain.Change{
+		From: n.Status, To: to, By: user.ID, ByName: user.DisplayName(), Note: note,
+	})
+	switch {
+	case errors.Is(err, storage.ErrConflict):
+		return h.cat.T(r.Lang, "nomination_conflict", i18n.Data{"ID": n.ID, "Status": i18n.Raw(h.statusLabel(r.Lang, moved.Status))}), nil
+	case errors.Is(err, storage.ErrNotFound):
+		return h.cat.T(r.Lang, "nomination_unknown", i18n.Data{"ID": n.ID}), nil
+	case err != nil:
+		return "", err
+	}
+	ch := moved.LastChange()
+	sent, unreachable, err := h.notifyUnit(ctx, c, moved.Unit, user.ID, func(lang string) string {
+		return h.changeNotice(lang, c, moved, ch)
+	})
+	if err != nil {
+		return "", err
+	}
+	return h.cat.T(r.Lang, "nomination_moved", i18n.Data{
+		"ID": moved.ID, "From": i18n.Raw(h.statusLabel(r.Lang, ch.From)), "To": i18n.Raw(h.statusLabel(r.Lang, ch.To)),
+	}) + h.notifiedText(r.Lang, moved.Unit, sent, unreachable), nil
+}
+
+// changeNotice is what a delegate of the nominating unit is told about a
+// change.
+func (h *Handlers) changeNotice(lang string, c domain.Committee, n domain.Nomination, ch domain.Change) string {
+	by := ch.ByName
+	if ch.By == 0 && by == "" {
+		by = h.cat.T(lang, "nomination_by_bot", nil)
+	}
+	return h.cat.T(lang, "nomination_changed_notice", i18n.Data{
+		"ID": n.ID, "Committee": c.Name, "Award": awardName(h.awards, n.Award, lang), "Nominee": n.Nominee, "Unit": n.Unit,
+		"From": i18n.Raw(h.statusLabel(lang, ch.From)), "To": i18n.Raw(h.statusLabel(lang, ch.To)), "By": by, "Note": ch.Note,
+	})
+}
+
+// illegalMoveText explains that n cannot move to to (or, with to empty,
+// where it can move), listing the allowed statuses as typed in commands.
+func (h *Handlers) illegalMoveText(lang string, n domain.Nomination, to domain.Status) string {
+	moves := domain.Moves(n.Status)
+	cur := i18n.Raw(h.statusLabel(lang, n.Status))
+	if len(moves) == 0 {
+		return h.cat.T(lang, "nomination_final", i18n.Data{"ID": n.ID, "Status": cur})
+	}
+	opts := make([]string, len(moves))
+	for i, m := range moves {
+		opts[i] = h.cat.T(lang, "nomination_move_option", i18n.Data{"Code": string(m), "Label": i18n.Raw(h.statusLabel(lang, m))})
+	}
+	data := i18n.Data{"ID": n.ID, "Status": cur, "Moves": i18n.Raw(strings.Join(opts, ", "))}
+	if to == "" {
+		return h.cat.T(lang, "nomination_moves", data)
+	}
+	data["To"] = i18n.Raw(h.statusLabel(lang, to))
+	return h.cat.T(lang, "nomination_illegal_move", data)
+}
+
+// nominationMoveButton applies a status button of the card:
+// nmv:<committee>:<id>:<from>:<to>. The presser must administer that
+// committee; the move applies only if the nomination is still in <from>.
+// The card is redrawn as the nomination now is.
+func (h *Handlers) nominationMoveButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.adminButton(ctx, r, 4)
+	if !ok {
+		return err
+	}
+	id, err := strconv.ParseInt(p[0], 10, 64)
+	from, fromOK := domain.ParseStatus(p[1])
+	to, toOK := domain.ParseStatus(p[2])
+	if err != nil || !fromOK || !toOK {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	n, err := h.nominations.Get(ctx, sc.committee.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var answer string
+	if n.Status != from {
+		answer = h.cat.T(r.Lang, "nomination_conflict", i18n.Data{"ID": n.ID, "Status": i18n.Raw(h.statusLabel(r.Lang, n.Status))})
+	} else {
+		if answer, err = h.moveNomination(ctx, r, sc.committee, n, to, ""); err != nil {
+			return err
+		}
+		if n, err = h.nominations.Get(ctx, sc.committee.ID, id); err != nil {
+			return err
+		}
+	}
+	r.Answer(plain(answer), true)
+	text, kb, err := h.nominationCardFor(ctx, r.Lang, sc, n)
+	if err != nil {
+		return err
+	}
+	return h.editCallback(ctx, r, text, kb)
+}

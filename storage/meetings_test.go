@@ -1,0 +1,210 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+// meetingsFixture is a committee with two units and a delegate in each.
+type meetingsFixture struct {
+	*storage.Meetings
+	com   *storage.Committees
+	clock *clock
+	cid   string
+}
+
+func newMeetings(t *testing.T) meetingsFixture {
+	t.Helper()
+	rt := redistest.New(t)
+	k := storage.NewKeys(rt.Prefix())
+	clk := newClock()
+	com := storage.NewCommittees(rt.Client(), k, storage.WithClock(clk.Now))
+	ctx := context.Background()
+	c, err := com.Create(ctx, -5, "Group", "Bloc", "Asia/Ho_Chi_Minh", "vi", 2025, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, code := range []string{"TANDTC", "KTNN"} {
+		if err := com.AddUnit(ctx, c.ID, domain.Unit{Code: code, Name: code}); err != nil {
+			t.Fatal(err)
+		}
+		inv, err := com.CreateInvite(ctx, c.ID, code, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := com.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(10 + i), Name: "D" + code}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return meetingsFixture{Meetings: storage.NewMeetings(rt.Client(), k, storage.WithClock(clk.Now)), com: com, clock: clk, cid: c.ID}
+}
+
+func (f meetingsFixture) create(t *testing.T, start time.Time) domain.Meeting {
+	t.Helper()
+	ctx := context.Background()
+	id, err := f.NextID(ctx, f.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Create(ctx, domain.Meeting{
+		ID: id, Committee: f.cid, Title: "Hội nghị", Location: "Hà Nội",
+		Agenda: []string{"Tổng kết", "Bầu khối trưởng"}, Start: start, By: 1,
+		Reminders: []time.Duration{72 * time.Hour, 2 * time.Hour},
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return m
+}
+
+func TestCreateAndGetMeeting(t *testing.T) {
+	f := newMeetings(t)
+	start := f.clock.Now().Add(48 * time.Hour)
+	m := f.create(t, start)
+	want := domain.Meeting{
+		ID: "1", Committee: f.cid, Title: "Hội nghị", Location: "Hà Nội",
+		Agenda: []string{"Tổng kết", "Bầu khối trưởng"}, Start: start, Status: domain.MeetingScheduled,
+		Created: f.clock.Now(), Updated: f.clock.Now(), By: 1,
+		Reminders: []time.Duration{72 * time.Hour, 2 * time.Hour},
+	}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("Create (-want +got):\n%s", diff)
+	}
+	if m2 := f.create(t, start); m2.ID != "2" {
+		t.Errorf("second meeting id %q, want 2", m2.ID)
+	}
+	if _, err := f.Get(context.Background(), f.cid, "404"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Get unknown = %v, want ErrNotFound", err)
+	}
+	bad := want
+	bad.ID, bad.Title = "9", " "
+	if _, err := f.Create(context.Background(), bad); !errors.Is(err, domain.ErrMeetingTitle) {
+		t.Errorf("Create without title = %v, want ErrMeetingTitle", err)
+	}
+}
+
+func TestUpdateMeetingIsCompareAndSet(t *testing.T) {
+	f := newMeetings(t)
+	ctx := context.Background()
+	m := f.create(t, f.clock.Now().Add(48*time.Hour))
+
+	edit := m
+	edit.Start = m.Start.Add(time.Hour)
+	edit.Title = "Hội nghị tổng kết"
+	got, err := f.Update(ctx, edit)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if got.Sequence != 1 || !got.Start.Equal(edit.Start) || got.Title != edit.Title {
+		t.Errorf("after Update: %+v", got)
+	}
+	if _, err := f.Update(ctx, edit); err != nil {
+		t.Errorf("a repeated Update = %v, want nil (already applied)", err)
+	}
+	stale := m
+	stale.Location = "Đà Nẵng"
+	if _, err := f.Update(ctx, stale); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("Update from a stale read = %v, want ErrConflict", err)
+	}
+	up, err := f.Upcoming(ctx, f.cid, 10)
+	if err != nil || len(up) != 1 || !up[0].Start.Equal(edit.Start) {
+		t.Errorf("Upcoming after moving = %+v, %v", up, err)
+	}
+}
+
+func TestCancelMeeting(t *testing.T) {
+	f := newMeetings(t)
+	ctx := context.Background()
+	m := f.create(t, f.clock.Now().Add(time.Hour))
+	got, already, err := f.Cancel(ctx, f.cid, m.ID, 7)
+	if err != nil || already || !got.Cancelled() || got.Sequence != 1 {
+		t.Fatalf("Cancel = %+v, %v, %v", got, already, err)
+	}
+	if _, already, err := f.Cancel(ctx, f.cid, m.ID, 8); err != nil || !already {
+		t.Errorf("second Cancel = already %v, %v", already, err)
+	}
+	if _, err := f.Update(ctx, got); !errors.Is(err, storage.ErrMeetingCancelled) {
+		t.Errorf("Update of a cancelled meeting = %v", err)
+	}
+	if up, _ := f.Upcoming(ctx, f.cid, 10); len(up) != 0 {
+		t.Errorf("a cancelled meeting is listed as upcoming")
+	}
+	if _, err := f.Next(ctx, f.cid); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Next = %v, want ErrNotFound", err)
+	}
+	f.clock.Advance(2 * time.Hour)
+	if past, _ := f.Past(ctx, f.cid, 10); len(past) != 1 || !past[0].Cancelled() {
+		t.Errorf("Past = %+v, want the cancelled meeting", past)
+	}
+}
+
+func TestAnswers(t *testing.T) {
+	f := newMeetings(t)
+	ctx := context.Background()
+	m := f.create(t, f.clock.Now().Add(time.Hour))
+	yes := domain.RSVP{UserID: 10, Unit: "TANDTC", Name: "A", Attend: true}
+
+	changed, prev, err := f.Answer(ctx, f.cid, m.ID, yes)
+	if err != nil || !changed || prev != nil {
+		t.Fatalf("first Answer = %v, %v, %v", changed, prev, err)
+	}
+	f.clock.Advance(time.Second)
+	if changed, prev, err := f.Answer(ctx, f.cid, m.ID, yes); err != nil || changed || prev == nil || !*prev {
+		t.Errorf("same Answer again = %v, %v, %v; want unchanged", changed, prev, err)
+	}
+	no := yes
+	no.Attend = false
+	f.clock.Advance(time.Minute)
+	if changed, prev, err := f.Answer(ctx, f.cid, m.ID, no); err != nil || !changed || prev == nil || !*prev {
+		t.Errorf("changed Answer = %v, %v, %v", changed, prev, err)
+	}
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 10, Unit: "KTNN", Attend: true}); !errors.Is(err, storage.ErrNotDelegate) {
+		t.Errorf("answer for another unit = %v, want ErrNotDelegate", err)
+	}
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 99, Unit: "KTNN", Attend: true}); !errors.Is(err, storage.ErrNotDelegate) {
+		t.Errorf("answer by a stranger = %v, want ErrNotDelegate", err)
+	}
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 11, Unit: "KTNN", Attend: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.RSVPs(ctx, f.cid, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.RSVP{
+		{UserID: 10, Unit: "TANDTC", Name: "A", Attend: false, At: f.clock.Now()},
+		{UserID: 11, Unit: "KTNN", Attend: true, At: f.clock.Now()},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RSVPs (-want +got):\n%s", diff)
+	}
+	f.clock.Advance(time.Hour)
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, yes); !errors.Is(err, storage.ErrMeetingStarted) {
+		t.Errorf("answer after the start = %v, want ErrMeetingStarted", err)
+	}
+}
+
+func TestEditSlotThrottlesOnTheCallersClock(t *testing.T) {
+	f := newMeetings(t)
+	ctx := context.Background()
+	ok, until, err := f.TakeEditSlot(ctx, f.cid, "1", 3*time.Second)
+	if err != nil || !ok || !until.Equal(f.clock.Now().Add(3*time.Second)) {
+		t.Fatalf("first TakeEditSlot = %v, %v, %v", ok, until, err)
+	}
+	f.clock.Advance(time.Second)
+	if ok, next, _ := f.TakeEditSlot(ctx, f.cid, "1", 3*time.Second); ok || !next.Equal(until) {
+		t.Errorf("TakeEditSlot a second later = %v, %v; want busy until %v", ok, next, until)
+	}
+	f.clock.Advance(2 * time.Second)
+	if ok, _, _ := f.TakeEditSlot(ctx, f.cid, "1", 3*time.Second); !ok {
+		t.Error("slot not free after the interval")
+	}
+}

@@ -1,0 +1,113 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+// pendingSizes are the numbers of jobs waiting (due later) while due ones
+// are claimed; docs/PERFORMANCE.md reports the results.
+var pendingSizes = []int{1_000, 10_000, 100_000}
+
+// BenchmarkSchedulerClaim measures claiming due jobs among many pending
+// ones, on a real redis-server:
+//
+//	idle:        a tick that finds nothing due (every replica, every tick)
+//	one:         claim and acknowledge the one job that is due
+//	batch100:    claim 100 due jobs in one call (reported per job)
+//
+// Run: go test ./storage/ -run '^$' -bench BenchmarkSchedulerClaim -benchtime 2000x
+func BenchmarkSchedulerClaim(b *testing.B) {
+	for _, n := range pendingSizes {
+		rt := redistest.New(b)
+		clk := newClock()
+		k := storage.NewKeys(rt.Prefix())
+		s := storage.NewScheduler(rt.Client(), k, time.Hour, storage.WithClock(clk.Now))
+		populate(b, rt.Client(), k, n, clk.Now().Add(24*time.Hour))
+		ctx := context.Background()
+		seq := 0
+		due := func(count int) {
+			for range count {
+				seq++
+				if err := s.Schedule(ctx, storage.Job{ID: "due-" + strconv.Itoa(seq), Kind: "bench", Payload: []byte(`{"m":"1"}`), DueAt: clk.Now()}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+
+		b.Run(fmt.Sprintf("idle/pending=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if jobs, err := s.Claim(ctx, "bench", 32, time.Minute); err != nil || len(jobs) != 0 {
+					b.Fatalf("Claim = %d jobs, %v", len(jobs), err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("one/pending=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				due(1)
+				b.StartTimer()
+				jobs, err := s.Claim(ctx, "bench", 32, time.Minute)
+				if err != nil || len(jobs) != 1 {
+					b.Fatalf("Claim = %d jobs, %v", len(jobs), err)
+				}
+				if err := s.Ack(ctx, jobs[0].ID, jobs[0].Token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("batch100/pending=%d", n), func(b *testing.B) {
+			var claimed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				due(100)
+				b.StartTimer()
+				start := time.Now()
+				jobs, err := s.Claim(ctx, "bench", 100, time.Minute)
+				claimed += time.Since(start)
+				if err != nil || len(jobs) != 100 {
+					b.Fatalf("Claim = %d jobs, %v", len(jobs), err)
+				}
+				b.StopTimer()
+				for _, j := range jobs {
+					if err := s.Ack(ctx, j.ID, j.Token); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(claimed.Nanoseconds())/float64(b.N*100), "ns/job")
+		})
+	}
+}
+
+// populate writes n jobs due at due the way Schedule stores them, in
+// pipelines, so that setting up 100 000 jobs takes seconds.
+func populate(b *testing.B, c redis.UniversalClient, k storage.Keys, n int, due time.Time) {
+	b.Helper()
+	ctx := context.Background()
+	ms := due.UnixMilli()
+	for start := 0; start < n; start += 1000 {
+		_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := start; i < min(start+1000, n); i++ {
+				id := "pending-" + strconv.Itoa(i)
+				at := ms + int64(i)*1000
+				p.HSet(ctx, k.SchedulerJob(id), "kind", "bench", "payload", `{"m":"1"}`, "due", at,
+					"state", "ready", "token", 0, "attempt", 0, "failures", 0)
+				p.ZAdd(ctx, k.SchedulerDue(), redis.Z{Score: float64(at), Member: id})
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,346 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+// newScheduler returns a job store on a fresh key prefix and its clock.
+func newScheduler(t testing.TB) (*storage.Scheduler, *clock) {
+	t.Helper()
+	rt := redistest.New(t)
+	clk := newClock()
+	return storage.NewScheduler(rt.Client(), storage.NewKeys(rt.Prefix()), time.Hour, storage.WithClock(clk.Now)), clk
+}
+
+func schedule(t *testing.T, s *storage.Scheduler, id string, due time.Time) {
+	t.Helper()
+	if err := s.Schedule(context.Background(), storage.Job{ID: id, Kind: "test", Payload: []byte("p-" + id), DueAt: due}); err != nil {
+		t.Fatalf("Schedule %s: %v", id, err)
+	}
+}
+
+func claimIDs(t *testing.T, s *storage.Scheduler, owner string, max int) []storage.ClaimedJob {
+	t.Helper()
+	jobs, err := s.Claim(context.Background(), owner, max, time.Minute)
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	return jobs
+}
+
+func ids(jobs []storage.ClaimedJob) []string {
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.ID
+	}
+	return out
+}
+
+func TestClaimTakesOnlyDueJobsInDueOrder(t *testing.T) {
+	s, clk := newScheduler(t)
+	now := clk.Now()
+	schedule(t, s, "late", now.Add(-time.Minute))
+	schedule(t, s, "now", now)
+	schedule(t, s, "soon", now.Add(time.Second))
+
+	got := claimIDs(t, s, "a", 10)
+	if diff := cmp.Diff([]string{"late", "now"}, ids(got)); diff != "" {
+		t.Fatalf("claimed (-want +got):\n%s", diff)
+	}
+	j := got[0]
+	if j.Kind != "test" || string(j.Payload) != "p-late" || !j.DueAt.Equal(now.Add(-time.Minute)) ||
+		j.Attempt != 1 || j.Redelivered || j.Token == 0 || !j.LeaseUntil.Equal(now.Add(time.Minute)) {
+		t.Errorf("claimed job = %+v", j)
+	}
+	if again := claimIDs(t, s, "b", 10); len(again) != 0 {
+		t.Errorf("claimed jobs held by another runner: %v", ids(again))
+	}
+	clk.Advance(time.Second)
+	if got := claimIDs(t, s, "b", 10); !cmp.Equal(ids(got), []string{"soon"}) {
+		t.Errorf("a second later claimed %v, want [soon]", ids(got))
+	}
+}
+
+func TestScheduleTwiceIsOneJob(t *testing.T) {
+	s, clk := newScheduler(t)
+	for range 3 {
+		schedule(t, s, "r1", clk.Now())
+	}
+	if n, _ := s.Pending(context.Background()); n != 1 {
+		t.Errorf("%d pending jobs, want 1", n)
+	}
+	if got := claimIDs(t, s, "a", 10); len(got) != 1 {
+		t.Errorf("claimed %d jobs, want 1", len(got))
+	}
+	// Scheduling the same job while it runs does not disturb its holder.
+	schedule(t, s, "r1", clk.Now())
+	if got := claimIDs(t, s, "b", 10); len(got) != 0 {
+		t.Errorf("re-scheduling a running job made it claimable again")
+	}
+}
+
+func TestExpiredLeaseIsClaimedAgainAndOldHolderCannotAck(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	schedule(t, s, "r1", clk.Now())
+	first := claimIDs(t, s, "crashed", 1)[0]
+
+	clk.Advance(time.Minute - time.Millisecond)
+	if got := claimIDs(t, s, "b", 1); len(got) != 0 {
+		t.Fatal("claimed before the lease expired")
+	}
+	clk.Advance(time.Millisecond)
+	second := claimIDs(t, s, "b", 1)
+	if len(second) != 1 {
+		t.Fatal("not claimed again after the lease expired")
+	}
+	if !second[0].Redelivered || second[0].Attempt != 2 || second[0].Token <= first.Token {
+		t.Errorf("second claim = %+v, want redelivered, attempt 2, a larger token than %d", second[0], first.Token)
+	}
+	if err := s.Ack(ctx, "r1", first.Token); !errors.Is(err, storage.ErrNotHolder) {
+		t.Errorf("Ack with the expired token = %v, want ErrNotHolder", err)
+	}
+	if err := s.Ack(ctx, "r1", second[0].Token); err != nil {
+		t.Fatalf("Ack by the holder: %v", err)
+	}
+	if err := s.Ack(ctx, "r1", second[0].Token); err != nil {
+		t.Errorf("a repeated Ack = %v, want nil", err)
+	}
+	clk.Advance(time.Hour)
+	if got := claimIDs(t, s, "c", 1); len(got) != 0 {
+		t.Errorf("an acknowledged job was claimed again")
+	}
+}
+
+func TestDoneJobScheduledAgainRunsOnlyIfChanged(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	due := clk.Now()
+	schedule(t, s, "r1", due)
+	j := claimIDs(t, s, "a", 1)[0]
+	if err := s.Ack(ctx, "r1", j.Token); err != nil {
+		t.Fatal(err)
+	}
+	schedule(t, s, "r1", due) // e.g. a retried request
+	if got := claimIDs(t, s, "a", 1); len(got) != 0 {
+		t.Fatal("a finished job ran again after the same Schedule")
+	}
+	if _, state, err := s.Get(ctx, "r1"); err != nil || state != "done" {
+		t.Errorf("Get = %q, %v; want done", state, err)
+	}
+	schedule(t, s, "r1", due.Add(-time.Second))
+	if got := claimIDs(t, s, "a", 1); len(got) != 1 {
+		t.Error("a changed job did not run")
+	}
+}
+
+func TestRescheduleAndCancelTakeTheJobFromItsHolder(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	schedule(t, s, "moved", clk.Now())
+	schedule(t, s, "gone", clk.Now())
+	held := claimIDs(t, s, "a", 2)
+
+	if err := s.Reschedule(ctx, "moved", clk.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("Reschedule: %v", err)
+	}
+	if n, err := s.Cancel(ctx, "gone", "unknown"); err != nil || n != 1 {
+		t.Fatalf("Cancel = %d, %v; want 1", n, err)
+	}
+	for _, j := range held {
+		if err := s.Ack(ctx, j.ID, j.Token); !errors.Is(err, storage.ErrNotHolder) {
+			t.Errorf("Ack of %s after it was changed = %v, want ErrNotHolder", j.ID, err)
+		}
+		if _, err := s.Reserve(ctx, j.ID, j.Token, "chat", time.Minute); !errors.Is(err, storage.ErrNotHolder) {
+			t.Errorf("Reserve for %s after it was changed = %v, want ErrNotHolder", j.ID, err)
+		}
+	}
+	clk.Advance(time.Hour)
+	got := claimIDs(t, s, "b", 10)
+	if diff := cmp.Diff([]string{"moved"}, ids(got)); diff != "" {
+		t.Errorf("claimed an hour later (-want +got):\n%s", diff)
+	}
+	if string(got[0].Payload) != "p-moved" {
+		t.Errorf("Reschedule changed the payload to %q", got[0].Payload)
+	}
+	if err := s.Reschedule(ctx, "gone", clk.Now()); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Reschedule of a cancelled job = %v, want ErrNotFound", err)
+	}
+}
+
+func TestRetryAndExtend(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	schedule(t, s, "r1", clk.Now())
+	j := claimIDs(t, s, "a", 1)[0]
+
+	clk.Advance(50 * time.Second)
+	if err := s.Extend(ctx, "r1", j.Token, time.Minute); err != nil {
+		t.Fatalf("Extend: %v", err)
+	}
+	clk.Advance(50 * time.Second) // past the first lease, within the extended one
+	if got := claimIDs(t, s, "b", 1); len(got) != 0 {
+		t.Fatal("an extended claim was taken over")
+	}
+	if err := s.Retry(ctx, "r1", j.Token, clk.Now().Add(time.Second), true); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	if err := s.Retry(ctx, "r1", j.Token, clk.Now().Add(time.Second), true); err != nil {
+		t.Errorf("a repeated Retry = %v, want nil", err)
+	}
+	clk.Advance(time.Second)
+	got := claimIDs(t, s, "b", 1)
+	if len(got) != 1 || got[0].Redelivered || got[0].Failures < 1 || got[0].Attempt != 2 {
+		t.Fatalf("claim after Retry = %+v, want attempt 2 with a failure, not redelivered", got)
+	}
+	if err := s.Extend(ctx, "r1", j.Token, time.Minute); !errors.Is(err, storage.ErrNotHolder) {
+		t.Errorf("Extend with an old token = %v, want ErrNotHolder", err)
+	}
+}
+
+func TestDeliveryLogSurvivesATakeover(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	schedule(t, s, "r1", clk.Now())
+	a := claimIDs(t, s, "a", 1)[0]
+
+	reserve := func(token int64, key string) storage.DeliveryState {
+		t.Helper()
+		st, err := s.Reserve(ctx, "r1", token, key, time.Minute)
+		if err != nil {
+			t.Fatalf("Reserve %s: %v", key, err)
+		}
+		return st
+	}
+	if st := reserve(a.Token, "sent"); st != storage.DeliveryNew {
+		t.Fatalf("first Reserve = %v", st)
+	}
+	if err := s.Commit(ctx, "r1", "sent", "42", false); err != nil {
+		t.Fatal(err)
+	}
+	if st := reserve(a.Token, "blocked"); st != storage.DeliveryNew {
+		t.Fatalf("Reserve = %v", st)
+	}
+	if err := s.Commit(ctx, "r1", "blocked", "unreachable", true); err != nil {
+		t.Fatal(err)
+	}
+	if st := reserve(a.Token, "in-flight"); st != storage.DeliveryNew {
+		t.Fatalf("Reserve = %v", st)
+	}
+	if st := reserve(a.Token, "in-flight"); st != storage.DeliveryNew {
+		t.Errorf("a repeated Reserve by the same holder = %v, want new", st)
+	}
+	// Runner a dies here. b takes over after the lease.
+	clk.Advance(time.Minute)
+	b := claimIDs(t, s, "b", 1)[0]
+	got := map[string]storage.DeliveryState{}
+	for _, k := range []string{"sent", "blocked", "in-flight", "never"} {
+		got[k] = reserve(b.Token, k)
+	}
+	want := map[string]storage.DeliveryState{
+		"sent": storage.DeliveryDone, "blocked": storage.DeliveryDone,
+		"in-flight": storage.DeliveryUncertain, "never": storage.DeliveryNew,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("deliveries seen by the new holder (-want +got):\n%s", diff)
+	}
+	log, err := s.Deliveries(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := log["sent"]; d.Ref != "42" || d.Failed {
+		t.Errorf("log[sent] = %+v", d)
+	}
+	if d := log["blocked"]; !d.Failed {
+		t.Errorf("log[blocked] = %+v, want failed", d)
+	}
+	// The old holder's late record still counts: it did send.
+	if err := s.Commit(ctx, "r1", "never", "43", false); err != nil {
+		t.Fatal(err)
+	}
+	if st := reserve(b.Token, "never"); st != storage.DeliveryDone {
+		t.Errorf("Reserve after a late record = %v, want done", st)
+	}
+}
+
+func TestConcurrentRunnersClaimEachJobOnce(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	const jobs = 500
+	var batch []storage.Job
+	for i := range jobs {
+		batch = append(batch, storage.Job{ID: fmt.Sprintf("j%03d", i), Kind: "test", DueAt: clk.Now()})
+	}
+	for _, j := range batch {
+		if err := s.Schedule(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for r := range 6 {
+		wg.Add(1)
+		go func(owner string) {
+			defer wg.Done()
+			for {
+				got, err := s.Claim(ctx, owner, 7, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range got {
+					seen[j.ID]++
+				}
+				mu.Unlock()
+				for _, j := range got {
+					if err := s.Ack(ctx, j.ID, j.Token); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}(fmt.Sprintf("runner-%d", r))
+	}
+	wg.Wait()
+	var dup []string
+	for id, n := range seen {
+		if n != 1 {
+			dup = append(dup, id)
+		}
+	}
+	sort.Strings(dup)
+	if len(seen) != jobs || len(dup) != 0 {
+		t.Errorf("claimed %d distinct jobs of %d; claimed more than once: %v", len(seen), jobs, dup)
+	}
+}
+
+func TestSchedulerRefusesBadInput(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	for _, id := range []string{"", "a:b", "{x}", "with space"} {
+		if err := s.Schedule(ctx, storage.Job{ID: id, Kind: "k", DueAt: clk.Now()}); !errors.Is(err, storage.ErrJobID) {
+			t.Errorf("Schedule(%q) = %v, want ErrJobID", id, err)
+		}
+	}
+	if err := s.Schedule(ctx, storage.Job{ID: "x", DueAt: clk.Now()}); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Schedule without kind = %v, want ErrInvalid", err)
+	}
+	if _, err := s.Claim(ctx, "a", 0, time.Minute); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Claim(0) = %v, want ErrInvalid", err)
+	}
+}
