@@ -32,7 +32,7 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 		Committee: c.Name, Ballot: b.Title, Kind: plain(h.cat.T(lang, "ballot_kind_"+b.Kind, nil)),
 		Place: t("min_place_value"), Secret: b.Secret, Opened: b.Opened, Closed: b.Closed, Location: c.Location(),
 		Electorate: r.Electorate, Turnout: r.Turnout, QuorumNeed: r.QuorumNeed, Valid: r.Valid,
-		Notes:     []string{t("min_note_draft")},
+		Notes: []string{t("min_note_draft")},
 		Signers: []minutes.Signer{
 			{Role: t("min_signer_chair")}, {Role: t("min_signer_secretary")}, {Role: t("min_signer_counting")},
 		},
