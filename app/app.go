@@ -26,6 +26,7 @@ import (
 	"github.com/committeebot/committeebot/handlers"
 	"github.com/committeebot/committeebot/i18n"
 	"github.com/committeebot/committeebot/metrics"
+	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -47,6 +48,7 @@ type options struct {
 	lease         time.Duration
 	timeout       time.Duration
 	senderOptions []bot.SenderOption
+	schedLease    time.Duration
 	pollerOptions []bot.PollerOption
 }
 
@@ -76,6 +78,10 @@ func WithSenderOptions(opts ...bot.SenderOption) Option {
 	return func(o *options) { o.senderOptions = append(o.senderOptions, opts...) }
 }
 
+// WithSchedulerLease sets the lease of claimed scheduler jobs (tests
+// shorten it to watch a killed instance's reminders taken over).
+func WithSchedulerLease(d time.Duration) Option { return func(o *options) { o.schedLease = d } }
+
 // WithPollerOptions passes options to the long-polling loop.
 func WithPollerOptions(opts ...bot.PollerOption) Option {
 	return func(o *options) { o.pollerOptions = append(o.pollerOptions, opts...) }
@@ -93,6 +99,7 @@ type App struct {
 	h       *handlers.Handlers
 	disp    *bot.Dispatcher
 	ready   *readiness
+	runner  *scheduler.Runner
 }
 
 // New connects to Telegram (getMe) and builds every part. Redis need not be
@@ -144,6 +151,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		_ = rdb.Close()
 		return nil, err
 	}
+	jobs := storage.NewScheduler(rdb, keys, 0, storage.WithClock(o.now))
 	h, err := handlers.New(handlers.Deps{
 		Sender:      a.sender,
 		Catalog:     cat,
@@ -155,6 +163,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Sealer:      sealer,
 		Nominations: storage.NewNominations(rdb, keys, storage.WithClock(o.now)),
 		Awards:      cfg.AwardCatalogue(),
+		Meetings:    storage.NewMeetings(rdb, keys, storage.WithClock(o.now)),
+		Jobs:        jobs,
+		Reminders:   cfg.Reminders.MeetingOffsets,
 		Location:    cfg.Bot.Location,
 		Log:         log,
 		Now:         o.now,
@@ -166,6 +177,11 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a.h = h
+	a.runner = scheduler.New(jobs, scheduler.WithTick(cfg.Reminders.Tick), scheduler.WithLease(o.schedLease),
+		scheduler.WithClock(o.now), scheduler.WithLogger(log), scheduler.WithMetrics(a.metrics), scheduler.WithOwner(o.instance))
+	for kind, run := range h.Jobs() {
+		a.runner.Handle(kind, run)
+	}
 
 	rt := bot.NewRouter()
 	rt.Use(
@@ -205,6 +221,10 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 
+	// Due jobs (reminders) are claimed by every replica; see package
+	// scheduler.
+	a.runner.Start(ctx)
+
 	var err error
 	switch a.cfg.Telegram.Mode {
 	case "webhook":
@@ -215,6 +235,13 @@ func (a *App) Run(ctx context.Context) error {
 
 	// Receivers are stopped; now the workers, then the sender, then Redis.
 	a.disp.Stop()
+	// Then the job runner: running jobs finish (or give their jobs back
+	// for another replica) while the sender still takes their messages.
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
+	if serr := a.runner.Stop(stopCtx); serr != nil {
+		a.log.Warn("scheduled jobs interrupted by shutdown; handed back", "err", serr.Error())
+	}
+	cancelStop()
 	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if ferr := a.sender.Flush(flushCtx); ferr != nil {
 		a.log.Warn("sender flush incomplete", "err", ferr.Error())

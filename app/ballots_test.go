@@ -262,3 +262,35 @@ func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 		t.Error("Bob, who voted, was reminded")
 	}
 }
+
+func TestNominationsBallotMovesNominations(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "/nomination 1") {
+		t.Fatalf("/nominate answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/ballot_nominations CTD_CP"); !strings.Contains(m.Text, "Không có hồ sơ") {
+		t.Errorf("a ballot without nominations under review: %q", m.Text)
+	}
+	h.say(groupID, aliceID, "/nomination_status 1 under_review")
+	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
+	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(strings.ToLower(m.Text), "biểu quyết") {
+		t.Errorf("the nomination is not in voting: %q", m.Text)
+	}
+	castVote(t, h, bobID, payload, "Đồng ý")
+	castVote(t, h, carolID, payload, "Đồng ý")
+	castVote(t, h, daveID, payload, "Không đồng ý")
+	// 80% of 3 units is 3 approvals: 2 are not enough.
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.HasPrefix(m.Text, "📋") && strings.Contains(m.Text, "không thông qua") {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, func() bool {
+		m := h.say(groupID, carolID, "/nomination 1")
+		return strings.Contains(strings.ToLower(m.Text), "không được")
+	}, func() string { return h.say(groupID, carolID, "/nomination 1").Text })
+}

@@ -91,6 +91,10 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 
 	t := newTerminal(tg, cat, c.Bot.Language, out, log)
 	t.interactive = isTerminal(in)
+	// The secretary opens the year's ballots through the bot itself, as a
+	// person would, before the demo user arrives: the election of the next
+	// head unit and the approval of the Government Emulation Flag.
+	t.silently(ctx, secretaryID, groupChat.ID, "/elect head deadline=7d", "/ballot_nominations CTD_CP deadline=7d")
 	err = t.loop(ctx, in)
 	stop()
 	if rerr := <-done; rerr != nil && err == nil {
@@ -182,6 +186,15 @@ func (t *terminal) loop(ctx context.Context, in io.Reader) error {
 			return nil
 		}
 		t.drain(ctx)
+	}
+}
+
+// silently sends commands as a person and lets the bot answer them
+// without printing, to set the scene.
+func (t *terminal) silently(ctx context.Context, userID, chatID int64, cmds ...string) {
+	for _, cmd := range cmds {
+		t.tg.SendText(chatID, userID, cmd)
+		t.drainQuiet(ctx)
 	}
 }
 
@@ -324,9 +337,14 @@ func deepLinkPayload(url string) (string, bool) {
 	return strings.TrimPrefix(url, prefix), true
 }
 
+// drainQuiet is drain without printing.
+func (t *terminal) drainQuiet(ctx context.Context) { t.wait(ctx, false) }
+
 // drain prints what the bot does in answer, waiting until the stand-in has
 // no update pending and the bot has been quiet for a moment.
-func (t *terminal) drain(ctx context.Context) {
+func (t *terminal) drain(ctx context.Context) { t.wait(ctx, true) }
+
+func (t *terminal) wait(ctx context.Context, show bool) {
 	const quiet = 400 * time.Millisecond
 	deadline := time.Now().Add(15 * time.Second)
 	timer := time.NewTimer(quiet)
@@ -339,7 +357,11 @@ func (t *terminal) drain(ctx context.Context) {
 			if !ok {
 				return
 			}
-			t.print(ev)
+			if show {
+				t.print(ev)
+			} else {
+				t.remember(ev)
+			}
 			timer.Reset(quiet)
 		case <-timer.C:
 			if t.tg.PendingUpdates() == 0 || time.Now().After(deadline) {
@@ -379,6 +401,15 @@ func (t *terminal) print(ev telegramtest.Event) {
 		if ev.Callback != nil && ev.Callback.Text != "" {
 			t.say("demo_answer", i18n.Data{"Text": ev.Callback.Text})
 		}
+	}
+}
+
+// remember keeps track of keyboards without printing.
+func (t *terminal) remember(ev telegramtest.Event) {
+	if len(ev.Message.ReplyMarkup) > 0 {
+		t.mu.Lock()
+		t.lastKB[ev.Message.ChatID] = ev.Message
+		t.mu.Unlock()
 	}
 }
 

@@ -191,9 +191,12 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 				picked = "<b>" + escape(h.optionLabel(lang, o)) + "</b>"
 			}
 		}
-		if len(b.Questions) > 1 {
+		switch {
+		case len(b.Questions) > 1:
 			s.WriteString(fmt.Sprintf("\n\n%d. %s\n   → %s", i+1, escape(q.Text), picked))
-		} else {
+		case q.Text == b.Title:
+			s.WriteString("\n\n" + h.cat.T(lang, "vote_your_pick", i18n.Data{"Pick": i18n.Raw(picked)}))
+		default:
 			s.WriteString("\n\n" + escape(q.Text) + "\n   → " + picked)
 		}
 		var row []tgbotapi.InlineKeyboardButton

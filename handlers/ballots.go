@@ -82,6 +82,9 @@ func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 	if len(candidates) < 2 {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_two_candidates", nil), nil)
 	}
+	if len(candidates) > maxOptions {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_too_many", i18n.Data{"Max": maxOptions}), nil)
+	}
 	year := o.year
 	if year == 0 {
 		year = sc.committee.Year + 1

@@ -72,6 +72,7 @@ func (h *Handlers) commandTable() []command {
 		{name: "results", descID: "cmd_results", committee: true, h: h.results},
 		{name: "elect", descID: "cmd_elect", committee: true, admin: true, h: h.elect},
 		{name: "motion", descID: "cmd_motion", committee: true, admin: true, h: h.motion},
+		{name: "ballot_nominations", descID: "cmd_ballot_nominations", committee: true, admin: true, h: h.ballotNominations},
 		{name: "close", descID: "cmd_close", committee: true, admin: true, h: h.closeCmd},
 		{name: "runoff", descID: "cmd_runoff", committee: true, admin: true, h: h.runoff},
 		{name: "remind_voters", descID: "cmd_remind_voters", committee: true, admin: true, h: h.remindVoters},

@@ -68,8 +68,8 @@ type Deps struct {
 	// and notices (nil for both leaves the meeting commands unavailable).
 	Meetings MeetingStore
 	Jobs     JobScheduler
-	// MeetingOffsets are reminders.meeting_offsets, longest first.
-	MeetingOffsets []time.Duration
+	// Reminders are reminders.meeting_offsets, longest first.
+	Reminders []time.Duration
 	// Location is the default committee time zone (bot.timezone).
 	Location    *time.Location
 	Log         *slog.Logger
@@ -178,10 +178,11 @@ func New(d Deps) (*Handlers, error) {
 		h.loc = time.UTC
 	}
 	h.nominations, h.awards = d.Nominations, d.Awards
-	h.meetings, h.jobs, h.meetingOffsets = d.Meetings, d.Jobs, d.MeetingOffsets
+	h.meetings, h.jobs, h.meetingOffsets = d.Meetings, d.Jobs, d.Reminders
 	if h.awards == nil {
 		h.awards = domain.DefaultAwards()
 	}
+	h.onNominationsResult = h.nominationsResult
 	h.commands = h.commandTable()
 	h.statusSections = []statusSection{h.statusHeader, h.statusBallots, h.statusNominations, h.statusCovenant}
 	h.statusSections = append(h.statusSections, h.statusNextMeeting)

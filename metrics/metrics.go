@@ -24,6 +24,7 @@ type Metrics struct {
 	retries     *prometheus.CounterVec
 	apiCalls    *prometheus.CounterVec
 	redisErrors prometheus.Counter
+	sched       *schedulerCollectors
 }
 
 // New creates the collectors and registers them together with the Go
@@ -61,6 +62,7 @@ func New() *Metrics {
 			Help: "Redis commands that failed because Redis was unreachable.",
 		}),
 	}
+	m.sched = newSchedulerCollectors(m.reg)
 	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
