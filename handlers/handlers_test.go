@@ -39,6 +39,10 @@ func newTestHandlers(t *testing.T) (*Handlers, *telegramtest.Server) {
 		t.Fatal(err)
 	}
 	users := storage.NewUsers(rdb, keys)
+	sealer, err := storage.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := New(Deps{
 		Sender:      bot.NewSender(api),
 		Catalog:     cat,
@@ -47,6 +51,8 @@ func newTestHandlers(t *testing.T) (*Handlers, *telegramtest.Server) {
 		Committees:  storage.NewCommittees(rdb, keys),
 		Current:     users,
 		Nominations: storage.NewNominations(rdb, keys),
+		Ballots:     storage.NewBallots(rdb, keys),
+		Sealer:      sealer,
 		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:         time.Now,
 	})
@@ -91,7 +97,7 @@ func TestNewRequiresEveryDependency(t *testing.T) {
 	if err == nil {
 		t.Fatal("New with no dependencies succeeded")
 	}
-	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Nominations", "Log", "Now"} {
+	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Nominations", "Ballots", "Sealer", "Log", "Now"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
