@@ -18,6 +18,9 @@ import (
 
 const childEnv = "COMMITTEEBOT_TEST_CHILD"
 
+// schedLeaseEnv sets the child's scheduler lease (meetings_replicas_test.go).
+const schedLeaseEnv = "COMMITTEEBOT_TEST_SCHED_LEASE"
+
 // runChild is the bot process of the crash test: the production App,
 // configured from the environment, with short update leases so a crashed
 // instance's updates are taken over within seconds.
@@ -31,7 +34,13 @@ func runChild() int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	a, err := app.New(cfg, log, app.WithoutOps(), app.WithUpdateTimeouts(5*time.Second, 6*time.Second))
+	opts := []app.Option{app.WithoutOps(), app.WithUpdateTimeouts(5*time.Second, 6*time.Second)}
+	if d, err := time.ParseDuration(os.Getenv(schedLeaseEnv)); err == nil {
+		// Test-only: a short scheduler lease, so that a killed instance's
+		// reminders are taken over within seconds.
+		opts = append(opts, app.WithSchedulerLease(d))
+	}
+	a, err := app.New(cfg, log, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
 )
 
 // telegramLen is a text's length as Telegram counts it.
@@ -153,5 +157,55 @@ func TestNominationCardGolden(t *testing.T) {
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
 	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "approved") {
 		t.Errorf("a stale button was answered %q", a.Text)
+	}
+}
+
+func TestLongestCardIsSentAndEditedWithinLimits(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	nominationBloc(t, h)
+	ctx := context.Background()
+	keys := storage.NewKeys(h.rd.Prefix())
+	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storage.NewNominations(h.rd.Client(), keys)
+	files := make([]domain.Attachment, domain.MaxAttachments)
+	for i := range files {
+		files[i] = domain.Attachment{FileID: fmt.Sprintf("file-%d", i), Name: strings.Repeat("<&>", 65) + ".pdf"}
+	}
+	line := strings.Repeat("<b>&amp;</b> ", 6) + "\n"
+	n, err := s.Create(ctx, domain.Nomination{
+		Committee: c.ID, Unit: "TANDTC", Award: "TTLDXS", Nominee: strings.Repeat("&", domain.MaxNameLen),
+		Achievements: strings.Repeat(line, domain.MaxAchievementsLen/len([]rune(line))), Year: c.Year,
+		By: bobID, ByName: strings.Repeat("<Bob>", 20), Attachments: files,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []domain.Status{domain.StatusUnderReview, domain.StatusVoting, domain.StatusApproved} {
+		note := strings.Repeat("&<", domain.MaxNoteLen/2)
+		if n, err = s.Transition(ctx, c.ID, n.ID, domain.Change{From: n.Status, To: to, By: aliceID, ByName: "Alice", Note: note}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := len(h.tg.BotMessages(adminID))
+	h.say(adminID, adminID, "/nomination 1")
+	h.quiet(adminID)
+	parts := h.tg.BotMessages(adminID)[before:]
+	var all strings.Builder
+	for _, p := range parts {
+		if n := telegramLen(p.Text); n > 4096 {
+			t.Errorf("a part of the card is %d characters long", n)
+		}
+		all.WriteString(p.Text)
+	}
+	if !strings.Contains(all.String(), strings.Repeat("&", domain.MaxNameLen)) || strings.Count(all.String(), "•") != 4 {
+		t.Errorf("the card in %d parts lacks the nominee or the history", len(parts))
+	}
+	last := parts[len(parts)-1]
+	press(t, h, adminID, adminID, last, "→ 📤 đã trình cấp trên")
+	if got := current(h, adminID, last); !strings.Contains(got.Text, "đã trình cấp trên") || got.Edits == 0 {
+		t.Errorf("after the button the last part reads %q", got.Text[:min(100, len(got.Text))])
 	}
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -20,7 +21,11 @@ func seedNominations(ctx context.Context, rdb redis.UniversalClient, prefix stri
 	if err != nil {
 		return fmt.Errorf("demo seed: nominations: %w", err)
 	}
-	s := storage.NewNominations(rdb, keys)
+	// Spread the history over the past weeks, so cards read like a real
+	// dossier's progress.
+	at := time.Now().Add(-21 * 24 * time.Hour).Truncate(time.Hour)
+	later := func(d time.Duration) { at = at.Add(d) }
+	s := storage.NewNominations(rdb, keys, storage.WithClock(func() time.Time { return at }))
 	delegate := func(unit string) (int64, string) {
 		for _, p := range people {
 			if p.unit == unit {
@@ -58,7 +63,9 @@ func seedNominations(ctx context.Context, rdb redis.UniversalClient, prefix stri
 		if err != nil {
 			return fmt.Errorf("demo seed: nomination of %s: %w", it.unit, err)
 		}
+		later(26 * time.Hour)
 		for i, to := range it.path {
+			later(49 * time.Hour)
 			who, whoName := int64(secretaryID), secretary
 			if to == domain.StatusWithdrawn {
 				who, whoName = by, name

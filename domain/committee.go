@@ -1,5 +1,6 @@
 // Package domain holds the plain types of committeebot — committees, member
-// units, delegates, invites, roles, covenants — with their validation. It
+// units, delegates, invites, roles, covenants, the award catalogue and
+// nominations — with their validation. It
 // imports nothing of the project: storage persists these types and
 // handlers present them.
 package domain

@@ -333,39 +333,12 @@ func (h *Handlers) remindVoters(ctx context.Context, r *bot.Request) error {
 // how many were reminded and how many could not be reached (they never
 // opened a private chat with the bot, or blocked it).
 func (h *Handlers) RemindNonVoters(ctx context.Context, committeeID, ballotID string) (sent, skipped int, err error) {
-	b, err := h.ballots.Get(ctx, committeeID, ballotID)
-	if err != nil || b.Status != domain.BallotOpen {
-		return 0, 0, err
-	}
-	c, err := h.committees.Get(ctx, committeeID)
-	if err != nil {
-		return 0, 0, err
-	}
-	voted, err := h.ballots.Voted(ctx, committeeID, ballotID)
-	if err != nil {
-		return 0, 0, err
-	}
-	ds, err := h.committees.Delegates(ctx, committeeID)
+	c, b, ds, err := h.nonVoters(ctx, committeeID, ballotID)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, d := range ds {
-		key := d.Unit
-		if b.Electorate == domain.ElectorateMembers {
-			key = fmt.Sprint(d.UserID)
-		}
-		if !contains(b.Voters, key) || contains(voted, key) {
-			continue
-		}
-		lang := h.userLang(ctx, d.UserID)
-		deadline := h.cat.T(lang, "remind_no_deadline", nil)
-		if !b.Deadline.IsZero() {
-			deadline = b.Deadline.In(c.Location()).Format("15:04 02/01/2006")
-		}
-		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_vote", nil), h.ballotLink(b))))
-		err := h.sendHTML(ctx, d.UserID, h.cat.T(lang, "remind_text", i18n.Data{
-			"Title": b.Title, "ID": b.ID, "Deadline": deadline, "Unit": d.Unit, "Committee": c.Name}), &kb)
+		err := h.remind(ctx, c, b, d)
 		switch {
 		case bot.IsBlocked(err) || bot.IsChatNotFound(err):
 			skipped++
@@ -376,4 +349,48 @@ func (h *Handlers) RemindNonVoters(ctx context.Context, committeeID, ballotID st
 		}
 	}
 	return sent, skipped, nil
+}
+
+// nonVoters lists the delegates still to vote in an open ballot.
+func (h *Handlers) nonVoters(ctx context.Context, committeeID, ballotID string) (domain.Committee, domain.Ballot, []domain.Delegate, error) {
+	b, err := h.ballots.Get(ctx, committeeID, ballotID)
+	if err != nil || b.Status != domain.BallotOpen {
+		return domain.Committee{}, b, nil, err
+	}
+	c, err := h.committees.Get(ctx, committeeID)
+	if err != nil {
+		return c, b, nil, err
+	}
+	voted, err := h.ballots.Voted(ctx, committeeID, ballotID)
+	if err != nil {
+		return c, b, nil, err
+	}
+	ds, err := h.committees.Delegates(ctx, committeeID)
+	if err != nil {
+		return c, b, nil, err
+	}
+	var out []domain.Delegate
+	for _, d := range ds {
+		key := d.Unit
+		if b.Electorate == domain.ElectorateMembers {
+			key = fmt.Sprint(d.UserID)
+		}
+		if contains(b.Voters, key) && !contains(voted, key) {
+			out = append(out, d)
+		}
+	}
+	return c, b, out, nil
+}
+
+// remind sends one delegate the reminder of a ballot.
+func (h *Handlers) remind(ctx context.Context, c domain.Committee, b domain.Ballot, d domain.Delegate) error {
+	lang := h.userLang(ctx, d.UserID)
+	deadline := h.cat.T(lang, "remind_no_deadline", nil)
+	if !b.Deadline.IsZero() {
+		deadline = b.Deadline.In(c.Location()).Format("15:04 02/01/2006")
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_vote", nil), h.ballotLink(b))))
+	return h.sendHTML(ctx, d.UserID, h.cat.T(lang, "remind_text", i18n.Data{
+		"Title": b.Title, "ID": b.ID, "Deadline": deadline, "Unit": d.Unit, "Committee": c.Name}), &kb)
 }

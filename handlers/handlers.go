@@ -57,6 +57,9 @@ type Deps struct {
 	Committees CommitteeStore
 	Current    CurrentCommittees
 	Ballots    BallotStore
+	// BallotOffsets are when, before a ballot's deadline, non-voters are
+	// reminded (reminders.ballot_offsets).
+	BallotOffsets []time.Duration
 	// Sealer seals secret ballots with voting.seal_key.
 	Sealer Sealer
 	// Nominations keeps award nominations.
@@ -97,6 +100,7 @@ type Handlers struct {
 	// ballot to approved or rejected.
 	onNominationsResult func(ctx context.Context, b domain.Ballot, r domain.Result) error
 	postDebounce        *debouncer
+	ballotOffsets       []time.Duration
 	loc                 *time.Location
 	log                 *slog.Logger
 	now                 func() time.Time
@@ -183,6 +187,8 @@ func New(d Deps) (*Handlers, error) {
 		h.awards = domain.DefaultAwards()
 	}
 	h.onNominationsResult = h.nominationsResult
+	h.ballotOffsets = d.BallotOffsets
+	h.schedule = h.scheduleBallotJobs
 	h.commands = h.commandTable()
 	h.statusSections = []statusSection{h.statusHeader, h.statusBallots, h.statusNominations, h.statusCovenant}
 	h.statusSections = append(h.statusSections, h.statusNextMeeting)

@@ -71,11 +71,15 @@ type refreshPayload struct {
 // Jobs returns the handlers of the deferred jobs this package schedules,
 // by kind, for the scheduler's runner.
 func (h *Handlers) Jobs() map[string]scheduler.HandlerFunc {
-	return map[string]scheduler.HandlerFunc{
+	jobs := map[string]scheduler.HandlerFunc{
 		JobMeetingRemind:  h.runReminder,
 		JobMeetingNotice:  h.runNotice,
 		JobMeetingRefresh: h.runRefresh,
 	}
+	for kind, run := range h.ballotJobs() {
+		jobs[kind] = run
+	}
+	return jobs
 }
 
 // ReminderJob is the job that reminds of meeting m offset before it

@@ -100,6 +100,11 @@ func (h *Handlers) nominate(ctx context.Context, r *bot.Request) error {
 	if !hasNominee {
 		given := map[string]string{}
 		if in.unit != "" {
+			if _, err := h.committees.Unit(ctx, sc.committee.ID, in.unit); errors.Is(err, storage.ErrNotFound) {
+				return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(in.unit, 40)}), nil)
+			} else if err != nil {
+				return err
+			}
 			given["unit"] = in.unit
 		}
 		if in.award != "" {
@@ -129,8 +134,9 @@ func (h *Handlers) findAward(lang, code string) (domain.Award, string) {
 }
 
 // checkNominee checks a nominee for award a in committee c: a collective
-// award takes a unit code (returned as nomineeUnit) or a collective's
-// name, an individual award a person's name but not a unit's code.
+// award takes a member unit (by code or full name; its code is returned as
+// value and nomineeUnit) or a collective's name, an individual award a
+// person's name but not a unit.
 // problem explains a refusal.
 func (h *Handlers) checkNominee(ctx context.Context, lang string, c domain.Committee, a domain.Award, nominee string) (value, nomineeUnit, problem string, err error) {
 	value = domain.OneLine(nominee)
@@ -144,8 +150,10 @@ func (h *Handlers) checkNominee(ctx context.Context, lang string, c domain.Commi
 	if err != nil {
 		return "", "", "", err
 	}
+	key := domain.NomineeKey(value)
 	for _, u := range units {
-		if !strings.EqualFold(u.Code, value) {
+		// A unit named by its code or its full name is that unit.
+		if !strings.EqualFold(u.Code, value) && domain.NomineeKey(u.Name) != key {
 			continue
 		}
 		if a.Kind == domain.Individual {

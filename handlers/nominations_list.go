@@ -120,7 +120,7 @@ func (h *Handlers) nominationBody(lang string, n domain.Nomination, units []doma
 	if len(n.Attachments) > 0 {
 		files := make([]string, len(n.Attachments))
 		for i, a := range n.Attachments {
-			files[i] = a.Name
+			files[i] = truncate(a.Name, 60)
 		}
 		b.WriteString("\n" + h.cat.N(lang, "nomination_files", len(files), i18n.Data{"Names": strings.Join(files, ", ")}))
 	}

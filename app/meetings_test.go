@@ -1,0 +1,340 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+)
+
+// meetingClockStart is 16:00 on Monday 1 April 2024 in Hà Nội, nine days
+// before the bloc's conference of the seed article.
+var meetingClockStart = time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)
+
+// hanoi is the committees' default time zone.
+var hanoi, _ = time.LoadLocation("Asia/Ho_Chi_Minh")
+
+// conference is the one-line creation of the 10/4/2024 conference.
+const conference = "/meeting_new 10/04/2024 14:00 | Hội nghị tổng kết năm 2023 | Hà Nội | Báo cáo tổng kết; Bầu Khối trưởng, Khối phó; Ký Giao ước thi đua"
+
+// meetingBot starts the bot on a test clock with a fast scheduler tick
+// and binds the group to a bloc of two units, Bob delegate of TANDTC and
+// Carol of KTNN.
+func meetingBot(t *testing.T, env map[string]string, opts ...app.Option) (*harness, *testClock) {
+	t.Helper()
+	clock := &testClock{t: meetingClockStart}
+	e := map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}
+	for k, v := range env {
+		e[k] = v
+	}
+	// The sender's pacing is tested in package bot and by the fan-out
+	// test; here it would only make the tests wait.
+	unlimited := app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))
+	h := startBot(t, harnessOpts{env: e, appOpts: append([]app.Option{app.WithClock(clock.Now), unlimited}, opts...)})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "KTNN"))
+	return h, clock
+}
+
+// createConference creates the conference as Alice in the group and
+// returns its announcement.
+func createConference(t *testing.T, h *harness) telegramtest.Message {
+	t.Helper()
+	m := h.say(groupID, aliceID, conference)
+	if !strings.Contains(m.Text, "Hội nghị tổng kết năm 2023") || !strings.Contains(m.Text, "/meeting 1") {
+		t.Fatalf("/meeting_new answered %q", m.Text)
+	}
+	return m
+}
+
+// waitText waits until a bot message in chat contains want.
+func waitMessage(t *testing.T, h *harness, chat int64, want string) telegramtest.Message {
+	t.Helper()
+	var found telegramtest.Message
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(chat) {
+			if strings.Contains(m.Text, want) || (m.Document != nil && strings.Contains(m.Document.Caption, want)) {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, h.logs.String)
+	return found
+}
+
+// ask sends text and waits for the bot's answer in chat that contains
+// want (jobs may post other messages meanwhile).
+func ask(t *testing.T, h *harness, chat, user int64, text, want string) telegramtest.Message {
+	t.Helper()
+	sent := h.tg.SendText(chat, user, text)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := h.tg.WaitBotMessage(ctx, chat, func(m telegramtest.Message) bool {
+		return m.MessageID > sent.MessageID && strings.Contains(m.Text, want)
+	})
+	if err != nil {
+		t.Fatalf("%s: no answer containing %q: %v", text, want, err)
+	}
+	return m
+}
+
+// count is how many bot messages in chat contain want.
+func count(h *harness, chat int64, want string) int {
+	n := 0
+	for _, m := range h.tg.BotMessages(chat) {
+		if strings.Contains(m.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// fetchICS asks for a meeting's calendar file and parses it with the
+// library.
+func fetchICS(t *testing.T, h *harness, chat, user int64, id string) *ics.VEvent {
+	t.Helper()
+	sent := h.tg.SendText(chat, user, "/ics "+id)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := h.tg.WaitBotMessage(ctx, chat, func(m telegramtest.Message) bool { return m.MessageID > sent.MessageID && m.Document != nil })
+	if err != nil {
+		t.Fatalf("/ics %s: no document: %v", id, err)
+	}
+	if !strings.HasSuffix(m.Document.FileName, ".ics") {
+		t.Errorf("calendar file named %q", m.Document.FileName)
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(m.Document.Data))
+	if err != nil {
+		t.Fatalf("the .ics does not parse: %v\n%s", err, m.Document.Data)
+	}
+	events := cal.Events()
+	if len(events) != 1 {
+		t.Fatalf("%d events in the .ics, want 1", len(events))
+	}
+	if tz := cal.Timezones(); len(tz) != 1 {
+		t.Errorf("%d VTIMEZONE in the .ics, want 1", len(tz))
+	}
+	return events[0]
+}
+
+func prop(ev *ics.VEvent, p ics.ComponentProperty) string {
+	if v := ev.GetProperty(p); v != nil {
+		return v.Value
+	}
+	return ""
+}
+
+func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
+	h, clock := meetingBot(t, nil)
+	ann := createConference(t, h)
+	for _, want := range []string{"10/04/2024", "14:00", "Hà Nội", "Bầu Khối trưởng, Khối phó", "0</b> người", "Chưa trả lời: TANDTC, KTNN"} {
+		if !strings.Contains(ann.HTML, want) {
+			t.Errorf("announcement lacks %q:\n%s", want, ann.HTML)
+		}
+	}
+
+	// Bob attends: the announcement follows at once.
+	press(t, h, groupID, bobID, ann, "✅ Tham dự")
+	waitFor(t, func() bool {
+		return strings.Contains(current(h, groupID, ann).Text, "Tham dự: 1 người, 1/2 đơn vị")
+	})
+	// Carol declines within the same 3 s: the edit waits for its slot.
+	press(t, h, groupID, carolID, ann, "❌ Không dự")
+	if got := current(h, groupID, ann).Text; strings.Contains(got, "Không dự: 1") {
+		t.Errorf("announcement edited twice within 3 s: %q", got)
+	}
+	clock.Advance(3 * time.Second)
+	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Không dự: 1") }, h.logs.String)
+	// Dave is no delegate.
+	if m := h.say(groupID, daveID, "/rsvp 1 yes"); !strings.Contains(m.Text, "dành cho đại diện") {
+		t.Errorf("a non-delegate's /rsvp answered %q", m.Text)
+	}
+	if m := h.say(bobID, bobID, "/rsvp 1 yes"); !strings.Contains(m.Text, "đã xác nhận dự") {
+		t.Errorf("a repeated /rsvp answered %q", m.Text)
+	}
+	details := h.say(groupID, daveID, "/meeting 1")
+	for _, want := range []string{"TANDTC: ✅ Bob", "KTNN: ❌ Carol", "Còn 8 ngày 22 giờ", "1. Báo cáo tổng kết"} {
+		if !strings.Contains(details.Text, want) {
+			t.Errorf("/meeting 1 lacks %q:\n%s", want, details.Text)
+		}
+	}
+
+	ev := fetchICS(t, h, groupID, daveID, "1")
+	start, err := ev.GetStartAt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{
+		"uid": ev.Id(), "summary": prop(ev, ics.ComponentPropertySummary), "location": prop(ev, ics.ComponentPropertyLocation),
+		"sequence": prop(ev, ics.ComponentPropertySequence), "status": prop(ev, ics.ComponentPropertyStatus),
+		"start": start.UTC().Format(time.RFC3339), "tzid": ev.GetProperty(ics.ComponentPropertyDtStart).ICalParameters["TZID"][0],
+		"dtstart": prop(ev, ics.ComponentPropertyDtStart),
+	}
+	want := map[string]string{
+		"uid": "meeting-1-1@" + botName + ".t.me", "summary": "Hội nghị tổng kết năm 2023", "location": "Hà Nội",
+		"sequence": "0", "status": "CONFIRMED", "start": "2024-04-10T07:00:00Z", "tzid": "Asia/Ho_Chi_Minh",
+		"dtstart": "20240410T140000",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf(".ics fields (-want +got):\n%s", diff)
+	}
+	desc := prop(ev, ics.ComponentPropertyDescription)
+	for _, item := range []string{"1. Báo cáo tổng kết", "2. Bầu Khối trưởng, Khối phó", "3. Ký Giao ước thi đua"} {
+		if !strings.Contains(desc, item) {
+			t.Errorf("DESCRIPTION lacks %q: %q", item, desc)
+		}
+	}
+
+	// Moving the meeting: SEQUENCE 1, the group and Bob (not Carol, who
+	// declined) are told.
+	if m := ask(t, h, groupID, aliceID, "/meeting_edit 1 time 15:30", "Đã sửa"); !strings.Contains(m.Text, "15:30") {
+		t.Fatalf("/meeting_edit answered %q", m.Text)
+	}
+	waitMessage(t, h, groupID, "Cuộc họp đổi giờ")
+	waitMessage(t, h, bobID, "Cuộc họp đổi giờ")
+	ev = fetchICS(t, h, bobID, bobID, "1")
+	if seq, dt := prop(ev, ics.ComponentPropertySequence), prop(ev, ics.ComponentPropertyDtStart); seq != "1" || dt != "20240410T153000" {
+		t.Errorf("after the edit SEQUENCE %s DTSTART %s, want 1 and 20240410T153000", seq, dt)
+	}
+	if m := ask(t, h, groupID, aliceID, "/meeting_edit 1 location Hội trường TANDTC, 48 Lý Thường Kiệt", "Đã sửa"); !strings.Contains(m.Text, "48 Lý Thường Kiệt") {
+		t.Errorf("/meeting_edit location answered %q", m.Text)
+	}
+	waitMessage(t, h, bobID, "Cuộc họp đổi địa điểm")
+
+	// Cancelling: confirm button, notices, STATUS:CANCELLED.
+	confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 1", "Huỷ cuộc họp")
+	press(t, h, groupID, bobID, confirm, "🗑 Huỷ cuộc họp") // not an admin
+	if got := current(h, groupID, confirm).Text; strings.Contains(got, "Đã huỷ") {
+		t.Fatalf("a delegate cancelled the meeting: %q", got)
+	}
+	press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
+	waitMessage(t, h, groupID, "Cuộc họp đã bị huỷ")
+	waitMessage(t, h, bobID, "Cuộc họp đã bị huỷ")
+	if n := count(h, carolID, "Cuộc họp"); n != 0 {
+		t.Errorf("Carol, who declined, got %d notices", n)
+	}
+	ev = fetchICS(t, h, bobID, bobID, "1")
+	if seq, st := prop(ev, ics.ComponentPropertySequence), prop(ev, ics.ComponentPropertyStatus); seq != "3" || st != "CANCELLED" {
+		t.Errorf("after cancelling SEQUENCE %s STATUS %s, want 3 and CANCELLED", seq, st)
+	}
+	clock.Advance(3 * time.Second)
+	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "ĐÃ HUỶ") }, h.logs.String)
+	if kb := current(h, groupID, ann).ReplyMarkup; len(kb) != 1 || kb[0][0].Text != "📅 Thêm vào lịch" {
+		t.Errorf("a cancelled meeting's announcement keeps buttons %+v", kb)
+	}
+	if m := h.say(bobID, bobID, "/rsvp 1 yes"); !strings.Contains(m.Text, "đã bị huỷ") {
+		t.Errorf("/rsvp to a cancelled meeting answered %q", m.Text)
+	}
+	if m := h.say(groupID, carolID, "/meetings"); !strings.Contains(m.Text, "Chưa có cuộc họp nào sắp tới") {
+		t.Errorf("/meetings after cancelling answered %q", m.Text)
+	}
+}
+
+func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
+	h, _ := meetingBot(t, nil)
+	tests := []struct{ args, want string }{
+		{"31/02/2024 14:00 | Họp | Hà Nội", "không có thật"},
+		{"2024-04-10 25:00 | Họp | Hà Nội", "không đúng dạng HH:MM"},
+		{"01/03/2024 14:00 | Họp | Hà Nội", "đã qua"},
+		{"10/04/2024 14:00 |  | Hà Nội", "Cần tên cuộc họp"},
+		{"10/04/2024 14:00 | Họp", "Cần địa điểm"},
+		{"tomorrow | Họp | Hà Nội", "không đúng dạng"},
+	}
+	for _, tt := range tests {
+		m := h.say(groupID, aliceID, "/meeting_new "+tt.args)
+		if !strings.Contains(m.Text, tt.want) || !strings.Contains(m.Text, "2024-04-10") || !strings.Contains(m.Text, "10/04/2024") {
+			t.Errorf("/meeting_new %s answered %q, want %q and the accepted forms", tt.args, m.Text, tt.want)
+		}
+	}
+	if m := h.say(groupID, bobID, conference); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate's /meeting_new answered %q", m.Text)
+	}
+	if m := h.say(groupID, carolID, "/meetings"); !strings.Contains(m.Text, "Chưa có cuộc họp") {
+		t.Errorf("refused meetings were stored: %q", m.Text)
+	}
+	if m := h.say(groupID, carolID, "/meeting 7"); !strings.Contains(m.Text, "Không có cuộc họp số 7") {
+		t.Errorf("/meeting 7 answered %q", m.Text)
+	}
+}
+
+func TestMeetingStepByStepWithButtons(t *testing.T) {
+	h, _ := meetingBot(t, nil)
+	if m := h.say(groupID, aliceID, "/meeting_new"); !strings.Contains(m.Text, "nhắn riêng") {
+		t.Fatalf("/meeting_new without arguments in the group answered %q", m.Text)
+	}
+	q := waitMessage(t, h, aliceID, "Họp vào ngày")
+	if len(q.ReplyMarkup) == 0 || q.ReplyMarkup[0][0].Text != "T2 01/04" {
+		t.Fatalf("date question without day buttons: %+v", q.ReplyMarkup)
+	}
+	if m := h.say(aliceID, aliceID, "30/02/2024"); !strings.Contains(m.Text, "không có thật") {
+		t.Errorf("an impossible date answered %q", m.Text)
+	}
+	if m := h.say(aliceID, aliceID, "10/04/2024"); !strings.Contains(m.Text, "Mấy giờ") {
+		t.Fatalf("the date answered %q", m.Text)
+	}
+	timeQ := h.tg.BotMessages(aliceID)
+	press(t, h, aliceID, aliceID, timeQ[len(timeQ)-1], "14:00")
+	waitMessage(t, h, aliceID, "Tên cuộc họp")
+	h.say(aliceID, aliceID, "Hội nghị tổng kết năm 2023")
+	if m := h.say(aliceID, aliceID, "Hà Nội"); !strings.Contains(m.Text, "Chương trình") {
+		t.Fatalf("the place answered %q", m.Text)
+	}
+	agendaQ := h.tg.BotMessages(aliceID)
+	press(t, h, aliceID, aliceID, agendaQ[len(agendaQ)-1], "Bỏ qua ⏭")
+	review := waitMessage(t, h, aliceID, "Kiểm tra lại cuộc họp")
+	for _, want := range []string{"14:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước"} {
+		if !strings.Contains(review.Text, want) {
+			t.Errorf("review lacks %q: %q", want, review.Text)
+		}
+	}
+	press(t, h, aliceID, aliceID, review, "✅ Xác nhận")
+	done := waitMessage(t, h, aliceID, "Đã tạo cuộc họp")
+	if !strings.Contains(done.Text, "/meeting 1") || !strings.Contains(done.Text, "thông báo trong nhóm") {
+		t.Errorf("creation answered %q", done.Text)
+	}
+	waitMessage(t, h, groupID, "Hội nghị tổng kết năm 2023")
+}
+
+func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
+	h, _ := meetingBot(t, nil)
+	createConference(t, h)
+	h.say(bobID, bobID, "/rsvp 1 yes")
+	h.say(carolID, carolID, "/rsvp 1 no")
+	if m := h.say(groupID, bobID, "/attendance 1"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
+		t.Errorf("a delegate's /attendance answered %q", m.Text)
+	}
+	m := h.say(aliceID, aliceID, "/attendance 1")
+	for _, want := range []string{"TANDTC", "✅ Bob (@bob)", "❌ Carol (@carol)", "1/2 đơn vị"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("/attendance lacks %q:\n%s", want, m.Text)
+		}
+	}
+	doc := waitMessage(t, h, aliceID, "Bảng điểm danh")
+	if doc.Document == nil {
+		t.Fatal("no CSV document")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(doc.Document.Data, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, r := range rows {
+		got = append(got, []string{r[0], r[2], r[5]})
+	}
+	want := [][]string{{"Mã đơn vị", "Đại diện", "Trả lời"}, {"TANDTC", "Bob", "Dự"}, {"KTNN", "Carol", "Không dự"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CSV (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/scheduler"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// Job kinds of ballots.
+const (
+	JobBallotClose  = "ballot_close"
+	JobBallotRemind = "ballot_remind"
+)
+
+// remindWorkers bounds the concurrent sends of one reminder fan-out; the
+// sender keeps them under Telegram's limits.
+const remindWorkers = 8
+
+type ballotPayload struct {
+	Committee string `json:"c"`
+	Ballot    string `json:"b"`
+}
+
+// ballotJobs are the scheduler's handlers for ballots.
+func (h *Handlers) ballotJobs() map[string]scheduler.HandlerFunc {
+	return map[string]scheduler.HandlerFunc{
+		JobBallotClose:  h.runBallotClose,
+		JobBallotRemind: h.runBallotRemind,
+	}
+}
+
+// scheduleBallotJobs schedules a ballot's close at its deadline and the
+// reminders to non-voters at reminders.ballot_offsets before it. Job ids
+// derive from the ballot, so scheduling twice is harmless.
+func (h *Handlers) scheduleBallotJobs(ctx context.Context, b domain.Ballot) error {
+	if h.jobs == nil || b.Deadline.IsZero() {
+		return nil
+	}
+	p, err := json.Marshal(ballotPayload{Committee: b.Committee, Ballot: b.ID})
+	if err != nil {
+		return err
+	}
+	jobs := []storage.Job{{ID: fmt.Sprintf("bclose.%s.%s", b.Committee, b.ID), Kind: JobBallotClose, Payload: p, DueAt: b.Deadline}}
+	now := h.now()
+	for _, off := range h.ballotOffsets {
+		due := b.Deadline.Add(-off)
+		if !due.After(now) {
+			continue
+		}
+		jobs = append(jobs, storage.Job{
+			ID:   fmt.Sprintf("brem.%s.%s.%s", b.Committee, b.ID, strconv.FormatInt(int64(off/time.Second), 10)),
+			Kind: JobBallotRemind, Payload: p, DueAt: due,
+		})
+	}
+	for _, j := range jobs {
+		if err := h.jobs.Schedule(ctx, j); err != nil {
+			return fmt.Errorf("schedule ballot %s: %w", b.ID, err)
+		}
+	}
+	return nil
+}
+
+func decodeBallotPayload(j *scheduler.Job) (ballotPayload, error) {
+	var p ballotPayload
+	if err := json.Unmarshal(j.Payload(), &p); err != nil {
+		return p, scheduler.Permanent(fmt.Errorf("ballot job %s: %w", j.ID(), err))
+	}
+	return p, nil
+}
+
+// runBallotClose closes a ballot at its deadline. Closing is idempotent:
+// a redelivered job finds it closed and only makes sure the result is
+// stored.
+func (h *Handlers) runBallotClose(ctx context.Context, j *scheduler.Job) error {
+	p, err := decodeBallotPayload(j)
+	if err != nil {
+		return err
+	}
+	return h.closeBallot(ctx, p.Committee, p.Ballot)
+}
+
+// runBallotRemind reminds the delegates of units that have not voted,
+// each at most once across runs (the scheduler's delivery log): a crash in
+// the middle resumes with the rest.
+func (h *Handlers) runBallotRemind(ctx context.Context, j *scheduler.Job) error {
+	p, err := decodeBallotPayload(j)
+	if err != nil {
+		return err
+	}
+	c, b, ds, err := h.nonVoters(ctx, p.Committee, p.Ballot)
+	if err != nil || b.Status != domain.BallotOpen {
+		return err
+	}
+	if !b.Deadline.IsZero() && !h.now().Before(b.Deadline) {
+		// Late (the bot was down): voting has ended, a reminder would
+		// only confuse.
+		return nil
+	}
+	byKey := make(map[string]domain.Delegate, len(ds))
+	keys := make([]string, 0, len(ds))
+	for _, d := range ds {
+		k := strconv.FormatInt(d.UserID, 10)
+		byKey[k] = d
+		keys = append(keys, k)
+	}
+	_, err = scheduler.FanOut(ctx, j, remindWorkers, keys, scheduler.Skip, func(ctx context.Context, key string) (string, error) {
+		err := h.remind(ctx, c, b, byKey[key])
+		if bot.IsBlocked(err) || bot.IsChatNotFound(err) {
+			return "", scheduler.Permanent(err)
+		}
+		return key, err
+	})
+	return err
+}
