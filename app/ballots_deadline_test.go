@@ -43,7 +43,9 @@ func TestDeadlineRemindsNonVotersThenClosesOnceAcrossReplicas(t *testing.T) {
 	// 24 hours before the deadline: Carol and Dave are reminded, once
 	// each, by whichever replica claims the job; Bob, who voted, is not.
 	clock.Advance(24*time.Hour + time.Minute)
-	waitFor(t, func() bool { return countMessages(h, carolID, "⏰ Nhắc") == 1 && countMessages(h, daveID, "⏰ Nhắc") == 1 })
+	waitFor(t, func() bool {
+		return countMessages(h, carolID, "⏰ Nhắc") == 1 && countMessages(h, daveID, "⏰ Nhắc") == 1
+	})
 	// The deadline passes: one replica closes it and posts the result.
 	clock.Advance(24 * time.Hour)
 	waitFor(t, func() bool { return countMessages(h, groupID, "📋") == 1 })
