@@ -294,3 +294,23 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 		return strings.Contains(strings.ToLower(m.Text), "không được")
 	}, func() string { return h.say(groupID, carolID, "/nomination 1").Text })
 }
+
+func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	_, payload := openBallot(t, h, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
+	card := h.say(carolID, carolID, "/start "+payload)
+	press(t, h, carolID, carolID, card, "KTNN")
+	press(t, h, carolID, carolID, current(h, carolID, card), "📝 Xem lại và gửi")
+	// The secretariat removes Carol before she submits.
+	if m := h.say(groupID, aliceID, "/delegate_remove @carol"); !strings.Contains(m.Text, "Đã bỏ Carol") {
+		t.Fatalf("/delegate_remove answered %q", m.Text)
+	}
+	press(t, h, carolID, carolID, current(h, carolID, card), "✅ Gửi phiếu")
+	if got := current(h, carolID, card).Text; !strings.Contains(got, "không có quyền") {
+		t.Errorf("a removed delegate's vote answered %q", got)
+	}
+	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
+		t.Errorf("the removed delegate's vote counted: %q", m.Text)
+	}
+}

@@ -1,0 +1,81 @@
+package app_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/time/rate"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
+)
+
+func TestThousandMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a thousand voters")
+	}
+	const n = 1000
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))}})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+
+	// A thousand delegates of one unit, joined through real invites in
+	// the bot's Redis (through the chat it would take minutes).
+	ctx := context.Background()
+	store := storage.NewCommittees(h.rd.Client(), storage.NewKeys(h.rd.Prefix()))
+	for i := 0; i < n; i++ {
+		id := int64(500000 + i)
+		h.tg.AddUser(telegramtest.User{ID: id, FirstName: "Member " + strconv.Itoa(i)})
+		h.tg.StartPrivate(id)
+		inv, err := store.CreateInvite(ctx, "1", "TANDTC", aliceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := store.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: id, Name: "Member"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, payload := openBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
+	ballot := strings.Split(payload, "_")[2]
+
+	// Everyone opens their ballot, then presses Submit three times at once
+	// with "yes" picked (the first option: state "0").
+	cards := make([]int, n)
+	for i := 0; i < n; i++ {
+		id := int64(500000 + i)
+		cards[i] = h.tg.SendText(id, id, "/start "+payload).MessageID
+	}
+	h.quiet(groupID)
+	var wg sync.WaitGroup
+	for try := 0; try < 3; try++ {
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				id := int64(500000 + i)
+				h.tg.PressButton(id, id, cards[i]+1, "bvs:1:"+ballot+":0")
+			}(i)
+		}
+	}
+	wg.Wait()
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.HasPrefix(m.Text, "📋") {
+				return true
+			}
+		}
+		return false
+	})
+	res, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Result(ctx, "1", ballot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Turnout != n || res.Questions[0].Counts[0].Votes != n || len(res.Receipts) != n {
+		t.Errorf("turnout %d, yes %d, receipts %d; want %d each", res.Turnout, res.Questions[0].Counts[0].Votes, len(res.Receipts), n)
+	}
+}
