@@ -137,7 +137,8 @@ func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
 
 func TestTooManyRequestsStormIsWaitedOut(t *testing.T) {
 	h := startBot(t, harnessOpts{
-		tgOpts: []telegramtest.Option{telegramtest.WithRateLimits(true)},
+		tgOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
+		telegramLimits: true,
 	})
 	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1, Times: 3})
 	for i := 0; i < 5; i++ {

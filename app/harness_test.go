@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/storage"
@@ -69,6 +72,9 @@ type harnessOpts struct {
 	env     map[string]string
 	// ownRedis gives the test its own redis-server, which it may stop.
 	ownRedis bool
+	// telegramLimits keeps the sender's real pacing (30/s, 1/s per chat,
+	// 20/min per group).
+	telegramLimits bool
 	// noApp leaves starting the bot to the test (crash tests run it as a
 	// separate process).
 	noApp bool
@@ -102,7 +108,14 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 	h := &harness{t: t, tg: tg, rd: rd, logs: &syncBuffer{}}
 	h.cfg = h.config(ho)
 	if !ho.noApp {
-		h.start(ho.appOpts...)
+		opts := ho.appOpts
+		if !ho.telegramLimits {
+			// The sender's pacing is tested in package bot, against the
+			// stand-in's limits, and by the tests that set telegramLimits;
+			// elsewhere it would only make the tests wait.
+			opts = append([]app.Option{app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))}, opts...)
+		}
+		h.start(opts...)
 	}
 	t.Cleanup(func() {
 		h.shutdown()
