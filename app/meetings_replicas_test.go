@@ -183,7 +183,7 @@ func TestKilledReplicasRemindersAreDeliveredAfterTheLease(t *testing.T) {
 		}
 	}
 	uncertain := strings.Count(h.logs.String(), "delivery may have been made by a run that crashed")
-	t.Logf("after SIGKILL: duplicates %d, deliveries found in the crash window and resent %d, redelivered jobs %d",
+	t.Logf("after SIGKILL: duplicates %d, deliveries reserved but unrecorded at the kill (resent) %d, redelivered jobs %d",
 		dups, uncertain, strings.Count(h.logs.String(), "job claimed again after its lease expired"))
 	if dups != 0 {
 		t.Errorf("%d duplicate reminders; the messages in flight at the kill never reached Telegram, so none are expected", dups)

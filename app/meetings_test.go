@@ -338,3 +338,42 @@ func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
 		t.Errorf("CSV (-want +got):\n%s", diff)
 	}
 }
+
+func TestForgedMeetingButtonsReachNothing(t *testing.T) {
+	h, _ := meetingBot(t, nil)
+	createConference(t, h)
+	// Dave belongs to no unit and presses buttons he made up, in private,
+	// under a message of the bot.
+	hello := h.say(daveID, daveID, "/start")
+	for _, data := range []string{"mics:1:1", "mr:1:1:1", "mcx:1:1", "mr:1:1:x", "mics:9:1"} {
+		qid := h.tg.PressButton(daveID, daveID, hello.MessageID, data)
+		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+		if a, _ := h.tg.CallbackAnswer(qid); a.Text == "" {
+			t.Errorf("forged %q got no refusal", data)
+		}
+	}
+	h.quiet(daveID)
+	for _, m := range h.tg.BotMessages(daveID) {
+		if m.Document != nil {
+			t.Errorf("a forged button got Dave the calendar file %s", m.Document.FileName)
+		}
+	}
+	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "Tham dự: 0 người") {
+		t.Errorf("a forged answer was counted: %q", m.Text)
+	}
+}
+
+func TestMeetingMessagesGolden(t *testing.T) {
+	h, clock := meetingBot(t, nil)
+	ann := createConference(t, h)
+	h.say(bobID, bobID, "/rsvp 1 yes")
+	h.say(carolID, carolID, "/rsvp 1 no")
+	clock.Advance(3 * time.Second)
+	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Không dự: 1") })
+	golden(t, "meeting_announcement_vi", current(h, groupID, ann).HTML)
+	golden(t, "meeting_status_vi", ask(t, h, groupID, daveID, "/status", "Cuộc họp tới").HTML)
+	advanceTo(clock, at(7, 14, 0))
+	golden(t, "meeting_reminder_vi", waitReminders(t, h, bobID, 1).HTML)
+	h.say(groupID, aliceID, "/lang en")
+	golden(t, "meeting_details_en", ask(t, h, groupID, daveID, "/meeting 1", "Attending").HTML)
+}

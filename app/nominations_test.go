@@ -314,7 +314,10 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	ask := waitText(t, h, bobID, "Đề nghị danh hiệu nào")
 	// A forged answer for this very step is checked like a typed one.
 	qid := h.tg.PressButton(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered && strings.Contains(a.Text, "NOPE") })
+	waitFor(t, func() bool {
+		a, ok := h.tg.CallbackAnswer(qid)
+		return ok && a.Answered && strings.Contains(a.Text, "NOPE")
+	})
 	press(t, h, bobID, bobID, ask, "CTD_BO · Cờ thi đua cấp bộ, ngành")
 	if got := current(h, bobID, ask); len(got.ReplyMarkup) != 0 || !strings.Contains(got.Text, "→ CTD_BO") {
 		t.Errorf("after the press the question reads %q with %d button rows", got.Text, len(got.ReplyMarkup))
@@ -459,9 +462,9 @@ func TestExportSendsJSONAndCSVPrivately(t *testing.T) {
 		Committee struct {
 			Name string `json:"name"`
 		} `json:"committee"`
-		Units       []struct{ Code string }     `json:"units"`
-		Delegates   []struct{ UserID int64 }    `json:"delegates"`
-		Awards      []struct{ Code string }     `json:"awards"`
+		Units       []struct{ Code string }  `json:"units"`
+		Delegates   []struct{ UserID int64 } `json:"delegates"`
+		Awards      []struct{ Code string }  `json:"awards"`
 		Nominations []struct {
 			ID      int64
 			Status  string

@@ -61,6 +61,7 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 		c.Log.Level = "warn"
 	}
 	c.Log.Format = "text"
+	c.Reminders.MeetingOffsets = demoMeetingOffsets
 	log := c.Logger(errOut)
 	storage.SetRedisLogger(log)
 
@@ -75,6 +76,9 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	err = seed(ctx, rdb, c.Redis.KeyPrefix, c.Bot.Location, c.Bot.Language)
 	if err == nil {
 		err = seedNominations(ctx, rdb, c.Redis.KeyPrefix)
+	}
+	if err == nil {
+		err = seedMeetings(ctx, rdb, c.Redis.KeyPrefix, c.Bot.Location)
 	}
 	_ = rdb.Close()
 	if err != nil {
@@ -95,6 +99,7 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	// person would, before the demo user arrives: the election of the next
 	// head unit and the approval of the Government Emulation Flag.
 	t.silently(ctx, secretaryID, groupChat.ID, "/elect head deadline=7d", "/ballot_nominations CTD_CP deadline=7d")
+	t.silently(ctx, secretaryID, groupChat.ID, upcomingMeeting(time.Now(), c.Bot.Location))
 	err = t.loop(ctx, in)
 	stop()
 	if rerr := <-done; rerr != nil && err == nil {
@@ -166,6 +171,15 @@ func (t *terminal) loop(ctx context.Context, in io.Reader) error {
 		case <-ctx.Done():
 			return nil
 		case line, ok = <-lines:
+		case ev, open := <-t.events:
+			// Messages the bot sends by itself (reminders) show up while
+			// the person is idle, as they would in Telegram.
+			if open {
+				t.print(ev)
+			} else {
+				t.events = nil
+			}
+			continue
 		}
 		if !ok {
 			fmt.Fprintln(t.out)

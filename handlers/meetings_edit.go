@@ -314,8 +314,11 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	if !ok || err != nil {
 		return err
 	}
+	chat, _ := r.Chat()
 	m, err := h.meetings.Get(ctx, sc.committee.ID, p[1])
-	if errors.Is(err, storage.ErrNotFound) {
+	// Outside the committee's group, only its members may ask: button data
+	// can be forged.
+	if errors.Is(err, storage.ErrNotFound) || (!chat.IsGroup() && !sc.admin && sc.delegate == nil) {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
 	}
@@ -332,7 +335,7 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	case err != nil:
 		return err
 	}
-	if chat, _ := r.Chat(); !chat.IsPrivate() {
+	if !chat.IsPrivate() {
 		r.Answer(plain(h.cat.T(r.Lang, "ics_sent_private", nil)), false)
 	}
 	return nil

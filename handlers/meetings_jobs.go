@@ -325,7 +325,7 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 	if err != nil {
 		return err
 	}
-	render := func(lang string, answer *domain.RSVP) outgoing {
+	render := func(lang string, private bool, answer *domain.RSVP) outgoing {
 		text := ""
 		if late {
 			text = h.cat.T(lang, "reminder_late", i18n.Data{"Due": i18n.Raw(h.when(lang, job.DueAt(), c.Location()))}) + "\n"
@@ -336,8 +336,11 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 			"When":   i18n.Raw(h.when(lang, m.Start, c.Location())),
 			"Counts": i18n.Raw(h.countsLine(lang, counts)),
 		})
-		if answer != nil {
+		switch {
+		case answer != nil:
 			text += "\n" + h.cat.T(lang, "reminder_you_attend", nil)
+		case private:
+			text += "\n" + h.cat.T(lang, "reminder_you_undecided", nil)
 		}
 		kb := h.meetingKeyboard(lang, c, m)
 		return outgoing{text: text, kb: &kb}
@@ -347,11 +350,11 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 }
 
 // audienceMessages renders one message per recipient, group first.
-func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
+func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, private bool, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
 	var keys []string
 	msgs := map[string]outgoing{}
 	if group != 0 {
-		o := render(h.chatLang(ctx, group), nil)
+		o := render(h.chatLang(ctx, group), false, nil)
 		o.chatID = group
 		key := "g" + strconv.FormatInt(group, 10)
 		keys, msgs[key] = append(keys, key), o
@@ -361,7 +364,7 @@ func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates 
 		if ans, ok := answers[d.UserID]; ok && ans.Attend {
 			a = &ans
 		}
-		o := render(h.userLang(ctx, d.UserID), a)
+		o := render(h.userLang(ctx, d.UserID), true, a)
 		o.chatID = d.UserID
 		key := "u" + strconv.FormatInt(d.UserID, 10)
 		keys, msgs[key] = append(keys, key), o
@@ -391,7 +394,7 @@ func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 	if err != nil {
 		return err
 	}
-	render := func(lang string, _ *domain.RSVP) outgoing {
+	render := func(lang string, _ bool, _ *domain.RSVP) outgoing {
 		text := h.cat.T(lang, "notice_"+p.What, i18n.Data{
 			"ID": m.ID, "Title": m.Title, "Location": m.Location,
 			"When": i18n.Raw(h.when(lang, m.Start, c.Location())),

@@ -260,9 +260,18 @@ func (r *Runner) Start(ctx context.Context) {
 		defer close(r.loopDone)
 		t := time.NewTicker(r.tick)
 		defer t.Stop()
+		failing := false
 		for {
-			if _, err := r.dispatch(loopCtx, false); err != nil && loopCtx.Err() == nil {
-				r.log.WarnContext(loopCtx, "claiming due jobs failed", "err", err.Error())
+			// An outage is logged when it starts and when it ends, not
+			// every tick.
+			_, err := r.dispatch(loopCtx, false)
+			switch {
+			case err != nil && loopCtx.Err() == nil && !failing:
+				failing = true
+				r.log.WarnContext(loopCtx, "claiming due jobs failed; retrying every tick", "err", err.Error())
+			case err == nil && failing:
+				failing = false
+				r.log.InfoContext(loopCtx, "claiming due jobs works again")
 			}
 			select {
 			case <-loopCtx.Done():

@@ -81,6 +81,29 @@ package storage
 //	                                          oldest first (the first is the submission)
 //	<p>:{c:<id>}:nomination:<n>:files    list JSON attachments {file_id, name}
 //
+// Meetings (meetings.go, meetings_rsvp.go):
+//
+//	<p>:{c:<id>}:seq:meeting          string  INCR counter of the committee's meeting ids
+//	<p>:{c:<id>}:meetings             zset    meeting ids (score = start, unix ms)
+//	<p>:{c:<id>}:meeting:<m>          hash    id, title, loc, agenda (JSON list), start, status, seq
+//	                                          (RFC 5545 SEQUENCE), created, by, updated, offsets (JSON
+//	                                          seconds of the reminders scheduled), chat, msg (the group
+//	                                          announcement), cancelled_by, cancelled_at
+//	<p>:{c:<id>}:meeting:<m>:rsvp     hash    user id -> JSON {unit, name, username, attend, at}
+//	<p>:{c:<id>}:meeting:<m>:gate     string  unix ms until which the announcement is not edited again
+//
+// Scheduler (scheduler.go, scheduler_claim.go), tag {sched}: one slot for
+// every job, because the claim script finds job ids in the due set and
+// builds their keys itself:
+//
+//	<p>:{sched}:due                   zset    job id -> due time, or lease expiry while claimed (ms)
+//	<p>:{sched}:fence                 string  INCR counter of fencing tokens
+//	<p>:{sched}:job:<id>              hash    kind, payload, due, state (ready|claimed|done), token,
+//	                                          attempt, failures, owner, claimed_at; a done job expires
+//	                                          after the done TTL (7 days)
+//	<p>:{sched}:job:<id>:dlv          hash    delivery key -> "p:<token>" reserved, "d:<ref>" sent,
+//	                                          "f:<reason>" undeliverable
+//
 // Kinds reserved for committee keys (features add their exact layout here):
 // meta, unit, units, member, members, roles, rolelog, invites, covenant,
 // covenants, meeting, meetings, nomination, nominations, ballot, ballots,

@@ -176,6 +176,14 @@ func (s *Nominations) Create(ctx context.Context, n domain.Nomination) (domain.N
 	if !validID(cid) {
 		return domain.Nomination{}, fmt.Errorf("create nomination in committee %q: %w", cid, ErrNotFound)
 	}
+	dup := dupKey(n.Award, n.Year, n.Nominee)
+	// A duplicate found here costs no id (ids stay consecutive); the script
+	// below still decides, for nominations racing past this check.
+	if other, err := s.c.HGet(ctx, s.k.NominationIndex(cid), dup).Int64(); err == nil {
+		return s.duplicate(ctx, cid, other)
+	} else if !errors.Is(err, redis.Nil) {
+		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: %w", cid, err)
+	}
 	id, err := s.c.Incr(ctx, s.k.NominationSequence(cid)).Result()
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: next id: %w", cid, err)
@@ -185,7 +193,6 @@ func (s *Nominations) Create(ctx context.Context, n domain.Nomination) (domain.N
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: %w", cid, err)
 	}
-	dup := dupKey(n.Award, n.Year, n.Nominee)
 	args := []any{dup, id, n.Unit, n.NomineeUnit, first, len(n.Attachments)}
 	for _, a := range n.Attachments {
 		rec, err := json.Marshal(attachmentRecord{FileID: a.FileID, Name: a.Name})
@@ -212,11 +219,7 @@ func (s *Nominations) Create(ctx context.Context, n domain.Nomination) (domain.N
 	switch status {
 	case createDone:
 	case createDuplicate:
-		existing, err := s.Get(ctx, cid, other)
-		if err != nil {
-			return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: read duplicate %d: %w", cid, other, err)
-		}
-		return existing, fmt.Errorf("create nomination in committee %s: same as nomination %d: %w", cid, other, ErrDuplicate)
+		return s.duplicate(ctx, cid, other)
 	case createNoUnit:
 		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: unit %s or %q: %w", cid, n.Unit, n.NomineeUnit, ErrNotFound)
 	default:
@@ -227,6 +230,15 @@ func (s *Nominations) Create(ctx context.Context, n domain.Nomination) (domain.N
 		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: %w", cid, err)
 	}
 	return created, nil
+}
+
+// duplicate returns the nomination a new one duplicates, with ErrDuplicate.
+func (s *Nominations) duplicate(ctx context.Context, cid string, id int64) (domain.Nomination, error) {
+	existing, err := s.Get(ctx, cid, id)
+	if err != nil {
+		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: read duplicate %d: %w", cid, id, err)
+	}
+	return existing, fmt.Errorf("create nomination in committee %s: same as nomination %d: %w", cid, id, ErrDuplicate)
 }
 
 // dupKey is the duplicate index field of a nominee for an award and year.

@@ -150,9 +150,14 @@ func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 		{Committee: c.ID, Unit: "TANDTC", Award: "CSTD_TQ", Nominee: "Nguyễn Văn An", Year: 2025},
 		{Committee: c.ID, Unit: "TANDTC", Award: "CSTD_BO", Nominee: "Nguyễn Văn An", Year: 2026},
 	}
-	for _, n := range other {
-		if _, err := s.Create(ctx, n); err != nil {
+	for i, n := range other {
+		got, err := s.Create(ctx, n)
+		if err != nil {
 			t.Errorf("Create(%s %d) = %v, want stored", n.Award, n.Year, err)
+		}
+		// Refused duplicates cost no id.
+		if want := int64(i + 2); got.ID != want {
+			t.Errorf("Create(%s %d) got id %d, want %d", n.Award, n.Year, got.ID, want)
 		}
 	}
 	// Withdrawn, the nominee may be nominated again; rejected, not.
