@@ -92,7 +92,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 		}
 		return false
 	})
-	for _, want := range []string{"Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66.7% tổng số)", "trúng cử"} {
+	for _, want := range []string{"Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66,7% tổng số)", "trúng cử"} {
 		if !strings.Contains(result.Text, want) {
 			t.Errorf("result lacks %q: %q", want, result.Text)
 		}

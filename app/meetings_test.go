@@ -115,6 +115,15 @@ func fetchICS(t *testing.T, h *harness, chat, user int64, id string) *ics.VEvent
 	if !strings.HasSuffix(m.Document.FileName, ".ics") {
 		t.Errorf("calendar file named %q", m.Document.FileName)
 	}
+	if lines := strings.Split(string(m.Document.Data), "\r\n"); len(lines) < 10 || strings.Contains(string(m.Document.Data), "\n\n") {
+		t.Errorf("the .ics lines do not end with CRLF")
+	} else {
+		for _, l := range lines {
+			if len(l) > 75 {
+				t.Errorf("line of %d octets, RFC 5545 wants at most 75: %q", len(l), l)
+			}
+		}
+	}
 	cal, err := ics.ParseCalendar(bytes.NewReader(m.Document.Data))
 	if err != nil {
 		t.Fatalf("the .ics does not parse: %v\n%s", err, m.Document.Data)

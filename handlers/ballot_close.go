@@ -146,9 +146,9 @@ func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, 
 		for _, cnt := range qr.Counts {
 			s.WriteString("\n   " + h.cat.T(lang, "result_count", i18n.Data{
 				"Option": h.optionLabel(lang, options[q.ID][cnt.Key]), "Votes": cnt.Votes,
-				"Percent": fmt.Sprintf("%.1f", cnt.Percent)}))
+				"Percent": h.percent(lang, cnt.Percent)}))
 		}
-		s.WriteString("\n   " + h.cat.T(lang, "result_needed", i18n.Data{"Need": qr.Needed, "Threshold": q.Threshold.String()}))
+		s.WriteString("\n   " + h.cat.T(lang, "result_needed", i18n.Data{"Need": qr.Needed, "Threshold": h.shareText(lang, q.Threshold)}))
 		s.WriteString("\n   " + h.outcomeText(lang, b, qr, options[q.ID]))
 	}
 	if b.Kind == domain.KindElection && len(r.Questions) > 0 {
@@ -393,4 +393,18 @@ func (h *Handlers) remind(ctx context.Context, c domain.Committee, b domain.Ball
 		tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_vote", nil), h.ballotLink(b))))
 	return h.sendHTML(ctx, d.UserID, h.cat.T(lang, "remind_text", i18n.Data{
 		"Title": b.Title, "ID": b.ID, "Deadline": deadline, "Unit": d.Unit, "Committee": c.Name}), &kb)
+}
+
+// shareText names a share of the electorate for people: "quá nửa" for a
+// majority, else the share itself ("80%", "2/3").
+func (h *Handlers) shareText(lang string, t domain.Threshold) string {
+	if t.IsMajority() || !t.Valid() {
+		return h.cat.T(lang, "share_majority", nil)
+	}
+	return strings.ReplaceAll(t.String(), ".", h.cat.T(lang, "min_decimal", nil))
+}
+
+// percent formats a percentage with the language's decimal separator.
+func (h *Handlers) percent(lang string, p float64) string {
+	return strings.ReplaceAll(fmt.Sprintf("%.1f", p), ".", h.cat.T(lang, "min_decimal", nil))
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -47,8 +48,8 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 	}
 	for i, qr := range r.Questions {
 		q := b.Questions[i]
-		mq := minutes.Question{Text: q.Text, Needed: qr.Needed, Threshold: q.Threshold.String(),
-			Outcome: plain(h.outcomeText(lang, b, qr, optionMap(q)))}
+		mq := minutes.Question{Text: q.Text, Needed: qr.Needed, Threshold: h.shareText(lang, q.Threshold),
+			Outcome: strings.TrimSpace(strings.TrimPrefix(plain(h.outcomeText(lang, b, qr, optionMap(q))), "→"))}
 		for _, cnt := range qr.Counts {
 			mq.Rows = append(mq.Rows, minutes.Row{Option: labels[q.ID][cnt.Key], Votes: cnt.Votes, Percent: cnt.Percent,
 				Winner: qr.Outcome == domain.OutcomePassed && qr.Winner == cnt.Key})

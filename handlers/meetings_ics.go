@@ -50,7 +50,8 @@ func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
 	} else {
 		ev.SetStatus(ics.ObjectStatusConfirmed)
 	}
-	return []byte(cal.Serialize())
+	// RFC 5545 lines end with CRLF (the library's default is LF).
+	return []byte(cal.Serialize(ics.WithNewLine("\r\n")))
 }
 
 // icsDescription is the committee, the agenda and the command to open
@@ -60,7 +61,7 @@ func (h *Handlers) icsDescription(c domain.Committee, m domain.Meeting) string {
 	var b strings.Builder
 	b.WriteString(c.Name)
 	if len(m.Agenda) > 0 {
-		b.WriteString("\n\n" + plain(h.cat.T(lang, "meeting_card_agenda", nil)))
+		b.WriteString("\n\n" + h.cat.T(lang, "ics_agenda", nil))
 		for i, it := range m.Agenda {
 			fmt.Fprintf(&b, "\n%d. %s", i+1, it)
 		}

@@ -190,6 +190,8 @@ type Runner struct {
 
 	mu       sync.Mutex
 	running  int
+	backlog  bool          // the last claim was full: more may be due
+	wake     chan struct{} // a worker freed while there is a backlog
 	started  bool
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
@@ -204,7 +206,7 @@ func New(store Store, opts ...Option) *Runner {
 		store: store, tick: DefaultTick, lease: DefaultLease, batch: DefaultBatch,
 		workers: DefaultWorkers, retries: DefaultRetries, backoff: 5 * time.Second,
 		now: time.Now, log: slog.New(slog.DiscardHandler), metrics: noMetrics{},
-		owner: "runner", handlers: make(map[string]HandlerFunc),
+		owner: "runner", handlers: make(map[string]HandlerFunc), wake: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(r)
@@ -277,6 +279,7 @@ func (r *Runner) Start(ctx context.Context) {
 			case <-loopCtx.Done():
 				return
 			case <-t.C:
+			case <-r.wake: // a backlog: claim again without waiting for the tick
 			}
 		}
 	}()
@@ -323,10 +326,14 @@ func (r *Runner) dispatch(ctx context.Context, wait bool) (int, error) {
 	if free <= 0 {
 		return 0, nil
 	}
-	jobs, err := r.store.Claim(ctx, r.owner, min(free, r.batch), r.lease)
+	limit := min(free, r.batch)
+	jobs, err := r.store.Claim(ctx, r.owner, limit, r.lease)
 	if err != nil {
 		return 0, err
 	}
+	r.mu.Lock()
+	r.backlog = len(jobs) == limit
+	r.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, cj := range jobs {
 		r.mu.Lock()
@@ -338,6 +345,12 @@ func (r *Runner) dispatch(ctx context.Context, wait bool) (int, error) {
 			defer func() {
 				r.mu.Lock()
 				r.running--
+				if r.backlog {
+					select {
+					case r.wake <- struct{}{}:
+					default:
+					}
+				}
 				r.mu.Unlock()
 				wg.Done()
 				r.jobs.Done()

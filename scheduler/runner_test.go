@@ -346,3 +346,24 @@ func TestFanOutStopsWhenTheJobIsChangedUnderIt(t *testing.T) {
 		t.Errorf("FanOut = %v after %d sends, want ErrSuperseded after 5", got, sent.Load())
 	}
 }
+
+func TestBacklogIsDrainedWithoutWaitingForTheNextTick(t *testing.T) {
+	f := newFixture(t)
+	r := f.runner(scheduler.WithTick(time.Hour), scheduler.WithWorkers(2))
+	ran := make(chan string, 10)
+	r.Handle("remind", func(_ context.Context, j *scheduler.Job) error { ran <- j.ID(); return nil })
+	for i := range 10 {
+		f.schedule(t, fmt.Sprintf("j%d", i), "remind", f.clock.Now())
+	}
+	r.Start(f.ctx)
+	defer func() { _ = r.Stop(f.ctx) }()
+	seen := map[string]bool{}
+	for len(seen) < 10 {
+		select {
+		case id := <-ran:
+			seen[id] = true
+		case <-time.After(20 * time.Second): // a safety net, not a bound on speed
+			t.Fatalf("after the first tick only %d of 10 jobs ran; the rest waited for the next tick (an hour)", len(seen))
+		}
+	}
+}
