@@ -180,6 +180,13 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 		}
 	}
 
+	// Bob changes his mind, twice: the last answer counts.
+	ask(t, h, bobID, bobID, "/rsvp 1 no", "không dự")
+	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "TANDTC: ❌ Bob") || !strings.Contains(m.Text, "Tham dự: 0 người") {
+		t.Errorf("after Bob declined: %q", m.Text)
+	}
+	ask(t, h, bobID, bobID, "/rsvp 1 yes", "sẽ dự")
+
 	ev := fetchICS(t, h, groupID, daveID, "1")
 	start, err := ev.GetStartAt()
 	if err != nil {

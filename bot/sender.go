@@ -46,9 +46,11 @@ type SenderMetrics interface {
 }
 
 // Defaults follow Telegram's published limits: about 30 messages a second
-// overall, one a second per chat, twenty a minute per group.
+// overall, one a second per chat, twenty a minute per group. The global
+// rate keeps a small margin below 30 so that a long fan-out does not end
+// its first burst with a 429.
 const (
-	defaultGlobalRate        = 30
+	defaultGlobalRate        = 28
 	defaultPerChatRate       = 1
 	defaultPerGroupPerMinute = 20
 	defaultAttempts          = 5
