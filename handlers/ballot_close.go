@@ -278,9 +278,10 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	if len(cands) < 2 {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_none", i18n.Data{"ID": b.ID}), nil)
 	}
-	nb := b
-	nb.ID, nb.Round, nb.Parent, nb.Deadline = "", b.Round+1, b.ID, domain.Ballot{}.Deadline
-	nb.PostChat, nb.PostMessage, nb.Closed = 0, 0, domain.Ballot{}.Closed
+	nb := domain.Ballot{
+		Kind: b.Kind, Role: b.Role, Year: b.Year, Award: b.Award,
+		Round: b.Round + 1, Parent: b.ID,
+	}
 	nb.Title = h.cat.T(h.cat.Default(), "runoff_title", i18n.Data{"Title": b.Title})
 	q := b.Questions[0]
 	q.Text = nb.Title
@@ -292,8 +293,7 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	}
 	q.Options = opts
 	nb.Questions = []domain.Question{q}
-	rest, optArgs := splitOptions(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.Args), b.ID)))
-	_ = rest
+	_, optArgs := splitOptions(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.Args), b.ID)))
 	o, err := parseBallotOptions(optArgs, h.now(), sc.committee.Location())
 	if err != nil {
 		return h.replyOptionError(ctx, r, err)
