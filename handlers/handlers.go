@@ -190,8 +190,9 @@ func New(d Deps) (*Handlers, error) {
 	h.ballotOffsets = d.BallotOffsets
 	h.schedule = h.scheduleBallotJobs
 	h.commands = h.commandTable()
-	h.statusSections = []statusSection{h.statusHeader, h.statusBallots, h.statusNominations, h.statusCovenant}
-	h.statusSections = append(h.statusSections, h.statusNextMeeting)
+	// The /status card, most pressing first: who leads, what is next,
+	// what is being voted, where nominations stand, the covenant.
+	h.statusSections = []statusSection{h.statusHeader, h.statusNextMeeting, h.statusBallots, h.statusNominations, h.statusCovenant}
 	return h, nil
 }
 
