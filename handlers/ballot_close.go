@@ -25,33 +25,46 @@ func (h *Handlers) CloseBallot(ctx context.Context, committeeID, ballotID string
 }
 
 func (h *Handlers) closeBallot(ctx context.Context, committeeID, ballotID string) error {
+	closedNow, c, b, r, err := h.closeAndCount(ctx, committeeID, ballotID)
+	if err != nil || !closedNow {
+		return err
+	}
+	return h.announceResult(ctx, c, b, r)
+}
+
+// closeAndCount closes the ballot (reporting whether this call did),
+// counts it, and applies what the result decides that is safe to apply
+// again (moving voted nominations, idempotent by their expected status).
+func (h *Handlers) closeAndCount(ctx context.Context, committeeID, ballotID string) (bool, domain.Committee, domain.Ballot, domain.Result, error) {
+	var c domain.Committee
 	closedNow, err := h.ballots.Close(ctx, committeeID, ballotID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil
+		return false, c, domain.Ballot{}, domain.Result{}, nil
 	}
 	if err != nil {
-		return err
+		return false, c, domain.Ballot{}, domain.Result{}, err
 	}
 	b, err := h.ballots.Get(ctx, committeeID, ballotID)
 	if err != nil {
-		return err
+		return false, c, b, domain.Result{}, err
 	}
 	r, err := h.result(ctx, b)
 	if err != nil {
-		return err
+		return false, c, b, r, err
 	}
-	if !closedNow {
-		return nil
-	}
-	c, err := h.committees.Get(ctx, committeeID)
-	if err != nil {
-		return err
+	if c, err = h.committees.Get(ctx, committeeID); err != nil {
+		return false, c, b, r, err
 	}
 	if b.Kind == domain.KindNominations && h.onNominationsResult != nil {
 		if err := h.onNominationsResult(ctx, b, r); err != nil {
 			h.log.ErrorContext(ctx, "moving nominations after the vote failed", "ballot", b.ID, "err", err.Error())
 		}
 	}
+	return closedNow, c, b, r, nil
+}
+
+// announceResult closes the group post and posts the result in the group.
+func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b domain.Ballot, r domain.Result) error {
 	if c.ChatID == 0 {
 		return nil
 	}
@@ -67,7 +80,7 @@ func (h *Handlers) closeBallot(ctx context.Context, committeeID, ballotID string
 		}
 	}
 	text, kb := h.resultText(lang, c, b, r, true)
-	err = h.sendHTML(ctx, c.ChatID, text, kb)
+	err := h.sendHTML(ctx, c.ChatID, text, kb)
 	if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 		return err
 	}

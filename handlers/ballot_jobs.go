@@ -75,15 +75,24 @@ func decodeBallotPayload(j *scheduler.Job) (ballotPayload, error) {
 	return p, nil
 }
 
-// runBallotClose closes a ballot at its deadline. Closing is idempotent:
-// a redelivered job finds it closed and only makes sure the result is
-// stored.
+// runBallotClose closes a ballot at its deadline. Closing is one script
+// that only one caller wins; the winner announces the result through the
+// job's delivery log, so a replica that crashed between closing and
+// posting is followed by one that posts (at most one duplicate, if the
+// crash fell between Telegram accepting the post and its record).
 func (h *Handlers) runBallotClose(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err
 	}
-	return h.closeBallot(ctx, p.Committee, p.Ballot)
+	closedNow, c, b, r, err := h.closeAndCount(ctx, p.Committee, p.Ballot)
+	if err != nil || (!closedNow && !j.Redelivered()) || b.ID == "" {
+		return err
+	}
+	_, err = j.Deliver(ctx, "result", scheduler.Resend, func(ctx context.Context) (string, error) {
+		return "posted", h.announceResult(ctx, c, b, r)
+	})
+	return err
 }
 
 // runBallotRemind reminds the delegates of units that have not voted,
