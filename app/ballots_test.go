@@ -314,3 +314,21 @@ func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 		t.Errorf("the removed delegate's vote counted: %q", m.Text)
 	}
 }
+
+func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
+	h.say(groupID, aliceID, "/nomination_status 1 under_review")
+	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
+	castVote(t, h, bobID, payload, "Đồng ý")
+	m := h.say(groupID, aliceID, "/close 1")
+	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
+	waitFor(t, func() bool { return countMessages(h, groupID, "📋") == 1 })
+	// 1 of 3 took part: nothing decided, the nomination is still in voting
+	// and goes into the next ballot.
+	post, _ := openBallot(t, h, "/ballot_nominations CTD_CP")
+	if !strings.Contains(post.Text, "/nomination 1") {
+		t.Errorf("the second ballot does not hold the nomination: %q", post.Text)
+	}
+}

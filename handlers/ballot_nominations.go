@@ -30,9 +30,18 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 	if err != nil {
 		return err
 	}
+	inBallot, err := h.nominationsInOpenBallots(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	// Nominations under review, and those left in voting by a ballot that
+	// decided nothing (no quorum) and is closed.
 	var picked []domain.Nomination
 	for _, n := range all {
-		if n.Award == award.Code && n.Status == domain.StatusUnderReview {
+		if n.Award != award.Code {
+			continue
+		}
+		if n.Status == domain.StatusUnderReview || n.Status == domain.StatusVoting && !inBallot[strconv.FormatInt(n.ID, 10)] {
 			picked = append(picked, n)
 		}
 	}
@@ -67,6 +76,10 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 	var moved []domain.Question
 	user, _ := r.Sender()
 	for i, n := range picked {
+		if n.Status == domain.StatusVoting {
+			moved = append(moved, b.Questions[i])
+			continue
+		}
 		_, err := h.nominations.Transition(ctx, sc.committee.ID, n.ID, domain.Change{
 			From: domain.StatusUnderReview, To: domain.StatusVoting, By: user.ID, ByName: user.DisplayName(),
 		})
@@ -88,6 +101,25 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 	return h.openBallot(ctx, r, b, o, true)
 }
 
+// nominationsInOpenBallots names the nominations an open ballot is voting
+// on.
+func (h *Handlers) nominationsInOpenBallots(ctx context.Context, committeeID string) (map[string]bool, error) {
+	ballots, err := h.ballots.List(ctx, committeeID)
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for _, b := range ballots {
+		if b.Status != domain.BallotOpen || b.Kind != domain.KindNominations {
+			continue
+		}
+		for _, q := range b.Questions {
+			in[q.Nomination] = true
+		}
+	}
+	return in, nil
+}
+
 // nominationsResult moves each nomination of a closed nominations ballot
 // to approved or rejected (a void ballot rejects nothing: the nominations
 // go back under review), and tells the nominating units.
@@ -107,8 +139,8 @@ func (h *Handlers) nominationsResult(ctx context.Context, b domain.Ballot, r dom
 		case domain.OutcomePassed:
 			to = domain.StatusApproved
 		case domain.OutcomeVoid:
-			// Nothing was decided: the nomination stays in voting until an
-			// admin moves it (a new ballot needs it under review).
+			// Nothing was decided: the nomination stays in voting, ready
+			// for a new /ballot_nominations.
 			continue
 		}
 		note := h.cat.T(h.cat.Default(), "ballot_nominations_note", i18n.Data{"ID": b.ID,
