@@ -109,6 +109,9 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	if got := current(h, groupID, result).Text; !strings.Contains(got, "TANDTC là Khối trưởng năm") {
 		t.Errorf("after applying the result the message reads %q", got)
 	}
+	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "Đã bầu cho năm") || !strings.Contains(m.Text, "Khối trưởng TANDTC") {
+		t.Errorf("/status does not show next year's head: %q", m.Text)
+	}
 
 	// The minutes: PDF and CSV, every receipt with its choice.
 	before := len(h.tg.BotMessages(groupID))

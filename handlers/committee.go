@@ -41,6 +41,7 @@ type CommitteeStore interface {
 	RevokeInvites(ctx context.Context, id, unit string) (int, error)
 
 	SetRole(ctx context.Context, id string, year int, code, role string, by int64) ([]domain.RoleChange, error)
+	RoleHistory(ctx context.Context, id string) ([]domain.RoleChange, error)
 
 	OpenCovenant(ctx context.Context, id string, year int, title string, by int64) (domain.Covenant, error)
 	Covenant(ctx context.Context, id string) (domain.Covenant, error)

@@ -65,6 +65,9 @@ func (h *Handlers) statusHeader(ctx context.Context, lang string, c domain.Commi
 	b.WriteString(h.cat.T(lang, "status_head", i18n.Data{"Holder": holder(c.Head)}))
 	b.WriteString("\n")
 	b.WriteString(h.cat.T(lang, "status_deputy", i18n.Data{"Holder": holder(c.Deputy)}))
+	if next := h.nextYearRoles(ctx, c); next != "" {
+		b.WriteString("\n" + h.cat.T(lang, "status_next_roles", i18n.Data{"Year": c.Year + 1, "Roles": i18n.Raw(h.rolesText(lang, next))}))
+	}
 	b.WriteString("\n")
 	b.WriteString(h.cat.T(lang, "status_members", i18n.Data{
 		"Units":     i18n.Raw(h.cat.N(lang, "status_units", len(units), nil)),
@@ -89,4 +92,37 @@ func (h *Handlers) statusCovenant(ctx context.Context, lang string, c domain.Com
 	return h.cat.T(lang, "status_covenant", i18n.Data{
 		"Year": cov.Year, "Signed": len(cov.Signed), "Total": total, "Pending": strings.Join(cov.Pending, ", "),
 	}), nil
+}
+
+// nextYearRoles returns "head:CODE,deputy:CODE" for the roles already
+// given for the year after the committee's (an election held ahead), or "".
+func (h *Handlers) nextYearRoles(ctx context.Context, c domain.Committee) string {
+	hist, err := h.committees.RoleHistory(ctx, c.ID)
+	if err != nil {
+		return ""
+	}
+	roles := map[string]string{}
+	for _, ch := range hist {
+		if ch.Year == c.Year+1 {
+			roles[ch.Role] = ch.Unit
+		}
+	}
+	var parts []string
+	for _, r := range []string{domain.RoleHead, domain.RoleDeputy} {
+		if roles[r] != "" {
+			parts = append(parts, r+":"+roles[r])
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// rolesText renders nextYearRoles for people: "Khối trưởng TANDTC, Khối
+// phó KTNN".
+func (h *Handlers) rolesText(lang, roles string) string {
+	var out []string
+	for _, p := range strings.Split(roles, ",") {
+		role, code, _ := strings.Cut(p, ":")
+		out = append(out, h.cat.T(lang, "role_"+role, nil)+" <b>"+escape(code)+"</b>")
+	}
+	return strings.Join(out, ", ")
 }
