@@ -79,3 +79,56 @@ func TestThousandMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 		t.Errorf("turnout %d, yes %d, receipts %d; want %d each", res.Turnout, res.Questions[0].Counts[0].Votes, len(res.Receipts), n)
 	}
 }
+
+func TestDelegatesOfOneUnitSubmittingAtOnceCountOnce(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	ctx := context.Background()
+	store := storage.NewCommittees(h.rd.Client(), storage.NewKeys(h.rd.Prefix()))
+	const n = 10
+	for i := 0; i < n; i++ {
+		id := int64(600000 + i)
+		h.tg.AddUser(telegramtest.User{ID: id, FirstName: "Delegate " + strconv.Itoa(i)})
+		h.tg.StartPrivate(id)
+		inv, err := store.CreateInvite(ctx, "1", "TANDTC", aliceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := store.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: id, Name: "Delegate"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, payload := openBallot(t, h, "/elect head")
+	ballot := strings.Split(payload, "_")[2]
+	cards := make([]int, n)
+	for i := range cards {
+		id := int64(600000 + i)
+		cards[i] = h.tg.SendText(id, id, "/start "+payload).MessageID
+	}
+	h.quiet(groupID)
+	var wg sync.WaitGroup
+	for i := range cards {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id := int64(600000 + i)
+			h.tg.PressButton(id, id, cards[i]+1, "bvs:1:"+ballot+":0")
+		}(i)
+	}
+	wg.Wait()
+	h.quiet(groupID)
+	recorded := 0
+	for i := range cards {
+		id := int64(600000 + i)
+		if m, ok := h.tg.Message(id, cards[i]+1); ok && strings.Contains(m.Text, "Đã ghi nhận") {
+			recorded++
+		}
+	}
+	voted, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Voted(ctx, "1", ballot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recorded != 1 || len(voted) != 1 {
+		t.Errorf("%d delegates were told their vote was recorded, %d units voted; want exactly one", recorded, len(voted))
+	}
+}
