@@ -475,4 +475,15 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "chưa gắn với khối") {
 		t.Errorf("after removal /units answered %q", m.Text)
 	}
+	// Added back: the bloc returns with its data.
+	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
+		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
+		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": 3,
+		"old_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "left"},
+		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
+	}})
+	waitFor(t, func() bool { return countMessages(h, super, "👋 Tôi đã trở lại") == 1 })
+	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "TANDTC") {
+		t.Errorf("after the bot came back /units answered %q", m.Text)
+	}
 }

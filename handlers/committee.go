@@ -24,6 +24,8 @@ type CommitteeStore interface {
 	ByChat(ctx context.Context, chatID int64) (domain.Committee, error)
 	Migrate(ctx context.Context, fromChat, toChat int64) error
 	Detach(ctx context.Context, chatID int64) (domain.Committee, error)
+	FormerCommittee(ctx context.Context, chatID int64) (string, error)
+	Reattach(ctx context.Context, id string, chatID int64) error
 
 	AddUnit(ctx context.Context, id string, u domain.Unit) error
 	RemoveUnit(ctx context.Context, id, code string) ([]domain.Delegate, error)
@@ -335,6 +337,8 @@ func (h *Handlers) chatMember(ctx context.Context, r *bot.Request) error {
 		return nil
 	}
 	switch m.NewChatMember.Status {
+	case "member", "administrator":
+		return h.botAddedBack(ctx, chat)
 	case "left", "kicked":
 		c, err := h.committees.Detach(ctx, chat.ID)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -344,6 +348,39 @@ func (h *Handlers) chatMember(ctx context.Context, r *bot.Request) error {
 			return err
 		}
 		h.log.InfoContext(ctx, "bot removed from a committee's group; committee detached", "committee", c.ID, "chat_id", chat.ID)
+	}
+	return nil
+}
+
+// botAddedBack re-binds the committee a group had before the bot was
+// removed from it, and says so in the group.
+func (h *Handlers) botAddedBack(ctx context.Context, chat bot.Chat) error {
+	if !chat.IsGroup() {
+		return nil
+	}
+	id, err := h.committees.FormerCommittee(ctx, chat.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = h.committees.Reattach(ctx, id, chat.ID)
+	if errors.Is(err, storage.ErrAlreadyBound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := h.committees.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	h.log.InfoContext(ctx, "bot added back to a committee's group; committee reattached", "committee", c.ID, "chat_id", chat.ID)
+	lang := h.chatLang(ctx, chat.ID)
+	if err := h.sendHTML(ctx, chat.ID, h.cat.T(lang, "committee_reattached", i18n.Data{"Name": c.Name}), nil); err != nil &&
+		!bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+		return err
 	}
 	return nil
 }

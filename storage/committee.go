@@ -307,9 +307,27 @@ func (s *Committees) Detach(ctx context.Context, chatID int64) (domain.Committee
 	if err := s.unbindChat(ctx, chatID, b.id); err != nil {
 		return domain.Committee{}, fmt.Errorf("detach chat %d: %w", chatID, err)
 	}
+	// Remember the committee, so that adding the bot back brings it back.
+	if err := s.c.Set(ctx, s.k.FormerCommittee(chatID), b.id, formerTTL).Err(); err != nil {
+		return domain.Committee{}, fmt.Errorf("detach chat %d: %w", chatID, err)
+	}
 	c := b.c
 	c.ChatID = 0
 	return c, nil
+}
+
+// formerTTL is how long a group remembers the committee it was bound to
+// after the bot left it.
+const formerTTL = 366 * 24 * time.Hour
+
+// FormerCommittee returns the id of the committee chatID was bound to
+// before the bot was removed from it, or ErrNotFound.
+func (s *Committees) FormerCommittee(ctx context.Context, chatID int64) (string, error) {
+	id, err := s.c.Get(ctx, s.k.FormerCommittee(chatID)).Result()
+	if err != nil {
+		return "", fmt.Errorf("former committee of chat %d: %w", chatID, notFound(err))
+	}
+	return id, nil
 }
 
 // Reattach binds committee id to group chatID again (the bot was added back

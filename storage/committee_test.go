@@ -461,3 +461,25 @@ func assertUnbound(t *testing.T, s *committees, chatID int64) {
 func at(d time.Duration) time.Time {
 	return newClock().Now().Add(d)
 }
+
+func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
+	s := newCommittees(t)
+	ctx := context.Background()
+	c := s.create(t, -4242, "Khối nhớ")
+	if _, err := s.FormerCommittee(ctx, -4242); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("bound chat: FormerCommittee err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Detach(ctx, -4242); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.FormerCommittee(ctx, -4242)
+	if err != nil || id != c.ID {
+		t.Fatalf("FormerCommittee = %q, %v; want %s", id, err, c.ID)
+	}
+	if err := s.Reattach(ctx, id, -4242); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ByChat(ctx, -4242); err != nil || got.ID != c.ID {
+		t.Errorf("after reattach ByChat = %+v, %v", got, err)
+	}
+}

@@ -157,6 +157,12 @@ func (k Keys) ChatCommittee(chatID int64) string {
 	return k.Global("chat", itoa(chatID), "committee")
 }
 
+// FormerCommittee returns the key remembering which committee a group was
+// bound to before the bot left it: <p>:{g}:chat:<chatID>:former.
+func (k Keys) FormerCommittee(chatID int64) string {
+	return k.Global("chat", itoa(chatID), "former")
+}
+
 // Sequence returns the key of a global counter: <p>:{g}:seq:<name>.
 func (k Keys) Sequence(name string) string {
 	return k.Global("seq", name)
