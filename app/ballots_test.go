@@ -112,6 +112,17 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "Đã bầu cho năm") || !strings.Contains(m.Text, "Khối trưởng TANDTC") {
 		t.Errorf("/status does not show next year's head: %q", m.Text)
 	}
+	// The new year begins: TANDTC is the head.
+	year := regexp.MustCompile(`Khối trưởng năm (\d{4})`).FindStringSubmatch(post.Text)
+	if year == nil {
+		t.Fatalf("no year in %q", post.Text)
+	}
+	if m := h.say(groupID, bobID, "/year "+year[1]); !strings.Contains(m.Text, "Chỉ thư ký") {
+		t.Errorf("a delegate changing the year got %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/year "+year[1]); !strings.Contains(m.Text, "Khối trưởng: TANDTC") {
+		t.Errorf("/year %s answered %q", year[1], m.Text)
+	}
 
 	// The minutes: PDF and CSV, every receipt with its choice.
 	before := len(h.tg.BotMessages(groupID))

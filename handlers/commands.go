@@ -59,6 +59,7 @@ func (h *Handlers) commandTable() []command {
 		{name: "invite", descID: "cmd_invite", committee: true, admin: true, h: h.invite},
 		{name: "delegate_remove", descID: "cmd_delegate_remove", committee: true, admin: true, h: h.delegateRemove},
 		{name: "role", descID: "cmd_role", committee: true, admin: true, h: h.role},
+		{name: "year", descID: "cmd_year", committee: true, admin: true, h: h.year},
 		{name: "awards", descID: "cmd_awards", h: h.awardsList},
 		{name: "nominate", descID: "cmd_nominate", adminDescID: "cmd_nominate_admin", committee: true, member: true, h: h.nominate},
 		{name: "nominations", descID: "cmd_nominations", committee: true, h: h.nominationsList},

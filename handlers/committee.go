@@ -44,6 +44,7 @@ type CommitteeStore interface {
 
 	SetRole(ctx context.Context, id string, year int, code, role string, by int64) ([]domain.RoleChange, error)
 	RoleHistory(ctx context.Context, id string) ([]domain.RoleChange, error)
+	SetYear(ctx context.Context, id string, year int) error
 
 	OpenCovenant(ctx context.Context, id string, year int, title string, by int64) (domain.Covenant, error)
 	Covenant(ctx context.Context, id string) (domain.Covenant, error)

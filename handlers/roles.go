@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -101,4 +102,30 @@ func (h *Handlers) roleSetButton(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	return h.applyRole(ctx, r, sc.committee, p[0], p[1], true)
+}
+
+// year sets the bloc's current emulation year: /year <YYYY>. The head and
+// deputy shown everywhere are those of that year.
+func (h *Handlers) year(ctx context.Context, r *bot.Request) error {
+	sc := scopeOf(r)
+	arg := strings.TrimSpace(r.Args)
+	if arg == "" {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "year_current", i18n.Data{"Year": sc.committee.Year}), nil)
+	}
+	y, err := strconv.Atoi(arg)
+	if err != nil || domain.ValidYear(y) != nil {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "year_usage", nil), nil)
+	}
+	if err := h.committees.SetYear(ctx, sc.committee.ID, y); err != nil {
+		return err
+	}
+	c, err := h.committees.Get(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	text, err := h.statusHeader(ctx, r.Lang, c)
+	if err != nil {
+		return err
+	}
+	return h.reply(ctx, r, h.cat.T(r.Lang, "year_set", i18n.Data{"Year": y})+"\n\n"+text, nil)
 }
