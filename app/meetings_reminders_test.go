@@ -201,7 +201,9 @@ func TestBurstOfAnswersEditsTheAnnouncementWithinLimits(t *testing.T) {
 	waitFor(t, func() bool {
 		return strings.Contains(current(h, groupID, ann).Text, fmt.Sprintf("Tham dự: %d người, 2/2 đơn vị", extra))
 	}, func() string { return current(h, groupID, ann).Text })
-	if n := edits(); n != 2 {
-		t.Errorf("%d edits for %d answers, want 2 (one at once, one when the slot freed)", n, extra)
+	// One edit at once and, unless that one already showed every answer
+	// (the presses raced it), one when the slot freed: never one per press.
+	if n := edits(); n < 1 || n > 2 {
+		t.Errorf("%d edits for %d answers, want 1 or 2 (one at once, one when the slot freed)", n, extra)
 	}
 }
