@@ -290,15 +290,41 @@ func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 				switch {
 				case strings.Contains(m.Text, "Đã ghi nhận đề nghị"):
 					stored++
-				case strings.Contains(m.Text, "đã được đề nghị") && strings.Contains(m.Text, "/nomination 1"):
+				case strings.Contains(m.Text, "đã được đề nghị") && strings.Contains(m.Text, "/nomination "):
+					// Concurrent attempts may use up an id, so the stored
+					// nomination is not always number 1; the refusals must
+					// point at it, checked below.
 					refused++
 				}
 			}
 		}
 		return stored+refused == 3
+	}, func() string {
+		var b strings.Builder
+		for _, u := range []int64{bobID, carolID, daveID} {
+			for _, m := range h.tg.BotMessages(u) {
+				b.WriteString(fmt.Sprintf("%d: %q\n", u, m.Text))
+			}
+		}
+		return b.String()
 	})
 	if stored != 1 || refused != 2 {
 		t.Errorf("%d stored, %d refused; want 1 and 2", stored, refused)
+	}
+	var storedID string
+	for _, u := range []int64{bobID, carolID, daveID} {
+		for _, m := range h.tg.BotMessages(u) {
+			if strings.Contains(m.Text, "Đã ghi nhận đề nghị") {
+				storedID = regexp.MustCompile(`/nomination \d+`).FindString(m.Text)
+			}
+		}
+	}
+	for _, u := range []int64{bobID, carolID, daveID} {
+		for _, m := range h.tg.BotMessages(u) {
+			if strings.Contains(m.Text, "đã được đề nghị") && !strings.Contains(m.Text, storedID) {
+				t.Errorf("a refusal points elsewhere than %s: %q", storedID, m.Text)
+			}
+		}
 	}
 	if m := h.say(groupID, aliceID, "/nominations"); strings.Count(m.Text, "/nomination ") != 1 {
 		t.Errorf("/nominations lists %q", m.Text)
