@@ -170,16 +170,25 @@ func TestExpiredAndForgedInvitesAreRefused(t *testing.T) {
 	}
 }
 
+// secondBloc makes another group, created by creator with members, and
+// binds it to a bloc "Khối B" as its creator would.
+func secondBloc(t *testing.T, h *harness, chatID, creator int64, members ...int64) {
+	t.Helper()
+	ms := []telegramtest.Member{{UserID: creator, Status: "creator"}}
+	for _, m := range members {
+		ms = append(ms, telegramtest.Member{UserID: m, Status: "member"})
+	}
+	h.tg.AddGroup(telegramtest.Chat{ID: chatID, Type: "supergroup", Title: "Khối B"}, ms...)
+	if m := h.say(chatID, creator, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
+		t.Fatalf("second /setup answered %q", m.Text)
+	}
+}
+
 func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	const otherGroup = -1001600
-	h.tg.AddGroup(telegramtest.Chat{ID: otherGroup, Type: "supergroup", Title: "Khối B"},
-		telegramtest.Member{UserID: daveID, Status: "creator"},
-		telegramtest.Member{UserID: carolID, Status: "member"})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
-	if m := h.say(otherGroup, daveID, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
-		t.Fatalf("second /setup answered %q", m.Text)
-	}
+	secondBloc(t, h, otherGroup, daveID, carolID)
 	if m := h.say(otherGroup, daveID, "/unit_add BYT Bộ Y tế"); !strings.Contains(m.Text, "Đã thêm") {
 		t.Fatalf("/unit_add answered %q", m.Text)
 	}

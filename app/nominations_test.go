@@ -200,14 +200,9 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	const otherGroup = -1001700
-	h.tg.AddGroup(telegramtest.Chat{ID: otherGroup, Type: "supergroup", Title: "Khối B"},
-		telegramtest.Member{UserID: daveID, Status: "creator"},
-		telegramtest.Member{UserID: bobID, Status: "member"})
 	nominationBloc(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Bí mật của khối A")
-	if m := h.say(otherGroup, daveID, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
-		t.Fatalf("/setup answered %q", m.Text)
-	}
+	secondBloc(t, h, otherGroup, daveID, bobID)
 	if m := h.say(otherGroup, bobID, "/nomination 1"); !strings.Contains(m.Text, "Không có đề nghị #1") {
 		t.Errorf("bloc B sees bloc A's nomination: %q", m.Text)
 	}
