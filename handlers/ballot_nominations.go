@@ -58,10 +58,19 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 		Year:  sc.committee.Year,
 		Title: h.cat.T(lang, "ballot_nominations_title", i18n.Data{"Award": award.Name(lang), "Year": sc.committee.Year}),
 	}
+	units, err := h.committees.Units(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
 	for i, n := range picked {
+		text := fmt.Sprintf("%s (%s) — /nomination %d", n.Nominee, n.Unit, n.ID)
+		if u, ok := findUnit(units, n.NomineeUnit); ok {
+			// A unit nominated: its full name says more than its code twice.
+			text = fmt.Sprintf("%s — %s — /nomination %d", u.Code, u.Name, n.ID)
+		}
 		q := domain.Question{
 			ID:         strconv.Itoa(i + 1),
-			Text:       fmt.Sprintf("%s (%s) — /nomination %d", n.Nominee, n.Unit, n.ID),
+			Text:       text,
 			Nomination: strconv.FormatInt(n.ID, 10),
 			Threshold:  award.Threshold,
 			Options:    []domain.Option{{Key: domain.OptApprove}, {Key: domain.OptReject}, {Key: domain.OptAbstain}},
