@@ -27,6 +27,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/spf13/viper"
+
+	"github.com/committeebot/committeebot/domain"
 )
 
 // Config is the effective configuration of committeebot. Load fills it;
@@ -416,7 +418,7 @@ func (l *loader) duration(key string) time.Duration {
 	if l.cfg.unparsed[key] {
 		return 0
 	}
-	d, err := ParseDuration(s)
+	d, err := domain.ParseDuration(s)
 	if err != nil {
 		l.fail(key, durationHint(err))
 		return 0
@@ -433,7 +435,7 @@ func (l *loader) durations(key string) []time.Duration {
 	}
 	var out []time.Duration
 	for _, s := range items {
-		d, err := ParseDuration(s)
+		d, err := domain.ParseDuration(s)
 		if err != nil {
 			l.fail(key, durationHint(err))
 			return nil

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/committeebot/committeebot/domain"
 )
 
 // slogLevels maps log.level values to slog levels.
@@ -66,7 +68,7 @@ func (c *Config) values() map[string]string {
 		KeyTelegramTokenFile:     quote(t.TokenFile),
 		KeyTelegramAPIEndpoint:   quote(t.APIEndpoint),
 		KeyTelegramMode:          quote(t.Mode),
-		KeyTelegramPollTimeout:   quote(FormatDuration(t.PollTimeout)),
+		KeyTelegramPollTimeout:   quote(domain.FormatDuration(t.PollTimeout)),
 		KeyWebhookURL:            quote(t.Webhook.URL),
 		KeyWebhookListen:         quote(t.Webhook.Listen),
 		KeyWebhookSecretToken:    quote(t.Webhook.SecretToken.String()),
@@ -95,7 +97,7 @@ func (c *Config) values() map[string]string {
 // \xXX, \uXXXX, \UXXXXXXXX) are all valid there.
 func quote(s string) string { return strconv.Quote(s) }
 
-func quoteDuration(d time.Duration) string { return quote(FormatDuration(d)) }
+func quoteDuration(d time.Duration) string { return quote(domain.FormatDuration(d)) }
 
 // flow writes a YAML flow sequence.
 func flow[T any](items []T, format func(T) string) string {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/committeebot/committeebot/domain"
 )
 
 // Commands Validate checks a configuration for. What is required depends
@@ -149,7 +151,7 @@ func (v *validator) telegram() {
 	}
 
 	if t.PollTimeout < 0 || t.PollTimeout%time.Second != 0 {
-		v.addf(KeyTelegramPollTimeout, "%s is not a whole, non-negative number of seconds", FormatDuration(t.PollTimeout))
+		v.addf(KeyTelegramPollTimeout, "%s is not a whole, non-negative number of seconds", domain.FormatDuration(t.PollTimeout))
 	}
 
 	w := t.Webhook
@@ -267,7 +269,7 @@ func (v *validator) reminders() {
 	v.offsets(KeyMeetingOffsets, r.MeetingOffsets)
 	v.offsets(KeyBallotOffsets, r.BallotOffsets)
 	if r.Tick < 10*time.Millisecond {
-		v.addf(KeyRemindersTick, "%s is too short (want at least 10ms)", FormatDuration(r.Tick))
+		v.addf(KeyRemindersTick, "%s is too short (want at least 10ms)", domain.FormatDuration(r.Tick))
 	}
 }
 
@@ -275,11 +277,11 @@ func (v *validator) offsets(key string, ds []time.Duration) {
 	seen := make(map[time.Duration]bool, len(ds))
 	for _, d := range ds {
 		if d <= 0 {
-			v.addf(key, "%s is not a positive duration", FormatDuration(d))
+			v.addf(key, "%s is not a positive duration", domain.FormatDuration(d))
 			return
 		}
 		if seen[d] {
-			v.addf(key, "%s is listed twice", FormatDuration(d))
+			v.addf(key, "%s is listed twice", domain.FormatDuration(d))
 			return
 		}
 		seen[d] = true

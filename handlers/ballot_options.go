@@ -122,9 +122,10 @@ func parseYesNo(s string) (bool, bool) {
 
 // parseDeadline reads a duration from now (90m, 2h, 3d, 1d12h) or a date
 // with an optional time (2025-01-20 17:00, 20/01/2025 17:00; a date alone
-// means the end of that day). It must lie in the future.
+// means the end of that day), with the parsers meetings use. It must lie
+// in the future.
 func parseDeadline(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	if d, err := parseDuration(s); err == nil {
+	if d, err := domain.ParseDuration(s); err == nil {
 		if d <= 0 {
 			return time.Time{}, errOptionValue
 		}
@@ -134,51 +135,19 @@ func parseDeadline(s string, now time.Time, loc *time.Location) (time.Time, erro
 	if strings.Contains(date, "T") && clock == "" {
 		date, clock, _ = strings.Cut(date, "T")
 	}
-	var t time.Time
-	var err error
-	for _, layout := range []string{"2006-01-02", "02/01/2006", "2/1/2006"} {
-		if t, err = time.ParseInLocation(layout, date, loc); err == nil {
-			break
-		}
-	}
+	y, mo, d, err := domain.ParseDate(date)
 	if err != nil {
 		return time.Time{}, errOptionValue
 	}
-	if clock == "" {
-		t = t.Add(24*time.Hour - time.Minute)
-	} else {
-		hm, err := time.Parse("15:04", clock)
-		if err != nil {
+	hour, minute := 23, 59
+	if clock != "" {
+		if hour, minute, err = domain.ParseClock(clock); err != nil {
 			return time.Time{}, errOptionValue
 		}
-		t = time.Date(t.Year(), t.Month(), t.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
 	}
+	t := time.Date(y, mo, d, hour, minute, 0, 0, loc)
 	if !t.After(now) {
 		return time.Time{}, errOptionValue
 	}
 	return t, nil
-}
-
-var durationPart = regexp.MustCompile(`^(\d+)d(.*)$`)
-
-// parseDuration reads Go durations plus days: 90m, 2h, 3d, 1d12h.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	var days time.Duration
-	if m := durationPart.FindStringSubmatch(s); m != nil {
-		n, err := strconv.Atoi(m[1])
-		if err != nil || n > 3660 {
-			return 0, errOptionValue
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = m[2]
-		if s == "" {
-			return days, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, err
-	}
-	return days + d, nil
 }
