@@ -131,7 +131,17 @@ func replyTargetLocked(c *call, ch *chatState) (int, error) {
 }
 
 func handleSendMessage(s *Server, c *call) (reply, error) {
-	f, err := messageText(c, "text", "entities")
+	return s.send(c, "text", "entities", EventSend, func(f formatted) (*Message, error) {
+		return &Message{Text: f.text}, nil
+	})
+}
+
+// send is the path every method that posts a message shares: parse the
+// text (or caption) and the keyboard, find the chat and the message
+// replied to, let body build the message under the lock, store it and
+// tell subscribers.
+func (s *Server) send(c *call, textParam, entitiesParam, kind string, body func(f formatted) (*Message, error)) (reply, error) {
+	f, err := messageText(c, textParam, entitiesParam)
 	if err != nil {
 		return reply{}, err
 	}
@@ -149,13 +159,17 @@ func handleSendMessage(s *Server, c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	m := &Message{From: s.bot, Text: f.text, Entities: f.entities, ParseMode: f.mode, ReplyToMessageID: replyTo}
+	m, err := body(f)
+	if err != nil {
+		return reply{}, err
+	}
+	m.From, m.Entities, m.ParseMode, m.ReplyToMessageID = s.bot, f.entities, f.mode, replyTo
 	if f.mode != "" {
 		m.HTML = f.raw
 	}
 	s.addMessageLocked(ch, m)
 	applyMarkupLocked(ch, m, mk)
-	s.emitLocked(Event{Kind: EventSend, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
+	s.emitLocked(Event{Kind: kind, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
 	s.bumpLocked()
 	return reply{result: s.wireMessageLocked(ch, m, true)}, nil
 }
@@ -339,39 +353,15 @@ func handleAnswerCallbackQuery(s *Server, c *call) (reply, error) {
 }
 
 func handleSendDocument(s *Server, c *call) (reply, error) {
-	f, err := messageText(c, "caption", "caption_entities")
-	if err != nil {
-		return reply{}, err
-	}
-	mk, err := parseMarkup(c)
-	if err != nil {
-		return reply{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.writableChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
-	replyTo, err := replyTargetLocked(c, ch)
-	if err != nil {
-		return reply{}, err
-	}
-	stored, err := s.documentParamLocked(c, "document")
-	if err != nil {
-		return reply{}, err
-	}
-	doc := *stored
-	doc.Caption = f.text
-	m := &Message{From: s.bot, Document: &doc, Entities: f.entities, ParseMode: f.mode, ReplyToMessageID: replyTo}
-	if f.mode != "" {
-		m.HTML = f.raw
-	}
-	s.addMessageLocked(ch, m)
-	applyMarkupLocked(ch, m, mk)
-	s.emitLocked(Event{Kind: EventDocument, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
-	s.bumpLocked()
-	return reply{result: s.wireMessageLocked(ch, m, true)}, nil
+	return s.send(c, "caption", "caption_entities", EventDocument, func(f formatted) (*Message, error) {
+		stored, err := s.documentParamLocked(c, "document")
+		if err != nil {
+			return nil, err
+		}
+		doc := *stored
+		doc.Caption = f.text
+		return &Message{Document: &doc}, nil
+	})
 }
 
 // documentParamLocked resolves an InputFile parameter: an upload, an
