@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -300,7 +301,7 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	q.Text = nb.Title
 	var opts []domain.Option
 	for _, o := range q.Options {
-		if contains(cands, o.Key) {
+		if slices.Contains(cands, o.Key) {
 			opts = append(opts, o)
 		}
 	}
@@ -388,7 +389,7 @@ func (h *Handlers) nonVoters(ctx context.Context, committeeID, ballotID string) 
 		if b.Electorate == domain.ElectorateMembers {
 			key = fmt.Sprint(d.UserID)
 		}
-		if contains(b.Voters, key) && !contains(voted, key) {
+		if slices.Contains(b.Voters, key) && !slices.Contains(voted, key) {
 			out = append(out, d)
 		}
 	}

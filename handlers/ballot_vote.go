@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -136,14 +137,14 @@ func (h *Handlers) showPersonalBallot(ctx context.Context, r *bot.Request, sc sc
 		return out(h.cat.T(r.Lang, "vote_deadline", i18n.Data{"ID": b.ID}), nil)
 	}
 	voter, ok := voterKey(b, sc, user.ID)
-	if !ok || !contains(b.Voters, voter) {
+	if !ok || !slices.Contains(b.Voters, voter) {
 		return out(h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
 	}
 	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
 	if err != nil {
 		return err
 	}
-	if b.Secret && contains(voted, voter) {
+	if b.Secret && slices.Contains(voted, voter) {
 		return out(h.cat.T(r.Lang, "vote_already_unit", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter)}), nil)
 	}
 	if state == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,7 +189,7 @@ func (h *Handlers) committeeFor(ctx context.Context, r *bot.Request, explain boo
 	}
 	pick := ""
 	switch {
-	case cur != "" && (contains(ids, cur) || h.admins[user.ID]):
+	case cur != "" && (slices.Contains(ids, cur) || h.admins[user.ID]):
 		pick = cur
 	case len(ids) == 1:
 		pick = ids[0]
@@ -222,15 +223,6 @@ func (h *Handlers) committeeFor(ctx context.Context, r *bot.Request, explain boo
 	return c, err == nil, err
 }
 
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 // chooseCommittee offers one button per committee the user belongs to.
 func (h *Handlers) chooseCommittee(ctx context.Context, r *bot.Request, ids []string) error {
 	var rows [][]tgbotapi.InlineKeyboardButton
@@ -253,7 +245,7 @@ func (h *Handlers) useButton(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	c, err := h.committees.Get(ctx, r.Data)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !contains(ids, c.ID) && !h.admins[user.ID]) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !slices.Contains(ids, c.ID) && !h.admins[user.ID]) {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
 	}

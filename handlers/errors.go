@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/committeebot/committeebot/bot"
-	"github.com/committeebot/committeebot/i18n"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -17,16 +16,11 @@ func (h *Handlers) Localize(next bot.Handler) bot.Handler {
 		r.Lang = h.cat.Default()
 		chat, hasChat := r.Chat()
 		user, hasUser := r.Sender()
-		var lang string
-		var err error
 		switch {
 		case hasChat && chat.IsGroup():
-			lang, err = h.prefs.ChatLanguage(ctx, chat.ID)
+			r.Lang = h.chatLang(ctx, chat.ID)
 		case hasUser:
-			lang, err = h.prefs.Language(ctx, user.ID)
-		}
-		if err == nil && i18n.Supported(lang) {
-			r.Lang = lang
+			r.Lang = h.userLang(ctx, user.ID)
 		}
 		return next(ctx, r)
 	}
