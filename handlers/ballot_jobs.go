@@ -15,8 +15,9 @@ import (
 
 // Job kinds of ballots.
 const (
-	JobBallotClose  = "ballot_close"
-	JobBallotRemind = "ballot_remind"
+	JobBallotClose   = "ballot_close"
+	JobBallotRemind  = "ballot_remind"
+	JobBallotRefresh = "ballot_refresh"
 )
 
 // remindWorkers bounds the concurrent sends of one reminder fan-out; the
@@ -31,8 +32,9 @@ type ballotPayload struct {
 // ballotJobs are the scheduler's handlers for ballots.
 func (h *Handlers) ballotJobs() map[string]scheduler.HandlerFunc {
 	return map[string]scheduler.HandlerFunc{
-		JobBallotClose:  h.runBallotClose,
-		JobBallotRemind: h.runBallotRemind,
+		JobBallotClose:   h.runBallotClose,
+		JobBallotRemind:  h.runBallotRemind,
+		JobBallotRefresh: h.runBallotRefresh,
 	}
 }
 
@@ -127,4 +129,20 @@ func (h *Handlers) runBallotRemind(ctx context.Context, j *scheduler.Job) error 
 		return key, err
 	})
 	return err
+}
+
+// runBallotRefresh is the trailing edit of a ballot's group post.
+func (h *Handlers) runBallotRefresh(ctx context.Context, j *scheduler.Job) error {
+	p, err := decodeBallotPayload(j)
+	if err != nil {
+		return err
+	}
+	free, until, err := h.ballots.TakeEditSlot(ctx, p.Committee, p.Ballot, postEvery)
+	if err != nil {
+		return err
+	}
+	if !free {
+		return scheduler.Defer(until)
+	}
+	return h.editPost(ctx, p.Committee, p.Ballot)
 }

@@ -372,7 +372,11 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	if res.Voted >= res.Electorate && res.Electorate > 0 {
 		return h.closeBallot(ctx, b.Committee, b.ID)
 	}
-	h.refreshPost(b.Committee, b.ID)
+	// The vote is recorded: a post that cannot be refreshed now is not the
+	// voter's problem.
+	if err := h.refreshPost(ctx, b.Committee, b.ID); err != nil {
+		h.log.WarnContext(ctx, "refreshing the ballot post failed", "ballot", b.ID, "err", err.Error())
+	}
 	return nil
 }
 

@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -30,6 +30,7 @@ type BallotStore interface {
 	OpenVotes(ctx context.Context, committeeID, ballotID string) ([]domain.OpenVote, error)
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
+	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)
 }
 
 // Sealer seals secret ballots; the key never reaches Redis.
@@ -326,81 +327,61 @@ func (h *Handlers) ballotManner(lang string, b domain.Ballot) string {
 	})
 }
 
-// refreshPost edits the group post to the current turnout. Edits are
-// coalesced: at most one every few seconds per ballot, and the last one
-// always happens, so a burst of votes becomes one or two edits and the
-// post ends up current.
-func (h *Handlers) refreshPost(committeeID, ballotID string) {
-	h.postDebounce.do(committeeID+"/"+ballotID, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		b, err := h.ballots.Get(ctx, committeeID, ballotID)
-		if err != nil || b.PostChat == 0 {
-			return
+// postEvery is the least time between two edits of a ballot's group post.
+const postEvery = 3 * time.Second
+
+// refreshPost brings the group post's turnout up to date: at once if the
+// post was not edited in the last postEvery (across replicas), otherwise
+// by one job when that time is up, however many votes come meanwhile —
+// the mechanism meeting announcements use.
+func (h *Handlers) refreshPost(ctx context.Context, committeeID, ballotID string) error {
+	ok, until, err := h.ballots.TakeEditSlot(ctx, committeeID, ballotID, postEvery)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := h.editPost(ctx, committeeID, ballotID); err == nil {
+			return nil
 		}
-		c, err := h.committees.Get(ctx, committeeID)
-		if err != nil {
-			return
-		}
-		voted, err := h.ballots.Voted(ctx, committeeID, ballotID)
-		if err != nil {
-			return
-		}
-		lang := h.chatLang(ctx, b.PostChat)
-		text, kb := h.ballotPost(lang, c, b, len(voted))
-		edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
-		edit.ParseMode = tgbotapi.ModeHTML
-		edit.DisableWebPagePreview = true
-		edit.ReplyMarkup = kb
-		if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
-			h.log.WarnContext(ctx, "updating the ballot post failed", "ballot", ballotID, "err", err.Error())
-		}
+	}
+	if h.jobs == nil {
+		return nil
+	}
+	p, err := json.Marshal(ballotPayload{Committee: committeeID, Ballot: ballotID})
+	if err != nil {
+		return err
+	}
+	return h.jobs.Schedule(ctx, storage.Job{
+		ID: fmt.Sprintf("bref.%s.%s", committeeID, ballotID), Kind: JobBallotRefresh, Payload: p, DueAt: until,
 	})
 }
 
-// debouncer runs an action at most once per interval per key, and runs a
-// trailing one for calls that came in between. It uses wall time: it paces
-// calls to Telegram, which lives in wall time.
-type debouncer struct {
-	every time.Duration
-
-	mu      sync.Mutex
-	last    map[string]time.Time
-	pending map[string]bool
-}
-
-func newDebouncer(every time.Duration) *debouncer {
-	return &debouncer{every: every, last: map[string]time.Time{}, pending: map[string]bool{}}
-}
-
-func (d *debouncer) do(key string, fn func()) {
-	d.mu.Lock()
-	if d.pending[key] {
-		d.mu.Unlock()
-		return
+// editPost renders the group post anew and edits it in place; "not
+// modified" is success.
+func (h *Handlers) editPost(ctx context.Context, committeeID, ballotID string) error {
+	b, err := h.ballots.Get(ctx, committeeID, ballotID)
+	if err != nil || b.PostChat == 0 || b.Status != domain.BallotOpen {
+		return err
 	}
-	now := time.Now()
-	if len(d.last) > 10000 {
-		for k, t := range d.last {
-			if now.Sub(t) > d.every && !d.pending[k] {
-				delete(d.last, k)
-			}
+	c, err := h.committees.Get(ctx, committeeID)
+	if err != nil {
+		return err
+	}
+	voted, err := h.ballots.Voted(ctx, committeeID, ballotID)
+	if err != nil {
+		return err
+	}
+	lang := h.chatLang(ctx, b.PostChat)
+	text, kb := h.ballotPost(lang, c, b, len(voted))
+	edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
+	edit.ParseMode = tgbotapi.ModeHTML
+	edit.DisableWebPagePreview = true
+	edit.ReplyMarkup = kb
+	if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
+		if bot.IsRetryable(err) {
+			return err
 		}
+		h.log.WarnContext(ctx, "ballot post can no longer be edited", "ballot", ballotID, "err", err.Error())
 	}
-	if since := now.Sub(d.last[key]); since >= d.every {
-		d.last[key] = now
-		d.mu.Unlock()
-		fn()
-		return
-	}
-	d.pending[key] = true
-	wait := d.every - now.Sub(d.last[key])
-	d.mu.Unlock()
-	time.AfterFunc(wait, func() {
-		d.mu.Lock()
-		delete(d.pending, key)
-		d.last[key] = time.Now()
-		d.mu.Unlock()
-		fn()
-	})
+	return nil
 }

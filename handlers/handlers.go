@@ -99,7 +99,6 @@ type Handlers struct {
 	// onNominationsResult moves the nominations of a closed nominations
 	// ballot to approved or rejected.
 	onNominationsResult func(ctx context.Context, b domain.Ballot, r domain.Result) error
-	postDebounce        *debouncer
 	ballotOffsets       []time.Duration
 	loc                 *time.Location
 	log                 *slog.Logger
@@ -159,21 +158,20 @@ func New(d Deps) (*Handlers, error) {
 		return nil, err
 	}
 	h := &Handlers{
-		send:         d.Sender,
-		cat:          d.Catalog,
-		prefs:        d.Prefs,
-		dialogs:      d.Dialogs,
-		committees:   d.Committees,
-		current:      d.Current,
-		ballots:      d.Ballots,
-		sealer:       d.Sealer,
-		postDebounce: newDebouncer(3 * time.Second),
-		loc:          d.Location,
-		log:          d.Log,
-		now:          d.Now,
-		botUsername:  d.BotUsername,
-		admins:       make(map[int64]bool, len(d.Admins)),
-		groupAdmins:  newAdminCache(d.Now, time.Minute),
+		send:        d.Sender,
+		cat:         d.Catalog,
+		prefs:       d.Prefs,
+		dialogs:     d.Dialogs,
+		committees:  d.Committees,
+		current:     d.Current,
+		ballots:     d.Ballots,
+		sealer:      d.Sealer,
+		loc:         d.Location,
+		log:         d.Log,
+		now:         d.Now,
+		botUsername: d.BotUsername,
+		admins:      make(map[int64]bool, len(d.Admins)),
+		groupAdmins: newAdminCache(d.Now, time.Minute),
 	}
 	for _, id := range d.Admins {
 		h.admins[id] = true

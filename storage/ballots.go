@@ -33,6 +33,7 @@ var (
 //	<p>:{c:<id>}:ballot:<b>:box           hash   random slot -> sealed {receipt, choice} (secret ballots)
 //	<p>:{c:<id>}:ballot:<b>:votes         hash   voter key -> JSON open vote (open ballots)
 //	<p>:{c:<id>}:ballot:<b>:result        string JSON tally, written once at close
+//	<p>:{c:<id>}:ballot:<b>:gate          string until when the group post may not be edited
 //
 // A secret ballot's voted hash and box are separate: nothing in Redis pairs
 // a voter with a sealed ballot, and the box holds no voter id.
@@ -172,6 +173,18 @@ func (s *Ballots) List(ctx context.Context, committeeID string) ([]domain.Ballot
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// TakeEditSlot throttles edits of a ballot's group post across replicas,
+// like Meetings.TakeEditSlot for announcements: true if nobody edited it
+// in the last interval (the caller may edit now), else false and when the
+// slot frees.
+func (s *Ballots) TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error) {
+	ok, until, err := takeGate(ctx, s.c, s.k.BallotPart(committeeID, ballotID, "gate"), s.now(), interval)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("edit slot of ballot %s: %w", ballotID, err)
+	}
+	return ok, until, nil
 }
 
 // SetPost records the group message that shows the ballot's turnout.

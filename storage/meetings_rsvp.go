@@ -156,10 +156,20 @@ func (s *Meetings) TakeEditSlot(ctx context.Context, committeeID, meetingID stri
 	if !validID(committeeID) || !validID(meetingID) {
 		return false, time.Time{}, fmt.Errorf("edit slot of meeting %q: %w", meetingID, ErrNotFound)
 	}
-	now := fromUnixMilli(unixMilli(s.now()))
-	v, err := runScript(ctx, s.c, gateScript, []string{s.k.MeetingGate(committeeID, meetingID)}, unixMilli(now), interval.Milliseconds())
+	ok, until, err := takeGate(ctx, s.c, s.k.MeetingGate(committeeID, meetingID), s.now(), interval)
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("edit slot of meeting %s of committee %s: %w", meetingID, committeeID, err)
+	}
+	return ok, until, nil
+}
+
+// takeGate runs gateScript on key: true if the slot was free (and is now
+// held for interval), else false and when it frees.
+func takeGate(ctx context.Context, c redis.Scripter, key string, at time.Time, interval time.Duration) (bool, time.Time, error) {
+	now := fromUnixMilli(unixMilli(at))
+	v, err := runScript(ctx, c, gateScript, []string{key}, unixMilli(now), interval.Milliseconds())
+	if err != nil {
+		return false, time.Time{}, err
 	}
 	n, _ := v.(int64)
 	if n == -1 {
