@@ -162,8 +162,7 @@ func (h *Handlers) nominationsResult(ctx context.Context, b domain.Ballot, r dom
 			errs = append(errs, err)
 			continue
 		}
-		ch := n.LastChange()
-		if _, _, err := h.notifyUnit(ctx, c, n.Unit, 0, func(lang string) string { return h.changeNotice(lang, c, n, ch) }); err != nil {
+		if _, _, err := h.announceChange(ctx, c, n, 0); err != nil {
 			errs = append(errs, err)
 		}
 	}
