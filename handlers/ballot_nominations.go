@@ -89,13 +89,17 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 			moved = append(moved, b.Questions[i])
 			continue
 		}
-		_, err := h.nominations.Transition(ctx, sc.committee.ID, n.ID, domain.Change{
+		nv, err := h.nominations.Transition(ctx, sc.committee.ID, n.ID, domain.Change{
 			From: domain.StatusUnderReview, To: domain.StatusVoting, By: user.ID, ByName: user.DisplayName(),
 		})
 		if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
 		if err != nil {
+			return err
+		}
+		// Every status change is told to the nominating unit.
+		if _, _, err := h.announceChange(ctx, sc.committee, nv, user.ID); err != nil {
 			return err
 		}
 		moved = append(moved, b.Questions[i])
