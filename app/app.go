@@ -26,6 +26,7 @@ import (
 	"github.com/committeebot/committeebot/handlers"
 	"github.com/committeebot/committeebot/i18n"
 	"github.com/committeebot/committeebot/metrics"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
@@ -50,6 +51,8 @@ type options struct {
 	senderOptions []bot.SenderOption
 	schedLease    time.Duration
 	pollerOptions []bot.PollerOption
+	limits        *storage.OutboxLimits
+	outboxOpts    []outbox.WorkerOption
 }
 
 // WithClock sets the clock used by handlers and stores.
@@ -82,6 +85,17 @@ func WithSenderOptions(opts ...bot.SenderOption) Option {
 // shorten it to watch a killed instance's reminders taken over).
 func WithSchedulerLease(d time.Duration) Option { return func(o *options) { o.schedLease = d } }
 
+// WithOutboxLimits replaces Telegram's limits as the outbox keeps them
+// (storage.DefaultOutboxLimits); storage.OutboxLimits{} turns them off for
+// tests that do not measure pacing.
+func WithOutboxLimits(l storage.OutboxLimits) Option { return func(o *options) { o.limits = &l } }
+
+// WithOutboxOptions passes options to the outbox worker (tests shorten its
+// lease to watch a killed replica's messages taken over).
+func WithOutboxOptions(opts ...outbox.WorkerOption) Option {
+	return func(o *options) { o.outboxOpts = append(o.outboxOpts, opts...) }
+}
+
 // WithPollerOptions passes options to the long-polling loop.
 func WithPollerOptions(opts ...bot.PollerOption) Option {
 	return func(o *options) { o.pollerOptions = append(o.pollerOptions, opts...) }
@@ -100,6 +114,8 @@ type App struct {
 	disp    *bot.Dispatcher
 	ready   *readiness
 	runner  *scheduler.Runner
+	worker  *outbox.Worker
+	outbox  *storage.Outbox
 }
 
 // New connects to Telegram (getMe) and builds every part. Redis need not be
@@ -152,8 +168,19 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	jobs := storage.NewScheduler(rdb, keys, 0, storage.WithClock(o.now))
+	limits := storage.DefaultOutboxLimits()
+	if o.limits != nil {
+		limits = *o.limits
+	}
+	// Telegram's limits run on real time, whatever clock the committee's
+	// calendar runs on (tests move that one).
+	box := storage.NewOutbox(rdb, keys, limits)
+	a.outbox = box
+	wopts := append([]outbox.WorkerOption{outbox.WithMetrics(a.metrics)}, o.outboxOpts...)
+	a.worker = outbox.NewWorker(box, a.sender, log, wopts...)
+	writer := outbox.NewWriter(box, a.sender, a.worker.Wake, log)
 	h, err := handlers.New(handlers.Deps{
-		Sender:        a.sender,
+		Sender:        writer,
 		Catalog:       cat,
 		Prefs:         users,
 		Dialogs:       storage.NewDialogs(rdb, keys),
@@ -189,6 +216,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		bot.Recover(log),
 		bot.Log(log, a.metrics, o.now),
 		bot.Dedupe(newClaimer(storage.NewUpdates(rdb, keys, 0, storage.WithClock(o.now)), o.instance, o.lease), log),
+		outbox.Origins(),
 		bot.AutoRespond(a.sender, log),
 	)
 	h.Register(rt)
@@ -196,6 +224,10 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	a.ready = newReadiness(rdb, a.sender, o.now)
 	return a, nil
 }
+
+// OutboxPending counts the messages waiting in the outbox, across every
+// replica (the demo waits for them before showing the prompt again).
+func (a *App) OutboxPending(ctx context.Context) (int, error) { return a.outbox.Pending(ctx) }
 
 // BotUsername is the bot's Telegram username, as getMe reported it.
 func (a *App) BotUsername() string { return a.api.Self.UserName }
@@ -222,6 +254,16 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 
+	// Outgoing messages are delivered by every replica; see package
+	// outbox. The worker runs until the end, after the receivers and the
+	// job runner, so that what they queue still leaves promptly.
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		a.worker.Run(workerCtx)
+	}()
+
 	// Due jobs (reminders) are claimed by every replica; see package
 	// scheduler.
 	a.runner.Start(ctx)
@@ -243,6 +285,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn("scheduled jobs interrupted by shutdown; handed back", "err", serr.Error())
 	}
 	cancelStop()
+	// Then the outbox worker: calls in flight finish; what is still
+	// queued stays in Redis for the next replica or the next start.
+	stopWorker()
+	<-workerDone
 	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if ferr := a.sender.Flush(flushCtx); ferr != nil {
 		a.log.Warn("sender flush incomplete", "err", ferr.Error())

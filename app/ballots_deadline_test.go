@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/committeebot/committeebot/app"
-	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/storage"
 )
 
 // deadlineBot runs the bot on a test clock with a fast scheduler tick and
@@ -16,7 +14,7 @@ import (
 func deadlineBot(t *testing.T) (*harness, *testClock, []app.Option) {
 	t.Helper()
 	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC)}
-	opts := []app.Option{app.WithClock(clock.Now), app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))}
+	opts := []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}
 	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
 	blocWithDelegates(t, h)
 	return h, clock, opts

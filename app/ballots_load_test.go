@@ -7,10 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/time/rate"
-
 	"github.com/committeebot/committeebot/app"
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
@@ -21,7 +18,7 @@ func TestThousandMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 		t.Skip("a thousand voters")
 	}
 	const n = 1000
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))}})
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 
 	// A thousand delegates of one unit, joined through real invites in

@@ -36,17 +36,19 @@ func setupBloc(t *testing.T, h *harness, units ...string) {
 // token the bot sent her privately.
 func invite(t *testing.T, h *harness, unit string) string {
 	t.Helper()
-	before := len(h.tg.BotMessages(aliceID))
+	last := 0
+	if msgs := h.tg.BotMessages(aliceID); len(msgs) > 0 {
+		last = msgs[len(msgs)-1].MessageID
+	}
 	if m := h.say(groupID, aliceID, "/invite "+unit); !strings.Contains(m.Text, "Đã gửi riêng") {
 		t.Fatalf("/invite %s answered %q", unit, m.Text)
 	}
-	msgs := h.tg.BotMessages(aliceID)
-	if len(msgs) <= before {
-		t.Fatal("no invite link in Alice's private chat")
-	}
-	match := inviteLink.FindStringSubmatch(msgs[len(msgs)-1].Text)
+	// The private message and the group's answer leave the outbox
+	// independently: wait for the private one.
+	m := h.waitReply(aliceID, last)
+	match := inviteLink.FindStringSubmatch(m.Text)
 	if match == nil {
-		t.Fatalf("no invite link in %q", msgs[len(msgs)-1].Text)
+		t.Fatalf("no invite link in %q", m.Text)
 	}
 	return match[1]
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/outbox"
 )
 
 const childEnv = "COMMITTEEBOT_TEST_CHILD"
@@ -34,7 +35,10 @@ func runChild() int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	opts := []app.Option{app.WithoutOps(), app.WithUpdateTimeouts(5*time.Second, 6*time.Second)}
+	// Short leases, so a killed instance's updates and messages in
+	// flight are taken over within seconds.
+	opts := []app.Option{app.WithoutOps(), app.WithUpdateTimeouts(5*time.Second, 6*time.Second),
+		app.WithOutboxOptions(outbox.WithLease(3 * time.Second))}
 	if d, err := time.ParseDuration(os.Getenv(schedLeaseEnv)); err == nil {
 		// Test-only: a short scheduler lease, so that a killed instance's
 		// reminders are taken over within seconds.

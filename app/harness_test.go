@@ -16,10 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/committeebot/committeebot/app"
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/storage"
@@ -113,7 +110,7 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 			// The sender's pacing is tested in package bot, against the
 			// stand-in's limits, and by the tests that set telegramLimits;
 			// elsewhere it would only make the tests wait.
-			opts = append([]app.Option{app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))}, opts...)
+			opts = append([]app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}, opts...)
 		}
 		h.start(opts...)
 	}

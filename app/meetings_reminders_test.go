@@ -9,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/committeebot/committeebot/app"
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
@@ -79,7 +76,7 @@ func TestRemindersFollowTheMeetingAndSkipWhoDeclined(t *testing.T) {
 	}
 	waitFor(t, func() bool {
 		_, body := h.get("/metrics")
-		return strings.Contains(body, `committeebot_scheduler_deliveries_total{kind="meeting_remind",outcome="unreachable"} 1`)
+		return strings.Contains(body, `committeebot_outbox_deliveries_total{outcome="refused"} 1`)
 	}, func() string { _, b := h.get("/metrics"); return b })
 
 	// Moved by a day: the 24-hour reminder of the old time never comes.
@@ -134,7 +131,7 @@ func TestReminderAfterDowntime(t *testing.T) {
 	// one reminder, marked late (the earlier ones are not sent at all).
 	h.shutdown()
 	advanceTo(clock, at(10, 13, 0))
-	h.start(app.WithClock(clock.Now), app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0)))
+	h.start(app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{}))
 	late := waitReminders(t, h, groupID, 1)
 	for _, want := range []string{"gửi muộn", "lẽ ra lúc 12:00", "còn 1 giờ"} {
 		if !strings.Contains(late.Text, want) {
@@ -146,7 +143,7 @@ func TestReminderAfterDowntime(t *testing.T) {
 	ask(t, h, groupID, aliceID, "/meeting_new 10/04/2024 20:00 | Họp tối | Hà Nội", "Họp tối")
 	h.shutdown()
 	advanceTo(clock, at(10, 20, 30))
-	h.start(app.WithClock(clock.Now), app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0)))
+	h.start(app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{}))
 	waitFor(t, func() bool { return strings.Contains(h.logs.String(), "reminder not sent: the meeting has begun") }, h.logs.String)
 	h.quiet(groupID)
 	if n := count(h, groupID, reminderMark); n != 1 {

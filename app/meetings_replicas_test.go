@@ -10,13 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/committeebot/committeebot/app"
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
-	"github.com/committeebot/committeebot/domain"
-	"github.com/committeebot/committeebot/handlers"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -68,7 +63,7 @@ func TestThreeReplicasDeliverEveryReminderExactlyOnce(t *testing.T) {
 	const meetings = 200
 	// Telegram's limits are not what this test is about: lift them so the
 	// 600 reminders go out at once.
-	unlimited := app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))
+	unlimited := app.WithOutboxLimits(storage.OutboxLimits{})
 	h, clock := meetingBot(t, map[string]string{"COMMITTEEBOT_REMINDERS_MEETING_OFFSETS": "2h"})
 	for i := 1; i <= meetings; i++ {
 		ask(t, h, groupID, aliceID, fmt.Sprintf("/meeting_new 10/04/2024 14:00 | Họp số %d | Hà Nội", i), fmt.Sprintf("/meeting %d", i))
@@ -141,24 +136,18 @@ func TestKilledReplicasRemindersAreDeliveredAfterTheLease(t *testing.T) {
 	ask(t, h, groupID, aliceID, "/meeting_new "+local.Format("02/01/2006 15:04")+" | Họp giao ban | Hà Nội", "Họp giao ban")
 
 	// Two of the reminder's three messages hang inside Telegram: the
-	// instance is killed holding the job, before Telegram accepted them.
+	// instance is killed while its outbox worker holds them, before
+	// Telegram accepted them.
 	h.tg.InjectFault("sendMessage", telegramtest.Fault{Delay: time.Minute, Times: 2})
 	waitFor(t, func() bool { return h.hanging() == 2 }, h.logs.String)
-	// Kill it once the third message is recorded as sent, outside the
-	// window between Telegram's acceptance and the record (a kill inside
-	// it would make that message a duplicate: the window the design
-	// leaves, counted by committeebot_scheduler_deliveries_total{outcome="uncertain"}).
-	jobs := storage.NewScheduler(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), 0)
-	job := handlers.ReminderJob(domain.Meeting{Committee: "1", ID: "1", Start: start}, offset).ID
+	// Kill it once the third message is recorded as delivered, outside
+	// the window between Telegram's acceptance and the record (a kill
+	// inside it would make that message a duplicate: the window the
+	// design leaves).
+	box := storage.NewOutbox(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.OutboxLimits{})
 	waitFor(t, func() bool {
-		log, err := jobs.Deliveries(context.Background(), job)
-		done := 0
-		for _, d := range log {
-			if d.State == storage.DeliveryDone {
-				done++
-			}
-		}
-		return err == nil && len(log) == 3 && done == 1
+		n, err := box.Pending(context.Background())
+		return err == nil && n == 2
 	}, h.logs.String)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -182,13 +171,12 @@ func TestKilledReplicasRemindersAreDeliveredAfterTheLease(t *testing.T) {
 			dups += n - 1
 		}
 	}
-	uncertain := strings.Count(h.logs.String(), "delivery may have been made by a run that crashed")
-	t.Logf("after SIGKILL: duplicates %d, deliveries reserved but unrecorded at the kill (resent) %d, redelivered jobs %d",
-		dups, uncertain, strings.Count(h.logs.String(), "job claimed again after its lease expired"))
+	uncertain := strings.Count(h.logs.String(), "outgoing message taken over from a worker that stopped")
+	t.Logf("after SIGKILL: duplicates %d, messages in flight at the kill (sent again) %d", dups, uncertain)
 	if dups != 0 {
 		t.Errorf("%d duplicate reminders; the messages in flight at the kill never reached Telegram, so none are expected", dups)
 	}
 	if uncertain != 2 {
-		t.Errorf("%d deliveries were reserved but unrecorded at the kill, want the 2 that hung", uncertain)
+		t.Errorf("%d messages were taken over from the killed instance, want the 2 that hung", uncertain)
 	}
 }

@@ -10,11 +10,10 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/time/rate"
 
 	"github.com/committeebot/committeebot/app"
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/storage"
 )
 
 // meetingClockStart is 16:00 on Monday 1 April 2024 in Hà Nội, nine days
@@ -39,7 +38,7 @@ func meetingBot(t *testing.T, env map[string]string, opts ...app.Option) (*harne
 	}
 	// The sender's pacing is tested in package bot and by the fan-out
 	// test; here it would only make the tests wait.
-	unlimited := app.WithSenderOptions(bot.WithLimits(rate.Inf, rate.Inf, 0))
+	unlimited := app.WithOutboxLimits(storage.OutboxLimits{})
 	h := startBot(t, harnessOpts{env: e, appOpts: append([]app.Option{app.WithClock(clock.Now), unlimited}, opts...)})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	join(t, h, bobID, invite(t, h, "TANDTC"))

@@ -628,6 +628,23 @@ func describeCall(c tgbotapi.Chattable) (method, chat string) {
 	return uploadMethod(c), reflectChat(c)
 }
 
+// EncodeCall returns the Bot API method of c and its parameters as
+// Telegram's form fields, through tgbotapi's public serialiser. It fails
+// for calls that upload new files.
+func EncodeCall(c tgbotapi.Chattable) (string, url.Values, error) {
+	var w formRecorder
+	if err := tgbotapi.WriteToHTTPResponse(&w, c); err != nil {
+		return "", nil, err
+	}
+	v, err := url.ParseQuery(w.body.String())
+	if err != nil {
+		return "", nil, err
+	}
+	method := v.Get("method")
+	v.Del("method")
+	return method, v, nil
+}
+
 // formRecorder is the minimal http.ResponseWriter describeCall needs.
 type formRecorder struct {
 	header http.Header
@@ -778,3 +795,44 @@ func (noopSenderMetrics) Queued(int)             {}
 func (noopSenderMetrics) TooManyRequests(string) {}
 func (noopSenderMetrics) Retry(string)           {}
 func (noopSenderMetrics) Result(string, error)   {}
+
+// uploader is the part of *tgbotapi.BotAPI that posts multipart uploads.
+type uploader interface {
+	UploadFiles(endpoint string, params tgbotapi.Params, files []tgbotapi.RequestFile) (*tgbotapi.APIResponse, error)
+}
+
+// Attempt makes one call now: no rate limit, no retry. The outbox keeps
+// Telegram's limits in Redis for every replica and decides itself what a
+// failure means, so it calls Telegram through Attempt. files are uploaded
+// as multipart form fields. The error is an *APIError when Telegram
+// answered, else the transport error; neither contains the token.
+func (s *Sender) Attempt(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile) (resp *tgbotapi.APIResponse, err error) {
+	if !s.enter() {
+		s.metrics.Result(method, ErrSenderClosed)
+		return nil, ErrSenderClosed
+	}
+	defer s.leave()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.metrics.Queued(1)
+	defer s.metrics.Queued(-1)
+	defer func() { s.metrics.Result(method, err) }()
+	if len(files) > 0 {
+		up, ok := s.api.(uploader)
+		if !ok {
+			return nil, fmt.Errorf("telegram %s: this client cannot upload files", method)
+		}
+		resp, err = up.UploadFiles(method, params, files)
+	} else {
+		resp, err = s.api.MakeRequest(method, params)
+	}
+	if err != nil {
+		err = toAPIError(method, resp, err, s.token)
+		if _, ok := IsTooManyRequests(err); ok {
+			s.metrics.TooManyRequests(method)
+		}
+		return resp, err
+	}
+	return resp, nil
+}

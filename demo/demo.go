@@ -94,6 +94,7 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	go func() { done <- a.Run(runCtx) }()
 
 	t := newTerminal(tg, cat, c.Bot.Language, out, log)
+	t.outbox = a.OutboxPending
 	t.interactive = isTerminal(in)
 	// The secretary opens the year's ballots through the bot itself, as a
 	// person would, before the demo user arrives: the election of the next
@@ -137,6 +138,9 @@ type terminal struct {
 	// interactive is set when a person types at a terminal.
 	interactive bool
 	cancel      func()
+	// outbox counts the bot's messages still waiting to be sent (Telegram's
+	// limits pace them), so the terminal waits for them too.
+	outbox func(context.Context) (int, error)
 }
 
 func newTerminal(tg *telegramtest.Server, cat *i18n.Catalog, lang string, out io.Writer, log *slog.Logger) *terminal {
@@ -378,12 +382,21 @@ func (t *terminal) wait(ctx context.Context, show bool) {
 			}
 			timer.Reset(quiet)
 		case <-timer.C:
-			if t.tg.PendingUpdates() == 0 || time.Now().After(deadline) {
+			if (t.tg.PendingUpdates() == 0 && t.outboxEmpty(ctx)) || time.Now().After(deadline) {
 				return
 			}
 			timer.Reset(quiet)
 		}
 	}
+}
+
+// outboxEmpty reports whether the bot has nothing left to send.
+func (t *terminal) outboxEmpty(ctx context.Context) bool {
+	if t.outbox == nil {
+		return true
+	}
+	n, err := t.outbox(ctx)
+	return err != nil || n == 0
 }
 
 func (t *terminal) where(chatID int64) string {

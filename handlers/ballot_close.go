@@ -76,16 +76,12 @@ func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b dom
 		edit.ParseMode = tgbotapi.ModeHTML
 		edit.DisableWebPagePreview = true
 		edit.ReplyMarkup = &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
-		if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) && !bot.IsChatNotFound(err) {
-			h.log.WarnContext(ctx, "closing the ballot post failed", "ballot", b.ID, "err", err.Error())
+		if err := h.editBallotPost(ctx, b, edit); err != nil {
+			return err
 		}
 	}
 	text, kb := h.resultText(lang, c, b, r, true)
-	err := h.sendHTML(ctx, c.ChatID, text, kb)
-	if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
-		return err
-	}
-	return nil
+	return h.sendHTML(ctx, c.ChatID, text, kb)
 }
 
 // result returns the stored tally, counting the ballot first if needed.

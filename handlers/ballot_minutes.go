@@ -107,7 +107,7 @@ func (h *Handlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Com
 	}{{"pdf", pdf}, {"csv", csv}} {
 		doc := tgbotapi.NewDocument(chat.ID, tgbotapi.FileBytes{Name: name + "." + f.ext, Bytes: f.data})
 		doc.Caption = plain(h.cat.T(r.Lang, "min_caption_"+f.ext, i18n.Data{"Title": b.Title, "ID": b.ID}))
-		if _, err := h.send.Send(ctx, doc); err != nil {
+		if err := h.send.Send(ctx, doc); err != nil {
 			return err
 		}
 	}

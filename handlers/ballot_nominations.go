@@ -99,7 +99,7 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 			return err
 		}
 		// Every status change is told to the nominating unit.
-		if _, _, err := h.announceChange(ctx, sc.committee, nv, user.ID); err != nil {
+		if _, err := h.announceChange(ctx, sc.committee, nv, user.ID); err != nil {
 			return err
 		}
 		moved = append(moved, b.Questions[i])
@@ -166,7 +166,7 @@ func (h *Handlers) nominationsResult(ctx context.Context, b domain.Ballot, r dom
 			errs = append(errs, err)
 			continue
 		}
-		if _, _, err := h.announceChange(ctx, c, n, 0); err != nil {
+		if _, err := h.announceChange(ctx, c, n, 0); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -257,14 +258,24 @@ func (h *Handlers) postBallot(ctx context.Context, c domain.Committee, b domain.
 	if kb != nil {
 		msg.ReplyMarkup = *kb
 	}
-	sent, err := h.send.Send(ctx, msg)
-	if err != nil {
-		if bot.IsBlocked(err) || bot.IsChatNotFound(err) {
-			return nil
-		}
+	if err := h.send.Send(ctx, msg, outbox.Remember(ballotPostRef(c.ID, b.ID))); err != nil {
 		return err
 	}
-	return h.ballots.SetPost(ctx, c.ID, b.ID, c.ChatID, sent.MessageID)
+	return h.ballots.SetPost(ctx, c.ID, b.ID, c.ChatID, 0)
+}
+
+// ballotPostRef names a ballot's group post in the outbox, which records
+// its message id once Telegram has it.
+func ballotPostRef(committeeID, ballotID string) string {
+	return "bpost:" + committeeID + ":" + ballotID
+}
+
+// editBallotPost queues an edit of a ballot's group post.
+func (h *Handlers) editBallotPost(ctx context.Context, b domain.Ballot, edit tgbotapi.EditMessageTextConfig) error {
+	if b.PostMessage != 0 {
+		return h.send.Send(ctx, edit)
+	}
+	return h.send.Send(ctx, edit, outbox.EditOf(ballotPostRef(b.Committee, b.ID)))
 }
 
 // ballotPost renders the group post: what is asked, how, until when, and
@@ -377,11 +388,5 @@ func (h *Handlers) editPost(ctx context.Context, committeeID, ballotID string) e
 	edit.ParseMode = tgbotapi.ModeHTML
 	edit.DisableWebPagePreview = true
 	edit.ReplyMarkup = kb
-	if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
-		if bot.IsRetryable(err) {
-			return err
-		}
-		h.log.WarnContext(ctx, "ballot post can no longer be edited", "ballot", ballotID, "err", err.Error())
-	}
-	return nil
+	return h.editBallotPost(ctx, b, edit)
 }

@@ -173,10 +173,7 @@ func (h *Handlers) langButton(ctx context.Context, r *bot.Request) error {
 	}
 	edit := tgbotapi.NewEditMessageText(chat.ID, msgID, text)
 	edit.ParseMode = tgbotapi.ModeHTML
-	if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
-		return err
-	}
-	return nil
+	return h.send.Send(ctx, edit)
 }
 
 // cancel leaves the current step-by-step dialogue.

@@ -272,10 +272,7 @@ func (h *Handlers) editCallback(ctx context.Context, r *bot.Request, text string
 	if kb != nil {
 		edit.ReplyMarkup = kb
 	}
-	if _, err := h.send.Send(ctx, edit); err != nil && !bot.IsNotModified(err) {
-		return err
-	}
-	return nil
+	return h.send.Send(ctx, edit)
 }
 
 // setup binds the group to a new committee. The name defaults to the

@@ -147,16 +147,24 @@ func (h *Handlers) export(ctx context.Context, r *bot.Request) error {
 		})},
 		{fmt.Sprintf("nominations-%s-%s.csv", c.ID, stamp), table, h.cat.N(lang, "export_csv_caption", len(ns), nil)},
 	}
-	for i, d := range docs {
-		// FileBytes can be read again, so the sender may retry the upload.
+	if !chat.IsPrivate() {
+		// The files are queued, so Telegram's refusal would come too late
+		// to tell the admin; a chat action (not a message, not limited)
+		// asks now whether the bot may write to them privately.
+		_, err := h.send.Request(ctx, tgbotapi.NewChatAction(user.ID, tgbotapi.ChatUploadDocument))
+		switch {
+		case bot.IsBlocked(err) || bot.IsChatNotFound(err):
+			return h.reply(ctx, r, h.cat.T(r.Lang, "export_start_private", i18n.Data{"Link": h.deepLink("")}), nil)
+		case err != nil:
+			return fmt.Errorf("export committee %s: %w", c.ID, err)
+		}
+	}
+	for _, d := range docs {
+		// Kept in the outbox as bytes, so a failed upload can be retried.
 		doc := tgbotapi.NewDocument(user.ID, tgbotapi.FileBytes{Name: d.name, Bytes: d.data})
 		doc.Caption = d.caption
 		doc.ParseMode = tgbotapi.ModeHTML
-		_, err := h.send.Send(ctx, doc)
-		switch {
-		case i == 0 && !chat.IsPrivate() && (bot.IsBlocked(err) || bot.IsChatNotFound(err)):
-			return h.reply(ctx, r, h.cat.T(r.Lang, "export_start_private", i18n.Data{"Link": h.deepLink("")}), nil)
-		case err != nil:
+		if err := h.send.Send(ctx, doc); err != nil {
 			return fmt.Errorf("export committee %s: send %s: %w", c.ID, d.name, err)
 		}
 	}

@@ -15,13 +15,19 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
 
-// Sender sends Bot API calls; *bot.Sender implements it with rate limits
-// and retries.
+// Sender queues messages for Telegram and makes queries. *outbox.Writer
+// implements it: Send stores the call in the Redis outbox and returns at
+// once — handlers never wait for Telegram's rate limits — and delivery
+// (in order per chat, once, within Telegram's limits) is the outbox
+// workers' job. Send therefore does not report Telegram's refusals; a
+// blocked user or a deleted chat is recorded by the outbox. Request makes
+// calls that are not messages (getChatMember, setMyCommands) at once.
 type Sender interface {
-	Send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error)
+	Send(ctx context.Context, c tgbotapi.Chattable, opts ...outbox.SendOption) error
 	Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
 }
 
@@ -43,7 +49,7 @@ type Dialogs interface {
 }
 
 var (
-	_ Sender  = (*bot.Sender)(nil)
+	_ Sender  = (*outbox.Writer)(nil)
 	_ Prefs   = (*storage.Users)(nil)
 	_ Dialogs = (*storage.Dialogs)(nil)
 )

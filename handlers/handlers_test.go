@@ -11,6 +11,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
 )
@@ -43,8 +44,15 @@ func newTestHandlers(t *testing.T) (*Handlers, *telegramtest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	box := storage.NewOutbox(rdb, keys, storage.OutboxLimits{})
+	sender := bot.NewSender(api)
+	w := outbox.NewWorker(box, sender, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
 	h, err := New(Deps{
-		Sender:      bot.NewSender(api),
+		Sender:      outbox.NewWriter(box, sender, w.Wake, nil),
 		Catalog:     cat,
 		Prefs:       users,
 		Dialogs:     storage.NewDialogs(rdb, keys),
@@ -74,6 +82,17 @@ func TestLongReplyIsSplitIntoMessagesTelegramAccepts(t *testing.T) {
 	text := b.String()
 	if err := h.sendHTML(context.Background(), 5, text, nil); err != nil {
 		t.Fatalf("sendHTML: %v", err)
+	}
+	// Delivered by the outbox worker: wait until the last part is there.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	last := 0
+	for i := range len(splitMessage(text, maxMessage)) {
+		m, err := tg.WaitBotMessageAfter(ctx, 5, last, func(telegramtest.Message) bool { return true })
+		if err != nil {
+			t.Fatalf("part %d never arrived: %v", i+1, err)
+		}
+		last = m.MessageID
 	}
 	msgs := tg.BotMessages(5)
 	if len(msgs) < 2 {

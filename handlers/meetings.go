@@ -12,6 +12,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -161,6 +162,12 @@ func (h *Handlers) createMeeting(ctx context.Context, r *bot.Request, c domain.C
 	}), nil)
 }
 
+// announcementRef names a meeting's group announcement in the outbox,
+// which records its message id once Telegram has it.
+func announcementRef(committeeID, meetingID string) string {
+	return "mann:" + committeeID + ":" + meetingID
+}
+
 // announce posts the meeting in the committee's group with its answer
 // buttons and remembers the message, so it can be kept current.
 func (h *Handlers) announce(ctx context.Context, c domain.Committee, m domain.Meeting) (bool, error) {
@@ -176,14 +183,10 @@ func (h *Handlers) announce(ctx context.Context, c domain.Committee, m domain.Me
 	msg.ParseMode = tgbotapi.ModeHTML
 	msg.DisableWebPagePreview = true
 	msg.ReplyMarkup = kb
-	sent, err := h.send.Send(ctx, msg)
-	switch {
-	case bot.IsBlocked(err) || bot.IsChatNotFound(err):
-		return false, nil
-	case err != nil:
+	if err := h.send.Send(ctx, msg, outbox.Remember(announcementRef(c.ID, m.ID))); err != nil {
 		return false, err
 	}
-	if err := h.meetings.SetAnnouncement(ctx, c.ID, m.ID, c.ChatID, sent.MessageID); err != nil {
+	if err := h.meetings.SetAnnouncement(ctx, c.ID, m.ID, c.ChatID, 0); err != nil {
 		return true, err
 	}
 	return true, nil

@@ -184,8 +184,7 @@ func (h *Handlers) attendance(ctx context.Context, r *bot.Request) error {
 	doc := tgbotapi.NewDocument(chat.ID, tgbotapi.FileBytes{Name: fmt.Sprintf("attendance-%s-%s.csv", c.ID, m.ID), Bytes: data})
 	doc.Caption = h.cat.T(r.Lang, "attendance_caption", i18n.Data{"ID": m.ID, "Title": truncate(m.Title, 80)})
 	doc.ParseMode = tgbotapi.ModeHTML
-	_, err = h.send.Send(ctx, doc)
-	return err
+	return h.send.Send(ctx, doc)
 }
 
 // answerOf is each user's answer by user id.
@@ -350,6 +349,5 @@ func (h *Handlers) sendICS(ctx context.Context, chatID int64, lang string, c dom
 	}
 	doc.Caption = h.cat.T(lang, key, i18n.Data{"ID": m.ID, "Title": truncate(m.Title, 120)})
 	doc.ParseMode = tgbotapi.ModeHTML
-	_, err := h.send.Send(ctx, doc)
-	return err
+	return h.send.Send(ctx, doc)
 }

@@ -10,9 +10,9 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
@@ -144,7 +144,7 @@ func (h *Handlers) scheduleNotice(ctx context.Context, m domain.Meeting, what st
 // at once if it was not edited in the last announceEvery, otherwise by a
 // job when that time is up (one job however many presses come meanwhile).
 func (h *Handlers) refreshAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
-	if m.MessageID == 0 {
+	if m.ChatID == 0 {
 		return nil
 	}
 	ok, until, err := h.meetings.TakeEditSlot(ctx, c.ID, m.ID, announceEvery)
@@ -177,15 +177,10 @@ func (h *Handlers) editAnnouncement(ctx context.Context, c domain.Committee, m d
 	edit.ParseMode = tgbotapi.ModeHTML
 	edit.DisableWebPagePreview = true
 	edit.ReplyMarkup = &kb
-	_, err = h.send.Send(ctx, edit)
-	switch {
-	case err == nil, bot.IsNotModified(err):
-		return nil
-	case bot.IsRetryable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return err
+	if m.MessageID != 0 {
+		return h.send.Send(ctx, edit)
 	}
-	h.log.InfoContext(ctx, "meeting announcement can no longer be edited", "committee", c.ID, "meeting", m.ID, "err", err.Error())
-	return nil
+	return h.send.Send(ctx, edit, outbox.EditOf(announcementRef(c.ID, m.ID)))
 }
 
 // runRefresh is the trailing edit of an announcement.
@@ -195,7 +190,7 @@ func (h *Handlers) runRefresh(ctx context.Context, job *scheduler.Job) error {
 		return fmt.Errorf("refresh job %s: %w", job.ID(), err)
 	}
 	c, m, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
-	if !ok || err != nil || m.MessageID == 0 {
+	if !ok || err != nil || m.ChatID == 0 {
 		return err
 	}
 	free, until, err := h.meetings.TakeEditSlot(ctx, c.ID, m.ID, announceEvery)
@@ -265,9 +260,9 @@ func (h *Handlers) fanOut(ctx context.Context, job *scheduler.Job, keys []string
 	return err
 }
 
-// sendOne sends one HTML message and returns its id as the delivery
-// reference. Refusals that retrying cannot fix (the user never opened a
-// chat with the bot, blocked it, the chat is gone) are Permanent.
+// sendOne queues one HTML message; the delivery reference is "queued" (the
+// outbox delivers it, once, and records refusals such as a user who never
+// opened a chat with the bot).
 func (h *Handlers) sendOne(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
 	msg := tgbotapi.NewMessage(chatID, text)
 	msg.ParseMode = tgbotapi.ModeHTML
@@ -275,14 +270,10 @@ func (h *Handlers) sendOne(ctx context.Context, chatID int64, text string, kb *t
 	if kb != nil {
 		msg.ReplyMarkup = *kb
 	}
-	sent, err := h.send.Send(ctx, msg)
-	if err != nil {
-		if _, api := bot.AsAPIError(err); api && !bot.IsRetryable(err) {
-			return "", scheduler.Permanent(err)
-		}
+	if err := h.send.Send(ctx, msg); err != nil {
 		return "", err
 	}
-	return strconv.Itoa(sent.MessageID), nil
+	return "queued", nil
 }
 
 // runReminder sends one reminder of a meeting to the group and privately

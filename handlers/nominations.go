@@ -215,7 +215,7 @@ func (h *Handlers) createNomination(ctx context.Context, r *bot.Request, c domai
 	case err != nil:
 		return err
 	}
-	sent, unreachable, err := h.notifyUnit(ctx, c, n.Unit, user.ID, func(lang string) string {
+	sent, err := h.notifyUnit(ctx, c, n.Unit, user.ID, func(lang string) string {
 		return h.cat.T(lang, "nomination_created_for_unit", i18n.Data{
 			"ID": n.ID, "By": n.ByName, "Unit": n.Unit, "Award": awardName(h.awards, n.Award, lang), "Nominee": n.Nominee,
 		})
@@ -229,7 +229,7 @@ func (h *Handlers) createNomination(ctx context.Context, r *bot.Request, c domai
 	if len(n.Attachments) > 0 {
 		text += "\n" + h.cat.N(r.Lang, "nominate_done_files", len(n.Attachments), nil)
 	}
-	return h.reply(ctx, r, text+h.notifiedText(r.Lang, n.Unit, sent, unreachable), nil)
+	return h.reply(ctx, r, text+h.notifiedText(r.Lang, n.Unit, sent), nil)
 }
 
 // awardName is the name of award code in lang, or the code for an award no
@@ -241,45 +241,34 @@ func awardName(awards []domain.Award, code, lang string) string {
 	return code
 }
 
-// notifyUnit tells the delegates of unit privately, each in their own
-// language, skipping except (who acted and got the reply). Delegates who
-// never started the bot or blocked it are counted in unreachable, as are
-// sends that failed otherwise (logged): the change is made, and a missed
-// notice must not undo it.
-func (h *Handlers) notifyUnit(ctx context.Context, c domain.Committee, unit string, except int64, text func(lang string) string) (sent, unreachable int, err error) {
+// notifyUnit queues a private notice to each delegate of unit, in their
+// own language, skipping except (who acted and got the reply), and returns
+// how many were queued. The outbox delivers them; a delegate who never
+// started the bot or blocked it is recorded there, and the change stands.
+func (h *Handlers) notifyUnit(ctx context.Context, c domain.Committee, unit string, except int64, text func(lang string) string) (queued int, err error) {
 	ds, err := h.committees.UnitDelegates(ctx, c.ID, unit)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	for _, d := range ds {
 		if d.UserID == except {
 			continue
 		}
-		err := h.sendHTML(ctx, d.UserID, text(h.userLang(ctx, d.UserID)), nil)
-		switch {
-		case err == nil:
-			sent++
-		case bot.IsBlocked(err) || bot.IsChatNotFound(err):
-			unreachable++
-		default:
-			unreachable++
-			h.log.WarnContext(ctx, "telling a delegate about a nomination failed", "committee", c.ID, "unit", unit, "err", err.Error())
+		if err := h.sendHTML(ctx, d.UserID, text(h.userLang(ctx, d.UserID)), nil); err != nil {
+			return queued, err
 		}
+		queued++
 	}
-	return sent, unreachable, nil
+	return queued, nil
 }
 
-// notifiedText is the line after an action saying who was told; "" when
-// the unit has no other delegate.
-func (h *Handlers) notifiedText(lang, unit string, sent, unreachable int) string {
-	var s string
-	if sent > 0 {
-		s += "\n" + h.cat.N(lang, "nomination_notified", sent, i18n.Data{"Unit": unit})
+// notifiedText is the line after an action saying who is being told; ""
+// when the unit has no other delegate.
+func (h *Handlers) notifiedText(lang, unit string, queued int) string {
+	if queued == 0 {
+		return ""
 	}
-	if unreachable > 0 {
-		s += "\n" + h.cat.N(lang, "nomination_unreachable", unreachable, i18n.Data{"Unit": unit})
-	}
-	return s
+	return "\n" + h.cat.N(lang, "nomination_notified", queued, i18n.Data{"Unit": unit})
 }
 
 // parseNominationID reads "12" or "#12".

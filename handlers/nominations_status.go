@@ -87,20 +87,20 @@ func (h *Handlers) moveNomination(ctx context.Context, r *bot.Request, c domain.
 		return "", err
 	}
 	ch := moved.LastChange()
-	sent, unreachable, err := h.announceChange(ctx, c, moved, user.ID)
+	sent, err := h.announceChange(ctx, c, moved, user.ID)
 	if err != nil {
 		return "", err
 	}
 	return h.cat.T(r.Lang, "nomination_moved", i18n.Data{
 		"ID": moved.ID, "From": i18n.Raw(h.statusLabel(r.Lang, ch.From)), "To": i18n.Raw(h.statusLabel(r.Lang, ch.To)),
-	}) + h.notifiedText(r.Lang, moved.Unit, sent, unreachable), nil
+	}) + h.notifiedText(r.Lang, moved.Unit, sent), nil
 }
 
 // announceChange tells the delegates of n's unit, except the user who
 // made the change, about n's latest change. Every status change must be
 // announced, whoever makes it (an admin's command or button, a ballot's
 // result); see notifyUnit for the counts.
-func (h *Handlers) announceChange(ctx context.Context, c domain.Committee, n domain.Nomination, except int64) (sent, unreachable int, err error) {
+func (h *Handlers) announceChange(ctx context.Context, c domain.Committee, n domain.Nomination, except int64) (queued int, err error) {
 	ch := n.LastChange()
 	return h.notifyUnit(ctx, c, n.Unit, except, func(lang string) string {
 		return h.changeNotice(lang, c, n, ch)

@@ -36,7 +36,7 @@ func (h *Handlers) sendHTML(ctx context.Context, chatID int64, text string, kb *
 		if i == len(parts)-1 && kb != nil {
 			msg.ReplyMarkup = *kb
 		}
-		if _, err := h.send.Send(ctx, msg); err != nil {
+		if err := h.send.Send(ctx, msg); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,7 @@ type Metrics struct {
 	apiCalls    *prometheus.CounterVec
 	redisErrors prometheus.Counter
 	sched       *schedulerCollectors
+	outbox      *outboxCollectors
 }
 
 // New creates the collectors and registers them together with the Go
@@ -63,6 +64,7 @@ func New() *Metrics {
 		}),
 	}
 	m.sched = newSchedulerCollectors(m.reg)
+	m.outbox = newOutboxCollectors(m.reg)
 	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

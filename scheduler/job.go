@@ -2,11 +2,14 @@ package scheduler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -116,7 +119,10 @@ func (j *Job) Deliver(ctx context.Context, key string, onUncertain Uncertain, se
 			return SkippedUncertain, j.commit(ctx, key, "uncertain", true)
 		}
 	}
-	ref, err := send(ctx)
+	// Messages queued by send are named after this job's version and the
+	// key: a run after a crash queues the same items, which the outbox
+	// already has, so even a key found uncertain is sent once.
+	ref, err := send(outbox.WithOrigin(ctx, j.origin()+":"+key, 0, onUncertain == Skip))
 	switch {
 	case err == nil:
 		r.metrics.Delivery(j.claimed.Kind, "sent")
@@ -127,6 +133,16 @@ func (j *Job) Deliver(ctx context.Context, key string, onUncertain Uncertain, se
 	}
 	r.metrics.Delivery(j.claimed.Kind, "failed")
 	return 0, fmt.Errorf("deliver %s: %w", key, err)
+}
+
+// origin names this version of the job (its id, due time and payload):
+// the same job scheduled again later is another version, whose messages
+// are new.
+func (j *Job) origin() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%d|", j.claimed.ID, j.claimed.DueAt.UnixMilli())
+	h.Write(j.claimed.Payload)
+	return "j" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // commit records an outcome even if ctx was cancelled meanwhile: the

@@ -664,6 +664,35 @@ func (o *Outbox) Retry(ctx context.Context, d OutboxDelivery, notBefore time.Tim
 	return nil
 }
 
+// extendScript renews the lease of a claimed item.
+//
+// KEYS[1] -> <p>:{ob}:i:<id>
+// KEYS[2] -> <p>:{ob}:flight
+// ARGV[1] -> token of the claim
+// ARGV[2] -> chat
+// ARGV[3] -> new lease expiry (unix ms)
+//
+// Returns 1, or 0 if the claim was lost.
+var outboxExtendScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'tok') ~= ARGV[1] then return 0 end
+redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[2])
+return 1
+`)
+
+// Extend renews d's lease for another lease from now, while a slow call
+// is still in flight. Errors: ErrNotHolder if the claim was lost.
+func (o *Outbox) Extend(ctx context.Context, d OutboxDelivery, lease time.Duration) error {
+	v, err := runScript(ctx, o.c, outboxExtendScript, []string{o.key("i", d.ID), o.key("flight")},
+		d.Token, d.Chat, unixMilli(o.now().Add(lease)))
+	if err != nil {
+		return fmt.Errorf("extend outbox item %s: %w", d.ID, err)
+	}
+	if n, _ := v.(int64); n != 1 {
+		return fmt.Errorf("extend outbox item %s: %w", d.ID, ErrNotHolder)
+	}
+	return nil
+}
+
 // Outcome returns what became of a finished item: "m:<message id>" when
 // it was delivered, "x:<reason>" when not. Errors: ErrNotFound if the item
 // is waiting or unknown.
