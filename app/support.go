@@ -13,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/storage"
 )
@@ -42,6 +43,9 @@ func (c *claimer) Claim(ctx context.Context, updateID int) (bool, error) {
 	owner := c.instance + "#" + strconv.FormatInt(c.seq.Add(1), 10)
 	for {
 		cl, err := c.u.Begin(ctx, int64(updateID), owner, c.lease)
+		if storage.IsUnavailable(err) {
+			return false, fmt.Errorf("%w: %w", bot.ErrClaimStoreDown, err)
+		}
 		if err != nil {
 			return false, err
 		}

@@ -82,29 +82,47 @@ func (d *Dispatcher) queue(u tgbotapi.Update) chan job {
 // answered and logged by the middleware; delivering the update again would
 // only repeat that answer.
 func (d *Dispatcher) Handle(ctx context.Context, u tgbotapi.Update) error {
-	res := make(chan struct{})
-	if err := d.enqueue(ctx, u, func(error) { close(res) }); err != nil {
+	res := make(chan error, 1)
+	if err := d.enqueue(ctx, u, func(err error) { res <- err }); err != nil {
 		return err
 	}
-	<-res
+	if err := <-res; errors.Is(err, ErrNotClaimed) {
+		return err
+	}
 	return nil
 }
 
 // HandleBatch handles updates in order per chat and returns when all of
-// them have been handled. If ctx ends or the dispatcher stops first, the
-// rest of the batch is dropped; the poller then stops without confirming the
-// batch to Telegram, which delivers it again to the next instance, and the
-// Dedupe middleware skips the updates that were handled.
-func (d *Dispatcher) HandleBatch(ctx context.Context, updates []tgbotapi.Update) {
-	var wg sync.WaitGroup
+// them have been handled, with the lowest update_id that was not (its
+// claim failed: ErrNotClaimed), or 0. If ctx ends or the dispatcher stops
+// first, the rest of the batch is dropped; the poller then stops without
+// confirming the batch to Telegram, which delivers it again to the next
+// instance, and the Dedupe middleware skips the updates that were handled.
+func (d *Dispatcher) HandleBatch(ctx context.Context, updates []tgbotapi.Update) (unhandled int) {
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
 	for _, u := range updates {
 		wg.Add(1)
-		if err := d.enqueue(ctx, u, func(error) { wg.Done() }); err != nil {
+		id := u.UpdateID
+		err := d.enqueue(ctx, u, func(err error) {
+			if errors.Is(err, ErrNotClaimed) {
+				mu.Lock()
+				if unhandled == 0 || id < unhandled {
+					unhandled = id
+				}
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+		if err != nil {
 			wg.Done()
 			break
 		}
 	}
 	wg.Wait()
+	return unhandled
 }
 
 func (d *Dispatcher) enqueue(ctx context.Context, u tgbotapi.Update, done func(error)) error {

@@ -83,17 +83,33 @@ type Claimer interface {
 	Done(ctx context.Context, updateID int) error
 }
 
-// Dedupe skips updates that were handled before. When the claim store is
-// unreachable the update is still handled: handlers that change state fail
-// on the same store and tell the user to repeat, and a repeated reply is
-// better than a lost one.
+// ErrNotClaimed is returned for an update whose claim could not be made:
+// it was not handled, and must not be confirmed to Telegram (the poller
+// stays before it, the webhook answers 500), so that it is delivered again.
+var ErrNotClaimed = errors.New("update not claimed")
+
+// ErrClaimStoreDown marks a claim error that says the claim store is
+// certainly unreachable (the connection was refused), as opposed to an
+// error after which the claim may or may not have been written.
+var ErrClaimStoreDown = errors.New("claim store unreachable")
+
+// Dedupe skips updates that were handled before. An update whose claim
+// fails is not handled and returns ErrNotClaimed, so Telegram delivers it
+// again — except when the claim store is certainly unreachable
+// (ErrClaimStoreDown): then nothing can be recorded anywhere, and the
+// update is handled so that the user is told their action was not
+// recorded and is safe to repeat (handlers fail on the same store).
 func Dedupe(c Claimer, log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, r *Request) error {
 			ok, err := c.Claim(ctx, r.UpdateID())
-			if err != nil {
-				log.WarnContext(ctx, "update claim failed; handling anyway", "update_id", r.UpdateID(), "err", err.Error())
+			if errors.Is(err, ErrClaimStoreDown) {
+				log.WarnContext(ctx, "update claim store unreachable; answering without a claim", "update_id", r.UpdateID(), "err", err.Error())
 				return next(ctx, r)
+			}
+			if err != nil {
+				log.WarnContext(ctx, "update claim failed; left for redelivery", "update_id", r.UpdateID(), "err", err.Error())
+				return fmt.Errorf("%w: %w", ErrNotClaimed, err)
 			}
 			if !ok {
 				log.InfoContext(ctx, "duplicate update skipped", "update_id", r.UpdateID())

@@ -3,8 +3,10 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -68,8 +70,45 @@ func TestDedupeLeavesAPanickedUpdateForRetry(t *testing.T) {
 	}
 }
 
+func TestDedupeLeavesAnUnclaimedUpdateForRedelivery(t *testing.T) {
+	c := &memClaimer{err: errors.New("i/o timeout")}
+	runs := 0
+	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
+	err := h(context.Background(), NewRequest(message(1, "private", "/x"), "b"))
+	if !errors.Is(err, ErrNotClaimed) || runs != 0 {
+		t.Fatalf("err = %v, runs = %d; want ErrNotClaimed and no run", err, runs)
+	}
+}
+
+func TestDispatcherReportsTheFirstUnclaimedUpdateOfABatch(t *testing.T) {
+	var mu sync.Mutex
+	failing := map[int]bool{5: true, 7: true}
+	h := func(_ context.Context, r *Request) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing[r.UpdateID()] {
+			return ErrNotClaimed
+		}
+		return nil
+	}
+	d := NewDispatcher(h, "b", 3, time.Second, discard)
+	defer d.Stop()
+	var batch []tgbotapi.Update
+	for id := 3; id <= 8; id++ {
+		u := message(int64(id), "private", "/x")
+		u.UpdateID = id
+		batch = append(batch, u)
+	}
+	if got := d.HandleBatch(context.Background(), batch); got != 5 {
+		t.Errorf("HandleBatch = %d, want 5 (the lowest unclaimed update)", got)
+	}
+	if err := d.Handle(context.Background(), batch[2]); !errors.Is(err, ErrNotClaimed) {
+		t.Errorf("Handle of an unclaimed update = %v, want ErrNotClaimed (the webhook answers 500)", err)
+	}
+}
+
 func TestDedupeStillHandlesWhenTheStoreIsDown(t *testing.T) {
-	c := &memClaimer{err: errors.New("connection refused")}
+	c := &memClaimer{err: fmt.Errorf("%w: connection refused", ErrClaimStoreDown)}
 	runs := 0
 	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
 	if err := h(context.Background(), NewRequest(message(1, "private", "/x"), "b")); err != nil {

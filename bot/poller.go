@@ -15,9 +15,11 @@ import (
 // UpdateSink takes the updates the poller fetched. HandleBatch must return
 // only once every update of the batch has been handled (or dropped because
 // ctx ended): the poller confirms the batch to Telegram right after, and a
-// confirmed update is never delivered again.
+// confirmed update is never delivered again. It returns the lowest
+// update_id it could not handle (its claim failed), or 0: the poller then
+// confirms only the updates before it and fetches the rest again.
 type UpdateSink interface {
-	HandleBatch(ctx context.Context, updates []tgbotapi.Update)
+	HandleBatch(ctx context.Context, updates []tgbotapi.Update) (unhandled int)
 }
 
 // DefaultAllowedUpdates returns the update types the bot subscribes to;
@@ -175,6 +177,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 
 	failures := 0
+	stalls := 0 // batches in a row with an update left for redelivery
 	conflict := false
 	for {
 		if ctx.Err() != nil {
@@ -228,12 +231,26 @@ func (p *Poller) Run(ctx context.Context) error {
 		if len(batch) == 0 {
 			continue
 		}
-		p.sink.HandleBatch(ctx, batch)
+		unhandled := p.sink.HandleBatch(ctx, batch)
 		if ctx.Err() != nil {
 			// The sink may have dropped part of the batch on
 			// shutdown; leave it unconfirmed so it is delivered again.
 			return nil
 		}
+		if unhandled > 0 {
+			// Stay before the update whose claim failed: Telegram
+			// delivers it (and those after it, which Dedupe skips if
+			// handled) again, after a pause for the store to recover.
+			p.offset = max(p.offset, unhandled)
+			stalls++
+			wait := p.backoff(stalls)
+			p.log.WarnContext(ctx, "updates left unconfirmed for redelivery", "update_id", unhandled, "backoff", wait)
+			if p.sleep(ctx, wait) != nil {
+				return nil
+			}
+			continue
+		}
+		stalls = 0
 		p.offset = next
 	}
 }

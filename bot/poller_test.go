@@ -87,10 +87,13 @@ func (f *fakeUpdates) offsets() []string {
 	return out
 }
 
-// sinkFunc adapts a function to UpdateSink.
+// sinkFunc adapts a function to UpdateSink; it handles every update.
 type sinkFunc func(ctx context.Context, updates []tgbotapi.Update)
 
-func (f sinkFunc) HandleBatch(ctx context.Context, updates []tgbotapi.Update) { f(ctx, updates) }
+func (f sinkFunc) HandleBatch(ctx context.Context, updates []tgbotapi.Update) int {
+	f(ctx, updates)
+	return 0
+}
 
 func ids(updates []tgbotapi.Update) []int {
 	var out []int
@@ -353,4 +356,41 @@ func TestPollerNeverLogsTheToken(t *testing.T) {
 		t.Fatalf("failures not logged:\n%s", logs.String())
 	}
 	assertNoToken(t, "log", logs.String())
+}
+
+// unclaimedOnce is a sink whose first batch leaves update 4 unhandled, as
+// when its claim could not be written.
+type unclaimedOnce struct {
+	batches [][]int
+	api     *fakeUpdates
+	cancel  func()
+}
+
+func (s *unclaimedOnce) HandleBatch(_ context.Context, ups []tgbotapi.Update) int {
+	s.batches = append(s.batches, ids(ups))
+	if len(s.batches) == 1 {
+		return 4
+	}
+	s.api.mu.Lock()
+	s.api.onEmpty = s.cancel
+	s.api.mu.Unlock()
+	return 0
+}
+
+func TestPollerStaysBeforeAnUpdateWhoseClaimFailed(t *testing.T) {
+	api := &fakeUpdates{pending: []int{3, 4, 5}}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sink := &unclaimedOnce{api: api, cancel: cancel}
+	clock := newFakeClock()
+	p := NewPoller(api, sink, WithPollSleep(clock.Sleep))
+	if err := p.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if diff := cmp.Diff([][]int{{3, 4, 5}, {4, 5}}, sink.batches); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"", "4", "6"}, api.offsets()); diff != "" {
+		t.Errorf("offsets (-want +got): the poller must confirm 3 only, then fetch 4 again\n%s", diff)
+	}
 }

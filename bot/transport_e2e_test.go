@@ -279,7 +279,7 @@ type collectSink struct {
 	onBatch func()
 }
 
-func (s *collectSink) HandleBatch(_ context.Context, ups []tgbotapi.Update) {
+func (s *collectSink) HandleBatch(_ context.Context, ups []tgbotapi.Update) int {
 	s.mu.Lock()
 	var ids []int
 	for _, u := range ups {
@@ -294,6 +294,7 @@ func (s *collectSink) HandleBatch(_ context.Context, ups []tgbotapi.Update) {
 	if f != nil {
 		f()
 	}
+	return 0
 }
 
 func (s *collectSink) Batches() [][]int {
