@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/storage"
 )
 
 // blocWithDelegates sets up the bloc with three units, Bob for TANDTC,
@@ -353,5 +356,67 @@ func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 	post, _ := openBallot(t, h, "/ballot_nominations CTD_CP")
 	if !strings.Contains(post.Text, "/nomination 1") {
 		t.Errorf("the second ballot does not hold the nomination: %q", post.Text)
+	}
+}
+
+// TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt replays the press
+// of "Submit" after the bot lost the record of having handled it (a crash
+// after the cast, before the update was marked done): the vote counts
+// once, and the voter is answered with the same receipt, not "already
+// voted".
+func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	post, payload := openBallot(t, h, "/elect head")
+	card := h.say(bobID, bobID, "/start "+payload)
+	press(t, h, bobID, bobID, current(h, bobID, card), "KTNN")
+	press(t, h, bobID, bobID, current(h, bobID, card), "📝 Xem lại và gửi")
+	var submit string
+	for _, row := range current(h, bobID, card).ReplyMarkup {
+		for _, b := range row {
+			if b.Text == "✅ Gửi phiếu" {
+				submit = b.CallbackData
+			}
+		}
+	}
+	qid, raw := h.tg.PressButtonUpdate(bobID, bobID, card.MessageID, submit)
+	id := h.tg.EnqueueUpdate(json.RawMessage(raw))
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.settle()
+	first, _ := h.tg.CallbackAnswer(qid)
+	receipt := receiptRE.FindString(first.Text)
+	if receipt == "" || !strings.Contains(current(h, bobID, card).Text, receipt) {
+		t.Fatalf("answer %q and ballot %q should carry one receipt", first.Text, current(h, bobID, card).Text)
+	}
+
+	// The bot stops having lost the claim of the update (as if it had
+	// crashed before marking it done), and Telegram delivers it again to
+	// the next start.
+	h.shutdown()
+	if err := h.rd.Client().Del(context.Background(), storage.NewKeys(h.rd.Prefix()).Update(int64(id))).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.EnqueueUpdate(json.RawMessage(raw))
+	h.start(app.WithOutboxLimits(storage.OutboxLimits{}))
+	var answers []string
+	waitFor(t, func() bool {
+		answers = answers[:0]
+		for _, r := range h.tg.Requests() {
+			if r.Method == "answerCallbackQuery" && r.Params["callback_query_id"] == qid {
+				answers = append(answers, r.Params["text"])
+			}
+		}
+		return len(answers) == 2
+	}, h.logs.String)
+	if !strings.Contains(answers[1], receipt) {
+		t.Errorf("the redelivered submit was answered %q, want the same receipt %s", answers[1], receipt)
+	}
+	h.settle()
+	if got := current(h, groupID, post).Text; !strings.Contains(got, "1/3 đơn vị") {
+		t.Errorf("after the redelivery the post reads %q, want 1/3", got)
+	}
+	if !strings.Contains(current(h, bobID, card).Text, receipt) {
+		t.Errorf("the ballot now reads %q", current(h, bobID, card).Text)
 	}
 }

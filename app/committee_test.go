@@ -395,6 +395,7 @@ func press(t *testing.T, h *harness, chat, user int64, m telegramtest.Message, l
 			if b.Text == label {
 				qid := h.tg.PressButton(chat, user, m.MessageID, b.CallbackData)
 				waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+				h.settle()
 				return
 			}
 		}

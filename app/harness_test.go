@@ -199,7 +199,30 @@ func (h *harness) shutdown() {
 func (h *harness) say(chatID, userID int64, text string) telegramtest.Message {
 	h.t.Helper()
 	sent := h.tg.SendText(chatID, userID, text)
-	return h.waitReply(chatID, sent.MessageID)
+	m := h.waitReply(chatID, sent.MessageID)
+	h.settle()
+	return m
+}
+
+// settle waits until the outbox has delivered everything queued so far:
+// handlers return before their messages reach Telegram, so a test that
+// reads another chat, or an edit, after an answer waits for them.
+func (h *harness) settle() {
+	h.t.Helper()
+	box := storage.NewOutbox(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.OutboxLimits{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		n, err := box.Pending(ctx)
+		if (err == nil && n == 0) || storage.IsUnavailable(err) {
+			return // delivered, or Redis is down on purpose (nothing to wait for)
+		}
+		select {
+		case <-ctx.Done():
+			h.t.Fatalf("the outbox still holds %d messages: %v", n, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // waitReply waits for a bot message in chat newer than afterID.
@@ -223,6 +246,7 @@ func (h *harness) quiet(chatID int64) []telegramtest.Message {
 	for time.Now().Before(deadline) {
 		n := len(h.tg.Requests())
 		if h.tg.PendingUpdates() == 0 && n == last {
+			h.settle()
 			return h.tg.BotMessages(chatID)
 		}
 		last = n

@@ -321,16 +321,16 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	if !b.Valid(picks) {
 		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
 	}
-	castID, err := storage.NewCastID()
+	// The cast id and receipt come from the update itself: handling it
+	// again (a crash, a redelivery) counts the vote once and shows the
+	// same receipt.
+	cq, _ := r.Callback()
+	castID, receipt, err := h.sealer.CastToken(sealKey(b), cq.ID)
 	if err != nil {
 		return err
 	}
 	cast := storage.Cast{UserID: user.ID, Voter: voter, CastID: castID}
-	receipt := ""
 	if b.Secret {
-		if receipt, err = storage.NewReceipt(); err != nil {
-			return err
-		}
 		raw, err := json.Marshal(sealedBallot{Receipt: receipt, Choice: picks})
 		if err != nil {
 			return err
@@ -354,14 +354,20 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	case err != nil:
 		return err
 	}
+	// The button's answer goes out at once (it is not a chat message and
+	// does not wait behind Telegram's message limits): the voter sees the
+	// vote counted, with the receipt, before the ballot's edit arrives.
 	var text string
 	switch {
 	case b.Secret:
 		text = h.cat.T(r.Lang, "vote_recorded_secret", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter), "Receipt": receipt, "ID": b.ID})
+		r.Answer(h.cat.T(r.Lang, "vote_answer_secret", i18n.Data{"Receipt": receipt}), false)
 	case res.Changed:
 		text = h.cat.T(r.Lang, "vote_changed", i18n.Data{"ID": b.ID})
+		r.Answer(h.cat.T(r.Lang, "vote_answer_changed", nil), false)
 	default:
 		text = h.cat.T(r.Lang, "vote_recorded_open", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter), "ID": b.ID})
+		r.Answer(h.cat.T(r.Lang, "vote_answer_open", nil), false)
 	}
 	if err := h.editCallback(ctx, r, text, nil); err != nil {
 		return err

@@ -38,6 +38,9 @@ type BallotStore interface {
 type Sealer interface {
 	Seal(ballotKey string, plaintext []byte) ([]byte, error)
 	Open(ballotKey string, sealed []byte) ([]byte, error)
+	// CastToken derives the cast id and receipt of a submission from a
+	// secret of its update (see storage.Sealer.CastToken).
+	CastToken(ballotKey, secret string) (castID, receipt string, err error)
 }
 
 var (

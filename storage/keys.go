@@ -104,6 +104,13 @@ package storage
 //	<p>:{sched}:job:<id>:dlv          hash    delivery key -> "p:<token>" reserved, "d:<ref>" sent,
 //	                                          "f:<reason>" undeliverable
 //
+// Outbox (outbox.go), tag {ob}: one slot for every queued message and the
+// counts of Telegram's limits, because the claim script checks both at
+// once; the full layout is at the top of outbox.go:
+//
+//	<p>:{ob}:i:<id>, q:<chat>, ready:0|1, flight, d:<id>, coal, refs, hold, seq,
+//	<p>:{ob}:rl:g, rl:w:<chat>, rl:c:<chat>, rl:e:<chat>
+//
 // Kinds reserved for committee keys (features add their exact layout here):
 // meta, unit, units, member, members, roles, rolelog, invites, covenant,
 // covenants, meeting, meetings, nomination, nominations, ballot, ballots,

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -70,6 +71,28 @@ func (s *Sealer) Open(ballotKey string, sealed []byte) ([]byte, error) {
 		return nil, fmt.Errorf("open sealed ballot: %w", err)
 	}
 	return out, nil
+}
+
+// CastToken derives, from a secret that only the voter's Telegram update
+// carries (the callback query id, random and never stored), the cast id
+// that makes a retried or redelivered submission count once, and the
+// voter's receipt. The same update always gives the same pair, so a voter
+// whose submission was handled twice sees one receipt; the cast id kept
+// next to the voter in Redis reveals nothing of the receipt without that
+// secret, and neither can be computed without voting.seal_key.
+func (s *Sealer) CastToken(ballotKey, secret string) (castID, receipt string, err error) {
+	k, err := hkdf.Key(sha256.New, s.key, nil, "committeebot cast "+ballotKey, 32)
+	if err != nil {
+		return "", "", fmt.Errorf("derive cast key: %w", err)
+	}
+	mac := func(label string) []byte {
+		m := hmac.New(sha256.New, k)
+		m.Write([]byte(label + "|" + secret))
+		return m.Sum(nil)
+	}
+	castID = strings.ToLower(receiptEncoding.EncodeToString(mac("cast")[:15]))
+	r := receiptEncoding.EncodeToString(mac("receipt")[:7])[:10]
+	return castID, r[:5] + "-" + r[5:], nil
 }
 
 var receiptEncoding = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
