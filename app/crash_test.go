@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -15,12 +16,17 @@ import (
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/outbox"
+	"github.com/committeebot/committeebot/storage"
 )
 
 const childEnv = "COMMITTEEBOT_TEST_CHILD"
 
 // schedLeaseEnv sets the child's scheduler lease (meetings_replicas_test.go).
 const schedLeaseEnv = "COMMITTEEBOT_TEST_SCHED_LEASE"
+
+// outboxRateEnv sets the child's global send limit, messages a second
+// (outbox_test.go), to keep a large fan-out short.
+const outboxRateEnv = "COMMITTEEBOT_TEST_OUTBOX_RATE"
 
 // runChild is the bot process of the crash test: the production App,
 // configured from the environment, with short update leases so a crashed
@@ -43,6 +49,12 @@ func runChild() int {
 		// Test-only: a short scheduler lease, so that a killed instance's
 		// reminders are taken over within seconds.
 		opts = append(opts, app.WithSchedulerLease(d))
+	}
+	if n, err := strconv.Atoi(os.Getenv(outboxRateEnv)); err == nil {
+		opts = append(opts, app.WithOutboxLimits(storage.OutboxLimits{GlobalMax: n, GlobalWindow: time.Second}))
+	}
+	if id := os.Getenv("COMMITTEEBOT_TEST_INSTANCE"); id != "" {
+		opts = append(opts, app.WithInstanceID(id))
 	}
 	a, err := app.New(cfg, log, opts...)
 	if err != nil {
