@@ -63,9 +63,12 @@ const (
 	// so an item is taken over only from a worker that died, within a
 	// lease.
 	DefaultLease = 15 * time.Second
-	// DefaultPoll is the longest a worker sleeps without being woken:
-	// items queued by other replicas are noticed within it.
-	DefaultPoll = 100 * time.Millisecond
+	// DefaultPoll is the longest a worker sleeps without being woken.
+	// Each replica's Writer wakes its own worker, so what a replica queues
+	// leaves at once; the poll is how soon the other replicas join in on a
+	// backlog (or take over a dead replica's items), and what an idle
+	// replica costs Redis: one claim script per poll.
+	DefaultPoll = 500 * time.Millisecond
 	// maxAttempts bounds how often a failing (5xx, network) item is tried.
 	maxAttempts = 10
 	backoffBase = 500 * time.Millisecond

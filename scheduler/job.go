@@ -166,9 +166,9 @@ type Summary struct {
 }
 
 // FanOut delivers one message per key with at most workers sends at once,
-// through Deliver. Bounded concurrency lets the one rate-limited sender
-// pace a fan-out at Telegram's global limit (about 30 messages a second)
-// instead of one message at a time. It carries on past a failed key and
+// through Deliver. The sends queue the messages in the outbox, which paces
+// them at Telegram's limits for every replica together, so a fan-out
+// job itself ends in milliseconds. It carries on past a failed key and
 // then returns an error, so the job is retried for the keys that failed;
 // it stops at once if the job is superseded or ctx ends.
 func FanOut(ctx context.Context, j *Job, workers int, keys []string, onUncertain Uncertain, send func(ctx context.Context, key string) (string, error)) (Summary, error) {

@@ -1,0 +1,207 @@
+package outbox_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/outbox"
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// rig is a real outbox on a real Redis, a worker and the Telegram stand-in.
+type rig struct {
+	tg     *telegramtest.Server
+	box    *storage.Outbox
+	writer *outbox.Writer
+	worker *outbox.Worker
+}
+
+// newRig starts a worker; the stand-in holds users 1 and 2 with private
+// chats open.
+func newRig(t *testing.T, opts ...outbox.WorkerOption) *rig {
+	t.Helper()
+	tg := telegramtest.New()
+	t.Cleanup(tg.Close)
+	for _, id := range []int64{1, 2} {
+		tg.AddUser(telegramtest.User{ID: id, FirstName: fmt.Sprint("U", id)})
+		tg.StartPrivate(id)
+	}
+	api, err := bot.NewAPI(tg.Token(), tg.Endpoint(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := redistest.New(t)
+	box := storage.NewOutbox(rd.Client(), storage.NewKeys(rd.Prefix()), storage.OutboxLimits{})
+	sender := bot.NewSender(api)
+	w := outbox.NewWorker(box, sender, nil, append([]outbox.WorkerOption{outbox.WithPoll(20 * time.Millisecond)}, opts...)...)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	return &rig{tg: tg, box: box, writer: outbox.NewWriter(box, sender, w.Wake, nil), worker: w}
+}
+
+// drained waits until nothing is queued or in flight.
+func (r *rig) drained(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		n, err := r.box.Pending(ctx)
+		if err == nil && n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("outbox not drained: %d left, %v", n, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func texts(ms []telegramtest.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Text
+		if m.Document != nil {
+			out[i] = "doc:" + m.Document.FileName
+		}
+	}
+	return out
+}
+
+func TestMessagesEditsAndDocumentsArriveInOrderOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := outbox.WithOrigin(context.Background(), "u7", 1, false)
+	for i := range 3 {
+		if err := r.writer.Send(ctx, tgbotapi.NewMessage(1, fmt.Sprint("tin ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := tgbotapi.NewDocument(1, tgbotapi.FileBytes{Name: "minutes.csv", Bytes: []byte("a,b\n1,2\n")})
+	if err := r.writer.Send(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	r.drained(t)
+	// The same cause queued again (a redelivered update) sends nothing.
+	again := outbox.WithOrigin(context.Background(), "u7", 1, false)
+	for i := range 3 {
+		if err := r.writer.Send(again, tgbotapi.NewMessage(1, fmt.Sprint("tin ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.drained(t)
+	got := strings.Join(texts(r.tg.BotMessages(1)), "|")
+	if got != "tin 0|tin 1|tin 2|doc:minutes.csv" {
+		t.Errorf("chat 1 received %q", got)
+	}
+}
+
+func TestAnEditNamesAMessageByReferenceBeforeItsIDIsKnown(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	if err := r.writer.Send(ctx, tgbotapi.NewMessage(2, "0/8 đã bỏ phiếu"), outbox.Remember("post")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		edit := tgbotapi.NewEditMessageText(2, 0, fmt.Sprintf("%d/8 đã bỏ phiếu", i))
+		if err := r.writer.Send(ctx, edit, outbox.EditOf("post")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.drained(t)
+	ms := r.tg.BotMessages(2)
+	if len(ms) != 1 || ms[0].Text != "3/8 đã bỏ phiếu" {
+		t.Fatalf("chat 2 holds %q, want one message edited to 3/8", texts(ms))
+	}
+	// An edit of a message that was never delivered is dropped.
+	if err := r.writer.Send(ctx, tgbotapi.NewEditMessageText(2, 0, "x"), outbox.EditOf("never")); err != nil {
+		t.Fatal(err)
+	}
+	r.drained(t)
+	if rej := r.tg.Rejections(); len(rej) != 0 {
+		t.Errorf("Telegram rejected %+v", rej)
+	}
+}
+
+func TestRefusalsAreFinalAndFloodControlIsWaitedOut(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.tg.BlockBot(2)
+	r.tg.InjectFault("sendMessage", telegramtest.Fault{Status: 429, RetryAfter: 1})
+	if err := r.writer.Send(ctx, tgbotapi.NewMessage(1, "sau khi chờ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.writer.Send(ctx, tgbotapi.NewMessage(2, "bị chặn")); err != nil {
+		t.Fatal(err)
+	}
+	r.drained(t)
+	if got := texts(r.tg.BotMessages(1)); len(got) != 1 || got[0] != "sau khi chờ" {
+		t.Errorf("after a 429 chat 1 holds %q, want the message once", got)
+	}
+	blocked, flooded := 0, 0
+	for _, q := range r.tg.Requests() {
+		switch {
+		case q.Params["chat_id"] == "2":
+			blocked++
+		case q.Status == 429:
+			flooded++
+		}
+	}
+	if blocked != 1 || flooded != 1 {
+		t.Errorf("%d calls to the blocked chat (want 1, never retried), %d answered 429 (want 1)", blocked, flooded)
+	}
+}
+
+func TestServerErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.tg.InjectFault("sendMessage", telegramtest.Fault{Status: 502})
+	if err := r.writer.Send(context.Background(), tgbotapi.NewMessage(1, "lần hai")); err != nil {
+		t.Fatal(err)
+	}
+	r.drained(t)
+	if got := texts(r.tg.BotMessages(1)); len(got) != 1 {
+		t.Errorf("after a 502 chat 1 holds %q, want the message once", got)
+	}
+}
+
+func TestAnswersGoBeforeFanOut(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.New()
+	t.Cleanup(tg.Close)
+	rd := redistest.New(t)
+	// One message a second in all, and no worker yet: everything waits.
+	box := storage.NewOutbox(rd.Client(), storage.NewKeys(rd.Prefix()), storage.OutboxLimits{GlobalMax: 1, GlobalWindow: time.Hour})
+	w := outbox.NewWriter(box, nil, nil, nil)
+	job := outbox.WithOrigin(context.Background(), "job", 0, false)
+	for u := int64(10); u < 15; u++ {
+		if err := w.Send(job, tgbotapi.NewMessage(u, "nhắc")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer := outbox.WithOrigin(context.Background(), "u1", 99, false)
+	if err := w.Send(answer, tgbotapi.NewMessage(99, "trả lời")); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := box.Claim(context.Background(), 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Chat != "99" {
+		t.Fatalf("the one slot went to %+v, want the answer to chat 99", ds)
+	}
+}
