@@ -60,7 +60,7 @@ func (h *Handlers) voteLink(ctx context.Context, r *bot.Request, payload string)
 	if err != nil {
 		return err
 	}
-	sc, err := h.scopeFor(ctx, c, user.ID)
+	sc, err := h.delegateScope(ctx, c, user.ID)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, n int) ([]s
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil, scope{}, domain.Ballot{}, false, nil
 	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], false)
+	sc, ok, err := h.voterButtonScope(ctx, r, p[0])
 	if !ok || err != nil {
 		return nil, sc, domain.Ballot{}, false, err
 	}

@@ -138,6 +138,20 @@ func (h *Handlers) scopeFor(ctx context.Context, c domain.Committee, userID int6
 	return sc, nil
 }
 
+// delegateScope is scopeFor without the admin check (which may ask
+// Telegram): admin is set only for global admins.
+func (h *Handlers) delegateScope(ctx context.Context, c domain.Committee, userID int64) (scope, error) {
+	sc := scope{committee: c, admin: h.admins[userID]}
+	d, err := h.committees.DelegateOf(ctx, c.ID, userID)
+	switch {
+	case err == nil:
+		sc.delegate = &d
+	case !errors.Is(err, storage.ErrNotFound):
+		return sc, err
+	}
+	return sc, nil
+}
+
 // isCommitteeAdmin: global admins, and Telegram administrators of the
 // committee's group (asked even from a private chat).
 func (h *Handlers) isCommitteeAdmin(ctx context.Context, c domain.Committee, userID int64) (bool, error) {

@@ -110,6 +110,19 @@ func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Com
 // buttonScope checks a button's committee id against the caller's rights
 // in that committee: forged or stale data gets a short refusal.
 func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID string, admin bool) (scope, bool, error) {
+	return h.buttonScopeWith(ctx, r, committeeID, admin, h.scopeFor)
+}
+
+// voterButtonScope is buttonScope for the buttons of a personal ballot:
+// what counts there is whether the presser is a delegate, so it does not
+// ask Telegram whether they administer the group — a vote waits for Redis
+// only.
+func (h *Handlers) voterButtonScope(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
+	return h.buttonScopeWith(ctx, r, committeeID, false, h.delegateScope)
+}
+
+func (h *Handlers) buttonScopeWith(ctx context.Context, r *bot.Request, committeeID string, admin bool,
+	scopeFor func(context.Context, domain.Committee, int64) (scope, error)) (scope, bool, error) {
 	user, _ := r.Sender()
 	c, err := h.committees.Get(ctx, committeeID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -119,7 +132,7 @@ func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID 
 	if err != nil {
 		return scope{}, false, err
 	}
-	sc, err := h.scopeFor(ctx, c, user.ID)
+	sc, err := scopeFor(ctx, c, user.ID)
 	if err != nil {
 		return sc, false, err
 	}
