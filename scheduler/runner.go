@@ -162,6 +162,16 @@ func WithMetrics(m Metrics) Option {
 	}
 }
 
+// WithSettleTimeout bounds acknowledging or giving back one job (default
+// 5 s); the time starts when the job has ended.
+func WithSettleTimeout(d time.Duration) Option {
+	return func(r *Runner) {
+		if d > 0 {
+			r.settleTimeout = d
+		}
+	}
+}
+
 // WithOwner names this runner in claims (for operators reading Redis).
 func WithOwner(owner string) Option {
 	return func(r *Runner) {
@@ -174,17 +184,19 @@ func WithOwner(owner string) Option {
 // Runner claims due jobs and runs them. Register handlers with Handle
 // before Start; Tick runs one round by hand (tests).
 type Runner struct {
-	store   Store
-	tick    time.Duration
-	lease   time.Duration
-	batch   int
-	workers int
-	retries int
-	backoff time.Duration
-	now     func() time.Time
-	log     *slog.Logger
-	metrics Metrics
-	owner   string
+	store Store
+	tick  time.Duration
+	lease time.Duration
+	// settleTimeout bounds acknowledging or giving back a job.
+	settleTimeout time.Duration
+	batch         int
+	workers       int
+	retries       int
+	backoff       time.Duration
+	now           func() time.Time
+	log           *slog.Logger
+	metrics       Metrics
+	owner         string
 
 	handlers map[string]HandlerFunc
 
@@ -207,6 +219,7 @@ func New(store Store, opts ...Option) *Runner {
 		workers: DefaultWorkers, retries: DefaultRetries, backoff: 5 * time.Second,
 		now: time.Now, log: slog.New(slog.DiscardHandler), metrics: noMetrics{},
 		owner: "runner", handlers: make(map[string]HandlerFunc), wake: make(chan struct{}, 1),
+		settleTimeout: 5 * time.Second,
 	}
 	for _, o := range opts {
 		o(r)
@@ -377,19 +390,26 @@ func (r *Runner) run(cj storage.ClaimedJob) {
 	r.mu.Lock()
 	h := r.handlers[cj.Kind]
 	r.mu.Unlock()
-	// Settling uses its own context: the job's may be cancelled by Stop,
-	// and giving the job back is exactly what must happen then.
-	settle, cancelSettle := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancelSettle()
+	// Settling uses its own context, made when the job has ended: the
+	// job's may be cancelled by Stop, and giving the job back is exactly
+	// what must happen then; and a timer started before a long job would
+	// have run out by the time it is needed.
+	settleCtx := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), r.settleTimeout)
+	}
 	if h == nil {
 		// A replica of another version may know it; try again later.
 		log.WarnContext(ctx, "no handler for job kind; giving it back")
 		r.metrics.JobDone(cj.Kind, "unknown_kind", lag)
+		settle, cancelSettle := settleCtx()
+		defer cancelSettle()
 		r.giveBack(settle, log, cj, r.now().Add(time.Minute), false)
 		return
 	}
 	job := &Job{claimed: cj, runner: r}
 	err := r.call(ctx, h, job)
+	settle, cancelSettle := settleCtx()
+	defer cancelSettle()
 	var d deferError
 	switch {
 	case err == nil:

@@ -367,3 +367,24 @@ func TestBacklogIsDrainedWithoutWaitingForTheNextTick(t *testing.T) {
 		}
 	}
 }
+
+func TestJobLongerThanTheSettleTimeoutIsStillAcknowledged(t *testing.T) {
+	f := newFixture(t)
+	rec := newRecorder()
+	r := f.runner(scheduler.WithMetrics(rec), scheduler.WithSettleTimeout(20*time.Millisecond))
+	r.Handle("slow", func(ctx context.Context, _ *scheduler.Job) error {
+		select {
+		case <-time.After(100 * time.Millisecond): // five settle timeouts
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	f.schedule(t, "long", "slow", f.clock.Now())
+	if n := f.tick(t, r); n != 1 {
+		t.Fatalf("Tick ran %d jobs, want 1", n)
+	}
+	f.clock.Advance(time.Hour) // well past the lease: an unacknowledged job would be due again
+	if n := f.tick(t, r); n != 0 || rec.jobs["slow/ok"] != 1 {
+		t.Errorf("the job ran again (%d) or was not acknowledged (%v): the settle timer must start when the job ends", n, rec.jobs)
+	}
+}
