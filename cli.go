@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/demo"
+	"github.com/committeebot/committeebot/loadtest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -109,6 +111,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		},
 	})
+
+	bench := loadtest.Defaults
+	var scenarios string
+	benchCmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the bot: a real redis-server, the Telegram stand-in with its limits, the binary in webhook mode",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bench.Scenarios = strings.Split(scenarios, ",")
+			if err := bench.Validate(); err != nil {
+				return usageError{err}
+			}
+			bench.Out = stdout
+			bench.Log = slog.New(slog.NewTextHandler(stderr, nil))
+			_, err := loadtest.Run(cmd.Context(), bench)
+			return err
+		},
+	}
+	bf := benchCmd.Flags()
+	bf.StringVar(&scenarios, "scenario", loadtest.ScenarioAll, "burst, sustained, limits, reference or all (comma-separated)")
+	bf.DurationVar(&bench.Duration, "duration", bench.Duration, "how long the sustained load runs (the reference runs half of it, at most 5s)")
+	bf.IntVar(&bench.Voters, "voters", bench.Voters, "voters of the burst")
+	bf.IntVar(&bench.Committees, "committees", bench.Committees, "committees of the burst")
+	bf.StringVar(&bench.Binary, "binary", "", "committeebot binary to measure (default: go build at the module root)")
+	bf.IntVar(&bench.SustainedVoters, "sustained-voters", bench.SustainedVoters, "voters of the sustained load, each voting in every ballot")
+	bf.IntVar(&bench.FanOut, "fanout", bench.FanOut, "delegates reminded in the limits scenario")
+	bf.IntVar(&bench.Replicas, "replicas", bench.Replicas, "replicas in the limits scenario")
+	bf.IntVar(&bench.Restarts, "restarts", bench.Restarts, "restarts of the sending replica during the fan-out (SIGKILL, then SIGTERM, alternating)")
+	root.AddCommand(benchCmd)
 
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
