@@ -8,6 +8,7 @@
 //	committeebot demo           try it offline in the terminal
 //	committeebot check-config   validate and print the configuration
 //	committeebot version        print the version
+//	committeebot bench          measure votes and sending under load (docs/PERFORMANCE.md)
 package main
 
 import (
