@@ -42,7 +42,7 @@ func (r *Report) writeSummary(w io.Writer) {
 		t.add("", "max accepted in any 1 s / in any 60 s in a group", fmt.Sprintf("%d / %d", l.MaxPerSec, l.MaxPerMinGroup))
 		t.add("", "429 answers (to the group / to private chats)", fmt.Sprintf("%d (%d / %d)", l.TooMany, l.TooManyGroup, l.TooManyPrivate))
 		t.add("", "reminders lost / delivered twice", fmt.Sprintf("%d / %d", l.Lost, l.Doubled))
-		t.add("", "/status answered in the group", fmt.Sprintf("%d of %d", l.ChatterAnswers, l.Chatter))
+		t.add("", "/status answered in the group during the fan-out / in all", fmt.Sprintf("%d / %d of %d", l.ChatterAnswers, l.ChatterAll, l.Chatter))
 	}
 	if f := r.Reference; f != nil {
 		name := fmt.Sprintf("reference (%d clients, raw EVALSHA)", f.Clients)
