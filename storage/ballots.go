@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -60,12 +61,50 @@ type Ballots struct {
 	c   redis.UniversalClient
 	k   Keys
 	now func() time.Time
+
+	// docs caches decoded ballot documents. A document is written once,
+	// when the ballot opens, and holds the whole roll, so decoding it on
+	// every press was most of a vote's CPU; Get still reads it from Redis
+	// and reuses the decoded value only when the bytes are the same.
+	mu   sync.Mutex
+	docs map[string]cachedDoc
 }
+
+type cachedDoc struct {
+	raw string
+	b   domain.Ballot
+}
+
+// maxCachedDocs bounds the cache; past it, it starts afresh.
+const maxCachedDocs = 512
 
 // NewBallots returns the ballot store. Accepts WithClock.
 func NewBallots(c redis.UniversalClient, k Keys, opts ...Option) *Ballots {
 	s := newSettings(opts)
-	return &Ballots{c: c, k: k, now: s.now}
+	return &Ballots{c: c, k: k, now: s.now, docs: make(map[string]cachedDoc)}
+}
+
+// decode returns the ballot a document describes, from the cache when the
+// same document was decoded before. The ballot's slices are shared between
+// callers: they are read, never modified.
+func (s *Ballots) decode(key, doc string) (domain.Ballot, error) {
+	s.mu.Lock()
+	c, ok := s.docs[key]
+	s.mu.Unlock()
+	if ok && c.raw == doc {
+		return c.b, nil
+	}
+	var b domain.Ballot
+	if err := json.Unmarshal([]byte(doc), &b); err != nil {
+		return b, err
+	}
+	s.mu.Lock()
+	if len(s.docs) >= maxCachedDocs {
+		clear(s.docs)
+	}
+	s.docs[key] = cachedDoc{raw: doc, b: b}
+	s.mu.Unlock()
+	return b, nil
 }
 
 // openBallotScript stores a new ballot.
@@ -128,7 +167,8 @@ func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, err
 
 // Get returns a ballot with its current status; ErrNotFound if none.
 func (s *Ballots) Get(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error) {
-	vals, err := s.c.HMGet(ctx, s.k.Ballot(committeeID, ballotID), "doc", "status", "closed", "post_chat", "post_msg").Result()
+	key := s.k.Ballot(committeeID, ballotID)
+	vals, err := s.c.HMGet(ctx, key, "doc", "status", "closed", "post_chat", "post_msg").Result()
 	if err != nil {
 		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, err)
 	}
@@ -136,8 +176,8 @@ func (s *Ballots) Get(ctx context.Context, committeeID, ballotID string) (domain
 	if !ok {
 		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, ErrNotFound)
 	}
-	var b domain.Ballot
-	if err := json.Unmarshal([]byte(doc), &b); err != nil {
+	b, err := s.decode(key, doc)
+	if err != nil {
 		return b, fmt.Errorf("get ballot %s: %w", ballotID, err)
 	}
 	b.Status, _ = vals[1].(string)

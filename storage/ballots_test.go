@@ -398,3 +398,28 @@ func TestSealerRoundTripAndBinding(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+func TestGetNeverServesAStaleDocument(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA", "BB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.ballots.Get(ctx, f.c.ID, b.ID); err != nil || got.Title != b.Title {
+		t.Fatalf("Get = %q, %v", got.Title, err)
+	}
+	// Redis emptied and the id used again (a flush while the bot runs):
+	// the document is read anew, never taken from memory.
+	other := b
+	other.Title = "Một biểu quyết khác"
+	raw, _ := json.Marshal(other)
+	if err := rt.Client().HSet(ctx, f.keys.Committee(f.c.ID, "ballot", b.ID), "doc", raw).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.ballots.Get(ctx, f.c.ID, b.ID); err != nil || got.Title != other.Title {
+		t.Fatalf("Get after the document changed = %q, %v; want %q", got.Title, err, other.Title)
+	}
+}
