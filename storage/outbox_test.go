@@ -212,7 +212,7 @@ func TestOutboxRetryWaitsForTheChatAndHoldAllStopsEveryChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	enqueue(t, o, item("b", "2", storage.OutboxSend, 0))
-	got, wait := claim(t, o, 10)
+	got, _ := claim(t, o, 10)
 	if len(got) != 1 || got[0].ID != "b" {
 		t.Fatalf("claimed %v, want only b while a waits", deliveryIDs(got))
 	}
@@ -220,7 +220,7 @@ func TestOutboxRetryWaitsForTheChatAndHoldAllStopsEveryChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(4 * time.Second)
-	if got, wait = claim(t, o, 10); len(got) != 0 || wait != time.Second {
+	if got, wait := claim(t, o, 10); len(got) != 0 || wait != time.Second {
 		t.Fatalf("claimed %v (wait %v) during a hold-all; want nothing, 1s", deliveryIDs(got), wait)
 	}
 	clk.Advance(time.Second)
