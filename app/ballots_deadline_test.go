@@ -31,6 +31,7 @@ func countMessages(h *harness, chat int64, prefix string) int {
 }
 
 func TestDeadlineRemindsNonVotersThenClosesOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	h, clock, opts := deadlineBot(t)
 	h.startReplica("second", opts...)
 	h.startReplica("third", opts...)

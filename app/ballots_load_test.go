@@ -14,6 +14,7 @@ import (
 )
 
 func TestThousandMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("a thousand voters")
 	}
@@ -78,6 +79,7 @@ func TestThousandMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 }
 
 func TestDelegatesOfOneUnitSubmittingAtOnceCountOnce(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	ctx := context.Background()

@@ -58,6 +58,7 @@ func castVote(t *testing.T, h *harness, user int64, payload string, picks ...str
 var receiptRE = regexp.MustCompile(`[A-Z2-9]{5}-[A-Z2-9]{5}`)
 
 func TestSecretElectionFromPostToMinutes(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	post, payload := openBallot(t, h, "/elect head")
@@ -180,6 +181,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 }
 
 func TestVotesThatMustNotCount(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC)}
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	blocWithDelegates(t, h)
@@ -213,6 +215,7 @@ func TestVotesThatMustNotCount(t *testing.T) {
 }
 
 func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/motion Tổ chức hội nghị tại Hà Nội?")
@@ -240,6 +243,7 @@ func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 }
 
 func TestTiedElectionGoesToARunoff(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án", "KTNN Kiểm toán", "BTP Tư pháp", "BQP Quốc phòng")
 	join(t, h, bobID, invite(t, h, "TANDTC"))
@@ -269,6 +273,7 @@ func TestTiedElectionGoesToARunoff(t *testing.T) {
 }
 
 func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/motion Duyệt kế hoạch?")
@@ -290,6 +295,7 @@ func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 }
 
 func TestNominationsBallotMovesNominations(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "/nomination 1") {
@@ -322,6 +328,7 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 }
 
 func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
@@ -342,6 +349,7 @@ func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 }
 
 func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")

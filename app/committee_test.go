@@ -68,6 +68,7 @@ func join(t *testing.T, h *harness, user int64, token string) {
 }
 
 func TestSetupByGroupAdminOnly(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	if m := h.say(groupID, bobID, "/setup Khối X"); !strings.Contains(m.Text, "Chỉ quản trị viên") {
 		t.Errorf("a plain member's /setup answered %q", m.Text)
@@ -87,6 +88,7 @@ func TestSetupByGroupAdminOnly(t *testing.T) {
 }
 
 func TestInviteJoinAndMembers(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	token := invite(t, h, "TANDTC")
@@ -116,6 +118,7 @@ func TestInviteJoinAndMembers(t *testing.T) {
 }
 
 func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	token := invite(t, h, "TANDTC")
@@ -154,6 +157,7 @@ func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
 }
 
 func TestExpiredAndForgedInvitesAreRefused(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{t: time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)}
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
@@ -187,6 +191,7 @@ func secondBloc(t *testing.T, h *harness, chatID, creator int64, members ...int6
 }
 
 func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	const otherGroup = -1001600
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
@@ -217,6 +222,7 @@ func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 }
 
 func TestCovenantSigningToCompletion(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	join(t, h, bobID, invite(t, h, "TANDTC"))
@@ -268,6 +274,7 @@ func TestCovenantSigningToCompletion(t *testing.T) {
 }
 
 func TestBadUnitInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	tests := []struct {
@@ -298,6 +305,7 @@ func TestBadUnitInputChangesNothing(t *testing.T) {
 }
 
 func TestUnitAddStepByStep(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h)
 	if m := h.say(groupID, aliceID, "/unit_add"); !strings.Contains(m.Text, "nhắn riêng") {
@@ -327,6 +335,7 @@ func TestUnitAddStepByStep(t *testing.T) {
 }
 
 func TestRolesAndStatusCardGolden(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{t: time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC)}
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước")
@@ -410,6 +419,7 @@ func current(h *harness, chat int64, m telegramtest.Message) telegramtest.Messag
 }
 
 func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
 	join(t, h, bobID, invite(t, h, "TANDTC"))
@@ -460,6 +470,7 @@ func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
 }
 
 func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	const super = -1009999

@@ -13,6 +13,7 @@ import (
 )
 
 func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	tests := []struct {
 		name   string
@@ -42,6 +43,7 @@ func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
 }
 
 func TestCommandForAnotherBotIsIgnored(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	h.tg.SendText(groupID, bobID, "/help@some_other_bot")
 	if got := h.quiet(groupID); len(got) != 0 {
@@ -50,6 +52,7 @@ func TestCommandForAnotherBotIsIgnored(t *testing.T) {
 }
 
 func TestLanguageSwitch(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 
 	if m := h.say(aliceID, aliceID, "/lang en"); !strings.Contains(m.Text, "Switched to English") {
@@ -101,6 +104,7 @@ func TestLanguageSwitch(t *testing.T) {
 }
 
 func TestUnknownCommandIsAnsweredWithEscapedText(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	m := h.say(aliceID, aliceID, "/nope<b>&x")
 	if !strings.Contains(m.Text, "/nope<b>&x") {
@@ -121,6 +125,7 @@ func TestUnknownCommandIsAnsweredWithEscapedText(t *testing.T) {
 }
 
 func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	m := h.say(aliceID, aliceID, "/start")
 	for _, data := range []string{"lang:xx", "nosuchroute:1", "x"} {
@@ -136,6 +141,7 @@ func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
 }
 
 func TestTooManyRequestsStormIsWaitedOut(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{
 		tgOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
 		telegramLimits: true,
@@ -153,6 +159,7 @@ func TestTooManyRequestsStormIsWaitedOut(t *testing.T) {
 }
 
 func TestServerErrorsAreRetried(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusBadGateway, Times: 2})
 	m := h.say(aliceID, aliceID, "/start")
@@ -165,6 +172,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 }
 
 func TestRedeliveredUpdateHasNoSecondEffect(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	m := h.say(aliceID, aliceID, "/start")
 	// Telegram delivers the same update again (e.g. the offset was never
@@ -178,6 +186,7 @@ func TestRedeliveredUpdateHasNoSecondEffect(t *testing.T) {
 }
 
 func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{ownRedis: true})
 	if code, _ := h.get("/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz = %d before the outage", code)
@@ -206,6 +215,7 @@ func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
 }
 
 func TestMetricsAreServed(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	h.say(aliceID, aliceID, "/start")
 	// The update is counted when its handler returns, just after the reply.
@@ -222,6 +232,7 @@ func TestMetricsAreServed(t *testing.T) {
 }
 
 func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	waitFor(t, func() bool { return len(h.tg.Commands("en", "default")) > 0 && len(h.tg.Commands("", "default")) > 0 })
 	vi := h.tg.Commands("", "default")
@@ -235,6 +246,7 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 }
 
 func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	h.say(aliceID, aliceID, "/nope secret-words-here")
 	h.quiet(aliceID)
@@ -248,6 +260,7 @@ func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
 }
 
 func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	h := startBot(t, harnessOpts{env: map[string]string{
 		"COMMITTEEBOT_TELEGRAM_MODE":                 "webhook",

@@ -18,6 +18,7 @@ import (
 // round trip after another, nor 300 (one a second). The duration is
 // reported, not asserted beyond the lower bound the limits guarantee.
 func TestReminderToThreeHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("takes about ten seconds of real time")
 	}

@@ -56,6 +56,7 @@ func addDelegate(t *testing.T, h *harness, committee, unit string, user telegram
 }
 
 func TestRemindersFollowTheMeetingAndSkipWhoDeclined(t *testing.T) {
+	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	// Dave, a second KTNN delegate, blocks the bot: he is skipped and
 	// counted, not an error.
@@ -106,6 +107,7 @@ func TestRemindersFollowTheMeetingAndSkipWhoDeclined(t *testing.T) {
 }
 
 func TestCancelledMeetingRemindsNobody(t *testing.T) {
+	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	createConference(t, h)
 	confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 1", "Huỷ cuộc họp")
@@ -124,6 +126,7 @@ func TestCancelledMeetingRemindsNobody(t *testing.T) {
 }
 
 func TestReminderAfterDowntime(t *testing.T) {
+	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	createConference(t, h)
 
@@ -152,6 +155,7 @@ func TestReminderAfterDowntime(t *testing.T) {
 }
 
 func TestBurstOfAnswersEditsTheAnnouncementWithinLimits(t *testing.T) {
+	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	const extra = 12
 	var people []telegramtest.User

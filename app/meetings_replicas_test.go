@@ -57,6 +57,7 @@ func remindersByMeeting(h *harness, chat int64) map[string]int {
 }
 
 func TestThreeReplicasDeliverEveryReminderExactlyOnce(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("200 meetings on three replicas")
 	}
@@ -114,8 +115,8 @@ func TestKilledReplicasRemindersAreDeliveredAfterTheLease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts bot processes")
 	}
-	t.Setenv(schedLeaseEnv, "2s")
-	h := startBot(t, harnessOpts{noApp: true, env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "100ms"}})
+	t.Parallel()
+	h := startBot(t, harnessOpts{noApp: true, env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "100ms", schedLeaseEnv: "2s"}})
 	setup := h.startChild("set-up instance")
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	join(t, h, bobID, invite(t, h, "TANDTC"))

@@ -145,6 +145,7 @@ func prop(ev *ics.VEvent, p ics.ComponentProperty) string {
 }
 
 func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
+	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	ann := createConference(t, h)
 	for _, want := range []string{"10/04/2024", "14:00", "Hà Nội", "Bầu Khối trưởng, Khối phó", "0</b> người", "Chưa trả lời: TANDTC, KTNN"} {
@@ -258,6 +259,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 }
 
 func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
+	t.Parallel()
 	h, _ := meetingBot(t, nil)
 	tests := []struct{ args, want string }{
 		{"31/02/2024 14:00 | Họp | Hà Nội", "không có thật"},
@@ -285,6 +287,7 @@ func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
 }
 
 func TestMeetingStepByStepWithButtons(t *testing.T) {
+	t.Parallel()
 	h, _ := meetingBot(t, nil)
 	if m := h.say(groupID, aliceID, "/meeting_new"); !strings.Contains(m.Text, "nhắn riêng") {
 		t.Fatalf("/meeting_new without arguments in the group answered %q", m.Text)
@@ -323,6 +326,7 @@ func TestMeetingStepByStepWithButtons(t *testing.T) {
 }
 
 func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
+	t.Parallel()
 	h, _ := meetingBot(t, nil)
 	createConference(t, h)
 	h.say(bobID, bobID, "/rsvp 1 yes")
@@ -355,6 +359,7 @@ func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
 }
 
 func TestForgedMeetingButtonsReachNothing(t *testing.T) {
+	t.Parallel()
 	h, _ := meetingBot(t, nil)
 	createConference(t, h)
 	// Dave belongs to no unit and presses buttons he made up, in private,
@@ -379,6 +384,7 @@ func TestForgedMeetingButtonsReachNothing(t *testing.T) {
 }
 
 func TestMeetingMessagesGolden(t *testing.T) {
+	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	ann := createConference(t, h)
 	h.say(bobID, bobID, "/rsvp 1 yes")

@@ -18,6 +18,7 @@ import (
 func telegramLen(s string) int { return len(utf16.Encode([]rune(s))) }
 
 func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	seedNominations(t, h, 200)
@@ -117,6 +118,7 @@ func countBotMessagesBefore(h *harness, m telegramtest.Message) int {
 }
 
 func TestNominationCardGolden(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{t: time.Date(2024, 4, 10, 1, 30, 0, 0, time.UTC)}
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	nominationBloc(t, h)
@@ -161,6 +163,7 @@ func TestNominationCardGolden(t *testing.T) {
 }
 
 func TestLongestCardIsSentAndEditedWithinLimits(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	ctx := context.Background()

@@ -52,6 +52,7 @@ func waitText(t *testing.T, h *harness, chat int64, want string) telegramtest.Me
 }
 
 func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 
@@ -110,6 +111,7 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 }
 
 func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
@@ -142,6 +144,7 @@ func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 }
 
 func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
@@ -199,6 +202,7 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 }
 
 func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	const otherGroup = -1001700
 	nominationBloc(t, h)
@@ -224,6 +228,7 @@ func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 }
 
 func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	tests := []struct {
@@ -267,6 +272,7 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 }
 
 func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	var wg sync.WaitGroup
@@ -328,6 +334,7 @@ func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 }
 
 func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	if m := h.say(groupID, bobID, "/nominate"); !strings.Contains(m.Text, "nhắn riêng") {
@@ -397,6 +404,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 }
 
 func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	// The global admin is no unit's delegate: he names the unit.
@@ -426,6 +434,7 @@ func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 }
 
 func TestWithdrawAndStatusSection(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
@@ -450,6 +459,7 @@ func TestWithdrawAndStatusSection(t *testing.T) {
 }
 
 func TestExportSendsJSONAndCSVPrivately(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{t: time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC)}
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	nominationBloc(t, h)

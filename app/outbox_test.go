@@ -41,6 +41,7 @@ func TestHandlerReturnsBeforeTelegramAcceptsItsReply(t *testing.T) {
 // messages, lets three bot processes deliver them, kills one with SIGKILL
 // halfway, and checks that every message arrives exactly once.
 func TestKilledReplicasQueuedMessagesAreDeliveredOnceByTheOthers(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts bot processes")
 	}
@@ -63,10 +64,10 @@ func TestKilledReplicasQueuedMessagesAreDeliveredOnceByTheOthers(t *testing.T) {
 	}
 
 	// 100 messages a second in all, shared by the three replicas.
-	t.Setenv(outboxRateEnv, "100")
+	h.env[outboxRateEnv] = "100"
 	var replicas []*os.Process
 	for _, name := range []string{"a", "b", "c"} {
-		t.Setenv("COMMITTEEBOT_TEST_INSTANCE", "replica-"+name)
+		h.env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-" + name
 		replicas = append(replicas, h.startChild("replica "+name).Process)
 	}
 	delivered := func() int {

@@ -714,26 +714,36 @@ func (o *Outbox) RefMessage(ctx context.Context, ref string) (int64, error) {
 	return n, nil
 }
 
-// Pending counts the items waiting (or in flight) in every chat; for
-// metrics and tests. It scans the ready and flight sets, so it is O(chats).
+// pendingScript counts the waiting items of every chat in one atomic
+// look (a chat moves between the sets as its items go).
+//
+// KEYS[1] -> <p>:{ob}:ready:0
+// KEYS[2] -> <p>:{ob}:ready:1
+// KEYS[3] -> <p>:{ob}:flight
+// ARGV[1] -> queue key prefix <p>:{ob}:q:
+//
+// Returns the number of items.
+var outboxPendingScript = redis.NewScript(`
+local seen, n = {}, 0
+for i = 1, 3 do
+  for _, chat in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+    if not seen[chat] then
+      seen[chat] = true
+      n = n + redis.call('LLEN', ARGV[1] .. chat)
+    end
+  end
+end
+return n
+`)
+
+// Pending counts the items waiting (or in flight) in every chat; for the
+// demo and tests. It looks at every chat with items, so it is O(chats).
 func (o *Outbox) Pending(ctx context.Context) (int, error) {
-	seen := map[string]bool{}
-	for _, k := range []string{o.key("ready", "0"), o.key("ready", "1"), o.key("flight")} {
-		chats, err := o.c.ZRange(ctx, k, 0, -1).Result()
-		if err != nil {
-			return 0, fmt.Errorf("outbox pending: %w", err)
-		}
-		for _, c := range chats {
-			seen[c] = true
-		}
+	v, err := runScript(ctx, o.c, outboxPendingScript,
+		[]string{o.key("ready", "0"), o.key("ready", "1"), o.key("flight")}, o.key("q", ""))
+	if err != nil {
+		return 0, fmt.Errorf("outbox pending: %w", err)
 	}
-	n := 0
-	for c := range seen {
-		l, err := o.c.LLen(ctx, o.key("q", c)).Result()
-		if err != nil {
-			return 0, fmt.Errorf("outbox pending: %w", err)
-		}
-		n += int(l)
-	}
-	return n, nil
+	n, _ := v.(int64)
+	return int(n), nil
 }
