@@ -32,6 +32,7 @@ type BallotStore interface {
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
 	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)
+	TakeEditSlotOrPlan(ctx context.Context, committeeID, ballotID string, interval time.Duration) (free bool, until time.Time, plan bool, err error)
 }
 
 // Sealer seals secret ballots; the key never reaches Redis.
@@ -349,7 +350,7 @@ const postEvery = 3 * time.Second
 // by one job when that time is up, however many votes come meanwhile —
 // the mechanism meeting announcements use.
 func (h *Handlers) refreshPost(ctx context.Context, committeeID, ballotID string) error {
-	ok, until, err := h.ballots.TakeEditSlot(ctx, committeeID, ballotID, postEvery)
+	ok, until, plan, err := h.ballots.TakeEditSlotOrPlan(ctx, committeeID, ballotID, postEvery)
 	if err != nil {
 		return err
 	}
@@ -357,6 +358,8 @@ func (h *Handlers) refreshPost(ctx context.Context, committeeID, ballotID string
 		if err := h.editPost(ctx, committeeID, ballotID); err == nil {
 			return nil
 		}
+	} else if !plan {
+		return nil // the trailing edit of this slot is planned already
 	}
 	if h.jobs == nil {
 		return nil

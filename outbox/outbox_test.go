@@ -140,11 +140,12 @@ func TestRefusalsAreFinalAndFloodControlIsWaitedOut(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
-	r.tg.BlockBot(2)
 	r.tg.InjectFault("sendMessage", telegramtest.Fault{Status: 429, RetryAfter: 1})
 	if err := r.writer.Send(ctx, tgbotapi.NewMessage(1, "sau khi chờ")); err != nil {
 		t.Fatal(err)
 	}
+	r.drained(t)
+	r.tg.BlockBot(2)
 	if err := r.writer.Send(ctx, tgbotapi.NewMessage(2, "bị chặn")); err != nil {
 		t.Fatal(err)
 	}

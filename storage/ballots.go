@@ -35,6 +35,8 @@ var (
 //	<p>:{c:<id>}:ballot:<b>:votes         hash   voter key -> JSON open vote (open ballots)
 //	<p>:{c:<id>}:ballot:<b>:result        string JSON tally, written once at close
 //	<p>:{c:<id>}:ballot:<b>:gate          string until when the group post may not be edited
+//	<p>:{c:<id>}:ballot:<b>:gate:plan     string set (until the gate frees) once the trailing edit
+//	                                             of the post is scheduled
 //
 // A secret ballot's voted hash and box are separate: nothing in Redis pairs
 // a voter with a sealed ballot, and the box holds no voter id.
@@ -225,6 +227,17 @@ func (s *Ballots) TakeEditSlot(ctx context.Context, committeeID, ballotID string
 		return false, time.Time{}, fmt.Errorf("edit slot of ballot %s: %w", ballotID, err)
 	}
 	return ok, until, nil
+}
+
+// TakeEditSlotOrPlan is TakeEditSlot for the edits that follow votes:
+// when the slot is taken, plan reports whether this caller is the first
+// to find it so, and must schedule the trailing edit for when it frees.
+func (s *Ballots) TakeEditSlotOrPlan(ctx context.Context, committeeID, ballotID string, interval time.Duration) (free bool, until time.Time, plan bool, err error) {
+	free, until, plan, err = takePlannedGate(ctx, s.c, s.k.BallotPart(committeeID, ballotID, "gate"), s.now(), interval)
+	if err != nil {
+		return false, time.Time{}, false, fmt.Errorf("edit slot of ballot %s: %w", ballotID, err)
+	}
+	return free, until, plan, nil
 }
 
 // SetPost records the group message that shows the ballot's turnout.

@@ -423,3 +423,33 @@ func TestGetNeverServesAStaleDocument(t *testing.T) {
 		t.Fatalf("Get after the document changed = %q, %v; want %q", got.Title, err, other.Title)
 	}
 }
+
+func TestEditSlotPlansOneTrailingEditPerSlot(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	take := func() (bool, bool) {
+		t.Helper()
+		free, _, plan, err := f.ballots.TakeEditSlotOrPlan(ctx, f.c.ID, "1", 3*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return free, plan
+	}
+	if free, _ := take(); !free {
+		t.Fatal("the first edit did not get the slot")
+	}
+	if free, plan := take(); free || !plan {
+		t.Errorf("second press: free=%v plan=%v, want the trailing edit planned by it", free, plan)
+	}
+	for range 5 {
+		if free, plan := take(); free || plan {
+			t.Errorf("later press: free=%v plan=%v, want nothing to do", free, plan)
+		}
+	}
+	f.clock.Advance(3 * time.Second)
+	if free, _ := take(); !free {
+		t.Error("the slot did not free after its interval")
+	}
+}

@@ -374,6 +374,18 @@ end
 
 local out = {}
 local limit = tonumber(ARGV[4])
+-- Fencing tokens (also the members of the logs): one INCRBY reserves a
+-- claim's worth.
+local base, used = 0, limit
+local function nextToken()
+  if used >= limit then
+    base = redis.call('INCRBY', KEYS[6], limit) - limit
+    used = 0
+  end
+  used = used + 1
+  return base + used
+end
+local gbooked = false
 for i = 1, 2 do
   if #out >= limit then break end
   local chats = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
@@ -393,7 +405,10 @@ for i = 1, 2 do
         local allowAt = now
         local tatKey, tat, int
         if kind ~= 'other' then
-          if globalFull() then return {out, #out > 0 and 0 or globalWait()} end
+          if globalFull() then
+            if gbooked then redis.call('PEXPIRE', KEYS[4], gwin + 1000) end
+            return {out, #out > 0 and 0 or globalWait()}
+          end
           if kind == 'send' then
             tatKey, int = p .. 'rl:c:' .. chat, cint
             tat = math.max(tonumber(redis.call('GET', tatKey) or '0'), now)
@@ -416,14 +431,14 @@ for i = 1, 2 do
         if allowAt > now then
           redis.call('ZADD', KEYS[i], allowAt, chat)
         else
-          local tok = redis.call('INCR', KEYS[6])
+          local tok = nextToken()
           if kind ~= 'other' then
             if int > 0 then
               redis.call('SET', tatKey, tat + int, 'PX', tat + int - now + 1000)
             end
             if gmax > 0 then
               redis.call('ZADD', KEYS[4], now, tok)
-              redis.call('PEXPIRE', KEYS[4], gwin + 1000)
+              gbooked = true
               gcount = gcount + 1
             end
             local first = string.sub(chat, 1, 1)
@@ -448,6 +463,7 @@ for i = 1, 2 do
     end
   end
 end
+if gbooked then redis.call('PEXPIRE', KEYS[4], gwin + 1000) end
 if #out > 0 then return {out, 0} end
 return {out, nextWait()}
 `)
