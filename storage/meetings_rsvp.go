@@ -167,9 +167,7 @@ func (s *Meetings) TakeEditSlot(ctx context.Context, committeeID, meetingID stri
 // after it.
 //
 // KEYS[1] -> the gate (as gateScript)
-// KEYS[2] -> the gate's plan marker, <gate>:plan: the slot (its "until")
-//
-//	whose trailing edit is planned
+// KEYS[2] -> <gate>:plan, the slot ("until") whose trailing edit is planned
 //
 // ARGV[1] -> now (unix ms)
 // ARGV[2] -> interval (ms)
