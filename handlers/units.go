@@ -110,32 +110,38 @@ func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Com
 // buttonScope checks a button's committee id against the caller's rights
 // in that committee: forged or stale data gets a short refusal.
 func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID string, admin bool) (scope, bool, error) {
-	return h.buttonScopeWith(ctx, r, committeeID, admin, h.scopeFor)
+	user, _ := r.Sender()
+	return h.buttonScopeWith(r, admin, func() (scope, error) {
+		c, err := h.committees.Get(ctx, committeeID)
+		if err != nil {
+			return scope{}, err
+		}
+		return h.scopeFor(ctx, c, user.ID)
+	})
 }
 
 // voterButtonScope is buttonScope for the buttons of a personal ballot:
 // what counts there is whether the presser is a delegate, so it does not
 // ask Telegram whether they administer the group — a vote waits for Redis
-// only.
+// only — and it reads the committee and the delegation in one round trip.
 func (h *Handlers) voterButtonScope(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
-	return h.buttonScopeWith(ctx, r, committeeID, false, h.delegateScope)
+	user, _ := r.Sender()
+	return h.buttonScopeWith(r, false, func() (scope, error) {
+		c, d, err := h.committees.GetWithDelegate(ctx, committeeID, user.ID)
+		return scope{committee: c, delegate: d, admin: h.admins[user.ID]}, err
+	})
 }
 
-func (h *Handlers) buttonScopeWith(ctx context.Context, r *bot.Request, committeeID string, admin bool,
-	scopeFor func(context.Context, domain.Committee, int64) (scope, error)) (scope, bool, error) {
-	user, _ := r.Sender()
-	c, err := h.committees.Get(ctx, committeeID)
+func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scope, error)) (scope, bool, error) {
+	sc, err := load()
 	if errors.Is(err, storage.ErrNotFound) {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return scope{}, false, nil
 	}
 	if err != nil {
-		return scope{}, false, err
-	}
-	sc, err := scopeFor(ctx, c, user.ID)
-	if err != nil {
 		return sc, false, err
 	}
+	c := sc.committee
 	if chat, _ := r.Chat(); chat.IsGroup() && chat.ID != c.ChatID {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return sc, false, nil
