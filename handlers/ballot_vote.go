@@ -330,6 +330,9 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	cast := storage.Cast{UserID: user.ID, Voter: voter, CastID: castID}
+	if b.PostChat != 0 {
+		cast.PostEvery = postEvery // the post's edit slot, taken in the same step
+	}
 	if b.Secret {
 		raw, err := json.Marshal(sealedBallot{Receipt: receipt, Choice: picks})
 		if err != nil {
@@ -380,7 +383,7 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	}
 	// The vote is recorded: a post that cannot be refreshed now is not the
 	// voter's problem.
-	if err := h.refreshPost(ctx, b.Committee, b.ID); err != nil {
+	if err := h.afterVote(ctx, sc.committee, b, res); err != nil {
 		h.log.WarnContext(ctx, "refreshing the ballot post failed", "ballot", b.ID, "err", err.Error())
 	}
 	return nil

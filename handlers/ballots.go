@@ -32,7 +32,6 @@ type BallotStore interface {
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
 	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)
-	TakeEditSlotOrPlan(ctx context.Context, committeeID, ballotID string, interval time.Duration) (free bool, until time.Time, plan bool, err error)
 }
 
 // Sealer seals secret ballots; the key never reaches Redis.
@@ -345,22 +344,9 @@ func (h *Handlers) ballotManner(lang string, b domain.Ballot) string {
 // postEvery is the least time between two edits of a ballot's group post.
 const postEvery = 3 * time.Second
 
-// refreshPost brings the group post's turnout up to date: at once if the
-// post was not edited in the last postEvery (across replicas), otherwise
-// by one job when that time is up, however many votes come meanwhile —
-// the mechanism meeting announcements use.
-func (h *Handlers) refreshPost(ctx context.Context, committeeID, ballotID string) error {
-	ok, until, plan, err := h.ballots.TakeEditSlotOrPlan(ctx, committeeID, ballotID, postEvery)
-	if err != nil {
-		return err
-	}
-	if ok {
-		if err := h.editPost(ctx, committeeID, ballotID); err == nil {
-			return nil
-		}
-	} else if !plan {
-		return nil // the trailing edit of this slot is planned already
-	}
+// scheduleRefresh plans the trailing edit of a ballot's post for when its
+// edit slot frees.
+func (h *Handlers) scheduleRefresh(ctx context.Context, committeeID, ballotID string, until time.Time) error {
 	if h.jobs == nil {
 		return nil
 	}
@@ -371,6 +357,22 @@ func (h *Handlers) refreshPost(ctx context.Context, committeeID, ballotID string
 	return h.jobs.Schedule(ctx, storage.Job{
 		ID: fmt.Sprintf("bref.%s.%s", committeeID, ballotID), Kind: JobBallotRefresh, Payload: p, DueAt: until,
 	})
+}
+
+// afterVote keeps the group post current after a vote whose cast took
+// the post's edit slot (storage.Cast.PostEvery): it edits the post now
+// with the turnout the cast returned, or schedules the one trailing edit
+// of the slot, or does nothing when that is planned already.
+func (h *Handlers) afterVote(ctx context.Context, c domain.Committee, b domain.Ballot, res storage.CastResult) error {
+	switch {
+	case !res.Post.Asked:
+		return nil
+	case res.Post.Free:
+		return h.editPostWith(ctx, c, b, res.Voted)
+	case res.Post.Plan:
+		return h.scheduleRefresh(ctx, b.Committee, b.ID, res.Post.Until)
+	}
+	return nil
 }
 
 // editPost renders the group post anew and edits it in place; "not
@@ -388,8 +390,13 @@ func (h *Handlers) editPost(ctx context.Context, committeeID, ballotID string) e
 	if err != nil {
 		return err
 	}
+	return h.editPostWith(ctx, c, b, len(voted))
+}
+
+// editPostWith edits the group post of b to show voted electors.
+func (h *Handlers) editPostWith(ctx context.Context, c domain.Committee, b domain.Ballot, voted int) error {
 	lang := h.chatLang(ctx, b.PostChat)
-	text, kb := h.ballotPost(lang, c, b, len(voted))
+	text, kb := h.ballotPost(lang, c, b, voted)
 	edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
 	edit.ParseMode = tgbotapi.ModeHTML
 	edit.DisableWebPagePreview = true

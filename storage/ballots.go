@@ -229,17 +229,6 @@ func (s *Ballots) TakeEditSlot(ctx context.Context, committeeID, ballotID string
 	return ok, until, nil
 }
 
-// TakeEditSlotOrPlan is TakeEditSlot for the edits that follow votes:
-// when the slot is taken, plan reports whether this caller is the first
-// to find it so, and must schedule the trailing edit for when it frees.
-func (s *Ballots) TakeEditSlotOrPlan(ctx context.Context, committeeID, ballotID string, interval time.Duration) (free bool, until time.Time, plan bool, err error) {
-	free, until, plan, err = takePlannedGate(ctx, s.c, s.k.BallotPart(committeeID, ballotID, "gate"), s.now(), interval)
-	if err != nil {
-		return false, time.Time{}, false, fmt.Errorf("edit slot of ballot %s: %w", ballotID, err)
-	}
-	return free, until, plan, nil
-}
-
 // SetPost records the group message that shows the ballot's turnout.
 func (s *Ballots) SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error {
 	if err := s.c.HSet(ctx, s.k.Ballot(committeeID, ballotID), "post_chat", chatID, "post_msg", messageID).Err(); err != nil {
@@ -260,6 +249,10 @@ type Cast struct {
 	Sealed []byte
 	// Vote is the open vote of an open ballot.
 	Vote *domain.OpenVote
+	// PostEvery, if set, takes the group post's edit slot in the same
+	// step (at most one edit per PostEvery, and one trailing edit planned
+	// per slot); the outcome is CastResult.Post.
+	PostEvery time.Duration
 }
 
 // CastResult says what a cast did.
@@ -267,6 +260,16 @@ type CastResult struct {
 	Changed    bool // an open vote replaced the elector's earlier one
 	Voted      int  // electors who have voted, after this cast
 	Electorate int
+	// Post is the group post's edit slot, when Cast.PostEvery asked for
+	// it: Free means edit now; otherwise Plan means this caller must
+	// schedule the trailing edit for Until.
+	Post PostSlot
+}
+
+// PostSlot is the outcome of taking a post's edit slot.
+type PostSlot struct {
+	Asked, Free, Plan bool
+	Until             time.Time
 }
 
 // castScript records one vote after checking, atomically, everything that
@@ -285,33 +288,40 @@ type CastResult struct {
 // ARGV[6] -> "secret" or "open"
 // ARGV[7] -> sealed ballot (secret) or open vote JSON (open)
 // ARGV[8] -> random box slot (secret)
+// ARGV[9] -> edit interval of the group post (ms); 0 leaves its slot alone
+// KEYS[6] -> the post's edit gate: unix ms until which it is not edited
+// KEYS[7] -> the plan marker: the gate value whose trailing edit is planned
 //
-// Returns {code, voted, electorate}; code: "ok", "again" (the same cast id
-// ran before), "changed" (open vote replaced), "closed", "deadline",
-// "not_elector", "not_delegate", "already".
+// Returns {code, voted, electorate, slot, plan}; code: "ok", "again" (the
+// same cast id ran before), "changed" (open vote replaced), "closed",
+// "deadline", "not_elector", "not_delegate", "already". After a recorded
+// vote, slot is -1 if the post may be edited now (the slot is taken for
+// the interval), else the ms until the slot frees, with plan 1 for the
+// first caller to find it taken (who schedules the trailing edit); both 0
+// otherwise. Taking the slot here saves the vote a round trip.
 var castScript = redis.NewScript(`
 local st = redis.call('HMGET', KEYS[1], 'status', 'deadline')
-if not st[1] then return {'closed', 0, 0} end
-if st[1] ~= 'open' then return {'closed', 0, 0} end
+if not st[1] then return {'closed', 0, 0, 0, 0} end
+if st[1] ~= 'open' then return {'closed', 0, 0, 0, 0} end
 local deadline = tonumber(st[2]) or 0
-if deadline > 0 and tonumber(ARGV[1]) >= deadline then return {'deadline', 0, 0} end
+if deadline > 0 and tonumber(ARGV[1]) >= deadline then return {'deadline', 0, 0, 0, 0} end
 local total = redis.call('SCARD', KEYS[2])
-if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {'not_elector', 0, total} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {'not_elector', 0, total, 0, 0} end
 local m = redis.call('HGET', KEYS[5], ARGV[2])
-if not m then return {'not_delegate', 0, total} end
+if not m then return {'not_delegate', 0, total, 0, 0} end
 if ARGV[5] == 'units' then
   local ok, d = pcall(cjson.decode, m)
-  if not ok or d['unit'] ~= ARGV[3] then return {'not_delegate', 0, total} end
+  if not ok or d['unit'] ~= ARGV[3] then return {'not_delegate', 0, total, 0, 0} end
 end
 local prev = redis.call('HGET', KEYS[3], ARGV[3])
 local code = 'ok'
 if prev then
   local pcast, puser = string.match(prev, '^([^|]*)|(.*)$')
   if pcast == ARGV[4] then
-    return {'again', redis.call('HLEN', KEYS[3]), total}
+    return {'again', redis.call('HLEN', KEYS[3]), total, 0, 0}
   end
   if ARGV[6] == 'secret' or puser ~= ARGV[2] then
-    return {'already', redis.call('HLEN', KEYS[3]), total}
+    return {'already', redis.call('HLEN', KEYS[3]), total, 0, 0}
   end
   code = 'changed'
 end
@@ -321,7 +331,19 @@ if ARGV[6] == 'secret' then
 else
   redis.call('HSET', KEYS[4], ARGV[3], ARGV[7])
 end
-return {code, redis.call('HLEN', KEYS[3]), total}
+local voted = redis.call('HLEN', KEYS[3])
+local interval = tonumber(ARGV[9]) or 0
+if interval <= 0 then return {code, voted, total, 0, 0} end
+local now = tonumber(ARGV[1])
+local raw = redis.call('GET', KEYS[6])
+local cur = tonumber(raw)
+if cur and cur > now then
+  if redis.call('GET', KEYS[7]) == raw then return {code, voted, total, cur - now, 0} end
+  redis.call('SET', KEYS[7], raw, 'PX', math.max(interval * 10, 60000))
+  return {code, voted, total, cur - now, 1}
+end
+redis.call('SET', KEYS[6], now + interval, 'PX', math.max(interval * 10, 60000))
+return {code, voted, total, -1, 0}
 `)
 
 // Cast records a vote in one atomic step that re-checks the ballot is
@@ -356,24 +378,36 @@ func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	if v.CastID == "" || len(payload) == 0 {
 		return CastResult{}, fmt.Errorf("cast: empty cast: %w", ErrInvalid)
 	}
+	gate := s.k.BallotPart(b.Committee, b.ID, "gate")
 	keys := []string{
 		s.k.Ballot(b.Committee, b.ID), s.k.BallotPart(b.Committee, b.ID, "electors"),
 		s.k.BallotPart(b.Committee, b.ID, "voted"), s.k.BallotPart(b.Committee, b.ID, part),
-		s.k.Members(b.Committee),
+		s.k.Members(b.Committee), gate, gate + ":plan",
 	}
+	now := fromUnixMilli(unixMilli(s.now()))
 	res, err := runScript(ctx, s.c, castScript, keys,
-		unixMilli(s.now()), v.UserID, v.Voter, v.CastID, b.Electorate, mode, payload, slot)
+		unixMilli(now), v.UserID, v.Voter, v.CastID, b.Electorate, mode, payload, slot, v.PostEvery.Milliseconds())
 	if err != nil {
 		return CastResult{}, fmt.Errorf("cast: %w", err)
 	}
-	r, err := asReply(res, 3)
+	r, err := asReply(res, 5)
 	if err != nil {
 		return CastResult{}, fmt.Errorf("cast: %w", err)
 	}
 	code, _ := r.str(0)
 	voted, _ := r.int(1)
 	total, _ := r.int(2)
+	slotMS, _ := r.int(3)
+	plan, _ := r.int(4)
 	out := CastResult{Voted: int(voted), Electorate: int(total)}
+	if v.PostEvery > 0 {
+		switch {
+		case slotMS == -1:
+			out.Post = PostSlot{Asked: true, Free: true, Until: now.Add(v.PostEvery)}
+		case slotMS > 0:
+			out.Post = PostSlot{Asked: true, Plan: plan == 1, Until: now.Add(time.Duration(slotMS) * time.Millisecond)}
+		}
+	}
 	switch code {
 	case "ok", "again":
 		return out, nil

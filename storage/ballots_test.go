@@ -424,32 +424,46 @@ func TestGetNeverServesAStaleDocument(t *testing.T) {
 	}
 }
 
-func TestEditSlotPlansOneTrailingEditPerSlot(t *testing.T) {
+func TestCastTakesThePostsEditSlotAndPlansOneTrailingEdit(t *testing.T) {
 	t.Parallel()
 	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	voters := []string{"1", "2", "3", "4", "5", "6", "7", "8"}
+	f := newBallotFixture(t, rt, "AA")
 	ctx := context.Background()
-	take := func() (bool, bool) {
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateMembers, voters))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range voters {
+		id, _ := strconv.ParseInt(v, 10, 64)
+		f.join(t, f.c.ID, "AA", id)
+	}
+	cast := func(v string) storage.PostSlot {
 		t.Helper()
-		free, _, plan, err := f.ballots.TakeEditSlotOrPlan(ctx, f.c.ID, "1", 3*time.Second)
+		id, _ := strconv.ParseInt(v, 10, 64)
+		res, err := f.ballots.Cast(ctx, b, storage.Cast{UserID: id, Voter: v, CastID: "c" + v, PostEvery: 3 * time.Second,
+			Vote: &domain.OpenVote{Voter: v, UserID: id, Choice: domain.Choice{"1": domain.OptYes}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return free, plan
+		return res.Post
 	}
-	if free, _ := take(); !free {
-		t.Fatal("the first edit did not get the slot")
+	if p := cast("1"); !p.Asked || !p.Free {
+		t.Fatalf("first vote: %+v, want the slot free (edit now)", p)
 	}
-	if free, plan := take(); free || !plan {
-		t.Errorf("second press: free=%v plan=%v, want the trailing edit planned by it", free, plan)
+	if p := cast("2"); p.Free || !p.Plan {
+		t.Errorf("second vote: %+v, want the trailing edit planned by it", p)
 	}
-	for range 5 {
-		if free, plan := take(); free || plan {
-			t.Errorf("later press: free=%v plan=%v, want nothing to do", free, plan)
+	for _, v := range []string{"3", "4", "5"} {
+		if p := cast(v); p.Free || p.Plan {
+			t.Errorf("vote %s: %+v, want nothing to do", v, p)
 		}
 	}
 	f.clock.Advance(3 * time.Second)
-	if free, _ := take(); !free {
-		t.Error("the slot did not free after its interval")
+	if p := cast("6"); !p.Free {
+		t.Errorf("after the interval: %+v, want the slot free again", p)
+	}
+	if p := cast("7"); p.Free || !p.Plan {
+		t.Errorf("first vote of the new slot: %+v, want the trailing edit planned by it", p)
 	}
 }

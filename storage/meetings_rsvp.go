@@ -163,52 +163,6 @@ func (s *Meetings) TakeEditSlot(ctx context.Context, committeeID, meetingID stri
 	return ok, until, nil
 }
 
-// plannedGateScript takes an edit slot, or books the one trailing edit
-// after it.
-//
-// KEYS[1] -> the gate (as gateScript)
-// KEYS[2] -> <gate>:plan, the slot ("until") whose trailing edit is planned
-//
-// ARGV[1] -> now (unix ms)
-// ARGV[2] -> interval (ms)
-//
-// Returns -1 if the slot was free and is now taken; otherwise {ms until it
-// frees, 1 if this caller must plan the trailing edit (nobody did for
-// this slot yet), else 0}.
-var plannedGateScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local raw = redis.call('GET', KEYS[1])
-local cur = tonumber(raw)
-if cur and cur > now then
-  if redis.call('GET', KEYS[2]) == raw then return {cur - now, 0} end
-  redis.call('SET', KEYS[2], raw, 'PX', math.max(tonumber(ARGV[2]) * 10, 60000))
-  return {cur - now, 1}
-end
-redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', math.max(tonumber(ARGV[2]) * 10, 60000))
-return -1
-`)
-
-// takePlannedGate is takeGate that also says whether the caller is the
-// first to find the slot taken, and so must arrange the trailing edit:
-// a burst of presses then schedules it once, not once a press.
-func takePlannedGate(ctx context.Context, c redis.Scripter, key string, at time.Time, interval time.Duration) (free bool, until time.Time, plan bool, err error) {
-	now := fromUnixMilli(unixMilli(at))
-	v, err := runScript(ctx, c, plannedGateScript, []string{key, key + ":plan"}, unixMilli(now), interval.Milliseconds())
-	if err != nil {
-		return false, time.Time{}, false, err
-	}
-	if n, ok := v.(int64); ok && n == -1 {
-		return true, now.Add(interval), false, nil
-	}
-	r, err := asReply(v, 2)
-	if err != nil {
-		return false, time.Time{}, false, err
-	}
-	ms, _ := r.int(0)
-	p, _ := r.int(1)
-	return false, now.Add(time.Duration(ms) * time.Millisecond), p == 1, nil
-}
-
 // takeGate runs gateScript on key: true if the slot was free (and is now
 // held for interval), else false and when it frees.
 func takeGate(ctx context.Context, c redis.Scripter, key string, at time.Time, interval time.Duration) (bool, time.Time, error) {
