@@ -239,17 +239,19 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, n int) ([]s
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil, scope{}, domain.Ballot{}, false, nil
 	}
-	sc, ok, err := h.voterButtonScope(ctx, r, p[0])
+	// What counts on a personal ballot is whether the presser is a
+	// delegate: no admin check (it may ask Telegram), and the committee,
+	// the delegation and the ballot in one round trip — a vote waits for
+	// Redis only.
+	user, _ := r.Sender()
+	var b domain.Ballot
+	sc, ok, err := h.buttonScopeWith(r, false, func() (scope, error) {
+		v, err := h.ballots.GetForVoter(ctx, p[0], p[1], user.ID)
+		b = v.Ballot
+		return scope{committee: v.Committee, delegate: v.Delegate, admin: h.admins[user.ID]}, err
+	})
 	if !ok || err != nil {
 		return nil, sc, domain.Ballot{}, false, err
-	}
-	b, err := h.ballots.Get(ctx, p[0], p[1])
-	if errors.Is(err, storage.ErrNotFound) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
-		return nil, sc, b, false, nil
-	}
-	if err != nil {
-		return nil, sc, b, false, err
 	}
 	if len(p) > 2 {
 		if _, ok := decodePicks(b, p[2]); !ok {

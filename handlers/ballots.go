@@ -32,6 +32,9 @@ type BallotStore interface {
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
 	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)
+	// GetForVoter reads the committee, the user's delegation and the
+	// ballot in one round trip; ErrNotFound if either is missing.
+	GetForVoter(ctx context.Context, committeeID, ballotID string, userID int64) (storage.VoterView, error)
 }
 
 // Sealer seals secret ballots; the key never reaches Redis.

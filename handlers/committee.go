@@ -36,9 +36,6 @@ type CommitteeStore interface {
 	Delegates(ctx context.Context, id string) ([]domain.Delegate, error)
 	UnitDelegates(ctx context.Context, id, code string) ([]domain.Delegate, error)
 	DelegateOf(ctx context.Context, id string, userID int64) (domain.Delegate, error)
-	// GetWithDelegate is Get and DelegateOf in one round trip; the
-	// delegation is nil for a user who is not a delegate.
-	GetWithDelegate(ctx context.Context, id string, userID int64) (domain.Committee, *domain.Delegate, error)
 	RemoveDelegate(ctx context.Context, id string, userID int64) (domain.Delegate, error)
 	UserCommittees(ctx context.Context, userID int64) ([]string, error)
 

@@ -120,18 +120,6 @@ func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID 
 	})
 }
 
-// voterButtonScope is buttonScope for the buttons of a personal ballot:
-// what counts there is whether the presser is a delegate, so it does not
-// ask Telegram whether they administer the group — a vote waits for Redis
-// only — and it reads the committee and the delegation in one round trip.
-func (h *Handlers) voterButtonScope(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
-	user, _ := r.Sender()
-	return h.buttonScopeWith(r, false, func() (scope, error) {
-		c, d, err := h.committees.GetWithDelegate(ctx, committeeID, user.ID)
-		return scope{committee: c, delegate: d, admin: h.admins[user.ID]}, err
-	})
-}
-
 func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scope, error)) (scope, bool, error) {
 	sc, err := load()
 	if errors.Is(err, storage.ErrNotFound) {

@@ -174,6 +174,12 @@ func (s *Ballots) Get(ctx context.Context, committeeID, ballotID string) (domain
 	if err != nil {
 		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, err)
 	}
+	return s.fromFields(key, ballotID, vals)
+}
+
+// fromFields builds a ballot from its hash's doc, status, closed,
+// post_chat and post_msg fields.
+func (s *Ballots) fromFields(key, ballotID string, vals []any) (domain.Ballot, error) {
 	doc, ok := vals[0].(string)
 	if !ok {
 		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, ErrNotFound)
@@ -195,6 +201,57 @@ func atoi64(v any) int64 {
 	s, _ := v.(string)
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
+}
+
+// VoterView is what a press on a personal ballot needs: the committee,
+// the presser's delegation (nil if they are no delegate) and the ballot.
+type VoterView struct {
+	Committee domain.Committee
+	Delegate  *domain.Delegate
+	Ballot    domain.Ballot
+}
+
+// GetForVoter reads the committee, userID's delegation and the ballot in
+// one round trip. Errors: ErrNotFound if the committee or the ballot does
+// not exist.
+func (s *Ballots) GetForVoter(ctx context.Context, committeeID, ballotID string, userID int64) (VoterView, error) {
+	if !validID(committeeID) || !validID(ballotID) {
+		return VoterView{}, fmt.Errorf("ballot %q of committee %q: %w", ballotID, committeeID, ErrNotFound)
+	}
+	key := s.k.Ballot(committeeID, ballotID)
+	var meta, roles *redis.MapStringStringCmd
+	var member *redis.StringCmd
+	var ballot *redis.SliceCmd
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		meta = p.HGetAll(ctx, s.k.CommitteeMeta(committeeID))
+		roles = p.HGetAll(ctx, s.k.Roles(committeeID))
+		member = p.HGet(ctx, s.k.Members(committeeID), itoa(userID))
+		ballot = p.HMGet(ctx, key, "doc", "status", "closed", "post_chat", "post_msg")
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return VoterView{}, fmt.Errorf("ballot %s of committee %s: %w", ballotID, committeeID, err)
+	}
+	if len(meta.Val()) == 0 {
+		return VoterView{}, fmt.Errorf("committee %s: %w", committeeID, ErrNotFound)
+	}
+	var v VoterView
+	if v.Committee, err = decodeCommittee(meta.Val(), roles.Val()); err != nil {
+		return VoterView{}, fmt.Errorf("committee %s: %w", committeeID, err)
+	}
+	if raw, err := member.Result(); err == nil {
+		d, err := decodeMember(userID, raw)
+		if err != nil {
+			return VoterView{}, fmt.Errorf("delegate %d of committee %s: %w", userID, committeeID, err)
+		}
+		v.Delegate = &d
+	} else if !errors.Is(err, redis.Nil) {
+		return VoterView{}, fmt.Errorf("delegate %d of committee %s: %w", userID, committeeID, err)
+	}
+	if v.Ballot, err = s.fromFields(key, ballotID, ballot.Val()); err != nil {
+		return VoterView{}, err
+	}
+	return v, nil
 }
 
 // List returns the committee's ballots, newest first.

@@ -467,3 +467,27 @@ func TestCastTakesThePostsEditSlotAndPlansOneTrailingEdit(t *testing.T) {
 		t.Errorf("first vote of the new slot: %+v, want the trailing edit planned by it", p)
 	}
 }
+
+func TestGetForVoterReadsCommitteeDelegationAndBallotTogether(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	f.join(t, f.c.ID, "BB", 77)
+	ctx := context.Background()
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.ballots.GetForVoter(ctx, f.c.ID, b.ID, 77)
+	if err != nil || v.Committee.ID != f.c.ID || v.Delegate == nil || v.Delegate.Unit != "BB" || v.Ballot.Title != b.Title || v.Ballot.Status != domain.BallotOpen {
+		t.Fatalf("GetForVoter(delegate) = %+v, %v", v, err)
+	}
+	if v, err := f.ballots.GetForVoter(ctx, f.c.ID, b.ID, 78); err != nil || v.Delegate != nil {
+		t.Fatalf("GetForVoter(stranger) = %+v, %v; want no delegation", v, err)
+	}
+	for _, c := range []struct{ committee, ballot string }{{"999", b.ID}, {f.c.ID, "999"}} {
+		if _, err := f.ballots.GetForVoter(ctx, c.committee, c.ballot, 77); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("GetForVoter(%s, %s) error = %v, want ErrNotFound", c.committee, c.ballot, err)
+		}
+	}
+}

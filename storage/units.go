@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -317,46 +316,6 @@ func (s *Committees) DelegateOf(ctx context.Context, id string, userID int64) (d
 		return domain.Delegate{}, fmt.Errorf("delegate %d of committee %s: %w", userID, id, err)
 	}
 	return d, nil
-}
-
-// GetWithDelegate returns committee id and, if userID is one of its
-// delegates, that delegation (nil otherwise), in one round trip: what a
-// voter's button press needs. Errors: ErrNotFound if the committee does
-// not exist.
-func (s *Committees) GetWithDelegate(ctx context.Context, id string, userID int64) (domain.Committee, *domain.Delegate, error) {
-	if !validID(id) {
-		return domain.Committee{}, nil, fmt.Errorf("get committee %q: %w", id, ErrNotFound)
-	}
-	var meta, roles *redis.MapStringStringCmd
-	var member *redis.StringCmd
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HGetAll(ctx, s.k.CommitteeMeta(id))
-		roles = p.HGetAll(ctx, s.k.Roles(id))
-		member = p.HGet(ctx, s.k.Members(id), itoa(userID))
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return domain.Committee{}, nil, fmt.Errorf("get committee %s: %w", id, err)
-	}
-	if len(meta.Val()) == 0 {
-		return domain.Committee{}, nil, fmt.Errorf("get committee %s: %w", id, ErrNotFound)
-	}
-	c, err := decodeCommittee(meta.Val(), roles.Val())
-	if err != nil {
-		return domain.Committee{}, nil, fmt.Errorf("get committee %s: %w", id, err)
-	}
-	raw, err := member.Result()
-	if errors.Is(err, redis.Nil) {
-		return c, nil, nil
-	}
-	if err != nil {
-		return c, nil, fmt.Errorf("delegate %d of committee %s: %w", userID, id, err)
-	}
-	d, err := decodeMember(userID, raw)
-	if err != nil {
-		return c, nil, fmt.Errorf("delegate %d of committee %s: %w", userID, id, err)
-	}
-	return c, &d, nil
 }
 
 // removeMemberScript removes one delegate.

@@ -361,21 +361,3 @@ func TestSetRole(t *testing.T) {
 		})
 	}
 }
-
-func TestGetWithDelegateReadsTheCommitteeAndTheDelegationTogether(t *testing.T) {
-	t.Parallel()
-	s := newCommittees(t)
-	c := s.create(t, -200, "Khối", "AA", "BB")
-	s.join(t, c.ID, "BB", 77)
-	ctx := context.Background()
-	got, d, err := s.GetWithDelegate(ctx, c.ID, 77)
-	if err != nil || got.ID != c.ID || d == nil || d.Unit != "BB" {
-		t.Fatalf("GetWithDelegate(delegate) = %+v, %+v, %v", got, d, err)
-	}
-	if got, d, err := s.GetWithDelegate(ctx, c.ID, 78); err != nil || got.ID != c.ID || d != nil {
-		t.Fatalf("GetWithDelegate(stranger) = %+v, %+v, %v; want the committee and no delegation", got, d, err)
-	}
-	if _, _, err := s.GetWithDelegate(ctx, "999", 77); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("GetWithDelegate(unknown committee) error = %v, want ErrNotFound", err)
-	}
-}
