@@ -375,7 +375,10 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 		r.Answer(h.cat.T(r.Lang, "vote_answer_open", nil), false)
 	}
 	if err := h.editCallback(ctx, r, text, nil); err != nil {
-		return err
+		// The vote is recorded and the button's answer carries the
+		// receipt: a failure to queue the ballot's edit must not make the
+		// error middleware tell the voter it was not recorded.
+		h.log.WarnContext(ctx, "queueing the ballot's edit after a recorded vote failed", "ballot", b.ID, "err", err.Error())
 	}
 	if b.Electorate == domain.ElectorateUnits && !res.Changed {
 		h.tellUnit(ctx, sc.committee, b, voter, user)
