@@ -596,15 +596,26 @@ const (
 
 func classifyMethod(method string) callKind {
 	switch {
-	case method == "sendChatAction":
-		return kindOther
-	case strings.HasPrefix(method, "send"), method == "forwardMessage", method == "copyMessage":
+	case SendsMessage(method):
 		return kindSend
-	case strings.HasPrefix(method, "editMessage"), method == "stopPoll", method == "stopMessageLiveLocation":
+	case EditsMessage(method):
 		return kindEdit
 	default:
 		return kindOther
 	}
+}
+
+// SendsMessage reports whether a Bot API method posts a message into a
+// chat: the calls Telegram's message limits count.
+func SendsMessage(method string) bool {
+	return method != "sendChatAction" &&
+		(strings.HasPrefix(method, "send") || method == "forwardMessage" || method == "copyMessage")
+}
+
+// EditsMessage reports whether a Bot API method changes a message
+// already posted.
+func EditsMessage(method string) bool {
+	return strings.HasPrefix(method, "editMessage") || method == "stopPoll" || method == "stopMessageLiveLocation"
 }
 
 // isGroupChat reports whether a chat_id names a group, supergroup or

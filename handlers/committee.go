@@ -122,20 +122,13 @@ func (h *Handlers) groupName(c domain.Committee) string {
 // scopeFor works out whether userID administers or represents a unit in
 // committee c.
 func (h *Handlers) scopeFor(ctx context.Context, c domain.Committee, userID int64) (scope, error) {
-	sc := scope{committee: c}
 	admin, err := h.isCommitteeAdmin(ctx, c, userID)
 	if err != nil {
-		return sc, err
+		return scope{committee: c}, err
 	}
+	sc, err := h.delegateScope(ctx, c, userID)
 	sc.admin = admin
-	d, err := h.committees.DelegateOf(ctx, c.ID, userID)
-	switch {
-	case err == nil:
-		sc.delegate = &d
-	case !errors.Is(err, storage.ErrNotFound):
-		return sc, err
-	}
-	return sc, nil
+	return sc, err
 }
 
 // delegateScope is scopeFor without the admin check (which may ask

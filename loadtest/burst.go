@@ -135,16 +135,11 @@ func runBurst(ctx context.Context, e *env) (*BurstResult, error) {
 	cfg := e.cfg
 	res := &BurstResult{Voters: cfg.Voters, Committees: cfg.Committees}
 	plans, admins := planBurst(cfg)
-	b, err := e.newBot("burst", burstPrefix, admins, nil)
+	b, d, err := e.startBotWithDriver(ctx, "burst", burstPrefix, admins)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.start(ctx); err != nil {
-		return nil, err
-	}
-	d := newDriver(e.tg, e.secret)
 	defer d.close()
-	d.setTargets(b.webhook)
 	keys := storage.NewKeys(burstPrefix)
 
 	began := time.Now()

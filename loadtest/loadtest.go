@@ -295,6 +295,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // newBot prepares one replica on prefix: its own webhook listener and
 // ops port, the shared Redis and stand-in.
+// startBotWithDriver starts one bot process and a driver posting updates
+// to its webhook; the caller closes the driver.
+func (e *env) startBotWithDriver(ctx context.Context, name, prefix string, admins []int64) (*botProc, *driver, error) {
+	b, err := e.newBot(name, prefix, admins, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.start(ctx); err != nil {
+		return nil, nil, err
+	}
+	d := newDriver(e.tg, e.secret)
+	d.setTargets(b.webhook)
+	return b, d, nil
+}
+
 func (e *env) newBot(name, prefix string, admins []int64, extra map[string]string) (*botProc, error) {
 	wh, err := freeAddr()
 	if err != nil {

@@ -63,18 +63,6 @@ func maxInWindow(times []time.Time, w time.Duration) int {
 	return best
 }
 
-// countsAsMessage mirrors the stand-in: the flood limits apply to send*
-// methods (but sendChatAction) and to copies and forwards.
-func countsAsMessage(method string) bool {
-	switch method {
-	case "sendChatAction":
-		return false
-	case "copyMessage", "copyMessages", "forwardMessage", "forwardMessages":
-		return true
-	}
-	return strings.HasPrefix(method, "send")
-}
-
 // floorFor is the shortest time Telegram's global limit allows for n
 // messages: the first burst at once, then 30 a second.
 func floorFor(n int) time.Duration {
@@ -87,7 +75,7 @@ func floorFor(n int) time.Duration {
 // traffic sums up the requests the stand-in answered in a phase.
 type traffic struct {
 	Requests int
-	Accepted int // messages (see countsAsMessage) accepted
+	Accepted int // messages (see telegramtest.CountsAsMessage) accepted
 	Edits    int // edits accepted
 	TooMany  int // 429 answers, any method
 	// TooManyGroup and TooManyPrivate split TooMany by the chat_id of
@@ -117,7 +105,7 @@ func measureTraffic(reqs []telegramtest.Request) traffic {
 			t.Rejected++
 		case r.Status/100 != 2:
 			t.Errors++
-		case countsAsMessage(r.Method):
+		case telegramtest.CountsAsMessage(r.Method):
 			t.Accepted++
 			t.sendTimes = append(t.sendTimes, r.Time)
 			if chatErr == nil && chat < 0 {

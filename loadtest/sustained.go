@@ -192,16 +192,11 @@ func runSustained(ctx context.Context, e *env) (*SustainedResult, error) {
 	for i := range cfg.SustainedCommittees {
 		admins = append(admins, sustAdminBase+int64(i))
 	}
-	b, err := e.newBot("sustained", sustPrefix, admins, nil)
+	b, d, err := e.startBotWithDriver(ctx, "sustained", sustPrefix, admins)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.start(ctx); err != nil {
-		return nil, err
-	}
-	d := newDriver(e.tg, e.secret)
 	defer d.close()
-	d.setTargets(b.webhook)
 	keys := storage.NewKeys(sustPrefix)
 
 	began := time.Now()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -73,11 +72,9 @@ func (c call) chat() string { return c.Params["chat_id"] }
 // kind says which limits the call is subject to.
 func (c call) kind() storage.OutboxKind {
 	switch {
-	case c.Method == "sendChatAction":
-		return storage.OutboxOther
-	case strings.HasPrefix(c.Method, "send"), c.Method == "forwardMessage", c.Method == "copyMessage":
+	case bot.SendsMessage(c.Method):
 		return storage.OutboxSend
-	case strings.HasPrefix(c.Method, "editMessage"), c.Method == "deleteMessage":
+	case bot.EditsMessage(c.Method):
 		return storage.OutboxEdit
 	}
 	return storage.OutboxOther

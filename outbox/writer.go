@@ -16,7 +16,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -211,7 +210,3 @@ func Origins() bot.Middleware {
 		}
 	}
 }
-
-// IsEncoding reports whether err is the outbox refusing a call it cannot
-// keep (a programming error, not an outage).
-func IsEncoding(err error) bool { return errors.Is(err, errNoChat) }

@@ -211,9 +211,6 @@ func NewOutbox(c redis.UniversalClient, k Keys, l OutboxLimits, opts ...Option) 
 	return &Outbox{c: c, p: k.prefix + ":{ob}:", limits: l, doneTTL: DefaultOutboxDoneTTL, now: s.now}
 }
 
-// Limits returns the limits the outbox keeps.
-func (o *Outbox) Limits() OutboxLimits { return o.limits }
-
 func (o *Outbox) key(parts ...string) string { return o.p + strings.Join(parts, ":") }
 
 // outboxEnqueueScript adds an item unless it is known.

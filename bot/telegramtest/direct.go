@@ -3,7 +3,6 @@ package telegramtest
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 )
 
 // Direct delivery: updates handed to the driver instead of queued.
@@ -24,14 +23,7 @@ import (
 func (s *Server) SendTextUpdate(chatID, fromUserID int64, text string) (Message, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	us := s.mustUserLocked(fromUserID)
-	ch := s.userChatLocked(chatID, us)
-	m := &Message{From: us.user, Text: text, Entities: commandEntities(text)}
-	s.addMessageLocked(ch, m)
-	id, raw := s.issueLocked("message", s.wireMessageLocked(ch, m, true))
-	m.UpdateID = id
-	s.emitLocked(Event{Kind: EventUser, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
-	return m.clone(), raw
+	return s.sendTextLocked(chatID, fromUserID, text, s.issueLocked)
 }
 
 // PressButtonUpdate is PressButton without queueing: it registers the
@@ -41,29 +33,7 @@ func (s *Server) SendTextUpdate(chatID, fromUserID int64, text string) (Message,
 func (s *Server) PressButtonUpdate(chatID, fromUserID int64, messageID int, data string) (string, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	us := s.mustUserLocked(fromUserID)
-	ch, ok := s.st.chats[chatID]
-	if !ok {
-		panic(fmt.Sprintf("telegramtest: PressButtonUpdate: unknown chat %d", chatID))
-	}
-	m, ok := ch.byID[messageID]
-	if !ok || m.Deleted {
-		panic(fmt.Sprintf("telegramtest: PressButtonUpdate: no message %d in chat %d", messageID, chatID))
-	}
-	s.st.querySeq++
-	qid := strconv.FormatInt(4300000000000000000+int64(s.st.querySeq), 10)
-	s.st.queries[qid] = &queryState{
-		answer:  CallbackAnswer{QueryID: qid, ChatID: chatID, MessageID: messageID, FromID: fromUserID, Data: data},
-		created: s.now(),
-	}
-	_, raw := s.issueLocked("callback_query", wCallbackQuery{
-		ID:           qid,
-		From:         wireUser(us.user),
-		Message:      s.wireMessageLocked(ch, m, false),
-		ChatInstance: strconv.FormatInt(chatID^0x5DEECE66D, 10),
-		Data:         data,
-	})
-	return qid, raw
+	return s.pressLocked("PressButtonUpdate", chatID, fromUserID, messageID, data, s.issueLocked)
 }
 
 // issueLocked gives an update the next update_id and keeps it for

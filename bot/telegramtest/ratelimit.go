@@ -56,9 +56,9 @@ func newLimiter() limiter {
 	return limiter{chats: map[int64]*bucket{}, groups: map[int64][]time.Time{}}
 }
 
-// countsAsMessage reports whether a method sends a message, the calls the
-// flood limits apply to.
-func countsAsMessage(method string) bool {
+// CountsAsMessage reports whether a Bot API method sends a message: the
+// calls Telegram's flood limits apply to (load tools count them the same).
+func CountsAsMessage(method string) bool {
 	switch method {
 	case "sendChatAction":
 		return false
@@ -71,7 +71,7 @@ func countsAsMessage(method string) bool {
 // checkRateLimit answers 429 "Too Many Requests: retry after N" when the
 // call would exceed a limit; otherwise it counts the call.
 func (s *Server) checkRateLimit(c *call) error {
-	if !s.rateLimits || !countsAsMessage(c.method.Name) {
+	if !s.rateLimits || !CountsAsMessage(c.method.Name) {
 		return nil
 	}
 	s.mu.Lock()

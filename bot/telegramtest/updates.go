@@ -52,16 +52,8 @@ func (s *Server) setAllowedLocked(kinds []string) {
 
 // enqueueLocked adds an update with the next update_id.
 func (s *Server) enqueueLocked(kind string, payload any) int {
-	id := s.st.nextUpdateID
-	s.st.nextUpdateID++
-	body, err := json.Marshal(map[string]any{"update_id": id, kind: payload})
-	if err != nil {
-		panic(fmt.Sprintf("telegramtest: encode update: %v", err)) // our own types always encode
-	}
-	u := pendingUpdate{id: id, kind: kind, raw: body}
-	s.st.updates = append(s.st.updates, u)
-	s.st.history[id] = u
-	s.bumpLocked()
+	id, _ := s.issueLocked(kind, payload)
+	s.st.updates = append(s.st.updates, s.st.history[id])
 	return id
 }
 
@@ -177,13 +169,27 @@ func (s *Server) userChatLocked(chatID int64, us *userState) *chatState {
 func (s *Server) SendText(chatID, fromUserID int64, text string) Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m, _ := s.sendTextLocked(chatID, fromUserID, text, s.enqueueUpdateLocked)
+	return m
+}
+
+// sendTextLocked stores a user's text message and hands its "message"
+// update to deliver (queue it, or only issue it: see direct.go).
+func (s *Server) sendTextLocked(chatID, fromUserID int64, text string, deliver func(kind string, payload any) (int, []byte)) (Message, []byte) {
 	us := s.mustUserLocked(fromUserID)
 	ch := s.userChatLocked(chatID, us)
 	m := &Message{From: us.user, Text: text, Entities: commandEntities(text)}
 	s.addMessageLocked(ch, m)
-	m.UpdateID = s.enqueueLocked("message", s.wireMessageLocked(ch, m, true))
+	id, raw := deliver("message", s.wireMessageLocked(ch, m, true))
+	m.UpdateID = id
 	s.emitLocked(Event{Kind: EventUser, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
-	return m.clone()
+	return m.clone(), raw
+}
+
+// enqueueUpdateLocked is enqueueLocked in the form deliver functions take.
+func (s *Server) enqueueUpdateLocked(kind string, payload any) (int, []byte) {
+	id := s.enqueueLocked(kind, payload)
+	return id, s.st.history[id].raw
 }
 
 // SendDocumentFrom injects a document sent by a user, with an optional
@@ -209,14 +215,21 @@ func (s *Server) SendDocumentFrom(chatID, fromUserID int64, name string, data []
 func (s *Server) PressButton(chatID, fromUserID int64, messageID int, data string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	id, _ := s.pressLocked("PressButton", chatID, fromUserID, messageID, data, s.enqueueUpdateLocked)
+	return id
+}
+
+// pressLocked registers a callback query and hands its "callback_query"
+// update to deliver; caller names the exported function in panics.
+func (s *Server) pressLocked(caller string, chatID, fromUserID int64, messageID int, data string, deliver func(kind string, payload any) (int, []byte)) (string, []byte) {
 	us := s.mustUserLocked(fromUserID)
 	ch, ok := s.st.chats[chatID]
 	if !ok {
-		panic(fmt.Sprintf("telegramtest: PressButton: unknown chat %d", chatID))
+		panic(fmt.Sprintf("telegramtest: %s: unknown chat %d", caller, chatID))
 	}
 	m, ok := ch.byID[messageID]
 	if !ok || m.Deleted {
-		panic(fmt.Sprintf("telegramtest: PressButton: no message %d in chat %d", messageID, chatID))
+		panic(fmt.Sprintf("telegramtest: %s: no message %d in chat %d", caller, messageID, chatID))
 	}
 	s.st.querySeq++
 	id := strconv.FormatInt(4300000000000000000+int64(s.st.querySeq), 10)
@@ -224,14 +237,14 @@ func (s *Server) PressButton(chatID, fromUserID int64, messageID int, data strin
 		answer:  CallbackAnswer{QueryID: id, ChatID: chatID, MessageID: messageID, FromID: fromUserID, Data: data},
 		created: s.now(),
 	}
-	s.enqueueLocked("callback_query", wCallbackQuery{
+	_, raw := deliver("callback_query", wCallbackQuery{
 		ID:           id,
 		From:         wireUser(us.user),
 		Message:      s.wireMessageLocked(ch, m, false),
 		ChatInstance: strconv.FormatInt(chatID^0x5DEECE66D, 10),
 		Data:         data,
 	})
-	return id
+	return id, raw
 }
 
 // commandEntities finds bot commands the way Telegram marks them: a "/"
