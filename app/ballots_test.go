@@ -402,7 +402,7 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	// crashed before marking it done), and Telegram delivers it again to
 	// the next start.
 	h.shutdown()
-	if err := h.rd.Client().Del(context.Background(), storage.NewKeys(h.rd.Prefix()).Update(int64(id))).Err(); err != nil {
+	if err := h.rd.Client().Del(context.Background(), storage.NewKeys(h.rd.Prefix()).UpdateClaim(int64(id))).Err(); err != nil {
 		t.Fatal(err)
 	}
 	h.tg.EnqueueUpdate(json.RawMessage(raw))

@@ -198,7 +198,8 @@ func TestAnswersGoBeforeFanOut(t *testing.T) {
 	if err := w.Send(answer, tgbotapi.NewMessage(99, "trả lời")); err != nil {
 		t.Fatal(err)
 	}
-	ds, _, err := box.Claim(context.Background(), 10, time.Minute)
+	c, err := box.Claim(context.Background(), 10, time.Minute)
+	ds := c.Items
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 type Store interface {
 	// Claim books up to n items Telegram's limits allow now; see
 	// storage.Outbox.Claim.
-	Claim(ctx context.Context, n int, lease time.Duration) ([]storage.OutboxDelivery, time.Duration, error)
+	Claim(ctx context.Context, n int, lease time.Duration) (storage.OutboxClaim, error)
 	// Complete records a delivered item.
 	Complete(ctx context.Context, d storage.OutboxDelivery, messageID int64) (storage.FinishResult, error)
 	// Fail records an item that will not be delivered.
@@ -174,7 +174,7 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 			continue
 		}
-		ds, wait, err := w.store.Claim(ctx, free, w.lease)
+		c, err := w.store.Claim(ctx, free, w.lease)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -185,7 +185,7 @@ func (w *Worker) Run(ctx context.Context) {
 			continue
 		}
 		errWait = 0
-		for _, d := range ds {
+		for _, d := range c.Items {
 			<-slots
 			w.wg.Add(1)
 			go func() {
@@ -200,15 +200,33 @@ func (w *Worker) Run(ctx context.Context) {
 				w.deliver(context.WithoutCancel(ctx), d)
 			}()
 		}
-		if len(ds) > 0 {
+		if len(c.Items) > 0 {
 			continue
 		}
+		wait := c.Wait
 		if wait < 0 || wait > w.poll {
 			wait = w.poll
+		}
+		if c.Blocked {
+			// Nothing can leave before wait, whatever is queued or
+			// finished meanwhile: a claim now would only find that out
+			// again (under a burst, once per queued message).
+			w.sleep(ctx, wait)
+			continue
 		}
 		w.pause(ctx, wait, freed)
 	}
 	w.wg.Wait()
+}
+
+// sleep sleeps d or until ctx ends.
+func (w *Worker) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // pause sleeps d, or until woken, a slot frees or ctx ends.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -28,7 +29,8 @@ var (
 //
 //	<p>:{c:<id>}:ballots                  zset   ballot ids by opening time
 //	<p>:{c:<id>}:seq:ballot               string INCR for ballot ids
-//	<p>:{c:<id>}:ballot:<b>               hash   doc (JSON), status, deadline, closed, post_chat, post_msg
+//	<p>:{c:<id>}:ballot:<b>               hash   doc (JSON), status, deadline, closed, electorate (size
+//	                                             of the electors set), post_chat, post_msg
 //	<p>:{c:<id>}:ballot:<b>:electors      set    voter keys fixed at opening (unit codes or user ids)
 //	<p>:{c:<id>}:ballot:<b>:voted         hash   voter key -> cast id (who voted; never what)
 //	<p>:{c:<id>}:ballot:<b>:box           hash   random slot -> sealed {receipt, choice} (secret ballots)
@@ -123,8 +125,9 @@ func (s *Ballots) decode(key, doc string) (domain.Ballot, error) {
 // Returns 1 when stored, 0 when the ballot existed (a retried run).
 var openBallotScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'status', 'open', 'deadline', ARGV[3], 'closed', 0)
 for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'status', 'open', 'deadline', ARGV[3], 'closed', 0,
+  'electorate', redis.call('SCARD', KEYS[2]))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return 1
 `)
@@ -349,6 +352,11 @@ type PostSlot struct {
 // KEYS[6] -> the post's edit gate: unix ms until which it is not edited
 // KEYS[7] -> the plan marker: the gate value whose trailing edit is planned
 //
+// The electorate is fixed when the ballot opens (its size is kept in the
+// ballot hash), so the caller checks that the voter is an elector against
+// the ballot's document; the set is consulted only for a ballot opened
+// before the hash kept the size.
+//
 // Returns {code, voted, electorate, slot, plan}; code: "ok", "again" (the
 // same cast id ran before), "changed" (open vote replaced), "closed",
 // "deadline", "not_elector", "not_delegate", "already". After a recorded
@@ -357,13 +365,17 @@ type PostSlot struct {
 // first caller to find it taken (who schedules the trailing edit); both 0
 // otherwise. Taking the slot here saves the vote a round trip.
 var castScript = redis.NewScript(`
-local st = redis.call('HMGET', KEYS[1], 'status', 'deadline')
+local st = redis.call('HMGET', KEYS[1], 'status', 'deadline', 'electorate')
 if not st[1] then return {'closed', 0, 0, 0, 0} end
 if st[1] ~= 'open' then return {'closed', 0, 0, 0, 0} end
 local deadline = tonumber(st[2]) or 0
 if deadline > 0 and tonumber(ARGV[1]) >= deadline then return {'deadline', 0, 0, 0, 0} end
-local total = redis.call('SCARD', KEYS[2])
-if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {'not_elector', 0, total, 0, 0} end
+local total = tonumber(st[3])
+if not total then
+  -- A ballot opened before its hash kept the electorate's size.
+  total = redis.call('SCARD', KEYS[2])
+  if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {'not_elector', 0, total, 0, 0} end
+end
 local m = redis.call('HGET', KEYS[5], ARGV[2])
 if not m then return {'not_delegate', 0, total, 0, 0} end
 if ARGV[5] == 'units' then
@@ -434,6 +446,10 @@ func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	}
 	if v.CastID == "" || len(payload) == 0 {
 		return CastResult{}, fmt.Errorf("cast: empty cast: %w", ErrInvalid)
+	}
+	if !slices.Contains(b.Voters, v.Voter) {
+		// The electorate is fixed at opening: b.Voters is the electors set.
+		return CastResult{Electorate: len(b.Voters)}, ErrNotEligible
 	}
 	gate := s.k.BallotPart(b.Committee, b.ID, "gate")
 	keys := []string{

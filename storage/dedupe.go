@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -62,7 +65,7 @@ type Claim struct {
 	// ClaimDone.
 	LeaseUntil time.Time
 	// Attempt is how many owners have claimed the update, counting the
-	// current one (1 for ClaimNew).
+	// current one (1 for ClaimNew); zero for ClaimDone.
 	Attempt int
 }
 
@@ -115,159 +118,202 @@ func NewUpdates(c redis.UniversalClient, k Keys, ttl time.Duration, opts ...Opti
 	return &Updates{c: c, k: k, ttl: ttl, now: s.now}
 }
 
-// beginScript claims an update.
+// A claim is one string key, <p>:{upd:<updateID>}:claim, so that the usual
+// case costs one command each way: Begin is SET … NX GET (the update was
+// never seen: claimed), Done is SET … GET (the previous value says whether
+// the caller still held the claim). Only the rare cases — a lease taken
+// over, a claim released, a Done that finds someone else's claim — run a
+// second step. The value is one of
 //
-// KEYS[1] -> <p>:{upd:<updateID>}
-// ARGV[1] -> owner
-// ARGV[2] -> now (unix ms)
-// ARGV[3] -> lease expiry, now + lease (unix ms)
-// ARGV[4] -> ttl of the claim (ms)
+//	r|<lease until, unix ms>|<attempt>|<owner>   running
+//	d|<done at, unix ms>|<lost 0|1>|<owner>      done
 //
-// Returns {state, owner, lease_until, attempt}:
-// state 1: claimed by ARGV[1] (new, or a re-run by the same owner, attempt 1)
-// state 2: claimed by ARGV[1] after taking over an expired lease (attempt > 1)
-// state 3: busy, another owner holds an unexpired lease
-// state 4: done (lease_until 0, owner = who finished it)
-var beginScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'state', 'owner', 'lease_until', 'attempt', 'done_by')
-local state, owner = h[1], h[2]
-local attempt = tonumber(h[4]) or 0
-if state == 'done' then
-	return {4, h[5] or '', 0, attempt}
+// with the owner last, so that it may hold any character.
+type claimValue struct {
+	done    bool
+	at      int64 // lease until (running) or done at (done), unix ms
+	n       int64 // attempt (running) or lost (done)
+	owner   string
+	present bool
+}
+
+func (v claimValue) String() string {
+	kind := "r"
+	if v.done {
+		kind = "d"
+	}
+	return kind + "|" + strconv.FormatInt(v.at, 10) + "|" + strconv.FormatInt(v.n, 10) + "|" + v.owner
+}
+
+func parseClaim(s string) (claimValue, error) {
+	parts := strings.SplitN(s, "|", 4)
+	if len(parts) != 4 || (parts[0] != "r" && parts[0] != "d") {
+		return claimValue{}, fmt.Errorf("malformed update claim %q", s)
+	}
+	at, err1 := strconv.ParseInt(parts[1], 10, 64)
+	n, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return claimValue{}, fmt.Errorf("malformed update claim %q", s)
+	}
+	return claimValue{done: parts[0] == "d", at: at, n: n, owner: parts[3], present: true}, nil
+}
+
+// setGet runs SET key value [NX] PX ttl GET and returns the previous value
+// (present false when there was none).
+func (u *Updates) setGet(ctx context.Context, key string, v claimValue, nx bool) (claimValue, error) {
+	args := redis.SetArgs{TTL: u.ttl, Get: true}
+	if nx {
+		args.Mode = "NX"
+	}
+	old, err := u.c.SetArgs(ctx, key, v.String(), args).Result()
+	if errors.Is(err, redis.Nil) {
+		return claimValue{}, nil
+	}
+	if err != nil {
+		return claimValue{}, err
+	}
+	return parseClaim(old)
+}
+
+// swapScript replaces an update's claim only if it still holds the value
+// the caller saw (compare and set), for the rare steps of the protocol.
+//
+// KEYS[1] -> <p>:{upd:<updateID>}:claim
+// ARGV[1] -> the value the caller expects ("" for none)
+// ARGV[2] -> the new value
+// ARGV[3] -> ttl (ms); 0 keeps the key's TTL
+//
+// Returns 1 when swapped, else the current value (false for none).
+var swapScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if (cur or '') ~= ARGV[1] then return cur end
+if ARGV[3] == '0' then
+	redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+else
+	redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
-if state == 'running' then
-	if owner == ARGV[1] then
-		local s = 1
-		if attempt > 1 then s = 2 end
-		return {s, owner, tonumber(h[3]), attempt}
-	end
-	if tonumber(h[3]) > tonumber(ARGV[2]) then
-		return {3, owner, tonumber(h[3]), attempt}
-	end
-end
-attempt = attempt + 1
-redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[1], 'lease_until', ARGV[3], 'attempt', attempt)
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local s = 1
-if attempt > 1 then s = 2 end
-return {s, ARGV[1], tonumber(ARGV[3]), attempt}
+return 1
 `)
+
+// swap runs swapScript; swapped false gives the value found instead.
+func (u *Updates) swap(ctx context.Context, key string, expect, next claimValue, keepTTL bool) (bool, claimValue, error) {
+	exp := ""
+	if expect.present {
+		exp = expect.String()
+	}
+	ttl := u.ttl.Milliseconds()
+	if keepTTL {
+		ttl = 0
+	}
+	v, err := runScript(ctx, u.c, swapScript, []string{key}, exp, next.String(), ttl)
+	if errors.Is(err, ErrNotFound) || v == nil {
+		return false, claimValue{}, nil
+	}
+	if err != nil {
+		return false, claimValue{}, err
+	}
+	switch cur := v.(type) {
+	case int64:
+		return true, claimValue{}, nil
+	case string:
+		c, err := parseClaim(cur)
+		return false, c, err
+	}
+	return false, claimValue{}, fmt.Errorf("unexpected swap reply %T", v)
+}
 
 // Begin tries to claim update updateID for owner for lease; see Updates for
 // the protocol. Proceed on the returned Claim says whether to run the
-// handler. lease must be positive (ErrInvalid otherwise).
+// handler. lease must be positive (ErrInvalid otherwise). A new update
+// costs one Redis command.
 func (u *Updates) Begin(ctx context.Context, updateID int64, owner string, lease time.Duration) (Claim, error) {
 	if lease <= 0 || owner == "" {
 		return Claim{}, fmt.Errorf("begin update %d: lease %v, owner %q: %w", updateID, lease, owner, ErrInvalid)
 	}
+	key := u.k.UpdateClaim(updateID)
 	now := u.now()
-	v, err := runScript(ctx, u.c, beginScript, []string{u.k.Update(updateID)},
-		owner, unixMilli(now), unixMilli(now.Add(lease)), u.ttl.Milliseconds())
-	if err != nil {
-		return Claim{}, fmt.Errorf("begin update %d: %w", updateID, err)
+	until := unixMilli(now.Add(lease))
+	mine := claimValue{at: until, n: 1, owner: owner, present: true}
+	old, err := u.setGet(ctx, key, mine, true)
+	for tries := 0; err == nil && tries < 8; tries++ {
+		switch {
+		case !old.present:
+			if tries == 0 {
+				return claimFor(mine), nil
+			}
+			// The claim vanished between two steps (expired): start anew.
+			if old, err = u.setGet(ctx, key, mine, true); err == nil && !old.present {
+				return claimFor(mine), nil
+			}
+			continue
+		case old.done:
+			return Claim{State: ClaimDone, Owner: old.owner}, nil
+		case old.owner == owner:
+			// A re-run of this owner's own Begin: answer what it answered.
+			return claimFor(old), nil
+		case old.at > unixMilli(now):
+			return Claim{State: ClaimBusy, Owner: old.owner, LeaseUntil: fromUnixMilli(old.at), Attempt: int(old.n)}, nil
+		}
+		// The lease ran out (a crash, or a release): take the update over
+		// if nobody else did in between.
+		next := claimValue{at: until, n: old.n + 1, owner: owner, present: true}
+		var swapped bool
+		swapped, old, err = u.swap(ctx, key, old, next, false)
+		if err == nil && swapped {
+			return claimFor(next), nil
+		}
 	}
-	c, err := decodeClaim(v)
-	if err != nil {
-		return Claim{}, fmt.Errorf("begin update %d: %w", updateID, err)
+	if err == nil {
+		err = errors.New("claim keeps changing")
 	}
-	return c, nil
+	return Claim{}, fmt.Errorf("begin update %d: %w", updateID, err)
 }
 
-func decodeClaim(v any) (Claim, error) {
-	r, err := asReply(v, 4)
-	if err != nil {
-		return Claim{}, err
-	}
-	state, err := r.int(0)
-	if err != nil {
-		return Claim{}, err
-	}
-	owner, err := r.str(1)
-	if err != nil {
-		return Claim{}, err
-	}
-	until, err := r.int(2)
-	if err != nil {
-		return Claim{}, err
-	}
-	attempt, err := r.int(3)
-	if err != nil {
-		return Claim{}, err
-	}
-	c := Claim{Owner: owner, LeaseUntil: fromUnixMilli(until), Attempt: int(attempt)}
-	switch state {
-	case 1:
-		c.State = ClaimNew
-	case 2:
+func claimFor(v claimValue) Claim {
+	c := Claim{State: ClaimNew, Owner: v.owner, LeaseUntil: fromUnixMilli(v.at), Attempt: int(v.n)}
+	if v.n > 1 {
 		c.State = ClaimTakeover
-	case 3:
-		c.State = ClaimBusy
-	case 4:
-		c.State = ClaimDone
-	default:
-		return Claim{}, fmt.Errorf("unexpected claim state %d", state)
 	}
-	return c, nil
+	return c
 }
-
-// doneScript marks an update done.
-//
-// KEYS[1] -> <p>:{upd:<updateID>}
-// ARGV[1] -> owner
-// ARGV[2] -> now (unix ms)
-// ARGV[3] -> ttl of the claim (ms)
-//
-// Returns 1 if ARGV[1] finished the update holding the claim, 0 if it
-// finished it after losing the claim to another owner (the update is marked
-// done either way). A re-run answers what the first run answered; an update
-// done by someone else already is left as it is (0).
-var doneScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'state', 'owner', 'done_by', 'lost')
-if h[1] == 'done' then
-	if h[3] == ARGV[1] and h[4] ~= '1' then return 1 end
-	return 0
-end
-local lost = 0
-if h[1] == 'running' and h[2] ~= ARGV[1] then lost = 1 end
-redis.call('HSET', KEYS[1], 'state', 'done', 'done_by', ARGV[1], 'done_at', ARGV[2], 'lost', lost, 'lease_until', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1 - lost
-`)
 
 // Done marks update updateID handled by owner; later Begin calls answer
 // ClaimDone for the TTL. It is idempotent. If owner's lease had expired and
 // another owner took the update over, the update is still marked done and
-// Done returns ErrLeaseLost: the handler may have run twice.
+// Done returns ErrLeaseLost: the handler may have run twice. The usual case
+// (owner still holds the claim) costs one Redis command.
 func (u *Updates) Done(ctx context.Context, updateID int64, owner string) error {
 	if owner == "" {
 		return fmt.Errorf("finish update %d: empty owner: %w", updateID, ErrInvalid)
 	}
-	v, err := runScript(ctx, u.c, doneScript, []string{u.k.Update(updateID)},
-		owner, unixMilli(u.now()), u.ttl.Milliseconds())
+	key := u.k.UpdateClaim(updateID)
+	mine := claimValue{done: true, at: unixMilli(u.now()), owner: owner, present: true}
+	old, err := u.setGet(ctx, key, mine, false)
 	if err != nil {
 		return fmt.Errorf("finish update %d: %w", updateID, err)
 	}
-	if n, ok := v.(int64); !ok || n != 1 {
-		return fmt.Errorf("finish update %d as %q: %w", updateID, owner, ErrLeaseLost)
+	switch {
+	case !old.present, !old.done && old.owner == owner:
+		return nil
+	case !old.done:
+		// Another owner had taken the update over: it stays done, marked
+		// as finished after losing the lease.
+		mine.n = 1
+		if err := u.c.Set(ctx, key, mine.String(), u.ttl).Err(); err != nil {
+			return fmt.Errorf("finish update %d: %w", updateID, err)
+		}
+	default:
+		// Done already: put back what was there (a re-run answers what the
+		// first run answered; someone else's finish stays theirs).
+		if _, _, err := u.swap(ctx, key, mine, old, true); err != nil {
+			return fmt.Errorf("finish update %d: %w", updateID, err)
+		}
+		if old.owner == owner && old.n == 0 {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("finish update %d as %q: %w", updateID, owner, ErrLeaseLost)
 }
-
-// releaseScript gives up a claim without marking the update done.
-//
-// KEYS[1] -> <p>:{upd:<updateID>}
-// ARGV[1] -> owner
-//
-// Returns 1 if ARGV[1] held the claim and released it, 0 otherwise (already
-// released, taken over, done or unknown: nothing changes).
-var releaseScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'state', 'owner')
-if h[1] == 'running' and h[2] == ARGV[1] then
-	redis.call('HSET', KEYS[1], 'owner', '', 'lease_until', 0)
-	return 1
-end
-return 0
-`)
 
 // Release gives up owner's claim on update updateID without marking it
 // done, for a handler that failed in a way worth retrying: the next Begin
@@ -275,7 +321,23 @@ return 0
 // instead of waiting for the lease to expire. Releasing a claim that owner
 // no longer holds is a no-op.
 func (u *Updates) Release(ctx context.Context, updateID int64, owner string) error {
-	if _, err := runScript(ctx, u.c, releaseScript, []string{u.k.Update(updateID)}, owner); err != nil {
+	key := u.k.UpdateClaim(updateID)
+	cur, err := u.c.Get(ctx, key).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("release update %d: %w", updateID, err)
+	}
+	old, err := parseClaim(cur)
+	if err != nil {
+		return fmt.Errorf("release update %d: %w", updateID, err)
+	}
+	if old.done || old.owner != owner {
+		return nil
+	}
+	released := claimValue{at: 0, n: old.n, owner: "", present: true}
+	if _, _, err := u.swap(ctx, key, old, released, true); err != nil {
 		return fmt.Errorf("release update %d: %w", updateID, err)
 	}
 	return nil

@@ -69,7 +69,7 @@ func TestUpdatesDoneIsSkipped(t *testing.T) {
 	// Long after any lease, within the TTL.
 	clk.Advance(24 * time.Hour)
 	got := begin(t, u, 1, "b")
-	want := storage.Claim{State: storage.ClaimDone, Owner: "a", Attempt: 1}
+	want := storage.Claim{State: storage.ClaimDone, Owner: "a"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Begin after Done (-want +got):\n%s", diff)
 	}
@@ -176,7 +176,7 @@ func TestUpdatesRerunsAreHarmless(t *testing.T) {
 func TestUpdatesKeepClaimsForTTL(t *testing.T) {
 	u, _, rt := newUpdates(t)
 	ctx := context.Background()
-	key := storage.NewKeys(rt.Prefix()).Update(1)
+	key := storage.NewKeys(rt.Prefix()).UpdateClaim(1)
 	begin(t, u, 1, "a")
 	if err := u.Done(ctx, 1, "a"); err != nil {
 		t.Fatalf("Done: %v", err)

@@ -23,10 +23,11 @@ package storage
 // Telegram updates, tag {upd:<updateID>} (one slot per update: no script
 // needs two of them, and a busy bot must not pile every claim onto one node):
 //
-//	<p>:{upd:<updateID>}              hash    claim of an update (dedupe.go): state running|done,
-//	                                          owner, lease_until (unix ms), attempt, done_by,
-//	                                          done_at (unix ms), lost (1 if finished after losing
-//	                                          the lease); expires after the dedupe TTL (48h)
+//	<p>:{upd:<updateID>}:claim        string  claim of an update (dedupe.go):
+//	                                          "r|<lease until>|<attempt>|<owner>" while running,
+//	                                          "d|<done at>|<lost 0|1>|<owner>" once done (unix ms;
+//	                                          lost 1 if finished after losing the lease); expires
+//	                                          after the dedupe TTL (48h)
 //
 // Users, tag {u:<userID>}:
 //
@@ -175,10 +176,10 @@ func (k Keys) Sequence(name string) string {
 	return k.Global("seq", name)
 }
 
-// Update returns the key of the claim of a Telegram update:
-// <p>:{upd:<updateID>}.
-func (k Keys) Update(updateID int64) string {
-	return k.prefix + ":{upd:" + itoa(updateID) + "}"
+// UpdateClaim returns the key of the claim of a Telegram update:
+// <p>:{upd:<updateID>}:claim.
+func (k Keys) UpdateClaim(updateID int64) string {
+	return k.prefix + ":{upd:" + itoa(updateID) + "}:claim"
 }
 
 // UserProfile returns the hash of a user's preferences:

@@ -35,7 +35,7 @@ func TestKeys(t *testing.T) {
 		{"global", k.Global("invite", "abc"), "cb:{g}:invite:abc", "g"},
 		{"chat committee", k.ChatCommittee(-1001234567890), "cb:{g}:chat:-1001234567890:committee", "g"},
 		{"sequence", k.Sequence("committee"), "cb:{g}:seq:committee", "g"},
-		{"update", k.Update(987654321), "cb:{upd:987654321}", "upd:987654321"},
+		{"update", k.UpdateClaim(987654321), "cb:{upd:987654321}:claim", "upd:987654321"},
 		{"user profile", k.UserProfile(42), "cb:{u:42}:profile", "u:42"},
 		{"dialog", k.Dialog(42), "cb:{u:42}:dialog", "u:42"},
 		{"chat profile", k.ChatProfile(-100), "cb:{ch:-100}:profile", "ch:-100"},

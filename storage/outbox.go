@@ -240,7 +240,8 @@ if ARGV[6] ~= '' then
   local other = redis.call('HGET', KEYS[5], ARGV[6])
   if other then
     local okey = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1]) .. other
-    if redis.call('HEXISTS', okey, 'tok') == 0 and redis.call('EXISTS', okey) == 1 then
+    local o = redis.call('HMGET', okey, 'chat', 'tok')
+    if o[1] and not o[2] then
       redis.call('HSET', okey, 'body', ARGV[5])
       return 'merged'
     end
@@ -308,9 +309,11 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 //
 //	window, chat interval, chat burst, edit interval, edit burst (ms)
 //
-// Returns {items, wait}: items as {id, chat, kind, body, token, attempt,
-// uncertain, once, eref, ref message id, ref}; wait is 0 when items were
-// claimed, else the ms until something may be sendable (-1: nothing waits).
+// Returns {items, wait, blocked}: items as {id, chat, kind, body, token,
+// attempt, uncertain, once, eref, ref message id, ref}; wait is 0 when items
+// were claimed, else the ms until something may be sendable (-1: nothing
+// waits); blocked is 1 when a hold or the global limit stopped the claim, so
+// that nothing enqueued meanwhile can be sent before wait either.
 //
 // First, chats whose lease ran out go back to ready with their head item
 // marked uncertain. Then answers before fan-out, a chat at most once: a
@@ -350,7 +353,7 @@ local function nextWait()
 end
 
 local hold = tonumber(redis.call('GET', KEYS[5]) or '0')
-if hold > now then return {{}, hold - now} end
+if hold > now then return {{}, hold - now, 1} end
 
 local gcount = 0
 if gmax > 0 then
@@ -404,7 +407,8 @@ for i = 1, 2 do
         if kind ~= 'other' then
           if globalFull() then
             if gbooked then redis.call('PEXPIRE', KEYS[4], gwin + 1000) end
-            return {out, #out > 0 and 0 or globalWait()}
+            if #out > 0 then return {out, 0, 1} end
+            return {out, globalWait(), 1}
           end
           if kind == 'send' then
             tatKey, int = p .. 'rl:c:' .. chat, cint
@@ -461,43 +465,59 @@ for i = 1, 2 do
   end
 end
 if gbooked then redis.call('PEXPIRE', KEYS[4], gwin + 1000) end
-if #out > 0 then return {out, 0} end
-return {out, nextWait()}
+if #out > 0 then return {out, 0, 0} end
+return {out, nextWait(), 0}
 `)
+
+// OutboxClaim is what one Claim took, and when to claim again.
+type OutboxClaim struct {
+	// Items are the deliveries now this claim's, at most n.
+	Items []OutboxDelivery
+	// Wait is how long until anything more may be sendable: 0 when items
+	// were claimed (claim again), negative when nothing waits.
+	Wait time.Duration
+	// Blocked says a hold (a 429 for the whole bot) or the global limit
+	// stopped the claim: nothing, not even an item enqueued meanwhile, can
+	// be sent before Wait, so a worker need not claim again earlier.
+	Blocked bool
+}
 
 // Claim books and takes up to n items that Telegram's limits allow now,
 // for lease: a chat's item not finished by then is handed to the next
-// claim, marked uncertain. It also returns how long to wait before
-// anything more may be sendable (negative: nothing waits).
-func (o *Outbox) Claim(ctx context.Context, n int, lease time.Duration) ([]OutboxDelivery, time.Duration, error) {
+// claim, marked uncertain.
+func (o *Outbox) Claim(ctx context.Context, n int, lease time.Duration) (OutboxClaim, error) {
 	if n <= 0 || lease <= 0 {
-		return nil, 0, fmt.Errorf("claim outbox: %w: max and lease must be positive", ErrInvalid)
+		return OutboxClaim{}, fmt.Errorf("claim outbox: %w: max and lease must be positive", ErrInvalid)
 	}
 	keys := []string{o.key("ready", "0"), o.key("ready", "1"), o.key("flight"), o.key("rl", "g"),
 		o.key("hold"), o.key("seq"), o.key("refs"), o.key("coal")}
 	args := append([]any{o.p, unixMilli(o.now()), lease.Milliseconds(), n, max(4*n, 32)}, o.limits.args()...)
 	v, err := runScript(ctx, o.c, outboxClaimScript, keys, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("claim outbox: %w", err)
+		return OutboxClaim{}, fmt.Errorf("claim outbox: %w", err)
 	}
-	top, err := asReply(v, 2)
+	top, err := asReply(v, 3)
 	if err != nil {
-		return nil, 0, fmt.Errorf("claim outbox: %w", err)
+		return OutboxClaim{}, fmt.Errorf("claim outbox: %w", err)
 	}
 	waitMS, err := top.int(1)
 	if err != nil {
-		return nil, 0, fmt.Errorf("claim outbox: %w", err)
+		return OutboxClaim{}, fmt.Errorf("claim outbox: %w", err)
 	}
-	wait := time.Duration(waitMS) * time.Millisecond
+	blocked, err := top.int(2)
+	if err != nil {
+		return OutboxClaim{}, fmt.Errorf("claim outbox: %w", err)
+	}
+	res := OutboxClaim{Wait: time.Duration(waitMS) * time.Millisecond, Blocked: blocked == 1}
 	if waitMS < 0 {
-		wait = -1
+		res.Wait = -1
 	}
 	rows, _ := top[0].([]any)
-	out := make([]OutboxDelivery, 0, len(rows))
+	res.Items = make([]OutboxDelivery, 0, len(rows))
 	for _, row := range rows {
 		r, err := asReply(row, 11)
 		if err != nil {
-			return nil, 0, fmt.Errorf("claim outbox: %w", err)
+			return OutboxClaim{}, fmt.Errorf("claim outbox: %w", err)
 		}
 		var d OutboxDelivery
 		var kind, body, once, msg string
@@ -508,14 +528,14 @@ func (o *Outbox) Claim(ctx context.Context, n int, lease time.Duration) ([]Outbo
 			scanStr(r, 8, &d.EditRef), scanStr(r, 9, &msg), scanStr(r, 10, &d.Ref),
 		} {
 			if f != nil {
-				return nil, 0, fmt.Errorf("claim outbox: %w", f)
+				return OutboxClaim{}, fmt.Errorf("claim outbox: %w", f)
 			}
 		}
 		d.Kind, d.Body, d.Attempt, d.Uncertain, d.Once = OutboxKind(kind), []byte(body), int(att), unc == 1, once == "1"
 		d.RefMessage, _ = strconv.ParseInt(msg, 10, 64)
-		out = append(out, d)
+		res.Items = append(res.Items, d)
 	}
-	return out, wait, nil
+	return res, nil
 }
 
 func scanStr(r reply, i int, dst *string) error {

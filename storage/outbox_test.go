@@ -43,11 +43,11 @@ func enqueue(t *testing.T, o *storage.Outbox, it storage.OutboxItem) storage.Enq
 
 func claim(t *testing.T, o *storage.Outbox, n int) ([]storage.OutboxDelivery, time.Duration) {
 	t.Helper()
-	ds, wait, err := o.Claim(context.Background(), n, time.Minute)
+	c, err := o.Claim(context.Background(), n, time.Minute)
 	if err != nil {
 		t.Fatalf("Claim: %v", err)
 	}
-	return ds, wait
+	return c.Items, c.Wait
 }
 
 func complete(t *testing.T, o *storage.Outbox, d storage.OutboxDelivery, msg int64) {
