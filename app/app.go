@@ -215,7 +215,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	rt.Use(
 		bot.Recover(log),
 		bot.Log(log, a.metrics, o.now),
-		bot.Dedupe(newClaimer(storage.NewUpdates(rdb, keys, 0, storage.WithClock(o.now)), o.instance, o.lease), log),
+		bot.Dedupe(newClaimer(storage.NewUpdates(rdb, keys, 0, storage.WithClock(o.now)), o.instance, o.lease), log, rt.Idempotent),
 		outbox.Origins(),
 		bot.AutoRespond(a.sender, log),
 	)

@@ -377,18 +377,7 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
 	post, payload := openBallot(t, h, "/elect head")
-	card := h.say(bobID, bobID, "/start "+payload)
-	press(t, h, bobID, bobID, current(h, bobID, card), "KTNN")
-	press(t, h, bobID, bobID, current(h, bobID, card), "📝 Xem lại và gửi")
-	var submit string
-	for _, row := range current(h, bobID, card).ReplyMarkup {
-		for _, b := range row {
-			if b.Text == "✅ Gửi phiếu" {
-				submit = b.CallbackData
-			}
-		}
-	}
-	qid, raw := h.tg.PressButtonUpdate(bobID, bobID, card.MessageID, submit)
+	card, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
 	id := h.tg.EnqueueUpdate(json.RawMessage(raw))
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
 	h.settle()
@@ -407,16 +396,7 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	}
 	h.tg.EnqueueUpdate(json.RawMessage(raw))
 	h.start(app.WithOutboxLimits(storage.OutboxLimits{}))
-	var answers []string
-	waitFor(t, func() bool {
-		answers = answers[:0]
-		for _, r := range h.tg.Requests() {
-			if r.Method == "answerCallbackQuery" && r.Params["callback_query_id"] == qid {
-				answers = append(answers, r.Params["text"])
-			}
-		}
-		return len(answers) == 2
-	}, h.logs.String)
+	answers := callbackAnswers(t, h, qid, 2)
 	if !strings.Contains(answers[1], receipt) {
 		t.Errorf("the redelivered submit was answered %q, want the same receipt %s", answers[1], receipt)
 	}
@@ -427,4 +407,76 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	if !strings.Contains(current(h, bobID, card).Text, receipt) {
 		t.Errorf("the ballot now reads %q", current(h, bobID, card).Text)
 	}
+}
+
+// The submit button's route takes no update claim: its handler names
+// every effect after the update. The same press handled twice at once
+// (Telegram delivering the update again while the first copy still runs)
+// must count once, answer both copies with the one receipt, and tell the
+// unit's other delegate once.
+func TestSubmitHandledTwiceAtOnceCountsOnce(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	join(t, h, daveID, invite(t, h, "TANDTC"))
+	join(t, h, carolID, invite(t, h, "KTNN"))
+	post, payload := openBallot(t, h, "/elect head")
+	_, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
+	h.tg.EnqueueUpdate(json.RawMessage(raw))
+	h.tg.EnqueueUpdate(json.RawMessage(raw))
+	answers := callbackAnswers(t, h, qid, 2)
+	receipt := receiptRE.FindString(answers[0])
+	if receipt == "" || receiptRE.FindString(answers[1]) != receipt {
+		t.Errorf("the two copies were answered %q, want one receipt in both", answers)
+	}
+	h.settle()
+	if got := current(h, groupID, post).Text; !strings.Contains(got, "1/3 đơn vị") {
+		t.Errorf("the post reads %q, want 1/3", got)
+	}
+	if notices := countMessages(h, daveID, "ℹ️ Đơn vị TANDTC đã bỏ phiếu «"); notices != 1 {
+		t.Errorf("Dave, of the same unit, was told %d times that TANDTC voted, want once", notices)
+	}
+}
+
+// submitPress opens user's personal ballot, picks and reviews, and returns
+// the card and a press of "submit" made in the stand-in but not yet
+// delivered: its callback query id and the raw update.
+func submitPress(t *testing.T, h *harness, user int64, payload string, picks ...string) (telegramtest.Message, string, []byte) {
+	t.Helper()
+	card := h.say(user, user, "/start "+payload)
+	for _, p := range picks {
+		press(t, h, user, user, current(h, user, card), p)
+	}
+	press(t, h, user, user, current(h, user, card), "📝 Xem lại và gửi")
+	var submit string
+	for _, row := range current(h, user, card).ReplyMarkup {
+		for _, b := range row {
+			if b.Text == "✅ Gửi phiếu" {
+				submit = b.CallbackData
+			}
+		}
+	}
+	if submit == "" {
+		t.Fatalf("no submit button on %q", current(h, user, card).Text)
+	}
+	qid, raw := h.tg.PressButtonUpdate(user, user, card.MessageID, submit)
+	return card, qid, raw
+}
+
+// callbackAnswers waits until the bot has answered callback query qid n
+// times and returns the answers' texts.
+func callbackAnswers(t *testing.T, h *harness, qid string, n int) []string {
+	t.Helper()
+	var answers []string
+	waitFor(t, func() bool {
+		answers = answers[:0]
+		for _, r := range h.tg.Requests() {
+			if r.Method == "answerCallbackQuery" && r.Params["callback_query_id"] == qid {
+				answers = append(answers, r.Params["text"])
+			}
+		}
+		return len(answers) == n
+	}, h.logs.String)
+	return answers
 }

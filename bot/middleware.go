@@ -99,9 +99,16 @@ var ErrClaimStoreDown = errors.New("claim store unreachable")
 // (ErrClaimStoreDown): then nothing can be recorded anywhere, and the
 // update is handled so that the user is told their action was not
 // recorded and is safe to repeat (handlers fail on the same store).
-func Dedupe(c Claimer, log *slog.Logger) Middleware {
+//
+// Updates for which unclaimed reports true (a route whose handler is
+// idempotent by itself, Router.Idempotent) are handled without a claim;
+// unclaimed may be nil.
+func Dedupe(c Claimer, log *slog.Logger, unclaimed func(*Request) bool) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, r *Request) error {
+			if unclaimed != nil && unclaimed(r) {
+				return next(ctx, r)
+			}
 			ok, err := c.Claim(ctx, r.UpdateID())
 			if errors.Is(err, ErrClaimStoreDown) {
 				log.WarnContext(ctx, "update claim store unreachable; answering without a claim", "update_id", r.UpdateID(), "err", err.Error())

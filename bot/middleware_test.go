@@ -43,7 +43,7 @@ func (m *memClaimer) Done(_ context.Context, id int) error {
 func TestDedupeRunsEachUpdateOnce(t *testing.T) {
 	c := &memClaimer{claimed: map[int]bool{}, done: map[int]bool{}}
 	runs := 0
-	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
+	h := Dedupe(c, discard, nil)(func(context.Context, *Request) error { runs++; return nil })
 	u := message(1, "private", "/start")
 	u.UpdateID = 42
 	for i := 0; i < 3; i++ {
@@ -58,7 +58,7 @@ func TestDedupeRunsEachUpdateOnce(t *testing.T) {
 
 func TestDedupeLeavesAPanickedUpdateForRetry(t *testing.T) {
 	c := &memClaimer{claimed: map[int]bool{}, done: map[int]bool{}}
-	h := Chain(func(context.Context, *Request) error { panic("boom") }, Recover(discard), Dedupe(c, discard))
+	h := Chain(func(context.Context, *Request) error { panic("boom") }, Recover(discard), Dedupe(c, discard, nil))
 	u := message(1, "private", "/start")
 	u.UpdateID = 7
 	err := h(context.Background(), NewRequest(u, "b"))
@@ -73,7 +73,7 @@ func TestDedupeLeavesAPanickedUpdateForRetry(t *testing.T) {
 func TestDedupeLeavesAnUnclaimedUpdateForRedelivery(t *testing.T) {
 	c := &memClaimer{err: errors.New("i/o timeout")}
 	runs := 0
-	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
+	h := Dedupe(c, discard, nil)(func(context.Context, *Request) error { runs++; return nil })
 	err := h(context.Background(), NewRequest(message(1, "private", "/x"), "b"))
 	if !errors.Is(err, ErrNotClaimed) || runs != 0 {
 		t.Fatalf("err = %v, runs = %d; want ErrNotClaimed and no run", err, runs)
@@ -110,7 +110,7 @@ func TestDispatcherReportsTheFirstUnclaimedUpdateOfABatch(t *testing.T) {
 func TestDedupeStillHandlesWhenTheStoreIsDown(t *testing.T) {
 	c := &memClaimer{err: fmt.Errorf("%w: connection refused", ErrClaimStoreDown)}
 	runs := 0
-	h := Dedupe(c, discard)(func(context.Context, *Request) error { runs++; return nil })
+	h := Dedupe(c, discard, nil)(func(context.Context, *Request) error { runs++; return nil })
 	if err := h(context.Background(), NewRequest(message(1, "private", "/x"), "b")); err != nil {
 		t.Fatal(err)
 	}

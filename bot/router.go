@@ -28,19 +28,21 @@ var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 // update kind, in the shape of net/http's ServeMux. Registering an empty or
 // duplicate route panics: that is a programming error found at start-up.
 type Router struct {
-	mw        []Middleware
-	commands  map[string]Handler
-	callbacks map[string]Handler
-	kinds     map[string]Handler
-	notFound  Handler
+	mw         []Middleware
+	commands   map[string]Handler
+	callbacks  map[string]Handler
+	idempotent map[string]bool // callback routes registered with IdempotentCallback
+	kinds      map[string]Handler
+	notFound   Handler
 }
 
 // NewRouter returns an empty router.
 func NewRouter() *Router {
 	return &Router{
-		commands:  make(map[string]Handler),
-		callbacks: make(map[string]Handler),
-		kinds:     make(map[string]Handler),
+		commands:   make(map[string]Handler),
+		callbacks:  make(map[string]Handler),
+		idempotent: make(map[string]bool),
+		kinds:      make(map[string]Handler),
 	}
 }
 
@@ -73,6 +75,24 @@ func (rt *Router) Callback(route string, h Handler, mw ...Middleware) {
 		panic(fmt.Sprintf("bot: nil handler for callback %q", route))
 	}
 	rt.callbacks[route] = Chain(h, mw...)
+}
+
+// IdempotentCallback routes like Callback, for a handler whose every
+// effect is named by the update itself (a cast id made from the callback
+// query's id, outbox items named by the update), so that running it again
+// — even at the same time, on another replica — changes nothing more.
+// Such updates need no claim (see Dedupe and Idempotent): the handler's
+// own atomic step is the claim, and the update costs two Redis round trips
+// less.
+func (rt *Router) IdempotentCallback(route string, h Handler, mw ...Middleware) {
+	rt.Callback(route, h, mw...)
+	rt.idempotent[route] = true
+}
+
+// Idempotent reports whether r goes to a route registered with
+// IdempotentCallback.
+func (rt *Router) Idempotent(r *Request) bool {
+	return r.Kind() == KindCallback && rt.idempotent[r.Route] && !r.ForOtherBot
 }
 
 // On routes updates of a kind (KindText, KindDocument, KindMember,

@@ -380,11 +380,19 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 		// error middleware tell the voter it was not recorded.
 		h.log.WarnContext(ctx, "queueing the ballot's edit after a recorded vote failed", "ballot", b.ID, "err", err.Error())
 	}
-	if b.Electorate == domain.ElectorateUnits && !res.Changed {
+	// res.Again: the same press handled before (a redelivery after a
+	// crash, or another replica at the same time: this route takes no
+	// claim). The voter gets their answer and receipt again; the unit's
+	// notice and the post's refresh belong to the run that recorded the
+	// vote, and closing a full ballot is safe to repeat.
+	if b.Electorate == domain.ElectorateUnits && !res.Changed && !res.Again {
 		h.tellUnit(ctx, sc.committee, b, voter, user)
 	}
 	if res.Voted >= res.Electorate && res.Electorate > 0 {
 		return h.closeBallot(ctx, b.Committee, b.ID)
+	}
+	if res.Again {
+		return nil
 	}
 	// The vote is recorded: a post that cannot be refreshed now is not the
 	// voter's problem.

@@ -220,7 +220,7 @@ func (h *Handlers) Register(rt *bot.Router) {
 	rt.Callback("sign", h.signButton)
 	rt.Callback("bv", h.votePick)
 	rt.Callback("bvr", h.voteReview)
-	rt.Callback("bvs", h.voteSubmit)
+	rt.IdempotentCallback("bvs", h.voteSubmit)
 	rt.Callback("bclose", h.closeButton)
 	rt.Callback("bapply", h.applyRoleButton)
 	rt.Callback("form", h.formButton)

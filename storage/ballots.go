@@ -317,8 +317,11 @@ type Cast struct {
 
 // CastResult says what a cast did.
 type CastResult struct {
-	Changed    bool // an open vote replaced the elector's earlier one
-	Voted      int  // electors who have voted, after this cast
+	Changed bool // an open vote replaced the elector's earlier one
+	// Again says this cast id was recorded before (a retried or repeated
+	// run): nothing changed now.
+	Again      bool
+	Voted      int // electors who have voted, after this cast
 	Electorate int
 	// Post is the group post's edit slot, when Cast.PostEvery asked for
 	// it: Free means edit now; otherwise Plan means this caller must
@@ -482,7 +485,10 @@ func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 		}
 	}
 	switch code {
-	case "ok", "again":
+	case "ok":
+		return out, nil
+	case "again":
+		out.Again = true
 		return out, nil
 	case "changed":
 		out.Changed = true
