@@ -13,6 +13,7 @@ func env(m map[string]string) func(string) string {
 }
 
 func TestDemoShowsHelpAndExitsCleanly(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
@@ -33,6 +34,7 @@ func TestDemoShowsHelpAndExitsCleanly(t *testing.T) {
 }
 
 func TestDemoButtonsArePressedByNumber(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
@@ -49,6 +51,7 @@ func TestDemoButtonsArePressedByNumber(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		args       []string

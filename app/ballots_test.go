@@ -396,9 +396,12 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	}
 	h.tg.EnqueueUpdate(json.RawMessage(raw))
 	h.start(app.WithOutboxLimits(storage.OutboxLimits{}))
-	answers := callbackAnswers(t, h, qid, 2)
-	if !strings.Contains(answers[1], receipt) {
-		t.Errorf("the redelivered submit was answered %q, want the same receipt %s", answers[1], receipt)
+	// The first copy may come back too, if the bot stopped before
+	// confirming it: every answer carries the one receipt.
+	for _, a := range callbackAnswers(t, h, qid, 2)[1:] {
+		if !strings.Contains(a, receipt) {
+			t.Errorf("the redelivered submit was answered %q, want the same receipt %s", a, receipt)
+		}
 	}
 	h.settle()
 	if got := current(h, groupID, post).Text; !strings.Contains(got, "1/3 đơn vị") {
@@ -432,8 +435,11 @@ func TestSubmitHandledTwiceCountsOnce(t *testing.T) {
 	h.tg.EnqueueUpdate(press)
 	answers := callbackAnswers(t, h, qid, 2)
 	receipt := receiptRE.FindString(answers[0])
-	if receipt == "" || receiptRE.FindString(answers[1]) != receipt {
-		t.Errorf("the two copies were answered %q, want one receipt in both", answers)
+	for _, a := range answers {
+		if receipt == "" || receiptRE.FindString(a) != receipt {
+			t.Errorf("the copies were answered %q, want one receipt in every answer", answers)
+			break
+		}
 	}
 	h.settle()
 	if got := current(h, groupID, post).Text; !strings.Contains(got, "1/3 đơn vị") {
@@ -469,8 +475,8 @@ func submitPress(t *testing.T, h *harness, user int64, payload string, picks ...
 	return card, qid, raw
 }
 
-// callbackAnswers waits until the bot has answered callback query qid n
-// times and returns the answers' texts.
+// callbackAnswers waits until the bot has answered callback query qid at
+// least n times and returns the answers' texts.
 func callbackAnswers(t *testing.T, h *harness, qid string, n int) []string {
 	t.Helper()
 	var answers []string
@@ -481,7 +487,7 @@ func callbackAnswers(t *testing.T, h *harness, qid string, n int) []string {
 				answers = append(answers, r.Params["text"])
 			}
 		}
-		return len(answers) == n
+		return len(answers) >= n
 	}, h.logs.String)
 	return answers
 }

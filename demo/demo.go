@@ -84,7 +84,9 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	if err != nil {
 		return err
 	}
-	a, err := app.New(&c, log, app.WithoutOps())
+	// No Telegram here, so none of its flood limits: the demo's replies
+	// come as fast as the bot makes them (the outbox still carries them).
+	a, err := app.New(&c, log, app.WithoutOps(), app.WithOutboxLimits(storage.OutboxLimits{}))
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -363,7 +365,7 @@ func (t *terminal) drainQuiet(ctx context.Context) { t.wait(ctx, false) }
 func (t *terminal) drain(ctx context.Context) { t.wait(ctx, true) }
 
 func (t *terminal) wait(ctx context.Context, show bool) {
-	const quiet = 400 * time.Millisecond
+	const quiet = 200 * time.Millisecond
 	deadline := time.Now().Add(15 * time.Second)
 	timer := time.NewTimer(quiet)
 	defer timer.Stop()

@@ -60,6 +60,17 @@ func New(def string) (*Catalog, error) {
 	if !Supported(def) {
 		return nil, fmt.Errorf("i18n: unsupported default language %q", def)
 	}
+	b, err := bundle()
+	if err != nil {
+		return nil, err
+	}
+	return &Catalog{bundle: b, def: def, locs: make(map[string]*goi18n.Localizer)}, nil
+}
+
+// bundle parses the embedded catalogues once per process: they cannot
+// change, and a parsed bundle is only read afterwards (every Catalog, and
+// every test that starts a bot, shares it).
+var bundle = sync.OnceValues(func() (*goi18n.Bundle, error) {
 	b := goi18n.NewBundle(language.Vietnamese)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
 	for _, l := range Languages {
@@ -77,8 +88,8 @@ func New(def string) (*Catalog, error) {
 			}
 		}
 	}
-	return &Catalog{bundle: b, def: def, locs: make(map[string]*goi18n.Localizer)}, nil
-}
+	return b, nil
+})
 
 // Default returns the catalogue's fallback language.
 func (c *Catalog) Default() string { return c.def }

@@ -298,7 +298,7 @@ func runLimits(ctx context.Context, e *env) (*LimitsResult, error) {
 	// The reminder is due lead after the replicas start: long enough to
 	// set up. Its meeting starts on a whole minute (the command's
 	// precision); the offset makes the reminder fall on due.
-	lead := 3*time.Second + time.Duration(cfg.Replicas)*time.Second/2 + time.Duration(cfg.FanOut)*8*time.Millisecond
+	lead := 2*time.Second + time.Duration(cfg.Replicas)*time.Second/2 + time.Duration(cfg.FanOut)*8*time.Millisecond
 	due := time.Now().Add(lead).Truncate(time.Second)
 	meetingAt := due.Add(90 * time.Second).Truncate(time.Minute).Add(time.Minute)
 	extra := map[string]string{

@@ -350,6 +350,7 @@ func renderPDF(t *testing.T, m minutes.Minutes) []byte {
 }
 
 func TestPDFOf500ReceiptsHasItsPages(t *testing.T) {
+	t.Parallel()
 	out := renderPDF(t, nominations(500))
 	// A page of facts and results with the first 3 receipts, 42 receipts
 	// a page (rows of 6 mm under a repeated header) for 11 pages, the
@@ -364,6 +365,7 @@ func TestPDFOf500ReceiptsHasItsPages(t *testing.T) {
 }
 
 func TestPDFIsDeterministic(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		m    minutes.Minutes
@@ -436,6 +438,7 @@ func TestPDFReplacesRunesTheFontsLack(t *testing.T) {
 }
 
 func TestPDFNumbersEveryPageAndEndsWithTheLastReceipt(t *testing.T) {
+	t.Parallel()
 	m := nominations(500)
 	pdf := renderPDF(t, m)
 	pages := strings.Split(pdftotext(t, pdf), "\f")
@@ -489,6 +492,7 @@ func words(t *testing.T, pdf []byte) []word {
 }
 
 func TestPDFKeepsEveryWordInsideTheMargins(t *testing.T) {
+	t.Parallel()
 	long := election()
 	long.Committee = strings.Repeat("Khối thi đua các cơ quan Nội chính Trung ương ", 6)
 	long.Questions[0].Text = strings.Repeat("Bầu đơn vị Trưởng khối năm 2025 theo quy chế hoạt động của Khối. ", 80)

@@ -171,6 +171,7 @@ func TestOpenVotesCanBeChangedByTheirVoterOnly(t *testing.T) {
 }
 
 func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA")
 	ctx := context.Background()

@@ -49,6 +49,7 @@ func TestIsUnavailable(t *testing.T) {
 // The bot's promise "not recorded, safe to repeat" rests on this: a real
 // outage is recognised, and the client recovers by itself.
 func TestIsUnavailableWhenRedisStopsAndRecovers(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t, redistest.WithOwnServer())
 	c, err := storage.NewClient(storage.Options{URL: rt.URL()})
 	if err != nil {
