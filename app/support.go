@@ -94,9 +94,8 @@ type readiness struct {
 	tg  pinger
 	now func() time.Time
 
-	mu     sync.Mutex
-	tgOK   time.Time
-	tgLast error
+	mu   sync.Mutex
+	tgOK time.Time
 }
 
 func newReadiness(rdb redis.UniversalClient, tg pinger, now func() time.Time) *readiness {
@@ -115,7 +114,6 @@ func (r *readiness) check(ctx context.Context) error {
 		return nil
 	}
 	if _, err := r.tg.Call(ctx, "getMe", nil); err != nil {
-		r.tgLast = err
 		return fmt.Errorf("telegram: %w", err)
 	}
 	r.tgOK = r.now()

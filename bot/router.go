@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 )
 
 // Handler handles one update. Returned errors go to the error middleware,
@@ -118,16 +117,6 @@ func (rt *Router) NotFound(h Handler, mw ...Middleware) {
 		panic("bot: nil NotFound handler")
 	}
 	rt.notFound = Chain(h, mw...)
-}
-
-// Commands lists the registered command names, sorted.
-func (rt *Router) Commands() []string {
-	names := make([]string, 0, len(rt.commands))
-	for n := range rt.commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Handler returns the router as one handler, with the global middleware in

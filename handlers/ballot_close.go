@@ -2,11 +2,9 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -56,8 +54,8 @@ func (h *Handlers) closeAndCount(ctx context.Context, committeeID, ballotID stri
 	if c, err = h.committees.Get(ctx, committeeID); err != nil {
 		return false, c, b, r, err
 	}
-	if b.Kind == domain.KindNominations && h.onNominationsResult != nil {
-		if err := h.onNominationsResult(ctx, b, r); err != nil {
+	if b.Kind == domain.KindNominations {
+		if err := h.nominationsResult(ctx, b, r); err != nil {
 			h.log.ErrorContext(ctx, "moving nominations after the vote failed", "ballot", b.ID, "err", err.Error())
 		}
 	}
@@ -95,23 +93,9 @@ func (h *Handlers) result(ctx context.Context, b domain.Ballot) (domain.Result, 
 	var receipts []domain.Receipt
 	var votes []domain.OpenVote
 	if b.Secret {
-		box, err := h.ballots.Box(ctx, b.Committee, b.ID)
-		if err != nil {
+		if choices, receipts, err = h.ballots.OpenBox(ctx, b); err != nil {
 			return r, err
 		}
-		for _, sealed := range box {
-			raw, err := h.sealer.Open(sealKey(b), sealed)
-			if err != nil {
-				return r, fmt.Errorf("count ballot %s: %w", b.ID, err)
-			}
-			var sb sealedBallot
-			if err := json.Unmarshal(raw, &sb); err != nil {
-				return r, fmt.Errorf("count ballot %s: %w", b.ID, err)
-			}
-			choices = append(choices, sb.Choice)
-			receipts = append(receipts, domain.Receipt{Code: sb.Receipt, Choice: sb.Choice})
-		}
-		sort.Slice(receipts, func(i, j int) bool { return receipts[i].Code < receipts[j].Code })
 	} else {
 		if votes, err = h.ballots.OpenVotes(ctx, b.Committee, b.ID); err != nil {
 			return r, err
@@ -166,7 +150,7 @@ func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, 
 		switch {
 		case q.Outcome == domain.OutcomePassed && (b.Role == domain.RoleHead || b.Role == domain.RoleDeputy) && withButtons:
 			k := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
-				h.cat.T(lang, "btn_apply_role", i18n.Data{"Code": q.Winner, "Role": h.cat.T(lang, "role_"+b.Role, nil), "Year": b.Year}),
+				h.cat.T(lang, "btn_apply_role", i18n.Data{"Code": q.Winner, "Role": h.roleName(lang, b.Role), "Year": b.Year}),
 				fmt.Sprintf("bapply:%s:%s", b.Committee, b.ID))))
 			kb = &k
 		case len(b.RunoffCandidates(r)) > 0:
@@ -266,7 +250,7 @@ func (h *Handlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
-	text += "\n\n" + h.cat.T(r.Lang, "role_set", i18n.Data{"Code": winner, "Role": h.cat.T(r.Lang, "role_"+b.Role, nil), "Year": b.Year})
+	text += "\n\n" + h.cat.T(r.Lang, "role_set", i18n.Data{"Code": winner, "Role": h.roleName(r.Lang, b.Role), "Year": b.Year})
 	return h.editCallback(ctx, r, text, nil)
 }
 

@@ -30,7 +30,7 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 			Generated: t("min_generated"), Page: t("min_page"), TimeLayout: "15:04 02/01/2006",
 			Decimal: t("min_decimal"),
 		},
-		Committee: c.Name, Ballot: b.Title, Kind: plain(h.cat.T(lang, "ballot_kind_"+b.Kind, nil)),
+		Committee: c.Name, Ballot: b.Title, Kind: plain(h.ballotKindName(lang, b.Kind)),
 		Place: t("min_place_value"), Secret: b.Secret, Opened: b.Opened, Closed: b.Closed, Location: c.Location(),
 		Electorate: r.Electorate, Turnout: r.Turnout, QuorumNeed: r.QuorumNeed, Valid: r.Valid,
 		Notes: []string{t("min_note_draft")},
@@ -102,11 +102,12 @@ func (h *Handlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Com
 	}
 	name := fmt.Sprintf("bien-ban-kiem-phieu-%s-%s", c.ID, b.ID)
 	for _, f := range []struct {
-		ext  string
-		data []byte
-	}{{"pdf", pdf}, {"csv", csv}} {
+		ext       string
+		data      []byte
+		captionID string
+	}{{"pdf", pdf, "min_caption_pdf"}, {"csv", csv, "min_caption_csv"}} {
 		doc := tgbotapi.NewDocument(chat.ID, tgbotapi.FileBytes{Name: name + "." + f.ext, Bytes: f.data})
-		doc.Caption = plain(h.cat.T(r.Lang, "min_caption_"+f.ext, i18n.Data{"Title": b.Title, "ID": b.ID}))
+		doc.Caption = plain(h.cat.T(r.Lang, f.captionID, i18n.Data{"Title": b.Title, "ID": b.ID}))
 		if err := h.send.Send(ctx, doc); err != nil {
 			return err
 		}

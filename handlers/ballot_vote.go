@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -163,9 +162,8 @@ func (h *Handlers) voterLabel(lang string, b domain.Ballot, voter string) string
 
 // optionLabel is what voters see for an option.
 func (h *Handlers) optionLabel(lang string, o domain.Option) string {
-	switch o.Key {
-	case domain.OptApprove, domain.OptReject, domain.OptAbstain, domain.OptYes, domain.OptNo:
-		return h.cat.T(lang, "opt_"+o.Key, nil)
+	if name, ok := h.standardOption(lang, o.Key); ok {
+		return name
 	}
 	if o.Label != "" {
 		return o.Label
@@ -302,12 +300,6 @@ func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
 	return h.editCallback(ctx, r, s.String(), &kb)
 }
 
-// sealedBallot is what the box holds for one secret vote.
-type sealedBallot struct {
-	Receipt string        `json:"r"`
-	Choice  domain.Choice `json:"c"`
-}
-
 // voteSubmit casts the vote: one atomic, idempotent step in Redis.
 func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
@@ -323,30 +315,21 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	if !b.Valid(picks) {
 		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
 	}
-	// The cast id and receipt come from the update itself: handling it
-	// again (a crash, a redelivery) counts the vote once and shows the
-	// same receipt.
+	// The cast id and the receipt come from the update itself (the
+	// callback query's id): handling it again (a crash, a redelivery)
+	// counts the vote once and shows the same receipt.
 	cq, _ := r.Callback()
-	castID, receipt, err := h.sealer.CastToken(sealKey(b), cq.ID)
-	if err != nil {
-		return err
-	}
-	cast := storage.Cast{UserID: user.ID, Voter: voter, CastID: castID}
+	sub := storage.Submission{UserID: user.ID, Voter: voter, Name: user.DisplayName(), Choice: picks, Token: cq.ID}
 	if b.PostChat != 0 {
-		cast.PostEvery = postEvery // the post's edit slot, taken in the same step
+		sub.PostEvery = postEvery // the post's edit slot, taken in the same step
 	}
+	var receipt string
+	var res storage.CastResult
 	if b.Secret {
-		raw, err := json.Marshal(sealedBallot{Receipt: receipt, Choice: picks})
-		if err != nil {
-			return err
-		}
-		if cast.Sealed, err = h.sealer.Seal(sealKey(b), raw); err != nil {
-			return err
-		}
+		receipt, res, err = h.ballots.CastSecret(ctx, b, sub)
 	} else {
-		cast.Vote = &domain.OpenVote{Voter: voter, UserID: user.ID, Name: user.DisplayName(), Choice: picks, At: h.now()}
+		res, err = h.ballots.CastOpen(ctx, b, sub)
 	}
-	res, err := h.ballots.Cast(ctx, b, cast)
 	switch {
 	case errors.Is(err, storage.ErrBallotClosed):
 		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)

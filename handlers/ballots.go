@@ -24,10 +24,16 @@ type BallotStore interface {
 	Get(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error)
 	List(ctx context.Context, committeeID string) ([]domain.Ballot, error)
 	SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error
-	Cast(ctx context.Context, b domain.Ballot, v storage.Cast) (storage.CastResult, error)
+	// CastSecret and CastOpen cast a submission (see storage.Submission);
+	// errors: storage.ErrBallotClosed, ErrDeadlinePassed, ErrNotEligible,
+	// ErrAlreadyVoted.
+	CastSecret(ctx context.Context, b domain.Ballot, v storage.Submission) (receipt string, res storage.CastResult, err error)
+	CastOpen(ctx context.Context, b domain.Ballot, v storage.Submission) (storage.CastResult, error)
 	Voted(ctx context.Context, committeeID, ballotID string) ([]string, error)
 	Close(ctx context.Context, committeeID, ballotID string) (bool, error)
-	Box(ctx context.Context, committeeID, ballotID string) ([][]byte, error)
+	// OpenBox unseals a secret ballot's box: the choices, and the receipts
+	// with their choices sorted by code.
+	OpenBox(ctx context.Context, b domain.Ballot) ([]domain.Choice, []domain.Receipt, error)
 	OpenVotes(ctx context.Context, committeeID, ballotID string) ([]domain.OpenVote, error)
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
@@ -37,22 +43,7 @@ type BallotStore interface {
 	GetForVoter(ctx context.Context, committeeID, ballotID string, userID int64) (storage.VoterView, error)
 }
 
-// Sealer seals secret ballots; the key never reaches Redis.
-type Sealer interface {
-	Seal(ballotKey string, plaintext []byte) ([]byte, error)
-	Open(ballotKey string, sealed []byte) ([]byte, error)
-	// CastToken derives the cast id and receipt of a submission from a
-	// secret of its update (see storage.Sealer.CastToken).
-	CastToken(ballotKey, secret string) (castID, receipt string, err error)
-}
-
-var (
-	_ BallotStore = (*storage.Ballots)(nil)
-	_ Sealer      = (*storage.Sealer)(nil)
-)
-
-// sealKey names a ballot for sealing.
-func sealKey(b domain.Ballot) string { return b.Committee + "/" + b.ID }
+var _ BallotStore = (*storage.Ballots)(nil)
 
 // elect opens an election: /elect head|deputy|<title> [CODE,CODE…] [options].
 func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
@@ -101,7 +92,11 @@ func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 	switch strings.ToLower(what) {
 	case domain.RoleHead, domain.RoleDeputy:
 		b.Role = strings.ToLower(what)
-		b.Title = h.cat.T(h.cat.Default(), "elect_title_"+b.Role, i18n.Data{"Year": year})
+		titleID := "elect_title_head"
+		if b.Role == domain.RoleDeputy {
+			titleID = "elect_title_deputy"
+		}
+		b.Title = h.cat.T(h.cat.Default(), titleID, i18n.Data{"Year": year})
 	default:
 		if domain.ValidName(what) != nil {
 			return h.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
@@ -237,12 +232,13 @@ func (h *Handlers) electorate(ctx context.Context, committeeID, kind string) ([]
 }
 
 // scheduleBallot arranges the automatic close at the deadline and the
-// reminders before it, when a scheduler is wired.
+// reminders before it; a ballot without a deadline closes by /close or
+// when everyone voted.
 func (h *Handlers) scheduleBallot(ctx context.Context, b domain.Ballot) error {
-	if h.schedule == nil || b.Deadline.IsZero() {
+	if b.Deadline.IsZero() {
 		return nil
 	}
-	return h.schedule(ctx, b)
+	return h.scheduleBallotJobs(ctx, b)
 }
 
 // ballotLink is the deep link that opens a ballot in a private chat.
@@ -336,7 +332,7 @@ func (h *Handlers) ballotManner(lang string, b domain.Ballot) string {
 		elect = "ballot_per_member"
 	}
 	return h.cat.T(lang, "ballot_manner", i18n.Data{
-		"Kind":    i18n.Raw(h.cat.T(lang, "ballot_kind_"+b.Kind, nil)),
+		"Kind":    i18n.Raw(h.ballotKindName(lang, b.Kind)),
 		"Secrecy": i18n.Raw(h.cat.T(lang, secrecy, nil)),
 		"Per":     i18n.Raw(h.cat.T(lang, elect, nil)),
 		"Quorum":  b.Quorum.Needed(len(b.Voters)),

@@ -66,8 +66,6 @@ type Deps struct {
 	// BallotOffsets are when, before a ballot's deadline, non-voters are
 	// reminded (reminders.ballot_offsets).
 	BallotOffsets []time.Duration
-	// Sealer seals secret ballots with voting.seal_key.
-	Sealer Sealer
 	// Nominations keeps award nominations.
 	Nominations NominationStore
 	// Awards is the award catalogue (awards: in the configuration); nil
@@ -90,28 +88,20 @@ type Deps struct {
 
 // Handlers implements every command and button of the bot.
 type Handlers struct {
-	send       Sender
-	cat        *i18n.Catalog
-	prefs      Prefs
-	dialogs    Dialogs
-	committees CommitteeStore
-	current    CurrentCommittees
-	ballots    BallotStore
-	sealer     Sealer
-	// schedule arranges a ballot's automatic close and reminders; nil
-	// when no scheduler is wired (ballots then close by /close or when
-	// everyone voted).
-	schedule func(ctx context.Context, b domain.Ballot) error
-	// onNominationsResult moves the nominations of a closed nominations
-	// ballot to approved or rejected.
-	onNominationsResult func(ctx context.Context, b domain.Ballot, r domain.Result) error
-	ballotOffsets       []time.Duration
-	loc                 *time.Location
-	log                 *slog.Logger
-	now                 func() time.Time
-	botUsername         string
-	admins              map[int64]bool
-	groupAdmins         *adminCache
+	send          Sender
+	cat           *i18n.Catalog
+	prefs         Prefs
+	dialogs       Dialogs
+	committees    CommitteeStore
+	current       CurrentCommittees
+	ballots       BallotStore
+	ballotOffsets []time.Duration
+	loc           *time.Location
+	log           *slog.Logger
+	now           func() time.Time
+	botUsername   string
+	admins        map[int64]bool
+	groupAdmins   *adminCache
 
 	nominations NominationStore
 	awards      []domain.Award
@@ -148,9 +138,6 @@ func New(d Deps) (*Handlers, error) {
 	if d.Ballots == nil {
 		errs = append(errs, errors.New("handlers: Ballots is required"))
 	}
-	if d.Sealer == nil {
-		errs = append(errs, errors.New("handlers: Sealer is required"))
-	}
 	if d.Nominations == nil {
 		errs = append(errs, errors.New("handlers: Nominations is required"))
 	}
@@ -171,7 +158,6 @@ func New(d Deps) (*Handlers, error) {
 		committees:  d.Committees,
 		current:     d.Current,
 		ballots:     d.Ballots,
-		sealer:      d.Sealer,
 		loc:         d.Location,
 		log:         d.Log,
 		now:         d.Now,
@@ -190,9 +176,7 @@ func New(d Deps) (*Handlers, error) {
 	if h.awards == nil {
 		h.awards = domain.DefaultAwards()
 	}
-	h.onNominationsResult = h.nominationsResult
 	h.ballotOffsets = d.BallotOffsets
-	h.schedule = h.scheduleBallotJobs
 	h.commands = h.commandTable()
 	// The /status card, most pressing first: who leads, what is next,
 	// what is being voted, where nominations stand, the covenant.

@@ -59,8 +59,7 @@ func newTestHandlers(t *testing.T) (*Handlers, *telegramtest.Server) {
 		Committees:  storage.NewCommittees(rdb, keys),
 		Current:     users,
 		Nominations: storage.NewNominations(rdb, keys),
-		Ballots:     storage.NewBallots(rdb, keys),
-		Sealer:      sealer,
+		Ballots:     storage.NewBallots(rdb, keys, storage.WithSealer(sealer)),
 		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:         time.Now,
 	})
@@ -116,7 +115,7 @@ func TestNewRequiresEveryDependency(t *testing.T) {
 	if err == nil {
 		t.Fatal("New with no dependencies succeeded")
 	}
-	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Nominations", "Ballots", "Sealer", "Log", "Now"} {
+	for _, want := range []string{"Sender", "Catalog", "Prefs", "Dialogs", "Committees", "Current", "Nominations", "Ballots", "Log", "Now"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}

@@ -130,7 +130,7 @@ func (h *Handlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Commi
 		h.log.WarnContext(ctx, "refreshing an edited meeting's announcement failed", "err", err.Error())
 	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_edited", i18n.Data{
-		"ID": after.ID, "Title": after.Title, "Field": h.cat.T(r.Lang, "meeting_field_"+editField(field), nil),
+		"ID": after.ID, "Title": after.Title, "Field": nameOf(h, r.Lang, fieldIDs, editField(field)),
 		"When": i18n.Raw(h.when(r.Lang, after.Start, c.Location())), "Location": after.Location,
 		"Reminders": i18n.Raw(h.offsetList(r.Lang, after.Reminders)), "Sequence": after.Sequence,
 	}), nil)

@@ -386,7 +386,7 @@ func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 		return err
 	}
 	render := func(lang string, _ bool, _ *domain.RSVP) outgoing {
-		text := h.cat.T(lang, "notice_"+p.What, i18n.Data{
+		text := h.cat.T(lang, noticeIDs[p.What], i18n.Data{
 			"ID": m.ID, "Title": m.Title, "Location": m.Location,
 			"When": i18n.Raw(h.when(lang, m.Start, c.Location())),
 		})

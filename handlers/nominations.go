@@ -45,7 +45,7 @@ func (h *Handlers) awardsList(ctx context.Context, r *bot.Request) error {
 	for _, a := range h.awards {
 		b.WriteString("\n\n")
 		b.WriteString(h.cat.T(r.Lang, "awards_line", i18n.Data{
-			"Code": a.Code, "Name": a.Name(r.Lang), "Kind": h.cat.T(r.Lang, "award_kind_"+string(a.Kind), nil),
+			"Code": a.Code, "Name": a.Name(r.Lang), "Kind": h.awardKindName(r.Lang, a.Kind),
 			"Threshold": i18n.Raw(h.thresholdText(r.Lang, a.Threshold, units)),
 		}))
 	}
@@ -289,9 +289,4 @@ func (h *Handlers) loadNomination(ctx context.Context, r *bot.Request, c domain.
 		return n, false, h.reply(ctx, r, h.cat.T(r.Lang, "nomination_unknown", i18n.Data{"ID": id}), nil)
 	}
 	return n, err == nil, err
-}
-
-// statusLabel is a status with its emoji, in lang, e.g. "🔎 under review".
-func (h *Handlers) statusLabel(lang string, s domain.Status) string {
-	return h.cat.T(lang, "nom_status_"+string(s), nil)
 }

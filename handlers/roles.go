@@ -41,7 +41,7 @@ func (h *Handlers) roleButtons(ctx context.Context, r *bot.Request, c domain.Com
 	}
 	var row []tgbotapi.InlineKeyboardButton
 	for _, role := range []string{domain.RoleHead, domain.RoleDeputy, domain.RoleMember} {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "role_"+role, nil), fmt.Sprintf("roleset:%s:%s:%s", c.ID, u.Code, role)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.roleName(r.Lang, role), fmt.Sprintf("roleset:%s:%s:%s", c.ID, u.Code, role)))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
 	text := h.cat.T(r.Lang, "role_choose_role", i18n.Data{"Code": u.Code, "Name": u.Name, "Year": c.Year})
@@ -70,7 +70,7 @@ func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Commi
 		return err
 	}
 	if len(changes) == 0 {
-		return out(h.cat.T(r.Lang, "role_unchanged", i18n.Data{"Code": code, "Role": h.cat.T(r.Lang, "role_"+role, nil)}))
+		return out(h.cat.T(r.Lang, "role_unchanged", i18n.Data{"Code": code, "Role": h.roleName(r.Lang, role)}))
 	}
 	var b strings.Builder
 	for i, ch := range changes {
@@ -78,9 +78,9 @@ func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Commi
 			b.WriteString("\n")
 		}
 		if ch.Unit == "" {
-			b.WriteString(h.cat.T(r.Lang, "role_cleared", i18n.Data{"Code": ch.Previous, "Role": h.cat.T(r.Lang, "role_"+ch.Role, nil), "Year": ch.Year}))
+			b.WriteString(h.cat.T(r.Lang, "role_cleared", i18n.Data{"Code": ch.Previous, "Role": h.roleName(r.Lang, ch.Role), "Year": ch.Year}))
 		} else {
-			b.WriteString(h.cat.T(r.Lang, "role_set", i18n.Data{"Code": ch.Unit, "Role": h.cat.T(r.Lang, "role_"+ch.Role, nil), "Year": ch.Year}))
+			b.WriteString(h.cat.T(r.Lang, "role_set", i18n.Data{"Code": ch.Unit, "Role": h.roleName(r.Lang, ch.Role), "Year": ch.Year}))
 		}
 	}
 	return out(b.String())

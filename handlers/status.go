@@ -122,7 +122,7 @@ func (h *Handlers) rolesText(lang, roles string) string {
 	var out []string
 	for _, p := range strings.Split(roles, ",") {
 		role, code, _ := strings.Cut(p, ":")
-		out = append(out, h.cat.T(lang, "role_"+role, nil)+" <b>"+escape(code)+"</b>")
+		out = append(out, h.roleName(lang, role)+" <b>"+escape(code)+"</b>")
 	}
 	return strings.Join(out, ", ")
 }

@@ -245,17 +245,6 @@ func (r *Runner) Handle(kind string, h HandlerFunc) {
 	r.handlers[kind] = h
 }
 
-// Kinds lists the registered kinds.
-func (r *Runner) Kinds() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.handlers))
-	for k := range r.handlers {
-		out = append(out, k)
-	}
-	return out
-}
-
 // Start ticks in the background until ctx ends or Stop is called. Jobs
 // that are running when ctx ends are not cut short: Stop decides how long
 // they may finish.

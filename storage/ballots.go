@@ -62,9 +62,10 @@ func (k Keys) BallotPart(committeeID, ballotID, part string) string {
 
 // Ballots stores ballots, casts votes atomically and keeps results.
 type Ballots struct {
-	c   redis.UniversalClient
-	k   Keys
-	now func() time.Time
+	c      redis.UniversalClient
+	k      Keys
+	now    func() time.Time
+	sealer *Sealer // WithSealer; needed by CastSecret, CastOpen and OpenBox
 
 	// docs caches decoded ballot documents. A document is written once,
 	// when the ballot opens, and holds the whole roll, so decoding it on
@@ -85,7 +86,7 @@ const maxCachedDocs = 512
 // NewBallots returns the ballot store. Accepts WithClock.
 func NewBallots(c redis.UniversalClient, k Keys, opts ...Option) *Ballots {
 	s := newSettings(opts)
-	return &Ballots{c: c, k: k, now: s.now, docs: make(map[string]cachedDoc)}
+	return &Ballots{c: c, k: k, now: s.now, sealer: s.sealer, docs: make(map[string]cachedDoc)}
 }
 
 // decode returns the ballot a document describes, from the cache when the

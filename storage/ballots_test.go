@@ -38,7 +38,7 @@ func newBallotFixture(t *testing.T, rt *redistest.Instance, units ...string) *ba
 	}
 	return &ballotFixture{
 		committees: cs,
-		ballots:    storage.NewBallots(rt.Client(), k, storage.WithClock(clk.Now)),
+		ballots:    storage.NewBallots(rt.Client(), k, storage.WithClock(clk.Now), storage.WithSealer(sealer)),
 		sealer:     sealer,
 		c:          cs.create(t, -100, "Khối", units...),
 	}

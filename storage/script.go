@@ -15,7 +15,8 @@ type Option func(*settings)
 
 // settings collects what Options set.
 type settings struct {
-	now func() time.Time
+	now    func() time.Time
+	sealer *Sealer
 }
 
 // WithClock makes a repository read the current time from now instead of
@@ -26,6 +27,12 @@ func WithClock(now func() time.Time) Option {
 			s.now = now
 		}
 	}
+}
+
+// WithSealer gives Ballots the key that seals secret ballots (CastSecret,
+// CastOpen and OpenBox need it).
+func WithSealer(sl *Sealer) Option {
+	return func(s *settings) { s.sealer = sl }
 }
 
 func newSettings(opts []Option) settings {

@@ -1,0 +1,107 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/storage"
+	"github.com/committeebot/committeebot/storage/redistest"
+)
+
+func TestCastSecretKeepsTheReceiptWithTheChoiceAndNeverWithTheVoter(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "AA", 11)
+	f.join(t, f.c.ID, "BB", 21)
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := storage.Submission{UserID: 11, Voter: "AA", Choice: domain.Choice{"1": domain.OptYes}, Token: "query-1"}
+	receipt, res, err := f.ballots.CastSecret(ctx, b, sub)
+	if err != nil || receipt == "" || res.Voted != 1 || res.Again {
+		t.Fatalf("CastSecret = %q, %+v, %v", receipt, res, err)
+	}
+	// The same update handled again: the same receipt, counted once.
+	again, res, err := f.ballots.CastSecret(ctx, b, sub)
+	if err != nil || again != receipt || res.Voted != 1 || !res.Again {
+		t.Errorf("CastSecret again = %q, %+v, %v; want %q, counted once", again, res, err, receipt)
+	}
+	// Another press (another update) by the same unit is refused.
+	sub.Token = "query-2"
+	if _, _, err := f.ballots.CastSecret(ctx, b, sub); !errors.Is(err, storage.ErrAlreadyVoted) {
+		t.Errorf("a second press = %v, want ErrAlreadyVoted", err)
+	}
+
+	choices, receipts, err := f.ballots.OpenBox(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(choices) != 1 || choices[0]["1"] != domain.OptYes || len(receipts) != 1 || receipts[0].Code != receipt || receipts[0].Choice["1"] != domain.OptYes {
+		t.Errorf("OpenBox = %v, %v; want the one yes with receipt %s", choices, receipts, receipt)
+	}
+	// In Redis the receipt is nowhere in clear, and the voted hash holds
+	// the voter with a cast id only.
+	keys := storage.NewKeys(rt.Prefix())
+	all, err := rt.Client().Keys(ctx, rt.Prefix()+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range all {
+		if typ, _ := rt.Client().Type(ctx, k).Result(); typ != "hash" {
+			continue
+		}
+		for field, v := range rt.Client().HGetAll(ctx, k).Val() {
+			if strings.Contains(field, receipt) || strings.Contains(v, receipt) {
+				t.Errorf("%s holds the receipt in clear: %s = %s", k, field, v)
+			}
+		}
+	}
+	voted := rt.Client().HGetAll(ctx, keys.BallotPart(f.c.ID, b.ID, "voted")).Val()
+	if len(voted) != 1 || !strings.HasSuffix(voted["AA"], "|11") {
+		t.Errorf("voted = %v, want AA with a cast id and the user", voted)
+	}
+}
+
+func TestCastSecretAndOpenRefuseTheOtherKindAndNeedASealer(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "AA", 11)
+	secret, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := storage.Submission{UserID: 11, Voter: "AA", Name: "An", Choice: domain.Choice{"1": domain.OptNo}, Token: "q"}
+	if _, _, err := f.ballots.CastSecret(ctx, open, sub); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("CastSecret on an open ballot = %v, want ErrInvalid", err)
+	}
+	if _, err := f.ballots.CastOpen(ctx, secret, sub); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("CastOpen on a secret ballot = %v, want ErrInvalid", err)
+	}
+	if _, _, err := f.ballots.OpenBox(ctx, open); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("OpenBox of an open ballot = %v, want ErrInvalid", err)
+	}
+	unsealed := storage.NewBallots(rt.Client(), storage.NewKeys(rt.Prefix()))
+	if _, _, err := unsealed.CastSecret(ctx, secret, sub); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("CastSecret without a sealer = %v, want ErrInvalid", err)
+	}
+	res, err := f.ballots.CastOpen(ctx, open, sub)
+	if err != nil || res.Voted != 1 {
+		t.Fatalf("CastOpen = %+v, %v", res, err)
+	}
+	votes, err := f.ballots.OpenVotes(ctx, f.c.ID, open.ID)
+	if err != nil || len(votes) != 1 || votes[0].Name != "An" || votes[0].Choice["1"] != domain.OptNo {
+		t.Errorf("OpenVotes = %+v, %v", votes, err)
+	}
+}
