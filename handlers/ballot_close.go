@@ -151,7 +151,7 @@ func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, 
 		case q.Outcome == domain.OutcomePassed && (b.Role == domain.RoleHead || b.Role == domain.RoleDeputy) && withButtons:
 			k := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
 				h.cat.T(lang, "btn_apply_role", i18n.Data{"Code": q.Winner, "Role": h.roleName(lang, b.Role), "Year": b.Year}),
-				fmt.Sprintf("bapply:%s:%s", b.Committee, b.ID))))
+				routeApplyRole.data(b.Committee, b.ID))))
 			kb = &k
 		case len(b.RunoffCandidates(r)) > 0:
 			s.WriteString("\n\n" + h.cat.T(lang, "result_runoff", i18n.Data{"ID": b.ID, "Units": strings.Join(b.RunoffCandidates(r), ", ")}))
@@ -196,15 +196,15 @@ func (h *Handlers) closeCmd(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_close_ballot", nil), fmt.Sprintf("bclose:%s:%s", b.Committee, b.ID)),
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), "cancel:"),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_close_ballot", nil), routeBallotClose.data(b.Committee, b.ID)),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
 	))
 	return h.reply(ctx, r, h.cat.T(r.Lang, "close_confirm", i18n.Data{"Title": b.Title, "ID": b.ID, "Voted": len(voted), "Total": len(b.Voters)}), &kb)
 }
 
 // closeButton closes after confirmation.
 func (h *Handlers) closeButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeBallotClose)
 	if !ok {
 		return err
 	}
@@ -230,7 +230,7 @@ func (h *Handlers) ballotArg(ctx context.Context, r *bot.Request, sc scope) (dom
 
 // applyRoleButton gives the elected unit its role for the ballot's year.
 func (h *Handlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeApplyRole)
 	if !ok {
 		return err
 	}

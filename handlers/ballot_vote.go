@@ -211,7 +211,7 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 				label = "● " + label
 			}
 			row = append(row, tgbotapi.NewInlineKeyboardButtonData(truncate(label, 40),
-				fmt.Sprintf("bv:%s:%s:%s", b.Committee, b.ID, setPick(state, i, oi))))
+				routeVotePick.data(b.Committee, b.ID, setPick(state, i, oi))))
 			if len(row) == 3 {
 				rows = append(rows, row)
 				row = nil
@@ -223,7 +223,7 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 	}
 	if len(picks) == len(b.Questions) && b.Valid(picks) {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
-			h.cat.T(lang, "btn_review", nil), fmt.Sprintf("bvr:%s:%s:%s", b.Committee, b.ID, state))))
+			h.cat.T(lang, "btn_review", nil), routeVoteReview.data(b.Committee, b.ID, state))))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 	return s.String(), &kb
@@ -231,8 +231,8 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 
 // ballotButton parses "<committee>:<ballot>[:more]" and loads the ballot
 // and the presser's scope; forged data is refused.
-func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, n int) ([]string, scope, domain.Ballot, bool, error) {
-	p, ok := splitData(r.Data, n)
+func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) ([]string, scope, domain.Ballot, bool, error) {
+	p, ok := rt.parse(r.Data)
 	if !ok {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil, scope{}, domain.Ballot{}, false, nil
@@ -262,7 +262,7 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, n int) ([]s
 
 // votePick redraws the ballot with the pick the button carries.
 func (h *Handlers) votePick(ctx context.Context, r *bot.Request) error {
-	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
+	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVotePick)
 	if !ok {
 		return err
 	}
@@ -271,7 +271,7 @@ func (h *Handlers) votePick(ctx context.Context, r *bot.Request) error {
 
 // voteReview shows the picks before submitting.
 func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
-	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
+	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteReview)
 	if !ok {
 		return err
 	}
@@ -294,15 +294,15 @@ func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
 		s.WriteString("\n\n" + h.cat.T(r.Lang, "vote_review_final", nil))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_submit", nil), fmt.Sprintf("bvs:%s:%s:%s", b.Committee, b.ID, p[0])),
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_change", nil), fmt.Sprintf("bv:%s:%s:%s", b.Committee, b.ID, p[0])),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_submit", nil), routeVoteSubmit.data(b.Committee, b.ID, p[0])),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_change", nil), routeVotePick.data(b.Committee, b.ID, p[0])),
 	))
 	return h.editCallback(ctx, r, s.String(), &kb)
 }
 
 // voteSubmit casts the vote: one atomic, idempotent step in Redis.
 func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
-	p, sc, b, ok, err := h.ballotButton(ctx, r, 3)
+	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteSubmit)
 	if !ok {
 		return err
 	}

@@ -124,7 +124,7 @@ func (h *Handlers) lang(ctx context.Context, r *bot.Request) error {
 func (h *Handlers) langKeyboard() tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	for _, l := range i18n.Languages {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.cat.T(l, "lang_name", nil), "lang:"+l))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.cat.T(l, "lang_name", nil), routeLang.data(l)))
 	}
 	return tgbotapi.NewInlineKeyboardMarkup(row)
 }

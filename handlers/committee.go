@@ -238,7 +238,7 @@ func (h *Handlers) chooseCommittee(ctx context.Context, r *bot.Request, ids []st
 		if err != nil {
 			continue
 		}
-		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(truncate(c.Name, 60), "use:"+c.ID)))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(truncate(c.Name, 60), routeUse.data(c.ID))))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 	return h.reply(ctx, r, h.cat.T(r.Lang, "choose_committee", nil), &kb)

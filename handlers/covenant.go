@@ -58,7 +58,7 @@ func (h *Handlers) covenant(ctx context.Context, r *bot.Request) error {
 
 func signKeyboard(h *Handlers, lang, committeeID string) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_sign", nil), "sign:"+committeeID),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_sign", nil), routeSign.data(committeeID)),
 	))
 }
 

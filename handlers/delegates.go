@@ -21,7 +21,7 @@ func (h *Handlers) invite(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	code := domain.NormalizeUnitCode(r.Args)
 	if code == "" {
-		return h.unitButtons(ctx, r, sc.committee, "invite_choose", "inv")
+		return h.unitButtons(ctx, r, sc.committee, "invite_choose", routeInvite)
 	}
 	return h.makeInvite(ctx, r, sc.committee, code)
 }
@@ -72,7 +72,7 @@ func (h *Handlers) deepLink(payload string) string {
 
 // inviteButton: a unit was chosen for an invite.
 func (h *Handlers) inviteButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeInvite)
 	if !ok {
 		return err
 	}
@@ -204,9 +204,9 @@ func (h *Handlers) delegateRemove(ctx context.Context, r *bot.Request) error {
 		var rows [][]tgbotapi.InlineKeyboardButton
 		for _, d := range delegates {
 			label := truncate(fmt.Sprintf("%s · %s", d.Unit, d.Name), 60)
-			rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(label, fmt.Sprintf("drm:%s:%d", sc.committee.ID, d.UserID))))
+			rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(label, routeDelegateOut.data(sc.committee.ID, strconv.FormatInt(d.UserID, 10)))))
 		}
-		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), "cancel:")))
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data())))
 		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 		return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_remove_choose", nil), &kb)
 	}
@@ -242,7 +242,7 @@ func (h *Handlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.
 
 // delegateRemoveButton removes the delegate chosen from the buttons.
 func (h *Handlers) delegateRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeDelegateOut)
 	if !ok {
 		return err
 	}

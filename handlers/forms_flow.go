@@ -46,7 +46,7 @@ func (f form) nextStep(answers map[string]string, i int) int {
 
 // formData is the callback data of a form button: form:<name>:<step>:<value>.
 func formData(name string, step int, value string) string {
-	return "form:" + name + ":" + strconv.Itoa(step) + ":" + value
+	return routeForm.data(name, strconv.Itoa(step), value)
 }
 
 // formPrompt renders the question of the dialogue's current step, with its
@@ -76,10 +76,10 @@ func (h *Handlers) formPrompt(ctx context.Context, lang string, c domain.Committ
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
 	for _, ch := range choices {
-		data := formData(d.Name, d.Step, ch.value)
-		if len(data) > 64 {
+		if !routeForm.fits(d.Name, strconv.Itoa(d.Step), ch.value) {
 			continue // cannot be a button; the answer can still be typed
 		}
+		data := formData(d.Name, d.Step, ch.value)
 		row = append(row, tgbotapi.NewInlineKeyboardButtonData(truncate(ch.label, 60), data))
 		if len(row) == perRow {
 			rows, row = append(rows, row), nil
@@ -251,7 +251,7 @@ func (h *Handlers) formCommittee(ctx context.Context, r *bot.Request, d storage.
 // step; values are checked like typed answers, so forged data is refused.
 func (h *Handlers) formButton(ctx context.Context, r *bot.Request) error {
 	user, _ := r.Sender()
-	p, ok := splitData(r.Data, 3)
+	p, ok := routeForm.parse(r.Data)
 	d, err := h.dialogs.Get(ctx, user.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err

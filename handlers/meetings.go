@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -304,7 +303,7 @@ func (h *Handlers) rsvpButton(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
-	p, ok := splitData(r.Data, 3)
+	p, ok := routeRSVP.parse(r.Data)
 	if !ok || (p[2] != "1" && p[2] != "0") {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
@@ -382,8 +381,8 @@ func (h *Handlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_cancel", nil), fmt.Sprintf("mcx:%s:%s", sc.committee.ID, m.ID)),
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_keep", nil), "cancel:"),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_cancel", nil), routeMeetingOff.data(sc.committee.ID, m.ID)),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_keep", nil), routeCancel.data()),
 	))
 	return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_cancel_confirm", i18n.Data{
 		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(r.Lang, m.Start, sc.committee.Location())),
@@ -397,7 +396,7 @@ func (h *Handlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) e
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeMeetingOff)
 	if !ok {
 		return err
 	}

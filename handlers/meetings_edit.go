@@ -304,7 +304,7 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
-	p, ok := splitData(r.Data, 2)
+	p, ok := routeICS.parse(r.Data)
 	if !ok {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil

@@ -181,12 +181,12 @@ func (h *Handlers) meetingKeyboard(lang string, c domain.Committee, m domain.Mee
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if !m.Cancelled() && !m.Started(h.now()) {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_rsvp_yes", nil), fmt.Sprintf("mr:%s:%s:1", c.ID, m.ID)),
-			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_rsvp_no", nil), fmt.Sprintf("mr:%s:%s:0", c.ID, m.ID)),
+			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_rsvp_yes", nil), routeRSVP.data(c.ID, m.ID, "1")),
+			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_rsvp_no", nil), routeRSVP.data(c.ID, m.ID, "0")),
 		))
 	}
 	rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_calendar", nil), fmt.Sprintf("mics:%s:%s", c.ID, m.ID)),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_calendar", nil), routeICS.data(c.ID, m.ID)),
 	))
 	return tgbotapi.NewInlineKeyboardMarkup(rows...)
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -56,7 +55,7 @@ func (h *Handlers) nominationCardFor(ctx context.Context, lang string, sc scope,
 		if to == domain.StatusWithdrawn {
 			continue
 		}
-		data := fmt.Sprintf("nmv:%s:%d:%s:%s", sc.committee.ID, n.ID, n.Status, to)
+		data := routeNomMove.data(sc.committee.ID, strconv.FormatInt(n.ID, 10), string(n.Status), string(to))
 		row = append(row, tgbotapi.NewInlineKeyboardButtonData("→ "+h.statusLabel(lang, to), data))
 	}
 	if len(row) == 0 {
@@ -222,7 +221,7 @@ func (h *Handlers) nominationsList(ctx context.Context, r *bot.Request) error {
 // nominationsPage turns the page: nl:<committee>:<page>:<filter>. The
 // presser must be able to see the committee's nominations.
 func (h *Handlers) nominationsPage(ctx context.Context, r *bot.Request) error {
-	p, ok := splitData(r.Data, 3)
+	p, ok := routeNomPage.parse(r.Data)
 	if !ok {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
@@ -300,10 +299,10 @@ func (h *Handlers) nominationsPageText(ctx context.Context, lang string, c domai
 	}
 	var row []tgbotapi.InlineKeyboardButton
 	if page > 0 {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData("◀ "+strconv.Itoa(page), fmt.Sprintf("nl:%s:%d:%s", c.ID, page-1, f)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData("◀ "+strconv.Itoa(page), routeNomPage.data(c.ID, strconv.Itoa(page-1), f.String())))
 	}
 	if page < len(pages)-1 {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(strconv.Itoa(page+2)+" ▶", fmt.Sprintf("nl:%s:%d:%s", c.ID, page+1, f)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(strconv.Itoa(page+2)+" ▶", routeNomPage.data(c.ID, strconv.Itoa(page+1), f.String())))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
 	return text, &kb, nil

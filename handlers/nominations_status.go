@@ -145,7 +145,7 @@ func (h *Handlers) illegalMoveText(lang string, n domain.Nomination, to domain.S
 // committee; the move applies only if the nomination is still in <from>.
 // The card is redrawn as the nomination now is.
 func (h *Handlers) nominationMoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 4)
+	p, sc, ok, err := h.adminButton(ctx, r, routeNomMove)
 	if !ok {
 		return err
 	}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -22,7 +21,7 @@ func (h *Handlers) role(ctx context.Context, r *bot.Request) error {
 	fields := strings.Fields(r.Args)
 	switch len(fields) {
 	case 0:
-		return h.unitButtons(ctx, r, sc.committee, "role_choose_unit", "role")
+		return h.unitButtons(ctx, r, sc.committee, "role_choose_unit", routeRoleUnit)
 	case 1:
 		return h.roleButtons(ctx, r, sc.committee, domain.NormalizeUnitCode(fields[0]), false)
 	case 2:
@@ -41,7 +40,7 @@ func (h *Handlers) roleButtons(ctx context.Context, r *bot.Request, c domain.Com
 	}
 	var row []tgbotapi.InlineKeyboardButton
 	for _, role := range []string{domain.RoleHead, domain.RoleDeputy, domain.RoleMember} {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.roleName(r.Lang, role), fmt.Sprintf("roleset:%s:%s:%s", c.ID, u.Code, role)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.roleName(r.Lang, role), routeRoleSet.data(c.ID, u.Code, role)))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
 	text := h.cat.T(r.Lang, "role_choose_role", i18n.Data{"Code": u.Code, "Name": u.Name, "Year": c.Year})
@@ -88,7 +87,7 @@ func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Commi
 
 // roleUnitButton: a unit was chosen; offer the roles.
 func (h *Handlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeRoleUnit)
 	if !ok {
 		return err
 	}
@@ -97,7 +96,7 @@ func (h *Handlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
 
 // roleSetButton applies the chosen role.
 func (h *Handlers) roleSetButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 3)
+	p, sc, ok, err := h.adminButton(ctx, r, routeRoleSet)
 	if !ok {
 		return err
 	}

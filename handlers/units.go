@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -54,7 +53,7 @@ func (h *Handlers) unitRemove(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	code := domain.NormalizeUnitCode(r.Args)
 	if code == "" {
-		return h.unitButtons(ctx, r, sc.committee, "unit_remove_choose", "urm")
+		return h.unitButtons(ctx, r, sc.committee, "unit_remove_choose", routeUnitRemove)
 	}
 	return h.confirmUnitRemove(ctx, r, sc.committee, code, false)
 }
@@ -73,8 +72,8 @@ func (h *Handlers) confirmUnitRemove(ctx context.Context, r *bot.Request, c doma
 	}
 	text := h.cat.N(r.Lang, "unit_remove_confirm", len(ds), i18n.Data{"Code": u.Code, "Name": u.Name})
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_remove", nil), fmt.Sprintf("urmok:%s:%s", c.ID, u.Code)),
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), "cancel:"),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_remove", nil), routeUnitRemoved.data(c.ID, u.Code)),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
 	))
 	if edit {
 		return h.editCallback(ctx, r, text, &kb)
@@ -83,7 +82,7 @@ func (h *Handlers) confirmUnitRemove(ctx context.Context, r *bot.Request, c doma
 }
 
 // unitButtons offers the committee's units as buttons "route:cid:CODE".
-func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Committee, promptID, route string) error {
+func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Committee, promptID string, rt route) error {
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return err
@@ -94,7 +93,7 @@ func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Com
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
 	for _, u := range units {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(u.Code, fmt.Sprintf("%s:%s:%s", route, c.ID, u.Code)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(u.Code, rt.data(c.ID, u.Code)))
 		if len(row) == 3 {
 			rows = append(rows, row)
 			row = nil
@@ -141,11 +140,12 @@ func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scop
 	return sc, true, nil
 }
 
-// adminButton parses button data "<committee>:<n-1 more parts>", checks
+// adminButton parses the data of a button of route rt, "<committee>:<more
+// parts>", checks
 // the presser administers that committee, and returns the parts after the
 // committee id. Forged data gets a short refusal and ok=false.
-func (h *Handlers) adminButton(ctx context.Context, r *bot.Request, n int) (parts []string, sc scope, ok bool, err error) {
-	p, ok := splitData(r.Data, n)
+func (h *Handlers) adminButton(ctx context.Context, r *bot.Request, rt route) (parts []string, sc scope, ok bool, err error) {
+	p, ok := rt.parse(r.Data)
 	if !ok {
 		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil, scope{}, false, nil
@@ -154,23 +154,9 @@ func (h *Handlers) adminButton(ctx context.Context, r *bot.Request, n int) (part
 	return p[1:], sc, ok && err == nil, err
 }
 
-// splitData splits callback data "a:b:c" into exactly n parts.
-func splitData(data string, n int) ([]string, bool) {
-	parts := strings.SplitN(data, ":", n)
-	if len(parts) != n {
-		return nil, false
-	}
-	for _, p := range parts {
-		if p == "" {
-			return nil, false
-		}
-	}
-	return parts, true
-}
-
 // unitRemoveButton: a unit was chosen for removal; ask to confirm.
 func (h *Handlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeUnitRemove)
 	if !ok {
 		return err
 	}
@@ -179,7 +165,7 @@ func (h *Handlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
 
 // unitRemoveConfirmed removes the unit, its delegates and open invites.
 func (h *Handlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, 2)
+	p, sc, ok, err := h.adminButton(ctx, r, routeUnitRemoved)
 	if !ok {
 		return err
 	}
