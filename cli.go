@@ -5,20 +5,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/buildinfo"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/demo"
 	"github.com/committeebot/committeebot/loadtest"
 	"github.com/committeebot/committeebot/storage"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 // usageError is a bad command line; it exits with status 2 like a bad
 // configuration.
@@ -27,12 +24,13 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// run is the whole program: it parses args, loads the configuration and
-// runs the chosen sub-command until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+// run is the whole program: it parses args, loads the configuration (from
+// the file and environ, the process environment as os.Environ gives it)
+// and runs the chosen sub-command until ctx ends.
+func run(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var cfgPath string
 	load := func(command string) (*config.Config, error) {
-		cfg, err := config.Load(cfgPath, getenv)
+		cfg, err := config.LoadEnviron(cfgPath, environ)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		log := cfg.Logger(stderr)
 		storage.SetRedisLogger(log)
-		log.Info("starting committeebot", "version", buildVersion(), "mode", cfg.Telegram.Mode)
+		bi := buildinfo.Get()
+		log.Info("starting committeebot", "version", bi.Version, "commit", bi.Commit, "built", bi.Date, "mode", cfg.Telegram.Mode)
 		a, err := app.New(cfg, log)
 		if err != nil {
 			return err
@@ -66,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&cfgPath, "config", "", "YAML configuration file (environment variables COMMITTEEBOT_* override it)")
+	root.PersistentFlags().StringVar(&cfgPath, "config", "", "YAML configuration file (default: $COMMITTEEBOT_CONFIG; environment variables COMMITTEEBOT_* override it)")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -107,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(stdout, "committeebot %s\n", buildVersion())
+			_, err := fmt.Fprintf(stdout, "committeebot %s\n", buildinfo.Get())
 			return err
 		},
 	})
@@ -161,23 +160,4 @@ func isUsage(err error) bool {
 		}
 	}
 	return false
-}
-
-// buildVersion is the version set at build time, else the module version
-// or VCS revision recorded by the Go toolchain.
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "dev-" + s.Value[:12]
-			}
-		}
-	}
-	return version
 }

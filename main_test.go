@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+func env(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 func TestDemoShowsHelpAndExitsCleanly(t *testing.T) {
@@ -52,6 +58,10 @@ func TestDemoButtonsArePressedByNumber(t *testing.T) {
 
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
+	typoFile := filepath.Join(t.TempDir(), "committeebot.yaml")
+	if err := os.WriteFile(typoFile, []byte("telegram:\n  pol_timeout: 20s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -60,7 +70,19 @@ func TestExitCodes(t *testing.T) {
 		wantStdout []string
 		wantStderr []string
 	}{
-		{name: "version", args: []string{"version"}, wantStdout: []string{"committeebot "}},
+		{name: "version", args: []string{"version"}, wantStdout: []string{"committeebot ", "commit ", "built ", "go1."}},
+		{
+			name:     "unknown variable",
+			args:     []string{"check-config"},
+			env:      map[string]string{"COMMITTEEBOT_LOG_LEVELL": "debug"},
+			wantCode: 2, wantStderr: []string{"COMMITTEEBOT_LOG_LEVELL", "COMMITTEEBOT_LOG_LEVEL"},
+		},
+		{
+			name:     "unknown key in the file named by COMMITTEEBOT_CONFIG",
+			args:     []string{"check-config"},
+			env:      map[string]string{"COMMITTEEBOT_CONFIG": typoFile},
+			wantCode: 2, wantStderr: []string{"telegram.pol_timeout", "telegram.poll_timeout"},
+		},
 		{name: "check-config defaults", args: []string{"check-config"}, wantStdout: []string{"telegram:", "redis:"}},
 		{
 			name:       "check-config masks secrets",

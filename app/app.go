@@ -138,6 +138,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		SentinelPassword: cfg.Redis.Sentinel.Password.Reveal(),
 		ClusterAddrs:     cfg.Redis.Cluster.Addrs,
 		KeyPrefix:        cfg.Redis.KeyPrefix,
+		WaitReplicas:     cfg.Redis.WaitReplicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)

@@ -27,6 +27,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/committeebot/committeebot/domain"
 )
@@ -82,8 +83,12 @@ type WebhookConfig struct {
 	// (telegram.webhook.listen).
 	Listen string
 	// SecretToken is sent by Telegram in X-Telegram-Bot-Api-Secret-Token
-	// with every update (telegram.webhook.secret_token).
+	// with every update (telegram.webhook.secret_token, or read from
+	// SecretTokenFile).
 	SecretToken Secret
+	// SecretTokenFile is the file SecretToken was read from
+	// (telegram.webhook.secret_token_file).
+	SecretTokenFile string
 }
 
 // RedisConfig is the redis.* section. Exactly one topology applies:
@@ -97,10 +102,17 @@ type RedisConfig struct {
 	// still apply.
 	URL SecretURL
 	// Password authenticates to the data nodes; when set it takes
-	// precedence over a password inside URL (redis.password).
+	// precedence over a password inside URL (redis.password, or read from
+	// PasswordFile).
 	Password Secret
+	// PasswordFile is the file Password was read from (redis.password_file).
+	PasswordFile string
 	// KeyPrefix namespaces every key the bot writes (redis.key_prefix).
 	KeyPrefix string
+	// WaitReplicas is how many replicas must hold a write that records a
+	// vote or a state change before the user is told (redis.wait_replicas;
+	// 0: the primary's answer is enough).
+	WaitReplicas int
 	// Sentinel configures a Sentinel-managed primary.
 	Sentinel SentinelConfig
 	// Cluster configures Redis Cluster.
@@ -115,8 +127,11 @@ type SentinelConfig struct {
 	// Addrs are the Sentinels' host:port addresses (redis.sentinel.addrs).
 	Addrs []string
 	// Password authenticates to the Sentinels themselves, not the data
-	// nodes (redis.sentinel.password).
+	// nodes (redis.sentinel.password, or read from PasswordFile).
 	Password Secret
+	// PasswordFile is the file Password was read from
+	// (redis.sentinel.password_file).
+	PasswordFile string
 }
 
 // ClusterConfig is the redis.cluster.* section.
@@ -177,8 +192,11 @@ type RemindersConfig struct {
 // VotingConfig is the voting.* section.
 type VotingConfig struct {
 	// SealKey is the base64 encoding of the 32-byte key that seals secret
-	// ballots at rest (voting.seal_key). Use SealKeyBytes to decode it.
+	// ballots at rest (voting.seal_key, or read from SealKeyFile). Use
+	// SealKeyBytes to decode it.
 	SealKey Secret
+	// SealKeyFile is the file SealKey was read from (voting.seal_key_file).
+	SealKeyFile string
 }
 
 // HTTPConfig is the http.* section.
@@ -234,8 +252,140 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	}
 
 	l := loader{v: v, cfg: &Config{unparsed: map[string]bool{}}}
+	if path != "" {
+		l.unknownFileKeys(path)
+	}
 	l.load()
 	return l.cfg, nil
+}
+
+// LoadEnviron is Load for the program itself: environ is the process
+// environment ("KEY=value", as os.Environ returns it). The file is path,
+// else the one COMMITTEEBOT_CONFIG names; and a COMMITTEEBOT_* variable
+// that sets no key is a problem, named with the nearest known variable
+// (those starting COMMITTEEBOT_TEST_ belong to the test suite and are
+// left alone).
+func LoadEnviron(path string, environ []string) (*Config, error) {
+	vars := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	if path == "" {
+		path = strings.TrimSpace(vars[EnvConfig])
+	}
+	cfg, err := Load(path, func(k string) string { return vars[k] })
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{EnvConfig: true}
+	names := []string{EnvConfig}
+	for _, k := range keyDefs {
+		known[EnvVar(k.name)] = true
+		names = append(names, EnvVar(k.name))
+	}
+	var unknown []string
+	for k := range vars {
+		if strings.HasPrefix(k, EnvPrefix+"_") && !strings.HasPrefix(k, EnvTestPrefix) && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		cfg.problems = append(cfg.problems, Problem{Key: k, Message: "unknown variable" + suggest(k, names)})
+	}
+	return cfg, nil
+}
+
+// unknownFileKeys reports every key of the file that is not a known key or
+// a section holding known keys, with the nearest known name. The file was
+// read and parsed by Load already.
+func (l *loader) unknownFileKeys(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var doc map[string]any
+	if yaml.Unmarshal(data, &doc) != nil {
+		return
+	}
+	leaves := map[string]bool{KeyAwards: true}
+	sections := map[string]bool{}
+	names := []string{KeyAwards}
+	for _, k := range keyDefs {
+		leaves[k.name] = true
+		names = append(names, k.name)
+		parts := strings.Split(k.name, ".")
+		for i := 1; i < len(parts); i++ {
+			sections[strings.Join(parts[:i], ".")] = true
+		}
+	}
+	for s := range sections {
+		names = append(names, s)
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			switch {
+			case leaves[name]:
+			case sections[name]:
+				if sub, ok := m[k].(map[string]any); ok {
+					walk(name, sub)
+				} else if m[k] != nil {
+					l.fail(name, "want a section of keys")
+				}
+			default:
+				l.fail(name, "unknown key"+suggest(name, names))
+			}
+		}
+	}
+	walk("", doc)
+}
+
+// suggest is ` (did you mean "x"?)` for the known name nearest to name,
+// or "" when none is near.
+func suggest(name string, known []string) string {
+	best, bestD := "", -1
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); bestD < 0 || d < bestD || (d == bestD && k < best) {
+			best, bestD = k, d
+		}
+	}
+	if bestD < 0 || bestD > max(3, len(name)/3) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // newViper returns a viper that knows every key, with its default and its
@@ -264,24 +414,21 @@ type loader struct {
 func (l *loader) load() {
 	c := l.cfg
 
-	c.Telegram.Token = Secret(l.str(KeyTelegramToken))
-	c.Telegram.TokenFile = l.str(KeyTelegramTokenFile)
-	if c.Telegram.TokenFile != "" {
-		l.readTokenFile()
-	}
+	c.Telegram.TokenFile = l.secret(KeyTelegramToken, KeyTelegramTokenFile, &c.Telegram.Token)
 	c.Telegram.APIEndpoint = l.str(KeyTelegramAPIEndpoint)
 	c.Telegram.Mode = strings.ToLower(l.str(KeyTelegramMode))
 	c.Telegram.PollTimeout = l.duration(KeyTelegramPollTimeout)
 	c.Telegram.Webhook.URL = l.str(KeyWebhookURL)
 	c.Telegram.Webhook.Listen = l.str(KeyWebhookListen)
-	c.Telegram.Webhook.SecretToken = Secret(l.str(KeyWebhookSecretToken))
+	c.Telegram.Webhook.SecretTokenFile = l.secret(KeyWebhookSecretToken, KeyWebhookSecretTokenFile, &c.Telegram.Webhook.SecretToken)
 
 	c.Redis.URL = SecretURL(l.str(KeyRedisURL))
-	c.Redis.Password = Secret(l.str(KeyRedisPassword))
+	c.Redis.PasswordFile = l.secret(KeyRedisPassword, KeyRedisPasswordFile, &c.Redis.Password)
 	c.Redis.KeyPrefix = l.str(KeyRedisKeyPrefix)
+	c.Redis.WaitReplicas = l.int(KeyRedisWaitReplicas)
 	c.Redis.Sentinel.Master = l.str(KeyRedisSentinelMaster)
 	c.Redis.Sentinel.Addrs = l.list(KeyRedisSentinelAddrs)
-	c.Redis.Sentinel.Password = Secret(l.str(KeyRedisSentinelPassword))
+	c.Redis.Sentinel.PasswordFile = l.secret(KeyRedisSentinelPassword, KeyRedisSentinelPasswordFile, &c.Redis.Sentinel.Password)
 	c.Redis.Cluster.Addrs = l.list(KeyRedisClusterAddrs)
 
 	c.Bot.Admins = l.int64s(KeyBotAdmins)
@@ -296,34 +443,41 @@ func (l *loader) load() {
 	c.Reminders.BallotOffsets = l.durations(KeyBallotOffsets)
 	c.Reminders.Tick = l.duration(KeyRemindersTick)
 
-	c.Voting.SealKey = Secret(l.str(KeyVotingSealKey))
+	c.Voting.SealKeyFile = l.secret(KeyVotingSealKey, KeyVotingSealKeyFile, &c.Voting.SealKey)
 	c.HTTP.Listen = l.str(KeyHTTPListen)
 	c.Log.Level = strings.ToLower(l.str(KeyLogLevel))
 	c.Log.Format = strings.ToLower(l.str(KeyLogFormat))
 	l.awards()
 }
 
-// readTokenFile replaces Token with the trimmed content of TokenFile.
-func (l *loader) readTokenFile() {
-	c := l.cfg
-	if c.Telegram.Token != "" {
-		l.fail(KeyTelegramTokenFile, "set either telegram.token or telegram.token_file, not both")
-		return
+// secret reads a secret that may come from its key or, for mounted
+// Kubernetes or Docker secrets, from the file its _file twin names (the
+// trimmed content). It returns the file's name.
+func (l *loader) secret(key, fileKey string, dst *Secret) string {
+	*dst = Secret(l.str(key))
+	file := l.str(fileKey)
+	if file == "" {
+		return ""
 	}
-	// A token file that fails explains why the token is missing; saying
-	// "telegram.token: required" as well would only add noise.
-	data, err := os.ReadFile(c.Telegram.TokenFile)
+	if *dst != "" {
+		l.fail(fileKey, fmt.Sprintf("set either %s or %s, not both", key, fileKey))
+		return file
+	}
+	// A file that fails explains why the secret is missing; saying
+	// "<key>: required" as well would only add noise.
+	data, err := os.ReadFile(file)
 	if err != nil {
 		// The *PathError names the file and the reason, never its content.
-		l.fail(KeyTelegramTokenFile, err.Error())
-		l.cfg.unparsed[KeyTelegramToken] = true
-		return
+		l.fail(fileKey, err.Error())
+		l.cfg.unparsed[key] = true
+		return file
 	}
-	c.Telegram.Token = Secret(strings.TrimSpace(string(data)))
-	if c.Telegram.Token == "" {
-		l.fail(KeyTelegramTokenFile, fmt.Sprintf("%s is empty", c.Telegram.TokenFile))
-		l.cfg.unparsed[KeyTelegramToken] = true
+	*dst = Secret(strings.TrimSpace(string(data)))
+	if *dst == "" {
+		l.fail(fileKey, fmt.Sprintf("%s is empty", file))
+		l.cfg.unparsed[key] = true
 	}
+	return file
 }
 
 func (l *loader) fail(key, msg string) {

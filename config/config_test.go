@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,6 +211,7 @@ var envOnlyCases = []struct {
 	{KeyRedisURL, "redis://redis:6379/3", func(c *Config) { c.Redis.URL = "redis://redis:6379/3" }},
 	{KeyRedisPassword, "pw", func(c *Config) { c.Redis.Password = "pw" }},
 	{KeyRedisKeyPrefix, "test", func(c *Config) { c.Redis.KeyPrefix = "test" }},
+	{KeyRedisWaitReplicas, "2", func(c *Config) { c.Redis.WaitReplicas = 2 }},
 	{KeyRedisSentinelMaster, "mymaster", func(c *Config) { c.Redis.Sentinel.Master = "mymaster" }},
 	{KeyRedisSentinelAddrs, "s0:26379, s1:26379,s2:26379", func(c *Config) {
 		c.Redis.Sentinel.Addrs = []string{"s0:26379", "s1:26379", "s2:26379"}
@@ -231,7 +233,7 @@ var envOnlyCases = []struct {
 	{KeyHTTPListen, ":9191", func(c *Config) { c.HTTP.Listen = ":9191" }},
 	{KeyLogLevel, "warn", func(c *Config) { c.Log.Level = "warn" }},
 	{KeyLogFormat, "text", func(c *Config) { c.Log.Format = "text" }},
-	// telegram.token_file is covered by TestLoadTokenFile: it needs a file.
+	// The _file twins are covered by TestLoadSecretFiles: they need files.
 }
 
 func TestLoadEnvOnly(t *testing.T) {
@@ -269,7 +271,8 @@ func TestLoadRealEnvironment(t *testing.T) {
 }
 
 func TestEveryKeyHasAnEnvOnlyCase(t *testing.T) {
-	covered := map[string]bool{KeyTelegramTokenFile: true}
+	covered := map[string]bool{KeyTelegramTokenFile: true, KeyWebhookSecretTokenFile: true, KeyRedisPasswordFile: true,
+		KeyRedisSentinelPasswordFile: true, KeyVotingSealKeyFile: true}
 	for _, tt := range envOnlyCases {
 		covered[tt.key] = true
 	}
@@ -479,5 +482,98 @@ func TestLogger(t *testing.T) {
 		if !strings.HasPrefix(out, tt.wantPrefix) {
 			t.Errorf("format %q: output %q does not start with %q", tt.format, out, tt.wantPrefix)
 		}
+	}
+}
+
+func TestLoadSecretFiles(t *testing.T) {
+	isolateEnv(t)
+	seal := writeFile(t, "seal", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n")
+	hook := writeFile(t, "hook", "abc_DEF-123\n")
+	redisPW := writeFile(t, "redis", " pw \n")
+	sentinelPW := writeFile(t, "sentinel", "spw")
+	cfg := mustLoad(t, "", map[string]string{
+		EnvVar(KeyVotingSealKeyFile):         seal,
+		EnvVar(KeyWebhookSecretTokenFile):    hook,
+		EnvVar(KeyRedisPasswordFile):         redisPW,
+		EnvVar(KeyRedisSentinelPasswordFile): sentinelPW,
+	})
+	for name, got := range map[string][2]string{
+		"seal key":          {cfg.Voting.SealKey.Reveal(), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		"webhook secret":    {cfg.Telegram.Webhook.SecretToken.Reveal(), "abc_DEF-123"},
+		"redis password":    {cfg.Redis.Password.Reveal(), "pw"},
+		"sentinel password": {cfg.Redis.Sentinel.Password.Reveal(), "spw"},
+	} {
+		if got[0] != got[1] {
+			t.Errorf("%s = %q, want %q", name, got[0], got[1])
+		}
+	}
+	if cfg.Voting.SealKeyFile != seal {
+		t.Errorf("SealKeyFile = %q", cfg.Voting.SealKeyFile)
+	}
+	// Both a secret and its file: refused, naming the file key.
+	cfg = mustLoad(t, "", map[string]string{EnvVar(KeyVotingSealKeyFile): seal, EnvVar(KeyVotingSealKey): "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="})
+	if diff := cmp.Diff([]string{KeyVotingSealKeyFile}, problemKeys(t, cfg.Validate(CommandCheck))); diff != "" {
+		t.Errorf("problem keys mismatch (-want +got):\n%s", diff)
+	}
+	// A missing file says so once, not also "seal key required".
+	cfg = mustLoad(t, "", map[string]string{EnvVar(KeyVotingSealKeyFile): filepath.Join(t.TempDir(), "nope"), EnvVar(KeyTelegramToken): "1:x"})
+	if diff := cmp.Diff([]string{KeyVotingSealKeyFile}, problemKeys(t, cfg.Validate(CommandServe))); diff != "" {
+		t.Errorf("problem keys mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnknownKeysAndVariablesAreErrorsWithTheNearestKnownOne(t *testing.T) {
+	isolateEnv(t)
+	path := writeFile(t, "c.yaml", "telegram:\n  pol_timeout: 20s\n  webhook:\n    urll: https://x\nlogg:\n  level: warn\nredis:\n  url: redis://r:6379/0\n")
+	cfg, err := LoadEnviron(path, []string{
+		"COMMITTEEBOT_LOG_LEVELL=debug",
+		"COMMITTEEBOT_LOG_LEVEL=warn",
+		"COMMITTEEBOT_TEST_REDIS_URL=redis://x",
+		"HOME=/root",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verr := cfg.Validate(CommandCheck)
+	var ve *ValidationError
+	if !errors.As(verr, &ve) {
+		t.Fatalf("Validate = %v, want the unknown keys", verr)
+	}
+	got := map[string]string{}
+	for _, p := range ve.Problems {
+		got[p.Key] = p.Message
+	}
+	for key, hint := range map[string]string{
+		"telegram.pol_timeout":    KeyTelegramPollTimeout,
+		"telegram.webhook.urll":   KeyWebhookURL,
+		"logg":                    "log",
+		"COMMITTEEBOT_LOG_LEVELL": EnvVar(KeyLogLevel),
+	} {
+		if !strings.Contains(got[key], hint) {
+			t.Errorf("problem for %s = %q, want it to name %s", key, got[key], hint)
+		}
+	}
+	if _, ok := got["COMMITTEEBOT_TEST_REDIS_URL"]; ok {
+		t.Error("a variable of the test suite was reported")
+	}
+	if len(got) != 4 {
+		t.Errorf("problems = %v, want exactly the four unknown names", got)
+	}
+}
+
+func TestConfigFileFromTheEnvironment(t *testing.T) {
+	isolateEnv(t)
+	path := writeFile(t, "c.yaml", "log:\n  level: debug\n")
+	cfg, err := LoadEnviron("", []string{EnvConfig + "=" + path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Log.Level != "debug" {
+		t.Errorf("log.level = %q, want debug from %s", cfg.Log.Level, EnvConfig)
+	}
+	// --config wins over the variable.
+	other := writeFile(t, "d.yaml", "log:\n  level: error\n")
+	if cfg, err = LoadEnviron(other, []string{EnvConfig + "=" + path}); err != nil || cfg.Log.Level != "error" {
+		t.Errorf("with --config: %v, level %q; want error", err, cfg.Log.Level)
 	}
 }

@@ -5,35 +5,48 @@ import "strings"
 // EnvPrefix prefixes every environment variable the configuration reads.
 const EnvPrefix = "COMMITTEEBOT"
 
+// EnvConfig names the YAML file when no --config flag is given.
+const EnvConfig = EnvPrefix + "_CONFIG"
+
+// EnvTestPrefix starts the variables reserved for the project's own test
+// suite (a test Redis URL, knobs of child processes); the configuration
+// neither reads them nor reports them as unknown.
+const EnvTestPrefix = EnvPrefix + "_TEST_"
+
 // Configuration keys. They are the contract with operators (YAML files,
 // environment variables, documentation), so they never change meaning.
 const (
-	KeyTelegramToken         = "telegram.token"
-	KeyTelegramTokenFile     = "telegram.token_file"
-	KeyTelegramAPIEndpoint   = "telegram.api_endpoint"
-	KeyTelegramMode          = "telegram.mode"
-	KeyTelegramPollTimeout   = "telegram.poll_timeout"
-	KeyWebhookURL            = "telegram.webhook.url"
-	KeyWebhookListen         = "telegram.webhook.listen"
-	KeyWebhookSecretToken    = "telegram.webhook.secret_token"
-	KeyRedisURL              = "redis.url"
-	KeyRedisPassword         = "redis.password"
-	KeyRedisKeyPrefix        = "redis.key_prefix"
-	KeyRedisSentinelMaster   = "redis.sentinel.master"
-	KeyRedisSentinelAddrs    = "redis.sentinel.addrs"
-	KeyRedisSentinelPassword = "redis.sentinel.password"
-	KeyRedisClusterAddrs     = "redis.cluster.addrs"
-	KeyBotAdmins             = "bot.admins"
-	KeyBotTimezone           = "bot.timezone"
-	KeyBotLanguage           = "bot.language"
-	KeyBotWorkers            = "bot.workers"
-	KeyMeetingOffsets        = "reminders.meeting_offsets"
-	KeyBallotOffsets         = "reminders.ballot_offsets"
-	KeyRemindersTick         = "reminders.tick"
-	KeyVotingSealKey         = "voting.seal_key"
-	KeyHTTPListen            = "http.listen"
-	KeyLogLevel              = "log.level"
-	KeyLogFormat             = "log.format"
+	KeyTelegramToken             = "telegram.token"
+	KeyTelegramTokenFile         = "telegram.token_file"
+	KeyTelegramAPIEndpoint       = "telegram.api_endpoint"
+	KeyTelegramMode              = "telegram.mode"
+	KeyTelegramPollTimeout       = "telegram.poll_timeout"
+	KeyWebhookURL                = "telegram.webhook.url"
+	KeyWebhookListen             = "telegram.webhook.listen"
+	KeyWebhookSecretToken        = "telegram.webhook.secret_token"
+	KeyWebhookSecretTokenFile    = "telegram.webhook.secret_token_file"
+	KeyRedisURL                  = "redis.url"
+	KeyRedisPassword             = "redis.password"
+	KeyRedisPasswordFile         = "redis.password_file"
+	KeyRedisKeyPrefix            = "redis.key_prefix"
+	KeyRedisWaitReplicas         = "redis.wait_replicas"
+	KeyRedisSentinelMaster       = "redis.sentinel.master"
+	KeyRedisSentinelAddrs        = "redis.sentinel.addrs"
+	KeyRedisSentinelPassword     = "redis.sentinel.password"
+	KeyRedisSentinelPasswordFile = "redis.sentinel.password_file"
+	KeyRedisClusterAddrs         = "redis.cluster.addrs"
+	KeyBotAdmins                 = "bot.admins"
+	KeyBotTimezone               = "bot.timezone"
+	KeyBotLanguage               = "bot.language"
+	KeyBotWorkers                = "bot.workers"
+	KeyMeetingOffsets            = "reminders.meeting_offsets"
+	KeyBallotOffsets             = "reminders.ballot_offsets"
+	KeyRemindersTick             = "reminders.tick"
+	KeyVotingSealKey             = "voting.seal_key"
+	KeyVotingSealKeyFile         = "voting.seal_key_file"
+	KeyHTTPListen                = "http.listen"
+	KeyLogLevel                  = "log.level"
+	KeyLogFormat                 = "log.format"
 )
 
 // Default values, in the form they take in a file or the environment.
@@ -82,12 +95,16 @@ var keyDefs = []keyDef{
 	{KeyWebhookURL, ""},
 	{KeyWebhookListen, DefaultWebhookListen},
 	{KeyWebhookSecretToken, ""},
+	{KeyWebhookSecretTokenFile, ""},
 	{KeyRedisURL, DefaultRedisURL},
 	{KeyRedisPassword, ""},
+	{KeyRedisPasswordFile, ""},
 	{KeyRedisKeyPrefix, DefaultKeyPrefix},
+	{KeyRedisWaitReplicas, 0},
 	{KeyRedisSentinelMaster, ""},
 	{KeyRedisSentinelAddrs, ""},
 	{KeyRedisSentinelPassword, ""},
+	{KeyRedisSentinelPasswordFile, ""},
 	{KeyRedisClusterAddrs, ""},
 	{KeyBotAdmins, ""},
 	{KeyBotTimezone, DefaultTimezone},
@@ -97,6 +114,7 @@ var keyDefs = []keyDef{
 	{KeyBallotOffsets, DefaultBallotOffsets},
 	{KeyRemindersTick, DefaultTick},
 	{KeyVotingSealKey, ""},
+	{KeyVotingSealKeyFile, ""},
 	{KeyHTTPListen, DefaultHTTPListen},
 	{KeyLogLevel, DefaultLogLevel},
 	{KeyLogFormat, DefaultLogFormat},

@@ -212,6 +212,13 @@ func (v *validator) redis() {
 		v.addf(KeyRedisKeyPrefix, "%q must be 1-32 characters of a-z 0-9 _ -", r.KeyPrefix)
 	}
 
+	if r.WaitReplicas < 0 && !v.cfg.unparsed[KeyRedisWaitReplicas] {
+		v.addf(KeyRedisWaitReplicas, "%d: want 0 or more replicas", r.WaitReplicas)
+	}
+	if r.WaitReplicas > 0 && topology == RedisCluster {
+		v.addf(KeyRedisWaitReplicas, "not available with redis.cluster.addrs (a write and its WAIT must go to one node); use a single node or Sentinel")
+	}
+
 	s := r.Sentinel
 	if s.Master != "" && len(s.Addrs) == 0 {
 		v.addf(KeyRedisSentinelAddrs, "required when redis.sentinel.master is set")

@@ -4,6 +4,8 @@
 package metrics
 
 import (
+	"github.com/committeebot/committeebot/buildinfo"
+
 	"net/http"
 	"time"
 
@@ -65,7 +67,13 @@ func New() *Metrics {
 	}
 	m.sched = newSchedulerCollectors(m.reg)
 	m.outbox = newOutboxCollectors(m.reg)
-	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors,
+	bi := buildinfo.Get()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "committeebot_build_info",
+		Help: "The running build: always 1, with its version, commit, build date and Go version as labels.",
+	}, []string{"version", "commit", "date", "goversion"})
+	build.WithLabelValues(bi.Version, bi.Commit, bi.Date, bi.GoVersion).Set(1)
+	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

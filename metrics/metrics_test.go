@@ -33,6 +33,7 @@ func TestObservationsAppearInTheExposition(t *testing.T) {
 		`committeebot_telegram_retries_total{method="sendMessage"} 1`,
 		`committeebot_telegram_calls_total{method="sendMessage",outcome="error"} 1`,
 		`committeebot_redis_errors_total 1`,
+		`committeebot_build_info{commit="`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {

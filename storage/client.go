@@ -71,6 +71,11 @@ type Options struct {
 	// KeyPrefix namespaces every key (see NewKeys). NewClient does not use
 	// it; it is here so one value describes the whole Redis setup.
 	KeyPrefix string
+	// WaitReplicas, when positive, makes every write wait until that many
+	// replicas hold it (WAIT), for WaitTimeout (DefaultWaitTimeout if
+	// zero); fewer is ErrNotReplicated. Not with a cluster.
+	WaitReplicas int
+	WaitTimeout  time.Duration
 }
 
 // Validate reports every problem with o, joined, or nil. It is what
@@ -102,6 +107,12 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("redis: cluster mode supports only database 0, url selects %d", base.DB))
 		}
 	}
+	if o.WaitReplicas < 0 {
+		errs = append(errs, fmt.Errorf("redis: wait_replicas %d is negative", o.WaitReplicas))
+	}
+	if o.WaitReplicas > 0 && cluster {
+		errs = append(errs, errors.New("redis: wait_replicas needs a single node or Sentinel, not a cluster"))
+	}
 	if strings.ContainsAny(o.KeyPrefix, "{}") || strings.ContainsFunc(o.KeyPrefix, isSpaceOrControl) {
 		errs = append(errs, fmt.Errorf("redis: key prefix %q must not contain braces, spaces or control characters", o.KeyPrefix))
 	}
@@ -132,9 +143,10 @@ func NewClient(o Options) (redis.UniversalClient, error) {
 	}
 	setTimeouts(base)
 
+	var c redis.UniversalClient
 	switch {
 	case o.SentinelMaster != "":
-		return redis.NewFailoverClient(&redis.FailoverOptions{
+		c = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName:       o.SentinelMaster,
 			SentinelAddrs:    o.SentinelAddrs,
 			SentinelPassword: o.SentinelPassword,
@@ -146,9 +158,9 @@ func NewClient(o Options) (redis.UniversalClient, error) {
 			ReadTimeout:      base.ReadTimeout,
 			WriteTimeout:     base.WriteTimeout,
 			PoolTimeout:      base.PoolTimeout,
-		}), nil
+		})
 	case len(o.ClusterAddrs) > 0:
-		return redis.NewClusterClient(&redis.ClusterOptions{
+		c = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:        o.ClusterAddrs,
 			Username:     base.Username,
 			Password:     base.Password,
@@ -157,10 +169,17 @@ func NewClient(o Options) (redis.UniversalClient, error) {
 			ReadTimeout:  base.ReadTimeout,
 			WriteTimeout: base.WriteTimeout,
 			PoolTimeout:  base.PoolTimeout,
-		}), nil
+		})
 	default:
-		return redis.NewClient(base), nil
+		c = redis.NewClient(base)
 	}
+	if o.WaitReplicas > 0 {
+		if err := waitReplicas(c, o.WaitReplicas, o.WaitTimeout); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("new redis client: %w", err)
+		}
+	}
+	return c, nil
 }
 
 // setTimeouts fills the timeouts the URL left unset.
