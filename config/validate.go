@@ -159,8 +159,12 @@ func (v *validator) telegram() {
 		if webhookNeeded {
 			v.addf(KeyWebhookURL, "required in webhook mode")
 		}
-	} else if u, err := url.Parse(w.URL); err != nil || u.Scheme != "https" || u.Host == "" {
-		v.addf(KeyWebhookURL, "%q is not an https:// URL (Telegram only delivers webhooks over HTTPS)", w.URL)
+	} else if u, err := url.Parse(w.URL); err != nil || u.Host == "" || (u.Scheme != "https" && (u.Scheme != "http" || !localBotAPI(t.APIEndpoint))) {
+		if localBotAPI(t.APIEndpoint) {
+			v.addf(KeyWebhookURL, "%q is not an http:// or https:// URL", w.URL)
+		} else {
+			v.addf(KeyWebhookURL, "%q is not an https:// URL (Telegram only delivers webhooks over HTTPS; http:// works with a local Bot API server, see telegram.api_endpoint)", w.URL)
+		}
 	}
 	if w.Listen == "" {
 		if webhookNeeded {
@@ -179,6 +183,14 @@ func (v *validator) telegram() {
 	if webhookNeeded && w.Listen != "" && w.Listen == v.cfg.HTTP.Listen {
 		v.addf(KeyWebhookListen, "%q is also http.listen; the two servers need different addresses", w.Listen)
 	}
+}
+
+// localBotAPI reports whether endpoint is not Telegram's own: a local Bot
+// API server, which may deliver webhooks over plain HTTP inside a private
+// network.
+func localBotAPI(endpoint string) bool {
+	u, err := url.Parse(strings.ReplaceAll(endpoint, "%s", "x"))
+	return err == nil && u.Host != "" && !strings.EqualFold(u.Hostname(), "api.telegram.org")
 }
 
 func (v *validator) apiEndpoint(s string) {

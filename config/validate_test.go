@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,4 +238,26 @@ func merge(ms ...map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// A local Bot API server delivers webhooks over plain HTTP inside a private
+// network; Telegram's own servers only over HTTPS.
+func TestPlainHTTPWebhookOnlyWithALocalBotAPIServer(t *testing.T) {
+	isolateEnv(t)
+	hook := map[string]string{
+		EnvVar(KeyTelegramMode):       "webhook",
+		EnvVar(KeyWebhookURL):         "http://committeebot:8443/telegram",
+		EnvVar(KeyWebhookSecretToken): "s3cret",
+	}
+	if keys := problemKeys(t, mustLoad(t, "", hook).Validate(CommandCheck)); !slices.Contains(keys, KeyWebhookURL) {
+		t.Errorf("http:// with Telegram's servers accepted: %v", keys)
+	}
+	hook[EnvVar(KeyTelegramAPIEndpoint)] = "http://telegram-bot-api:8081/bot%s/%s"
+	if keys := problemKeys(t, mustLoad(t, "", hook).Validate(CommandCheck)); slices.Contains(keys, KeyWebhookURL) {
+		t.Errorf("http:// with a local Bot API server refused: %v", keys)
+	}
+	hook[EnvVar(KeyWebhookURL)] = "ftp://committeebot/telegram"
+	if keys := problemKeys(t, mustLoad(t, "", hook).Validate(CommandCheck)); !slices.Contains(keys, KeyWebhookURL) {
+		t.Errorf("ftp:// accepted: %v", keys)
+	}
 }
