@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/storage"
 )
 
 func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
@@ -326,4 +327,33 @@ func freeAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// Until /lang, a person hears the language of their Telegram app when the
+// catalogue has it; reminders and notices to them later use it too.
+func TestTelegramAppLanguageUntilLang(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	const erinID, franzID = 301, 302
+	h.tg.AddUser(telegramtest.User{ID: erinID, FirstName: "Erin", LanguageCode: "en-GB"})
+	h.tg.StartPrivate(erinID)
+	h.tg.AddUser(telegramtest.User{ID: franzID, FirstName: "Franz", LanguageCode: "de"})
+	h.tg.StartPrivate(franzID)
+
+	if m := h.say(erinID, erinID, "/help"); !strings.Contains(m.Text, "Commands you can use") {
+		t.Errorf("an English app got %q", m.Text)
+	}
+	if m := h.say(franzID, franzID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
+		t.Errorf("a German app (no catalogue) got %q, want the default language", m.Text)
+	}
+	// The app's language is remembered for messages outside Erin's updates.
+	lang, err := storage.NewUsers(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Language(context.Background(), erinID)
+	if err != nil || lang != "en" {
+		t.Errorf("remembered language = %q, %v; want en", lang, err)
+	}
+	// /lang overrides the app.
+	h.say(erinID, erinID, "/lang vi")
+	if m := h.say(erinID, erinID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
+		t.Errorf("after /lang vi: %q", m.Text)
+	}
 }

@@ -20,7 +20,7 @@ func (h *Handlers) Localize(next bot.Handler) bot.Handler {
 		case hasChat && chat.IsGroup():
 			r.Lang = h.chatLang(ctx, chat.ID)
 		case hasUser:
-			r.Lang = h.userLang(ctx, user.ID)
+			r.Lang = h.senderLang(ctx, user)
 		}
 		return next(ctx, r)
 	}

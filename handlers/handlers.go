@@ -34,7 +34,12 @@ type Sender interface {
 // Prefs stores language preferences. Language and ChatLanguage return
 // storage.ErrNotFound when nothing was chosen.
 type Prefs interface {
+	// Language is the language the user chose, else the one their
+	// Telegram app was last seen to use; storage.ErrNotFound if neither.
 	Language(ctx context.Context, userID int64) (string, error)
+	// Languages returns both, "" when unknown, in one read.
+	Languages(ctx context.Context, userID int64) (chosen, seen string, err error)
+	SetTelegramLanguage(ctx context.Context, userID int64, lang string) error
 	SetLanguage(ctx context.Context, userID int64, lang string) error
 	ChatLanguage(ctx context.Context, chatID int64) (string, error)
 	SetChatLanguage(ctx context.Context, chatID int64, lang string) error

@@ -23,15 +23,50 @@ func NewUsers(c redis.UniversalClient, k Keys) *Users {
 // fieldLang is the profile hash field holding a language code.
 const fieldLang = "lang"
 
-// Language returns the language userID chose. It returns ErrNotFound if the
-// user never chose one (the caller then falls back to Telegram's
-// language_code or the configured default).
+// fieldTelegramLang holds the language Telegram last reported for the
+// user's app (language_code), for messages to them outside their own
+// updates (reminders, notices) until they choose one with /lang.
+const fieldTelegramLang = "tg_lang"
+
+// Language returns the language userID chose with /lang, else the one
+// their Telegram app was last seen to use (SetTelegramLanguage). It
+// returns ErrNotFound if neither is known (the caller then uses the
+// configured default).
 func (u *Users) Language(ctx context.Context, userID int64) (string, error) {
-	lang, err := u.c.HGet(ctx, u.k.UserProfile(userID), fieldLang).Result()
-	if err != nil {
-		return "", fmt.Errorf("language of user %d: %w", userID, notFound(err))
+	chosen, seen, err := u.Languages(ctx, userID)
+	switch {
+	case err != nil:
+		return "", err
+	case chosen != "":
+		return chosen, nil
+	case seen != "":
+		return seen, nil
 	}
-	return lang, nil
+	return "", fmt.Errorf("language of user %d: %w", userID, ErrNotFound)
+}
+
+// Languages returns the language userID chose with /lang and the one their
+// Telegram app was last seen to use, each "" when unknown, in one read.
+func (u *Users) Languages(ctx context.Context, userID int64) (chosen, seen string, err error) {
+	v, err := u.c.HMGet(ctx, u.k.UserProfile(userID), fieldLang, fieldTelegramLang).Result()
+	if err != nil {
+		return "", "", fmt.Errorf("language of user %d: %w", userID, err)
+	}
+	chosen, _ = v[0].(string)
+	seen, _ = v[1].(string)
+	return chosen, seen, nil
+}
+
+// SetTelegramLanguage records the language Telegram reports for userID's
+// app. An empty lang is ErrInvalid.
+func (u *Users) SetTelegramLanguage(ctx context.Context, userID int64, lang string) error {
+	if lang == "" {
+		return fmt.Errorf("set telegram language of user %d: empty language: %w", userID, ErrInvalid)
+	}
+	if err := u.c.HSet(ctx, u.k.UserProfile(userID), fieldTelegramLang, lang).Err(); err != nil {
+		return fmt.Errorf("set telegram language of user %d: %w", userID, err)
+	}
+	return nil
 }
 
 // SetLanguage records lang as userID's language. An empty lang is
