@@ -357,3 +357,17 @@ func TestTelegramAppLanguageUntilLang(t *testing.T) {
 		t.Errorf("after /lang vi: %q", m.Text)
 	}
 }
+
+// A global admin's first /help, before any bloc exists, says how to start
+// one — not "ask the secretariat".
+func TestFirstHelpOfTheSecretariatSaysHowToStart(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	m := h.say(adminID, adminID, "/help")
+	if !strings.Contains(m.Text, "/setup Tên khối") || strings.Contains(m.Text, "xin thư ký") {
+		t.Errorf("the admin's first /help: %q", m.Text)
+	}
+	if m := h.say(bobID, bobID, "/help"); !strings.Contains(m.Text, "xin thư ký") {
+		t.Errorf("a newcomer's /help: %q", m.Text)
+	}
+}

@@ -91,6 +91,10 @@ func (h *Handlers) help(ctx context.Context, r *bot.Request) error {
 	switch {
 	case !hasCommittee && chat.IsGroup():
 		b.WriteString("\n\n" + h.cat.T(r.Lang, "help_not_setup", nil))
+	case !hasCommittee && h.admins[user.ID]:
+		// A global admin before any bloc: how to start one, not "ask the
+		// secretariat" (they are the secretariat).
+		b.WriteString("\n\n" + h.cat.T(r.Lang, "help_admin_first", nil))
 	case !hasCommittee:
 		b.WriteString("\n\n" + h.cat.T(r.Lang, "help_guest", nil))
 	}
