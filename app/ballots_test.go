@@ -270,6 +270,16 @@ func TestTiedElectionGoesToARunoff(t *testing.T) {
 	if payload2 == payload {
 		t.Error("the runoff reuses the first ballot")
 	}
+	// One second round per election, and no third.
+	if m := h.say(groupID, aliceID, "/runoff 1"); !strings.Contains(m.Text, "đã có vòng 2: /ballot 2") {
+		t.Errorf("a second /runoff 1 answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/runoff 2"); !strings.Contains(m.Text, "không có vòng 3") {
+		t.Errorf("/runoff of the second round answered %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/ballots"); strings.Contains(m.Text, "/ballot 3") {
+		t.Errorf("a third ballot exists: %q", m.Text)
+	}
 }
 
 func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {

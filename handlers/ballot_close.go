@@ -261,6 +261,11 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	if !ok || err != nil {
 		return err
 	}
+	if b.Round >= 2 {
+		// The law allows two rounds: after the second, the head and the
+		// deputy unit decide.
+		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_last", i18n.Data{"ID": b.ID}), nil)
+	}
 	if b.Status != domain.BallotClosed {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_not_closed", i18n.Data{"ID": b.ID}), nil)
 	}

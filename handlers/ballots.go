@@ -191,6 +191,9 @@ func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ball
 	}
 	b.Voters = voters
 	b, err = h.ballots.Open(ctx, b)
+	if errors.Is(err, storage.ErrRunoffExists) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_exists", i18n.Data{"ID": b.Parent, "Runoff": b.ID}), nil)
+	}
 	if err != nil {
 		return err
 	}

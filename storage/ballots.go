@@ -22,6 +22,9 @@ var (
 	ErrDeadlinePassed = errors.New("ballot deadline has passed")
 	ErrNotEligible    = errors.New("not entitled to vote in this ballot")
 	ErrAlreadyVoted   = errors.New("already voted")
+	// ErrRunoffExists: the ballot already has its second round (Open
+	// returns that round's id in the ballot it gives back).
+	ErrRunoffExists = errors.New("the second round exists already")
 )
 
 // Ballot keys, all under the committee's hash tag so that casting is one
@@ -122,10 +125,19 @@ func (s *Ballots) decode(key, doc string) (domain.Ballot, error) {
 // ARGV[3] -> deadline (unix ms, 0 none)
 // ARGV[4] -> opened (unix ms)
 // ARGV[5..] -> voter keys
+// KEYS[4] -> (a second round only) the first round's hash: its field
 //
-// Returns 1 when stored, 0 when the ballot existed (a retried run).
+//	"runoff" names the one second round it may have
+//
+// Returns 1 when stored, 0 when the ballot existed (a retried run), or the
+// id of the second round the first round already has.
 var openBallotScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if KEYS[4] then
+  if redis.call('HSETNX', KEYS[4], 'runoff', ARGV[1]) == 0 then
+    return redis.call('HGET', KEYS[4], 'runoff')
+  end
+end
 for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'status', 'open', 'deadline', ARGV[3], 'closed', 0,
   'electorate', redis.call('SCARD', KEYS[2]))
@@ -134,7 +146,10 @@ return 1
 `)
 
 // Open stores b as a new open ballot with the next id of its committee and
-// returns it. The electorate (b.Voters) is fixed from now on.
+// returns it. The electorate (b.Voters) is fixed from now on. A second
+// round (b.Parent set) is opened once per first round, atomically: a
+// second attempt returns ErrRunoffExists with the existing round's id in
+// the returned ballot.
 func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, error) {
 	if err := b.Validate(); err != nil {
 		return b, fmt.Errorf("open ballot: %w", err)
@@ -165,8 +180,19 @@ func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, err
 		args = append(args, v)
 	}
 	keys := []string{s.k.Ballot(b.Committee, b.ID), s.k.BallotPart(b.Committee, b.ID, "electors"), s.k.BallotIndex(b.Committee)}
-	if _, err := runScript(ctx, s.c, openBallotScript, keys, args...); err != nil {
+	if b.Parent != "" {
+		if !validID(b.Parent) {
+			return b, fmt.Errorf("open ballot: parent %q: %w", b.Parent, ErrInvalid)
+		}
+		keys = append(keys, s.k.Ballot(b.Committee, b.Parent))
+	}
+	v, err := runScript(ctx, s.c, openBallotScript, keys, args...)
+	if err != nil {
 		return b, fmt.Errorf("open ballot: %w", err)
+	}
+	if existing, ok := v.(string); ok {
+		b.ID = existing
+		return b, fmt.Errorf("open ballot: second round of %s: %w", b.Parent, ErrRunoffExists)
 	}
 	return b, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/committeebot/committeebot/domain"
@@ -103,5 +104,49 @@ func TestCastSecretAndOpenRefuseTheOtherKindAndNeedASealer(t *testing.T) {
 	votes, err := f.ballots.OpenVotes(ctx, f.c.ID, open.ID)
 	if err != nil || len(votes) != 1 || votes[0].Name != "An" || votes[0].Choice["1"] != domain.OptNo {
 		t.Errorf("OpenVotes = %+v, %v", votes, err)
+	}
+}
+
+func TestOneSecondRoundPerBallotEvenAtOnce(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	first, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"})
+	second.Parent, second.Round = first.ID, 2
+	ids := make(chan string, 5)
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := f.ballots.Open(ctx, second)
+			if err == nil {
+				ids <- b.ID
+			} else if errors.Is(err, storage.ErrRunoffExists) {
+				ids <- "exists:" + b.ID
+			} else {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	opened, pointed := "", map[string]bool{}
+	for id := range ids {
+		if rest, ok := strings.CutPrefix(id, "exists:"); ok {
+			pointed[rest] = true
+		} else if opened != "" {
+			t.Errorf("two second rounds: %s and %s", opened, id)
+		} else {
+			opened = id
+		}
+	}
+	if opened == "" || len(pointed) != 1 || !pointed[opened] {
+		t.Errorf("opened %q; the others were pointed at %v", opened, pointed)
 	}
 }
