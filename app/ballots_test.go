@@ -501,3 +501,29 @@ func callbackAnswers(t *testing.T, h *harness, qid string, n int) []string {
 	}, h.logs.String)
 	return answers
 }
+
+// A ballot's electorate and candidates are fixed when it opens: removing a
+// unit it counts is refused with a pointer to the ballot, and allowed once
+// the ballot is closed.
+func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	openBallot(t, h, "/elect head")
+	m := h.say(groupID, aliceID, "/unit_remove BTP")
+	press(t, h, groupID, aliceID, m, "🗑 Bỏ")
+	if got := current(h, groupID, m).Text; !strings.Contains(got, "/ballot 1") {
+		t.Errorf("removing a unit of an open ballot: %q", got)
+	}
+	if m := h.say(groupID, aliceID, "/units"); !strings.Contains(m.Text, "BTP") {
+		t.Errorf("the unit is gone: %q", m.Text)
+	}
+	m = h.say(groupID, aliceID, "/close 1")
+	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
+	h.quiet(groupID)
+	m = h.say(groupID, aliceID, "/unit_remove BTP")
+	press(t, h, groupID, aliceID, m, "🗑 Bỏ")
+	if m := h.say(groupID, aliceID, "/units"); strings.Contains(m.Text, "BTP") {
+		t.Errorf("the unit stays after the ballot closed: %q", m.Text)
+	}
+}

@@ -173,6 +173,10 @@ func (h *Handlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) erro
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[0]}), nil)
 	}
+	var onBallot *storage.UnitOnBallotError
+	if errors.As(err, &onBallot) {
+		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_on_open_ballot", i18n.Data{"Code": p[0], "ID": onBallot.Ballot}), nil)
+	}
 	if err != nil {
 		return err
 	}

@@ -77,17 +77,46 @@ return 1
 // KEYS[5] -> <p>:{c:<id>}:roles
 // KEYS[6] -> <p>:{c:<id>}:rolelog
 // KEYS[7] -> <p>:{c:<id>}:invites
+// KEYS[8] -> <p>:{c:<id>}:ballots (the ballot index)
 // ARGV[1] -> unit code
 // ARGV[2] -> now (unix ms)
+// ARGV[3] -> prefix of a ballot's key, <p>:{c:<id>}:ballot: (the ballots
+//
+//	found in the index share the committee's tag)
 //
 // Returns {{userID, JSON memberRecord, …}, {token, …}}: the removed
-// delegates and invite tokens; nil if the unit does not exist.
+// delegates and invite tokens; nil if the unit does not exist; {"ballot",
+// id} (nothing removed) while an open ballot has the unit, or one of its
+// delegates, as an elector, or the unit as a candidate.
 var removeUnitScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return false end
+local m = redis.call('HGETALL', KEYS[4])
+local mine = {}
+for i = 1, #m, 2 do
+	local ok, rec = pcall(cjson.decode, m[i+1])
+	if ok and type(rec) == 'table' and rec.unit == ARGV[1] then mine[#mine+1] = m[i] end
+end
+for _, bid in ipairs(redis.call('ZRANGE', KEYS[8], 0, -1)) do
+	local bk = ARGV[3] .. bid
+	local st = redis.call('HMGET', bk, 'status', 'doc')
+	if st[1] == 'open' then
+		if redis.call('SISMEMBER', bk .. ':electors', ARGV[1]) == 1 then return {'ballot', bid} end
+		for _, uid in ipairs(mine) do
+			if redis.call('SISMEMBER', bk .. ':electors', uid) == 1 then return {'ballot', bid} end
+		end
+		local ok, doc = pcall(cjson.decode, st[2] or '')
+		if ok and type(doc) == 'table' and type(doc.Questions) == 'table' then
+			for _, q in ipairs(doc.Questions) do
+				for _, o in ipairs(type(q.Options) == 'table' and q.Options or {}) do
+					if o.Key == ARGV[1] then return {'ballot', bid} end
+				end
+			end
+		end
+	end
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 local removed = {}
-local m = redis.call('HGETALL', KEYS[4])
 for i = 1, #m, 2 do
 	local ok, rec = pcall(cjson.decode, m[i+1])
 	if ok and type(rec) == 'table' and rec.unit == ARGV[1] then
@@ -164,10 +193,16 @@ func (s *Committees) RemoveUnit(ctx context.Context, id, code string) ([]domain.
 	}
 	v, err := runScript(ctx, s.c, removeUnitScript, []string{
 		s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.UnitOrder(id), s.k.Members(id),
-		s.k.Roles(id), s.k.RoleLog(id), s.k.Invites(id),
-	}, code, unixMilli(s.now()))
+		s.k.Roles(id), s.k.RoleLog(id), s.k.Invites(id), s.k.BallotIndex(id),
+	}, code, unixMilli(s.now()), strings.TrimSuffix(s.k.Ballot(id, "x"), "x"))
 	if err != nil {
 		return nil, fmt.Errorf("remove unit %s of committee %s: %w", code, id, err)
+	}
+	if pair, ok := v.([]any); ok && len(pair) == 2 {
+		if kind, _ := pair[0].(string); kind == "ballot" {
+			bid, _ := pair[1].(string)
+			return nil, &UnitOnBallotError{Unit: code, Ballot: bid}
+		}
 	}
 	r, err := asReply(v, 2)
 	if err != nil {
@@ -192,6 +227,20 @@ func (s *Committees) RemoveUnit(ctx context.Context, id, code string) ([]domain.
 	s.forgetTokens(ctx, tokens)
 	return removed, nil
 }
+
+// UnitOnBallotError refuses removing a unit while an open ballot counts it
+// (or one of its delegates) as an elector, or has it as a candidate: the
+// ballot's electorate is fixed at opening. It matches ErrUnitInUse.
+type UnitOnBallotError struct {
+	Unit, Ballot string
+}
+
+func (e *UnitOnBallotError) Error() string {
+	return fmt.Sprintf("unit %s is on open ballot %s", e.Unit, e.Ballot)
+}
+
+// Is makes errors.Is(err, ErrUnitInUse) true.
+func (e *UnitOnBallotError) Is(target error) bool { return target == ErrUnitInUse }
 
 // Units returns the units of committee id in the order they were added
 // (none if the committee does not exist).
