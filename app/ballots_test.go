@@ -319,6 +319,13 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(strings.ToLower(m.Text), "biểu quyết") {
 		t.Errorf("the nomination is not in voting: %q", m.Text)
 	}
+	// While the ballot is open, only its result moves the nomination.
+	if m := h.say(bobID, bobID, "/withdraw 1"); !strings.Contains(m.Text, "/ballot 1") {
+		t.Errorf("withdrawing a nomination on an open ballot: %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/nomination_status 1 approved"); !strings.Contains(m.Text, "/ballot 1") {
+		t.Errorf("approving by hand a nomination on an open ballot: %q", m.Text)
+	}
 	castVote(t, h, bobID, payload, "Đồng ý")
 	castVote(t, h, carolID, payload, "Đồng ý")
 	castVote(t, h, daveID, payload, "Không đồng ý")

@@ -78,7 +78,10 @@ func (h *Handlers) moveNomination(ctx context.Context, r *bot.Request, c domain.
 	moved, err := h.nominations.Transition(ctx, c.ID, n.ID, domain.Change{
 		From: n.Status, To: to, By: user.ID, ByName: user.DisplayName(), Note: note,
 	})
+	var onBallot *storage.NominationOnBallotError
 	switch {
+	case errors.As(err, &onBallot):
+		return h.cat.T(r.Lang, "nomination_on_open_ballot", i18n.Data{"ID": n.ID, "Ballot": onBallot.Ballot}), nil
 	case errors.Is(err, storage.ErrConflict):
 		return h.cat.T(r.Lang, "nomination_conflict", i18n.Data{"ID": n.ID, "Status": i18n.Raw(h.statusLabel(r.Lang, moved.Status))}), nil
 	case errors.Is(err, storage.ErrNotFound):

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,6 +17,7 @@ const (
 	moveNotFound = -1
 	moveConflict = 0
 	moveDone     = 1
+	moveOnBallot = 2
 )
 
 // transitionScript changes a nomination's status if it is still the one
@@ -28,16 +31,37 @@ const (
 // ARGV[3] -> JSON changeRecord to append to the history
 // ARGV[4] -> now (unix ms)
 // ARGV[5] -> "1" if the new status frees the nominee's duplicate slot
+// KEYS[4] -> <p>:{c:<id>}:ballots (the ballot index)
+// ARGV[6] -> "1" to refuse the move while an open nominations ballot has
+//
+//	the nomination (a person's move out of voting); "0" otherwise
+//
+// ARGV[7] -> prefix of a ballot's key, <p>:{c:<id>}:ballot:
+// ARGV[8] -> the nomination id
 //
 // Returns {status, current}: 1 changed (or changed by this very call
 // before: the status is ARGV[2] and the last history entry is ARGV[3]), 0
-// the status is not ARGV[1] (current is returned), -1 no such nomination.
+// the status is not ARGV[1] (current is returned), -1 no such nomination,
+// 2 an open ballot has the nomination (its id is returned).
 var transitionScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {-1, ''} end
 if cur ~= ARGV[1] then
 	if cur == ARGV[2] and redis.call('LINDEX', KEYS[2], -1) == ARGV[3] then return {1, cur} end
 	return {0, cur}
+end
+if ARGV[6] == '1' then
+	for _, bid in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+		local st = redis.call('HMGET', ARGV[7] .. bid, 'status', 'doc')
+		if st[1] == 'open' then
+			local ok, doc = pcall(cjson.decode, st[2] or '')
+			if ok and type(doc) == 'table' and doc.Kind == 'nominations' and type(doc.Questions) == 'table' then
+				for _, q in ipairs(doc.Questions) do
+					if tostring(q.ID) == ARGV[8] then return {2, bid} end
+				end
+			end
+		end
+	end
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'changed', ARGV[4])
 redis.call('RPUSH', KEYS[2], ARGV[3])
@@ -86,9 +110,15 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 	if ch.To == domain.StatusWithdrawn {
 		frees = "1"
 	}
+	// A person's move out of voting waits for the ballot: only its result
+	// (By 0, the bot) decides while it is open.
+	guard := "0"
+	if ch.From == domain.StatusVoting && ch.By != 0 {
+		guard = "1"
+	}
 	v, err := runScript(ctx, s.c, transitionScript, []string{
-		s.k.Nomination(cid, id), s.k.NominationHistory(cid, id), s.k.NominationIndex(cid),
-	}, string(ch.From), string(ch.To), rec, now, frees)
+		s.k.Nomination(cid, id), s.k.NominationHistory(cid, id), s.k.NominationIndex(cid), s.k.BallotIndex(cid),
+	}, string(ch.From), string(ch.To), rec, now, frees, guard, strings.TrimSuffix(s.k.Ballot(cid, "x"), "x"), strconv.FormatInt(id, 10))
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %s -> %s: %w", id, cid, ch.From, ch.To, err)
 	}
@@ -103,6 +133,11 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 	if status == moveNotFound {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %w", id, cid, ErrNotFound)
 	}
+	if status == moveOnBallot {
+		bid, _ := r.str(1)
+		n, _ := s.Get(ctx, cid, id)
+		return n, &NominationOnBallotError{Nomination: id, Ballot: bid}
+	}
 	n, err := s.Get(ctx, cid, id)
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %w", id, cid, err)
@@ -111,6 +146,17 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 		return n, fmt.Errorf("nomination %d of committee %s: %s -> %s: status is %s: %w", id, cid, ch.From, ch.To, n.Status, ErrConflict)
 	}
 	return n, nil
+}
+
+// NominationOnBallotError refuses a person's change of a nomination that an
+// open ballot is deciding: only the ballot's result moves it then.
+type NominationOnBallotError struct {
+	Nomination int64
+	Ballot     string
+}
+
+func (e *NominationOnBallotError) Error() string {
+	return fmt.Sprintf("nomination %d is on open ballot %s", e.Nomination, e.Ballot)
 }
 
 // Statuses returned by addAttachmentScript.
