@@ -534,3 +534,32 @@ func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
 		t.Errorf("the unit stays after the ballot closed: %q", m.Text)
 	}
 }
+
+// A secret ballot with fewer than three ballots (here one of three, not
+// valid) publishes its turnout, not its counts: everyone would know how
+// the one voter voted.
+func TestSmallSecretBallotPublishesTurnoutOnly(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	_, payload := openBallot(t, h, "/elect head")
+	castVote(t, h, bobID, payload, "KTNN")
+	m := h.say(groupID, aliceID, "/close 1")
+	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
+	var result string
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.HasPrefix(m.Text, "📋") {
+				result = m.Text
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(result, "1/3") || !strings.Contains(result, "dưới 3 phiếu") || strings.Contains(result, "tổng số)") {
+		t.Errorf("the result of a one-ballot secret election: %q", result)
+	}
+	if m := h.say(groupID, carolID, "/results 1"); strings.Contains(m.Text, "tổng số)") {
+		t.Errorf("/results shows counts: %q", m.Text)
+	}
+}

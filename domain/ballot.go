@@ -41,6 +41,11 @@ const (
 // ballots per selection round).
 const MaxRounds = 2
 
+// MinDisclosedSecret is the fewest ballots cast for which a secret
+// ballot's per-option counts, and the choices next to its receipts, are
+// published (see Ballot.Disclosed).
+const MinDisclosedSecret = 3
+
 // Ballot validation errors.
 var (
 	ErrNoOptions  = errors.New("a question needs at least two options")
@@ -288,4 +293,15 @@ func (b Ballot) RunoffCandidates(r Result) []string {
 		return nil
 	}
 	return q.Tied
+}
+
+// Disclosed reports whether the per-option counts of b's result r, and the
+// choice next to each receipt, may be published. An open ballot's are. A
+// secret ballot's only when it is valid and at least MinDisclosedSecret
+// ballots were cast: with one or two ballots (or an invalid ballot's few)
+// the counts would tell everyone who knows the turnout how each voter
+// voted. Turnout, the outcome and the receipt codes (without choices, so
+// that voters can check their ballot was counted) are always published.
+func (b Ballot) Disclosed(r Result) bool {
+	return !b.Secret || (r.Valid && r.Turnout >= MinDisclosedSecret)
 }

@@ -122,6 +122,10 @@ func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, 
 		valid = "result_void"
 	}
 	s.WriteString("\n" + h.cat.T(lang, valid, i18n.Data{"Turnout": r.Turnout, "Total": r.Electorate, "Need": r.QuorumNeed}))
+	disclosed := b.Disclosed(r)
+	if !disclosed {
+		s.WriteString("\n" + h.cat.T(lang, "result_withheld", i18n.Data{"Min": domain.MinDisclosedSecret}))
+	}
 	options := map[string]map[string]domain.Option{}
 	for _, q := range b.Questions {
 		options[q.ID] = map[string]domain.Option{}
@@ -138,6 +142,9 @@ func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, 
 		}
 		s.WriteString("<b>" + escape(q.Text) + "</b>")
 		for _, cnt := range qr.Counts {
+			if !disclosed {
+				break
+			}
 			s.WriteString("\n   " + h.cat.T(lang, "result_count", i18n.Data{
 				"Option": h.optionLabel(lang, options[q.ID][cnt.Key]), "Votes": cnt.Votes,
 				"Percent": h.percent(lang, cnt.Percent)}))

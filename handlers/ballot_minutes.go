@@ -39,6 +39,10 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 		},
 		Generated: h.now(),
 	}
+	disclosed := b.Disclosed(r)
+	if !disclosed {
+		m.Notes = append(m.Notes, plain(h.cat.T(lang, "min_note_withheld", i18n.Data{"Min": domain.MinDisclosedSecret})))
+	}
 	labels := map[string]map[string]string{}
 	for _, q := range b.Questions {
 		labels[q.ID] = map[string]string{}
@@ -51,6 +55,9 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 		mq := minutes.Question{Text: q.Text, Needed: qr.Needed, Threshold: h.shareText(lang, q.Threshold),
 			Outcome: strings.TrimSpace(strings.TrimPrefix(plain(h.outcomeText(lang, b, qr, optionMap(q))), "→"))}
 		for _, cnt := range qr.Counts {
+			if !disclosed {
+				break
+			}
 			mq.Rows = append(mq.Rows, minutes.Row{Option: labels[q.ID][cnt.Key], Votes: cnt.Votes, Percent: cnt.Percent,
 				Winner: qr.Outcome == domain.OutcomePassed && qr.Winner == cnt.Key})
 		}
@@ -59,7 +66,11 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 	answers := func(ch domain.Choice) []string {
 		var out []string
 		for _, q := range b.Questions {
-			out = append(out, labels[q.ID][ch[q.ID]])
+			if disclosed {
+				out = append(out, labels[q.ID][ch[q.ID]])
+			} else {
+				out = append(out, "—")
+			}
 		}
 		return out
 	}
