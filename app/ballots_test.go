@@ -227,16 +227,9 @@ func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 		t.Errorf("/ballot of an open vote: %q", m.Text)
 	}
 	// Alice closes it; 1 of 3 took part: not valid.
-	m := h.say(groupID, aliceID, "/close 1")
-	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.Contains(m.Text, "Không hợp lệ: chỉ 1/3") {
-				return true
-			}
-		}
-		return false
-	})
+	if result := closeAndWaitResult(t, h, "1"); !strings.Contains(result, "Không hợp lệ: chỉ 1/3") {
+		t.Errorf("the result of an open motion with 1 of 3: %q", result)
+	}
 	if m := h.say(carolID, carolID, "/start "+payload); !strings.Contains(m.Text, "đã kết thúc") {
 		t.Errorf("voting after close: %q", m.Text)
 	}
@@ -544,22 +537,29 @@ func TestSmallSecretBallotPublishesTurnoutOnly(t *testing.T) {
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/elect head")
 	castVote(t, h, bobID, payload, "KTNN")
-	m := h.say(groupID, aliceID, "/close 1")
-	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
-	var result string
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋") {
-				result = m.Text
-				return true
-			}
-		}
-		return false
-	})
+	result := closeAndWaitResult(t, h, "1")
 	if !strings.Contains(result, "1/3") || !strings.Contains(result, "dưới 3 phiếu") || strings.Contains(result, "tổng số)") {
 		t.Errorf("the result of a one-ballot secret election: %q", result)
 	}
 	if m := h.say(groupID, carolID, "/results 1"); strings.Contains(m.Text, "tổng số)") {
 		t.Errorf("/results shows counts: %q", m.Text)
 	}
+}
+
+// closeAndWaitResult closes ballot id as Alice in the group and returns the
+// text of the result post ("📋 …").
+func closeAndWaitResult(t *testing.T, h *harness, id string) string {
+	t.Helper()
+	m := h.say(groupID, aliceID, "/close "+id)
+	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
+	var result string
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID) {
+			if strings.HasPrefix(m.Text, "📋") {
+				result = m.Text
+			}
+		}
+		return result != ""
+	})
+	return result
 }
