@@ -510,3 +510,38 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 		t.Errorf("after the bot came back /units answered %q", m.Text)
 	}
 }
+
+// An invite of another unit moves a delegate only when they confirm,
+// naming both units; the group hears of the move; a repeated /start with
+// the same link is a quiet "you are already …".
+func TestInviteOfAnotherUnitAsksBeforeMoving(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	join(t, h, bobID, invite(t, h, "TANDTC"))
+	token := invite(t, h, "KTNN")
+	ask := h.say(bobID, bobID, "/start "+token)
+	if !strings.Contains(ask.Text, "TANDTC") || !strings.Contains(ask.Text, "KTNN") {
+		t.Fatalf("the move was not asked, naming both units: %q", ask.Text)
+	}
+	if m := h.say(groupID, aliceID, "/members"); !strings.Contains(m.Text, "TANDTC") || strings.Contains(m.Text, "Chưa có đại diện: TANDTC") {
+		t.Errorf("Bob moved before confirming: %q", m.Text)
+	}
+	before := len(h.tg.BotMessages(groupID))
+	press(t, h, bobID, bobID, ask, "🔁 Chuyển sang KTNN")
+	if got := current(h, bobID, ask).Text; !strings.Contains(got, "đã chuyển từ TANDTC") {
+		t.Errorf("after confirming: %q", got)
+	}
+	waitFor(t, func() bool {
+		msgs := h.tg.BotMessages(groupID)
+		return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].Text, "đã chuyển từ")
+	})
+	before = len(h.tg.BotMessages(groupID))
+	if m := h.say(bobID, bobID, "/start "+token); !strings.Contains(m.Text, "Bạn đã là đại diện của <b>KTNN</b>") && !strings.Contains(m.Text, "Bạn đã là đại diện của KTNN") {
+		t.Errorf("a repeated /start answered %q", m.Text)
+	}
+	h.quiet(groupID)
+	if n := len(h.tg.BotMessages(groupID)); n != before {
+		t.Errorf("a repeated /start told the group again (%d new messages)", n-before)
+	}
+}

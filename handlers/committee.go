@@ -40,7 +40,9 @@ type CommitteeStore interface {
 	UserCommittees(ctx context.Context, userID int64) ([]string, error)
 
 	CreateInvite(ctx context.Context, id, unit string, by int64) (domain.Invite, error)
-	RedeemInvite(ctx context.Context, token string, d domain.Delegate) (domain.Committee, domain.Delegate, error)
+	// Redeem follows an invite; moving a delegate of another unit needs
+	// confirmMove (else *storage.MoveError).
+	Redeem(ctx context.Context, token string, d domain.Delegate, confirmMove bool) (storage.Redemption, error)
 	RevokeInvites(ctx context.Context, id, unit string) (int, error)
 
 	SetRole(ctx context.Context, id string, year int, code, role string, by int64) ([]domain.RoleChange, error)

@@ -128,46 +128,85 @@ func (h *Handlers) chatLang(ctx context.Context, chatID int64) string {
 	return h.cat.Default()
 }
 
-// redeem follows an invite link: /start <token> in a private chat.
+// redeem follows an invite link: /start <token> in a private chat. A
+// delegate of another unit is asked to confirm the move first.
 func (h *Handlers) redeem(ctx context.Context, r *bot.Request, token string) error {
 	chat, _ := r.Chat()
-	user, _ := r.Sender()
 	if !chat.IsPrivate() {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_open_private", nil), nil)
 	}
-	c, d, err := h.committees.RedeemInvite(ctx, token, domain.Delegate{
-		UserID: user.ID, Name: user.DisplayName(), Username: user.Username,
-	})
-	switch {
-	case errors.Is(err, storage.ErrInviteUsed):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_used", nil), nil)
-	case errors.Is(err, storage.ErrInviteExpired):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_expired", nil), nil)
-	case errors.Is(err, storage.ErrNotFound):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "start_bad_token", nil), nil)
-	case err != nil:
-		return err
-	}
-	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
-		return err
-	}
-	u, err := h.committees.Unit(ctx, c.ID, d.Unit)
+	text, kb, err := h.redeemAs(ctx, r, token, false)
 	if err != nil {
 		return err
 	}
-	if err := h.reply(ctx, r, h.cat.T(r.Lang, "invite_welcome", i18n.Data{
-		"Name": user.DisplayName(), "Code": u.Code, "Unit": u.Name, "Committee": c.Name,
-	}), nil); err != nil {
+	return h.reply(ctx, r, text, kb)
+}
+
+// inviteMoveButton confirms moving to the invite's unit: invmv:<token>.
+func (h *Handlers) inviteMoveButton(ctx context.Context, r *bot.Request) error {
+	p, ok := routeInviteMove.parse(r.Data)
+	if !ok {
+		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		return nil
+	}
+	text, kb, err := h.redeemAs(ctx, r, p[0], true)
+	if err != nil {
 		return err
+	}
+	return h.editCallback(ctx, r, text, kb)
+}
+
+// redeemAs redeems token for the request's sender and returns the answer
+// for them; the group hears of a new delegate or a move (not of a
+// repeated /start).
+func (h *Handlers) redeemAs(ctx context.Context, r *bot.Request, token string, confirmMove bool) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+	user, _ := r.Sender()
+	red, err := h.committees.Redeem(ctx, token, domain.Delegate{
+		UserID: user.ID, Name: user.DisplayName(), Username: user.Username,
+	}, confirmMove)
+	var move *storage.MoveError
+	switch {
+	case errors.As(err, &move):
+		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_invite_move", i18n.Data{"To": move.To}), routeInviteMove.data(token)),
+			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
+		))
+		return h.cat.T(r.Lang, "invite_move_confirm", i18n.Data{"From": move.From, "To": move.To}), &kb, nil
+	case errors.Is(err, storage.ErrInviteUsed):
+		return h.cat.T(r.Lang, "invite_used", nil), nil, nil
+	case errors.Is(err, storage.ErrInviteExpired):
+		return h.cat.T(r.Lang, "invite_expired", nil), nil, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return h.cat.T(r.Lang, "start_bad_token", nil), nil, nil
+	case err != nil:
+		return "", nil, err
+	}
+	c, d := red.Committee, red.Delegate
+	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
+		return "", nil, err
+	}
+	u, err := h.committees.Unit(ctx, c.ID, d.Unit)
+	if err != nil {
+		return "", nil, err
+	}
+	if red.Again {
+		return h.cat.T(r.Lang, "invite_already", i18n.Data{"Code": u.Code, "Unit": u.Name, "Committee": c.Name}), nil, nil
 	}
 	if c.ChatID != 0 {
 		lang := h.chatLang(ctx, c.ChatID)
-		err := h.sendHTML(ctx, c.ChatID, h.cat.T(lang, "delegate_joined", i18n.Data{"Name": user.DisplayName(), "Code": u.Code}), nil)
-		if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
-			return err
+		notice := h.cat.T(lang, "delegate_joined", i18n.Data{"Name": user.DisplayName(), "Code": u.Code})
+		if red.Previous != "" {
+			notice = h.cat.T(lang, "delegate_moved", i18n.Data{"Name": user.DisplayName(), "From": red.Previous, "To": u.Code})
+		}
+		if err := h.sendHTML(ctx, c.ChatID, notice, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+			return "", nil, err
 		}
 	}
-	return nil
+	text := h.cat.T(r.Lang, "invite_welcome", i18n.Data{"Name": user.DisplayName(), "Code": u.Code, "Unit": u.Name, "Committee": c.Name})
+	if red.Previous != "" {
+		text = h.cat.T(r.Lang, "invite_moved", i18n.Data{"From": red.Previous, "Code": u.Code, "Unit": u.Name, "Committee": c.Name})
+	}
+	return text, nil, nil
 }
 
 // members lists delegates by unit, and the units that have none yet.

@@ -46,6 +46,7 @@ var (
 	routeRSVP        = route{name: "mr", parts: 3}                    // mr:<committee>:<meeting>:<1|0>
 	routeICS         = route{name: "mics", parts: 2}                  // mics:<committee>:<meeting>
 	routeMeetingOff  = route{name: "mcx", parts: 2}                   // mcx:<committee>:<meeting>
+	routeInviteMove  = route{name: "invmv", parts: 1}                 // invmv:<invite token>
 )
 
 // fits reports whether the data of parts stays within Telegram's limit
@@ -129,5 +130,6 @@ func (h *Handlers) buttons() []button {
 		{routeRSVP, h.rsvpButton},
 		{routeICS, h.icsButton},
 		{routeMeetingOff, h.meetingCancelConfirmed},
+		{routeInviteMove, h.inviteMoveButton},
 	}
 }

@@ -120,6 +120,7 @@ const (
 	redeemNotFound = 0
 	redeemDone     = 1
 	redeemAgain    = 2
+	redeemMove     = 3
 	redeemUsed     = -1
 	redeemExpired  = -2
 )
@@ -135,9 +136,14 @@ const (
 // ARGV[2] -> user id
 // ARGV[3] -> JSON memberRecord without its unit
 // ARGV[4] -> now (unix ms)
+// ARGV[5] -> "1" if the user confirmed moving from another unit
+// KEYS[5] -> <p>:{c:<id>}:memberlog
 //
-// Returns {status, JSON memberRecord or ""}:
-// 1: the user is now a delegate of the unit; the invite is used up
+// Returns {status, JSON memberRecord or "", previous unit or ""}:
+// 1: the user is now a delegate of the unit; the invite is used up (the
+// previous unit is named when they moved, and the move is logged)
+// 3: the user is a delegate of another unit (named) and did not confirm
+// the move: nothing changes
 // 2: the user is a delegate of the unit already (they redeemed this
 // invite before, or another one of the same unit): nothing changes and
 // the invite, if unused, stays valid for someone else
@@ -166,84 +172,138 @@ end
 if tonumber(rec.expires) <= tonumber(ARGV[4]) then return {-2, ''} end
 if redis.call('HEXISTS', KEYS[2], unit) == 0 then return {0, ''} end
 if curUnit == unit then return {2, cur} end
+if curUnit ~= '' and ARGV[5] ~= '1' then return {3, '', curUnit} end
 local member = '{"unit":"' .. unit .. '",' .. string.sub(ARGV[3], 2)
 redis.call('HSET', KEYS[3], ARGV[2], member)
 redis.call('HSET', KEYS[4], ARGV[1] .. ':used', ARGV[2] .. ':' .. ARGV[4])
-return {1, member}
+if curUnit ~= '' then
+	redis.call('RPUSH', KEYS[5], '{"user":' .. ARGV[2] .. ',"from":"' .. curUnit .. '","to":"' .. unit .. '","at":' .. ARGV[4] .. '}')
+end
+return {1, member, curUnit}
 `)
 
-// RedeemInvite makes d.UserID a delegate of the unit of invite token, with
-// d's Name and Username and Joined from the clock (d.Unit and d.Joined are
-// ignored), and returns the committee and the delegate. A user who was a
-// delegate of another unit of that committee is moved to the invite's unit.
+// Redemption is what Redeem did.
+type Redemption struct {
+	Committee domain.Committee
+	Delegate  domain.Delegate
+	// Previous is the unit the user was a delegate of before, when the
+	// invite moved them.
+	Previous string
+	// Again: the user was a delegate of the invite's unit already (a
+	// repeated /start): nothing changed.
+	Again bool
+}
+
+// MoveError says an invite would move its user from the unit they are a
+// delegate of (From) to the invite's unit (To); Redeem with confirmMove
+// does it.
+type MoveError struct{ From, To string }
+
+func (e *MoveError) Error() string {
+	return fmt.Sprintf("redeeming the invite moves the delegate from %s to %s", e.From, e.To)
+}
+
+// RedeemInvite is Redeem with the move confirmed: it makes d.UserID a
+// delegate of the unit of invite token, moving them from another unit of
+// the committee if they were a delegate of one.
+func (s *Committees) RedeemInvite(ctx context.Context, token string, d domain.Delegate) (domain.Committee, domain.Delegate, error) {
+	r, err := s.Redeem(ctx, token, d, true)
+	return r.Committee, r.Delegate, err
+}
+
+// Redeem makes d.UserID a delegate of the unit of invite token, with d's
+// Name and Username and Joined from the clock (d.Unit and d.Joined are
+// ignored). A user who is a delegate of another unit of that committee is
+// moved only with confirmMove (the move is logged); without it Redeem
+// returns a *MoveError naming both units and changes nothing.
 //
 // The invite is used up atomically: of concurrent redeemers exactly one
 // succeeds and the others get ErrInviteUsed. Other errors: ErrInviteExpired
 // past domain.InviteTTL; ErrNotFound for an unknown, forged or revoked
 // token or a unit removed since. A user who already is a delegate of the
 // invite's unit (repeating /start, or a retry after "not recorded") gets
-// their delegate record and no error, and an unused invite stays valid.
+// their delegate record with Again set, and an unused invite stays valid.
 //
 // Steps: the token's committee is read from a global key; one committee
 // script checks and consumes the invite and adds the delegate; then the
 // user's index is updated (repeating the call redoes that step).
-func (s *Committees) RedeemInvite(ctx context.Context, token string, d domain.Delegate) (domain.Committee, domain.Delegate, error) {
+func (s *Committees) Redeem(ctx context.Context, token string, d domain.Delegate, confirmMove bool) (Redemption, error) {
+	fail := func(err error) (Redemption, error) { return Redemption{}, err }
 	if !tokenRE.MatchString(token) {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: malformed token: %w", ErrNotFound)
+		return fail(fmt.Errorf("redeem invite: malformed token: %w", ErrNotFound))
 	}
 	if d.UserID == 0 {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: no user: %w", ErrInvalid)
+		return fail(fmt.Errorf("redeem invite: no user: %w", ErrInvalid))
 	}
 	id, err := s.c.Get(ctx, s.k.InviteCommittee(token)).Result()
 	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: %w", notFound(err))
+		return fail(fmt.Errorf("redeem invite: %w", notFound(err)))
 	}
 	if !validID(id) {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite: %w", ErrNotFound)
+		return fail(fmt.Errorf("redeem invite: %w", ErrNotFound))
 	}
 	body, err := json.Marshal(memberRecord{Name: d.Name, Username: d.Username, Joined: unixMilli(s.now())})
 	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
+	}
+	confirm := "0"
+	if confirmMove {
+		confirm = "1"
 	}
 	v, err := runScript(ctx, s.c, redeemScript,
-		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Members(id), s.k.Invites(id)},
-		token, d.UserID, body, unixMilli(s.now()))
+		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Members(id), s.k.Invites(id), s.k.MemberLog(id)},
+		token, d.UserID, body, unixMilli(s.now()), confirm)
 	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
-	r, err := asReply(v, 2)
-	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	top, _ := v.([]any)
+	if len(top) < 2 {
+		return fail(fmt.Errorf("redeem invite of committee %s: unexpected reply %v", id, v))
 	}
+	r := reply(top)
 	status, err := r.int(0)
 	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
+	}
+	var out Redemption
+	if len(top) > 2 {
+		out.Previous, _ = r.str(2)
 	}
 	switch status {
-	case redeemDone, redeemAgain:
+	case redeemDone:
+	case redeemAgain:
+		out.Again = true
+	case redeemMove:
+		unit := ""
+		if inv, err := s.c.HGet(ctx, s.k.Invites(id), token).Result(); err == nil {
+			var rec struct {
+				Unit string `json:"unit"`
+			}
+			_ = json.Unmarshal([]byte(inv), &rec)
+			unit = rec.Unit
+		}
+		return fail(&MoveError{From: out.Previous, To: unit})
 	case redeemUsed:
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteUsed)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteUsed))
 	case redeemExpired:
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteExpired)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteExpired))
 	default:
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, ErrNotFound)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrNotFound))
 	}
 	raw, err := r.str(1)
 	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
-	del, err := decodeMember(d.UserID, raw)
-	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	if out.Delegate, err = decodeMember(d.UserID, raw); err != nil {
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
 	if err := s.indexUser(ctx, id, d.UserID); err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
-	c, err := s.Get(ctx, id)
-	if err != nil {
-		return domain.Committee{}, domain.Delegate{}, fmt.Errorf("redeem invite of committee %s: %w", id, err)
+	if out.Committee, err = s.Get(ctx, id); err != nil {
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
-	return c, del, nil
+	return out, nil
 }
 
 // revokeInvitesScript deletes the unused invites of a unit.

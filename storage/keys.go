@@ -62,6 +62,8 @@ package storage
 //	<p>:{c:<id>}:roles                hash    "<year>:head" / "<year>:deputy" -> unit code
 //	<p>:{c:<id>}:rolelog              list    JSON role changes {year, role, unit, previous, by, at},
 //	                                          oldest first
+//	<p>:{c:<id>}:memberlog            list    JSON moves of a delegate to another unit by an invite
+//	                                          {user, from, to, at}, oldest first
 //	<p>:{c:<id>}:invites              hash    token -> JSON {unit, by, created, expires};
 //	                                          "<token>:used" -> "<userID>:<at>" once redeemed;
 //	                                          pruned a grace period after expiry
@@ -113,7 +115,7 @@ package storage
 //	<p>:{ob}:rl:g, rl:w:<chat>, rl:c:<chat>, rl:e:<chat>
 //
 // Kinds reserved for committee keys (features add their exact layout here):
-// meta, unit, units, member, members, roles, rolelog, invites, covenant,
+// meta, unit, units, member, members, memberlog, roles, rolelog, invites, covenant,
 // covenants, meeting, meetings, nomination, nominations, ballot, ballots,
 // sched (scheduler), seq.
 
@@ -256,6 +258,12 @@ func (k Keys) Roles(committeeID string) string {
 // <p>:{c:<id>}:rolelog.
 func (k Keys) RoleLog(committeeID string) string {
 	return k.Committee(committeeID, "rolelog")
+}
+
+// MemberLog returns the list of a committee's delegate moves between
+// units, oldest first: <p>:{c:<id>}:memberlog.
+func (k Keys) MemberLog(committeeID string) string {
+	return k.Committee(committeeID, "memberlog")
 }
 
 // Invites returns the hash of a committee's invites: <p>:{c:<id>}:invites.
