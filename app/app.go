@@ -189,6 +189,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Current:       users,
 		Ballots:       storage.NewBallots(rdb, keys, storage.WithClock(o.now), storage.WithSealer(sealer)),
 		BallotOffsets: cfg.Reminders.BallotOffsets,
+		MaxDeadline:   cfg.Voting.MaxDeadline,
 		Nominations:   storage.NewNominations(rdb, keys, storage.WithClock(o.now)),
 		Awards:        cfg.AwardCatalogue(),
 		Meetings:      storage.NewMeetings(rdb, keys, storage.WithClock(o.now)),

@@ -563,3 +563,17 @@ func closeAndWaitResult(t *testing.T, h *harness, id string) string {
 	})
 	return result
 }
+
+// A deadline is at most voting.max_deadline (90 days) ahead.
+func TestBallotDeadlineWithinBound(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	if m := h.say(groupID, aliceID, "/motion Thông qua? deadline=99999d"); !strings.Contains(m.Text, "tối đa 90 ngày") {
+		t.Errorf("a deadline in the year 2300: %q", m.Text)
+	}
+	if m := h.say(groupID, aliceID, "/ballots"); strings.Contains(m.Text, "/ballot 1") {
+		t.Errorf("the ballot was opened: %q", m.Text)
+	}
+	openBallot(t, h, "/motion Thông qua? deadline=30d")
+}

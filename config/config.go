@@ -197,6 +197,9 @@ type VotingConfig struct {
 	SealKey Secret
 	// SealKeyFile is the file SealKey was read from (voting.seal_key_file).
 	SealKeyFile string
+	// MaxDeadline is the furthest a ballot's deadline may lie ahead
+	// (voting.max_deadline).
+	MaxDeadline time.Duration
 }
 
 // HTTPConfig is the http.* section.
@@ -444,6 +447,7 @@ func (l *loader) load() {
 	c.Reminders.Tick = l.duration(KeyRemindersTick)
 
 	c.Voting.SealKeyFile = l.secret(KeyVotingSealKey, KeyVotingSealKeyFile, &c.Voting.SealKey)
+	c.Voting.MaxDeadline = l.duration(KeyVotingMaxDeadline)
 	c.HTTP.Listen = l.str(KeyHTTPListen)
 	c.Log.Level = strings.ToLower(l.str(KeyLogLevel))
 	c.Log.Format = strings.ToLower(l.str(KeyLogFormat))

@@ -91,8 +91,9 @@ func defaults(t *testing.T) Config {
 			BallotOffsets:  []time.Duration{24 * time.Hour, time.Hour},
 			Tick:           time.Second,
 		},
-		HTTP: HTTPConfig{Listen: ":9090"},
-		Log:  LogConfig{Level: "info", Format: "json"},
+		Voting: VotingConfig{MaxDeadline: 90 * 24 * time.Hour},
+		HTTP:   HTTPConfig{Listen: ":9090"},
+		Log:    LogConfig{Level: "info", Format: "json"},
 	}
 }
 
@@ -183,7 +184,7 @@ func TestLoadFile(t *testing.T) {
 			BallotOffsets:  []time.Duration{12 * time.Hour, 30 * time.Minute},
 			Tick:           250 * time.Millisecond,
 		},
-		Voting: VotingConfig{SealKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		Voting: VotingConfig{SealKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", MaxDeadline: 90 * 24 * time.Hour},
 		HTTP:   HTTPConfig{Listen: "127.0.0.1:9091"},
 		Log:    LogConfig{Level: "debug", Format: "text"},
 	}
@@ -230,6 +231,7 @@ var envOnlyCases = []struct {
 	{KeyVotingSealKey, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", func(c *Config) {
 		c.Voting.SealKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 	}},
+	{KeyVotingMaxDeadline, "30d", func(c *Config) { c.Voting.MaxDeadline = 30 * 24 * time.Hour }},
 	{KeyHTTPListen, ":9191", func(c *Config) { c.HTTP.Listen = ":9191" }},
 	{KeyLogLevel, "warn", func(c *Config) { c.Log.Level = "warn" }},
 	{KeyLogFormat, "text", func(c *Config) { c.Log.Format = "text" }},

@@ -44,6 +44,7 @@ const (
 	KeyRemindersTick             = "reminders.tick"
 	KeyVotingSealKey             = "voting.seal_key"
 	KeyVotingSealKeyFile         = "voting.seal_key_file"
+	KeyVotingMaxDeadline         = "voting.max_deadline"
 	KeyHTTPListen                = "http.listen"
 	KeyLogLevel                  = "log.level"
 	KeyLogFormat                 = "log.format"
@@ -63,6 +64,7 @@ const (
 	DefaultMeetingOffsets = "72h,24h,2h"
 	DefaultBallotOffsets  = "24h,1h"
 	DefaultTick           = "1s"
+	DefaultMaxDeadline    = "90d"
 	DefaultHTTPListen     = ":9090"
 	DefaultLogLevel       = "info"
 	DefaultLogFormat      = "json"
@@ -115,6 +117,7 @@ var keyDefs = []keyDef{
 	{KeyRemindersTick, DefaultTick},
 	{KeyVotingSealKey, ""},
 	{KeyVotingSealKeyFile, ""},
+	{KeyVotingMaxDeadline, DefaultMaxDeadline},
 	{KeyHTTPListen, DefaultHTTPListen},
 	{KeyLogLevel, DefaultLogLevel},
 	{KeyLogFormat, DefaultLogFormat},

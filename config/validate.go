@@ -308,6 +308,9 @@ func (v *validator) offsets(key string, ds []time.Duration) {
 }
 
 func (v *validator) voting() {
+	if d := v.cfg.Voting.MaxDeadline; d <= 0 && !v.cfg.unparsed[KeyVotingMaxDeadline] {
+		v.addf(KeyVotingMaxDeadline, "must be positive (e.g. 90d)")
+	}
 	k := v.cfg.Voting.SealKey
 	if k == "" {
 		if v.command == CommandServe {

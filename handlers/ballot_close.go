@@ -300,7 +300,7 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	q.Options = opts
 	nb.Questions = []domain.Question{q}
 	_, optArgs := splitOptions(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.Args), b.ID)))
-	o, err := parseBallotOptions(optArgs, h.now(), sc.committee.Location())
+	o, err := h.ballotOptions(optArgs, sc.committee)
 	if err != nil {
 		return h.replyOptionError(ctx, r, err)
 	}

@@ -18,7 +18,7 @@ import (
 func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	rest, opts := splitOptions(r.Args)
-	o, err := parseBallotOptions(opts, h.now(), sc.committee.Location())
+	o, err := h.ballotOptions(opts, sc.committee)
 	if err != nil {
 		return h.replyOptionError(ctx, r, err)
 	}

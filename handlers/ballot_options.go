@@ -24,6 +24,7 @@ type ballotOptions struct {
 var (
 	errOptionUnknown = errors.New("unknown option")
 	errOptionValue   = errors.New("bad option value")
+	errDeadlineFar   = errors.New("deadline too far ahead")
 )
 
 // optionError names the option at fault, for the user.
@@ -58,6 +59,22 @@ func splitOptions(args string) (rest string, opts [][2]string) {
 		end--
 	}
 	return strings.Join(fields[:end], " "), opts
+}
+
+// ballotOptions parses a ballot's options in committee c, with its
+// deadline no further ahead than voting.max_deadline.
+func (h *Handlers) ballotOptions(opts [][2]string, c domain.Committee) (ballotOptions, error) {
+	now := h.now()
+	o, err := parseBallotOptions(opts, now, c.Location())
+	if err == nil && o.deadline.After(now.Add(h.maxDeadline)) {
+		for _, kv := range opts {
+			switch kv[0] {
+			case "deadline", "han", "hạn":
+				return o, &optionError{key: kv[0], value: kv[1], err: errDeadlineFar}
+			}
+		}
+	}
+	return o, err
 }
 
 // parseBallotOptions reads deadline, secret, electorate, quorum, threshold

@@ -49,7 +49,7 @@ var _ BallotStore = (*storage.Ballots)(nil)
 func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	rest, opts := splitOptions(r.Args)
-	o, err := parseBallotOptions(opts, h.now(), sc.committee.Location())
+	o, err := h.ballotOptions(opts, sc.committee)
 	if err != nil {
 		return h.replyOptionError(ctx, r, err)
 	}
@@ -138,7 +138,7 @@ func findUnit(units []domain.Unit, code string) (domain.Unit, bool) {
 func (h *Handlers) motion(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	rest, opts := splitOptions(r.Args)
-	o, err := parseBallotOptions(opts, h.now(), sc.committee.Location())
+	o, err := h.ballotOptions(opts, sc.committee)
 	if err != nil {
 		return h.replyOptionError(ctx, r, err)
 	}
@@ -159,6 +159,9 @@ func (h *Handlers) replyOptionError(ctx context.Context, r *bot.Request, err err
 	var oe *optionError
 	if !errors.As(err, &oe) {
 		return err
+	}
+	if errors.Is(oe.err, errDeadlineFar) {
+		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_deadline_far", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60), "Days": int(h.maxDeadline.Hours() / 24)}), nil)
 	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_bad_option", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60)}), nil)
 }

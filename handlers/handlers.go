@@ -68,6 +68,9 @@ type Deps struct {
 	Committees CommitteeStore
 	Current    CurrentCommittees
 	Ballots    BallotStore
+	// MaxDeadline is the furthest a ballot's deadline may lie ahead
+	// (voting.max_deadline); zero means 90 days.
+	MaxDeadline time.Duration
 	// BallotOffsets are when, before a ballot's deadline, non-voters are
 	// reminded (reminders.ballot_offsets).
 	BallotOffsets []time.Duration
@@ -101,6 +104,7 @@ type Handlers struct {
 	current       CurrentCommittees
 	ballots       BallotStore
 	ballotOffsets []time.Duration
+	maxDeadline   time.Duration
 	loc           *time.Location
 	log           *slog.Logger
 	now           func() time.Time
@@ -182,6 +186,10 @@ func New(d Deps) (*Handlers, error) {
 		h.awards = domain.DefaultAwards()
 	}
 	h.ballotOffsets = d.BallotOffsets
+	h.maxDeadline = d.MaxDeadline
+	if h.maxDeadline <= 0 {
+		h.maxDeadline = 90 * 24 * time.Hour
+	}
 	h.commands = h.commandTable()
 	// The /status card, most pressing first: who leads, what is next,
 	// what is being voted, where nominations stand, the covenant.
