@@ -577,3 +577,16 @@ func TestBallotDeadlineWithinBound(t *testing.T) {
 	}
 	openBallot(t, h, "/motion Thông qua? deadline=30d")
 }
+
+// Bidirectional controls typed into a title never reach a list: they
+// would reverse the rest of the line, commands included.
+func TestBidiControlsDoNotReachLists(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	openBallot(t, h, "/motion Thông qua \u202eđề án\u202c mới?")
+	m := h.say(groupID, aliceID, "/ballots")
+	if strings.ContainsAny(m.Text, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") || !strings.Contains(m.Text, "Thông qua đề án mới?") {
+		t.Errorf("/ballots: %q", m.Text)
+	}
+}

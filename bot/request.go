@@ -93,6 +93,7 @@ type CallbackAnswer struct {
 // NewRequest parses an update: commands (with an optional @botname suffix,
 // which must name this bot) and callback data.
 func NewRequest(u tgbotapi.Update, botUsername string) *Request {
+	stripBidiUpdate(&u)
 	r := &Request{Update: u}
 	if m := u.Message; m != nil {
 		r.parseCommand(m, botUsername)
@@ -101,6 +102,46 @@ func NewRequest(u tgbotapi.Update, botUsername string) *Request {
 		r.Route, r.Data, _ = strings.Cut(cq.Data, ":")
 	}
 	return r
+}
+
+// StripBidi removes the bidirectional embedding, override and isolate
+// controls (U+202A–U+202E, U+2066–U+2069) from s. Typed into a title or a
+// place, they would reverse the rest of every line that shows it —
+// commands included — in lists and posts.
+func StripBidi(s string) string {
+	if !strings.ContainsFunc(s, isBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// stripBidiUpdate cleans everything people type that reaches handlers:
+// texts, captions, file names and the names of users.
+func stripBidiUpdate(u *tgbotapi.Update) {
+	user := func(p *tgbotapi.User) {
+		if p != nil {
+			p.FirstName, p.LastName = StripBidi(p.FirstName), StripBidi(p.LastName)
+		}
+	}
+	if m := u.Message; m != nil {
+		m.Text, m.Caption = StripBidi(m.Text), StripBidi(m.Caption)
+		if m.Document != nil {
+			m.Document.FileName = StripBidi(m.Document.FileName)
+		}
+		user(m.From)
+	}
+	if cq := u.CallbackQuery; cq != nil {
+		user(cq.From)
+	}
 }
 
 func (r *Request) parseCommand(m *tgbotapi.Message, botUsername string) {

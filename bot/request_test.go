@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strings"
 	"testing"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -79,5 +80,23 @@ func TestRequestAccessorsReportMissingFields(t *testing.T) {
 	}
 	if cb.ChatKey() != -100 {
 		t.Errorf("ChatKey = %d", cb.ChatKey())
+	}
+}
+
+func TestBidiControlsAreStrippedFromWhatPeopleType(t *testing.T) {
+	u := tgbotapi.Update{Message: &tgbotapi.Message{
+		Text: "/meeting_new 2026-12-10 09:00 | Họp \u202eevil\u202c | Phòng \u2067A\u2069",
+		From: &tgbotapi.User{ID: 1, FirstName: "An\u202e"},
+		Chat: &tgbotapi.Chat{ID: 1, Type: "private"},
+	}}
+	r := NewRequest(u, "bot")
+	if strings.ContainsFunc(r.Args, isBidiControl) || r.Args != "2026-12-10 09:00 | Họp evil | Phòng A" {
+		t.Errorf("Args = %q", r.Args)
+	}
+	if user, _ := r.Sender(); user.FirstName != "An" {
+		t.Errorf("FirstName = %q", user.FirstName)
+	}
+	if got := StripBidi("plain"); got != "plain" {
+		t.Errorf("StripBidi(plain) = %q", got)
 	}
 }
