@@ -590,3 +590,20 @@ func TestBidiControlsDoNotReachLists(t *testing.T) {
 		t.Errorf("/ballots: %q", m.Text)
 	}
 }
+
+// The personal ballot says on whose behalf one votes: the unit, or (on a
+// members ballot) one's own vote — never "you vote for TANDTC", which
+// reads as a vote for a candidate.
+func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	_, units := openBallot(t, h, "/elect head")
+	if m := h.say(bobID, bobID, "/start "+units); !strings.Contains(m.Text, "Bỏ phiếu thay mặt: TANDTC") {
+		t.Errorf("a units ballot: %q", m.Text)
+	}
+	_, members := openBallot(t, h, "/motion Thông qua? electorate=members")
+	if m := h.say(bobID, bobID, "/start "+members); !strings.Contains(m.Text, "Phiếu của chính bạn") {
+		t.Errorf("a members ballot: %q", m.Text)
+	}
+}

@@ -176,7 +176,11 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 	picks, _ := decodePicks(b, state)
 	var s strings.Builder
 	s.WriteString(h.cat.T(lang, "vote_card_title", i18n.Data{"Title": b.Title, "ID": b.ID}))
-	s.WriteString("\n" + h.cat.T(lang, "vote_card_voter", i18n.Data{"Voter": h.voterLabel(lang, b, voter)}))
+	if b.Electorate == domain.ElectorateMembers {
+		s.WriteString("\n" + h.cat.T(lang, "vote_card_own", nil))
+	} else {
+		s.WriteString("\n" + h.cat.T(lang, "vote_card_voter", i18n.Data{"Voter": voter}))
+	}
 	if b.Secret {
 		s.WriteString("\n" + h.cat.T(lang, "vote_card_secret", nil))
 	} else {
