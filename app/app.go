@@ -190,6 +190,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Ballots:       storage.NewBallots(rdb, keys, storage.WithClock(o.now), storage.WithSealer(sealer)),
 		BallotOffsets: cfg.Reminders.BallotOffsets,
 		MaxDeadline:   cfg.Voting.MaxDeadline,
+		JoinDigest:    cfg.Bot.JoinDigest,
 		Nominations:   storage.NewNominations(rdb, keys, storage.WithClock(o.now)),
 		Awards:        cfg.AwardCatalogue(),
 		Meetings:      storage.NewMeetings(rdb, keys, storage.WithClock(o.now)),

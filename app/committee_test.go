@@ -12,6 +12,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/storage"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -543,5 +544,43 @@ func TestInviteOfAnotherUnitAsksBeforeMoving(t *testing.T) {
 	h.quiet(groupID)
 	if n := len(h.tg.BotMessages(groupID)); n != before {
 		t.Errorf("a repeated /start told the group again (%d new messages)", n-before)
+	}
+}
+
+// New delegates are told to the group in one message per minute, naming
+// everyone who joined in it: a hundred joins cost the group's 20 messages
+// a minute one message, not five minutes of its budget.
+func TestJoinsAreToldOncePerMinute(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 10, 0, time.UTC)}
+	h := startBot(t, harnessOpts{
+		env:     map[string]string{"COMMITTEEBOT_BOT_JOIN_DIGEST": "1m", "COMMITTEEBOT_REMINDERS_TICK": "20ms"},
+		appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})},
+	})
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
+	before := len(h.tg.BotMessages(groupID))
+	for user, unit := range map[int64]string{bobID: "TANDTC", carolID: "KTNN", daveID: "BTP"} {
+		if m := h.say(user, user, "/start "+invite(t, h, unit)); !strings.Contains(m.Text, "Chào mừng") {
+			t.Fatalf("joining %s: %q", unit, m.Text)
+		}
+	}
+	h.quiet(groupID)
+	for _, m := range h.tg.BotMessages(groupID)[before:] {
+		if strings.Contains(m.Text, "tham gia") {
+			t.Fatalf("a join was told before the minute ended: %q", m.Text)
+		}
+	}
+	clock.Advance(time.Minute)
+	waitFor(t, func() bool { return countMessages(h, groupID, "👋 3 người đã tham gia") == 1 })
+	h.quiet(groupID)
+	last := h.tg.BotMessages(groupID)
+	text := last[len(last)-1].Text
+	for _, want := range []string{"Bob (TANDTC)", "Carol (KTNN)", "Dave (BTP)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the digest %q lacks %s", text, want)
+		}
+	}
+	if n := countMessages(h, groupID, "👋"); n != 1 {
+		t.Errorf("%d join messages, want one", n)
 	}
 }

@@ -141,6 +141,9 @@ func (h *harness) config(ho harnessOpts) *config.Config {
 		"COMMITTEEBOT_BOT_ADMINS":            fmt.Sprint(adminID),
 		"COMMITTEEBOT_VOTING_SEAL_KEY":       base64.StdEncoding.EncodeToString(key),
 		"COMMITTEEBOT_LOG_LEVEL":             "debug",
+		// Each join is told at once (TestJoinsAreToldOncePerMinute
+		// tests the digest).
+		"COMMITTEEBOT_BOT_JOIN_DIGEST": "0s",
 	}
 	for k, v := range ho.env {
 		env[k] = v

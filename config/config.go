@@ -175,6 +175,9 @@ type BotConfig struct {
 	// Workers is how many update workers run; updates of one chat always
 	// go to the same worker (bot.workers).
 	Workers int
+	// JoinDigest gathers the group's notices of new delegates into one
+	// message per period (bot.join_digest); 0 announces each at once.
+	JoinDigest time.Duration
 }
 
 // RemindersConfig is the reminders.* section.
@@ -441,6 +444,7 @@ func (l *loader) load() {
 	}
 	c.Bot.Language = strings.ToLower(l.str(KeyBotLanguage))
 	c.Bot.Workers = l.int(KeyBotWorkers)
+	c.Bot.JoinDigest = l.duration(KeyBotJoinDigest)
 
 	c.Reminders.MeetingOffsets = l.durations(KeyMeetingOffsets)
 	c.Reminders.BallotOffsets = l.durations(KeyBallotOffsets)

@@ -81,10 +81,11 @@ func defaults(t *testing.T) Config {
 		},
 		Redis: RedisConfig{URL: "redis://127.0.0.1:6379/0", KeyPrefix: "cb"},
 		Bot: BotConfig{
-			Timezone: "Asia/Ho_Chi_Minh",
-			Location: location(t, "Asia/Ho_Chi_Minh"),
-			Language: "vi",
-			Workers:  8,
+			Timezone:   "Asia/Ho_Chi_Minh",
+			Location:   location(t, "Asia/Ho_Chi_Minh"),
+			Language:   "vi",
+			Workers:    8,
+			JoinDigest: time.Minute,
 		},
 		Reminders: RemindersConfig{
 			MeetingOffsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
@@ -173,11 +174,12 @@ func TestLoadFile(t *testing.T) {
 			},
 		},
 		Bot: BotConfig{
-			Admins:   []int64{111, 222},
-			Timezone: "Europe/Paris",
-			Location: location(t, "Europe/Paris"),
-			Language: "en",
-			Workers:  4,
+			Admins:     []int64{111, 222},
+			Timezone:   "Europe/Paris",
+			Location:   location(t, "Europe/Paris"),
+			Language:   "en",
+			Workers:    4,
+			JoinDigest: time.Minute,
 		},
 		Reminders: RemindersConfig{
 			MeetingOffsets: []time.Duration{72 * time.Hour, 36 * time.Hour, 2 * time.Hour},
@@ -223,6 +225,7 @@ var envOnlyCases = []struct {
 	{KeyBotTimezone, "UTC", func(c *Config) { c.Bot.Timezone = "UTC"; c.Bot.Location = time.UTC }},
 	{KeyBotLanguage, "en", func(c *Config) { c.Bot.Language = "en" }},
 	{KeyBotWorkers, "16", func(c *Config) { c.Bot.Workers = 16 }},
+	{KeyBotJoinDigest, "0s", func(c *Config) { c.Bot.JoinDigest = 0 }},
 	{KeyMeetingOffsets, "2h,72h,24h,3d12h", func(c *Config) {
 		c.Reminders.MeetingOffsets = []time.Duration{84 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour}
 	}},

@@ -39,6 +39,7 @@ const (
 	KeyBotTimezone               = "bot.timezone"
 	KeyBotLanguage               = "bot.language"
 	KeyBotWorkers                = "bot.workers"
+	KeyBotJoinDigest             = "bot.join_digest"
 	KeyMeetingOffsets            = "reminders.meeting_offsets"
 	KeyBallotOffsets             = "reminders.ballot_offsets"
 	KeyRemindersTick             = "reminders.tick"
@@ -61,6 +62,7 @@ const (
 	DefaultTimezone       = "Asia/Ho_Chi_Minh"
 	DefaultLanguage       = "vi"
 	DefaultWorkers        = 8
+	DefaultJoinDigest     = "1m"
 	DefaultMeetingOffsets = "72h,24h,2h"
 	DefaultBallotOffsets  = "24h,1h"
 	DefaultTick           = "1s"
@@ -112,6 +114,7 @@ var keyDefs = []keyDef{
 	{KeyBotTimezone, DefaultTimezone},
 	{KeyBotLanguage, DefaultLanguage},
 	{KeyBotWorkers, DefaultWorkers},
+	{KeyBotJoinDigest, DefaultJoinDigest},
 	{KeyMeetingOffsets, DefaultMeetingOffsets},
 	{KeyBallotOffsets, DefaultBallotOffsets},
 	{KeyRemindersTick, DefaultTick},

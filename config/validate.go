@@ -264,6 +264,9 @@ func (v *validator) addrs(key string, addrs []string) {
 
 func (v *validator) bot() {
 	b := v.cfg.Bot
+	if b.JoinDigest < 0 && !v.cfg.unparsed[KeyBotJoinDigest] {
+		v.addf(KeyBotJoinDigest, "must not be negative (0 tells each join at once)")
+	}
 	for _, id := range b.Admins {
 		if id <= 0 {
 			v.addf(KeyBotAdmins, "%d is not a Telegram user id (user ids are positive)", id)

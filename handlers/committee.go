@@ -40,6 +40,10 @@ type CommitteeStore interface {
 	UserCommittees(ctx context.Context, userID int64) ([]string, error)
 
 	CreateInvite(ctx context.Context, id, unit string, by int64) (domain.Invite, error)
+	// QueueJoin and Joins keep the new delegates the join digest due at
+	// bucket (unix s) announces.
+	QueueJoin(ctx context.Context, id string, bucket int64, line string) error
+	Joins(ctx context.Context, id string, bucket int64) ([]string, error)
 	// Redeem follows an invite; moving a delegate of another unit needs
 	// confirmMove (else *storage.MoveError).
 	Redeem(ctx context.Context, token string, d domain.Delegate, confirmMove bool) (storage.Redemption, error)

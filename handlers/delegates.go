@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -193,12 +195,7 @@ func (h *Handlers) redeemAs(ctx context.Context, r *bot.Request, token string, c
 		return h.cat.T(r.Lang, "invite_already", i18n.Data{"Code": u.Code, "Unit": u.Name, "Committee": c.Name}), nil, nil
 	}
 	if c.ChatID != 0 {
-		lang := h.chatLang(ctx, c.ChatID)
-		notice := h.cat.T(lang, "delegate_joined", i18n.Data{"Name": user.DisplayName(), "Code": u.Code})
-		if red.Previous != "" {
-			notice = h.cat.T(lang, "delegate_moved", i18n.Data{"Name": user.DisplayName(), "From": red.Previous, "To": u.Code})
-		}
-		if err := h.sendHTML(ctx, c.ChatID, notice, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+		if err := h.tellGroupOfJoin(ctx, c, user.DisplayName(), u.Code, red.Previous); err != nil {
 			return "", nil, err
 		}
 	}
@@ -207,6 +204,94 @@ func (h *Handlers) redeemAs(ctx context.Context, r *bot.Request, token string, c
 		text = h.cat.T(r.Lang, "invite_moved", i18n.Data{"From": red.Previous, "Code": u.Code, "Unit": u.Name, "Committee": c.Name})
 	}
 	return text, nil, nil
+}
+
+// joinLine is one new delegate of a join digest.
+type joinLine struct {
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+}
+
+// joinPayload names the digest a job announces.
+type joinPayload struct {
+	Committee string `json:"c"`
+	Due       int64  `json:"due"` // unix s
+}
+
+// JobJoinDigest announces in the group the delegates who joined in one
+// period (Deps.JoinDigest).
+const JobJoinDigest = "join_digest"
+
+// tellGroupOfJoin tells the committee's group that name joined as the
+// delegate of unit (or moved there from previous). A move is told at
+// once; joins are gathered into one message per digest period.
+func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, name, unit, previous string) error {
+	if previous == "" && h.joinDigest > 0 {
+		now := h.now()
+		due := now.Truncate(h.joinDigest).Add(h.joinDigest)
+		line, err := json.Marshal(joinLine{Name: name, Unit: unit})
+		if err != nil {
+			return err
+		}
+		if err := h.committees.QueueJoin(ctx, c.ID, due.Unix(), string(line)); err != nil {
+			return err
+		}
+		payload, err := json.Marshal(joinPayload{Committee: c.ID, Due: due.Unix()})
+		if err != nil {
+			return err
+		}
+		// One job per committee and period: scheduling it again is the
+		// same job.
+		return h.jobs.Schedule(ctx, storage.Job{
+			ID: fmt.Sprintf("joins.%s.%d", c.ID, due.Unix()), Kind: JobJoinDigest, Payload: payload, DueAt: due,
+		})
+	}
+	lang := h.chatLang(ctx, c.ChatID)
+	notice := h.cat.T(lang, "delegate_joined", i18n.Data{"Name": name, "Code": unit})
+	if previous != "" {
+		notice = h.cat.T(lang, "delegate_moved", i18n.Data{"Name": name, "From": previous, "To": unit})
+	}
+	if err := h.sendHTML(ctx, c.ChatID, notice, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// runJoinDigest posts one message naming everyone who joined in the
+// period: "👋 Joined as delegates: An (TANDTC), Bình (KTNN)".
+func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error {
+	var p joinPayload
+	if err := json.Unmarshal(job.Payload(), &p); err != nil {
+		return fmt.Errorf("join digest %s: %w", job.ID(), err)
+	}
+	c, err := h.committees.Get(ctx, p.Committee)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.ChatID == 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	raw, err := h.committees.Joins(ctx, c.ID, p.Due)
+	if err != nil || len(raw) == 0 {
+		return err
+	}
+	lang := h.chatLang(ctx, c.ChatID)
+	var text string
+	if len(raw) == 1 {
+		var l joinLine
+		_ = json.Unmarshal([]byte(raw[0]), &l)
+		text = h.cat.T(lang, "delegate_joined", i18n.Data{"Name": l.Name, "Code": l.Unit})
+	} else {
+		names := make([]string, 0, len(raw))
+		for _, r := range raw {
+			var l joinLine
+			if json.Unmarshal([]byte(r), &l) == nil {
+				names = append(names, h.cat.T(lang, "delegates_joined_item", i18n.Data{"Name": l.Name, "Code": l.Unit}))
+			}
+		}
+		text = h.cat.N(lang, "delegates_joined", len(names), i18n.Data{"List": i18n.Raw(strings.Join(names, ", "))})
+	}
+	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: c.ChatID, text: text}})
 }
 
 // members lists delegates by unit, and the units that have none yet.

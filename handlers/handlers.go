@@ -68,6 +68,10 @@ type Deps struct {
 	Committees CommitteeStore
 	Current    CurrentCommittees
 	Ballots    BallotStore
+	// JoinDigest gathers the group's notices of new delegates into one
+	// message per period (a group takes 20 messages a minute); zero
+	// announces each join at once.
+	JoinDigest time.Duration
 	// MaxDeadline is the furthest a ballot's deadline may lie ahead
 	// (voting.max_deadline); zero means 90 days.
 	MaxDeadline time.Duration
@@ -105,6 +109,7 @@ type Handlers struct {
 	ballots       BallotStore
 	ballotOffsets []time.Duration
 	maxDeadline   time.Duration
+	joinDigest    time.Duration
 	loc           *time.Location
 	log           *slog.Logger
 	now           func() time.Time
@@ -187,6 +192,7 @@ func New(d Deps) (*Handlers, error) {
 	}
 	h.ballotOffsets = d.BallotOffsets
 	h.maxDeadline = d.MaxDeadline
+	h.joinDigest = d.JoinDigest
 	if h.maxDeadline <= 0 {
 		h.maxDeadline = 90 * 24 * time.Hour
 	}

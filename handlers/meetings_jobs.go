@@ -75,6 +75,7 @@ func (h *Handlers) Jobs() map[string]scheduler.HandlerFunc {
 		JobMeetingRemind:  h.runReminder,
 		JobMeetingNotice:  h.runNotice,
 		JobMeetingRefresh: h.runRefresh,
+		JobJoinDigest:     h.runJoinDigest,
 	}
 	for kind, run := range h.ballotJobs() {
 		jobs[kind] = run

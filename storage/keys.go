@@ -64,6 +64,8 @@ package storage
 //	                                          oldest first
 //	<p>:{c:<id>}:memberlog            list    JSON moves of a delegate to another unit by an invite
 //	                                          {user, from, to, at}, oldest first
+//	<p>:{c:<id>}:joins:<due>          list    JSON {name, unit} of delegates who joined, for the one
+//	                                          group message due at <due> (unix s); kept 24h
 //	<p>:{c:<id>}:invites              hash    token -> JSON {unit, by, created, expires};
 //	                                          "<token>:used" -> "<userID>:<at>" once redeemed;
 //	                                          pruned a grace period after expiry
@@ -115,7 +117,7 @@ package storage
 //	<p>:{ob}:rl:g, rl:w:<chat>, rl:c:<chat>, rl:e:<chat>
 //
 // Kinds reserved for committee keys (features add their exact layout here):
-// meta, unit, units, member, members, memberlog, roles, rolelog, invites, covenant,
+// meta, unit, units, member, members, memberlog, joins, roles, rolelog, invites, covenant,
 // covenants, meeting, meetings, nomination, nominations, ballot, ballots,
 // sched (scheduler), seq.
 
