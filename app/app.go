@@ -223,7 +223,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	)
 	h.Register(rt)
 	a.disp = bot.NewDispatcher(rt.Handler(), api.Self.UserName, cfg.Bot.Workers, o.timeout, log)
-	a.ready = newReadiness(rdb, a.sender, o.now)
+	a.ready = newReadiness(rdb)
 	return a, nil
 }
 
@@ -269,6 +269,10 @@ func (a *App) Run(ctx context.Context) error {
 	// Due jobs (reminders) are claimed by every replica; see package
 	// scheduler.
 	a.runner.Start(ctx)
+
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	go probeTelegram(probeCtx, a.sender, a.metrics, a.log, 30*time.Second)
 
 	var err error
 	switch a.cfg.Telegram.Mode {

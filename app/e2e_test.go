@@ -371,3 +371,18 @@ func TestFirstHelpOfTheSecretariatSaysHowToStart(t *testing.T) {
 		t.Errorf("a newcomer's /help: %q", m.Text)
 	}
 }
+
+// A Telegram outage does not make the bot unready: /readyz depends on
+// Redis alone (updates wait at Telegram, messages in the outbox), so that
+// a blip at Telegram does not take every replica out of the load balancer.
+func TestTelegramOutageLeavesTheBotReady(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	h.tg.InjectFault("getMe", telegramtest.Fault{Status: 502, Times: -1})
+	if code, body := h.get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %q while Telegram's getMe fails, want 200", code, body)
+	}
+	if _, body := h.get("/metrics"); !strings.Contains(body, "committeebot_telegram_up") {
+		t.Error("/metrics lacks committeebot_telegram_up")
+	}
+}

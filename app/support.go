@@ -81,25 +81,22 @@ func (c *claimer) Done(ctx context.Context, updateID int) error {
 	return c.u.Done(ctx, int64(updateID), v.(string))
 }
 
-// pinger is what readiness needs from the sender.
+// pinger is what the Telegram probe needs from the sender.
 type pinger interface {
 	Call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
 
-// readiness answers /readyz: Redis answers PING and Telegram answers getMe.
-// The Telegram check is cached for a few seconds so that frequent probes do
-// not spend the bot's request budget.
+// readiness answers /readyz: Redis answers PING. Telegram is not part of
+// it: a Telegram outage must not take every replica out of the load
+// balancer (updates wait at Telegram, messages in the outbox); its
+// reachability is the committeebot_telegram_up metric and a log line
+// (probeTelegram).
 type readiness struct {
 	rdb redis.UniversalClient
-	tg  pinger
-	now func() time.Time
-
-	mu   sync.Mutex
-	tgOK time.Time
 }
 
-func newReadiness(rdb redis.UniversalClient, tg pinger, now func() time.Time) *readiness {
-	return &readiness{rdb: rdb, tg: tg, now: now}
+func newReadiness(rdb redis.UniversalClient) *readiness {
+	return &readiness{rdb: rdb}
 }
 
 func (r *readiness) check(ctx context.Context) error {
@@ -108,16 +105,41 @@ func (r *readiness) check(ctx context.Context) error {
 	if err := storage.Ping(ctx, r.rdb); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.now().Sub(r.tgOK) < 10*time.Second {
-		return nil
-	}
-	if _, err := r.tg.Call(ctx, "getMe", nil); err != nil {
-		return fmt.Errorf("telegram: %w", err)
-	}
-	r.tgOK = r.now()
 	return nil
+}
+
+// telegramObserver records whether Telegram answers.
+type telegramObserver interface {
+	TelegramUp(up bool)
+}
+
+// probeTelegram asks Telegram getMe every period until ctx ends, keeps
+// the metric current and logs each change between reachable and not.
+func probeTelegram(ctx context.Context, tg pinger, m telegramObserver, log *slog.Logger, period time.Duration) {
+	up := true
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := tg.Call(cctx, "getMe", nil)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && up:
+			log.WarnContext(ctx, "Telegram is unreachable; updates wait at Telegram and messages in the outbox", "err", err.Error())
+		case err == nil && !up:
+			log.InfoContext(ctx, "Telegram is reachable again")
+		}
+		up = err == nil
+		m.TelegramUp(up)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // newSealer builds the secret-ballot sealer from voting.seal_key. Only the

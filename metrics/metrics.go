@@ -26,6 +26,7 @@ type Metrics struct {
 	retries     *prometheus.CounterVec
 	apiCalls    *prometheus.CounterVec
 	redisErrors prometheus.Counter
+	telegramUp  prometheus.Gauge
 	sched       *schedulerCollectors
 	outbox      *outboxCollectors
 }
@@ -60,6 +61,10 @@ func New() *Metrics {
 			Name: "committeebot_telegram_calls_total",
 			Help: "Bot API calls finished, by method and outcome.",
 		}, []string{"method", "outcome"}),
+		telegramUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "committeebot_telegram_up",
+			Help: "1 if Telegram answered the last getMe probe (every 30 s), else 0. Not part of /readyz.",
+		}),
 		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "committeebot_redis_errors_total",
 			Help: "Redis commands that failed because Redis was unreachable.",
@@ -73,7 +78,7 @@ func New() *Metrics {
 		Help: "The running build: always 1, with its version, commit, build date and Go version as labels.",
 	}, []string{"version", "commit", "date", "goversion"})
 	build.WithLabelValues(bi.Version, bi.Commit, bi.Date, bi.GoVersion).Set(1)
-	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors, build,
+	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors, m.telegramUp, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -112,3 +117,12 @@ func (m *Metrics) Result(method string, err error) {
 
 // RedisError counts a Redis failure.
 func (m *Metrics) RedisError() { m.redisErrors.Inc() }
+
+// TelegramUp records whether Telegram answered the last probe (getMe).
+func (m *Metrics) TelegramUp(up bool) {
+	if up {
+		m.telegramUp.Set(1)
+	} else {
+		m.telegramUp.Set(0)
+	}
+}
