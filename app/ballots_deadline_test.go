@@ -68,3 +68,20 @@ func TestDeadlineRemindsNonVotersThenClosesOnceAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// A date of another year shows its year in lists; this year's does not.
+func TestListsShowTheYearOfAnotherYearsDate(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{t: time.Date(2025, 12, 20, 2, 0, 0, 0, time.UTC)}
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}})
+	blocWithDelegates(t, h)
+	openBallot(t, h, "/motion Thông qua quy chế? deadline=5d")
+	openBallot(t, h, "/motion Thông qua kế hoạch? deadline=30d")
+	m := h.say(groupID, aliceID, "/ballots")
+	if !strings.Contains(m.Text, "/01/2026") {
+		t.Errorf("a deadline in January 2026 without its year: %q", m.Text)
+	}
+	if !strings.Contains(m.Text, "25/12") || strings.Contains(m.Text, "25/12/2025") {
+		t.Errorf("this year's deadline should show without its year: %q", m.Text)
+	}
+}

@@ -49,7 +49,7 @@ func (h *Handlers) ballotsList(ctx context.Context, r *bot.Request) error {
 func (h *Handlers) ballotLine(lang string, c domain.Committee, b domain.Ballot, voted int) string {
 	deadline := ""
 	if !b.Deadline.IsZero() {
-		deadline = h.cat.T(lang, "ballots_until", i18n.Data{"At": b.Deadline.In(c.Location()).Format("15:04 02/01")})
+		deadline = h.cat.T(lang, "ballots_until", i18n.Data{"At": h.shortTime(b.Deadline, c)})
 	}
 	return h.cat.T(lang, "ballots_open_line", i18n.Data{"ID": b.ID, "Title": b.Title, "Voted": voted,
 		"Total": len(b.Voters), "Until": i18n.Raw(deadline)})

@@ -326,6 +326,17 @@ func (h *Handlers) date(t time.Time, c domain.Committee) string {
 	return t.In(c.Location()).Format("02/01/2006")
 }
 
+// shortTime is a time in lists: "15:04 02/01" within the current year (in
+// the committee's time zone), with the year otherwise, so that a date of
+// another year is never read as this year's.
+func (h *Handlers) shortTime(t time.Time, c domain.Committee) string {
+	loc := c.Location()
+	if t.In(loc).Year() != h.now().In(loc).Year() {
+		return t.In(loc).Format("15:04 02/01/2006")
+	}
+	return t.In(loc).Format("15:04 02/01")
+}
+
 // chatMember follows the bot's own membership: removed from a group, the
 // committee is detached (its data kept); any member change drops cached
 // admin answers.
