@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/storage"
 )
@@ -243,6 +244,46 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 	}
 	if en[0].Description == vi[0].Description {
 		t.Errorf("en and vi descriptions are the same: %q", en[0].Description)
+	}
+	// Menus per scope: the secretariat's commands only in the groups'
+	// administrators' menu, the group's commands in groups, the private
+	// ones in private chats.
+	waitFor(t, func() bool { return len(h.tg.Commands("en", "all_chat_administrators")) > 0 })
+	has := func(cmds []telegramtest.BotCommand, name string) bool {
+		for _, c := range cmds {
+			if c.Command == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, lang := range []string{"", "en"} {
+		admins, groups, private := h.tg.Commands(lang, "all_chat_administrators"), h.tg.Commands(lang, "all_group_chats"), h.tg.Commands(lang, "all_private_chats")
+		if !has(admins, "unit_add") || !has(admins, "status") || has(groups, "unit_add") || has(private, "unit_add") {
+			t.Errorf("%q: /unit_add in admins %v, groups %v, private %v", lang, has(admins, "unit_add"), has(groups, "unit_add"), has(private, "unit_add"))
+		}
+		if !has(admins, "setup") || has(groups, "setup") || has(private, "setup") {
+			t.Errorf("%q: /setup is a group command of administrators only", lang)
+		}
+	}
+	// A second start finds the menus as they should be and sends none.
+	before := 0
+	for _, r := range h.tg.Requests() {
+		if r.Method == "setMyCommands" {
+			before++
+		}
+	}
+	h.shutdown()
+	h.start(app.WithOutboxLimits(storage.OutboxLimits{}))
+	h.say(aliceID, aliceID, "/help")
+	after := 0
+	for _, r := range h.tg.Requests() {
+		if r.Method == "setMyCommands" {
+			after++
+		}
+	}
+	if after != before {
+		t.Errorf("a restart sent setMyCommands %d more times, want none", after-before)
 	}
 }
 

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -124,23 +126,49 @@ func (c command) visible(private, hasCommittee, admin, delegate bool) bool {
 	return true
 }
 
-// SetCommands publishes the command menu in every language with
-// setMyCommands: the default list (Vietnamese) and one per other language.
+// SetCommands sets the command menus Telegram shows: per scope — private
+// chats, group chats, and the groups' administrators (the secretariat's
+// commands too) — and per language. A menu is sent only when Telegram's
+// differs (getMyCommands), so several replicas starting at once do not
+// keep rewriting it.
 func (h *Handlers) SetCommands(ctx context.Context) error {
-	for _, lang := range i18n.Languages {
-		var cmds []tgbotapi.BotCommand
-		for _, c := range h.commands {
-			if c.admin {
+	menus := []struct {
+		scope tgbotapi.BotCommandScope
+		pick  func(c command) bool
+	}{
+		{tgbotapi.NewBotCommandScopeDefault(), func(c command) bool { return !c.admin && c.where != groupOnly }},
+		{tgbotapi.NewBotCommandScopeAllPrivateChats(), func(c command) bool { return !c.admin && c.where != groupOnly }},
+		{tgbotapi.NewBotCommandScopeAllGroupChats(), func(c command) bool { return !c.admin && c.where != privateOnly }},
+		{tgbotapi.NewBotCommandScopeAllChatAdministrators(), func(c command) bool { return c.where != privateOnly }},
+	}
+	for _, m := range menus {
+		for _, lang := range i18n.Languages {
+			var want []tgbotapi.BotCommand
+			for _, c := range h.commands {
+				if !m.pick(c) {
+					continue
+				}
+				desc := c.descID
+				if c.adminDescID != "" && m.scope.Type == "all_chat_administrators" {
+					desc = c.adminDescID
+				}
+				want = append(want, tgbotapi.BotCommand{Command: c.name, Description: plain(h.cat.T(lang, desc, nil))})
+			}
+			code := lang
+			if lang == h.cat.Default() {
+				code = "" // everyone without a menu of their own language
+			}
+			resp, err := h.send.Request(ctx, tgbotapi.NewGetMyCommandsWithScopeAndLanguage(m.scope, code))
+			if err != nil {
+				return err
+			}
+			var have []tgbotapi.BotCommand
+			if err := json.Unmarshal(resp.Result, &have); err == nil && slices.Equal(have, want) {
 				continue
 			}
-			cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: h.cat.T(lang, c.descID, nil)})
-		}
-		cfg := tgbotapi.NewSetMyCommands(cmds...)
-		if lang != h.cat.Default() {
-			cfg.LanguageCode = lang
-		}
-		if _, err := h.send.Request(ctx, cfg); err != nil {
-			return err
+			if _, err := h.send.Request(ctx, tgbotapi.NewSetMyCommandsWithScopeAndLanguage(m.scope, code, want...)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
