@@ -244,6 +244,11 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.h.SetCommands(ctx); err != nil && ctx.Err() == nil {
 		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
 	}
+	if err := a.h.ScheduleYearTurns(ctx); err != nil && ctx.Err() == nil {
+		// Each committee's next turn is also scheduled by its /setup and
+		// by every turn; a start that cannot reach Redis tries at the next.
+		a.log.WarnContext(ctx, "scheduling the year turns failed", "err", err.Error())
+	}
 
 	var wg sync.WaitGroup
 	opsErr := make(chan error, 1)

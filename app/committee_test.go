@@ -584,3 +584,27 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 		t.Errorf("%d join messages, want one", n)
 	}
 }
+
+// The emulation year turns by itself on 1 January in the bloc's time zone,
+// once across replicas, and never backwards over a /year correction.
+func TestYearTurnsOnTheFirstOfJanuary(t *testing.T) {
+	t.Parallel()
+	// 31 December 2025, 16:00 UTC = 23:00 in Hanoi.
+	clock := &testClock{t: time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)}
+	opts := []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}
+	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
+	h.startReplica("second", opts...)
+	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	if m := h.say(groupID, aliceID, "/year"); !strings.Contains(m.Text, "2025") {
+		t.Fatalf("/year before midnight: %q", m.Text)
+	}
+	clock.Advance(time.Hour + time.Minute) // 00:01 on 1 January in Hanoi
+	waitFor(t, func() bool { return countMessages(h, groupID, "🎆") == 1 })
+	h.quiet(groupID)
+	if n := countMessages(h, groupID, "🎆"); n != 1 {
+		t.Errorf("the new year was told %d times, want once", n)
+	}
+	if m := h.say(groupID, aliceID, "/year"); !strings.Contains(m.Text, "2026") {
+		t.Errorf("/year after midnight: %q", m.Text)
+	}
+}

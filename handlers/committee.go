@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -40,6 +42,10 @@ type CommitteeStore interface {
 	UserCommittees(ctx context.Context, userID int64) ([]string, error)
 
 	CreateInvite(ctx context.Context, id, unit string, by int64) (domain.Invite, error)
+	// TurnYear moves the year forward only (false: already there);
+	// IDs lists every committee.
+	TurnYear(ctx context.Context, id string, year int) (bool, error)
+	IDs(ctx context.Context) ([]string, error)
 	// QueueJoin and Joins keep the new delegates the join digest due at
 	// bucket (unix s) announces.
 	QueueJoin(ctx context.Context, id string, bucket int64, line string) error
@@ -318,7 +324,91 @@ func (h *Handlers) setup(ctx context.Context, r *bot.Request) error {
 	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
 		return err
 	}
+	if err := h.scheduleYearTurn(ctx, c); err != nil {
+		return err
+	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, "setup_done", i18n.Data{"Name": c.Name, "Year": c.Year}), nil)
+}
+
+// JobYearTurn turns a committee's emulation year on 1 January, in its time
+// zone.
+const JobYearTurn = "year_turn"
+
+type yearPayload struct {
+	Committee string `json:"c"`
+	Year      int    `json:"year"`
+}
+
+// scheduleYearTurn schedules the turn to next calendar year (in the
+// committee's time zone) at its first midnight. One job per committee and
+// year: scheduling it again, from any replica, is the same job.
+func (h *Handlers) scheduleYearTurn(ctx context.Context, c domain.Committee) error {
+	loc := c.Location()
+	next := h.now().In(loc).Year() + 1
+	payload, err := json.Marshal(yearPayload{Committee: c.ID, Year: next})
+	if err != nil {
+		return err
+	}
+	return h.jobs.Schedule(ctx, storage.Job{
+		ID: fmt.Sprintf("year.%s.%d", c.ID, next), Kind: JobYearTurn, Payload: payload,
+		DueAt: time.Date(next, time.January, 1, 0, 0, 0, 0, loc),
+	})
+}
+
+// ScheduleYearTurns makes sure every committee has its next year turn
+// scheduled (at start; committees made before the turn existed have none).
+func (h *Handlers) ScheduleYearTurns(ctx context.Context) error {
+	ids, err := h.committees.IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		c, err := h.committees.Get(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := h.scheduleYearTurn(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runYearTurn moves the committee to the new year (never backwards: a
+// /year correction stands), tells its group with the year's head and
+// deputy, and schedules the next turn.
+func (h *Handlers) runYearTurn(ctx context.Context, job *scheduler.Job) error {
+	var p yearPayload
+	if err := json.Unmarshal(job.Payload(), &p); err != nil {
+		return fmt.Errorf("year turn %s: %w", job.ID(), err)
+	}
+	turned, err := h.committees.TurnYear(ctx, p.Committee, p.Year)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := h.committees.Get(ctx, p.Committee)
+	if err != nil {
+		return err
+	}
+	if err := h.scheduleYearTurn(ctx, c); err != nil {
+		return err
+	}
+	if !turned || c.ChatID == 0 {
+		return nil
+	}
+	lang := h.chatLang(ctx, c.ChatID)
+	text, err := h.statusHeader(ctx, lang, c)
+	if err != nil {
+		return err
+	}
+	text = h.cat.T(lang, "year_turned", i18n.Data{"Year": p.Year}) + "\n\n" + text
+	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: c.ChatID, text: text}})
 }
 
 // date formats a date in the committee's time zone.

@@ -76,6 +76,7 @@ func (h *Handlers) Jobs() map[string]scheduler.HandlerFunc {
 		JobMeetingNotice:  h.runNotice,
 		JobMeetingRefresh: h.runRefresh,
 		JobJoinDigest:     h.runJoinDigest,
+		JobYearTurn:       h.runYearTurn,
 	}
 	for kind, run := range h.ballotJobs() {
 		jobs[kind] = run

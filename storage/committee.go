@@ -409,6 +409,62 @@ func (s *Committees) SetYear(ctx context.Context, id string, year int) error {
 	return s.setMeta(ctx, id, "year", metaYear, strconv.Itoa(year))
 }
 
+// turnYearScript moves a committee's year forward to ARGV[1] unless it is
+// there or later already (a /year correction, or another replica).
+//
+// KEYS[1] -> <p>:{c:<id>}:meta
+// ARGV[1] -> the new year
+//
+// Returns 1 turned, 0 already there or later, false no committee.
+var turnYearScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if (tonumber(redis.call('HGET', KEYS[1], 'year')) or 0) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'year', ARGV[1])
+return 1
+`)
+
+// TurnYear moves the committee's year forward to year, atomically and
+// only forward: it reports whether this call turned it (false when the
+// year is year or later already). ErrNotFound if there is no committee.
+func (s *Committees) TurnYear(ctx context.Context, id string, year int) (bool, error) {
+	if err := domain.ValidYear(year); err != nil {
+		return false, fmt.Errorf("turn year of committee %s: %w", id, err)
+	}
+	if !validID(id) {
+		return false, fmt.Errorf("turn year of committee %q: %w", id, ErrNotFound)
+	}
+	v, err := runScript(ctx, s.c, turnYearScript, []string{s.k.CommitteeMeta(id)}, year)
+	if err != nil {
+		return false, fmt.Errorf("turn year of committee %s: %w", id, err)
+	}
+	n, _ := v.(int64)
+	return n == 1, nil
+}
+
+// IDs lists the ids of every committee ever created that still exists,
+// in creation order.
+func (s *Committees) IDs(ctx context.Context) ([]string, error) {
+	last, err := s.c.Get(ctx, s.k.Sequence("committee")).Int64()
+	if err != nil {
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("committee ids: %w", err)
+	}
+	var out []string
+	for n := int64(1); n <= last; n++ {
+		id := strconv.FormatInt(n, 10)
+		ok, err := s.c.Exists(ctx, s.k.CommitteeMeta(id)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("committee ids: %w", err)
+		}
+		if ok == 1 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func (s *Committees) setMeta(ctx context.Context, id, what, field, value string) error {
 	if !validID(id) {
 		return fmt.Errorf("set %s of committee %q: %w", what, id, ErrNotFound)

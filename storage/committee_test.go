@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -481,5 +482,33 @@ func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
 	}
 	if got, err := s.ByChat(ctx, -4242); err != nil || got.ID != c.ID {
 		t.Errorf("after reattach ByChat = %+v, %v", got, err)
+	}
+}
+
+func TestTurnYearOnlyMovesForward(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA")
+	ctx := context.Background()
+	year := f.c.Year
+	if turned, err := f.Committees.TurnYear(ctx, f.c.ID, year+1); err != nil || !turned {
+		t.Fatalf("TurnYear(+1) = %v, %v", turned, err)
+	}
+	if turned, err := f.Committees.TurnYear(ctx, f.c.ID, year+1); err != nil || turned {
+		t.Errorf("TurnYear again = %v, %v; want nothing to do", turned, err)
+	}
+	// A correction by /year to a later year stands.
+	if err := f.Committees.SetYear(ctx, f.c.ID, year+3); err != nil {
+		t.Fatal(err)
+	}
+	if turned, _ := f.Committees.TurnYear(ctx, f.c.ID, year+2); turned {
+		t.Error("TurnYear moved the year backwards")
+	}
+	if c, _ := f.Committees.Get(ctx, f.c.ID); c.Year != year+3 {
+		t.Errorf("year = %d, want %d", c.Year, year+3)
+	}
+	ids, err := f.Committees.IDs(ctx)
+	if err != nil || !slices.Contains(ids, f.c.ID) {
+		t.Errorf("IDs = %v, %v; want to hold %s", ids, err, f.c.ID)
 	}
 }
