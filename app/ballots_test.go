@@ -226,6 +226,10 @@ func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 	if m := h.say(groupID, carolID, "/ballot 1"); !strings.Contains(m.Text, "TANDTC (Bob): Không tán thành") {
 		t.Errorf("/ballot of an open vote: %q", m.Text)
 	}
+	// Reopened, the personal ballot shows Bob's current choice.
+	if m := h.say(bobID, bobID, "/start "+payload); !strings.Contains(m.Text, "Lựa chọn của bạn: Không tán thành") {
+		t.Errorf("the reopened ballot: %q", m.Text)
+	}
 	// Alice closes it; 1 of 3 took part: not valid.
 	if result := closeAndWaitResult(t, h, "1"); !strings.Contains(result, "Không hợp lệ: chỉ 1/3") {
 		t.Errorf("the result of an open motion with 1 of 3: %q", result)

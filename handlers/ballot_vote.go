@@ -113,6 +113,20 @@ func decodePicks(b domain.Ballot, state string) (domain.Choice, bool) {
 
 func emptyPicks(b domain.Ballot) string { return strings.Repeat(string(noPick), len(b.Questions)) }
 
+// encodePicks is the picks string of choice c (the inverse of decodePicks;
+// an option the ballot does not have stays unanswered).
+func encodePicks(b domain.Ballot, c domain.Choice) string {
+	state := emptyPicks(b)
+	for i, q := range b.Questions {
+		for oi, o := range q.Options {
+			if c[q.ID] == o.Key && oi < len(pickDigits) {
+				state = setPick(state, i, oi)
+			}
+		}
+	}
+	return state
+}
+
 func setPick(state string, q, o int) string {
 	bs := []byte(state)
 	bs[q] = pickDigits[o]
@@ -148,6 +162,16 @@ func (h *Handlers) showPersonalBallot(ctx context.Context, r *bot.Request, sc sc
 	}
 	if state == "" {
 		state = emptyPicks(b)
+		if !b.Secret {
+			// An open vote may be changed until close: show the current one.
+			v, err := h.ballots.OpenVoteOf(ctx, b.Committee, b.ID, voter)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			if err == nil {
+				state = encodePicks(b, v.Choice)
+			}
+		}
 	}
 	text, kb := h.personalBallot(r.Lang, b, voter, state)
 	return out(text, kb)

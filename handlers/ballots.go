@@ -35,6 +35,8 @@ type BallotStore interface {
 	// with their choices sorted by code.
 	OpenBox(ctx context.Context, b domain.Ballot) ([]domain.Choice, []domain.Receipt, error)
 	OpenVotes(ctx context.Context, committeeID, ballotID string) ([]domain.OpenVote, error)
+	// OpenVoteOf is one elector's open vote; storage.ErrNotFound if none.
+	OpenVoteOf(ctx context.Context, committeeID, ballotID, voter string) (domain.OpenVote, error)
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
 	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)

@@ -606,6 +606,20 @@ func (s *Ballots) OpenVotes(ctx context.Context, committeeID, ballotID string) (
 	return out, nil
 }
 
+// OpenVoteOf returns the open vote elector voter cast on an open ballot;
+// ErrNotFound if none.
+func (s *Ballots) OpenVoteOf(ctx context.Context, committeeID, ballotID, voter string) (domain.OpenVote, error) {
+	raw, err := s.c.HGet(ctx, s.k.BallotPart(committeeID, ballotID, "votes"), voter).Result()
+	if err != nil {
+		return domain.OpenVote{}, fmt.Errorf("open vote of %s: %w", voter, notFound(err))
+	}
+	var v domain.OpenVote
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return domain.OpenVote{}, fmt.Errorf("open vote of %s: %w", voter, err)
+	}
+	return v, nil
+}
+
 // SaveResult stores the tally once: the first result saved wins, and the
 // stored one is returned (replicas tallying the same box agree anyway).
 func (s *Ballots) SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error) {
