@@ -602,7 +602,12 @@ func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
-	_, units := openBallot(t, h, "/elect head")
+	post, units := openBallot(t, h, "/elect head")
+	// The post shows the pass mark and the quorum before anyone votes:
+	// more than half of 3 units is 2, two thirds of 3 is 2.
+	if !strings.Contains(post.Text, "Mức đạt: 2/3 phiếu") || !strings.Contains(post.Text, "ít nhất 2/3 tham gia") {
+		t.Errorf("the ballot post: %q", post.Text)
+	}
 	if m := h.say(bobID, bobID, "/start "+units); !strings.Contains(m.Text, "Bỏ phiếu thay mặt: TANDTC") {
 		t.Errorf("a units ballot: %q", m.Text)
 	}
