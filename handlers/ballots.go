@@ -305,12 +305,10 @@ func (h *Handlers) ballotPost(lang string, c domain.Committee, b domain.Ballot, 
 			s.WriteString(fmt.Sprintf("\n%d. %s", i+1, escape(q.Text)))
 		}
 	}
-	// The pass mark and the quorum, before anyone votes: against the whole
-	// electorate, as the rules count.
-	n := len(b.Voters)
-	if len(b.Questions) > 0 {
-		s.WriteString("\n" + h.cat.T(lang, "ballot_marks", i18n.Data{
-			"Need": b.Questions[0].Threshold.Needed(n), "Quorum": b.Quorum.Needed(n), "Total": n}))
+	// The pass mark before anyone votes (the quorum is in the manner
+	// line): against the whole electorate, as the rules count.
+	if n := len(b.Voters); len(b.Questions) > 0 {
+		s.WriteString("\n" + h.cat.T(lang, "ballot_marks", i18n.Data{"Need": b.Questions[0].Threshold.Needed(n), "Total": n}))
 	}
 	if b.Deadline.IsZero() {
 		s.WriteString("\n" + h.cat.T(lang, "ballot_no_deadline", i18n.Data{"ID": b.ID}))
