@@ -243,12 +243,12 @@ func (h *Handlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
 	}
 	b, err := h.ballots.Get(ctx, sc.committee.ID, p[0])
 	if err != nil {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	res, err := h.ballots.Result(ctx, b.Committee, b.ID)
 	if err != nil || len(res.Questions) == 0 || res.Questions[0].Outcome != domain.OutcomePassed || b.Role == "" {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	user, _ := r.Sender()

@@ -64,22 +64,13 @@ func splitOptions(args string) (rest string, opts [][2]string) {
 // ballotOptions parses a ballot's options in committee c, with its
 // deadline no further ahead than voting.max_deadline.
 func (h *Handlers) ballotOptions(opts [][2]string, c domain.Committee) (ballotOptions, error) {
-	now := h.now()
-	o, err := parseBallotOptions(opts, now, c.Location())
-	if err == nil && o.deadline.After(now.Add(h.maxDeadline)) {
-		for _, kv := range opts {
-			switch kv[0] {
-			case "deadline", "han", "hạn":
-				return o, &optionError{key: kv[0], value: kv[1], err: errDeadlineFar}
-			}
-		}
-	}
-	return o, err
+	return parseBallotOptions(opts, h.now(), c.Location(), h.maxDeadline)
 }
 
 // parseBallotOptions reads deadline, secret, electorate, quorum, threshold
-// and year, in the committee's time zone.
-func parseBallotOptions(opts [][2]string, now time.Time, loc *time.Location) (ballotOptions, error) {
+// and year, in the committee's time zone; a deadline further ahead than
+// maxAhead (when positive) is errDeadlineFar.
+func parseBallotOptions(opts [][2]string, now time.Time, loc *time.Location, maxAhead time.Duration) (ballotOptions, error) {
 	var o ballotOptions
 	for _, kv := range opts {
 		k, v := kv[0], strings.TrimSpace(kv[1])
@@ -89,6 +80,9 @@ func parseBallotOptions(opts [][2]string, now time.Time, loc *time.Location) (ba
 			t, err := parseDeadline(v, now, loc)
 			if err != nil {
 				return o, bad(err)
+			}
+			if maxAhead > 0 && t.After(now.Add(maxAhead)) {
+				return o, bad(errDeadlineFar)
 			}
 			o.deadline = t
 		case "secret", "kin", "kín":

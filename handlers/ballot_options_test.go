@@ -34,7 +34,7 @@ func TestSplitOptions(t *testing.T) {
 func TestParseBallotOptions(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
 	now := time.Date(2025, 1, 10, 9, 0, 0, 0, loc)
-	o, err := parseBallotOptions([][2]string{{"deadline", "20/01/2025 17:00"}, {"secret", "no"}, {"electorate", "members"}, {"quorum", "2/3"}, {"threshold", "80%"}}, now, loc)
+	o, err := parseBallotOptions([][2]string{{"deadline", "20/01/2025 17:00"}, {"secret", "no"}, {"electorate", "members"}, {"quorum", "2/3"}, {"threshold", "80%"}}, now, loc, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +44,10 @@ func TestParseBallotOptions(t *testing.T) {
 	if *o.secret || o.electorate != "members" || o.quorum.Needed(9) != 6 || o.threshold.Needed(8) != 7 {
 		t.Errorf("options %+v", o)
 	}
-	if o, _ := parseBallotOptions([][2]string{{"deadline", "3d"}}, now, loc); !o.deadline.Equal(now.Add(72 * time.Hour)) {
+	if o, _ := parseBallotOptions([][2]string{{"deadline", "3d"}}, now, loc, 0); !o.deadline.Equal(now.Add(72 * time.Hour)) {
 		t.Errorf("3d deadline %v", o.deadline)
 	}
-	if o, _ := parseBallotOptions([][2]string{{"deadline", "2025-01-11"}}, now, loc); o.deadline.Hour() != 23 {
+	if o, _ := parseBallotOptions([][2]string{{"deadline", "2025-01-11"}}, now, loc, 0); o.deadline.Hour() != 23 {
 		t.Errorf("date-only deadline %v, want the end of the day", o.deadline)
 	}
 	bad := [][2]string{
@@ -55,7 +55,7 @@ func TestParseBallotOptions(t *testing.T) {
 		{"secret", "maybe"}, {"electorate", "everyone"}, {"quorum", "150%"}, {"threshold", "lots"}, {"colour", "red"},
 	}
 	for _, kv := range bad {
-		_, err := parseBallotOptions([][2]string{kv}, now, loc)
+		_, err := parseBallotOptions([][2]string{kv}, now, loc, 0)
 		var oe *optionError
 		if !errors.As(err, &oe) || oe.key != kv[0] {
 			t.Errorf("%s=%s: err = %v, want an option error naming it", kv[0], kv[1], err)

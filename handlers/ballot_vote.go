@@ -260,9 +260,8 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 // ballotButton parses "<committee>:<ballot>[:more]" and loads the ballot
 // and the presser's scope; forged data is refused.
 func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) ([]string, scope, domain.Ballot, bool, error) {
-	p, ok := rt.parse(r.Data)
+	p, ok := h.buttonParts(r, rt)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil, scope{}, domain.Ballot{}, false, nil
 	}
 	// What counts on a personal ballot is whether the presser is a
@@ -281,7 +280,7 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) (
 	}
 	if len(p) > 2 {
 		if _, ok := decodePicks(b, p[2]); !ok {
-			r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+			h.unknownButton(r)
 			return nil, sc, b, false, nil
 		}
 	}

@@ -163,7 +163,7 @@ func (h *Handlers) setLang(ctx context.Context, r *bot.Request, lang string) (st
 // into the confirmation so the buttons cannot be pressed again by mistake.
 func (h *Handlers) langButton(ctx context.Context, r *bot.Request) error {
 	if !i18n.Supported(r.Data) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	text, err := h.setLang(ctx, r, r.Data)
@@ -215,7 +215,7 @@ func (h *Handlers) text(ctx context.Context, r *bot.Request) error {
 // buttons that no longer exist.
 func (h *Handlers) notFound(ctx context.Context, r *bot.Request) error {
 	if _, ok := r.Callback(); ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	chat, _ := r.Chat()

@@ -265,7 +265,7 @@ func (h *Handlers) useButton(ctx context.Context, r *bot.Request) error {
 	}
 	c, err := h.committees.Get(ctx, r.Data)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !slices.Contains(ids, c.ID) && !h.admins[user.ID]) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	if err != nil {
@@ -408,7 +408,7 @@ func (h *Handlers) runYearTurn(ctx context.Context, job *scheduler.Job) error {
 		return err
 	}
 	text = h.cat.T(lang, "year_turned", i18n.Data{"Year": p.Year}) + "\n\n" + text
-	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: c.ChatID, text: text}})
+	return h.postOnce(ctx, job, c.ChatID, text)
 }
 
 // date formats a date in the committee's time zone.

@@ -81,55 +81,6 @@ func (h *Handlers) inviteButton(ctx context.Context, r *bot.Request) error {
 	return h.makeInvite(ctx, r, sc.committee, p[0])
 }
 
-// userLang is the language a user chose, else the default.
-func (h *Handlers) userLang(ctx context.Context, userID int64) string {
-	if l, err := h.prefs.Language(ctx, userID); err == nil && i18n.Supported(l) {
-		return l
-	}
-	return h.cat.Default()
-}
-
-// senderLang is the language of the person an update comes from: the one
-// they chose with /lang, else their Telegram app's (language_code) when the
-// catalogue has it, else the default. Their app's language is remembered,
-// for reminders and notices sent to them later.
-func (h *Handlers) senderLang(ctx context.Context, u bot.User) string {
-	chosen, seen, err := h.prefs.Languages(ctx, u.ID)
-	if err == nil && i18n.Supported(chosen) {
-		return chosen
-	}
-	if app := telegramLang(u.LanguageCode); app != "" {
-		if err == nil && app != seen {
-			if serr := h.prefs.SetTelegramLanguage(ctx, u.ID, app); serr != nil {
-				h.log.WarnContext(ctx, "remembering a user's Telegram language failed", "err", serr.Error())
-			}
-		}
-		return app
-	}
-	if err == nil && i18n.Supported(seen) {
-		return seen
-	}
-	return h.cat.Default()
-}
-
-// telegramLang maps Telegram's language_code (an IETF tag such as "en" or
-// "en-US") to a language of the catalogue, or "".
-func telegramLang(code string) string {
-	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(code)), "-")
-	if i18n.Supported(base) {
-		return base
-	}
-	return ""
-}
-
-// chatLang is the language of a group chat, else the default.
-func (h *Handlers) chatLang(ctx context.Context, chatID int64) string {
-	if l, err := h.prefs.ChatLanguage(ctx, chatID); err == nil && i18n.Supported(l) {
-		return l
-	}
-	return h.cat.Default()
-}
-
 // redeem follows an invite link: /start <token> in a private chat. A
 // delegate of another unit is asked to confirm the move first.
 func (h *Handlers) redeem(ctx context.Context, r *bot.Request, token string) error {
@@ -146,9 +97,8 @@ func (h *Handlers) redeem(ctx context.Context, r *bot.Request, token string) err
 
 // inviteMoveButton confirms moving to the invite's unit: invmv:<token>.
 func (h *Handlers) inviteMoveButton(ctx context.Context, r *bot.Request) error {
-	p, ok := routeInviteMove.parse(r.Data)
+	p, ok := h.buttonParts(r, routeInviteMove)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
 	}
 	text, kb, err := h.redeemAs(ctx, r, p[0], true)
@@ -291,7 +241,7 @@ func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error 
 		}
 		text = h.cat.N(lang, "delegates_joined", len(names), i18n.Data{"List": i18n.Raw(strings.Join(names, ", "))})
 	}
-	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: c.ChatID, text: text}})
+	return h.postOnce(ctx, job, c.ChatID, text)
 }
 
 // members lists delegates by unit, and the units that have none yet.
@@ -405,7 +355,7 @@ func (h *Handlers) delegateRemoveButton(ctx context.Context, r *bot.Request) err
 	}
 	id, err := strconv.ParseInt(p[0], 10, 64)
 	if err != nil {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	return h.removeDelegate(ctx, r, sc.committee, id, true)

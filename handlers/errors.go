@@ -8,24 +8,6 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
-// Localize chooses the language of the replies: the user's choice in a
-// private chat, the group's choice in a group, else the default. When Redis
-// cannot be read the default language is used rather than failing.
-func (h *Handlers) Localize(next bot.Handler) bot.Handler {
-	return func(ctx context.Context, r *bot.Request) error {
-		r.Lang = h.cat.Default()
-		chat, hasChat := r.Chat()
-		user, hasUser := r.Sender()
-		switch {
-		case hasChat && chat.IsGroup():
-			r.Lang = h.chatLang(ctx, chat.ID)
-		case hasUser:
-			r.Lang = h.senderLang(ctx, user)
-		}
-		return next(ctx, r)
-	}
-}
-
 // Errors is the one place that turns handler errors into what a user sees:
 // Redis being unreachable becomes "not recorded, safe to repeat", anything
 // else a short apology. The error is still returned so it is logged once,

@@ -258,7 +258,7 @@ func (h *Handlers) formButton(ctx context.Context, r *bot.Request) error {
 	}
 	f, known := h.forms()[d.Name]
 	if !ok || err != nil || !known || p[0] != d.Name || p[1] != strconv.Itoa(d.Step) || d.Step > len(f.steps) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	switch value := p[2]; {
@@ -269,7 +269,7 @@ func (h *Handlers) formButton(ctx context.Context, r *bot.Request) error {
 		return h.editCallback(ctx, r, h.cat.T(r.Lang, "cancelled", nil), nil)
 	case d.Step == len(f.steps):
 		if value != formConfirm || f.review == nil {
-			r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+			h.unknownButton(r)
 			return nil
 		}
 		c, ok, err := h.formCommittee(ctx, r, d)

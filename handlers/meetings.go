@@ -305,7 +305,7 @@ func (h *Handlers) rsvpButton(ctx context.Context, r *bot.Request) error {
 	}
 	p, ok := routeRSVP.parse(r.Data)
 	if !ok || (p[2] != "1" && p[2] != "0") {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	sc, ok, err := h.buttonScope(ctx, r, p[0], false)
@@ -318,7 +318,7 @@ func (h *Handlers) rsvpButton(ctx context.Context, r *bot.Request) error {
 	}
 	m, err := h.meetings.Get(ctx, sc.committee.ID, p[1])
 	if errors.Is(err, storage.ErrNotFound) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	if err != nil {

@@ -304,9 +304,8 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
-	p, ok := routeICS.parse(r.Data)
+	p, ok := h.buttonParts(r, routeICS)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
 	}
 	sc, ok, err := h.buttonScope(ctx, r, p[0], false)
@@ -318,7 +317,7 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	// Outside the committee's group, only its members may ask: button data
 	// can be forged.
 	if errors.Is(err, storage.ErrNotFound) || (!chat.IsGroup() && !sc.admin && sc.delegate == nil) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	if err != nil {

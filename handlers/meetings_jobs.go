@@ -257,9 +257,15 @@ func (h *Handlers) fanOut(ctx context.Context, job *scheduler.Job, keys []string
 		o := msgs[key]
 		return h.sendOne(ctx, o.chatID, o.text, o.kb)
 	})
-	h.log.InfoContext(ctx, "meeting messages sent", "job", job.ID(), "kind", job.Kind(), "sent", sum.Sent,
+	h.log.InfoContext(ctx, "job messages sent", "job", job.ID(), "kind", job.Kind(), "sent", sum.Sent,
 		"sent_before", sum.AlreadyDone, "unreachable", sum.Unreachable, "failed", sum.Failed)
 	return err
+}
+
+// postOnce sends a job's one message, to chatID, once per job version
+// (fanOut with a single recipient).
+func (h *Handlers) postOnce(ctx context.Context, job *scheduler.Job, chatID int64, text string) error {
+	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: chatID, text: text}})
 }
 
 // sendOne queues one HTML message; the delivery reference is "queued" (the

@@ -221,9 +221,8 @@ func (h *Handlers) nominationsList(ctx context.Context, r *bot.Request) error {
 // nominationsPage turns the page: nl:<committee>:<page>:<filter>. The
 // presser must be able to see the committee's nominations.
 func (h *Handlers) nominationsPage(ctx context.Context, r *bot.Request) error {
-	p, ok := routeNomPage.parse(r.Data)
+	p, ok := h.buttonParts(r, routeNomPage)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil
 	}
 	sc, ok, err := h.viewerButton(ctx, r, p[0])
@@ -236,7 +235,7 @@ func (h *Handlers) nominationsPage(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if perr != nil || page < 0 || !fok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	text, kb, err := h.nominationsPageText(ctx, r.Lang, sc.committee, f, page)

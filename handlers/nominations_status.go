@@ -156,12 +156,12 @@ func (h *Handlers) nominationMoveButton(ctx context.Context, r *bot.Request) err
 	from, fromOK := domain.ParseStatus(p[1])
 	to, toOK := domain.ParseStatus(p[2])
 	if err != nil || !fromOK || !toOK {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	n, err := h.nominations.Get(ctx, sc.committee.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return nil
 	}
 	if err != nil {

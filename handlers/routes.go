@@ -91,6 +91,22 @@ func (rt route) parse(data string) ([]string, bool) {
 	return parts, true
 }
 
+// unknownButton answers a press whose data is forged, stale or of another
+// shape: a short notice, nothing done.
+func (h *Handlers) unknownButton(r *bot.Request) {
+	r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+}
+
+// buttonParts parses the pressed button's data for rt; on data of another
+// shape it answers the press (unknownButton) and reports false.
+func (h *Handlers) buttonParts(r *bot.Request, rt route) ([]string, bool) {
+	p, ok := rt.parse(r.Data)
+	if !ok {
+		h.unknownButton(r)
+	}
+	return p, ok
+}
+
 // callback registers h for the route.
 func (rt route) callback(r *bot.Router, h bot.Handler) {
 	if rt.idempotent {

@@ -122,7 +122,7 @@ func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID 
 func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scope, error)) (scope, bool, error) {
 	sc, err := load()
 	if errors.Is(err, storage.ErrNotFound) {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return scope{}, false, nil
 	}
 	if err != nil {
@@ -130,7 +130,7 @@ func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scop
 	}
 	c := sc.committee
 	if chat, _ := r.Chat(); chat.IsGroup() && chat.ID != c.ChatID {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
+		h.unknownButton(r)
 		return sc, false, nil
 	}
 	if admin && !sc.admin {
@@ -145,9 +145,8 @@ func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scop
 // the presser administers that committee, and returns the parts after the
 // committee id. Forged data gets a short refusal and ok=false.
 func (h *Handlers) adminButton(ctx context.Context, r *bot.Request, rt route) (parts []string, sc scope, ok bool, err error) {
-	p, ok := rt.parse(r.Data)
+	p, ok := h.buttonParts(r, rt)
 	if !ok {
-		r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 		return nil, scope{}, false, nil
 	}
 	sc, ok, err = h.buttonScope(ctx, r, p[0], true)

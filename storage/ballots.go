@@ -57,6 +57,12 @@ func (k Keys) Ballot(committeeID, ballotID string) string {
 	return k.Committee(committeeID, "ballot", ballotID)
 }
 
+// BallotPrefix is what Ballot puts before a ballot id, for scripts that
+// build ballot keys from the ids in the index (open_ballots).
+func (k Keys) BallotPrefix(committeeID string) string {
+	return k.Committee(committeeID, "ballot", "")
+}
+
 // BallotPart is one of a ballot's other keys: electors, voted, box,
 // votes, result.
 func (k Keys) BallotPart(committeeID, ballotID, part string) string {
@@ -114,6 +120,29 @@ func (s *Ballots) decode(key, doc string) (domain.Ballot, error) {
 	s.mu.Unlock()
 	return b, nil
 }
+
+// openBallotsLua defines, for scripts of a committee's slot, the Lua
+// function open_ballots(index, prefix): the committee's open ballots, read
+// from its ballot index (KEYS) and their keys (prefix .. id, the same hash
+// tag), as {id = …, key = …, doc = decoded document or {}}. Scripts that
+// must not change what an open ballot counts (removing a unit, moving a
+// nomination) prepend it.
+const openBallotsLua = `
+local function open_ballots(index, prefix)
+	local out = {}
+	for _, bid in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+		local bk = prefix .. bid
+		local st = redis.call('HMGET', bk, 'status', 'doc')
+		if st[1] == 'open' then
+			local ok, doc = pcall(cjson.decode, st[2] or '')
+			if not ok or type(doc) ~= 'table' then doc = {} end
+			if type(doc.Questions) ~= 'table' then doc.Questions = {} end
+			out[#out + 1] = {id = bid, key = bk, doc = doc}
+		end
+	end
+	return out
+end
+`
 
 // openBallotScript stores a new ballot.
 //

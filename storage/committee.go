@@ -451,15 +451,20 @@ func (s *Committees) IDs(ctx context.Context) ([]string, error) {
 		}
 		return nil, fmt.Errorf("committee ids: %w", err)
 	}
-	var out []string
-	for n := int64(1); n <= last; n++ {
-		id := strconv.FormatInt(n, 10)
-		ok, err := s.c.Exists(ctx, s.k.CommitteeMeta(id)).Result()
-		if err != nil {
-			return nil, fmt.Errorf("committee ids: %w", err)
+	// One round trip for all: EXISTS of every id ever made.
+	exists := make([]*redis.IntCmd, last)
+	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n := int64(1); n <= last; n++ {
+			exists[n-1] = p.Exists(ctx, s.k.CommitteeMeta(strconv.FormatInt(n, 10)))
 		}
-		if ok == 1 {
-			out = append(out, id)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("committee ids: %w", err)
+	}
+	var out []string
+	for i, e := range exists {
+		if e.Val() == 1 {
+			out = append(out, strconv.FormatInt(int64(i+1), 10))
 		}
 	}
 	return out, nil

@@ -143,8 +143,8 @@ const (
 // Returns {status, JSON memberRecord or "", previous unit or ""}:
 // 1: the user is now a delegate of the unit; the invite is used up (the
 // previous unit is named when they moved, and the move is logged)
-// 3: the user is a delegate of another unit (named) and did not confirm
-// the move: nothing changes
+// 3: the user is a delegate of another unit (named third, the invite's
+// unit fourth) and did not confirm the move: nothing changes
 // 2: the user is a delegate of the unit already (they redeemed this
 // invite before, or another one of the same unit): nothing changes and
 // the invite, if unused, stays valid for someone else
@@ -173,7 +173,7 @@ end
 if tonumber(rec.expires) <= tonumber(ARGV[4]) then return {-2, ''} end
 if redis.call('HEXISTS', KEYS[2], unit) == 0 then return {0, ''} end
 if curUnit == unit then return {2, cur} end
-if curUnit ~= '' and ARGV[5] ~= '1' then return {3, '', curUnit} end
+if curUnit ~= '' and ARGV[5] ~= '1' then return {3, '', curUnit, unit} end
 local member = '{"unit":"' .. unit .. '",' .. string.sub(ARGV[3], 2)
 redis.call('HSET', KEYS[3], ARGV[2], member)
 redis.call('HSET', KEYS[4], ARGV[1] .. ':used', ARGV[2] .. ':' .. ARGV[4])
@@ -275,15 +275,11 @@ func (s *Committees) Redeem(ctx context.Context, token string, d domain.Delegate
 	case redeemAgain:
 		out.Again = true
 	case redeemMove:
-		unit := ""
-		if inv, err := s.c.HGet(ctx, s.k.Invites(id), token).Result(); err == nil {
-			var rec struct {
-				Unit string `json:"unit"`
-			}
-			_ = json.Unmarshal([]byte(inv), &rec)
-			unit = rec.Unit
+		to := ""
+		if len(top) > 3 {
+			to, _ = r.str(3)
 		}
-		return fail(&MoveError{From: out.Previous, To: unit})
+		return fail(&MoveError{From: out.Previous, To: to})
 	case redeemUsed:
 		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteUsed))
 	case redeemExpired:

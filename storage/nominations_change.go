@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -43,7 +42,7 @@ const (
 // before: the status is ARGV[2] and the last history entry is ARGV[3]), 0
 // the status is not ARGV[1] (current is returned), -1 no such nomination,
 // 2 an open ballot has the nomination (its id is returned).
-var transitionScript = redis.NewScript(`
+var transitionScript = redis.NewScript(openBallotsLua + `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {-1, ''} end
 if cur ~= ARGV[1] then
@@ -51,14 +50,10 @@ if cur ~= ARGV[1] then
 	return {0, cur}
 end
 if ARGV[6] == '1' then
-	for _, bid in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
-		local st = redis.call('HMGET', ARGV[7] .. bid, 'status', 'doc')
-		if st[1] == 'open' then
-			local ok, doc = pcall(cjson.decode, st[2] or '')
-			if ok and type(doc) == 'table' and doc.Kind == 'nominations' and type(doc.Questions) == 'table' then
-				for _, q in ipairs(doc.Questions) do
-					if tostring(q.ID) == ARGV[8] then return {2, bid} end
-				end
+	for _, b in ipairs(open_ballots(KEYS[4], ARGV[7])) do
+		if b.doc.Kind == 'nominations' then
+			for _, q in ipairs(b.doc.Questions) do
+				if tostring(q.ID) == ARGV[8] then return {2, b.id} end
 			end
 		end
 	end
@@ -118,7 +113,7 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 	}
 	v, err := runScript(ctx, s.c, transitionScript, []string{
 		s.k.Nomination(cid, id), s.k.NominationHistory(cid, id), s.k.NominationIndex(cid), s.k.BallotIndex(cid),
-	}, string(ch.From), string(ch.To), rec, now, frees, guard, strings.TrimSuffix(s.k.Ballot(cid, "x"), "x"), strconv.FormatInt(id, 10))
+	}, string(ch.From), string(ch.To), rec, now, frees, guard, s.k.BallotPrefix(cid), strconv.FormatInt(id, 10))
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %s -> %s: %w", id, cid, ch.From, ch.To, err)
 	}

@@ -88,7 +88,7 @@ return 1
 // delegates and invite tokens; nil if the unit does not exist; {"ballot",
 // id} (nothing removed) while an open ballot has the unit, or one of its
 // delegates, as an elector, or the unit as a candidate.
-var removeUnitScript = redis.NewScript(`
+var removeUnitScript = redis.NewScript(openBallotsLua + `
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return false end
 local m = redis.call('HGETALL', KEYS[4])
 local mine = {}
@@ -96,21 +96,14 @@ for i = 1, #m, 2 do
 	local ok, rec = pcall(cjson.decode, m[i+1])
 	if ok and type(rec) == 'table' and rec.unit == ARGV[1] then mine[#mine+1] = m[i] end
 end
-for _, bid in ipairs(redis.call('ZRANGE', KEYS[8], 0, -1)) do
-	local bk = ARGV[3] .. bid
-	local st = redis.call('HMGET', bk, 'status', 'doc')
-	if st[1] == 'open' then
-		if redis.call('SISMEMBER', bk .. ':electors', ARGV[1]) == 1 then return {'ballot', bid} end
-		for _, uid in ipairs(mine) do
-			if redis.call('SISMEMBER', bk .. ':electors', uid) == 1 then return {'ballot', bid} end
-		end
-		local ok, doc = pcall(cjson.decode, st[2] or '')
-		if ok and type(doc) == 'table' and type(doc.Questions) == 'table' then
-			for _, q in ipairs(doc.Questions) do
-				for _, o in ipairs(type(q.Options) == 'table' and q.Options or {}) do
-					if o.Key == ARGV[1] then return {'ballot', bid} end
-				end
-			end
+for _, b in ipairs(open_ballots(KEYS[8], ARGV[3])) do
+	if redis.call('SISMEMBER', b.key .. ':electors', ARGV[1]) == 1 then return {'ballot', b.id} end
+	for _, uid in ipairs(mine) do
+		if redis.call('SISMEMBER', b.key .. ':electors', uid) == 1 then return {'ballot', b.id} end
+	end
+	for _, q in ipairs(b.doc.Questions) do
+		for _, o in ipairs(type(q.Options) == 'table' and q.Options or {}) do
+			if o.Key == ARGV[1] then return {'ballot', b.id} end
 		end
 	end
 end
@@ -194,7 +187,7 @@ func (s *Committees) RemoveUnit(ctx context.Context, id, code string) ([]domain.
 	v, err := runScript(ctx, s.c, removeUnitScript, []string{
 		s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.UnitOrder(id), s.k.Members(id),
 		s.k.Roles(id), s.k.RoleLog(id), s.k.Invites(id), s.k.BallotIndex(id),
-	}, code, unixMilli(s.now()), strings.TrimSuffix(s.k.Ballot(id, "x"), "x"))
+	}, code, unixMilli(s.now()), s.k.BallotPrefix(id))
 	if err != nil {
 		return nil, fmt.Errorf("remove unit %s of committee %s: %w", code, id, err)
 	}
