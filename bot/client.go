@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +19,27 @@ import (
 // redactedToken replaces the bot token wherever it would have appeared.
 const redactedToken = "<redacted>"
 
-// NewAPI connects to the Bot API at endpoint (a format with two %s verbs,
-// the token then the method; empty means Telegram's public API) and checks
-// the token with getMe.
+// NewAPI is NewClient followed by a check of the token with getMe; the
+// client's Self is the bot getMe described.
+func NewAPI(token, endpoint string, timeout time.Duration) (*tgbotapi.BotAPI, error) {
+	api, err := NewClient(token, endpoint, timeout)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := api.MakeRequest("getMe", nil)
+	if err != nil {
+		return nil, fmt.Errorf("connect to telegram: %w", toAPIError("getMe", resp, err, token))
+	}
+	if err := json.Unmarshal(resp.Result, &api.Self); err != nil {
+		return nil, fmt.Errorf("connect to telegram: decode getMe: %w", err)
+	}
+	return api, nil
+}
+
+// NewClient builds a client for the Bot API at endpoint (a format with two
+// %s verbs, the token then the method; empty means Telegram's public API)
+// without calling Telegram: a process can start while Telegram is
+// unreachable and learn who it is later with GetMe. Its Self stays empty.
 //
 // tgbotapi's default HTTP client has no timeout, so one stuck connection
 // would hang the bot forever; here every request is bounded by timeout,
@@ -29,7 +48,7 @@ const redactedToken = "<redacted>"
 // puts the whole URL, token included, in them) and non-JSON error pages of
 // proxies are turned into ordinary Bot API errors so that a 502 is seen as
 // a retryable 502 rather than a JSON syntax error.
-func NewAPI(token, endpoint string, timeout time.Duration) (*tgbotapi.BotAPI, error) {
+func NewClient(token, endpoint string, timeout time.Duration) (*tgbotapi.BotAPI, error) {
 	if token == "" {
 		return nil, errors.New("telegram: empty bot token")
 	}
@@ -49,20 +68,132 @@ func NewAPI(token, endpoint string, timeout time.Duration) (*tgbotapi.BotAPI, er
 	// two idle connections per host would reconnect constantly.
 	tr.MaxIdleConnsPerHost = 32
 	client := &tokenSafeClient{
-		client: &http.Client{Timeout: timeout, Transport: tr},
-		token:  token,
+		client:   &http.Client{Timeout: timeout, Transport: tr},
+		token:    token,
+		endpoint: endpoint,
 	}
-	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
-	if err != nil {
-		return nil, fmt.Errorf("connect to telegram: %w", toAPIError("getMe", nil, err, token))
-	}
+	// tgbotapi.NewBotAPIWithClient would call getMe; the fields it sets
+	// besides Self are these (its update channel is never used here).
+	api := &tgbotapi.BotAPI{Token: token, Client: client, Buffer: 100}
+	api.SetAPIEndpoint(endpoint)
 	return api, nil
+}
+
+// GetMe asks Telegram who the bot is. A token Telegram refuses gives an
+// error wrapping ErrTokenRejected (no retry can fix it); other failures
+// (network, 5xx, 429) are worth retrying. The call ends when ctx does.
+func GetMe(ctx context.Context, api Doer) (User, error) {
+	token := ""
+	if b, ok := api.(*tgbotapi.BotAPI); ok && b != nil {
+		token = b.Token
+	}
+	resp, err := callContext(ctx, api, token, "getMe", nil)
+	if err != nil {
+		if IsTokenRejected(err) {
+			return User{}, fmt.Errorf("%w: %w", ErrTokenRejected, err)
+		}
+		return User{}, err
+	}
+	var u tgbotapi.User
+	if err := json.Unmarshal(resp.Result, &u); err != nil {
+		return User{}, fmt.Errorf("telegram getMe: decode result: %w", err)
+	}
+	if u.UserName == "" {
+		return User{}, errors.New("telegram getMe: the bot has no username")
+	}
+	return User{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Username: u.UserName, LanguageCode: u.LanguageCode}, nil
+}
+
+// ErrTokenRejected is wrapped by the errors of calls Telegram answered
+// with a refusal of the bot token (GetMe, Poller.Run): no retry can fix it.
+var ErrTokenRejected = errors.New("telegram rejected the bot token")
+
+// IsTokenRejected reports a 401 (bad token) or 404 (malformed token, which
+// makes the URL unknown to Telegram).
+func IsTokenRejected(err error) bool {
+	if errors.Is(err, ErrTokenRejected) {
+		return true
+	}
+	ae, ok := AsAPIError(err)
+	return ok && (ae.Code == 401 || ae.Code == 404)
+}
+
+type callResult struct {
+	resp *tgbotapi.APIResponse
+	err  error
+}
+
+// callContext performs one raw Bot API call that ends when ctx does, with
+// the token scrubbed from its error. On a client built by NewClient the
+// HTTP request itself is cancelled, so Telegram sees the caller go: a long
+// poll given up by a replica that lost the poll lease must not linger at
+// Telegram, where it would still count as that replica polling. On other
+// Doers (tests' fakes) the call runs on its own goroutine and is abandoned.
+func callContext(ctx context.Context, api Doer, token, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
+	if b, ok := api.(*tgbotapi.BotAPI); ok && b != nil {
+		if c, ok := b.Client.(*tokenSafeClient); ok {
+			resp, err := c.request(ctx, method, params)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, toAPIError(method, resp, err, token)
+			}
+			return resp, nil
+		}
+	}
+	done := make(chan callResult, 1) // buffered: an abandoned call must not block
+	go func() {
+		resp, err := api.MakeRequest(method, params)
+		done <- callResult{resp, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-done:
+		if r.err != nil {
+			return nil, toAPIError(method, r.resp, r.err, token)
+		}
+		return r.resp, nil
+	}
 }
 
 // tokenSafeClient is the tgbotapi.HTTPClient installed by NewAPI.
 type tokenSafeClient struct {
-	client *http.Client
-	token  string
+	client   *http.Client
+	token    string
+	endpoint string
+}
+
+// request is tgbotapi's MakeRequest with a context: the same form-encoded
+// POST, the same decoding of the envelope into *tgbotapi.Error.
+func (c *tokenSafeClient) request(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
+	values := url.Values{}
+	for k, v := range params {
+		values.Set(k, v)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf(c.endpoint, c.token, method), strings.NewReader(values.Encode()))
+	if err != nil {
+		return nil, Scrub(err, c.token)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var ar tgbotapi.APIResponse
+	if err := json.NewDecoder(resp.Body).Decode(&ar); err != nil {
+		return &ar, Scrub(err, c.token)
+	}
+	if !ar.Ok {
+		var p tgbotapi.ResponseParameters
+		if ar.Parameters != nil {
+			p = *ar.Parameters
+		}
+		return &ar, &tgbotapi.Error{Code: ar.ErrorCode, Message: ar.Description, ResponseParameters: p}
+	}
+	return &ar, nil
 }
 
 // Do performs the request, scrubbing the token from transport errors and

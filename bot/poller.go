@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -96,6 +95,28 @@ func WithPollSleep(sleep func(ctx context.Context, d time.Duration) error) Polle
 	return func(p *Poller) { p.sleep = sleep }
 }
 
+// PollMetrics observes the poller. The process wires it to Prometheus.
+type PollMetrics interface {
+	// GetUpdates counts one getUpdates call by result: ok, conflict (409:
+	// another poller, or a webhook set), flood (429), rejected (the token)
+	// or error (network, 5xx, anything else). A call given up because the
+	// poller stopped is not counted.
+	GetUpdates(result string)
+}
+
+type noopPollMetrics struct{}
+
+func (noopPollMetrics) GetUpdates(string) {}
+
+// WithPollMetrics sets the observer of getUpdates calls.
+func WithPollMetrics(m PollMetrics) PollerOption {
+	return func(p *Poller) {
+		if m != nil {
+			p.metrics = m
+		}
+	}
+}
+
 // WithPollLogger sets the logger for polling problems.
 func WithPollLogger(log *slog.Logger) PollerOption {
 	return func(p *Poller) {
@@ -116,11 +137,12 @@ func WithPollLogger(log *slog.Logger) PollerOption {
 // exponentially; 429 waits retry_after; a 409 (another instance polling, or
 // a webhook set) is logged once per streak; a rejected token ends Run.
 type Poller struct {
-	api   Doer
-	token string
-	sink  UpdateSink
-	log   *slog.Logger
-	sleep func(context.Context, time.Duration) error
+	api     Doer
+	token   string
+	sink    UpdateSink
+	log     *slog.Logger
+	metrics PollMetrics
+	sleep   func(context.Context, time.Duration) error
 
 	timeout       time.Duration
 	limit         int
@@ -140,6 +162,7 @@ func NewPoller(api Doer, sink UpdateSink, opts ...PollerOption) *Poller {
 		api:        api,
 		sink:       sink,
 		log:        slog.New(slog.DiscardHandler),
+		metrics:    noopPollMetrics{},
 		sleep:      sleepContext,
 		timeout:    defaultPollTimeout,
 		limit:      defaultPollLimit,
@@ -156,15 +179,13 @@ func NewPoller(api Doer, sink UpdateSink, opts ...PollerOption) *Poller {
 	return p
 }
 
-// ErrTokenRejected is wrapped by the error Run returns when Telegram does
-// not accept the bot token: no retry can fix that.
-var ErrTokenRejected = errors.New("telegram rejected the bot token")
-
 // Run polls until ctx ends, then returns nil once the batch being handled
 // (if any) has been handled. It returns an error only for failures no
 // retry can fix: a rejected token (wrapping ErrTokenRejected and the
-// *APIError). A poll in flight when ctx ends is abandoned; its updates
-// were not confirmed, so Telegram delivers them again later.
+// *APIError). A poll in flight when ctx ends is cancelled (on a client
+// from NewClient the HTTP request itself, so that Telegram sees this poller
+// go before another one starts); its updates were not confirmed, so
+// Telegram delivers them again later.
 func (p *Poller) Run(ctx context.Context) error {
 	if p.deleteWebhook {
 		if err := p.removeWebhook(ctx); err != nil {
@@ -188,7 +209,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if isTokenRejected(err) {
+			if IsTokenRejected(err) {
 				return fmt.Errorf("poll telegram updates: %w: %w", ErrTokenRejected, err)
 			}
 			failures++
@@ -255,9 +276,8 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 }
 
-// fetch performs one getUpdates. tgbotapi cannot cancel a request, so the
-// request runs on its own goroutine and fetch returns as soon as ctx ends;
-// the goroutine finishes by itself within the HTTP client's timeout.
+// fetch performs one getUpdates; it returns as soon as ctx ends (see
+// callContext).
 func (p *Poller) fetch(ctx context.Context, allowed string) ([]tgbotapi.Update, error) {
 	params := tgbotapi.Params{
 		"limit":           strconv.Itoa(p.limit),
@@ -268,6 +288,9 @@ func (p *Poller) fetch(ctx context.Context, allowed string) ([]tgbotapi.Update, 
 		params["offset"] = strconv.Itoa(p.offset)
 	}
 	resp, err := p.call(ctx, "getUpdates", params)
+	if ctx.Err() == nil {
+		p.metrics.GetUpdates(pollResult(err))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +310,7 @@ func (p *Poller) removeWebhook(ctx context.Context) error {
 	switch {
 	case err == nil, ctx.Err() != nil:
 		return nil
-	case isTokenRejected(err):
+	case IsTokenRejected(err):
 		return fmt.Errorf("delete telegram webhook: %w: %w", ErrTokenRejected, err)
 	default:
 		// Polling reports the conflict itself if the webhook stays.
@@ -296,26 +319,25 @@ func (p *Poller) removeWebhook(ctx context.Context) error {
 	}
 }
 
-type pollResult struct {
-	resp *tgbotapi.APIResponse
-	err  error
+func (p *Poller) call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
+	return callContext(ctx, p.api, p.token, method, params)
 }
 
-func (p *Poller) call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
-	done := make(chan pollResult, 1) // buffered: an abandoned call must not block
-	go func() {
-		resp, err := p.api.MakeRequest(method, params)
-		done <- pollResult{resp, err}
-	}()
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r := <-done:
-		if r.err != nil {
-			return nil, toAPIError(method, r.resp, r.err, p.token)
-		}
-		return r.resp, nil
+// pollResult names the outcome of one getUpdates for PollMetrics.
+func pollResult(err error) string {
+	if err == nil {
+		return "ok"
 	}
+	if IsTokenRejected(err) {
+		return "rejected"
+	}
+	if _, ok := IsTooManyRequests(err); ok {
+		return "flood"
+	}
+	if ae, ok := AsAPIError(err); ok && ae.Code == 409 {
+		return "conflict"
+	}
+	return "error"
 }
 
 func (p *Poller) backoff(failures int) time.Duration {
@@ -324,11 +346,4 @@ func (p *Poller) backoff(failures int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.backoffMax)
-}
-
-// isTokenRejected reports a 401 (bad token) or 404 (malformed token, which
-// makes the URL unknown to Telegram).
-func isTokenRejected(err error) bool {
-	ae, ok := AsAPIError(err)
-	return ok && (ae.Code == 401 || ae.Code == 404)
 }

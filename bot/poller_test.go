@@ -394,3 +394,52 @@ func TestPollerStaysBeforeAnUpdateWhoseClaimFailed(t *testing.T) {
 		t.Errorf("offsets (-want +got): the poller must confirm 3 only, then fetch 4 again\n%s", diff)
 	}
 }
+
+// pollCounts records PollMetrics observations.
+type pollCounts struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (c *pollCounts) GetUpdates(result string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.got == nil {
+		c.got = map[string]int{}
+	}
+	c.got[result]++
+}
+
+func TestPollerCountsEveryGetUpdatesByResult(t *testing.T) {
+	api := &fakeUpdates{errs: []error{
+		tgErr(409, "Conflict: terminated by other getUpdates request", 0),
+		tgErr(429, "Too Many Requests: retry after 1", 1),
+		tgErr(502, "Bad Gateway", 0),
+		tgErr(409, "Conflict: terminated by other getUpdates request", 0),
+	}, pending: []int{7}}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	api.onEmpty = cancel
+	m := &pollCounts{}
+	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}),
+		WithPollSleep(newFakeClock().Sleep), WithPollMetrics(m))
+	if err := p.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// The last poll, which found nothing and ended the test, is cut off by
+	// the cancellation and not counted.
+	want := map[string]int{"conflict": 2, "flood": 1, "error": 1, "ok": 1}
+	if diff := cmp.Diff(want, m.got); diff != "" {
+		t.Errorf("getUpdates by result (-want +got):\n%s", diff)
+	}
+
+	rejected := &pollCounts{}
+	p = NewPoller(&fakeUpdates{errs: []error{tgErr(401, "Unauthorized", 0)}}, sinkFunc(func(context.Context, []tgbotapi.Update) {}),
+		WithPollMetrics(rejected))
+	if err := p.Run(t.Context()); !errors.Is(err, ErrTokenRejected) {
+		t.Fatalf("Run = %v, want ErrTokenRejected", err)
+	}
+	if diff := cmp.Diff(map[string]int{"rejected": 1}, rejected.got); diff != "" {
+		t.Errorf("getUpdates by result (-want +got):\n%s", diff)
+	}
+}

@@ -56,6 +56,28 @@ func WithWebhookLogger(log *slog.Logger) WebhookOption {
 	}
 }
 
+// WebhookMetrics observes the webhook. The process wires it to Prometheus.
+type WebhookMetrics interface {
+	// WebhookRequest counts one request by result: ok (200), failed (500,
+	// Telegram delivers the update again), unauthorized (401, wrong or
+	// missing secret), closing (503, shutting down), malformed (400),
+	// too_large (413) or method (405).
+	WebhookRequest(result string)
+}
+
+type noopWebhookMetrics struct{}
+
+func (noopWebhookMetrics) WebhookRequest(string) {}
+
+// WithWebhookMetrics sets the observer of webhook requests.
+func WithWebhookMetrics(m WebhookMetrics) WebhookOption {
+	return func(w *Webhook) {
+		if m != nil {
+			w.metrics = m
+		}
+	}
+}
+
 // Webhook is the http.Handler Telegram posts updates to. It replaces
 // tgbotapi's ListenForWebhook, which registers on the global mux, checks no
 // secret and answers before the update is handled (so a crash loses it).
@@ -71,6 +93,7 @@ type Webhook struct {
 	noAuth  bool // no secret configured: refuse everything
 	maxBody int64
 	log     *slog.Logger
+	metrics WebhookMetrics
 	closing atomic.Bool
 }
 
@@ -84,6 +107,7 @@ func NewWebhook(sink WebhookSink, secret string, opts ...WebhookOption) *Webhook
 		noAuth:  secret == "",
 		maxBody: defaultMaxWebhookBody,
 		log:     slog.New(slog.DiscardHandler),
+		metrics: noopWebhookMetrics{},
 	}
 	for _, o := range opts {
 		o(w)
@@ -98,19 +122,24 @@ func (w *Webhook) Close() { w.closing.Store(true) }
 
 // ServeHTTP handles one delivery.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.metrics.WebhookRequest(w.serve(rw, r))
+}
+
+// serve handles one delivery and names its result for WebhookMetrics.
+func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) string {
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
-		return
+		return "method"
 	}
 	if !w.authorized(r.Header.Get(SecretTokenHeader)) {
 		w.log.WarnContext(r.Context(), "webhook request with a wrong or missing secret token", "remote", r.RemoteAddr)
 		http.Error(rw, "unauthorized", http.StatusUnauthorized)
-		return
+		return "unauthorized"
 	}
 	if w.closing.Load() {
 		http.Error(rw, "shutting down", http.StatusServiceUnavailable)
-		return
+		return "closing"
 	}
 
 	var u tgbotapi.Update
@@ -119,14 +148,14 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			http.Error(rw, "request body too large", http.StatusRequestEntityTooLarge)
-			return
+			return "too_large"
 		}
 		http.Error(rw, "malformed update", http.StatusBadRequest)
-		return
+		return "malformed"
 	}
 	if u.UpdateID <= 0 {
 		http.Error(rw, "update without update_id", http.StatusBadRequest)
-		return
+		return "malformed"
 	}
 
 	// Telegram may hang up on a slow answer; the update is still handled
@@ -136,9 +165,10 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.log.WarnContext(ctx, "webhook update failed; telegram will deliver it again",
 			"update_id", u.UpdateID, "err", err.Error())
 		http.Error(rw, "update not handled", http.StatusInternalServerError)
-		return
+		return "failed"
 	}
 	rw.WriteHeader(http.StatusOK)
+	return "ok"
 }
 
 // authorized compares the header with the secret in constant time. Both

@@ -52,23 +52,25 @@ func TestWebhook(t *testing.T) {
 		closed     bool
 		wantStatus int
 		wantHandle []int
+		wantResult string // counted by WebhookMetrics
 	}{
-		{name: "right secret", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, wantStatus: 200, wantHandle: []int{1001}},
-		{name: "wrong secret", secret: hookSecret, header: ptr("hook_Secret-43"), body: updateJSON, wantStatus: 401},
-		{name: "secret prefix", secret: hookSecret, header: ptr("hook_"), body: updateJSON, wantStatus: 401},
-		{name: "missing secret", secret: hookSecret, body: updateJSON, wantStatus: 401},
-		{name: "no secret configured", secret: "", header: ptr(""), body: updateJSON, wantStatus: 401},
-		{name: "garbage", secret: hookSecret, header: ptr(hookSecret), body: "{not json", wantStatus: 400},
-		{name: "no update id", secret: hookSecret, header: ptr(hookSecret), body: `{"message":{}}`, wantStatus: 400},
-		{name: "too large", secret: hookSecret, header: ptr(hookSecret), body: `{"update_id":1,"x":"` + strings.Repeat("a", 2<<20) + `"}`, wantStatus: 413},
-		{name: "sink error", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, sinkErr: errors.New("redis down"), wantStatus: 500, wantHandle: []int{1001}},
-		{name: "shutting down", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, closed: true, wantStatus: 503},
-		{name: "GET", secret: hookSecret, method: http.MethodGet, header: ptr(hookSecret), wantStatus: 405},
+		{name: "right secret", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, wantStatus: 200, wantHandle: []int{1001}, wantResult: "ok"},
+		{name: "wrong secret", secret: hookSecret, header: ptr("hook_Secret-43"), body: updateJSON, wantStatus: 401, wantResult: "unauthorized"},
+		{name: "secret prefix", secret: hookSecret, header: ptr("hook_"), body: updateJSON, wantStatus: 401, wantResult: "unauthorized"},
+		{name: "missing secret", secret: hookSecret, body: updateJSON, wantStatus: 401, wantResult: "unauthorized"},
+		{name: "no secret configured", secret: "", header: ptr(""), body: updateJSON, wantStatus: 401, wantResult: "unauthorized"},
+		{name: "garbage", secret: hookSecret, header: ptr(hookSecret), body: "{not json", wantStatus: 400, wantResult: "malformed"},
+		{name: "no update id", secret: hookSecret, header: ptr(hookSecret), body: `{"message":{}}`, wantStatus: 400, wantResult: "malformed"},
+		{name: "too large", secret: hookSecret, header: ptr(hookSecret), body: `{"update_id":1,"x":"` + strings.Repeat("a", 2<<20) + `"}`, wantStatus: 413, wantResult: "too_large"},
+		{name: "sink error", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, sinkErr: errors.New("redis down"), wantStatus: 500, wantHandle: []int{1001}, wantResult: "failed"},
+		{name: "shutting down", secret: hookSecret, header: ptr(hookSecret), body: updateJSON, closed: true, wantStatus: 503, wantResult: "closing"},
+		{name: "GET", secret: hookSecret, method: http.MethodGet, header: ptr(hookSecret), wantStatus: 405, wantResult: "method"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sink := &recordingSink{err: tt.sinkErr}
-			h := NewWebhook(sink, tt.secret)
+			m := &webhookCounts{}
+			h := NewWebhook(sink, tt.secret, WithWebhookMetrics(m))
 			if tt.closed {
 				h.Close()
 			}
@@ -89,8 +91,29 @@ func TestWebhook(t *testing.T) {
 			if diff := cmp.Diff(tt.wantHandle, sink.handled()); diff != "" {
 				t.Errorf("handled updates (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff([]string{tt.wantResult}, m.results()); diff != "" {
+				t.Errorf("counted results (-want +got):\n%s", diff)
+			}
 		})
 	}
+}
+
+// webhookCounts records WebhookMetrics observations.
+type webhookCounts struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (c *webhookCounts) WebhookRequest(result string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, result)
+}
+
+func (c *webhookCounts) results() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.got...)
 }
 
 func ptr[T any](v T) *T { return &v }

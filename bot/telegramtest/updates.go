@@ -330,6 +330,17 @@ var (
 		desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
 )
 
+// conflictOrGone is the end of a poll a newer one terminated: 409, unless
+// its client had gone already (a poller that stopped and cancelled its
+// request) — nobody is there to be refused, and a test counting 409s must
+// see only pollers that really overlapped.
+func conflictOrGone(c *call) error {
+	if c.ctx.Err() != nil {
+		return errClientGone
+	}
+	return errPollConflict
+}
+
 // handleGetUpdates implements long polling: confirm by offset, answer at
 // once when updates wait, otherwise hold the request for up to timeout
 // seconds and answer as soon as one arrives. A newer getUpdates
@@ -376,7 +387,7 @@ func handleGetUpdates(s *Server, c *call) (reply, error) {
 		select {
 		case <-me.conflict:
 			s.mu.Unlock()
-			return reply{}, errPollConflict
+			return reply{}, conflictOrGone(c)
 		default:
 		}
 		if s.st.webhook != nil {
@@ -393,7 +404,7 @@ func handleGetUpdates(s *Server, c *call) (reply, error) {
 		select {
 		case <-changed:
 		case <-me.conflict:
-			return reply{}, errPollConflict
+			return reply{}, conflictOrGone(c)
 		case <-timer.C:
 			return reply{result: []json.RawMessage{}}, nil
 		case <-s.closing:
