@@ -135,6 +135,28 @@ type RoleChange struct {
 	At       time.Time
 }
 
+// Events of the delegates' history (MemberChange.Event).
+const (
+	MemberJoined      = "join"         // became a delegate of To by an invite
+	MemberMoved       = "move"         // moved from From to To by an invite of To
+	MemberLeft        = "leave"        // stopped being From's delegate (/leave)
+	MemberRemoved     = "remove"       // removed from From by an admin (By)
+	MemberUnitRemoved = "unit_removed" // From was removed, with its delegates, by an admin (By)
+)
+
+// MemberChange records one change of a committee's delegates, for the
+// history: who became, moved or stopped being a unit's delegate, when and,
+// for removals, by whom.
+type MemberChange struct {
+	Event  string // MemberJoined, MemberMoved, MemberLeft, MemberRemoved or MemberUnitRemoved
+	UserID int64
+	Name   string // the delegate's name then; "" in moves recorded before names were kept
+	From   string // the unit they were a delegate of, "" for a join
+	To     string // the unit they became a delegate of, "" when they stopped being one
+	By     int64  // who removed them (MemberRemoved, MemberUnitRemoved; 0 if unknown)
+	At     time.Time
+}
+
 // ValidYear checks an emulation year.
 func ValidYear(y int) error {
 	if y < 2000 || y > 2100 {

@@ -31,14 +31,14 @@ type CommitteeStore interface {
 	Reattach(ctx context.Context, id string, chatID int64) error
 
 	AddUnit(ctx context.Context, id string, u domain.Unit) error
-	RemoveUnit(ctx context.Context, id, code string) ([]domain.Delegate, error)
+	RemoveUnit(ctx context.Context, id, code string, by int64) ([]domain.Delegate, error)
 	Units(ctx context.Context, id string) ([]domain.Unit, error)
 	Unit(ctx context.Context, id, code string) (domain.Unit, error)
 
 	Delegates(ctx context.Context, id string) ([]domain.Delegate, error)
 	UnitDelegates(ctx context.Context, id, code string) ([]domain.Delegate, error)
 	DelegateOf(ctx context.Context, id string, userID int64) (domain.Delegate, error)
-	RemoveDelegate(ctx context.Context, id string, userID int64) (domain.Delegate, error)
+	RemoveDelegate(ctx context.Context, id string, userID, by int64) (domain.Delegate, error)
 	UserCommittees(ctx context.Context, userID int64) ([]string, error)
 
 	CreateInvite(ctx context.Context, id, unit string, by int64) (domain.Invite, error)

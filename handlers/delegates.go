@@ -285,7 +285,7 @@ func (h *Handlers) members(ctx context.Context, r *bot.Request) error {
 func (h *Handlers) leave(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	user, _ := r.Sender()
-	d, err := h.committees.RemoveDelegate(ctx, sc.committee.ID, user.ID)
+	d, err := h.committees.RemoveDelegate(ctx, sc.committee.ID, user.ID, user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_only", nil), nil)
 	}
@@ -326,7 +326,8 @@ func (h *Handlers) delegateRemove(ctx context.Context, r *bot.Request) error {
 }
 
 func (h *Handlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.Committee, userID int64, edit bool) error {
-	d, err := h.committees.RemoveDelegate(ctx, c.ID, userID)
+	admin, _ := r.Sender()
+	d, err := h.committees.RemoveDelegate(ctx, c.ID, userID, admin.ID)
 	var text string
 	switch {
 	case errors.Is(err, storage.ErrNotFound):

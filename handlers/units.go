@@ -168,7 +168,8 @@ func (h *Handlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) erro
 	if !ok {
 		return err
 	}
-	removed, err := h.committees.RemoveUnit(ctx, sc.committee.ID, p[0])
+	admin, _ := r.Sender()
+	removed, err := h.committees.RemoveUnit(ctx, sc.committee.ID, p[0], admin.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[0]}), nil)
 	}

@@ -133,7 +133,7 @@ func TestRemovedDelegateCannotVote(t *testing.T) {
 	ctx := context.Background()
 	f.join(t, f.c.ID, "AA", 11)
 	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
-	if _, err := f.RemoveDelegate(ctx, f.c.ID, 11); err != nil {
+	if _, err := f.RemoveDelegate(ctx, f.c.ID, 11, 11); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := f.secretCast(t, b, 11, "AA", domain.OptYes)

@@ -130,7 +130,7 @@ func TestSignIsIdempotentAndKeepsOrder(t *testing.T) {
 	}
 
 	// Removing the last pending unit is no signature: nobody is told.
-	if _, err := s.RemoveUnit(ctx, c.ID, "BCA"); err != nil {
+	if _, err := s.RemoveUnit(ctx, c.ID, "BCA", 1); err != nil {
 		t.Fatal(err)
 	}
 	// A unit joining later is pending until it signs.

@@ -138,11 +138,12 @@ const (
 // ARGV[3] -> JSON memberRecord without its unit
 // ARGV[4] -> now (unix ms)
 // ARGV[5] -> "1" if the user confirmed moving from another unit
+// ARGV[6] -> the user's name as a JSON string (for the member log)
 // KEYS[5] -> <p>:{c:<id>}:memberlog
 //
 // Returns {status, JSON memberRecord or "", previous unit or ""}:
 // 1: the user is now a delegate of the unit; the invite is used up (the
-// previous unit is named when they moved, and the move is logged)
+// previous unit is named when they moved); the join or move is logged
 // 3: the user is a delegate of another unit (named third, the invite's
 // unit fourth) and did not confirm the move: nothing changes
 // 2: the user is a delegate of the unit already (they redeemed this
@@ -177,9 +178,10 @@ if curUnit ~= '' and ARGV[5] ~= '1' then return {3, '', curUnit, unit} end
 local member = '{"unit":"' .. unit .. '",' .. string.sub(ARGV[3], 2)
 redis.call('HSET', KEYS[3], ARGV[2], member)
 redis.call('HSET', KEYS[4], ARGV[1] .. ':used', ARGV[2] .. ':' .. ARGV[4])
-if curUnit ~= '' then
-	redis.call('RPUSH', KEYS[5], '{"user":' .. ARGV[2] .. ',"from":"' .. curUnit .. '","to":"' .. unit .. '","at":' .. ARGV[4] .. '}')
-end
+local event = 'join'
+if curUnit ~= '' then event = 'move' end
+redis.call('RPUSH', KEYS[5], '{"event":"' .. event .. '","user":' .. ARGV[2] .. ',"name":' .. ARGV[6] ..
+	',"from":"' .. curUnit .. '","to":"' .. unit .. '","at":' .. ARGV[4] .. '}')
 return {1, member, curUnit}
 `)
 
@@ -214,8 +216,9 @@ func (s *Committees) RedeemInvite(ctx context.Context, token string, d domain.De
 
 // Redeem makes d.UserID a delegate of the unit of invite token, with d's
 // Name and Username and Joined from the clock (d.Unit and d.Joined are
-// ignored). A user who is a delegate of another unit of that committee is
-// moved only with confirmMove (the move is logged); without it Redeem
+// ignored). The join is logged (MemberHistory). A user who is a delegate
+// of another unit of that committee is moved only with confirmMove (the
+// move is logged); without it Redeem
 // returns a *MoveError naming both units and changes nothing.
 //
 // The invite is used up atomically: of concurrent redeemers exactly one
@@ -247,13 +250,17 @@ func (s *Committees) Redeem(ctx context.Context, token string, d domain.Delegate
 	if err != nil {
 		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
+	name, err := json.Marshal(d.Name)
+	if err != nil {
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
+	}
 	confirm := "0"
 	if confirmMove {
 		confirm = "1"
 	}
 	v, err := runScript(ctx, s.c, redeemScript,
 		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Members(id), s.k.Invites(id), s.k.MemberLog(id)},
-		token, d.UserID, body, unixMilli(s.now()), confirm)
+		token, d.UserID, body, unixMilli(s.now()), confirm, name)
 	if err != nil {
 		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}

@@ -66,7 +66,7 @@ func TestRedeemInvite(t *testing.T) {
 		}, storage.ErrInviteUsed},
 		{"used by the same user who left since", func(t *testing.T, s *committees, id string, inv domain.Invite) string {
 			redeem(t, s, inv.Token, 42)
-			if _, err := s.RemoveDelegate(context.Background(), id, 42); err != nil {
+			if _, err := s.RemoveDelegate(context.Background(), id, 42, 42); err != nil {
 				t.Fatal(err)
 			}
 			return inv.Token

@@ -49,9 +49,10 @@ package storage
 //
 // Committee, units, delegates, roles, invites and covenants (committee.go,
 // units.go, invites.go, covenant.go). Records kept as JSON are encoded by Go
-// (role changes are concatenated by scripts from ARGV strings and unit
-// codes); scripts only decode them, so ids and times never pass through
-// Lua's floating-point number formatting. Times are unix ms. Invites are
+// (role changes and member log entries are concatenated by scripts from
+// ARGV strings and unit codes, names encoded by Go or cjson); scripts only
+// decode them, so ids and times never pass through Lua's floating-point
+// number formatting. Times are unix ms. Invites are
 // kept 30 days past their expiry.
 //
 //	<p>:{c:<id>}:meta                 hash    id, chat (0 while detached), title, name, tz, lang,
@@ -62,8 +63,9 @@ package storage
 //	<p>:{c:<id>}:roles                hash    "<year>:head" / "<year>:deputy" -> unit code
 //	<p>:{c:<id>}:rolelog              list    JSON role changes {year, role, unit, previous, by, at},
 //	                                          oldest first
-//	<p>:{c:<id>}:memberlog            list    JSON moves of a delegate to another unit by an invite
-//	                                          {user, from, to, at}, oldest first
+//	<p>:{c:<id>}:memberlog            list    JSON changes of the delegates {event (join, move, leave,
+//	                                          remove, unit_removed; missing: move), user, name, from,
+//	                                          to, by, at}, oldest first
 //	<p>:{c:<id>}:joins:<due>          list    JSON {name, unit} of delegates who joined, for the one
 //	                                          group message due at <due> (unix s); kept 24h
 //	<p>:{c:<id>}:invites              hash    token -> JSON {unit, by, created, expires};
@@ -262,8 +264,9 @@ func (k Keys) RoleLog(committeeID string) string {
 	return k.Committee(committeeID, "rolelog")
 }
 
-// MemberLog returns the list of a committee's delegate moves between
-// units, oldest first: <p>:{c:<id>}:memberlog.
+// MemberLog returns the list of a committee's delegate changes (joins,
+// moves between units, leaves, removals), oldest first:
+// <p>:{c:<id>}:memberlog.
 func (k Keys) MemberLog(committeeID string) string {
 	return k.Committee(committeeID, "memberlog")
 }

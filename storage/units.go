@@ -78,17 +78,20 @@ return 1
 // KEYS[6] -> <p>:{c:<id>}:rolelog
 // KEYS[7] -> <p>:{c:<id>}:invites
 // KEYS[8] -> <p>:{c:<id>}:ballots (the ballot index)
+// KEYS[9] -> <p>:{c:<id>}:memberlog
 // ARGV[1] -> unit code
 // ARGV[2] -> now (unix ms)
 // ARGV[3] -> prefix of a ballot's key, <p>:{c:<id>}:ballot: (the ballots
 //
 //	found in the index share the committee's tag)
 //
+// ARGV[4] -> who removes the unit (user id), for the member log
+//
 // Returns {{userID, JSON memberRecord, …}, {token, …}}: the removed
 // delegates and invite tokens; nil if the unit does not exist; {"ballot",
 // id} (nothing removed) while an open ballot has the unit, or one of its
 // delegates, as an elector, or the unit as a candidate.
-var removeUnitScript = redis.NewScript(openBallotsLua + `
+var removeUnitScript = redis.NewScript(openBallotsLua + memberChangeLua + `
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return false end
 local m = redis.call('HGETALL', KEYS[4])
 local mine = {}
@@ -116,6 +119,7 @@ for i = 1, #m, 2 do
 		redis.call('HDEL', KEYS[4], m[i])
 		removed[#removed+1] = m[i]
 		removed[#removed+1] = m[i+1]
+		redis.call('RPUSH', KEYS[9], member_change('unit_removed', m[i], rec, ARGV[4], ARGV[2]))
 	end
 end
 local year = tonumber(redis.call('HGET', KEYS[1], 'year')) or 0
@@ -175,19 +179,20 @@ func (s *Committees) AddUnit(ctx context.Context, id string, u domain.Unit) erro
 // its delegates (returned, in the order of Delegates), its open and used
 // invites, and its head or deputy role in the current and later years
 // (each cleared role is recorded in the role history with By 0). Past
-// years' roles stay. ErrNotFound if the unit does not exist.
+// years' roles stay. Each delegate's removal is logged with by
+// (MemberHistory). ErrNotFound if the unit does not exist.
 //
 // The removed delegates' user index entries are cleaned up afterwards, best
 // effort: UserCommittees ignores stale entries, so a failure there does not
 // make the removal fail.
-func (s *Committees) RemoveUnit(ctx context.Context, id, code string) ([]domain.Delegate, error) {
+func (s *Committees) RemoveUnit(ctx context.Context, id, code string, by int64) ([]domain.Delegate, error) {
 	if !validID(id) || domain.ValidUnitCode(code) != nil {
 		return nil, fmt.Errorf("remove unit %q of committee %q: %w", code, id, ErrNotFound)
 	}
 	v, err := runScript(ctx, s.c, removeUnitScript, []string{
 		s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.UnitOrder(id), s.k.Members(id),
-		s.k.Roles(id), s.k.RoleLog(id), s.k.Invites(id), s.k.BallotIndex(id),
-	}, code, unixMilli(s.now()), s.k.BallotPrefix(id))
+		s.k.Roles(id), s.k.RoleLog(id), s.k.Invites(id), s.k.BallotIndex(id), s.k.MemberLog(id),
+	}, code, unixMilli(s.now()), s.k.BallotPrefix(id), by)
 	if err != nil {
 		return nil, fmt.Errorf("remove unit %s of committee %s: %w", code, id, err)
 	}
@@ -360,29 +365,59 @@ func (s *Committees) DelegateOf(ctx context.Context, id string, userID int64) (d
 	return d, nil
 }
 
-// removeMemberScript removes one delegate.
+// memberChangeLua defines, for scripts that remove delegates, the Lua
+// function member_change(event, user, rec, by, at): the JSON member log
+// entry of a removal, from the removed delegate's decoded memberRecord.
+// Numbers and unit codes are concatenated as they came (strings from
+// ARGV and fields); the name, user text, is encoded by cjson.
+const memberChangeLua = `
+local function member_change(event, user, rec, by, at)
+	local unit, name = '', '""'
+	if type(rec) == 'table' then
+		if type(rec.unit) == 'string' then unit = rec.unit end
+		if type(rec.name) == 'string' then name = cjson.encode(rec.name) end
+	end
+	return '{"event":"' .. event .. '","user":' .. user .. ',"name":' .. name .. ',"from":"' .. unit ..
+		'","to":"","by":' .. by .. ',"at":' .. at .. '}'
+end
+`
+
+// removeMemberScript removes one delegate and logs it.
 //
 // KEYS[1] -> <p>:{c:<id>}:members
+// KEYS[2] -> <p>:{c:<id>}:memberlog
 // ARGV[1] -> user id
+// ARGV[2] -> who removes them (user id; the user themself for /leave)
+// ARGV[3] -> now (unix ms)
+// ARGV[4] -> the log's event: leave or remove
 //
 // Returns the removed JSON memberRecord, or nil if the user is not a
-// delegate.
-var removeMemberScript = redis.NewScript(`
+// delegate (nothing is logged then, so a repeated call logs once).
+var removeMemberScript = redis.NewScript(memberChangeLua + `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
+local ok, rec = pcall(cjson.decode, cur)
+if not ok then rec = nil end
+redis.call('RPUSH', KEYS[2], member_change(ARGV[4], ARGV[1], rec, ARGV[2], ARGV[3]))
 return cur
 `)
 
-// RemoveDelegate removes userID from the delegates of committee id (/leave,
-// /delegate_remove) and returns what they were; ErrNotFound if they were
-// not a delegate. The user index is cleaned up afterwards, best effort (see
-// RemoveUnit).
-func (s *Committees) RemoveDelegate(ctx context.Context, id string, userID int64) (domain.Delegate, error) {
+// RemoveDelegate removes userID from the delegates of committee id and
+// returns what they were; ErrNotFound if they were not a delegate. by is
+// who removes them: the user themself (/leave) or an admin
+// (/delegate_remove); the removal is logged (MemberHistory). The user
+// index is cleaned up afterwards, best effort (see RemoveUnit).
+func (s *Committees) RemoveDelegate(ctx context.Context, id string, userID, by int64) (domain.Delegate, error) {
 	if !validID(id) {
 		return domain.Delegate{}, fmt.Errorf("remove delegate %d of committee %q: %w", userID, id, ErrNotFound)
 	}
-	v, err := runScript(ctx, s.c, removeMemberScript, []string{s.k.Members(id)}, userID)
+	event := domain.MemberRemoved
+	if by == userID {
+		event = domain.MemberLeft
+	}
+	v, err := runScript(ctx, s.c, removeMemberScript, []string{s.k.Members(id), s.k.MemberLog(id)},
+		userID, by, unixMilli(s.now()), event)
 	if err != nil {
 		return domain.Delegate{}, fmt.Errorf("remove delegate %d of committee %s: %w", userID, id, err)
 	}
@@ -587,22 +622,68 @@ func (s *Committees) SetRole(ctx context.Context, id string, year int, code, rol
 
 // RoleHistory returns every role change of committee id, oldest first.
 func (s *Committees) RoleHistory(ctx context.Context, id string) ([]domain.RoleChange, error) {
-	if !validID(id) {
-		return nil, nil
-	}
-	raw, err := s.c.LRange(ctx, s.k.RoleLog(id), 0, -1).Result()
+	out, err := readLog(ctx, s, id, s.k.RoleLog, decodeRoleChange)
 	if err != nil {
 		return nil, fmt.Errorf("role history of committee %s: %w", id, err)
 	}
-	out := make([]domain.RoleChange, 0, len(raw))
-	for _, r := range raw {
-		c, err := decodeRoleChange(r)
-		if err != nil {
-			return nil, fmt.Errorf("role history of committee %s: %w", id, err)
-		}
-		out = append(out, c)
+	return out, nil
+}
+
+// memberChangeRecord is an entry of the member log. Scripts write it by
+// concatenation (see memberChangeLua); Event is missing from the moves
+// logged before joins and removals were.
+type memberChangeRecord struct {
+	Event string `json:"event"`
+	User  int64  `json:"user"`
+	Name  string `json:"name"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	By    int64  `json:"by"`
+	At    int64  `json:"at"` // unix ms
+}
+
+// MemberHistory returns every change of committee id's delegates — joins,
+// moves, leaves and removals — oldest first. Delegates who joined before
+// joins were logged appear only from their next change on.
+func (s *Committees) MemberHistory(ctx context.Context, id string) ([]domain.MemberChange, error) {
+	out, err := readLog(ctx, s, id, s.k.MemberLog, decodeMemberChange)
+	if err != nil {
+		return nil, fmt.Errorf("member history of committee %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// readLog decodes every entry of one of committee id's log lists, oldest
+// first; none for an id that cannot exist.
+func readLog[T any](ctx context.Context, s *Committees, id string, key func(string) string, decode func(string) (T, error)) ([]T, error) {
+	if !validID(id) {
+		return nil, nil
+	}
+	raw, err := s.c.LRange(ctx, key(id), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(raw))
+	for _, r := range raw {
+		v, err := decode(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func decodeMemberChange(raw string) (domain.MemberChange, error) {
+	var r memberChangeRecord
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return domain.MemberChange{}, fmt.Errorf("decode member change: %w", err)
+	}
+	if r.Event == "" {
+		r.Event = domain.MemberMoved
+	}
+	return domain.MemberChange{Event: r.Event, UserID: r.User, Name: r.Name, From: r.From, To: r.To, By: r.By,
+		At: fromUnixMilli(r.At)}, nil
 }
 
 func decodeRoleChange(raw string) (domain.RoleChange, error) {

@@ -103,7 +103,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	}
 	s.clock.Advance(time.Hour)
 
-	removed, err := s.RemoveUnit(ctx, c.ID, "TANDTC")
+	removed, err := s.RemoveUnit(ctx, c.ID, "TANDTC", 1)
 	if err != nil {
 		t.Fatalf("RemoveUnit: %v", err)
 	}
@@ -149,7 +149,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	if _, _, err := s.RedeemInvite(ctx, open.Token, domain.Delegate{UserID: 14}); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("RedeemInvite of the removed unit's invite = %v, want ErrNotFound", err)
 	}
-	if _, err := s.RemoveUnit(ctx, c.ID, "TANDTC"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.RemoveUnit(ctx, c.ID, "TANDTC", 1); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("RemoveUnit again = %v, want ErrNotFound", err)
 	}
 	if units, _ := s.Units(ctx, c.ID); len(units) != 2 {
@@ -232,7 +232,7 @@ func TestRemoveDelegate(t *testing.T) {
 	c := s.create(t, -1, "Bloc", "BCA")
 	d := s.join(t, c.ID, "BCA", 42)
 
-	got, err := s.RemoveDelegate(ctx, c.ID, 42)
+	got, err := s.RemoveDelegate(ctx, c.ID, 42, 1)
 	if err != nil || !cmp.Equal(d, got) {
 		t.Fatalf("RemoveDelegate = %+v, %v; want %+v", got, err, d)
 	}
@@ -242,7 +242,7 @@ func TestRemoveDelegate(t *testing.T) {
 	if ids, err := s.UserCommittees(ctx, 42); err != nil || len(ids) != 0 {
 		t.Errorf("UserCommittees after removal = %v, %v; want none", ids, err)
 	}
-	if _, err := s.RemoveDelegate(ctx, c.ID, 42); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.RemoveDelegate(ctx, c.ID, 42, 1); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("RemoveDelegate again = %v, want ErrNotFound", err)
 	}
 }
