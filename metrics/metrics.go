@@ -29,6 +29,7 @@ type Metrics struct {
 	telegramUp  prometheus.Gauge
 	sched       *schedulerCollectors
 	outbox      *outboxCollectors
+	transport   *transportCollectors
 }
 
 // New creates the collectors and registers them together with the Go
@@ -72,6 +73,7 @@ func New() *Metrics {
 	}
 	m.sched = newSchedulerCollectors(m.reg)
 	m.outbox = newOutboxCollectors(m.reg)
+	m.transport = newTransportCollectors(m.reg)
 	bi := buildinfo.Get()
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "committeebot_build_info",

@@ -20,6 +20,9 @@ func TestObservationsAppearInTheExposition(t *testing.T) {
 	m.Result("sendMessage", nil)
 	m.Result("sendMessage", errors.New("x"))
 	m.RedisError()
+	m.GetUpdates("conflict")
+	m.WebhookRequest("unauthorized")
+	m.PollerActive(true)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -33,6 +36,9 @@ func TestObservationsAppearInTheExposition(t *testing.T) {
 		`committeebot_telegram_retries_total{method="sendMessage"} 1`,
 		`committeebot_telegram_calls_total{method="sendMessage",outcome="error"} 1`,
 		`committeebot_redis_errors_total 1`,
+		`committeebot_telegram_get_updates_total{result="conflict"} 1`,
+		`committeebot_webhook_requests_total{result="unauthorized"} 1`,
+		`committeebot_poller_active 1`,
 		`committeebot_build_info{commit="`,
 		`go_goroutines`,
 	} {

@@ -1,0 +1,45 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// transportCollectors observe how updates arrive: the long-polling loop
+// and its lease, and the webhook.
+type transportCollectors struct {
+	getUpdates *prometheus.CounterVec
+	webhook    *prometheus.CounterVec
+	poller     prometheus.Gauge
+}
+
+func newTransportCollectors(reg prometheus.Registerer) *transportCollectors {
+	c := &transportCollectors{
+		getUpdates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "committeebot_telegram_get_updates_total",
+			Help: "getUpdates calls of this replica, by result: ok, conflict (409: another poller or a webhook), flood (429), rejected (the token), error.",
+		}, []string{"result"}),
+		webhook: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "committeebot_webhook_requests_total",
+			Help: "Requests to the webhook, by result: ok (200), failed (500, Telegram retries), unauthorized (401), closing (503), malformed (400), too_large (413), method (405).",
+		}, []string{"result"}),
+		poller: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "committeebot_poller_active",
+			Help: "1 on the replica that holds the poll lease and calls getUpdates, 0 on replicas standing by (and in webhook mode).",
+		}),
+	}
+	reg.MustRegister(c.getUpdates, c.webhook, c.poller)
+	return c
+}
+
+// GetUpdates counts one getUpdates call by result.
+func (m *Metrics) GetUpdates(result string) { m.transport.getUpdates.WithLabelValues(result).Inc() }
+
+// WebhookRequest counts one request to the webhook by result.
+func (m *Metrics) WebhookRequest(result string) { m.transport.webhook.WithLabelValues(result).Inc() }
+
+// PollerActive records whether this replica holds the poll lease.
+func (m *Metrics) PollerActive(active bool) {
+	if active {
+		m.transport.poller.Set(1)
+	} else {
+		m.transport.poller.Set(0)
+	}
+}
