@@ -128,6 +128,20 @@ func TestNominationCardGolden(t *testing.T) {
 	clock.Advance(3*time.Hour + 15*time.Minute)
 	h.say(groupID, aliceID, "/nomination_status 1 voting")
 
+	// In voting, the ballot decides: no button approves or rejects, and a
+	// forged one is refused with the way to record an outside decision.
+	voting := h.say(adminID, adminID, "/nomination 1")
+	if len(voting.ReplyMarkup) != 0 || !strings.Contains(voting.Text, "/ballot_nominations CTD_CP") {
+		t.Errorf("an admin's card of a nomination in voting: %d button rows, text %q", len(voting.ReplyMarkup), voting.Text)
+	}
+	qid := h.tg.PressButton(adminID, adminID, voting.MessageID, "nmv:1:1:voting:approved")
+	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "kết quả bỏ phiếu") {
+		t.Errorf("a forged approval button was answered %q", a.Text)
+	}
+	clock.Advance(24 * time.Hour)
+	h.say(adminID, adminID, "/nomination_status 1 approved Biểu quyết giơ tay tại hội nghị")
+
 	vi := h.say(adminID, adminID, "/nomination 1")
 	golden(t, "nomination_card_vi", vi.HTML)
 	if len(vi.ReplyMarkup) == 0 {
@@ -136,17 +150,13 @@ func TestNominationCardGolden(t *testing.T) {
 	h.say(adminID, adminID, "/lang en")
 	golden(t, "nomination_card_en", h.say(adminID, adminID, "/nomination 1").HTML)
 
-	// The admin's buttons move it and redraw the card; a delegate sees no
-	// buttons, and a forged press by him changes nothing.
-	press(t, h, adminID, adminID, vi, "→ ✅ được thông qua")
-	if got := current(h, adminID, vi); !strings.Contains(got.Text, "approved") && !strings.Contains(got.Text, "được thông qua") {
-		t.Errorf("after the button the card reads %q", got.Text)
-	}
+	// A delegate sees no buttons, and a forged press by him changes
+	// nothing; the admin's buttons move it and redraw the card.
 	card := h.say(bobID, bobID, "/nomination 1")
 	if len(card.ReplyMarkup) != 0 || !strings.Contains(card.Text, "/withdraw 1") {
 		t.Errorf("a delegate's card: %d button rows, text %q", len(card.ReplyMarkup), card.Text)
 	}
-	qid := h.tg.PressButton(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded")
+	qid = h.tg.PressButton(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded")
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
 	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "Chỉ thư ký khối") {
 		t.Errorf("a delegate's forged move was answered %q", a.Text)
@@ -154,10 +164,14 @@ func TestNominationCardGolden(t *testing.T) {
 	if m := h.say(groupID, carolID, "/nomination 1"); strings.Contains(m.Text, "đã trình cấp trên") {
 		t.Errorf("a forged button moved the nomination:\n%s", m.Text)
 	}
+	press(t, h, adminID, adminID, vi, "→ 📤 đã trình cấp trên")
+	if got := current(h, adminID, vi); !strings.Contains(got.Text, "forwarded") && !strings.Contains(got.Text, "đã trình cấp trên") {
+		t.Errorf("after the button the card reads %q", got.Text)
+	}
 	// A stale button (the state moved since) is refused with the news.
-	qid = h.tg.PressButton(adminID, adminID, vi.MessageID, "nmv:1:1:voting:rejected")
+	qid = h.tg.PressButton(adminID, adminID, vi.MessageID, "nmv:1:1:approved:forwarded")
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "approved") {
+	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "forwarded") {
 		t.Errorf("a stale button was answered %q", a.Text)
 	}
 }

@@ -146,10 +146,7 @@ func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
-	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
-	h.say(groupID, aliceID, "/nomination_status 1 under_review")
-	h.say(groupID, aliceID, "/nomination_status 1 voting")
+	nominationInVoting(t, h)
 
 	// Alice and the global admin, each in their private chat (handled by
 	// different workers), record opposite results at the same moment.
@@ -160,7 +157,7 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 	for _, who := range []struct {
 		id   int64
 		move string
-	}{{aliceID, "approved"}, {adminID, "rejected Không đạt"}} {
+	}{{aliceID, "approved Biểu quyết tại hội nghị"}, {adminID, "rejected Không đạt số phiếu tại hội nghị"}} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -569,3 +566,55 @@ func seedNominations(t *testing.T, h *harness, n int) {
 }
 
 var listedCommand = regexp.MustCompile(`/nomination (\d+)`)
+
+// A nomination in voting is approved or rejected by a ballot; by hand only
+// as an override with its reason, which the card and the unit's notice
+// show.
+func TestApprovalByHandNeedsABallotOrAReason(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	nominationInVoting(t, h)
+	for _, tc := range []struct {
+		command string
+		want    []string
+	}{
+		{"/nomination_status 1 approved", []string{"kết quả bỏ phiếu", "/ballot_nominations CTD_CP", "/nomination_status 1 approved LÝ DO"}},
+		{"/nomination_status 1 rejected", []string{"kết quả bỏ phiếu", "/nomination_status 1 rejected LÝ DO"}},
+		{"/nomination_status 1 approved đủ phiếu", []string{"ít nhất 10 ký tự"}},
+	} {
+		if m := h.say(groupID, aliceID, tc.command); !containsAll(m.Text, tc.want) {
+			t.Errorf("%s answered %q, want %q", tc.command, m.Text, tc.want)
+		}
+	}
+	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "đang biểu quyết") || strings.Count(card.Text, "•") != 3 {
+		t.Fatalf("refused approvals changed the nomination:\n%s", card.Text)
+	}
+	m := h.say(groupID, aliceID, "/nomination_status 1 approved Biểu quyết giơ tay tại hội nghị 10/4")
+	if !strings.Contains(m.Text, "✅ Đề nghị #1") {
+		t.Fatalf("an override with its reason answered %q", m.Text)
+	}
+	waitText(t, h, bobID, "Biểu quyết giơ tay tại hội nghị 10/4")
+	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "quyết định ngoài bỏ phiếu trên bot") {
+		t.Errorf("the card does not show the override:\n%s", card.Text)
+	}
+}
+
+// nominationInVoting sets up nominationBloc with Bob's nomination #1 of
+// TANDTC for CTD_CP, moved by Alice to voting.
+func nominationInVoting(t *testing.T, h *harness) {
+	t.Helper()
+	nominationBloc(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
+	h.say(groupID, aliceID, "/nomination_status 1 under_review")
+	h.say(groupID, aliceID, "/nomination_status 1 voting")
+}
+
+// containsAll reports whether s holds every one of subs.
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}

@@ -19,6 +19,10 @@ var (
 	ErrIllegalMove  = errors.New("illegal nomination status change")
 	ErrAttachment   = errors.New("attachment needs a file id and a name of at most 200 characters")
 	ErrAttachments  = errors.New("too many attachments")
+	// ErrBallotDecides: a person moved a nomination out of voting to
+	// approved or rejected without recording it as an override with a
+	// reason; only a closed ballot's result decides it.
+	ErrBallotDecides = errors.New("approval or rejection of a nomination in voting is decided by a ballot")
 )
 
 // Limits on nominations.
@@ -27,6 +31,9 @@ const (
 	MaxNoteLen         = 500
 	MaxAttachments     = 10
 	MaxFileNameLen     = 200
+	// MinOverrideReason is the shortest reason, in characters, an admin
+	// must give to approve or reject a nomination without a ballot.
+	MinOverrideReason = 10
 )
 
 // Status is where a nomination stands in its lifecycle.
@@ -112,6 +119,38 @@ type Change struct {
 	ByName string // display name at the time
 	At     time.Time
 	Note   string
+	// Override marks an approval or rejection recorded by a person
+	// instead of a ballot's result (a decision taken outside the bot, e.g.
+	// by show of hands at a conference); Note holds the reason.
+	Override bool
+}
+
+// DecidedByBallot reports whether a move from from to to is a decision of
+// the bloc's vote: approving or rejecting a nomination in voting. Every
+// award of the catalogue has an approval threshold, so every such decision
+// belongs to a ballot.
+func DecidedByBallot(from, to Status) bool {
+	return from == StatusVoting && (to == StatusApproved || to == StatusRejected)
+}
+
+// CheckDecision checks that a change decided by ballot comes from one
+// (By 0, the bot, applying a closed ballot's result) or is an override
+// with a reason of at least MinOverrideReason characters. Other changes
+// must not be marked as overrides.
+func (ch Change) CheckDecision() error {
+	if !DecidedByBallot(ch.From, ch.To) {
+		if ch.Override {
+			return fmt.Errorf("override of %s -> %s: %w", ch.From, ch.To, ErrIllegalMove)
+		}
+		return nil
+	}
+	if ch.By == 0 && !ch.Override {
+		return nil
+	}
+	if !ch.Override || utf8.RuneCountInString(strings.TrimSpace(ch.Note)) < MinOverrideReason {
+		return ErrBallotDecides
+	}
+	return nil
 }
 
 // Nomination is a proposal by a member unit that a nominee receive an

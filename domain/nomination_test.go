@@ -159,3 +159,26 @@ func TestNoteAndAchievementsLimits(t *testing.T) {
 		t.Errorf("OneLine = %q", got)
 	}
 }
+
+func TestCheckDecision(t *testing.T) {
+	reason := "Biểu quyết tại hội nghị"
+	for _, tc := range []struct {
+		name string
+		ch   Change
+		want error
+	}{
+		{"ballot result approves", Change{From: StatusVoting, To: StatusApproved}, nil},
+		{"ballot result rejects", Change{From: StatusVoting, To: StatusRejected, Note: "Phiếu 2"}, nil},
+		{"person approves", Change{From: StatusVoting, To: StatusApproved, By: 1, Note: reason}, ErrBallotDecides},
+		{"override without reason", Change{From: StatusVoting, To: StatusRejected, By: 1, Override: true}, ErrBallotDecides},
+		{"override with short reason", Change{From: StatusVoting, To: StatusRejected, By: 1, Override: true, Note: " 123456789 "}, ErrBallotDecides},
+		{"override with reason", Change{From: StatusVoting, To: StatusApproved, By: 1, Override: true, Note: reason}, nil},
+		{"other move", Change{From: StatusUnderReview, To: StatusVoting, By: 1}, nil},
+		{"withdrawal from voting", Change{From: StatusVoting, To: StatusWithdrawn, By: 1}, nil},
+		{"override of another move", Change{From: StatusApproved, To: StatusForwarded, By: 1, Override: true, Note: reason}, ErrIllegalMove},
+	} {
+		if err := tc.ch.CheckDecision(); !errors.Is(err, tc.want) {
+			t.Errorf("%s: CheckDecision() = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}

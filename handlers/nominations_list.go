@@ -52,7 +52,9 @@ func (h *Handlers) nominationCardFor(ctx context.Context, lang string, sc scope,
 	}
 	var row []tgbotapi.InlineKeyboardButton
 	for _, to := range domain.Moves(n.Status) {
-		if to == domain.StatusWithdrawn {
+		// Approval and rejection come from a ballot (or an override typed
+		// with its reason), never from a button.
+		if to == domain.StatusWithdrawn || domain.DecidedByBallot(n.Status, to) {
 			continue
 		}
 		data := routeNomMove.data(sc.committee.ID, strconv.FormatInt(n.ID, 10), string(n.Status), string(to))
@@ -83,6 +85,10 @@ func (h *Handlers) nominationCard(lang string, c domain.Committee, n domain.Nomi
 		labels := make([]string, len(moves))
 		for i, m := range moves {
 			labels[i] = h.cat.T(lang, "nomination_move_option", i18n.Data{"Code": string(m), "Label": i18n.Raw(h.statusLabel(lang, m))})
+		}
+		if n.Status == domain.StatusVoting {
+			b.WriteString("\n\n" + h.cat.T(lang, "nomination_next_voting", i18n.Data{"ID": n.ID, "Award": n.Award, "Min": domain.MinOverrideReason}))
+			break
 		}
 		b.WriteString("\n\n" + h.cat.T(lang, "nomination_next_admin", i18n.Data{"ID": n.ID, "Moves": i18n.Raw(strings.Join(labels, ", "))}))
 	case viewer.delegate != nil && viewer.delegate.Unit == n.Unit && domain.CanMove(n.Status, domain.StatusWithdrawn):
@@ -138,6 +144,9 @@ func (h *Handlers) changeLine(lang string, c domain.Committee, ch domain.Change)
 	}
 	if ch.From == "" {
 		return h.cat.T(lang, "nomination_history_created", data)
+	}
+	if ch.Override {
+		return h.cat.T(lang, "nomination_history_override", data)
 	}
 	return h.cat.T(lang, "nomination_history_change", data)
 }

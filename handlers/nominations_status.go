@@ -75,9 +75,16 @@ func (h *Handlers) moveNomination(ctx context.Context, r *bot.Request, c domain.
 	if domain.ValidNote(note) != nil {
 		return h.cat.T(r.Lang, "nomination_note_too_long", i18n.Data{"Max": domain.MaxNoteLen}), nil
 	}
-	moved, err := h.nominations.Transition(ctx, c.ID, n.ID, domain.Change{
-		From: n.Status, To: to, By: user.ID, ByName: user.DisplayName(), Note: note,
-	})
+	ch := domain.Change{From: n.Status, To: to, By: user.ID, ByName: user.DisplayName(), Note: note}
+	if domain.DecidedByBallot(n.Status, to) {
+		// The bloc's vote decides; a person records a decision taken
+		// outside the bot only with its reason.
+		ch.Override = true
+		if ch.CheckDecision() != nil {
+			return h.ballotDecidesText(ctx, r.Lang, c, n, to)
+		}
+	}
+	moved, err := h.nominations.Transition(ctx, c.ID, n.ID, ch)
 	var onBallot *storage.NominationOnBallotError
 	switch {
 	case errors.As(err, &onBallot):
@@ -89,14 +96,39 @@ func (h *Handlers) moveNomination(ctx context.Context, r *bot.Request, c domain.
 	case err != nil:
 		return "", err
 	}
-	ch := moved.LastChange()
+	last := moved.LastChange()
 	sent, err := h.announceChange(ctx, c, moved, user.ID)
 	if err != nil {
 		return "", err
 	}
 	return h.cat.T(r.Lang, "nomination_moved", i18n.Data{
-		"ID": moved.ID, "From": i18n.Raw(h.statusLabel(r.Lang, ch.From)), "To": i18n.Raw(h.statusLabel(r.Lang, ch.To)),
+		"ID": moved.ID, "From": i18n.Raw(h.statusLabel(r.Lang, last.From)), "To": i18n.Raw(h.statusLabel(r.Lang, last.To)),
 	}) + h.notifiedText(r.Lang, moved.Unit, sent), nil
+}
+
+// ballotDecidesText explains why n cannot be approved or rejected by hand:
+// its open ballot decides (pointing at it), or, with none open, a ballot
+// should be held, and how to record a decision taken outside the bot with
+// its reason.
+func (h *Handlers) ballotDecidesText(ctx context.Context, lang string, c domain.Committee, n domain.Nomination, to domain.Status) (string, error) {
+	ballots, err := h.ballots.List(ctx, c.ID)
+	if err != nil {
+		return "", err
+	}
+	id := strconv.FormatInt(n.ID, 10)
+	for _, b := range ballots {
+		if b.Status != domain.BallotOpen {
+			continue
+		}
+		for _, q := range b.Questions {
+			if q.Nomination == id {
+				return h.cat.T(lang, "nomination_on_open_ballot", i18n.Data{"ID": n.ID, "Ballot": b.ID}), nil
+			}
+		}
+	}
+	return h.cat.T(lang, "nomination_ballot_decides", i18n.Data{
+		"ID": n.ID, "Award": n.Award, "To": string(to), "Min": domain.MinOverrideReason,
+	}), nil
 }
 
 // announceChange tells the delegates of n's unit, except the user who

@@ -99,6 +99,8 @@ type changeRecord struct {
 	ByName string `json:"by_name,omitempty"`
 	At     int64  `json:"at"` // unix ms
 	Note   string `json:"note,omitempty"`
+	// Override: approved or rejected by a person instead of a ballot.
+	Override bool `json:"override,omitempty"`
 }
 
 // attachmentRecord is an attachment as stored.
@@ -378,7 +380,7 @@ func decodeNomination(cid string, h map[string]string, history, files []string) 
 		}
 		n.History = append(n.History, domain.Change{
 			From: domain.Status(r.From), To: domain.Status(r.To), By: r.By, ByName: r.ByName,
-			At: fromUnixMilli(r.At), Note: r.Note,
+			At: fromUnixMilli(r.At), Note: r.Note, Override: r.Override,
 		})
 	}
 	for _, raw := range files {

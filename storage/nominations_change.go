@@ -82,7 +82,10 @@ return {1, ARGV[2]}
 // award and year for a new nomination.
 //
 // Errors: domain.ErrIllegalMove if the lifecycle has no such move,
-// domain.ErrNote if the note is too long (both wrapped, nothing changed);
+// domain.ErrNote if the note is too long, domain.ErrBallotDecides if a
+// person approves or rejects a nomination in voting without an override
+// and its reason (see domain.Change.CheckDecision; all wrapped, nothing
+// changed);
 // ErrNotFound if the nomination does not exist; ErrConflict if its status
 // is not ch.From.
 func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch domain.Change) (domain.Nomination, error) {
@@ -93,11 +96,14 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 	if err := domain.ValidNote(ch.Note); err != nil {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %w", id, cid, err)
 	}
+	if err := ch.CheckDecision(); err != nil {
+		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %w", id, cid, err)
+	}
 	if !validID(cid) || id <= 0 {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %q: %w", id, cid, ErrNotFound)
 	}
 	now := unixMilli(s.now())
-	rec, err := json.Marshal(changeRecord{From: string(ch.From), To: string(ch.To), By: ch.By, ByName: ch.ByName, At: now, Note: ch.Note})
+	rec, err := json.Marshal(changeRecord{From: string(ch.From), To: string(ch.To), By: ch.By, ByName: ch.ByName, At: now, Note: ch.Note, Override: ch.Override})
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("nomination %d of committee %s: %w", id, cid, err)
 	}

@@ -47,7 +47,11 @@ func (s *nominationStore) nominate(t *testing.T, cid, unit, award, nominee strin
 // move changes a nomination's status, failing the test on error.
 func (s *nominationStore) move(t *testing.T, n domain.Nomination, to domain.Status) domain.Nomination {
 	t.Helper()
-	got, err := s.Transition(context.Background(), n.Committee, n.ID, domain.Change{From: n.Status, To: to, By: 100, ByName: "Thư ký"})
+	ch := domain.Change{From: n.Status, To: to, By: 100, ByName: "Thư ký"}
+	if domain.DecidedByBallot(n.Status, to) {
+		ch.Override, ch.Note = true, "Biểu quyết tại hội nghị"
+	}
+	got, err := s.Transition(context.Background(), n.Committee, n.ID, ch)
 	if err != nil {
 		t.Fatalf("Transition(%d, %s -> %s): %v", n.ID, n.Status, to, err)
 	}
@@ -234,7 +238,11 @@ func TestTransitions(t *testing.T) {
 			t.Run(fmt.Sprintf("%s to %s", from, to), func(t *testing.T) {
 				n := reach(t, from)
 				s.com.clock.Advance(time.Minute)
-				got, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: from, To: to, By: 100, ByName: "Thư ký", Note: " ghi \n chú "})
+				ch := domain.Change{From: from, To: to, By: 100, ByName: "Thư ký", Note: " ghi \n chú "}
+				if domain.DecidedByBallot(from, to) {
+					ch.Override, ch.Note = true, " ghi \n chú ngoài phiếu "
+				}
+				got, err := s.Transition(ctx, c.ID, n.ID, ch)
 				if !domain.CanMove(from, to) {
 					if !errors.Is(err, domain.ErrIllegalMove) {
 						t.Fatalf("Transition = %v, want ErrIllegalMove", err)
@@ -249,6 +257,9 @@ func TestTransitions(t *testing.T) {
 				}
 				last := got.LastChange()
 				want := domain.Change{From: from, To: to, By: 100, ByName: "Thư ký", At: s.com.clock.Now(), Note: "ghi chú"}
+				if ch.Override {
+					want.Override, want.Note = true, "ghi chú ngoài phiếu"
+				}
 				if got.Status != to || len(got.History) != len(n.History)+1 || !cmp.Equal(want, last) {
 					t.Errorf("after the move: status %s, %d changes, last %+v; want %s, %d, %+v", got.Status, len(got.History), last, to, len(n.History)+1, want)
 				}
@@ -273,6 +284,50 @@ func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
 	long := domain.Change{From: domain.StatusUnderReview, To: domain.StatusVoting, Note: strings.Repeat("x", 501)}
 	if _, err := s.Transition(ctx, c.ID, n.ID, long); !errors.Is(err, domain.ErrNote) {
 		t.Errorf("Transition with a 501-character note = %v, want ErrNote", err)
+	}
+}
+
+// A nomination in voting is approved or rejected by a ballot's result
+// (the bot, By 0) or by a person's override with a reason; the override
+// is kept in the history.
+func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
+	s := newNominations(t)
+	ctx := context.Background()
+	c := s.com.create(t, -1, "Bloc", "TANDTC")
+	made := 0
+	voting := func() domain.Nomination {
+		made++
+		n := s.nominate(t, c.ID, "TANDTC", "CTD_CP", fmt.Sprintf("Phòng %d", made))
+		return s.move(t, s.move(t, n, domain.StatusUnderReview), domain.StatusVoting)
+	}
+	n := voting()
+	for _, ch := range []domain.Change{
+		{To: domain.StatusApproved, By: 100, ByName: "Thư ký", Note: "Đủ phiếu tại hội nghị"},
+		{To: domain.StatusRejected, By: 100, ByName: "Thư ký"},
+		{To: domain.StatusApproved, By: 100, Override: true, Note: "   quá ngắn  "},
+		{To: domain.StatusApproved, Override: true},
+	} {
+		ch.From = domain.StatusVoting
+		if _, err := s.Transition(ctx, c.ID, n.ID, ch); !errors.Is(err, domain.ErrBallotDecides) {
+			t.Errorf("Transition(%+v) = %v, want ErrBallotDecides", ch, err)
+		}
+	}
+	if _, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusVoting, To: domain.StatusWithdrawn, By: 100, Override: true, Note: "Không phải quyết định"}); !errors.Is(err, domain.ErrIllegalMove) {
+		t.Errorf("an override on a withdrawal = %v, want ErrIllegalMove", err)
+	}
+	if cur, _ := s.Get(ctx, c.ID, n.ID); cur.Status != domain.StatusVoting || len(cur.History) != 3 {
+		t.Fatalf("refused decisions changed the nomination: %s, %d changes", cur.Status, len(cur.History))
+	}
+	got, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusVoting, To: domain.StatusApproved, By: 100, Override: true, Note: "Biểu quyết giơ tay tại hội nghị 10/4"})
+	if err != nil || !got.LastChange().Override || got.LastChange().Note != "Biểu quyết giơ tay tại hội nghị 10/4" {
+		t.Errorf("an override with its reason = %+v, %v", got.LastChange(), err)
+	}
+	if cur, _ := s.Get(ctx, c.ID, n.ID); !cur.LastChange().Override {
+		t.Errorf("the override is not kept: %+v", cur.LastChange())
+	}
+	byBallot, err := s.Transition(ctx, c.ID, voting().ID, domain.Change{From: domain.StatusVoting, To: domain.StatusRejected, Note: "Kết quả phiếu 3"})
+	if err != nil || byBallot.LastChange().Override {
+		t.Errorf("a ballot's result = %+v, %v", byBallot.LastChange(), err)
 	}
 }
 
