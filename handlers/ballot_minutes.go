@@ -13,9 +13,11 @@ import (
 	"github.com/committeebot/committeebot/minutes"
 )
 
-// minutesOf fills the minutes of a count (biên bản kiểm phiếu) in lang.
-func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r domain.Result) minutes.Minutes {
+// minutesOf fills the minutes of a count (biên bản kiểm phiếu) in lang,
+// with what the secretariat recorded in info (/minutes_info).
+func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r domain.Result, info domain.MinutesInfo) minutes.Minutes {
 	t := func(id string) string { return plain(h.cat.T(lang, id, nil)) }
+	td := func(id string, data i18n.Data) string { return plain(h.cat.T(lang, id, data)) }
 	m := minutes.Minutes{
 		Labels: minutes.Labels{
 			Title: t("min_title"), Committee: t("min_committee"), Ballot: t("min_ballot"), Kind: t("min_kind"),
@@ -28,16 +30,33 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 			ReceiptsNote: t("min_receipts_note"), Code: t("min_code"), Roll: t("min_roll"), Voter: t("min_voter"),
 			CastAt: t("min_cast_at"), Answers: t("min_answers"), SignHint: t("min_sign_hint"),
 			Generated: t("min_generated"), Page: t("min_page"), TimeLayout: "15:04 02/01/2006",
-			Decimal: t("min_decimal"),
+			Decimal: t("min_decimal"), Chair: t("min_chair"), Secretary: t("min_secretary"),
+			Counters: t("min_counters"), Opinions: t("min_opinions"), NoOpinions: t("min_no_opinions"),
+			Issued: t("min_issued"), Returned: t("min_returned"), GoodPapers: t("min_good_papers"),
+			BadPapers: t("min_bad_papers"), Conclusion: t("min_conclusion"),
 		},
 		Committee: c.Name, Ballot: b.Title, Kind: plain(h.ballotKindName(lang, b.Kind)),
 		Place: t("min_place_value"), Secret: b.Secret, Opened: b.Opened, Closed: b.Closed, Location: c.Location(),
+		Chair: info.Chair, Secretary: info.Secretary, Counters: info.Counters, Opinions: info.Opinions,
 		Electorate: r.Electorate, Turnout: r.Turnout, QuorumNeed: r.QuorumNeed, Valid: r.Valid,
-		Notes: []string{t("min_note_draft")},
-		Signers: []minutes.Signer{
-			{Role: t("min_signer_chair")}, {Role: t("min_signer_secretary")}, {Role: t("min_signer_counting")},
-		},
+		// In the bot every elector is issued a ballot, and every cast
+		// vote is a returned, valid one (an abstention is a valid vote).
+		Issued: r.Electorate, Returned: r.Turnout, GoodPapers: r.Turnout,
+		Notes:     []string{t("min_note_draft")},
 		Generated: h.now(),
+	}
+	if info.Place != "" {
+		m.Place = info.Place
+	}
+	m.Signers = []minutes.Signer{
+		{Role: t("min_signer_chair"), Name: info.Chair}, {Role: t("min_signer_secretary"), Name: info.Secretary},
+		{Role: t("min_signer_counting"), Name: first(info.Counters)},
+	}
+	for _, name := range info.Counters[min(1, len(info.Counters)):] {
+		m.Signers = append(m.Signers, minutes.Signer{Role: t("min_signer_counter"), Name: name})
+	}
+	if !r.Valid {
+		m.Conclusion = []string{td("min_conclusion_invalid", i18n.Data{"Turnout": r.Turnout, "Electorate": r.Electorate, "Need": r.QuorumNeed})}
 	}
 	disclosed := b.Disclosed(r)
 	if !disclosed {
@@ -52,8 +71,15 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 	}
 	for i, qr := range r.Questions {
 		q := b.Questions[i]
-		mq := minutes.Question{Text: q.Text, Needed: qr.Needed, Threshold: h.shareText(lang, q.Threshold),
+		mq := minutes.Question{Text: documentText(q), Needed: qr.Needed, Threshold: h.shareText(lang, q.Threshold),
 			Outcome: strings.TrimSpace(strings.TrimPrefix(plain(h.outcomeText(lang, b, qr, optionMap(q))), "→"))}
+		if r.Valid {
+			line := mq.Outcome
+			if len(b.Questions) > 1 || mq.Text != b.Title {
+				line = td("min_conclusion_question", i18n.Data{"Question": mq.Text, "Outcome": mq.Outcome})
+			}
+			m.Conclusion = append(m.Conclusion, line)
+		}
 		for _, cnt := range qr.Counts {
 			if !disclosed {
 				break
@@ -87,6 +113,23 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 	return m
 }
 
+// documentText is a question as printed in a document: without the chat
+// command a nomination's question carries ("— /nomination 6").
+func documentText(q domain.Question) string {
+	if q.Nomination == "" {
+		return q.Text
+	}
+	return strings.TrimSpace(strings.TrimSuffix(q.Text, "— /nomination "+q.Nomination))
+}
+
+// first is the first of names, or "".
+func first(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
+
 func optionMap(q domain.Question) map[string]domain.Option {
 	m := map[string]domain.Option{}
 	for _, o := range q.Options {
@@ -102,7 +145,11 @@ func (h *Handlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Com
 	if !ok {
 		return nil
 	}
-	m := h.minutesOf(r.Lang, c, b, res)
+	info, err := h.ballots.MinutesInfo(ctx, c.ID, b.ID)
+	if err != nil {
+		return fmt.Errorf("minutes of ballot %s: %w", b.ID, err)
+	}
+	m := h.minutesOf(r.Lang, c, b, res, info)
 	pdf, err := minutes.PDF(m)
 	if err != nil {
 		return fmt.Errorf("minutes of ballot %s: %w", b.ID, err)

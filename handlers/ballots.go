@@ -43,6 +43,10 @@ type BallotStore interface {
 	// GetForVoter reads the committee, the user's delegation and the
 	// ballot in one round trip; ErrNotFound if either is missing.
 	GetForVoter(ctx context.Context, committeeID, ballotID string, userID int64) (storage.VoterView, error)
+	// MinutesInfo and SetMinutesInfo read and write what the secretariat
+	// records for a ballot's minutes (chair, secretary, counters…).
+	MinutesInfo(ctx context.Context, committeeID, ballotID string) (domain.MinutesInfo, error)
+	SetMinutesInfo(ctx context.Context, committeeID, ballotID string, info domain.MinutesInfo, fields []domain.MinutesField) error
 }
 
 var _ BallotStore = (*storage.Ballots)(nil)

@@ -79,6 +79,7 @@ func (h *Handlers) commandTable() []command {
 		{name: "close", descID: "cmd_close", committee: true, admin: true, h: h.closeCmd},
 		{name: "runoff", descID: "cmd_runoff", committee: true, admin: true, h: h.runoff},
 		{name: "remind_voters", descID: "cmd_remind_voters", committee: true, admin: true, h: h.remindVoters},
+		{name: "minutes_info", descID: "cmd_minutes_info", committee: true, admin: true, h: h.minutesInfo},
 		{name: "meetings", descID: "cmd_meetings", committee: true, h: h.meetingList},
 		{name: "meeting", descID: "cmd_meeting", committee: true, h: h.meetingShow},
 		{name: "rsvp", descID: "cmd_rsvp", committee: true, delegate: true, h: h.rsvpCommand},

@@ -26,7 +26,9 @@ const bom = "\uFEFF"
 //     one record per receipt: row number, code, one answer per question;
 //     or the roll heading alone (open ballot), a header record, then one
 //     record per vote: row number, voter, the time cast when any vote has
-//     one, one answer per question.
+//     one, one answer per question;
+//   - the conclusion heading alone, then one record per paragraph of the
+//     conclusion (when there is one).
 //
 // Texts that a spreadsheet would run as a formula (starting with =, +, -,
 // @) get a leading apostrophe. CSV returns ErrAnswers or ErrSecretRoll
@@ -87,6 +89,13 @@ func CSV(m Minutes) ([]byte, error) {
 				rec = append(rec, text(m.time(v.At)))
 			}
 			write(append(rec, texts(v.Answers)...)...)
+		}
+	}
+	if len(m.Conclusion) > 0 {
+		write()
+		write(text(l.Conclusion))
+		for _, c := range m.Conclusion {
+			write(text(c))
 		}
 	}
 	w.Flush()

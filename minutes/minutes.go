@@ -14,6 +14,7 @@ package minutes
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,15 @@ type Labels struct {
 	Absent     string // e.g. "Số không bỏ phiếu"
 	QuorumNeed string // e.g. "Số phiếu tối thiểu để cuộc bỏ phiếu hợp lệ"
 	Validity   string // e.g. "Tính hợp lệ"
+	Chair      string // e.g. "Chủ tọa"
+	Secretary  string // e.g. "Thư ký"
+	Counters   string // e.g. "Ban kiểm phiếu"
+	Opinions   string // e.g. "Ý kiến bằng văn bản của thành viên vắng mặt"
+	NoOpinions string // value of Opinions when there are none, e.g. "Không có"
+	Issued     string // e.g. "Số phiếu phát ra"
+	Returned   string // e.g. "Số phiếu thu vào"
+	GoodPapers string // e.g. "Số phiếu hợp lệ"
+	BadPapers  string // e.g. "Số phiếu không hợp lệ"
 
 	// Values of Mode and Validity.
 	Secret  string // e.g. "Bỏ phiếu kín"
@@ -68,6 +78,9 @@ type Labels struct {
 	Needed    string // e.g. "Số phiếu cần đạt"
 	Threshold string // CSV column header of Question.Threshold, e.g. "Ngưỡng"
 	Outcome   string // e.g. "Kết quả"
+
+	// Conclusion heading, e.g. "KẾT LUẬN".
+	Conclusion string
 
 	// Receipts of a secret ballot.
 	Receipts     string // heading, e.g. "DANH SÁCH PHIẾU THEO MÃ BIÊN NHẬN"
@@ -113,10 +126,23 @@ type Minutes struct {
 	// Location is where times are shown; nil is UTC.
 	Location *time.Location
 
+	// Who chaired the meeting, kept the record and counted the votes
+	// (the vote-counting committee, its head first). Empty ones print as
+	// dotted lines to fill in by hand.
+	Chair, Secretary string
+	Counters         []string
+	// Opinions are the written opinions of absent members; empty prints
+	// Labels.NoOpinions.
+	Opinions string
+
 	Electorate int  // everyone entitled to vote: the total of members
 	Turnout    int  // electors who voted
 	QuorumNeed int  // votes the ballot needed to be valid
 	Valid      bool // quorum reached
+	// Ballot papers: issued to electors, returned, valid and invalid. For
+	// a vote in the bot every elector is issued one, every cast vote is a
+	// returned, valid paper.
+	Issued, Returned, GoodPapers, BadPapers int
 
 	Questions []Question
 	// Receipts of a secret ballot, in the order to print (by code).
@@ -125,8 +151,12 @@ type Minutes struct {
 	// secret ballot.
 	Votes []VoteRow
 
-	// Notes are optional paragraphs printed after the results and lists,
-	// before the signatures (e.g. that the minutes are a draft to sign).
+	// Conclusion is what the count decided, one paragraph each, printed
+	// under Labels.Conclusion after the lists and kept on one page with
+	// the notes and the first row of signatures.
+	Conclusion []string
+	// Notes are optional paragraphs printed after the conclusion, before
+	// the signatures (e.g. that the minutes are a draft to sign).
 	Notes []string
 	// Signers get a signature block each, in order, three to a row.
 	Signers []Signer
@@ -237,7 +267,8 @@ func (m Minutes) absent() int { return max(m.Electorate-m.Turnout, 0) }
 // fact is one labelled fact of the header.
 type fact struct{ label, value string }
 
-// facts lists the header facts, in print order; Place only when given.
+// facts lists the header facts, in print order; Place only when given,
+// and only those with a label.
 func (m Minutes) facts() []fact {
 	l := m.Labels
 	fs := []fact{
@@ -249,15 +280,40 @@ func (m Minutes) facts() []fact {
 	if m.Place != "" {
 		fs = append(fs, fact{l.Place, m.Place})
 	}
-	return append(fs,
+	opinions := m.Opinions
+	if opinions == "" {
+		opinions = l.NoOpinions
+	}
+	fs = append(fs,
 		fact{l.Opened, m.time(m.Opened)},
 		fact{l.Closed, m.time(m.Closed)},
+		fact{l.Chair, orBlank(m.Chair)},
+		fact{l.Secretary, orBlank(m.Secretary)},
+		fact{l.Counters, orBlank(strings.Join(m.Counters, ", "))},
 		fact{l.Electorate, strconv.Itoa(m.Electorate)},
 		fact{l.Turnout, strconv.Itoa(m.Turnout)},
 		fact{l.Absent, strconv.Itoa(m.absent())},
+		fact{l.Opinions, opinions},
 		fact{l.QuorumNeed, strconv.Itoa(m.QuorumNeed)},
 		fact{l.Validity, m.validity()},
+		fact{l.Issued, strconv.Itoa(m.Issued)},
+		fact{l.Returned, strconv.Itoa(m.Returned)},
+		fact{l.GoodPapers, strconv.Itoa(m.GoodPapers)},
+		fact{l.BadPapers, strconv.Itoa(m.BadPapers)},
 	)
+	// A fact without a label is one the caller does not use.
+	return slices.DeleteFunc(fs, func(f fact) bool { return f.label == "" })
+}
+
+// blank is printed for a name not given, to be filled in by hand.
+const blank = "………………………………………"
+
+// orBlank is s, or the dotted line when s is empty.
+func orBlank(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return blank
+	}
+	return s
 }
 
 // questionLabel names question i (0-based) in headers: "Câu hỏi 1".

@@ -59,6 +59,16 @@ func viLabels() minutes.Labels {
 		Answers:      "Lựa chọn",
 		SignHint:     "(Ký, ghi rõ họ tên)",
 		Generated:    "Lập lúc",
+		Chair:        "Chủ tọa",
+		Secretary:    "Thư ký",
+		Counters:     "Ban kiểm phiếu",
+		Opinions:     "Ý kiến bằng văn bản",
+		NoOpinions:   "Không có",
+		Issued:       "Số phiếu phát ra",
+		Returned:     "Số phiếu thu vào",
+		GoodPapers:   "Số phiếu hợp lệ",
+		BadPapers:    "Số phiếu không hợp lệ",
+		Conclusion:   "KẾT LUẬN",
 		Page:         "Trang",
 		TimeLayout:   "15:04 ngày 02/01/2006",
 		Decimal:      ",",
@@ -95,6 +105,12 @@ func election() minutes.Minutes {
 		Turnout:    7,
 		QuorumNeed: 6,
 		Valid:      true,
+		Chair:      "Nguyễn Văn An",
+		Counters:   []string{"Lê Hoàng Cường", "Phạm Minh Đức"},
+		Issued:     8,
+		Returned:   7,
+		GoodPapers: 7,
+		Conclusion: []string{"✅ Tòa án nhân dân tối cao (TANDTC) trúng cử đơn vị Trưởng khối năm 2025."},
 		Questions: []minutes.Question{{
 			Text:      "Bầu đơn vị Trưởng khối năm 2025",
 			Rows:      rows,
@@ -212,11 +228,19 @@ func TestCSVSecretElectionReadsBackFieldByField(t *testing.T) {
 		{"Địa điểm", "Trực tuyến qua Telegram"},
 		{"Bắt đầu", "09:00 ngày 20/01/2025"},
 		{"Kết thúc", "09:30 ngày 20/01/2025"},
+		{"Chủ tọa", "Nguyễn Văn An"},
+		{"Thư ký", "………………………………………"},
+		{"Ban kiểm phiếu", "Lê Hoàng Cường, Phạm Minh Đức"},
 		{"Tổng số thành viên", "8"},
 		{"Số thành viên đã bỏ phiếu", "7"},
 		{"Số thành viên không bỏ phiếu", "1"},
+		{"Ý kiến bằng văn bản", "Không có"},
 		{"Số phiếu tối thiểu để hợp lệ", "6"},
 		{"Tính hợp lệ", "Hợp lệ (đủ số thành viên tham gia)"},
+		{"Số phiếu phát ra", "8"},
+		{"Số phiếu thu vào", "7"},
+		{"Số phiếu hợp lệ", "7"},
+		{"Số phiếu không hợp lệ", "0"},
 		{"Lập lúc", "09:31 ngày 20/01/2025"},
 		{"KẾT QUẢ KIỂM PHIẾU"},
 		{"#", "Câu hỏi", "Phương án", "Số phiếu", "Tỷ lệ / tổng số", "Số phiếu cần đạt", "Ngưỡng", "Kết quả"},
@@ -234,6 +258,7 @@ func TestCSVSecretElectionReadsBackFieldByField(t *testing.T) {
 	for i, r := range election().Receipts {
 		want = append(want, []string{strconv.Itoa(i + 1), r.Code, r.Answers[0]})
 	}
+	want = append(want, []string{"KẾT LUẬN"}, []string{"✅ Tòa án nhân dân tối cao (TANDTC) trúng cử đơn vị Trưởng khối năm 2025."})
 	if diff := cmp.Diff(want, readCSV(t, out)); diff != "" {
 		t.Errorf("CSV records (-want +got):\n%s", diff)
 	}
@@ -264,7 +289,7 @@ func TestCSVOpenBallotListsRollWithTimes(t *testing.T) {
 		{"6", "Kiểm toán nhà nước (KTNN)", "09:06 ngày 20/01/2025", "Đồng ý", "Đồng ý"},
 		{"7", "Thanh tra Chính phủ (TTCP)", "09:07 ngày 20/01/2025", "Đồng ý", "Đồng ý"},
 	}
-	if diff := cmp.Diff(want, recs[at+1:]); diff != "" {
+	if diff := cmp.Diff(want, recs[at+1:min(at+1+len(want), len(recs))]); diff != "" {
 		t.Errorf("roll records (-want +got):\n%s", diff)
 	}
 	if got := recs[4]; !cmp.Equal(got, []string{"Hình thức", "Biểu quyết công khai"}) {
@@ -300,7 +325,7 @@ func TestCSVCleansTextAndDefusesFormulas(t *testing.T) {
 			}
 		})
 	}
-	if got := recs[len(recs)-7][1]; got != "'-3KF7" {
+	if got := recs[len(recs)-9][1]; got != "'-3KF7" {
 		t.Errorf("receipt code = %q, want '-3KF7", got)
 	}
 }
@@ -431,9 +456,25 @@ func TestPDFTextIsVietnamese(t *testing.T) {
 func TestPDFReplacesRunesTheFontsLack(t *testing.T) {
 	m := election()
 	m.Committee = "Khối 中 🎉 thi đua"
+	m.Questions[0].Outcome = "✅ Thông qua · ❌ không · ⚠️ chú ý"
 	text := pdftotext(t, renderPDF(t, m))
-	if want := "Khối \uFFFD \uFFFD thi đua"; !strings.Contains(text, want) {
-		t.Errorf("PDF text lacks %q", want)
+	for _, want := range []string{"Khối \uFFFD thi đua", "✓ Thông qua · ✗ không ·", "chú ý"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+}
+
+// Marks of chat texts print as the fonts' marks: no rune is missing.
+func TestPDFHasNoMissingGlyphs(t *testing.T) {
+	text := pdftotext(t, renderPDF(t, election()))
+	if strings.ContainsRune(text, '\uFFFD') {
+		t.Errorf("PDF text has a missing glyph:\n%s", text)
+	}
+	for _, want := range []string{"KẾT LUẬN", "✓ Tòa án nhân dân tối cao (TANDTC) trúng cử", "Ban kiểm phiếu", "Lê Hoàng Cường, Phạm Minh Đức", "Số phiếu phát ra"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
 	}
 }
 

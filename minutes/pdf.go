@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/go-fonts/dejavu/dejavusans"
 	"github.com/go-fonts/dejavu/dejavusansbold"
@@ -133,17 +134,38 @@ func (d *doc) txt(s string) string { return pdfSafe(clean(s, false)) }
 // para makes s safe for the PDF, keeping its line breaks.
 func (d *doc) para(s string) string { return pdfSafe(clean(s, true)) }
 
-// pdfSafe replaces by U+FFFD the runes the fonts lack (see coverage) and
-// those past the Basic Multilingual Plane (emoji…), which fpdf's width
-// tables cannot index.
+// pdfSafe makes s printable with the embedded fonts: the check and cross
+// marks of chat texts (✅, ❌…) become the fonts' own ✓ and ✗, other
+// pictographs (emoji, past the Basic Multilingual Plane or not in the
+// fonts) and the joiners and variation selectors that go with them are
+// dropped, and any other rune the fonts lack (see coverage) becomes
+// U+FFFD. fpdf measures a missing rune as zero wide, so none may reach it.
 func pdfSafe(s string) string {
 	has := coverage()
-	return strings.Map(func(r rune) rune {
-		if r != '\n' && (r > 0xFFFF || !has[r]) {
-			return '\uFFFD'
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if m, ok := textMarks[r]; ok {
+			r = m
 		}
-		return r
-	}, s)
+		switch {
+		case r == '\n' || r <= 0xFFFF && has[r]:
+			b.WriteRune(r)
+		case r == '\u200D' || unicode.Is(unicode.Variation_Selector, r) || unicode.In(r, unicode.So, unicode.Sk) || r > 0xFFFF && !unicode.IsLetter(r):
+			// a pictograph or its modifier: nothing to print
+		default:
+			b.WriteRune('\uFFFD')
+		}
+	}
+	// Dropping a leading pictograph leaves its space.
+	return strings.TrimLeft(b.String(), " ")
+}
+
+// textMarks are the fonts' marks for the emoji marks chat texts use.
+var textMarks = map[rune]rune{
+	'✅': '✓', '✔': '✓', '☑': '✓', '🗸': '✓',
+	'❌': '✗', '❎': '✗', '✖': '✗', '🗙': '✗',
+	'⚠': '!', '❗': '!', '❓': '?',
 }
 
 // font selects the family in style "" or "B" at size points.
@@ -464,10 +486,22 @@ const (
 	signRoom      = 24.0
 )
 
-// notes prints the caller's closing paragraphs, on the page of the first
-// row of signatures when they fit on one together.
+// notes prints the conclusion and the caller's closing paragraphs, on the
+// page of the first row of signatures when they fit on one together: the
+// signatures never stand alone on a page.
 func (d *doc) notes() {
 	h := 0.0
+	if len(d.m.Conclusion) > 0 && d.m.Labels.Conclusion != "" {
+		d.font("B", sizeHeading)
+		h += float64(len(d.split(d.para(d.m.Labels.Conclusion), contentW)))*6 + 1.5
+	}
+	d.font("B", sizeBody)
+	for _, c := range d.m.Conclusion {
+		h += float64(len(d.split(d.para(c), contentW)))*lineBody + 1
+	}
+	if len(d.m.Conclusion) > 0 {
+		h += 4
+	}
 	d.font("", sizeBody)
 	for _, n := range d.m.Notes {
 		h += float64(len(d.split(d.para(n), contentW)))*lineBody + 2
@@ -478,6 +512,14 @@ func (d *doc) notes() {
 	}
 	if h <= bottom-marginT {
 		d.ensure(h)
+	}
+	if len(d.m.Conclusion) > 0 {
+		d.heading(d.m.Labels.Conclusion, 0)
+		for _, c := range d.m.Conclusion {
+			d.paragraph(c, "B", sizeBody, lineBody, "L")
+			d.f.SetY(d.f.GetY() + 1)
+		}
+		d.gap(4)
 	}
 	for _, n := range d.m.Notes {
 		d.paragraph(n, "", sizeBody, lineBody, "L")

@@ -1,0 +1,114 @@
+package app_test
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/committeebot/committeebot/bot/telegramtest"
+)
+
+// The secretariat records the chair, secretary, vote counters and written
+// opinions once per ballot; the minutes carry them with every fact of
+// RULES.md, a conclusion kept on the page of the signatures, no chat
+// commands and no missing glyphs.
+func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	blocWithDelegates(t, h)
+	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
+	h.say(groupID, aliceID, "/nomination_status 1 under_review")
+	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
+
+	if m := h.say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 || !strings.Contains(m.Text, "/minutes_info 1 chair=") {
+		t.Errorf("/minutes_info before anything is recorded: %q", m.Text)
+	}
+	for _, tc := range []struct {
+		who  int64
+		cmd  string
+		want string
+	}{
+		{aliceID, "/minutes_info 1 chủ tọa Nguyễn Văn An", "Không hiểu «chủ tọa Nguyễn Văn An»"},
+		{aliceID, "/minutes_info 1 chair=Nguyễn Văn An | signer=Trần", "Không hiểu «signer=Trần»"},
+		{aliceID, "/minutes_info 1 chair=" + strings.Repeat("A", 101), "tối đa 100 ký tự"},
+		{aliceID, "/minutes_info 1 counters=A, B, C, D, E, F, G, H", "tối đa 7 người"},
+		{aliceID, "/minutes_info 9 chair=Nguyễn Văn An", "Không có cuộc bỏ phiếu số «9»"},
+		{bobID, "/minutes_info 1 chair=Bob", "Chỉ thư ký khối"},
+	} {
+		if m := h.say(groupID, tc.who, tc.cmd); !strings.Contains(m.Text, tc.want) {
+			t.Errorf("%s answered %q, want %q", tc.cmd, m.Text, tc.want)
+		}
+	}
+	if m := h.say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 {
+		t.Errorf("refused /minutes_info changed something: %q", m.Text)
+	}
+	m := h.say(groupID, aliceID, "/minutes_info 1 chair=Nguyễn Văn An | secretary=Trần Thị Bình | counters=Lê Hoàng Cường; Phạm Minh Đức | opinions=BTP: tán thành (công văn ngày 9/4)")
+	for _, want := range []string{"Đã lưu", "Chủ tọa: Nguyễn Văn An", "Ban kiểm phiếu: Lê Hoàng Cường, Phạm Minh Đức", "khi kết thúc"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("/minutes_info answered %q, want %q", m.Text, want)
+		}
+	}
+	// A later change names one field; the others stay.
+	if m := h.say(groupID, aliceID, "/minutes_info 1 place=Hội trường TANDTC, 48 Lý Thường Kiệt"); !strings.Contains(m.Text, "Thư ký: Trần Thị Bình") || !strings.Contains(m.Text, "Hội trường TANDTC") {
+		t.Errorf("a second /minutes_info answered %q", m.Text)
+	}
+
+	for _, u := range []int64{bobID, carolID, daveID} {
+		castVote(t, h, u, payload, "Đồng ý")
+	}
+	waitMessage(t, h, groupID, "📋 Kết quả")
+	if m := h.say(groupID, aliceID, "/minutes_info 1"); !strings.Contains(m.Text, "/results 1") {
+		t.Errorf("/minutes_info of a closed ballot does not say how to get the minutes: %q", m.Text)
+	}
+	pdf := minutesPDF(t, h, "1")
+	text := pdfText(t, pdf.Data)
+	for _, want := range []string{
+		"Chủ tọa", "Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường, Phạm Minh Đức", "BTP: tán thành (công văn ngày 9/4)",
+		"Hội trường TANDTC", "Số phiếu phát ra", "Số phiếu thu vào", "Số phiếu hợp lệ", "Số phiếu không hợp lệ",
+		"KẾT LUẬN", "THÀNH VIÊN BAN KIỂM", "✓ thông qua",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the minutes lack %q:\n%s", want, text)
+		}
+	}
+	for _, bad := range []string{"/nomination", "\uFFFD"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the minutes hold %q:\n%s", bad, text)
+		}
+	}
+	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	if last := pages[len(pages)-1]; !strings.Contains(last, "KẾT LUẬN") || !strings.Contains(last, "CHỦ TỌA") {
+		t.Errorf("the conclusion and the signatures are not on one page; last page:\n%s", last)
+	}
+}
+
+// minutesPDF asks /results for ballot id and returns the PDF sent.
+func minutesPDF(t *testing.T, h *harness, id string) *telegramtest.Document {
+	t.Helper()
+	before := len(h.tg.BotMessages(groupID))
+	h.say(groupID, aliceID, "/results "+id)
+	var pdf *telegramtest.Document
+	waitFor(t, func() bool {
+		for _, m := range h.tg.BotMessages(groupID)[before:] {
+			if d := m.Document; d != nil && strings.HasSuffix(d.FileName, ".pdf") {
+				pdf = d
+			}
+		}
+		return pdf != nil
+	})
+	return pdf
+}
+
+// pdfText is the text of a PDF as pdftotext reads it, pages separated by
+// form feeds.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	cmd := exec.Command("pdftotext", "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext (poppler-utils; scripts/test installs it): %v", err)
+	}
+	return string(out)
+}
