@@ -19,7 +19,34 @@ var (
 	ErrMeetingTitle    = errors.New("meeting title must be 1–200 characters")
 	ErrMeetingLocation = errors.New("meeting location must be 1–200 characters")
 	ErrMeetingAgenda   = errors.New("agenda must have at most 20 items of 1–300 characters")
+	ErrMeetingDuration = errors.New("meeting duration must be between 5 minutes and 7 days")
+	// ErrTooLong is wrapped, with the field's error, by a value longer
+	// than its limit (as opposed to a missing one); ErrTooMany by an
+	// agenda of too many items. *LengthError says by how much.
+	ErrTooLong = errors.New("too long")
+	ErrTooMany = errors.New("too many items")
 )
+
+// LengthError is a value over its limit: Len characters (or items) where
+// at most Max are allowed; Item is the 1-based agenda item at fault, 0
+// for the whole value. It wraps the field's error and ErrTooLong or
+// ErrTooMany.
+type LengthError struct {
+	Field    error // ErrMeetingTitle, ErrMeetingLocation or ErrMeetingAgenda
+	Kind     error // ErrTooLong or ErrTooMany
+	Len, Max int
+	Item     int
+}
+
+func (e *LengthError) Error() string {
+	if e.Item > 0 {
+		return fmt.Sprintf("%v: item %d has %d characters, at most %d", e.Field, e.Item, e.Len, e.Max)
+	}
+	return fmt.Sprintf("%v: %d, at most %d", e.Field, e.Len, e.Max)
+}
+
+// Unwrap makes errors.Is see the field's error and the kind.
+func (e *LengthError) Unwrap() []error { return []error{e.Field, e.Kind} }
 
 // Limits on what a meeting may hold. They keep the group announcement,
 // which is one message edited in place, within Telegram's 4096 characters.
@@ -28,6 +55,10 @@ const (
 	MaxMeetingLocationLen = 200
 	MaxAgendaItems        = 20
 	MaxAgendaItemLen      = 300
+	// A meeting lasts at least MinMeetingDuration and at most
+	// MaxMeetingDuration (a week-long training course).
+	MinMeetingDuration = 5 * time.Minute
+	MaxMeetingDuration = 7 * 24 * time.Hour
 )
 
 // Meeting statuses.
@@ -44,7 +75,10 @@ type Meeting struct {
 	Location  string // where it takes place (not a time zone)
 	Agenda    []string
 	Start     time.Time
-	Status    string // MeetingScheduled or MeetingCancelled
+	// Duration is how long the meeting lasts; 0 for a meeting stored
+	// before durations were kept (End then takes the configured default).
+	Duration time.Duration
+	Status   string // MeetingScheduled or MeetingCancelled
 	// Sequence counts the changes since creation (RFC 5545 SEQUENCE):
 	// every edit and the cancellation bump it.
 	Sequence int
@@ -63,8 +97,18 @@ type Meeting struct {
 // Cancelled reports whether the meeting was cancelled.
 func (m Meeting) Cancelled() bool { return m.Status == MeetingCancelled }
 
-// Started reports whether the meeting has begun at now.
+// Started reports whether the meeting has begun at now. A meeting that
+// has begun is read-only: it is no longer edited, cancelled or answered.
 func (m Meeting) Started(now time.Time) bool { return !now.Before(m.Start) }
+
+// End is when the meeting ends: Start plus Duration, or plus def
+// (meetings.default_duration) for a meeting stored without a duration.
+func (m Meeting) End(def time.Duration) time.Time {
+	if m.Duration > 0 {
+		return m.Start.Add(m.Duration)
+	}
+	return m.Start.Add(def)
+}
 
 // Validate checks the user-supplied fields of a meeting.
 func (m Meeting) Validate() error {
@@ -81,36 +125,76 @@ func (m Meeting) Validate() error {
 	if m.Start.IsZero() {
 		errs = append(errs, ErrMeetingDate)
 	}
+	if m.Duration != 0 {
+		if err := ValidMeetingDuration(m.Duration); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// ValidMeetingTitle checks a meeting title.
+// ValidMeetingTitle checks a meeting title: ErrMeetingTitle if it is
+// empty, a *LengthError if it is too long.
 func ValidMeetingTitle(s string) error {
-	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n == 0 || n > MaxMeetingTitleLen {
-		return ErrMeetingTitle
-	}
-	return nil
+	return validText(s, MaxMeetingTitleLen, ErrMeetingTitle)
 }
 
-// ValidMeetingLocation checks where a meeting takes place.
+// ValidMeetingLocation checks where a meeting takes place, as
+// ValidMeetingTitle does.
 func ValidMeetingLocation(s string) error {
-	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n == 0 || n > MaxMeetingLocationLen {
-		return ErrMeetingLocation
+	return validText(s, MaxMeetingLocationLen, ErrMeetingLocation)
+}
+
+func validText(s string, maxLen int, field error) error {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	switch {
+	case n == 0:
+		return field
+	case n > maxLen:
+		return &LengthError{Field: field, Kind: ErrTooLong, Len: n, Max: maxLen}
 	}
 	return nil
 }
 
-// ValidAgenda checks the agenda items (an empty agenda is fine).
+// ValidAgenda checks the agenda items (an empty agenda is fine): a
+// *LengthError for too many items or one too long, ErrMeetingAgenda for
+// an empty item.
 func ValidAgenda(items []string) error {
 	if len(items) > MaxAgendaItems {
-		return ErrMeetingAgenda
+		return &LengthError{Field: ErrMeetingAgenda, Kind: ErrTooMany, Len: len(items), Max: MaxAgendaItems}
 	}
-	for _, it := range items {
-		if n := utf8.RuneCountInString(strings.TrimSpace(it)); n == 0 || n > MaxAgendaItemLen {
+	for i, it := range items {
+		n := utf8.RuneCountInString(strings.TrimSpace(it))
+		if n == 0 {
 			return ErrMeetingAgenda
+		}
+		if n > MaxAgendaItemLen {
+			return &LengthError{Field: ErrMeetingAgenda, Kind: ErrTooLong, Len: n, Max: MaxAgendaItemLen, Item: i + 1}
 		}
 	}
 	return nil
+}
+
+// ValidMeetingDuration checks how long a meeting lasts.
+func ValidMeetingDuration(d time.Duration) error {
+	if d < MinMeetingDuration || d > MaxMeetingDuration {
+		return fmt.Errorf("%w: %s", ErrMeetingDuration, FormatDuration(d))
+	}
+	return nil
+}
+
+// ParseMeetingDuration reads how long a meeting lasts ("90m", "2h",
+// "1h30m", "1d"): ErrMeetingDuration if it is no duration or out of
+// bounds.
+func ParseMeetingDuration(s string) (time.Duration, error) {
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrMeetingDuration, err)
+	}
+	if err := ValidMeetingDuration(d); err != nil {
+		return 0, err
+	}
+	return d, nil
 }
 
 // ParseAgenda splits agenda text into items at semicolons and line breaks,

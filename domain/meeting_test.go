@@ -2,6 +2,8 @@ package domain
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +88,80 @@ func TestMeetingValidate(t *testing.T) {
 	for _, tt := range tests {
 		if err := tt.m.Validate(); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Validate = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestMeetingFieldsOverTheirLimitSayByHowMuch(t *testing.T) {
+	many := slices.Repeat([]string{"x"}, MaxAgendaItems+1)
+	tests := []struct {
+		name  string
+		err   error
+		field error
+		kind  error
+		want  LengthError
+	}{
+		{"title", ValidMeetingTitle(strings.Repeat("ư", 5000)), ErrMeetingTitle, ErrTooLong, LengthError{Len: 5000, Max: MaxMeetingTitleLen}},
+		{"place", ValidMeetingLocation(strings.Repeat("a", 201)), ErrMeetingLocation, ErrTooLong, LengthError{Len: 201, Max: MaxMeetingLocationLen}},
+		{"agenda item", ValidAgenda([]string{"a", strings.Repeat("b", 301)}), ErrMeetingAgenda, ErrTooLong, LengthError{Len: 301, Max: MaxAgendaItemLen, Item: 2}},
+		{"agenda items", ValidAgenda(many), ErrMeetingAgenda, ErrTooMany, LengthError{Len: MaxAgendaItems + 1, Max: MaxAgendaItems}},
+	}
+	for _, tt := range tests {
+		var le *LengthError
+		if !errors.As(tt.err, &le) || !errors.Is(tt.err, tt.field) || !errors.Is(tt.err, tt.kind) {
+			t.Errorf("%s: %v, want a LengthError of %v, %v", tt.name, tt.err, tt.field, tt.kind)
+			continue
+		}
+		got := LengthError{Len: le.Len, Max: le.Max, Item: le.Item}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	// A missing title is not a long one.
+	if err := ValidMeetingTitle("  "); !errors.Is(err, ErrMeetingTitle) || errors.Is(err, ErrTooLong) {
+		t.Errorf("empty title = %v, want ErrMeetingTitle alone", err)
+	}
+}
+
+func TestParseMeetingDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  error
+	}{
+		{"2h", 2 * time.Hour, nil},
+		{"90m", 90 * time.Minute, nil},
+		{"1h30m", 90 * time.Minute, nil},
+		{"1d", 24 * time.Hour, nil},
+		{"5m", 5 * time.Minute, nil},
+		{"7d", 7 * 24 * time.Hour, nil},
+		{"4m", 0, ErrMeetingDuration},
+		{"0m", 0, ErrMeetingDuration},
+		{"-1h", 0, ErrMeetingDuration},
+		{"8d", 0, ErrMeetingDuration},
+		{"abc", 0, ErrMeetingDuration},
+		{"", 0, ErrMeetingDuration},
+	}
+	for _, tt := range tests {
+		got, err := ParseMeetingDuration(tt.in)
+		if !errors.Is(err, tt.err) || got != tt.want {
+			t.Errorf("ParseMeetingDuration(%q) = %v, %v; want %v, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestMeetingEndTakesTheDefaultWithoutADuration(t *testing.T) {
+	start := time.Date(2024, 4, 10, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		duration, def time.Duration
+		want          time.Time
+	}{
+		{3 * time.Hour, 2 * time.Hour, start.Add(3 * time.Hour)},
+		{0, 90 * time.Minute, start.Add(90 * time.Minute)},
+	}
+	for _, tt := range tests {
+		if got := (Meeting{Start: start, Duration: tt.duration}).End(tt.def); !got.Equal(tt.want) {
+			t.Errorf("End of %v with default %v = %v, want %v", tt.duration, tt.def, got, tt.want)
 		}
 	}
 }

@@ -18,7 +18,8 @@ var (
 	// ErrMeetingCancelled means the meeting was cancelled: it can no
 	// longer be edited or answered.
 	ErrMeetingCancelled = errors.New("meeting cancelled")
-	// ErrMeetingStarted means the meeting has begun: answers are closed.
+	// ErrMeetingStarted means the meeting has begun: it is read-only
+	// (no answers, edits or cancellation).
 	ErrMeetingStarted = errors.New("meeting already started")
 	// ErrNotDelegate means the user is not (or no longer) a delegate of
 	// the unit they answer for.
@@ -30,9 +31,10 @@ var (
 //
 //	<p>:{c:<id>}:seq:meeting            string  INCR counter of meeting ids
 //	<p>:{c:<id>}:meetings               zset    meeting id -> start (unix ms)
-//	<p>:{c:<id>}:meeting:<mid>          hash    id, title, loc, agenda (JSON list), start, status,
-//	                                            seq, created, by, updated, offsets (JSON list of
-//	                                            seconds), chat, msg (the group announcement)
+//	<p>:{c:<id>}:meeting:<mid>          hash    id, title, loc, agenda (JSON list), start, dur
+//	                                            (seconds; absent in meetings stored before it),
+//	                                            status, seq, created, by, updated, offsets (JSON
+//	                                            list of seconds), chat, msg (the group announcement)
 //	<p>:{c:<id>}:meeting:<mid>:rsvp     hash    user id -> JSON {unit, name, username, attend, at}
 //	<p>:{c:<id>}:meeting:<mid>:gate     string  throttle of announcement edits, PX the interval
 type Meetings struct {
@@ -153,7 +155,11 @@ func meetingFields(m domain.Meeting) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{"title", m.Title, "loc", m.Location, "agenda", string(agenda), "offsets", offsets}, nil
+	fields := []any{"title", m.Title, "loc", m.Location, "agenda", string(agenda), "offsets", offsets}
+	if m.Duration > 0 {
+		fields = append(fields, "dur", int64(m.Duration/time.Second))
+	}
+	return fields, nil
 }
 
 func nonNil(s []string) []string {
@@ -206,7 +212,8 @@ func decodeMeeting(committeeID string, h map[string]string) (domain.Meeting, err
 	}
 	m := domain.Meeting{
 		ID: h["id"], Committee: committeeID, Title: h["title"], Location: h["loc"],
-		Start: fromUnixMilli(num("start")), Status: h["status"], Sequence: int(num("seq")),
+		Start: fromUnixMilli(num("start")), Duration: time.Duration(num("dur")) * time.Second,
+		Status: h["status"], Sequence: int(num("seq")),
 		Created: fromUnixMilli(num("created")), By: num("by"), Updated: fromUnixMilli(num("updated")),
 		ChatID: num("chat"), MessageID: int(num("msg")),
 	}
@@ -236,6 +243,7 @@ const (
 	editRepeated  = 2
 	editConflict  = 0
 	editCancelled = -1
+	editStarted   = -2
 )
 
 // editMeetingScript changes fields of a meeting if nobody changed it since
@@ -250,10 +258,11 @@ const (
 //
 // Returns 1 applied (sequence now ARGV[2]+1), 2 applied already by this
 // very change (a retried call), 0 changed by someone else since, -1
-// cancelled, nil no such meeting.
+// cancelled, -2 started (the stored start is not after now: a meeting
+// that has begun is read-only), nil no such meeting.
 var editMeetingScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local h = redis.call('HMGET', KEYS[1], 'seq', 'status')
+local h = redis.call('HMGET', KEYS[1], 'seq', 'status', 'start')
 local seq = tonumber(h[1]) or 0
 local want = tonumber(ARGV[2])
 if seq == want + 1 then
@@ -264,6 +273,7 @@ if seq == want + 1 then
 end
 if seq ~= want then return 0 end
 if h[2] == 'cancelled' then return -1 end
+if tonumber(h[3]) <= tonumber(ARGV[3]) then return -2 end
 for i = 4, #ARGV, 2 do
 	redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1])
 	if ARGV[i] == 'start' then redis.call('ZADD', KEYS[2], ARGV[i+1], ARGV[1]) end
@@ -276,8 +286,8 @@ return 1
 // of m over the meeting as it was when read with sequence m.Sequence, and
 // bumps its sequence. It returns the meeting after the change. Errors:
 // domain validation errors wrapped; ErrNotFound; ErrMeetingCancelled;
-// ErrConflict if the meeting changed since it was read (read it again and
-// retry).
+// ErrMeetingStarted if the meeting has begun (by the clock); ErrConflict
+// if the meeting changed since it was read (read it again and retry).
 func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting, error) {
 	if err := m.Validate(); err != nil {
 		return domain.Meeting{}, fmt.Errorf("update meeting: %w", err)
@@ -299,6 +309,8 @@ func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting
 	case editApplied, editRepeated:
 	case editCancelled:
 		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, ErrMeetingCancelled)
+	case editStarted:
+		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, ErrMeetingStarted)
 	default:
 		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: changed since read: %w", m.ID, m.Committee, ErrConflict)
 	}
@@ -311,15 +323,17 @@ func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting
 // ARGV[1] -> by
 // ARGV[2] -> now (unix ms)
 //
-// Returns 1 cancelled now (or by this very call), 2 cancelled before, nil
-// no such meeting.
+// Returns 1 cancelled now (or by this very call), 2 cancelled before, 3
+// started (the start is not after now: a meeting that has begun is
+// read-only), nil no such meeting.
 var cancelMeetingScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local h = redis.call('HMGET', KEYS[1], 'status', 'cancelled_by', 'cancelled_at')
+local h = redis.call('HMGET', KEYS[1], 'status', 'cancelled_by', 'cancelled_at', 'start')
 if h[1] == 'cancelled' then
 	if h[2] == ARGV[1] and h[3] == ARGV[2] then return 1 end
 	return 2
 end
+if tonumber(h[4]) <= tonumber(ARGV[2]) then return 3 end
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelled_by', ARGV[1], 'cancelled_at', ARGV[2], 'updated', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return 1
@@ -327,7 +341,8 @@ return 1
 
 // Cancel cancels a meeting by user by and returns it; already reports
 // that it was cancelled before (nothing changed). ErrNotFound if the
-// meeting does not exist.
+// meeting does not exist; ErrMeetingStarted if it has begun (by the
+// clock), with the meeting as it is.
 func (s *Meetings) Cancel(ctx context.Context, committeeID, meetingID string, by int64) (m domain.Meeting, already bool, err error) {
 	if !validID(committeeID) || !validID(meetingID) {
 		return domain.Meeting{}, false, fmt.Errorf("cancel meeting %q of committee %q: %w", meetingID, committeeID, ErrNotFound)
@@ -341,6 +356,9 @@ func (s *Meetings) Cancel(ctx context.Context, committeeID, meetingID string, by
 		return domain.Meeting{}, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, err)
 	}
 	n, _ := v.(int64)
+	if n == 3 {
+		return m, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, ErrMeetingStarted)
+	}
 	return m, n == 2, nil
 }
 

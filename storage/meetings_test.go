@@ -208,3 +208,81 @@ func TestEditSlotThrottlesOnTheCallersClock(t *testing.T) {
 		t.Error("slot not free after the interval")
 	}
 }
+
+func TestMeetingDurationIsKeptAndOldMeetingsHaveNone(t *testing.T) {
+	f := newMeetings(t)
+	ctx := context.Background()
+	start := f.clock.Now().Add(48 * time.Hour)
+	id, err := f.NextID(ctx, f.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Create(ctx, domain.Meeting{ID: id, Committee: f.cid, Title: "Họp", Location: "Hà Nội", Start: start, Duration: 3 * time.Hour, By: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Duration != 3*time.Hour {
+		t.Errorf("Duration after Create = %v, want 3h", m.Duration)
+	}
+	m.Duration = 90 * time.Minute
+	if m, err = f.Update(ctx, m); err != nil || m.Duration != 90*time.Minute || m.Sequence != 1 {
+		t.Errorf("Update of the duration = %v (seq %d), %v; want 1h30m", m.Duration, m.Sequence, err)
+	}
+	tooLong := m
+	tooLong.Duration = 8 * 24 * time.Hour
+	if _, err := f.Update(ctx, tooLong); !errors.Is(err, domain.ErrMeetingDuration) {
+		t.Errorf("Update to 8 days = %v, want ErrMeetingDuration", err)
+	}
+	// A meeting stored before durations were kept has none (End then
+	// takes the configured default); editing it leaves it so.
+	old := f.create(t, start)
+	if old.Duration != 0 || !old.End(2*time.Hour).Equal(start.Add(2*time.Hour)) {
+		t.Errorf("a meeting without a duration: %v, ends %v", old.Duration, old.End(2*time.Hour))
+	}
+	old.Title = "Hội nghị"
+	if got, err := f.Update(ctx, old); err != nil || got.Duration != 0 {
+		t.Errorf("Update of an old meeting = duration %v, %v; want none", got.Duration, err)
+	}
+}
+
+func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		// after is how long after the start the change comes.
+		after time.Duration
+		want  error
+	}{
+		{"a minute before the start", -time.Minute, nil},
+		{"at the start", 0, storage.ErrMeetingStarted},
+		{"after the meeting", 3 * time.Hour, storage.ErrMeetingStarted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newMeetings(t)
+			ctx := context.Background()
+			m := f.create(t, f.clock.Now().Add(time.Hour))
+			f.clock.Advance(time.Hour + tt.after)
+
+			edit := m
+			edit.Title = "Hội nghị sơ kết"
+			if _, err := f.Update(ctx, edit); !errors.Is(err, tt.want) {
+				t.Errorf("Update = %v, want %v", err, tt.want)
+			}
+			got, err := f.Get(ctx, f.cid, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = f.Cancel(ctx, f.cid, m.ID, 7)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Cancel = %v, want %v", err, tt.want)
+			}
+			after, gerr := f.Get(ctx, f.cid, m.ID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if tt.want != nil && (after.Cancelled() || after.Sequence != got.Sequence || after.Title != m.Title) {
+				t.Errorf("a refused change changed the meeting: %+v", after)
+			}
+		})
+	}
+}
