@@ -39,6 +39,7 @@ type Config struct {
 	Telegram  TelegramConfig
 	Redis     RedisConfig
 	Bot       BotConfig
+	Meetings  MeetingsConfig
 	Reminders RemindersConfig
 	Voting    VotingConfig
 	HTTP      HTTPConfig
@@ -178,6 +179,15 @@ type BotConfig struct {
 	// JoinDigest gathers the group's notices of new delegates into one
 	// message per period (bot.join_digest); 0 announces each at once.
 	JoinDigest time.Duration
+}
+
+// MeetingsConfig is the meetings.* section.
+type MeetingsConfig struct {
+	// DefaultDuration is how long a meeting lasts when its creator gives
+	// no duration=, and how long a meeting stored before durations were
+	// kept is taken to last (meetings.default_duration): the end of the
+	// calendar event and of the meeting card.
+	DefaultDuration time.Duration
 }
 
 // RemindersConfig is the reminders.* section.
@@ -445,6 +455,8 @@ func (l *loader) load() {
 	c.Bot.Language = strings.ToLower(l.str(KeyBotLanguage))
 	c.Bot.Workers = l.int(KeyBotWorkers)
 	c.Bot.JoinDigest = l.duration(KeyBotJoinDigest)
+
+	c.Meetings.DefaultDuration = l.duration(KeyMeetingsDefaultDuration)
 
 	c.Reminders.MeetingOffsets = l.durations(KeyMeetingOffsets)
 	c.Reminders.BallotOffsets = l.durations(KeyBallotOffsets)

@@ -87,6 +87,7 @@ func defaults(t *testing.T) Config {
 			Workers:    8,
 			JoinDigest: time.Minute,
 		},
+		Meetings: MeetingsConfig{DefaultDuration: 2 * time.Hour},
 		Reminders: RemindersConfig{
 			MeetingOffsets: []time.Duration{72 * time.Hour, 24 * time.Hour, 2 * time.Hour},
 			BallotOffsets:  []time.Duration{24 * time.Hour, time.Hour},
@@ -135,6 +136,8 @@ bot:
   timezone: Europe/Paris
   language: en
   workers: 4
+meetings:
+  default_duration: 1d12h
 reminders:
   meeting_offsets: [2h, 3d, 1d12h]
   ballot_offsets: "12h, 30m"
@@ -181,6 +184,7 @@ func TestLoadFile(t *testing.T) {
 			Workers:    4,
 			JoinDigest: time.Minute,
 		},
+		Meetings: MeetingsConfig{DefaultDuration: 36 * time.Hour},
 		Reminders: RemindersConfig{
 			MeetingOffsets: []time.Duration{72 * time.Hour, 36 * time.Hour, 2 * time.Hour},
 			BallotOffsets:  []time.Duration{12 * time.Hour, 30 * time.Minute},
@@ -226,6 +230,7 @@ var envOnlyCases = []struct {
 	{KeyBotLanguage, "en", func(c *Config) { c.Bot.Language = "en" }},
 	{KeyBotWorkers, "16", func(c *Config) { c.Bot.Workers = 16 }},
 	{KeyBotJoinDigest, "0s", func(c *Config) { c.Bot.JoinDigest = 0 }},
+	{KeyMeetingsDefaultDuration, "1h30m", func(c *Config) { c.Meetings.DefaultDuration = 90 * time.Minute }},
 	{KeyMeetingOffsets, "2h,72h,24h,3d12h", func(c *Config) {
 		c.Reminders.MeetingOffsets = []time.Duration{84 * time.Hour, 72 * time.Hour, 24 * time.Hour, 2 * time.Hour}
 	}},
@@ -417,6 +422,7 @@ func TestPrint(t *testing.T) {
 		"    addrs: [\"sentinel-0:26379\", \"sentinel-1:26379\"]\n",
 		"  admins: [111, 222]\n",
 		"  meeting_offsets: [\"72h\", \"36h\", \"2h\"]\n",
+		"meetings:\n  default_duration: \"36h\"\n",
 		"  seal_key: \"****8=\"\n",
 	} {
 		if !strings.Contains(out, line) {

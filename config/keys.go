@@ -40,6 +40,7 @@ const (
 	KeyBotLanguage               = "bot.language"
 	KeyBotWorkers                = "bot.workers"
 	KeyBotJoinDigest             = "bot.join_digest"
+	KeyMeetingsDefaultDuration   = "meetings.default_duration"
 	KeyMeetingOffsets            = "reminders.meeting_offsets"
 	KeyBallotOffsets             = "reminders.ballot_offsets"
 	KeyRemindersTick             = "reminders.tick"
@@ -53,23 +54,24 @@ const (
 
 // Default values, in the form they take in a file or the environment.
 const (
-	DefaultAPIEndpoint    = "https://api.telegram.org/bot%s/%s"
-	DefaultMode           = ModePolling
-	DefaultPollTimeout    = "50s"
-	DefaultWebhookListen  = ":8443"
-	DefaultRedisURL       = "redis://127.0.0.1:6379/0"
-	DefaultKeyPrefix      = "cb"
-	DefaultTimezone       = "Asia/Ho_Chi_Minh"
-	DefaultLanguage       = "vi"
-	DefaultWorkers        = 8
-	DefaultJoinDigest     = "1m"
-	DefaultMeetingOffsets = "72h,24h,2h"
-	DefaultBallotOffsets  = "24h,1h"
-	DefaultTick           = "1s"
-	DefaultMaxDeadline    = "90d"
-	DefaultHTTPListen     = ":9090"
-	DefaultLogLevel       = "info"
-	DefaultLogFormat      = "json"
+	DefaultAPIEndpoint     = "https://api.telegram.org/bot%s/%s"
+	DefaultMode            = ModePolling
+	DefaultPollTimeout     = "50s"
+	DefaultWebhookListen   = ":8443"
+	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
+	DefaultKeyPrefix       = "cb"
+	DefaultTimezone        = "Asia/Ho_Chi_Minh"
+	DefaultLanguage        = "vi"
+	DefaultWorkers         = 8
+	DefaultJoinDigest      = "1m"
+	DefaultMeetingDuration = "2h"
+	DefaultMeetingOffsets  = "72h,24h,2h"
+	DefaultBallotOffsets   = "24h,1h"
+	DefaultTick            = "1s"
+	DefaultMaxDeadline     = "90d"
+	DefaultHTTPListen      = ":9090"
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "json"
 )
 
 // Telegram update modes (telegram.mode).
@@ -115,6 +117,7 @@ var keyDefs = []keyDef{
 	{KeyBotLanguage, DefaultLanguage},
 	{KeyBotWorkers, DefaultWorkers},
 	{KeyBotJoinDigest, DefaultJoinDigest},
+	{KeyMeetingsDefaultDuration, DefaultMeetingDuration},
 	{KeyMeetingOffsets, DefaultMeetingOffsets},
 	{KeyBallotOffsets, DefaultBallotOffsets},
 	{KeyRemindersTick, DefaultTick},

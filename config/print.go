@@ -87,6 +87,7 @@ func (c *Config) values() map[string]string {
 		KeyBotTimezone:               quote(c.Bot.Timezone),
 		KeyBotLanguage:               quote(c.Bot.Language),
 		KeyBotWorkers:                strconv.Itoa(c.Bot.Workers),
+		KeyMeetingsDefaultDuration:   quoteDuration(c.Meetings.DefaultDuration),
 		KeyMeetingOffsets:            flow(c.Reminders.MeetingOffsets, quoteDuration),
 		KeyBallotOffsets:             flow(c.Reminders.BallotOffsets, quoteDuration),
 		KeyRemindersTick:             quoteDuration(c.Reminders.Tick),

@@ -84,6 +84,7 @@ func (c *Config) Validate(command string) error {
 	v.telegram()
 	v.redis()
 	v.bot()
+	v.meetings()
 	v.reminders()
 	v.voting()
 	v.listeners()
@@ -283,6 +284,16 @@ func (v *validator) bot() {
 	}
 	if b.Workers < 1 || b.Workers > 1024 {
 		v.addf(KeyBotWorkers, "%d is out of range (want 1 to 1024)", b.Workers)
+	}
+}
+
+func (v *validator) meetings() {
+	if v.cfg.unparsed[KeyMeetingsDefaultDuration] {
+		return
+	}
+	if d := v.cfg.Meetings.DefaultDuration; domain.ValidMeetingDuration(d) != nil {
+		v.addf(KeyMeetingsDefaultDuration, "%s is out of range (want %s to %s)", domain.FormatDuration(d),
+			domain.FormatDuration(domain.MinMeetingDuration), domain.FormatDuration(domain.MaxMeetingDuration))
 	}
 }
 
