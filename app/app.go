@@ -196,6 +196,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Meetings:      storage.NewMeetings(rdb, keys, storage.WithClock(o.now)),
 		Jobs:          jobs,
 		Reminders:     cfg.Reminders.MeetingOffsets,
+		MeetingLength: cfg.Meetings.DefaultDuration,
 		Location:      cfg.Bot.Location,
 		Log:           log,
 		Now:           o.now,

@@ -104,6 +104,13 @@ func count(h *harness, chat int64, want string) int {
 // library.
 func fetchICS(t *testing.T, h *harness, chat, user int64, id string) *ics.VEvent {
 	t.Helper()
+	ev, _ := fetchCalendar(t, h, chat, user, id)
+	return ev
+}
+
+// fetchCalendar is fetchICS that also returns the calendar's METHOD.
+func fetchCalendar(t *testing.T, h *harness, chat, user int64, id string) (*ics.VEvent, string) {
+	t.Helper()
 	sent := h.tg.SendText(chat, user, "/ics "+id)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -134,7 +141,13 @@ func fetchICS(t *testing.T, h *harness, chat, user int64, id string) *ics.VEvent
 	if tz := cal.Timezones(); len(tz) != 1 {
 		t.Errorf("%d VTIMEZONE in the .ics, want 1", len(tz))
 	}
-	return events[0]
+	method := ""
+	for _, p := range cal.CalendarProperties {
+		if p.IANAToken == string(ics.PropertyMethod) {
+			method = p.Value
+		}
+	}
+	return events[0], method
 }
 
 func prop(ev *ics.VEvent, p ics.ComponentProperty) string {
@@ -213,13 +226,16 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 		}
 	}
 
-	// Moving the meeting: SEQUENCE 1, the group and Bob (not Carol, who
-	// declined) are told.
+	// Moving the meeting: SEQUENCE 1, the group and every delegate (Carol,
+	// who declined, too: the new time may suit her) are told.
 	if m := ask(t, h, groupID, aliceID, "/meeting_edit 1 time 15:30", "Đã sửa"); !strings.Contains(m.Text, "15:30") {
 		t.Fatalf("/meeting_edit answered %q", m.Text)
 	}
 	waitMessage(t, h, groupID, "Cuộc họp đổi giờ")
 	waitMessage(t, h, bobID, "Cuộc họp đổi giờ")
+	if m := waitMessage(t, h, carolID, "Cuộc họp đổi giờ"); !strings.Contains(m.Text, "Bạn đã báo không dự") || len(m.ReplyMarkup) == 0 {
+		t.Errorf("Carol, who declined, was told of the new time without a way to answer again: %q %+v", m.Text, m.ReplyMarkup)
+	}
 	ev = fetchICS(t, h, bobID, bobID, "1")
 	if seq, dt := prop(ev, ics.ComponentPropertySequence), prop(ev, ics.ComponentPropertyDtStart); seq != "1" || dt != "20240410T153000" {
 		t.Errorf("after the edit SEQUENCE %s DTSTART %s, want 1 and 20240410T153000", seq, dt)
@@ -238,12 +254,10 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
 	waitMessage(t, h, groupID, "Cuộc họp đã bị huỷ")
 	waitMessage(t, h, bobID, "Cuộc họp đã bị huỷ")
-	if n := count(h, carolID, "Cuộc họp"); n != 0 {
-		t.Errorf("Carol, who declined, got %d notices", n)
-	}
-	ev = fetchICS(t, h, bobID, bobID, "1")
-	if seq, st := prop(ev, ics.ComponentPropertySequence), prop(ev, ics.ComponentPropertyStatus); seq != "3" || st != "CANCELLED" {
-		t.Errorf("after cancelling SEQUENCE %s STATUS %s, want 3 and CANCELLED", seq, st)
+	waitMessage(t, h, carolID, "Cuộc họp đã bị huỷ")
+	ev, method := fetchCalendar(t, h, bobID, bobID, "1")
+	if seq, st := prop(ev, ics.ComponentPropertySequence), prop(ev, ics.ComponentPropertyStatus); seq != "3" || st != "CANCELLED" || method != "CANCEL" {
+		t.Errorf("after cancelling SEQUENCE %s STATUS %s METHOD %s, want 3, CANCELLED and CANCEL", seq, st, method)
 	}
 	clock.Advance(3 * time.Second)
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "ĐÃ HUỶ") }, h.logs.String)
@@ -304,6 +318,15 @@ func TestMeetingStepByStepWithButtons(t *testing.T) {
 	}
 	timeQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, timeQ[len(timeQ)-1], "14:00")
+	durationQ := waitMessage(t, h, aliceID, "bao lâu")
+	if !strings.Contains(durationQ.Text, "Bỏ qua (2 giờ)") {
+		t.Errorf("the duration question does not name the default: %q", durationQ.Text)
+	}
+	if m := h.say(aliceID, aliceID, "8d"); !strings.Contains(m.Text, "«8d»") {
+		t.Errorf("a duration of 8 days answered %q", m.Text)
+	}
+	durationQ = h.tg.BotMessages(aliceID)[len(h.tg.BotMessages(aliceID))-1]
+	press(t, h, aliceID, aliceID, durationQ, "3 giờ")
 	waitMessage(t, h, aliceID, "Tên cuộc họp")
 	h.say(aliceID, aliceID, "Hội nghị tổng kết năm 2023")
 	if m := h.say(aliceID, aliceID, "Hà Nội"); !strings.Contains(m.Text, "Chương trình") {
@@ -312,7 +335,7 @@ func TestMeetingStepByStepWithButtons(t *testing.T) {
 	agendaQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, agendaQ[len(agendaQ)-1], "Bỏ qua ⏭")
 	review := waitMessage(t, h, aliceID, "Kiểm tra lại cuộc họp")
-	for _, want := range []string{"14:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước"} {
+	for _, want := range []string{"14:00–17:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước"} {
 		if !strings.Contains(review.Text, want) {
 			t.Errorf("review lacks %q: %q", want, review.Text)
 		}

@@ -54,6 +54,7 @@ var (
 		"location": "meeting_field_location",
 		"agenda":   "meeting_field_agenda",
 		"time":     "meeting_field_time",
+		"duration": "meeting_field_duration",
 	}
 )
 

@@ -89,6 +89,9 @@ type Deps struct {
 	Jobs     JobScheduler
 	// Reminders are reminders.meeting_offsets, longest first.
 	Reminders []time.Duration
+	// MeetingLength is how long a meeting lasts when no duration is given
+	// (meetings.default_duration); zero means 2 hours.
+	MeetingLength time.Duration
 	// Location is the default committee time zone (bot.timezone).
 	Location    *time.Location
 	Log         *slog.Logger
@@ -123,6 +126,7 @@ type Handlers struct {
 	meetings       MeetingStore
 	jobs           JobScheduler
 	meetingOffsets []time.Duration
+	meetingLength  time.Duration
 
 	commands       []command
 	statusSections []statusSection
@@ -186,7 +190,10 @@ func New(d Deps) (*Handlers, error) {
 		h.loc = time.UTC
 	}
 	h.nominations, h.awards = d.Nominations, d.Awards
-	h.meetings, h.jobs, h.meetingOffsets = d.Meetings, d.Jobs, d.Reminders
+	h.meetings, h.jobs, h.meetingOffsets, h.meetingLength = d.Meetings, d.Jobs, d.Reminders, d.MeetingLength
+	if h.meetingLength <= 0 {
+		h.meetingLength = 2 * time.Hour
+	}
 	if h.awards == nil {
 		h.awards = domain.DefaultAwards()
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type MeetingStore interface {
 	Upcoming(ctx context.Context, committeeID string, limit int) ([]domain.Meeting, error)
 	Past(ctx context.Context, committeeID string, limit int) ([]domain.Meeting, error)
 	Next(ctx context.Context, committeeID string) (domain.Meeting, error)
+	// All is every meeting, past, upcoming and cancelled, by start.
+	All(ctx context.Context, committeeID string) ([]domain.Meeting, error)
 	Answer(ctx context.Context, committeeID, meetingID string, r domain.RSVP) (bool, *bool, error)
 	RSVPs(ctx context.Context, committeeID, meetingID string) ([]domain.RSVP, error)
 	TakeEditSlot(ctx context.Context, committeeID, meetingID string, interval time.Duration) (bool, time.Time, error)
@@ -59,8 +62,8 @@ func (h *Handlers) meetingsReady() error {
 }
 
 // meetingNew creates a meeting: /meeting_new <date> <time> | <title> |
-// <location> [| <agenda; agenda; …>]. Without arguments it asks step by
-// step in a private chat.
+// <location> [| <agenda; agenda; …>] [duration=2h]. Without arguments it
+// asks step by step in a private chat.
 func (h *Handlers) meetingNew(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
@@ -70,49 +73,125 @@ func (h *Handlers) meetingNew(ctx context.Context, r *bot.Request) error {
 		return h.startMeetingForm(ctx, r, sc.committee)
 	}
 	parts := strings.Split(r.Args, "|")
+	var duration string
+	for i, p := range parts {
+		if rest, d, ok := cutDuration(p); ok {
+			parts[i], duration = rest, d
+		}
+	}
 	for len(parts) < 4 {
 		parts = append(parts, "")
 	}
 	date, clock, _ := strings.Cut(strings.TrimSpace(parts[0]), " ")
 	draft := meetingDraft{
 		date: date, clock: strings.TrimSpace(clock), title: strings.TrimSpace(parts[1]),
-		location: strings.TrimSpace(parts[2]), agenda: strings.Join(parts[3:], "|"),
+		location: strings.TrimSpace(parts[2]), agenda: strings.Join(parts[3:], "|"), duration: duration,
 	}
 	return h.createMeeting(ctx, r, sc.committee, draft)
 }
 
-// meetingDraft is a meeting as typed, before it is checked.
+// durationOption is a duration= option (also thoiluong=, thời_lượng=)
+// at the end of a part of /meeting_new.
+var durationOption = regexp.MustCompile(`(?i)(?:^|\s)(?:duration|thoiluong|thời_lượng)=(\S*)\s*$`)
+
+// cutDuration takes the duration options off the end of s and returns
+// the value of the last one written; ok is false when there is none.
+func cutDuration(s string) (rest, value string, ok bool) {
+	for {
+		loc := durationOption.FindStringSubmatchIndex(s)
+		if loc == nil {
+			return s, value, ok
+		}
+		if !ok {
+			value, ok = s[loc[2]:loc[3]], true
+		}
+		s = s[:loc[0]]
+	}
+}
+
+// meetingDraft is a meeting as typed, before it is checked. An empty
+// duration means meetings.default_duration.
 type meetingDraft struct {
-	date, clock, title, location, agenda string
+	date, clock, title, location, agenda, duration string
 }
 
 // checkDraft turns a draft into a meeting, or returns the explanation of
-// what is wrong (with the accepted formats) to show the user.
+// what is wrong, naming the value at fault and the accepted form.
 func (h *Handlers) checkDraft(lang string, c domain.Committee, d meetingDraft) (domain.Meeting, string) {
 	loc := c.Location()
 	start, err := domain.ParseMeetingTime(d.date, d.clock, loc, h.now())
-	var problem string
+	if err != nil {
+		return domain.Meeting{}, h.timeProblem(lang, err, d.date, d.clock, start, loc)
+	}
+	length := h.meetingLength
+	if strings.TrimSpace(d.duration) != "" {
+		if length, err = domain.ParseMeetingDuration(d.duration); err != nil {
+			return domain.Meeting{}, h.durationProblem(lang, d.duration)
+		}
+	}
+	m := domain.Meeting{
+		Committee: c.ID, Title: d.title, Location: d.location,
+		Agenda: domain.ParseAgenda(d.agenda), Start: start, Duration: length,
+	}
+	for _, err := range []error{domain.ValidMeetingTitle(m.Title), domain.ValidMeetingLocation(m.Location), domain.ValidAgenda(m.Agenda)} {
+		if err != nil {
+			return domain.Meeting{}, h.fieldProblem(lang, err)
+		}
+	}
+	return m, ""
+}
+
+// timeProblem explains a date or time of day that was refused: the value
+// as typed and the form expected, or the moment that has passed.
+func (h *Handlers) timeProblem(lang string, err error, date, clock string, start time.Time, loc *time.Location) string {
 	switch {
 	case errors.Is(err, domain.ErrMeetingDate):
-		problem = h.cat.T(lang, "meeting_bad_date", i18n.Data{"Date": truncate(d.date, 30)})
-	case errors.Is(err, domain.ErrMeetingTime):
-		problem = h.cat.T(lang, "meeting_bad_time", i18n.Data{"Time": truncate(d.clock, 30)})
+		return h.cat.T(lang, "meeting_bad_date", i18n.Data{"Date": truncate(strings.TrimSpace(date), 30)})
 	case errors.Is(err, domain.ErrMeetingPast):
-		problem = h.cat.T(lang, "meeting_past", i18n.Data{"When": i18n.Raw(h.when(lang, start, loc))})
-	case domain.ValidMeetingTitle(d.title) != nil:
-		problem = h.cat.T(lang, "meeting_bad_title", i18n.Data{"Max": domain.MaxMeetingTitleLen})
-	case domain.ValidMeetingLocation(d.location) != nil:
-		problem = h.cat.T(lang, "meeting_bad_location", i18n.Data{"Max": domain.MaxMeetingLocationLen})
-	case domain.ValidAgenda(domain.ParseAgenda(d.agenda)) != nil:
-		problem = h.cat.T(lang, "meeting_bad_agenda", i18n.Data{"Max": domain.MaxAgendaItems, "Len": domain.MaxAgendaItemLen})
+		return h.cat.T(lang, "meeting_past", i18n.Data{"When": i18n.Raw(h.when(lang, start, loc))})
 	}
-	if problem != "" {
-		return domain.Meeting{}, problem + "\n\n" + h.meetingUsage(lang, c)
+	return h.cat.T(lang, "meeting_bad_time", i18n.Data{"Time": truncate(strings.TrimSpace(clock), 30)})
+}
+
+// fieldProblem explains a title, place or agenda that was refused: a
+// missing one, or one over its limit, with the limit and by how much.
+func (h *Handlers) fieldProblem(lang string, err error) string {
+	var le *domain.LengthError
+	if errors.As(err, &le) {
+		data := i18n.Data{"Len": le.Len, "Max": le.Max, "Item": le.Item}
+		switch {
+		case errors.Is(err, domain.ErrTooMany):
+			return h.cat.T(lang, "meeting_agenda_too_many", data)
+		case errors.Is(err, domain.ErrMeetingAgenda):
+			return h.cat.T(lang, "meeting_agenda_item_too_long", data)
+		case errors.Is(err, domain.ErrMeetingLocation):
+			return h.cat.T(lang, "meeting_location_too_long", data)
+		}
+		return h.cat.T(lang, "meeting_title_too_long", data)
 	}
-	return domain.Meeting{
-		Committee: c.ID, Title: d.title, Location: d.location,
-		Agenda: domain.ParseAgenda(d.agenda), Start: start,
-	}, ""
+	switch {
+	case errors.Is(err, domain.ErrMeetingLocation):
+		return h.cat.T(lang, "meeting_location_missing", nil)
+	case errors.Is(err, domain.ErrMeetingAgenda):
+		return h.cat.T(lang, "meeting_agenda_empty_item", nil)
+	}
+	return h.cat.T(lang, "meeting_title_missing", nil)
+}
+
+// durationProblem explains a duration that was refused, with the form
+// and the bounds.
+func (h *Handlers) durationProblem(lang, value string) string {
+	return h.cat.T(lang, "meeting_bad_duration", i18n.Data{
+		"Value": truncate(strings.TrimSpace(value), 30),
+		"Min":   i18n.Raw(h.span(lang, domain.MinMeetingDuration)), "Max": i18n.Raw(h.span(lang, domain.MaxMeetingDuration)),
+	})
+}
+
+// readOnly answers an edit or a cancellation of a meeting that has begun.
+func (h *Handlers) readOnly(lang string, c domain.Committee, m domain.Meeting) string {
+	return h.cat.T(lang, "meeting_read_only", i18n.Data{
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(lang, m.Start, c.Location())),
+	})
 }
 
 // meetingUsage shows the accepted forms of /meeting_new.
@@ -125,7 +204,7 @@ func (h *Handlers) meetingUsage(lang string, c domain.Committee) string {
 func (h *Handlers) createMeeting(ctx context.Context, r *bot.Request, c domain.Committee, d meetingDraft) error {
 	m, problem := h.checkDraft(r.Lang, c, d)
 	if problem != "" {
-		return h.reply(ctx, r, problem, nil)
+		return h.reply(ctx, r, problem+"\n\n"+h.meetingUsage(r.Lang, c), nil)
 	}
 	user, _ := r.Sender()
 	id, err := h.meetings.NextID(ctx, c.ID)
@@ -156,7 +235,7 @@ func (h *Handlers) createMeeting(ctx context.Context, r *bot.Request, c domain.C
 		key = "meeting_created_announced"
 	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, key, i18n.Data{
-		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(r.Lang, m.Start, c.Location())),
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.whenSpan(r.Lang, m, c.Location())),
 		"Reminders": i18n.Raw(h.offsetList(r.Lang, m.Reminders)),
 	}), nil)
 }
@@ -380,6 +459,9 @@ func (h *Handlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 	if m.Cancelled() {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 	}
+	if m.Started(h.now()) {
+		return h.reply(ctx, r, h.readOnly(r.Lang, sc.committee, m), nil)
+	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_cancel", nil), routeMeetingOff.data(sc.committee.ID, m.ID)),
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_keep", nil), routeCancel.data()),
@@ -390,8 +472,9 @@ func (h *Handlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 }
 
 // meetingCancelConfirmed cancels the meeting ("mcx:<committee>:<meeting>"):
-// its reminders go, the group and the delegates who had not declined are
-// told, the announcement shows the cancellation.
+// its reminders go, the group and every delegate are told, the
+// announcement shows the cancellation. A meeting that has begun by the
+// time the button is pressed is not cancelled.
 func (h *Handlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
@@ -405,6 +488,9 @@ func (h *Handlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) e
 	m, already, err := h.meetings.Cancel(ctx, c.ID, p[0], user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": p[0]}), nil)
+	}
+	if errors.Is(err, storage.ErrMeetingStarted) {
+		return h.editCallback(ctx, r, h.readOnly(r.Lang, c, m), nil)
 	}
 	if err != nil {
 		return err

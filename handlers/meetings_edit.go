@@ -17,9 +17,9 @@ import (
 )
 
 // meetingEdit changes one field of a meeting:
-// /meeting_edit <id> time|title|location|agenda <value>. A new time moves
-// every pending reminder; a new time or place is announced to the group
-// and the delegates who had not declined.
+// /meeting_edit <id> time|title|location|agenda|duration <value>. A new
+// time moves every pending reminder; a new time or place is announced to
+// the group and every delegate. A meeting that has begun is read-only.
 func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
@@ -34,6 +34,9 @@ func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 	field, value = strings.ToLower(field), strings.TrimSpace(value)
 	if m.Cancelled() {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
+	}
+	if m.Started(h.now()) {
+		return h.reply(ctx, r, h.readOnly(r.Lang, c, m), nil)
 	}
 	// One retry covers an edit that raced another (ErrConflict).
 	for attempt := 0; ; attempt++ {
@@ -58,6 +61,9 @@ func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 		if errors.Is(err, storage.ErrMeetingCancelled) {
 			return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 		}
+		if errors.Is(err, storage.ErrMeetingStarted) {
+			return h.reply(ctx, r, h.readOnly(r.Lang, c, m), nil)
+		}
 		if err != nil {
 			return err
 		}
@@ -73,41 +79,52 @@ func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 }
 
 // applyEdit returns m with field set from value, or the explanation of
-// what is wrong.
+// what is wrong: the value at fault and the form expected (never the
+// usage of another command).
 func (h *Handlers) applyEdit(lang string, c domain.Committee, m domain.Meeting, field, value string) (domain.Meeting, string) {
 	if value == "" {
 		return m, h.cat.T(lang, "meeting_edit_usage", nil)
 	}
-	switch field {
-	case "time", "gio", "giờ", "thoigian", "thời_gian":
+	switch editField(field) {
+	case "time":
 		loc := c.Location()
 		date, clock, ok := strings.Cut(value, " ")
-		if !ok {
+		switch {
+		case ok:
+		case strings.ContainsAny(value, "/-"):
+			// Only a date: same time of day.
+			date, clock = value, m.Start.In(loc).Format("15:04")
+		default:
 			// Only a time: same day.
 			date, clock = m.Start.In(loc).Format("2006-01-02"), value
 		}
-		d := meetingDraft{date: date, clock: strings.TrimSpace(clock), title: m.Title, location: m.Location, agenda: strings.Join(m.Agenda, ";")}
-		checked, problem := h.checkDraft(lang, c, d)
-		if problem != "" {
-			return m, problem
+		start, err := domain.ParseMeetingTime(date, strings.TrimSpace(clock), loc, h.now())
+		if err != nil {
+			return m, h.timeProblem(lang, err, date, clock, start, loc)
 		}
-		m.Start = checked.Start
-	case "title", "ten", "tên":
-		if domain.ValidMeetingTitle(value) != nil {
-			return m, h.cat.T(lang, "meeting_bad_title", i18n.Data{"Max": domain.MaxMeetingTitleLen})
+		m.Start = start
+	case "title":
+		if err := domain.ValidMeetingTitle(value); err != nil {
+			return m, h.fieldProblem(lang, err)
 		}
 		m.Title = value
-	case "location", "place", "diadiem", "địa_điểm":
-		if domain.ValidMeetingLocation(value) != nil {
-			return m, h.cat.T(lang, "meeting_bad_location", i18n.Data{"Max": domain.MaxMeetingLocationLen})
+	case "location":
+		if err := domain.ValidMeetingLocation(value); err != nil {
+			return m, h.fieldProblem(lang, err)
 		}
 		m.Location = value
-	case "agenda", "chuongtrinh", "chương_trình":
+	case "agenda":
 		items := domain.ParseAgenda(value)
-		if domain.ValidAgenda(items) != nil {
-			return m, h.cat.T(lang, "meeting_bad_agenda", i18n.Data{"Max": domain.MaxAgendaItems, "Len": domain.MaxAgendaItemLen})
+		if err := domain.ValidAgenda(items); err != nil {
+			return m, h.fieldProblem(lang, err)
 		}
 		m.Agenda = items
+	case "duration":
+		d, err := domain.ParseMeetingDuration(value)
+		if err != nil {
+			return m, h.durationProblem(lang, value)
+		}
+		m.Duration = d
 	default:
 		return m, h.cat.T(lang, "meeting_edit_usage", nil)
 	}
@@ -131,22 +148,27 @@ func (h *Handlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Commi
 	}
 	return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_edited", i18n.Data{
 		"ID": after.ID, "Title": after.Title, "Field": nameOf(h, r.Lang, fieldIDs, editField(field)),
-		"When": i18n.Raw(h.when(r.Lang, after.Start, c.Location())), "Location": after.Location,
+		"When": i18n.Raw(h.whenSpan(r.Lang, after, c.Location())), "Location": after.Location,
 		"Reminders": i18n.Raw(h.offsetList(r.Lang, after.Reminders)), "Sequence": after.Sequence,
 	}), nil)
 }
 
-// editField names the edited field for the catalogue.
+// editField names the field /meeting_edit was given (English or
+// Vietnamese), "" for none it knows.
 func editField(f string) string {
 	switch f {
+	case "time", "gio", "giờ", "thoigian", "thời_gian":
+		return "time"
 	case "title", "ten", "tên":
 		return "title"
 	case "location", "place", "diadiem", "địa_điểm":
 		return "location"
 	case "agenda", "chuongtrinh", "chương_trình":
 		return "agenda"
+	case "duration", "thoiluong", "thời_lượng":
+		return "duration"
 	}
-	return "time"
+	return ""
 }
 
 // attendance shows who attends, per unit, and sends it as a CSV file:

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +17,10 @@ const formMeetingNew = "meeting_new"
 // mfTimes are the start times offered as buttons (any other can be typed).
 var mfTimes = []string{"07:30", "08:00", "08:30", "09:00", "13:30", "14:00", "14:30", "15:00"}
 
+// mfDurations are the durations offered as buttons (any other can be
+// typed; Skip takes meetings.default_duration).
+var mfDurations = []time.Duration{time.Hour, 90 * time.Minute, 2 * time.Hour, 3 * time.Hour, 4 * time.Hour, 8 * time.Hour}
+
 // mfZone is the answer holding the committee's time zone, given when the
 // dialogue starts so that questions can name it.
 const mfZone = "tz"
@@ -28,7 +31,8 @@ func (h *Handlers) startMeetingForm(ctx context.Context, r *bot.Request, c domai
 }
 
 // meetingForm: date (buttons for the coming days), time (common times),
-// title, location, agenda (may be skipped), then a review to confirm.
+// duration (common ones; skipped: the default), title, location, agenda
+// (may be skipped), then a review to confirm.
 func (h *Handlers) meetingForm() form {
 	zonePrompt := func(id string) func(lang string, a map[string]string) (string, i18n.Data) {
 		return func(lang string, a map[string]string) (string, i18n.Data) {
@@ -39,8 +43,9 @@ func (h *Handlers) meetingForm() form {
 		steps: []formStep{
 			{key: "date", prompt: zonePrompt("mform_date"), checkIn: h.checkMeetingDate, choices: h.meetingDays},
 			{key: "time", prompt: zonePrompt("mform_time"), checkIn: h.checkMeetingClock, choices: meetingTimes},
-			{key: "title", promptID: "mform_title", checkIn: h.textStep(domain.ValidMeetingTitle, "meeting_bad_title", domain.MaxMeetingTitleLen)},
-			{key: "location", promptID: "mform_location", checkIn: h.textStep(domain.ValidMeetingLocation, "meeting_bad_location", domain.MaxMeetingLocationLen)},
+			{key: "duration", prompt: h.durationPrompt, optional: true, checkIn: h.checkMeetingDuration, choices: h.meetingDurations},
+			{key: "title", promptID: "mform_title", checkIn: h.textStep(domain.ValidMeetingTitle)},
+			{key: "location", promptID: "mform_location", checkIn: h.textStep(domain.ValidMeetingLocation)},
 			{key: "agenda", promptID: "mform_agenda", optional: true, checkIn: h.checkMeetingAgenda},
 		},
 		review: h.meetingReview,
@@ -51,7 +56,7 @@ func (h *Handlers) meetingForm() form {
 }
 
 func draftOf(a map[string]string) meetingDraft {
-	return meetingDraft{date: a["date"], clock: a["time"], title: a["title"], location: a["location"], agenda: a["agenda"]}
+	return meetingDraft{date: a["date"], clock: a["time"], title: a["title"], location: a["location"], agenda: a["agenda"], duration: a["duration"]}
 }
 
 // zoneOf is the time zone kept in a dialogue's answers.
@@ -69,6 +74,30 @@ func (h *Handlers) meetingDays(_ context.Context, lang string, c domain.Committe
 		out = append(out, formChoice{label: label, value: d.Format("2006-01-02")})
 	}
 	return out, nil
+}
+
+// durationPrompt asks how long the meeting lasts, naming the default that
+// Skip keeps.
+func (h *Handlers) durationPrompt(lang string, _ map[string]string) (string, i18n.Data) {
+	return "mform_duration", i18n.Data{"Default": i18n.Raw(h.span(lang, h.meetingLength))}
+}
+
+// meetingDurations offers the usual durations as buttons.
+func (h *Handlers) meetingDurations(_ context.Context, lang string, _ domain.Committee, _ map[string]string) ([]formChoice, error) {
+	out := make([]formChoice, len(mfDurations))
+	for i, d := range mfDurations {
+		out[i] = formChoice{label: h.span(lang, d), value: domain.FormatDuration(d)}
+	}
+	return out, nil
+}
+
+// checkMeetingDuration accepts a duration within the bounds.
+func (h *Handlers) checkMeetingDuration(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
+	d, err := domain.ParseMeetingDuration(answer)
+	if err != nil {
+		return "", h.durationProblem(lang, answer), nil
+	}
+	return domain.FormatDuration(d), "", nil
 }
 
 func meetingTimes(context.Context, string, domain.Committee, map[string]string) ([]formChoice, error) {
@@ -98,27 +127,24 @@ func (h *Handlers) checkMeetingDate(_ context.Context, lang string, c domain.Com
 func (h *Handlers) checkMeetingClock(_ context.Context, lang string, c domain.Committee, a map[string]string, answer string) (string, string, error) {
 	loc := c.Location()
 	start, err := domain.ParseMeetingTime(a["date"], answer, loc, h.now())
-	switch {
-	case errors.Is(err, domain.ErrMeetingPast):
-		return "", h.cat.T(lang, "meeting_past", i18n.Data{"When": i18n.Raw(h.when(lang, start, loc))}), nil
-	case err != nil:
-		return "", h.cat.T(lang, "meeting_bad_time", i18n.Data{"Time": truncate(strings.TrimSpace(answer), 30)}), nil
+	if err != nil {
+		return "", h.timeProblem(lang, err, a["date"], answer, start, loc), nil
 	}
 	return start.Format("15:04"), "", nil
 }
 
 func (h *Handlers) checkMeetingAgenda(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
-	if domain.ValidAgenda(domain.ParseAgenda(answer)) != nil {
-		return "", h.cat.T(lang, "meeting_bad_agenda", i18n.Data{"Max": domain.MaxAgendaItems, "Len": domain.MaxAgendaItemLen}), nil
+	if err := domain.ValidAgenda(domain.ParseAgenda(answer)); err != nil {
+		return "", h.fieldProblem(lang, err), nil
 	}
 	return strings.TrimSpace(answer), "", nil
 }
 
-// textStep checks a free-text answer with valid; problemID takes .Max.
-func (h *Handlers) textStep(valid func(string) error, problemID string, maxLen int) func(context.Context, string, domain.Committee, map[string]string, string) (string, string, error) {
+// textStep checks a free-text answer with valid (a title, a place).
+func (h *Handlers) textStep(valid func(string) error) func(context.Context, string, domain.Committee, map[string]string, string) (string, string, error) {
 	return func(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
-		if valid(answer) != nil {
-			return "", h.cat.T(lang, problemID, i18n.Data{"Max": maxLen}), nil
+		if err := valid(answer); err != nil {
+			return "", h.fieldProblem(lang, err), nil
 		}
 		return strings.TrimSpace(answer), "", nil
 	}
@@ -133,7 +159,7 @@ func (h *Handlers) meetingReview(_ context.Context, lang string, c domain.Commit
 	var b strings.Builder
 	b.WriteString(h.cat.T(lang, "mform_review", nil))
 	b.WriteString("\n\n" + h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
-	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.when(lang, m.Start, c.Location()))}))
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.whenSpan(lang, m, c.Location()))}))
 	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
 	if len(m.Agenda) > 0 {
 		b.WriteString("\n" + h.agendaText(lang, m))

@@ -25,14 +25,19 @@ func (h *Handlers) meetingUID(c domain.Committee, m domain.Meeting) string {
 }
 
 // meetingICS renders a meeting as an RFC 5545 calendar with one event:
-// DTSTART in the committee's time zone (with its VTIMEZONE), LOCATION,
-// the agenda in DESCRIPTION, SEQUENCE counting the edits, and
-// STATUS:CANCELLED once cancelled.
+// DTSTART and DTEND in the committee's time zone (with its VTIMEZONE),
+// LOCATION, the agenda in DESCRIPTION, SEQUENCE counting the edits. Once
+// cancelled it is METHOD:CANCEL with STATUS:CANCELLED and the SEQUENCE
+// the cancellation raised (RFC 5546), so calendars remove the event.
 func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
 	loc := c.Location()
 	cal := ics.NewCalendarFor("committeebot")
 	cal.SetProductId("-//committeebot//Meetings//VI")
-	cal.SetMethod(ics.MethodPublish)
+	if m.Cancelled() {
+		cal.SetMethod(ics.MethodCancel)
+	} else {
+		cal.SetMethod(ics.MethodPublish)
+	}
 	cal.SetCalscale("GREGORIAN")
 	cal.AddVTimezone(vtimezone(loc, m.Start))
 
@@ -42,6 +47,7 @@ func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
 	ev.SetModifiedAt(m.Updated)
 	ev.SetSequence(m.Sequence)
 	ev.SetProperty(ics.ComponentPropertyDtStart, m.Start.In(loc).Format(icsLocalTime), ics.WithTZID(loc.String()))
+	ev.SetProperty(ics.ComponentPropertyDtEnd, m.End(h.meetingLength).In(loc).Format(icsLocalTime), ics.WithTZID(loc.String()))
 	ev.SetSummary(m.Title)
 	ev.SetLocation(m.Location)
 	ev.SetDescription(h.icsDescription(c, m))

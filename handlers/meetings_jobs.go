@@ -127,9 +127,9 @@ func (h *Handlers) scheduleReminders(ctx context.Context, m domain.Meeting) erro
 	return nil
 }
 
-// scheduleNotice has the scheduler tell the group and the delegates who
-// had not declined about a change, now. Going through the scheduler makes
-// the fan-out survive a crash without repeating itself.
+// scheduleNotice has the scheduler tell the group and every delegate
+// about a change, now. Going through the scheduler makes the fan-out
+// survive a crash without repeating itself.
 func (h *Handlers) scheduleNotice(ctx context.Context, m domain.Meeting, what string) error {
 	p, _ := json.Marshal(noticePayload{Committee: m.Committee, Meeting: m.ID, What: what, Sequence: m.Sequence})
 	job := storage.Job{
@@ -229,9 +229,11 @@ type outgoing struct {
 	kb     *tgbotapi.InlineKeyboardMarkup
 }
 
-// audience is the group (key "g<chat>") and every delegate who has not
-// declined (key "u<user>"), with their answers, for reminders and notices.
-func (h *Handlers) audience(ctx context.Context, c domain.Committee, m domain.Meeting) (group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, err error) {
+// audience is the group (key "g<chat>") and the delegates (key "u<user>"),
+// with their answers: for reminders those who have not declined, for
+// notices of a change (declined true) every one, since a new time or
+// place may change their answer.
+func (h *Handlers) audience(ctx context.Context, c domain.Committee, m domain.Meeting, declined bool) (group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, err error) {
 	all, err := h.committees.Delegates(ctx, c.ID)
 	if err != nil {
 		return 0, nil, nil, err
@@ -242,7 +244,7 @@ func (h *Handlers) audience(ctx context.Context, c domain.Committee, m domain.Me
 	}
 	answers = answerOf(rsvps)
 	for _, d := range all {
-		if a, ok := answers[d.UserID]; ok && !a.Attend {
+		if a, ok := answers[d.UserID]; ok && !a.Attend && !declined {
 			continue
 		}
 		delegates = append(delegates, d)
@@ -316,7 +318,7 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 		}
 	}
 	late := now.Sub(job.DueAt()) > lateAfter
-	group, delegates, answers, err := h.audience(ctx, c, m)
+	group, delegates, answers, err := h.audience(ctx, c, m, false)
 	if err != nil {
 		return err
 	}
@@ -336,7 +338,7 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 			"Counts": i18n.Raw(h.countsLine(lang, counts)),
 		})
 		switch {
-		case answer != nil:
+		case answer != nil && answer.Attend:
 			text += "\n" + h.cat.T(lang, "reminder_you_attend", nil)
 		case private:
 			text += "\n" + h.cat.T(lang, "reminder_you_undecided", nil)
@@ -348,7 +350,8 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 	return h.fanOut(ctx, job, keys, msgs)
 }
 
-// audienceMessages renders one message per recipient, group first.
+// audienceMessages renders one message per recipient, group first; a
+// delegate's message gets their answer (nil if none).
 func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, private bool, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
 	var keys []string
 	msgs := map[string]outgoing{}
@@ -360,7 +363,7 @@ func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates 
 	}
 	for _, d := range delegates {
 		var a *domain.RSVP
-		if ans, ok := answers[d.UserID]; ok && ans.Attend {
+		if ans, ok := answers[d.UserID]; ok {
 			a = &ans
 		}
 		o := render(h.userLang(ctx, d.UserID), true, a)
@@ -371,8 +374,9 @@ func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates 
 	return keys, msgs
 }
 
-// runNotice tells the group and the delegates who had not declined that a
-// meeting was cancelled, moved or relocated.
+// runNotice tells the group and every delegate, whatever their answer,
+// that a meeting was cancelled, moved or relocated. Each message is its
+// own outbox item: a delegate who blocked the bot fails alone.
 func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 	var p noticePayload
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
@@ -389,17 +393,21 @@ func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 	if p.What != noticeCancelled && m.Started(h.now()) {
 		return nil
 	}
-	group, delegates, answers, err := h.audience(ctx, c, m)
+	group, delegates, answers, err := h.audience(ctx, c, m, true)
 	if err != nil {
 		return err
 	}
-	render := func(lang string, _ bool, _ *domain.RSVP) outgoing {
+	render := func(lang string, _ bool, answer *domain.RSVP) outgoing {
 		text := h.cat.T(lang, noticeIDs[p.What], i18n.Data{
 			"ID": m.ID, "Title": m.Title, "Location": m.Location,
-			"When": i18n.Raw(h.when(lang, m.Start, c.Location())),
+			"When": i18n.Raw(h.whenSpan(lang, m, c.Location())),
 		})
 		if p.What == noticeCancelled {
 			return outgoing{text: text}
+		}
+		if answer != nil && !answer.Attend {
+			// The change may suit them now: the buttons below take a new answer.
+			text += "\n" + h.cat.T(lang, "notice_you_declined", nil)
 		}
 		kb := h.meetingKeyboard(lang, c, m)
 		return outgoing{text: text, kb: &kb}

@@ -17,12 +17,31 @@ import (
 // when formats a meeting time in the committee's time zone, with the
 // weekday, e.g. "14:00, Thứ Tư 10/04/2024 (GMT+7)". Already HTML.
 func (h *Handlers) when(lang string, t time.Time, loc *time.Location) string {
+	return h.cat.T(lang, "meeting_when", h.whenData(lang, t, loc))
+}
+
+func (h *Handlers) whenData(lang string, t time.Time, loc *time.Location) i18n.Data {
 	lt := t.In(loc)
-	return h.cat.T(lang, "meeting_when", i18n.Data{
+	return i18n.Data{
 		"Time": lt.Format("15:04"), "Date": lt.Format("02/01/2006"),
 		"Weekday": h.cat.T(lang, fmt.Sprintf("meeting_weekday_%d", int(lt.Weekday())), nil),
 		"Zone":    zoneName(t, loc),
-	})
+	}
+}
+
+// whenSpan is when with the meeting's end: "14:00–16:00, Thứ Tư
+// 10/04/2024 (GMT+7)", or both moments in full when it ends on another
+// day. Already HTML.
+func (h *Handlers) whenSpan(lang string, m domain.Meeting, loc *time.Location) string {
+	start, end := m.Start.In(loc), m.End(h.meetingLength).In(loc)
+	if start.Format("20060102") != end.Format("20060102") {
+		return h.cat.T(lang, "meeting_when_until", i18n.Data{
+			"When": i18n.Raw(h.when(lang, start, loc)), "End": i18n.Raw(h.when(lang, end, loc)),
+		})
+	}
+	data := h.whenData(lang, start, loc)
+	data["End"] = end.Format("15:04")
+	return h.cat.T(lang, "meeting_when_span", data)
 }
 
 // zoneName is "GMT+7" (or "GMT+5:30") for loc at t.
@@ -131,7 +150,7 @@ func (h *Handlers) announcementText(lang string, c domain.Committee, m domain.Me
 	} else {
 		b.WriteString(h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
 	}
-	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.when(lang, m.Start, c.Location()))}))
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.whenSpan(lang, m, c.Location()))}))
 	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
 	if detail >= 2 && len(m.Agenda) > 0 {
 		b.WriteString("\n" + h.agendaText(lang, m))
@@ -205,8 +224,9 @@ func (h *Handlers) meetingDetails(ctx context.Context, lang string, c domain.Com
 		b.WriteString(h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
 	}
 	b.WriteString(" · <code>/meeting " + escape(m.ID) + "</code>")
-	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.when(lang, m.Start, c.Location()))}))
-	if now := h.now(); !m.Cancelled() && now.Before(m.Start) {
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.whenSpan(lang, m, c.Location()))}))
+	now := h.now()
+	if !m.Cancelled() && now.Before(m.Start) {
 		b.WriteString("\n" + h.cat.T(lang, "meeting_starts_in", i18n.Data{"Left": i18n.Raw(h.span(lang, m.Start.Sub(now)))}))
 	}
 	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
@@ -230,7 +250,11 @@ func (h *Handlers) meetingDetails(ctx context.Context, lang string, c domain.Com
 			b.WriteString(strings.Join(parts, " · "))
 		}
 	}
-	if admin {
+	switch {
+	case admin && (m.Cancelled() || m.Started(now)):
+		// Read-only: only the attendance is left to see.
+		b.WriteString("\n\n" + h.cat.T(lang, "meeting_admin_hint_past", i18n.Data{"ID": m.ID}))
+	case admin:
 		b.WriteString("\n\n" + h.cat.T(lang, "meeting_admin_hint", i18n.Data{"ID": m.ID}))
 	}
 	return b.String(), nil
