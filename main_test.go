@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,38 @@ func TestDemoButtonsArePressedByNumber(t *testing.T) {
 	for _, want := range []string{"[1] Tiếng Việt", "[2] English", "Switched to English", "Lan Trần", "Các lệnh bạn có thể dùng"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// The demo's bloc has a tied election to take to a second round (once),
+// a nomination locked by its open ballot, and complete minutes.
+func TestDemoShowsRunoffLockedNominationAndMinutes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/results 3\n/runoff 3\n/runoff 3\n/as Minh\n/withdraw 1\n/quit\n"), &out, &errOut)
+	if code := exitCode(err, &errOut); code != 0 {
+		t.Fatalf("demo exited %d: %v\nstderr: %s", code, err, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"hoà giữa VKSNDTC, KTNN", "vòng 2 (/ballot 4)", "đã có vòng 2: /ballot 4", "Đề nghị số 1 đang được biểu quyết (/ballot 2)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+	pdf := regexp.MustCompile(`\S*[/\\]bien-ban-kiem-phieu-\S+\.pdf`).FindString(got)
+	if pdf == "" {
+		t.Fatalf("the demo saved no minutes:\n%s", got)
+	}
+	text, err := exec.Command("pdftotext", "-enc", "UTF-8", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", pdf, err)
+	}
+	for _, want := range []string{"Nguyễn Hòa Bình", "Trần Thu Hà", "Lê Minh Trí, Phạm Thị Lan, Vũ Đức Tuấn", "Số phiếu phát ra", "KẾT LUẬN"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the demo's minutes lack %q:\n%s", want, text)
 		}
 	}
 }

@@ -80,7 +80,11 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	if err == nil {
 		err = seedMeetings(ctx, rdb, c.Redis.KeyPrefix, c.Bot.Location)
 	}
-	_ = rdb.Close()
+	defer rdb.Close()
+	if err != nil {
+		return err
+	}
+	sealKey, err := demoSealKey(&c)
 	if err != nil {
 		return err
 	}
@@ -103,6 +107,11 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	// head unit and the approval of the Government Emulation Flag.
 	t.silently(ctx, secretaryID, groupChat.ID, "/elect head deadline=7d", "/ballot_nominations CTD_CP deadline=7d")
 	t.silently(ctx, secretaryID, groupChat.ID, upcomingMeeting(time.Now(), c.Bot.Location))
+	if err := t.stageTiedElection(ctx, rdb, c.Redis.KeyPrefix, sealKey); err != nil {
+		stop()
+		<-done
+		return err
+	}
 	err = t.loop(ctx, in)
 	stop()
 	if rerr := <-done; rerr != nil && err == nil {

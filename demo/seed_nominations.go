@@ -50,7 +50,7 @@ func seedNominations(ctx context.Context, rdb redis.UniversalClient, prefix stri
 			[]domain.Status{domain.StatusUnderReview, domain.StatusVoting}, []string{"", "Đưa ra biểu quyết tại hội nghị 10/4"}},
 		{"BQP", "TTLDXS", "Phòng Thi đua - Khen thưởng, Tổng cục Chính trị", "",
 			"", []domain.Status{domain.StatusUnderReview, domain.StatusVoting, domain.StatusApproved, domain.StatusForwarded},
-			[]string{"", "", "8/8 đơn vị tán thành", "Đã gửi Ban Thi đua - Khen thưởng Trung ương"}},
+			[]string{"", "", "8/8 đơn vị tán thành tại hội nghị 10/4", "Đã gửi Ban Thi đua - Khen thưởng Trung ương"}},
 		{"BCA", "CSTD_CS", "Trần Thị Bình — Cục Công tác đảng và công tác chính trị", "",
 			"", []domain.Status{domain.StatusWithdrawn}, []string{"Đơn vị rút để bổ sung hồ sơ"}},
 	}
@@ -70,7 +70,11 @@ func seedNominations(ctx context.Context, rdb redis.UniversalClient, prefix stri
 			if to == domain.StatusWithdrawn {
 				who, whoName = by, name
 			}
-			if n, err = s.Transition(ctx, c.ID, n.ID, domain.Change{From: n.Status, To: to, By: who, ByName: whoName, Note: it.notes[i]}); err != nil {
+			ch := domain.Change{From: n.Status, To: to, By: who, ByName: whoName, Note: it.notes[i]}
+			// Decided at the conference, by show of hands: recorded as
+			// a decision outside the bot's ballots, with its reason.
+			ch.Override = domain.DecidedByBallot(ch.From, ch.To)
+			if n, err = s.Transition(ctx, c.ID, n.ID, ch); err != nil {
 				return fmt.Errorf("demo seed: nomination %d to %s: %w", n.ID, to, err)
 			}
 		}

@@ -456,9 +456,9 @@ func TestPDFTextIsVietnamese(t *testing.T) {
 func TestPDFReplacesRunesTheFontsLack(t *testing.T) {
 	m := election()
 	m.Committee = "Khối 中 🎉 thi đua"
-	m.Questions[0].Outcome = "✅ Thông qua · ❌ không · ⚠️ chú ý"
+	m.Questions[0].Outcome = "✅ Thông qua · ❌ không · ⚠️ chú ý · ⚖️ hoà"
 	text := pdftotext(t, renderPDF(t, m))
-	for _, want := range []string{"Khối \uFFFD thi đua", "✓ Thông qua · ✗ không ·", "chú ý"} {
+	for _, want := range []string{"Khối \uFFFD thi đua", "✓ Thông qua · ✗ không ·", "chú ý · ⚖ hoà"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %q", want)
 		}

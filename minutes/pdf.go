@@ -149,9 +149,11 @@ func pdfSafe(s string) string {
 			r = m
 		}
 		switch {
+		case r == '\u200D' || unicode.Is(unicode.Variation_Selector, r):
+			// a joiner or an emoji's presentation selector: nothing to print
 		case r == '\n' || r <= 0xFFFF && has[r]:
 			b.WriteRune(r)
-		case r == '\u200D' || unicode.Is(unicode.Variation_Selector, r) || unicode.In(r, unicode.So, unicode.Sk) || r > 0xFFFF && !unicode.IsLetter(r):
+		case unicode.In(r, unicode.So, unicode.Sk) || r > 0xFFFF && !unicode.IsLetter(r):
 			// a pictograph or its modifier: nothing to print
 		default:
 			b.WriteRune('\uFFFD')
