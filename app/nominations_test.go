@@ -1,18 +1,13 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
@@ -452,80 +447,6 @@ func TestWithdrawAndStatusSection(t *testing.T) {
 	// Withdrawn, the nominee may be nominated again.
 	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC"); !strings.Contains(m.Text, "đề nghị #3") {
 		t.Errorf("nominating again after withdrawal answered %q", m.Text)
-	}
-}
-
-func TestExportSendsJSONAndCSVPrivately(t *testing.T) {
-	t.Parallel()
-	clock := &testClock{t: time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC)}
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	nominationBloc(t, h)
-	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
-	h.say(daveID, daveID, "/nominate CSTD_BO | =HYPERLINK(\"x\") Lê Văn C")
-	h.say(groupID, aliceID, "/nomination_status 1 under_review Đủ hồ sơ")
-
-	if m := h.say(groupID, bobID, "/export"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /export answered %q", m.Text)
-	}
-	before := len(h.tg.BotMessages(aliceID))
-	if m := h.say(groupID, aliceID, "/export"); !strings.Contains(m.Text, "Đã gửi riêng") {
-		t.Fatalf("/export answered %q", m.Text)
-	}
-	var docs []telegramtest.Message
-	waitFor(t, func() bool {
-		docs = nil
-		for _, m := range h.tg.BotMessages(aliceID)[before:] {
-			if m.Document != nil {
-				docs = append(docs, m)
-			}
-		}
-		return len(docs) == 2
-	})
-	for _, m := range h.tg.BotMessages(groupID) {
-		if m.Document != nil {
-			t.Errorf("a document was posted in the group: %s", m.Document.FileName)
-		}
-	}
-	var arch struct {
-		Format    string `json:"format"`
-		Committee struct {
-			Name string `json:"name"`
-		} `json:"committee"`
-		Units       []struct{ Code string }  `json:"units"`
-		Delegates   []struct{ UserID int64 } `json:"delegates"`
-		Awards      []struct{ Code string }  `json:"awards"`
-		Nominations []struct {
-			ID      int64
-			Status  string
-			History []struct{ To, Note string }
-		} `json:"nominations"`
-	}
-	if !strings.HasSuffix(docs[0].Document.FileName, ".json") {
-		t.Fatalf("first document is %s, want the JSON archive", docs[0].Document.FileName)
-	}
-	if err := json.Unmarshal(docs[0].Document.Data, &arch); err != nil {
-		t.Fatalf("the archive is not JSON: %v", err)
-	}
-	if arch.Format != "committeebot-export/1" || arch.Committee.Name != "Khối thi đua Nội chính" || len(arch.Units) != 3 ||
-		len(arch.Delegates) != 3 || len(arch.Awards) != 8 || len(arch.Nominations) != 2 {
-		t.Errorf("archive: %+v", arch)
-	}
-	if n := arch.Nominations[0]; n.Status != "under_review" || len(n.History) != 2 || n.History[1].Note != "Đủ hồ sơ" {
-		t.Errorf("nomination 1 in the archive: %+v", n)
-	}
-	data := docs[1].Document.Data
-	if !bytes.HasPrefix(data, []byte("\ufeff")) {
-		t.Error("the CSV has no byte order mark")
-	}
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatalf("the CSV does not parse: %v", err)
-	}
-	if len(rows) != 3 || rows[0][0] != "id" || rows[1][6] != "under_review" || rows[1][11] != "Đủ hồ sơ" {
-		t.Errorf("CSV rows: %q", rows)
-	}
-	if !strings.HasPrefix(rows[2][4], "'=") {
-		t.Errorf("a formula in a nominee was not defused: %q", rows[2][4])
 	}
 }
 

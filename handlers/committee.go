@@ -57,6 +57,8 @@ type CommitteeStore interface {
 
 	SetRole(ctx context.Context, id string, year int, code, role string, by int64) ([]domain.RoleChange, error)
 	RoleHistory(ctx context.Context, id string) ([]domain.RoleChange, error)
+	// MemberHistory is every join, move, leave and removal of delegates.
+	MemberHistory(ctx context.Context, id string) ([]domain.MemberChange, error)
 	SetYear(ctx context.Context, id string, year int) error
 
 	OpenCovenant(ctx context.Context, id string, year int, title string, by int64) (domain.Covenant, error)
