@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -53,6 +54,10 @@ type options struct {
 	pollerOptions []bot.PollerOption
 	limits        *storage.OutboxLimits
 	outboxOpts    []outbox.WorkerOption
+	startMin      time.Duration // getMe retries at start: first wait
+	startMax      time.Duration // and cap
+	pollTTL       time.Duration // poll lease
+	pollRenew     time.Duration // its renewal period
 }
 
 // WithClock sets the clock used by handlers and stores.
@@ -96,6 +101,29 @@ func WithOutboxOptions(opts ...outbox.WorkerOption) Option {
 	return func(o *options) { o.outboxOpts = append(o.outboxOpts, opts...) }
 }
 
+// WithStartBackoff sets how getMe is retried while Telegram cannot be
+// reached at start: the wait doubles from min after each failure, up to
+// max (default 1 s to 30 s; tests shorten it).
+func WithStartBackoff(min, max time.Duration) Option {
+	return func(o *options) {
+		if min > 0 && max >= min {
+			o.startMin, o.startMax = min, max
+		}
+	}
+}
+
+// WithPollLease sets the lease that lets one replica at a time poll
+// (default 10 s, renewed every 3 s; tests shorten it): a replica that dies
+// is replaced about a second after its lease ran out. renew must be well
+// under ttl (a third or less); other values are ignored.
+func WithPollLease(ttl, renew time.Duration) Option {
+	return func(o *options) {
+		if renew > 0 && 3*renew <= ttl {
+			o.pollTTL, o.pollRenew = ttl, renew
+		}
+	}
+}
+
 // WithPollerOptions passes options to the long-polling loop.
 func WithPollerOptions(opts ...bot.PollerOption) Option {
 	return func(o *options) { o.pollerOptions = append(o.pollerOptions, opts...) }
@@ -107,21 +135,39 @@ type App struct {
 	log     *slog.Logger
 	opts    options
 	rdb     redis.UniversalClient
+	keys    storage.Keys
 	api     *tgbotapi.BotAPI
 	sender  *bot.Sender
 	metrics *metrics.Metrics
-	h       *handlers.Handlers
-	disp    *bot.Dispatcher
+	deps    handlers.Deps // all but the bot's username, known once getMe answers
+	jobs    *storage.Scheduler
 	ready   *readiness
-	runner  *scheduler.Runner
 	worker  *outbox.Worker
 	outbox  *storage.Outbox
+	self    atomic.Pointer[bot.User] // set once by identify
+
+	// Built by wire once the bot knows its username; only Run and the
+	// goroutines it starts afterwards use them.
+	h      *handlers.Handlers
+	disp   *bot.Dispatcher
+	runner *scheduler.Runner
 }
 
-// New connects to Telegram (getMe) and builds every part. Redis need not be
-// up yet: the bot starts and reports itself not ready until it is.
+// Defaults of the start-up retries and of the poll lease.
+const (
+	defaultStartMin  = time.Second
+	defaultStartMax  = 30 * time.Second
+	defaultPollTTL   = 10 * time.Second
+	defaultPollRenew = 3 * time.Second
+)
+
+// New builds every part that does not need Telegram; nothing here calls
+// it, so a Telegram outage does not stop the process from starting (Run
+// asks getMe until it answers). Redis need not be up either: the bot
+// starts and reports itself not ready until it is.
 func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
-	o := options{now: time.Now, timeout: handlerTimeout, lease: claimLease}
+	o := options{now: time.Now, timeout: handlerTimeout, lease: claimLease,
+		startMin: defaultStartMin, startMax: defaultStartMax, pollTTL: defaultPollTTL, pollRenew: defaultPollRenew}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -147,7 +193,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	a.rdb = rdb
 
 	// The HTTP client must wait longer than the long-poll timeout.
-	api, err := bot.NewAPI(cfg.Telegram.Token.Reveal(), cfg.Telegram.APIEndpoint, cfg.Telegram.PollTimeout+15*time.Second)
+	api, err := bot.NewClient(cfg.Telegram.Token.Reveal(), cfg.Telegram.APIEndpoint, cfg.Telegram.PollTimeout+15*time.Second)
 	if err != nil {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("telegram: %w", err)
@@ -162,13 +208,14 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	keys := storage.NewKeys(cfg.Redis.KeyPrefix)
+	a.keys = keys
 	users := storage.NewUsers(rdb, keys)
 	sealer, err := newSealer(cfg, log)
 	if err != nil {
 		_ = rdb.Close()
 		return nil, err
 	}
-	jobs := storage.NewScheduler(rdb, keys, 0, storage.WithClock(o.now))
+	a.jobs = storage.NewScheduler(rdb, keys, 0, storage.WithClock(o.now))
 	limits := storage.DefaultOutboxLimits()
 	if o.limits != nil {
 		limits = *o.limits
@@ -180,7 +227,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	wopts := append([]outbox.WorkerOption{outbox.WithMetrics(a.metrics)}, o.outboxOpts...)
 	a.worker = outbox.NewWorker(box, a.sender, log, wopts...)
 	writer := outbox.NewWriter(box, a.sender, a.worker.Wake, log)
-	h, err := handlers.New(handlers.Deps{
+	a.deps = handlers.Deps{
 		Sender:        writer,
 		Catalog:       cat,
 		Prefs:         users,
@@ -194,63 +241,111 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Nominations:   storage.NewNominations(rdb, keys, storage.WithClock(o.now)),
 		Awards:        cfg.AwardCatalogue(),
 		Meetings:      storage.NewMeetings(rdb, keys, storage.WithClock(o.now)),
-		Jobs:          jobs,
+		Jobs:          a.jobs,
 		Reminders:     cfg.Reminders.MeetingOffsets,
 		MeetingLength: cfg.Meetings.DefaultDuration,
 		Location:      cfg.Bot.Location,
 		Log:           log,
 		Now:           o.now,
-		BotUsername:   api.Self.UserName,
 		Admins:        cfg.Bot.Admins,
-	})
-	if err != nil {
-		_ = rdb.Close()
-		return nil, err
 	}
-	a.h = h
-	a.runner = scheduler.New(jobs, scheduler.WithTick(cfg.Reminders.Tick), scheduler.WithLease(o.schedLease),
-		scheduler.WithClock(o.now), scheduler.WithLogger(log), scheduler.WithMetrics(a.metrics), scheduler.WithOwner(o.instance))
-	for kind, run := range h.Jobs() {
-		a.runner.Handle(kind, run)
-	}
-
-	rt := bot.NewRouter()
-	rt.Use(
-		bot.Recover(log),
-		bot.Log(log, a.metrics, o.now),
-		bot.Dedupe(newClaimer(storage.NewUpdates(rdb, keys, 0, storage.WithClock(o.now)), o.instance, o.lease), log, rt.Idempotent),
-		outbox.Origins(),
-		bot.AutoRespond(a.sender, log),
-	)
-	h.Register(rt)
-	a.disp = bot.NewDispatcher(rt.Handler(), api.Self.UserName, cfg.Bot.Workers, o.timeout, log)
 	a.ready = newReadiness(rdb)
 	return a, nil
+}
+
+// wire builds the parts that name the bot — handlers (deep links, the
+// @mention check), the router and dispatcher, the job runner — once getMe
+// told its username.
+func (a *App) wire(me bot.User) error {
+	d := a.deps
+	d.BotUsername = me.Username
+	h, err := handlers.New(d)
+	if err != nil {
+		return err
+	}
+	o := a.opts
+	runner := scheduler.New(a.jobs, scheduler.WithTick(a.cfg.Reminders.Tick), scheduler.WithLease(o.schedLease),
+		scheduler.WithClock(o.now), scheduler.WithLogger(a.log), scheduler.WithMetrics(a.metrics), scheduler.WithOwner(o.instance))
+	for kind, run := range h.Jobs() {
+		runner.Handle(kind, run)
+	}
+	rt := bot.NewRouter()
+	rt.Use(
+		bot.Recover(a.log),
+		bot.Log(a.log, a.metrics, o.now),
+		bot.Dedupe(newClaimer(storage.NewUpdates(a.rdb, a.keys, 0, storage.WithClock(o.now)), o.instance, o.lease), a.log, rt.Idempotent),
+		outbox.Origins(),
+		bot.AutoRespond(a.sender, a.log),
+	)
+	h.Register(rt)
+	a.h, a.runner = h, runner
+	a.disp = bot.NewDispatcher(rt.Handler(), me.Username, a.cfg.Bot.Workers, o.timeout, a.log)
+	a.self.Store(&me)
+	return nil
+}
+
+// identify asks Telegram who the bot is until it answers, waiting longer
+// after each failure (capped), and then wires the parts that need the
+// answer. A token Telegram refuses ends it with an error: no retry can fix
+// that. It returns ctx's error if ctx ends first.
+func (a *App) identify(ctx context.Context) error {
+	wait := a.opts.startMin
+	for attempt := 1; ; attempt++ {
+		// A stuck connection must not hold the start-up for the HTTP
+		// client's whole timeout (longer than a long poll).
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		me, err := bot.GetMe(cctx, a.api)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil {
+			a.metrics.TelegramUp(true)
+			if attempt > 1 {
+				a.log.InfoContext(ctx, "Telegram answered getMe; starting", "bot", me.Username, "attempts", attempt)
+			}
+			return a.wire(me)
+		}
+		if errors.Is(err, bot.ErrTokenRejected) {
+			return fmt.Errorf("%w (check telegram.token)", err)
+		}
+		a.metrics.TelegramUp(false)
+		a.log.WarnContext(ctx, "Telegram does not answer getMe; the bot starts once it does (/healthz alive, /readyz not ready)",
+			"err", err.Error(), "attempt", attempt, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, a.opts.startMax)
+	}
 }
 
 // OutboxPending counts the messages waiting in the outbox, across every
 // replica (the demo waits for them before showing the prompt again).
 func (a *App) OutboxPending(ctx context.Context) (int, error) { return a.outbox.Pending(ctx) }
 
-// BotUsername is the bot's Telegram username, as getMe reported it.
-func (a *App) BotUsername() string { return a.api.Self.UserName }
+// BotUsername is the bot's Telegram username, as getMe reported it; empty
+// until Run has heard from Telegram.
+func (a *App) BotUsername() string {
+	if me := a.self.Load(); me != nil {
+		return me.Username
+	}
+	return ""
+}
 
 // Metrics exposes the collectors (tests read them).
 func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 
-// Run serves updates until ctx ends, then shuts down in order: stop taking
-// updates, finish in-flight handlers, flush the sender, close Redis. It
-// returns nil on a clean shutdown.
+// Run serves until ctx ends and returns nil on a clean shutdown. The
+// operations server answers at once (/readyz not ready yet); the bot asks
+// Telegram who it is (getMe, retried with capped backoff while Telegram
+// cannot be reached; a refused token is an error) and only then starts the
+// parts that name it and takes updates. On shutdown: stop taking updates,
+// finish in-flight handlers, flush the sender, close Redis.
 func (a *App) Run(ctx context.Context) error {
-	if err := a.h.SetCommands(ctx); err != nil && ctx.Err() == nil {
-		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
-	}
-	if err := a.h.ScheduleYearTurns(ctx); err != nil && ctx.Err() == nil {
-		// Each committee's next turn is also scheduled by its /setup and
-		// by every turn; a start that cannot reach Redis tries at the next.
-		a.log.WarnContext(ctx, "scheduling the year turns failed", "err", err.Error())
-	}
-
 	var wg sync.WaitGroup
 	opsErr := make(chan error, 1)
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
@@ -260,6 +355,43 @@ func (a *App) Run(ctx context.Context) error {
 			defer wg.Done()
 			opsErr <- a.serveOps(opsCtx)
 		}()
+	}
+
+	err := a.identify(ctx)
+	if err == nil {
+		a.ready.identified()
+		err = a.serve(ctx)
+	}
+
+	a.sender.Close()
+	if cerr := a.rdb.Close(); cerr != nil {
+		a.log.Warn("closing redis", "err", cerr.Error())
+	}
+	stopOps()
+	wg.Wait()
+	select {
+	case oerr := <-opsErr:
+		if err == nil && oerr != nil {
+			err = oerr
+		}
+	default:
+	}
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// serve runs the bot once it knows who it is, until ctx ends, and stops
+// its parts in order; Run closes the sender and Redis after it.
+func (a *App) serve(ctx context.Context) error {
+	if err := a.h.SetCommands(ctx); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
+	}
+	if err := a.h.ScheduleYearTurns(ctx); err != nil && ctx.Err() == nil {
+		// Each committee's next turn is also scheduled by its /setup and
+		// by every turn; a start that cannot reach Redis tries at the next.
+		a.log.WarnContext(ctx, "scheduling the year turns failed", "err", err.Error())
 	}
 
 	// Outgoing messages are delivered by every replica; see package
@@ -306,34 +438,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn("sender flush incomplete", "err", ferr.Error())
 	}
 	cancel()
-	a.sender.Close()
-	if cerr := a.rdb.Close(); cerr != nil {
-		a.log.Warn("closing redis", "err", cerr.Error())
-	}
-	stopOps()
-	wg.Wait()
-	select {
-	case oerr := <-opsErr:
-		if err == nil && oerr != nil {
-			err = oerr
-		}
-	default:
-	}
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
 	return err
-}
-
-func (a *App) runPolling(ctx context.Context) error {
-	popts := append([]bot.PollerOption{
-		bot.WithPollTimeout(a.cfg.Telegram.PollTimeout),
-		bot.WithPollLogger(a.log),
-		bot.WithDeleteWebhook(false),
-	}, a.opts.pollerOptions...)
-	p := bot.NewPoller(a.api, a.disp, popts...)
-	a.log.Info("polling for updates", "bot", a.api.Self.UserName)
-	return p.Run(ctx)
 }
 
 func (a *App) runWebhook(ctx context.Context) error {
@@ -341,8 +446,9 @@ func (a *App) runWebhook(ctx context.Context) error {
 	if err := bot.SetWebhook(ctx, a.sender, wh.URL, wh.SecretToken.Reveal(), bot.DefaultAllowedUpdates(), false); err != nil {
 		return fmt.Errorf("set webhook: %w", err)
 	}
-	a.log.Info("serving webhook", "listen", wh.Listen, "bot", a.api.Self.UserName)
-	return bot.ServeWebhook(ctx, wh.Listen, bot.NewWebhook(a.disp, wh.SecretToken.Reveal(), bot.WithWebhookLogger(a.log)), a.log)
+	a.log.Info("serving webhook", "listen", wh.Listen, "bot", a.BotUsername())
+	hook := bot.NewWebhook(a.disp, wh.SecretToken.Reveal(), bot.WithWebhookLogger(a.log), bot.WithWebhookMetrics(a.metrics))
+	return bot.ServeWebhook(ctx, wh.Listen, hook, a.log)
 }
 
 func (a *App) serveOps(ctx context.Context) error {

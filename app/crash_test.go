@@ -42,10 +42,10 @@ func runChild() int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	// Short leases, so a killed instance's updates and messages in
-	// flight are taken over within seconds.
+	// Short leases, so a killed instance's updates, messages in flight
+	// and polling are taken over within seconds.
 	opts := []app.Option{app.WithoutOps(), app.WithUpdateTimeouts(5*time.Second, 6*time.Second),
-		app.WithOutboxOptions(outbox.WithLease(3 * time.Second))}
+		app.WithOutboxOptions(outbox.WithLease(3 * time.Second)), app.WithPollLease(2*time.Second, 300*time.Millisecond)}
 	if d, err := time.ParseDuration(os.Getenv(schedLeaseEnv)); err == nil {
 		// Test-only: a short scheduler lease, so that a killed instance's
 		// reminders are taken over within seconds.

@@ -339,6 +339,12 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
 		t.Errorf("%d replies, want 1 (forged webhook posts must have no effect)", got)
 	}
+	_, metrics := h.get("/metrics")
+	for _, want := range []string{`committeebot_webhook_requests_total{result="ok"} 1`, `committeebot_webhook_requests_total{result="unauthorized"}`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // waitFor polls cond until it holds; on time-out it fails the test with

@@ -113,6 +113,7 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 			opts = append([]app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}, opts...)
 		}
 		h.start(opts...)
+		h.waitReady()
 	}
 	t.Cleanup(func() {
 		h.shutdown()
@@ -177,6 +178,18 @@ func (h *harness) start(opts ...app.Option) {
 	h.stop = cancel
 	h.done = make(chan error, 1)
 	go func() { h.done <- a.Run(ctx) }()
+}
+
+// waitReady waits until /readyz answers 200 — the bot heard from Telegram
+// who it is (getMe) and reaches Redis — and, in polling mode, until it
+// holds the poll lease and polls: tests that stop Redis next expect a bot
+// that is running.
+func (h *harness) waitReady() {
+	h.t.Helper()
+	waitFor(h.t, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK }, h.logs.String)
+	if h.cfg.Telegram.Mode != "webhook" {
+		waitFor(h.t, func() bool { return gauge(h.t, h.app.Metrics(), "committeebot_poller_active") == 1 }, h.logs.String)
+	}
 }
 
 // shutdown stops the App as SIGTERM would and checks it stopped cleanly.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,9 +16,19 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
+// replica is an App started by startReplica.
+type replica struct {
+	name string
+	app  *app.App
+	// stop shuts it down as SIGTERM would and checks that it stopped
+	// cleanly; the test's clean-up calls it too (only the first call
+	// acts).
+	stop func()
+}
+
 // startReplica runs one more App on the harness's Redis and stand-in, as
 // another replica of the bot would. Its log lines carry its name.
-func (h *harness) startReplica(name string, opts ...app.Option) {
+func (h *harness) startReplica(name string, opts ...app.Option) *replica {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("replica", name)
 	a, err := app.New(h.cfg, log, append([]app.Option{app.WithoutOps(), app.WithInstanceID(name)}, opts...)...)
@@ -27,17 +38,22 @@ func (h *harness) startReplica(name string, opts ...app.Option) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	h.t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				h.t.Errorf("replica %s: Run returned %v", name, err)
+	var once sync.Once
+	r := &replica{name: name, app: a, stop: func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					h.t.Errorf("replica %s: Run returned %v", name, err)
+				}
+			case <-time.After(30 * time.Second):
+				h.t.Errorf("replica %s did not shut down", name)
 			}
-		case <-time.After(30 * time.Second):
-			h.t.Errorf("replica %s did not shut down", name)
-		}
-	})
+		})
+	}}
+	h.t.Cleanup(r.stop)
+	return r
 }
 
 var meetingRef = regexp.MustCompile(`/meeting (\d+)`)

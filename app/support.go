@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -86,20 +87,31 @@ type pinger interface {
 	Call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
 
-// readiness answers /readyz: Redis answers PING. Telegram is not part of
-// it: a Telegram outage must not take every replica out of the load
-// balancer (updates wait at Telegram, messages in the outbox); its
-// reachability is the committeebot_telegram_up metric and a log line
-// (probeTelegram).
+// readiness answers /readyz. Until the bot knows who it is (getMe
+// answered at start) it is not ready; from then on it is ready while Redis
+// answers PING. Telegram is not part of it once running: a Telegram outage
+// must not take every replica out of the load balancer (updates wait at
+// Telegram, messages in the outbox); its reachability is the
+// committeebot_telegram_up metric and a log line (probeTelegram).
 type readiness struct {
-	rdb redis.UniversalClient
+	rdb   redis.UniversalClient
+	known atomic.Bool
 }
 
 func newReadiness(rdb redis.UniversalClient) *readiness {
 	return &readiness{rdb: rdb}
 }
 
+// identified records that getMe answered and the bot is wired.
+func (r *readiness) identified() { r.known.Store(true) }
+
+// errNotIdentified is /readyz's answer while getMe has not answered.
+var errNotIdentified = errors.New("telegram: the bot does not know who it is yet (getMe has not answered)")
+
 func (r *readiness) check(ctx context.Context) error {
+	if !r.known.Load() {
+		return errNotIdentified
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := storage.Ping(ctx, r.rdb); err != nil {

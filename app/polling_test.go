@@ -1,0 +1,194 @@
+package app_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/metrics"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// gauge reads an unlabelled gauge of m (0 if it is not there).
+func gauge(t *testing.T, m *metrics.Metrics, name string) float64 {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+// counter sums the series of a counter of m whose label has value.
+func counter(t *testing.T, m *metrics.Metrics, name, label, value string) float64 {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					sum += s.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// pollers returns the replicas that say they hold the poll lease.
+func pollers(t *testing.T, rs []*replica) []*replica {
+	var out []*replica
+	for _, r := range rs {
+		if gauge(t, r.app.Metrics(), "committeebot_poller_active") == 1 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// watchPolls records the most getUpdates calls the stand-in held at once,
+// until the test ends.
+func watchPolls(t *testing.T, h *harness) *atomic.Int64 {
+	var most atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if n := int64(h.tg.InFlight("getUpdates")); n > most.Load() {
+				most.Store(n)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return &most
+}
+
+// Replicas in polling mode do not fight over getUpdates: one holds the
+// poll lease and polls, the others stand by without calling getUpdates at
+// all, and when the poller shuts down (releasing the lease) another takes
+// over and answers.
+func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
+	t.Parallel()
+	// A lease far longer than the test: a take-over can only come from
+	// the release at shutdown.
+	opts := []app.Option{app.WithOutboxLimits(storage.OutboxLimits{}), app.WithPollLease(time.Minute, 100*time.Millisecond)}
+	h := startBot(t, harnessOpts{noApp: true})
+	most := watchPolls(t, h)
+	all := []*replica{h.startReplica("replica-a", opts...), h.startReplica("replica-b", opts...), h.startReplica("replica-c", opts...)}
+	waitFor(t, func() bool { return len(pollers(t, all)) == 1 }, h.logs.String)
+	first := pollers(t, all)[0]
+	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
+		t.Errorf("/start answered %q", m.Text)
+	}
+	for _, r := range all {
+		if r == first {
+			if n := counter(t, r.app.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n == 0 {
+				t.Errorf("the poller %s counted no getUpdates", r.name)
+			}
+			continue
+		}
+		if n := counter(t, r.app.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n != 0 {
+			t.Errorf("%s stands by but called getUpdates %v times", r.name, n)
+		}
+	}
+
+	first.stop()
+	waitFor(t, func() bool { p := pollers(t, all); return len(p) == 1 && p[0] != first }, h.logs.String)
+	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "Xin chào") {
+		t.Errorf("/start after the take-over answered %q", m.Text)
+	}
+	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
+		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
+	}
+	if n := most.Load(); n != 1 {
+		t.Errorf("the stand-in held %d getUpdates at once, want 1", n)
+	}
+	if got := strings.Count(h.logs.String(), "another replica polls for updates; this one stands by"); got < 2 {
+		t.Errorf("the replicas standing by logged it %d times, want each of the two", got)
+	}
+}
+
+var leaseOwner = regexp.MustCompile(`"msg":"polling for updates: this replica holds the poll lease"[^\n]*"owner":"(replica-[ab])/`)
+
+// A replica that dies while polling is replaced once its lease runs out
+// (two seconds in the test children), and no two poll at once.
+func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts bot processes")
+	}
+	t.Parallel()
+	h := startBot(t, harnessOpts{noApp: true})
+	most := watchPolls(t, h)
+	h.env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-a"
+	a := h.startChild("replica a")
+	h.env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-b"
+	b := h.startChild("replica b")
+	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
+		t.Errorf("/start answered %q", m.Text)
+	}
+	holders := func() []string {
+		var out []string
+		for _, m := range leaseOwner.FindAllStringSubmatch(h.logs.String(), -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	if got := holders(); len(got) != 1 {
+		t.Fatalf("lease holders %v, want one", got)
+	}
+	dead, other := a, "replica-b"
+	if holders()[0] == "replica-b" {
+		dead, other = b, "replica-a"
+	}
+	if err := dead.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = dead.Process.Wait()
+
+	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "Xin chào") {
+		t.Errorf("/start after the kill answered %q", m.Text)
+	}
+	if got := holders(); len(got) != 2 || got[1] != other {
+		t.Errorf("lease holders %v, want the killed one then %s", got, other)
+	}
+	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
+		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
+	}
+	if n := most.Load(); n != 1 {
+		t.Errorf("the stand-in held %d getUpdates at once, want 1", n)
+	}
+}
+
+// countStatus counts the calls of method the stand-in answered with status.
+func countStatus(h *harness, method string, status int) int {
+	n := 0
+	for _, r := range h.tg.Requests() {
+		if r.Method == method && r.Status == status {
+			n++
+		}
+	}
+	return n
+}
