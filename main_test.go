@@ -46,12 +46,15 @@ func TestDemoButtonsArePressedByNumber(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/chat private\n/lang\n2\n/as Lan\n/help\n"), &out, &errOut)
+	err := run(ctx, []string{"demo"}, env(nil), strings.NewReader("/chat private\n/lang\n2\n/chat private\n/as lan\n/help\n"), &out, &errOut)
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr: %s", err, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"[1] Tiếng Việt", "[2] English", "Switched to English", "Lan Trần", "Các lệnh bạn có thể dùng"} {
+	// The demo names the message it pressed, follows the person's language
+	// once they switch, and finds Lan typed without capitals.
+	for _, want := range []string{"[1] Tiếng Việt", "[2] English", "👆 bấm [2] «English» trên tin nhắn «Chọn ngôn ngữ:»", "Switched to English",
+		"You are Thư ký Khối, talking in a private chat", "Bạn đang là Lan Trần", "Các lệnh bạn có thể dùng"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}

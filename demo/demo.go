@@ -16,8 +16,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -101,6 +104,7 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 
 	t := newTerminal(tg, cat, c.Bot.Language, out, log)
 	t.outbox = a.OutboxPending
+	t.langs = storage.NewUsers(rdb, storage.NewKeys(c.Redis.KeyPrefix))
 	t.interactive = isTerminal(in)
 	// The secretary opens the year's ballots through the bot itself, as a
 	// person would, before the demo user arrives: the election of the next
@@ -137,15 +141,27 @@ type terminal struct {
 	tg   *telegramtest.Server
 	cat  *i18n.Catalog
 	lang string
-	out  io.Writer
-	log  *slog.Logger
-	dir  string
+	// defaultLang is bot.language, for chats without a choice.
+	defaultLang string
+	out         io.Writer
+	log         *slog.Logger
+	dir         string
 
 	mu      sync.Mutex
 	current int   // index into people
 	chatID  int64 // where the current person types
-	lastKB  map[int64]telegramtest.Message
-	events  <-chan telegramtest.Event
+	// lastKB is the latest message with buttons in each chat; mine the
+	// latest shown in answer to a person's own command or press, in a
+	// chat: the one a number presses, so that a reminder arriving in
+	// between does not take the press.
+	lastKB map[int64]telegramtest.Message
+	mine   map[pressKey]telegramtest.Message
+	// answering is set while the bot answers the current person's line.
+	answering bool
+	// langs tells the demo's own lines which language the bot speaks in
+	// the current chat (nil: always lang).
+	langs  Languages
+	events <-chan telegramtest.Event
 	// interactive is set when a person types at a terminal.
 	interactive bool
 	cancel      func()
@@ -156,8 +172,46 @@ type terminal struct {
 
 func newTerminal(tg *telegramtest.Server, cat *i18n.Catalog, lang string, out io.Writer, log *slog.Logger) *terminal {
 	ev, cancel := tg.Subscribe()
-	return &terminal{tg: tg, cat: cat, lang: lang, out: out, log: log, chatID: groupChat.ID,
-		lastKB: make(map[int64]telegramtest.Message), events: ev, cancel: cancel}
+	return &terminal{tg: tg, cat: cat, lang: lang, defaultLang: lang, out: out, log: log, chatID: groupChat.ID,
+		lastKB: make(map[int64]telegramtest.Message), mine: make(map[pressKey]telegramtest.Message), events: ev, cancel: cancel}
+}
+
+// pressKey names a person in a chat.
+type pressKey struct {
+	chat   int64
+	person int
+}
+
+// Languages reads the languages the bot keeps: a group's, and a person's
+// choice (/lang) and Telegram app's.
+type Languages interface {
+	ChatLanguage(ctx context.Context, chatID int64) (string, error)
+	Languages(ctx context.Context, userID int64) (chosen, seen string, err error)
+}
+
+// refreshLang makes the demo's own lines follow the language the bot
+// speaks where the current person types: the group's, or the person's
+// (their /lang, else their Telegram app's).
+func (t *terminal) refreshLang(ctx context.Context) {
+	if t.langs == nil {
+		return
+	}
+	lang := t.defaultLang
+	if t.chatID == groupChat.ID {
+		if l, err := t.langs.ChatLanguage(ctx, groupChat.ID); err == nil && i18n.Supported(l) {
+			lang = l
+		}
+	} else {
+		p := people[t.current].user
+		chosen, _, err := t.langs.Languages(ctx, p.ID)
+		switch {
+		case err == nil && i18n.Supported(chosen):
+			lang = chosen
+		case i18n.Supported(p.LanguageCode):
+			lang = p.LanguageCode
+		}
+	}
+	t.lang = lang
 }
 
 func (t *terminal) say(id string, data i18n.Data) {
@@ -179,6 +233,7 @@ func (t *terminal) loop(ctx context.Context, in io.Reader) error {
 		}
 	}()
 	for {
+		t.refreshLang(ctx)
 		t.prompt()
 		var line string
 		var ok bool
@@ -210,11 +265,13 @@ func (t *terminal) loop(ctx context.Context, in io.Reader) error {
 		if line == "" {
 			continue
 		}
-		if quit := t.handle(line); quit {
+		if quit := t.handle(ctx, line); quit {
 			t.say("demo_bye", nil)
 			return nil
 		}
+		t.answering = true
 		t.drain(ctx)
+		t.answering = false
 	}
 }
 
@@ -246,7 +303,7 @@ func (t *terminal) whoami() {
 }
 
 // handle runs one line; it reports whether the person asked to quit.
-func (t *terminal) handle(line string) bool {
+func (t *terminal) handle(ctx context.Context, line string) bool {
 	cmd, arg, _ := strings.Cut(line, " ")
 	arg = strings.TrimSpace(arg)
 	switch strings.ToLower(cmd) {
@@ -261,6 +318,7 @@ func (t *terminal) handle(line string) bool {
 			if t.chatID > 0 {
 				t.chatID = people[i].user.ID
 			}
+			t.refreshLang(ctx)
 			t.whoami()
 		} else if arg == "" {
 			t.listUsers()
@@ -278,6 +336,7 @@ func (t *terminal) handle(line string) bool {
 			t.say("demo_unknown_chat", nil)
 			return false
 		}
+		t.refreshLang(ctx)
 		t.whoami()
 		return false
 	}
@@ -307,34 +366,44 @@ func (t *terminal) findPerson(arg string) (int, bool) {
 	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(people) {
 		return n - 1, true
 	}
-	a := strings.ToLower(strings.TrimPrefix(arg, "@"))
+	a := fold(strings.TrimPrefix(arg, "@"))
 	for i, p := range people {
-		if strings.EqualFold(p.user.FirstName, a) || strings.EqualFold(p.user.Username, a) ||
-			strings.EqualFold(p.unit, a) || strings.EqualFold(fullName(p.user), a) {
-			return i, true
+		for _, name := range []string{p.user.FirstName, p.user.Username, p.unit, fullName(p.user), p.user.LastName + " " + p.user.FirstName} {
+			if name != "" && fold(name) == a {
+				return i, true
+			}
 		}
 	}
 	return 0, false
+}
+
+// fold is s for matching names as people type them: lower case, without
+// Vietnamese diacritics ("Tuấn" and "tuan" match, "Đỗ" and "do").
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(strings.TrimSpace(s))) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'đ':
+			b.WriteRune('d')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // press presses button n (counted across rows) of the latest bot message
 // with buttons in the current chat. A URL button that deep-links to the
 // bot is followed as Telegram would: /start <payload> in the private chat.
 func (t *terminal) press(n int) {
-	t.mu.Lock()
-	msg, ok := t.lastKB[t.chatID]
-	t.mu.Unlock()
-	if ok {
-		if cur, found := t.tg.Message(msg.ChatID, msg.MessageID); found {
-			msg = cur
-		}
-	}
-	btn, found := buttonAt(msg, n)
-	if !ok || !found {
+	msg, btn, ok := t.target(n)
+	if !ok {
 		t.say("demo_no_button", i18n.Data{"N": n})
 		return
 	}
 	user := people[t.current].user.ID
+	t.say("demo_pressed", i18n.Data{"N": n, "Label": btn.Text, "Message": firstLine(msg)})
 	if btn.URL != "" {
 		if payload, ok := deepLinkPayload(btn.URL); ok {
 			t.chatID = user
@@ -343,6 +412,35 @@ func (t *terminal) press(n int) {
 		return
 	}
 	t.tg.PressButton(msg.ChatID, user, msg.MessageID, btn.CallbackData)
+}
+
+// target is the message and its button n that a number presses: the
+// latest message with buttons that answered the current person in the
+// current chat, else the chat's latest message with buttons, as it now is.
+func (t *terminal) target(n int) (telegramtest.Message, telegramtest.Button, bool) {
+	t.mu.Lock()
+	msg, ok := t.mine[pressKey{t.chatID, t.current}]
+	if !ok {
+		msg, ok = t.lastKB[t.chatID]
+	}
+	t.mu.Unlock()
+	if !ok {
+		return msg, telegramtest.Button{}, false
+	}
+	if cur, found := t.tg.Message(msg.ChatID, msg.MessageID); found {
+		msg = cur
+	}
+	btn, found := buttonAt(msg, n)
+	return msg, btn, found
+}
+
+// firstLine is the start of a message's first line, to name it.
+func firstLine(m telegramtest.Message) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(m.Text), "\n")
+	if r := []rune(line); len(r) > 50 {
+		line = string(r[:49]) + "…"
+	}
+	return line
 }
 
 func buttonAt(m telegramtest.Message, n int) (telegramtest.Button, bool) {
@@ -472,6 +570,9 @@ func (t *terminal) body(m telegramtest.Message) {
 	if len(m.ReplyMarkup) > 0 {
 		t.mu.Lock()
 		t.lastKB[m.ChatID] = m
+		if t.answering {
+			t.mine[pressKey{m.ChatID, t.current}] = m
+		}
 		t.mu.Unlock()
 		n := 0
 		for _, row := range m.ReplyMarkup {
