@@ -18,6 +18,8 @@ package storage
 //	<p>:{g}:invite:<token>            string  id of the committee that issued an invite token; PX
 //	                                          invite TTL + grace (the invite itself is in the
 //	                                          committee's invites hash)
+//	<p>:{g}:poll:lease                string  "<until, unix ms>|<owner>": the replica that may call
+//	                                          getUpdates (pollease.go); PX twice the lease
 //	<p>:{g}:<kind>[:<part>…]          other global keys, built with Keys.Global
 //
 // Telegram updates, tag {upd:<updateID>} (one slot per update: no script
