@@ -136,6 +136,7 @@ bot:
   timezone: Europe/Paris
   language: en
   workers: 4
+  join_digest: 2m
 meetings:
   default_duration: 1d12h
 reminders:
@@ -144,6 +145,7 @@ reminders:
   tick: 250ms
 voting:
   seal_key: AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+  max_deadline: 30d
 http:
   listen: 127.0.0.1:9091
 log:
@@ -182,7 +184,7 @@ func TestLoadFile(t *testing.T) {
 			Location:   location(t, "Europe/Paris"),
 			Language:   "en",
 			Workers:    4,
-			JoinDigest: time.Minute,
+			JoinDigest: 2 * time.Minute,
 		},
 		Meetings: MeetingsConfig{DefaultDuration: 36 * time.Hour},
 		Reminders: RemindersConfig{
@@ -190,7 +192,7 @@ func TestLoadFile(t *testing.T) {
 			BallotOffsets:  []time.Duration{12 * time.Hour, 30 * time.Minute},
 			Tick:           250 * time.Millisecond,
 		},
-		Voting: VotingConfig{SealKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", MaxDeadline: 90 * 24 * time.Hour},
+		Voting: VotingConfig{SealKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", MaxDeadline: 30 * 24 * time.Hour},
 		HTTP:   HTTPConfig{Listen: "127.0.0.1:9091"},
 		Log:    LogConfig{Level: "debug", Format: "text"},
 	}
@@ -433,6 +435,18 @@ func TestPrint(t *testing.T) {
 
 // TestPrintLoadsBack checks that check-config output is real YAML that
 // describes the same configuration (secrets aside).
+// Every key has a printed value, so that a file saved from check-config
+// keeps it.
+func TestPrintHasAValueForEveryKey(t *testing.T) {
+	isolateEnv(t)
+	values := mustLoad(t, writeFile(t, "c.yaml", fullYAML), nil).values()
+	for _, k := range Keys() {
+		if _, ok := values[k]; !ok {
+			t.Errorf("Print has no value for %s", k)
+		}
+	}
+}
+
 func TestPrintLoadsBack(t *testing.T) {
 	isolateEnv(t)
 	yaml := strings.NewReplacer(
