@@ -89,18 +89,25 @@ func run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 			return demo.Run(cmd.Context(), cfg, stdin, stdout, stderr)
 		},
 	})
-	root.AddCommand(&cobra.Command{
+	var withoutSecrets bool
+	checkCmd := &cobra.Command{
 		Use:   "check-config",
-		Short: "Validate the configuration and print it with secrets masked",
+		Short: "Validate the configuration as serve would and print it with secrets masked",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			cfg, err := load(config.CommandCheck)
+			command := config.CommandServe
+			if withoutSecrets {
+				command = config.CommandCheck
+			}
+			cfg, err := load(command)
 			if err != nil {
 				return err
 			}
 			return cfg.Print(stdout)
 		},
-	})
+	}
+	checkCmd.Flags().BoolVar(&withoutSecrets, "without-secrets", false, "check everything but the presence of the token and the seal key (for a pipeline where the secrets are not)")
+	root.AddCommand(checkCmd)
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version",

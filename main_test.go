@@ -120,11 +120,17 @@ func TestExitCodes(t *testing.T) {
 			env:      map[string]string{"COMMITTEEBOT_CONFIG": typoFile},
 			wantCode: 2, wantStderr: []string{"telegram.pol_timeout", "telegram.poll_timeout"},
 		},
-		{name: "check-config defaults", args: []string{"check-config"}, wantStdout: []string{"telegram:", "redis:"}},
 		{
-			name:       "check-config masks secrets",
-			args:       []string{"check-config"},
-			env:        map[string]string{"COMMITTEEBOT_TELEGRAM_TOKEN": "123456:SECRETSECRETSECRET"},
+			name: "check-config checks what serve needs", args: []string{"check-config"},
+			wantCode: 2, wantStderr: []string{"telegram.token", "voting.seal_key"},
+		},
+		{name: "check-config without secrets", args: []string{"check-config", "--without-secrets"}, wantStdout: []string{"telegram:", "redis:"}},
+		{
+			name: "check-config masks secrets",
+			args: []string{"check-config"},
+			env: map[string]string{
+				"COMMITTEEBOT_TELEGRAM_TOKEN": "123456:SECRETSECRETSECRET", "COMMITTEEBOT_VOTING_SEAL_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+			},
 			wantStdout: []string{"****"},
 		},
 		{
