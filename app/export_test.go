@@ -89,6 +89,10 @@ type exportBallot struct {
 		UserID int64 `json:"user_id"`
 		Choice map[string]string
 	}
+	Minutes *struct {
+		Chair    string
+		Counters []string
+	}
 }
 
 // The export holds the bloc's data — roles and the delegates' history,
@@ -123,6 +127,7 @@ func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	waitFor(t, func() bool {
 		return slices.ContainsFunc(h.tg.BotMessages(groupID), func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
 	})
+	h.say(groupID, aliceID, "/minutes_info 1 chair=Nguyễn Văn An | counters=Trần Bình, Lê Chi")
 	// Ballot 2: a secret election with one ballot: its counts stay
 	// unpublished.
 	_, payload = openBallot(t, h, "/elect deputy")
@@ -250,7 +255,8 @@ func checkArchive(t *testing.T, data []byte) {
 	}
 	if r := b[0].Result; !b[0].Secret || b[0].Status != "closed" || r == nil || !r.Disclosed || !r.Valid ||
 		r.Questions[0].Winner != "TANDTC" || len(r.Questions[0].Counts) != 3 || r.Questions[0].Counts[0].Votes != 2 ||
-		len(r.Receipts) != 3 || r.Receipts[0].Choice["1"] == "" {
+		len(r.Receipts) != 3 || r.Receipts[0].Choice["1"] == "" ||
+		b[0].Minutes == nil || b[0].Minutes.Chair != "Nguyễn Văn An" || len(b[0].Minutes.Counters) != 2 {
 		t.Errorf("the disclosed secret election: %s", arch.Ballots[0])
 	}
 	if r := b[1].Result; b[1].Turnout != 1 || r == nil || r.Disclosed || r.Valid || r.Questions[0].Outcome != "void" ||
@@ -360,6 +366,10 @@ func checkTables(t *testing.T, data []byte) {
 	}
 	if r := rows("ballot_receipts.csv", "ballot_id", "2"); len(r) != 1 || cell("ballot_receipts.csv", r[0], "option") != "" {
 		t.Errorf("ballot_receipts.csv of ballot 2: %q", r)
+	}
+	if b := rows("ballots.csv", "id", "1"); len(b) != 1 || cell("ballots.csv", b[0], "chair") != "Nguyễn Văn An" ||
+		cell("ballots.csv", b[0], "counters") != "Trần Bình, Lê Chi" {
+		t.Errorf("ballots.csv: %q", tables["ballots.csv"])
 	}
 	if b := rows("ballots.csv", "id", "2"); len(b) != 1 || cell("ballots.csv", b[0], "disclosed") != "no" || cell("ballots.csv", b[0], "turnout") != "1" {
 		t.Errorf("ballots.csv: %q", tables["ballots.csv"])

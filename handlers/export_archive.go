@@ -215,6 +215,17 @@ type archiveBallot struct {
 	// Votes is the roll of an open (not secret) ballot, public in its
 	// /ballot card and minutes; never present for a secret ballot.
 	Votes []archiveVote `json:"votes,omitempty"`
+	// Minutes are the facts of the minutes the secretariat recorded
+	// (/minutes_info); absent when none were.
+	Minutes *archiveMinutes `json:"minutes,omitempty"`
+}
+
+type archiveMinutes struct {
+	Chair     string   `json:"chair,omitempty"`
+	Secretary string   `json:"secretary,omitempty"`
+	Counters  []string `json:"counters,omitempty"`
+	Place     string   `json:"place,omitempty"`
+	Opinions  string   `json:"opinions,omitempty"`
 }
 
 type archiveQuestion struct {
@@ -535,6 +546,14 @@ func (h *Handlers) archiveBallots(ctx context.Context, c domain.Committee, ts ar
 					return nil, err
 				}
 			}
+		}
+		info, err := h.ballots.MinutesInfo(ctx, c.ID, b.ID)
+		if err != nil {
+			return nil, err
+		}
+		if info.Chair != "" || info.Secretary != "" || len(info.Counters) > 0 || info.Place != "" || info.Opinions != "" {
+			ab.Minutes = &archiveMinutes{Chair: info.Chair, Secretary: info.Secretary, Counters: info.Counters,
+				Place: info.Place, Opinions: info.Opinions}
 		}
 		if !b.Secret {
 			for _, v := range votes {

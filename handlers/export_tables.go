@@ -89,7 +89,7 @@ func exportTables(a archive) []table {
 // rolls of open ballots and the receipts of secret ones.
 func ballotTables(bs []archiveBallot) []table {
 	ballots := table{"ballots.csv", [][]string{{"id", "kind", "title", "role", "year", "award", "round", "parent", "secret", "electorate",
-		"electors", "quorum", "status", "opened", "deadline", "closed", "turnout", "quorum_needed", "valid", "disclosed"}}}
+		"electors", "quorum", "status", "opened", "deadline", "closed", "turnout", "quorum_needed", "valid", "disclosed", "chair", "secretary", "counters", "place", "opinions"}}}
 	results := table{"ballot_results.csv", [][]string{{"ballot_id", "question_id", "question", "nomination", "threshold", "needed",
 		"option", "label", "votes", "percent", "outcome", "winner"}}}
 	votes := table{"ballot_votes.csv", [][]string{{"ballot_id", "voter", "user_id", "name", "at", "question_id", "option"}}}
@@ -111,7 +111,11 @@ func ballotTables(bs []archiveBallot) []table {
 				}
 			}
 		}
-		ballots.rows = append(ballots.rows, row)
+		var m archiveMinutes
+		if b.Minutes != nil {
+			m = *b.Minutes
+		}
+		ballots.rows = append(ballots.rows, append(row, m.Chair, m.Secretary, strings.Join(m.Counters, ", "), m.Place, m.Opinions))
 		for _, v := range b.Votes {
 			for _, q := range b.Questions {
 				votes.rows = append(votes.rows, []string{b.ID, v.Voter, idCell(v.UserID), v.Name, csvTime(v.At), q.ID, v.Choice[q.ID]})
