@@ -1,8 +1,9 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
-	"regexp"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -131,8 +132,6 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	}
 }
 
-var leaseOwner = regexp.MustCompile(`"msg":"polling for updates: this replica holds the poll lease"[^\n]*"owner":"(replica-[ab])/`)
-
 // A replica that dies while polling is replaced once its lease runs out
 // (two seconds in the test children), and no two poll at once.
 func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
@@ -142,37 +141,36 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{noApp: true})
 	most := watchPolls(t, h)
-	h.env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-a"
-	a := h.startChild("replica a")
-	h.env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-b"
-	b := h.startChild("replica b")
+	children := map[string]*exec.Cmd{}
+	for _, name := range []string{"replica-a", "replica-b"} {
+		h.env["COMMITTEEBOT_TEST_INSTANCE"] = name
+		children[name] = h.startChild(name)
+	}
 	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
 		t.Errorf("/start answered %q", m.Text)
 	}
-	holders := func() []string {
-		var out []string
-		for _, m := range leaseOwner.FindAllStringSubmatch(h.logs.String(), -1) {
-			out = append(out, m[1])
-		}
-		return out
+	// The lease's value names its holder: "<until>|<instance>/<random>".
+	key := storage.NewKeys(h.rd.Prefix()).Global("poll", "lease")
+	holder := func() string {
+		v, _ := h.rd.Client().Get(context.Background(), key).Result()
+		_, owner, _ := strings.Cut(v, "|")
+		name, _, _ := strings.Cut(owner, "/")
+		return name
 	}
-	if got := holders(); len(got) != 1 {
-		t.Fatalf("lease holders %v, want one", got)
+	dead := holder()
+	if children[dead] == nil {
+		t.Fatalf("the poll lease is held by %q, want one of the replicas", dead)
 	}
-	dead, other := a, "replica-b"
-	if holders()[0] == "replica-b" {
-		dead, other = b, "replica-a"
-	}
-	if err := dead.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := children[dead].Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = dead.Process.Wait()
+	_, _ = children[dead].Process.Wait()
 
 	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "Xin chào") {
 		t.Errorf("/start after the kill answered %q", m.Text)
 	}
-	if got := holders(); len(got) != 2 || got[1] != other {
-		t.Errorf("lease holders %v, want the killed one then %s", got, other)
+	if got := holder(); got == dead || children[got] == nil {
+		t.Errorf("after %s was killed the lease is held by %q, want the other replica", dead, got)
 	}
 	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
 		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
