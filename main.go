@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/config"
 )
 
@@ -32,7 +33,7 @@ func main() {
 
 // exitCode reports err on stderr and maps it to the exit status: 0 for a
 // clean run, 2 for an invalid configuration (every problem on its own
-// line), 1 for anything else.
+// line) or a token Telegram refuses, 1 for anything else.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
@@ -46,7 +47,9 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	}
 	var uerr usageError
-	if errors.As(err, &uerr) {
+	if errors.As(err, &uerr) || errors.Is(err, bot.ErrTokenRejected) {
+		// A token Telegram refuses is configuration too: restarting
+		// cannot fix it (systemd's RestartPreventExitStatus=2).
 		fmt.Fprintf(stderr, "committeebot: %v\n", err)
 		return 2
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,6 +102,13 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(typoFile, []byte("telegram:\n  pol_timeout: 20s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A Bot API that refuses every token, as Telegram does a revoked one.
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+	}))
+	defer refusing.Close()
 	tests := []struct {
 		name       string
 		args       []string
@@ -140,6 +150,15 @@ func TestExitCodes(t *testing.T) {
 			wantCode: 2, wantStderr: []string{"telegram.mode", "bot.timezone", "reminders.tick"},
 		},
 		{name: "serve without token", args: []string{"serve"}, wantCode: 2, wantStderr: []string{"telegram.token"}},
+		{
+			name: "token refused by Telegram", args: []string{"serve"},
+			env: map[string]string{
+				"COMMITTEEBOT_TELEGRAM_TOKEN": "123456:SECRETSECRETSECRET", "COMMITTEEBOT_VOTING_SEAL_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+				"COMMITTEEBOT_TELEGRAM_API_ENDPOINT": refusing.URL + "/bot%s/%s", "COMMITTEEBOT_REDIS_URL": "redis://127.0.0.1:1/0",
+				"COMMITTEEBOT_HTTP_LISTEN": "127.0.0.1:0",
+			},
+			wantCode: 2, wantStderr: []string{"rejected the bot token"},
+		},
 		{name: "unknown sub-command", args: []string{"fly"}, wantCode: 2, wantStderr: []string{"unknown command"}},
 		{name: "missing config file", args: []string{"check-config", "--config", "/nonexistent.yaml"}, wantCode: 2, wantStderr: []string{"--config"}},
 	}

@@ -202,7 +202,8 @@ func TestLongestCardIsSentAndEditedWithinLimits(t *testing.T) {
 	}
 	for _, to := range []domain.Status{domain.StatusUnderReview, domain.StatusVoting, domain.StatusApproved} {
 		note := strings.Repeat("&<", domain.MaxNoteLen/2)
-		if n, err = s.Transition(ctx, c.ID, n.ID, domain.Change{From: n.Status, To: to, By: aliceID, ByName: "Alice", Note: note}); err != nil {
+		ch := domain.Change{From: n.Status, To: to, By: aliceID, ByName: "Alice", Note: note, Override: domain.DecidedByBallot(n.Status, to)}
+		if n, err = s.Transition(ctx, c.ID, n.ID, ch); err != nil {
 			t.Fatal(err)
 		}
 	}
