@@ -285,7 +285,7 @@ func (h *Handlers) attendanceCSV(lang string, c domain.Committee, units []domain
 				}
 				at = a.At.In(c.Location()).Format("2006-01-02 15:04")
 			}
-			row := []string{u.Code, names[u.Code], csvSafe(d.Name), csvSafe(d.Username), fmt.Sprint(d.UserID), answer, at}
+			row := []string{u.Code, names[u.Code], safeCell(d.Name), safeCell(d.Username), fmt.Sprint(d.UserID), answer, at}
 			if err := w.Write(row); err != nil {
 				return nil, fmt.Errorf("attendance csv: %w", err)
 			}
@@ -296,14 +296,6 @@ func (h *Handlers) attendanceCSV(lang string, c domain.Committee, units []domain
 		return nil, fmt.Errorf("attendance csv: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// csvSafe keeps a spreadsheet from reading user text as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // icsCommand sends a meeting's calendar file: /ics <id>.
