@@ -230,7 +230,7 @@ func handleEditMessageText(s *Server, c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	if m.Document != nil {
+	if m.Document != nil || m.Photo != nil {
 		return reply{}, stateError("there is no text in the message to edit")
 	}
 	// Like the real server, an edit without reply_markup removes the
@@ -261,15 +261,22 @@ func handleEditMessageCaption(s *Server, c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	if m.Document == nil {
+	caption, ok := m.caption()
+	if !ok {
 		return reply{}, stateError("there is no caption in the message to edit")
 	}
-	if m.Document.Caption == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
+	if caption == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
 		return reply{}, stateError(notModified)
 	}
-	doc := *m.Document
-	doc.Caption = f.text
-	m.Document = &doc
+	if m.Document != nil {
+		doc := *m.Document
+		doc.Caption = f.text
+		m.Document = &doc
+	} else {
+		p := *m.Photo
+		p.Caption = f.text
+		m.Photo = &p
+	}
 	m.Entities, m.ParseMode, m.HTML = f.entities, f.mode, ""
 	if f.mode != "" {
 		m.HTML = f.raw
@@ -391,7 +398,18 @@ func (s *Server) documentParamLocked(c *call, name string) (*Document, error) {
 func handleGetFile(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.st.files[c.str("file_id")]
+	id := c.str("file_id")
+	if p, ok := s.st.photos[id]; ok {
+		unique := ""
+		for _, size := range p.Sizes {
+			if size.FileID == id {
+				unique = size.FileUniqueID
+			}
+		}
+		f := s.st.photoFiles[id]
+		return reply{result: wFile{FileID: id, FileUniqueID: unique, FileSize: len(f.Data), FilePath: s.filePathLocked(f)}}, nil
+	}
+	d, ok := s.st.files[id]
 	if !ok {
 		return reply{}, stateError("invalid file_id")
 	}

@@ -17,6 +17,8 @@ type state struct {
 	chats       map[int64]*chatState
 	files       map[string]*Document // by file_id
 	filesByPath map[string]*Document
+	photos      map[string]*Photo    // by the file_id of each of its sizes
+	photoFiles  map[string]*Document // a photo's file, by the file_id of each size
 	fileSeq     int
 	queries     map[string]*queryState
 	querySeq    int
@@ -63,6 +65,8 @@ func (st *state) init(bot User) {
 	st.chats = map[int64]*chatState{}
 	st.files = map[string]*Document{}
 	st.filesByPath = map[string]*Document{}
+	st.photos = map[string]*Photo{}
+	st.photoFiles = map[string]*Document{}
 	st.queries = map[string]*queryState{}
 	st.commands = map[string][]BotCommand{}
 	st.history = map[int]pendingUpdate{}

@@ -66,6 +66,30 @@ type Document struct {
 	Caption string
 }
 
+// Photo is a picture sent with sendPhoto: the bytes the bot uploaded, its
+// format ("png", "jpeg"…) and size in pixels, and the sizes Telegram
+// lists for it (smallest first; the last is the photo itself, at most
+// 2560 pixels long).
+type Photo struct {
+	FileID       string // of the largest size
+	FileUniqueID string
+	Format       string
+	Width        int
+	Height       int
+	Data         []byte
+	Sizes        []PhotoSize
+	// Caption is the caption after entity parsing.
+	Caption string
+}
+
+// PhotoSize is one size of a photo.
+type PhotoSize struct {
+	FileID       string
+	FileUniqueID string
+	Width        int
+	Height       int
+}
+
 // Entity is a formatting or command entity of a text, with offset and
 // length in UTF-16 code units as Telegram counts them.
 type Entity struct {
@@ -84,7 +108,7 @@ type Message struct {
 	ChatID    int64
 	From      User
 	// Text is the message text after entity parsing: what a user would
-	// read. Empty for documents (see Document.Caption).
+	// read. Empty for documents and photos (see their Caption).
 	Text string
 	// HTML is the text or caption exactly as the bot sent it, when it was
 	// sent with a parse_mode; ParseMode names that mode.
@@ -99,6 +123,7 @@ type Message struct {
 	RemoveKeyboard   bool
 	ReplyToMessageID int
 	Document         *Document
+	Photo            *Photo
 	// UpdateID is the update_id of the "message" update that carried a
 	// user's message to the bot (zero for the bot's own messages).
 	UpdateID int
@@ -116,6 +141,18 @@ func (m Message) Buttons() []Button {
 		out = append(out, row...)
 	}
 	return out
+}
+
+// caption is the caption of a document or photo; ok is false for
+// messages that cannot have one.
+func (m Message) caption() (string, bool) {
+	switch {
+	case m.Document != nil:
+		return m.Document.Caption, true
+	case m.Photo != nil:
+		return m.Photo.Caption, true
+	}
+	return "", false
 }
 
 // clone returns a deep copy so that callers cannot race with the server.
@@ -138,6 +175,12 @@ func (m Message) clone() Message {
 		d := *m.Document
 		d.Data = bytes.Clone(m.Document.Data)
 		out.Document = &d
+	}
+	if m.Photo != nil {
+		p := *m.Photo
+		p.Data = bytes.Clone(m.Photo.Data)
+		p.Sizes = append([]PhotoSize(nil), m.Photo.Sizes...)
+		out.Photo = &p
 	}
 	return out
 }
@@ -169,6 +212,7 @@ type BotCommand struct {
 const (
 	EventSend     = "send"     // the bot sent a text message
 	EventDocument = "document" // the bot sent a document
+	EventPhoto    = "photo"    // the bot sent a photo
 	EventEdit     = "edit"     // the bot edited a message (text, caption or markup)
 	EventDelete   = "delete"   // the bot deleted a message
 	EventAnswer   = "answer"   // the bot answered a callback query

@@ -143,7 +143,7 @@ func TestValidationRejectsWhatTelegramRejects(t *testing.T) {
 		{name: "unknown chat is a state error", method: "sendMessage", params: []string{"chat_id", "424242", "text", "x"},
 			wantStatus: 400, wantDesc: "Bad Request: chat not found"},
 		{name: "not-implemented method returning True succeeds", method: "setChatTitle", params: []string{"chat_id", "-1001234567890", "title", "T"}, wantStatus: 200},
-		{name: "not-implemented method returning an object is refused", method: "sendPhoto", params: send("photo", "abc"),
+		{name: "not-implemented method returning an object is refused", method: "sendLocation", params: send("latitude", "21.03", "longitude", "105.85"),
 			wantStatus: 400, wantDesc: "not supported by the stand-in", wantRejected: true},
 		{name: "not-implemented method still validated", method: "setChatTitle", params: []string{"chat_id", "-1001234567890", "title", a(129)},
 			wantStatus: 400, wantDesc: "title must be 1-128 characters, got 129", wantRejected: true},

@@ -48,6 +48,14 @@ type wDocument struct {
 	FileSize     int    `json:"file_size,omitempty"`
 }
 
+type wPhotoSize struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	FileSize     int    `json:"file_size,omitempty"`
+}
+
 type wMessage struct {
 	MessageID       int             `json:"message_id"`
 	From            *wUser          `json:"from,omitempty"`
@@ -58,6 +66,7 @@ type wMessage struct {
 	Text            string          `json:"text,omitempty"`
 	Entities        []wEntity       `json:"entities,omitempty"`
 	Document        *wDocument      `json:"document,omitempty"`
+	Photo           []wPhotoSize    `json:"photo,omitempty"`
 	Caption         string          `json:"caption,omitempty"`
 	CaptionEntities []wEntity       `json:"caption_entities,omitempty"`
 	ReplyMarkup     json.RawMessage `json:"reply_markup,omitempty"`
@@ -156,6 +165,18 @@ func (s *Server) wireMessageLocked(ch *chatState, m *Message, withReply bool) *w
 		w.Document = &wDocument{FileID: m.Document.FileID, FileUniqueID: m.Document.FileUniqueID,
 			FileName: m.Document.FileName, MimeType: m.Document.MimeType, FileSize: len(m.Document.Data)}
 		w.Caption = m.Document.Caption
+		w.CaptionEntities = s.wireEntitiesLocked(m.Entities)
+	} else if m.Photo != nil {
+		for i, p := range m.Photo.Sizes {
+			ws := wPhotoSize{FileID: p.FileID, FileUniqueID: p.FileUniqueID, Width: p.Width, Height: p.Height}
+			if i == len(m.Photo.Sizes)-1 {
+				// Only the photo itself has a known size: the stand-in
+				// does not make the smaller ones.
+				ws.FileSize = len(m.Photo.Data)
+			}
+			w.Photo = append(w.Photo, ws)
+		}
+		w.Caption = m.Photo.Caption
 		w.CaptionEntities = s.wireEntitiesLocked(m.Entities)
 	} else {
 		w.Text = m.Text
