@@ -3,8 +3,6 @@ package telegramtest
 import (
 	"bytes"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -234,20 +232,7 @@ func TestDocumentRoundTrip(t *testing.T) {
 	}
 
 	// Download through getFile and the file endpoint.
-	url, err := bot.GetFileDirectURL(sent.Document.FileID)
-	if err != nil {
-		t.Fatalf("getFile: %v", err)
-	}
-	if !strings.HasPrefix(url, s.URL()) {
-		// tgbotapi builds file links on api.telegram.org; ask our endpoint.
-		url = strings.Replace(url, "https://api.telegram.org", s.URL(), 1)
-	}
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, _ := download(t, s, bot, sent.Document.FileID)
 	if !bytes.Equal(body, ics) {
 		t.Errorf("downloaded %q, want the uploaded bytes", body)
 	}

@@ -77,20 +77,10 @@ func TestPhotoRoundTrip(t *testing.T) {
 	}
 
 	// Download through getFile: the bytes uploaded.
-	url, err := bot.GetFileDirectURL(largest.FileID)
-	if err != nil {
-		t.Fatalf("getFile: %v", err)
-	}
-	url = strings.Replace(url, "https://api.telegram.org", s.URL(), 1)
+	body, url := download(t, s, bot, largest.FileID)
 	if !strings.Contains(url, "/photos/file_") {
 		t.Errorf("file path %s, want under photos/", url)
 	}
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if !bytes.Equal(body, data) {
 		t.Error("downloaded bytes differ from the upload")
 	}
@@ -167,6 +157,28 @@ func TestPhotosTelegramWouldRefuseAreRejected(t *testing.T) {
 	if n := photos(s.BotMessages(alice)); n != 3 {
 		t.Errorf("%d photos stored, want the 3 accepted", n)
 	}
+}
+
+// download fetches a file through getFile and the file endpoint; it
+// returns the bytes and the URL.
+func download(t *testing.T, s *Server, bot *tgbotapi.BotAPI, fileID string) ([]byte, string) {
+	t.Helper()
+	url, err := bot.GetFileDirectURL(fileID)
+	if err != nil {
+		t.Fatalf("getFile: %v", err)
+	}
+	// tgbotapi builds file links on api.telegram.org; ask our endpoint.
+	url = strings.Replace(url, "https://api.telegram.org", s.URL(), 1)
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, url
 }
 
 func photos(ms []Message) int {
