@@ -43,6 +43,7 @@ type Config struct {
 	Reminders RemindersConfig
 	Voting    VotingConfig
 	HTTP      HTTPConfig
+	Shutdown  ShutdownConfig
 	Log       LogConfig
 	// Awards is the award catalogue of the file's awards list; nil when
 	// the file has none (AwardCatalogue then gives the default).
@@ -220,6 +221,18 @@ type HTTPConfig struct {
 	// Listen is the address of the /healthz, /readyz and /metrics server
 	// (http.listen).
 	Listen string
+}
+
+// ShutdownConfig is the shutdown.* section.
+type ShutdownConfig struct {
+	// Timeout is the whole time a shutdown may take from SIGTERM to exit
+	// (shutdown.timeout): every stage — stop taking updates, drain the
+	// handlers, the job runner and the sends in flight, release the poll
+	// lease, close Redis — gets what is left of it, and what is not done
+	// by then is cut short. It must fit the orchestrator's grace before
+	// SIGKILL (terminationGracePeriodSeconds, TimeoutStopSec,
+	// stop_grace_period).
+	Timeout time.Duration
 }
 
 // LogConfig is the log.* section.
@@ -465,6 +478,7 @@ func (l *loader) load() {
 	c.Voting.SealKeyFile = l.secret(KeyVotingSealKey, KeyVotingSealKeyFile, &c.Voting.SealKey)
 	c.Voting.MaxDeadline = l.duration(KeyVotingMaxDeadline)
 	c.HTTP.Listen = l.str(KeyHTTPListen)
+	c.Shutdown.Timeout = l.duration(KeyShutdownTimeout)
 	c.Log.Level = strings.ToLower(l.str(KeyLogLevel))
 	c.Log.Format = strings.ToLower(l.str(KeyLogFormat))
 	l.awards()

@@ -93,9 +93,10 @@ func defaults(t *testing.T) Config {
 			BallotOffsets:  []time.Duration{24 * time.Hour, time.Hour},
 			Tick:           time.Second,
 		},
-		Voting: VotingConfig{MaxDeadline: 90 * 24 * time.Hour},
-		HTTP:   HTTPConfig{Listen: ":9090"},
-		Log:    LogConfig{Level: "info", Format: "json"},
+		Voting:   VotingConfig{MaxDeadline: 90 * 24 * time.Hour},
+		HTTP:     HTTPConfig{Listen: ":9090"},
+		Shutdown: ShutdownConfig{Timeout: 25 * time.Second},
+		Log:      LogConfig{Level: "info", Format: "json"},
 	}
 }
 
@@ -148,6 +149,8 @@ voting:
   max_deadline: 30d
 http:
   listen: 127.0.0.1:9091
+shutdown:
+  timeout: 40s
 log:
   level: DEBUG
   format: text
@@ -192,9 +195,10 @@ func TestLoadFile(t *testing.T) {
 			BallotOffsets:  []time.Duration{12 * time.Hour, 30 * time.Minute},
 			Tick:           250 * time.Millisecond,
 		},
-		Voting: VotingConfig{SealKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", MaxDeadline: 30 * 24 * time.Hour},
-		HTTP:   HTTPConfig{Listen: "127.0.0.1:9091"},
-		Log:    LogConfig{Level: "debug", Format: "text"},
+		Voting:   VotingConfig{SealKey: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", MaxDeadline: 30 * 24 * time.Hour},
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:9091"},
+		Shutdown: ShutdownConfig{Timeout: 40 * time.Second},
+		Log:      LogConfig{Level: "debug", Format: "text"},
 	}
 	if diff := cmp.Diff(want, *got, cmpConfig); diff != "" {
 		t.Errorf("Load file mismatch (-want +got):\n%s", diff)
@@ -243,6 +247,7 @@ var envOnlyCases = []struct {
 	}},
 	{KeyVotingMaxDeadline, "30d", func(c *Config) { c.Voting.MaxDeadline = 30 * 24 * time.Hour }},
 	{KeyHTTPListen, ":9191", func(c *Config) { c.HTTP.Listen = ":9191" }},
+	{KeyShutdownTimeout, "1m30s", func(c *Config) { c.Shutdown.Timeout = 90 * time.Second }},
 	{KeyLogLevel, "warn", func(c *Config) { c.Log.Level = "warn" }},
 	{KeyLogFormat, "text", func(c *Config) { c.Log.Format = "text" }},
 	// The _file twins are covered by TestLoadSecretFiles: they need files.
@@ -425,6 +430,7 @@ func TestPrint(t *testing.T) {
 		"  admins: [111, 222]\n",
 		"  meeting_offsets: [\"72h\", \"36h\", \"2h\"]\n",
 		"meetings:\n  default_duration: \"36h\"\n",
+		"shutdown:\n  timeout: \"40s\"\n",
 		"  seal_key: \"****8=\"\n",
 	} {
 		if !strings.Contains(out, line) {

@@ -48,6 +48,7 @@ const (
 	KeyVotingSealKeyFile         = "voting.seal_key_file"
 	KeyVotingMaxDeadline         = "voting.max_deadline"
 	KeyHTTPListen                = "http.listen"
+	KeyShutdownTimeout           = "shutdown.timeout"
 	KeyLogLevel                  = "log.level"
 	KeyLogFormat                 = "log.format"
 )
@@ -70,6 +71,9 @@ const (
 	DefaultTick            = "1s"
 	DefaultMaxDeadline     = "90d"
 	DefaultHTTPListen      = ":9090"
+	// DefaultShutdownTimeout fits Kubernetes' default grace of 30 s
+	// with a margin (deploy/README.md, "Shutdown").
+	DefaultShutdownTimeout = "25s"
 	DefaultLogLevel        = "info"
 	DefaultLogFormat       = "json"
 )
@@ -125,6 +129,7 @@ var keyDefs = []keyDef{
 	{KeyVotingSealKeyFile, ""},
 	{KeyVotingMaxDeadline, DefaultMaxDeadline},
 	{KeyHTTPListen, DefaultHTTPListen},
+	{KeyShutdownTimeout, DefaultShutdownTimeout},
 	{KeyLogLevel, DefaultLogLevel},
 	{KeyLogFormat, DefaultLogFormat},
 }

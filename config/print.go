@@ -96,6 +96,7 @@ func (c *Config) values() map[string]string {
 		KeyVotingSealKeyFile:         quote(c.Voting.SealKeyFile),
 		KeyVotingMaxDeadline:         quoteDuration(c.Voting.MaxDeadline),
 		KeyHTTPListen:                quote(c.HTTP.Listen),
+		KeyShutdownTimeout:           quoteDuration(c.Shutdown.Timeout),
 		KeyLogLevel:                  quote(c.Log.Level),
 		KeyLogFormat:                 quote(c.Log.Format),
 	}

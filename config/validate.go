@@ -88,6 +88,7 @@ func (c *Config) Validate(command string) error {
 	v.reminders()
 	v.voting()
 	v.listeners()
+	v.shutdown()
 	v.log()
 	v.awards()
 	if len(v.problems) == 0 {
@@ -343,6 +344,20 @@ func (v *validator) listeners() {
 		v.addf(KeyHTTPListen, "required (the /healthz, /readyz and /metrics address)")
 	} else if msg := checkHostPort(l); msg != "" {
 		v.addf(KeyHTTPListen, "%s", msg)
+	}
+}
+
+// Bounds of shutdown.timeout: under a second leaves no time to finish
+// anything; past ten minutes it is most likely a slip (25m for 25s).
+const (
+	minShutdownTimeout = time.Second
+	maxShutdownTimeout = 10 * time.Minute
+)
+
+func (v *validator) shutdown() {
+	if d := v.cfg.Shutdown.Timeout; d < minShutdownTimeout || d > maxShutdownTimeout {
+		v.addf(KeyShutdownTimeout, "%s is out of range (want %s to %s)", domain.FormatDuration(d),
+			domain.FormatDuration(minShutdownTimeout), domain.FormatDuration(maxShutdownTimeout))
 	}
 }
 

@@ -85,6 +85,9 @@ func TestValidateBadValueNamesKey(t *testing.T) {
 		{"VOTING_SEAL_KEY", "not base64!", KeyVotingSealKey, "not base64"},
 		{"VOTING_SEAL_KEY", "AAECAwQFBgcICQoLDA0ODw==", KeyVotingSealKey, "16 bytes"},
 		{"HTTP_LISTEN", "localhost:http-alt", KeyHTTPListen, "port"},
+		{"SHUTDOWN_TIMEOUT", "soon", KeyShutdownTimeout, "invalid duration"},
+		{"SHUTDOWN_TIMEOUT", "500ms", KeyShutdownTimeout, "500ms is out of range (want 1s to 10m)"},
+		{"SHUTDOWN_TIMEOUT", "25m", KeyShutdownTimeout, "out of range"},
 		{"LOG_LEVEL", "verbose", KeyLogLevel, `unknown level "verbose"`},
 		{"LOG_FORMAT", "xml", KeyLogFormat, `unknown format "xml"`},
 	}
