@@ -20,7 +20,8 @@ type call struct {
 	Files  []file            `json:"f,omitempty"`
 }
 
-// file is one upload: the form field ("document") and its name and bytes.
+// file is one upload: the form field ("document", "photo") and its name
+// and bytes.
 type file struct {
 	Field string `json:"k"`
 	Name  string `json:"n"`
@@ -34,20 +35,21 @@ var errNoChat = errors.New("outbox: call has no chat_id")
 // encode turns c into a call. tgbotapi keeps a config's parameters behind
 // an unexported method; WriteToHTTPResponse is its public way to serialise
 // them, and works for everything but new uploads, whose files are taken
-// out first (documents are the only uploads the bot makes).
+// out first (documents and photos are the only uploads the bot makes).
 func encode(c tgbotapi.Chattable) (call, error) {
 	var files []file
-	if d, ok := c.(tgbotapi.DocumentConfig); ok {
-		fb, isBytes := d.File.(tgbotapi.FileBytes)
-		if !isBytes {
-			if d.File != nil && d.File.NeedsUpload() {
-				return call{}, fmt.Errorf("outbox: document %T cannot be kept for a later upload; use tgbotapi.FileBytes", d.File)
-			}
-		} else {
-			files = append(files, file{Field: "document", Name: fb.Name, Data: fb.Bytes})
-			d.File = tgbotapi.FileID("-")
-			c = d
+	var err error
+	switch d := c.(type) {
+	case tgbotapi.DocumentConfig:
+		if files, err = takeUpload("document", &d.File); err != nil {
+			return call{}, err
 		}
+		c = d
+	case tgbotapi.PhotoConfig:
+		if files, err = takeUpload("photo", &d.File); err != nil {
+			return call{}, err
+		}
+		c = d
 	}
 	method, v, err := bot.EncodeCall(c)
 	if err != nil {
@@ -64,6 +66,22 @@ func encode(c tgbotapi.Chattable) (call, error) {
 		return call{}, fmt.Errorf("outbox: encode %T: no method", c)
 	}
 	return out, nil
+}
+
+// takeUpload takes a new upload's bytes (tgbotapi.FileBytes) out of the
+// config, leaving a placeholder the serialiser accepts. A file
+// id or a URL stays a parameter; any other upload (a path, a reader)
+// cannot be kept in Redis to be sent later, and is an error.
+func takeUpload(field string, f *tgbotapi.RequestFileData) ([]file, error) {
+	fb, isBytes := (*f).(tgbotapi.FileBytes)
+	if !isBytes {
+		if *f != nil && (*f).NeedsUpload() {
+			return nil, fmt.Errorf("outbox: %s %T cannot be kept for a later upload; use tgbotapi.FileBytes", field, *f)
+		}
+		return nil, nil
+	}
+	*f = tgbotapi.FileID("-")
+	return []file{{Field: field, Name: fb.Name, Data: fb.Bytes}}, nil
 }
 
 // chat is the call's chat_id.

@@ -1,8 +1,11 @@
 package outbox_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +208,38 @@ func TestAnswersGoBeforeFanOut(t *testing.T) {
 	}
 	if len(ds) != 1 || ds[0].Chat != "99" {
 		t.Fatalf("the one slot went to %+v, want the answer to chat 99", ds)
+	}
+}
+
+// A photo is kept in Redis with its bytes until Telegram has it, arrives
+// once with its caption, and one read from a stream (which the outbox
+// could not keep) is refused at once.
+func TestPhotosAreKeptWithTheirBytesAndArriveOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	img := image.NewGray(image.Rect(0, 0, 40, 30))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	photo := tgbotapi.NewPhoto(1, tgbotapi.FileBytes{Name: "chart.png", Bytes: buf.Bytes()})
+	photo.Caption, photo.ParseMode = "<b>Biểu đồ</b> kết quả", tgbotapi.ModeHTML
+	for range 2 { // the same update handled twice
+		ctx := outbox.WithOrigin(context.Background(), "u8", 1, false)
+		if err := r.writer.Send(ctx, photo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.drained(t)
+	ms := r.tg.BotMessages(1)
+	if len(ms) != 1 || ms[0].Photo == nil || !bytes.Equal(ms[0].Photo.Data, buf.Bytes()) || ms[0].Photo.Caption != "Biểu đồ kết quả" {
+		t.Fatalf("chat 1 holds %+v, want the photo once", ms)
+	}
+	stream := tgbotapi.NewPhoto(1, tgbotapi.FileReader{Name: "x.png", Reader: bytes.NewReader(buf.Bytes())})
+	if err := r.writer.Send(context.Background(), stream); err == nil {
+		t.Error("a photo read from a stream was queued")
+	}
+	if rej := r.tg.Rejections(); len(rej) != 0 {
+		t.Errorf("Telegram rejected %+v", rej)
 	}
 }
