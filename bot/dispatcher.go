@@ -6,15 +6,13 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // ErrStopped is returned by Dispatcher.Handle once the dispatcher stopped.
 var ErrStopped = errors.New("dispatcher stopped")
 
 type job struct {
-	update tgbotapi.Update
+	update Update
 	done   func(error)
 }
 
@@ -61,14 +59,16 @@ func (d *Dispatcher) work(q chan job) {
 // run handles one update on a context detached from the caller's
 // cancellation: a shutdown lets in-flight handlers finish instead of cutting
 // them off half-way through a write.
-func (d *Dispatcher) run(u tgbotapi.Update) error {
+func (d *Dispatcher) run(u Update) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
 	defer cancel()
-	return d.handler(ctx, NewRequest(u, d.botUsername))
+	r := NewRequest(u.Update, d.botUsername)
+	r.thread = u.Thread
+	return d.handler(ctx, r)
 }
 
-func (d *Dispatcher) queue(u tgbotapi.Update) chan job {
-	k := ChatKey(u)
+func (d *Dispatcher) queue(u Update) chan job {
+	k := ChatKey(u.Update)
 	if k < 0 {
 		k = -k
 	}
@@ -81,7 +81,7 @@ func (d *Dispatcher) queue(u tgbotapi.Update) chan job {
 // asks Telegram to deliver it again. A handler's own error was already
 // answered and logged by the middleware; delivering the update again would
 // only repeat that answer.
-func (d *Dispatcher) Handle(ctx context.Context, u tgbotapi.Update) error {
+func (d *Dispatcher) Handle(ctx context.Context, u Update) error {
 	res := make(chan error, 1)
 	if err := d.enqueue(ctx, u, func(err error) { res <- err }); err != nil {
 		return err
@@ -98,7 +98,7 @@ func (d *Dispatcher) Handle(ctx context.Context, u tgbotapi.Update) error {
 // first, the rest of the batch is dropped; the poller then stops without
 // confirming the batch to Telegram, which delivers it again to the next
 // instance, and the Dedupe middleware skips the updates that were handled.
-func (d *Dispatcher) HandleBatch(ctx context.Context, updates []tgbotapi.Update) (unhandled int) {
+func (d *Dispatcher) HandleBatch(ctx context.Context, updates []Update) (unhandled int) {
 	var (
 		wg sync.WaitGroup
 		mu sync.Mutex
@@ -125,7 +125,7 @@ func (d *Dispatcher) HandleBatch(ctx context.Context, updates []tgbotapi.Update)
 	return unhandled
 }
 
-func (d *Dispatcher) enqueue(ctx context.Context, u tgbotapi.Update, done func(error)) error {
+func (d *Dispatcher) enqueue(ctx context.Context, u Update, done func(error)) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.stopped {

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -29,11 +27,11 @@ func TestDispatcherKeepsOrderWithinAChat(t *testing.T) {
 	d := NewDispatcher(h, "me", 4, time.Minute, discard)
 	defer d.Stop()
 
-	var batch []tgbotapi.Update
+	var batch []Update
 	for i := 0; i < 300; i++ {
 		u := message(int64(i%7)-3, "private", fmt.Sprint(i))
 		u.UpdateID = i
-		batch = append(batch, u)
+		batch = append(batch, Update{Update: u})
 	}
 	d.HandleBatch(context.Background(), batch)
 
@@ -63,7 +61,7 @@ func TestDispatcherStopWaitsForRunningHandlers(t *testing.T) {
 	}
 	d := NewDispatcher(h, "me", 2, time.Minute, discard)
 	errc := make(chan error, 1)
-	go func() { errc <- d.Handle(context.Background(), message(1, "private", "x")) }()
+	go func() { errc <- d.Handle(context.Background(), Update{Update: message(1, "private", "x")}) }()
 	<-started
 	stopped := make(chan struct{})
 	go func() { d.Stop(); close(stopped) }()
@@ -75,7 +73,7 @@ func TestDispatcherStopWaitsForRunningHandlers(t *testing.T) {
 	if finished.Load() != 1 {
 		t.Errorf("finished = %d, want 1", finished.Load())
 	}
-	if err := d.Handle(context.Background(), message(1, "private", "late")); !errors.Is(err, ErrStopped) {
+	if err := d.Handle(context.Background(), Update{Update: message(1, "private", "late")}); !errors.Is(err, ErrStopped) {
 		t.Errorf("Handle after Stop = %v, want ErrStopped", err)
 	}
 }

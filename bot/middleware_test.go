@@ -93,11 +93,11 @@ func TestDispatcherReportsTheFirstUnclaimedUpdateOfABatch(t *testing.T) {
 	}
 	d := NewDispatcher(h, "b", 3, time.Second, discard)
 	defer d.Stop()
-	var batch []tgbotapi.Update
+	var batch []Update
 	for id := 3; id <= 8; id++ {
 		u := message(int64(id), "private", "/x")
 		u.UpdateID = id
-		batch = append(batch, u)
+		batch = append(batch, Update{Update: u})
 	}
 	if got := d.HandleBatch(context.Background(), batch); got != 5 {
 		t.Errorf("HandleBatch = %d, want 5 (the lowest unclaimed update)", got)

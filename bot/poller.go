@@ -18,7 +18,7 @@ import (
 // update_id it could not handle (its claim failed), or 0: the poller then
 // confirms only the updates before it and fetches the rest again.
 type UpdateSink interface {
-	HandleBatch(ctx context.Context, updates []tgbotapi.Update) (unhandled int)
+	HandleBatch(ctx context.Context, updates []Update) (unhandled int)
 }
 
 // DefaultAllowedUpdates returns the update types the bot subscribes to;
@@ -278,7 +278,7 @@ func (p *Poller) Run(ctx context.Context) error {
 
 // fetch performs one getUpdates; it returns as soon as ctx ends (see
 // callContext).
-func (p *Poller) fetch(ctx context.Context, allowed string) ([]tgbotapi.Update, error) {
+func (p *Poller) fetch(ctx context.Context, allowed string) ([]Update, error) {
 	params := tgbotapi.Params{
 		"limit":           strconv.Itoa(p.limit),
 		"timeout":         strconv.Itoa(int(p.timeout / time.Second)),
@@ -294,7 +294,7 @@ func (p *Poller) fetch(ctx context.Context, allowed string) ([]tgbotapi.Update, 
 	if err != nil {
 		return nil, err
 	}
-	var updates []tgbotapi.Update
+	var updates []Update
 	if err := json.Unmarshal(resp.Result, &updates); err != nil {
 		return nil, fmt.Errorf("telegram getUpdates: decode result: %w", err)
 	}

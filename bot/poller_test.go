@@ -88,14 +88,14 @@ func (f *fakeUpdates) offsets() []string {
 }
 
 // sinkFunc adapts a function to UpdateSink; it handles every update.
-type sinkFunc func(ctx context.Context, updates []tgbotapi.Update)
+type sinkFunc func(ctx context.Context, updates []Update)
 
-func (f sinkFunc) HandleBatch(ctx context.Context, updates []tgbotapi.Update) int {
+func (f sinkFunc) HandleBatch(ctx context.Context, updates []Update) int {
 	f(ctx, updates)
 	return 0
 }
 
-func ids(updates []tgbotapi.Update) []int {
+func ids(updates []Update) []int {
 	var out []int
 	for _, u := range updates {
 		out = append(out, u.UpdateID)
@@ -126,7 +126,7 @@ func TestPollerConfirmsOnlyHandledUpdates(t *testing.T) {
 			ctx1, cancel1 := context.WithCancel(t.Context())
 			defer cancel1()
 			var first [][]int
-			p1 := NewPoller(api, sinkFunc(func(_ context.Context, ups []tgbotapi.Update) {
+			p1 := NewPoller(api, sinkFunc(func(_ context.Context, ups []Update) {
 				first = append(first, ids(ups))
 				tt.interrupt(cancel1)
 			}), WithPollSleep(clock.Sleep))
@@ -142,7 +142,7 @@ func TestPollerConfirmsOnlyHandledUpdates(t *testing.T) {
 			api.onEmpty = cancel2
 			api.mu.Unlock()
 			var second [][]int
-			p2 := NewPoller(api, sinkFunc(func(_ context.Context, ups []tgbotapi.Update) {
+			p2 := NewPoller(api, sinkFunc(func(_ context.Context, ups []Update) {
 				second = append(second, ids(ups))
 			}), WithPollSleep(clock.Sleep))
 			if err := p2.Run(ctx2); err != nil {
@@ -174,7 +174,7 @@ func TestPollerAdvancesOffsetBatchByBatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var batches [][]int
-	p := NewPoller(api, sinkFunc(func(_ context.Context, ups []tgbotapi.Update) {
+	p := NewPoller(api, sinkFunc(func(_ context.Context, ups []Update) {
 		batches = append(batches, ids(ups))
 		api.mu.Lock()
 		defer api.mu.Unlock()
@@ -199,7 +199,7 @@ func TestPollerSendsLongPollParams(t *testing.T) {
 	api := &fakeUpdates{}
 	ctx, cancel := context.WithCancel(t.Context())
 	api.onEmpty = cancel
-	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}), WithDeleteWebhook(true))
+	p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}), WithDeleteWebhook(true))
 	if err := p.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -224,7 +224,7 @@ func TestPollerBacksOffOnErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	api.onEmpty = cancel
 	clock := newFakeClock()
-	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}), WithPollSleep(clock.Sleep))
+	p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}), WithPollSleep(clock.Sleep))
 	if err := p.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -250,7 +250,7 @@ func TestPollerReportsConflictOncePerStreak(t *testing.T) {
 		}
 		cancel()
 	}
-	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}),
+	p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}),
 		WithPollSleep(newFakeClock().Sleep),
 		WithPollLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	if err := p.Run(ctx); err != nil {
@@ -281,7 +281,7 @@ func TestPollerStopsWhenTheTokenIsRejected(t *testing.T) {
 	for _, code := range []int{401, 404} {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			api := &fakeUpdates{errs: []error{tgErr(code, "Unauthorized", 0)}}
-			p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}), WithPollSleep(newFakeClock().Sleep))
+			p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}), WithPollSleep(newFakeClock().Sleep))
 			err := p.Run(t.Context())
 			if !errors.Is(err, ErrTokenRejected) {
 				t.Errorf("Run = %v, want ErrTokenRejected", err)
@@ -297,7 +297,7 @@ func TestPollerReturnsNilWhenCancelledMidPoll(t *testing.T) {
 	api := &fakeUpdates{block: make(chan struct{})}
 	t.Cleanup(func() { close(api.block) }) // let the abandoned poll finish
 	ctx, cancel := context.WithCancel(t.Context())
-	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}))
+	p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}))
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	waitUntil(t, func() bool {
@@ -320,7 +320,7 @@ func TestPollerFinishesTheBatchBeforeReturning(t *testing.T) {
 	api := &fakeUpdates{pending: []int{1}}
 	ctx, cancel := context.WithCancel(t.Context())
 	finished := false
-	p := NewPoller(api, sinkFunc(func(ctx context.Context, _ []tgbotapi.Update) {
+	p := NewPoller(api, sinkFunc(func(ctx context.Context, _ []Update) {
 		cancel() // shutdown requested while handling
 		finished = true
 	}))
@@ -341,7 +341,7 @@ func TestPollerNeverLogsTheToken(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	sleeps := 0
-	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}),
+	p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}),
 		WithPollLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithPollSleep(func(ctx context.Context, d time.Duration) error {
 			if sleeps++; sleeps == 3 {
@@ -366,7 +366,7 @@ type unclaimedOnce struct {
 	cancel  func()
 }
 
-func (s *unclaimedOnce) HandleBatch(_ context.Context, ups []tgbotapi.Update) int {
+func (s *unclaimedOnce) HandleBatch(_ context.Context, ups []Update) int {
 	s.batches = append(s.batches, ids(ups))
 	if len(s.batches) == 1 {
 		return 4
@@ -421,7 +421,7 @@ func TestPollerCountsEveryGetUpdatesByResult(t *testing.T) {
 	defer cancel()
 	api.onEmpty = cancel
 	m := &pollCounts{}
-	p := NewPoller(api, sinkFunc(func(context.Context, []tgbotapi.Update) {}),
+	p := NewPoller(api, sinkFunc(func(context.Context, []Update) {}),
 		WithPollSleep(newFakeClock().Sleep), WithPollMetrics(m))
 	if err := p.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -434,7 +434,7 @@ func TestPollerCountsEveryGetUpdatesByResult(t *testing.T) {
 	}
 
 	rejected := &pollCounts{}
-	p = NewPoller(&fakeUpdates{errs: []error{tgErr(401, "Unauthorized", 0)}}, sinkFunc(func(context.Context, []tgbotapi.Update) {}),
+	p = NewPoller(&fakeUpdates{errs: []error{tgErr(401, "Unauthorized", 0)}}, sinkFunc(func(context.Context, []Update) {}),
 		WithPollMetrics(rejected))
 	if err := p.Run(t.Context()); !errors.Is(err, ErrTokenRejected) {
 		t.Fatalf("Run = %v, want ErrTokenRejected", err)

@@ -79,6 +79,9 @@ type Request struct {
 	// (/cmd@otherbot); such updates are ignored by the router.
 	ForOtherBot bool
 
+	// thread is the forum topic of the update (see Update.Thread).
+	thread int
+
 	answer   *CallbackAnswer
 	answered bool
 	values   map[any]any
@@ -257,6 +260,10 @@ func (r *Request) CallbackMessageID() (int, bool) {
 	}
 	return cq.Message.MessageID, true
 }
+
+// Thread is the forum topic the update came from, 0 outside topics: an
+// answer goes to the same topic.
+func (r *Request) Thread() int { return r.thread }
 
 // Text is the plain text of a message update, "" otherwise.
 func (r *Request) Text() string {

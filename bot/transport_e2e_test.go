@@ -279,7 +279,7 @@ type collectSink struct {
 	onBatch func()
 }
 
-func (s *collectSink) HandleBatch(_ context.Context, ups []tgbotapi.Update) int {
+func (s *collectSink) HandleBatch(_ context.Context, ups []bot.Update) int {
 	s.mu.Lock()
 	var ids []int
 	for _, u := range ups {
@@ -411,9 +411,9 @@ func TestE2EPollerReportsWebhookConflictThenDeletesIt(t *testing.T) {
 }
 
 // chanSink passes webhook updates to a channel.
-type chanSink chan tgbotapi.Update
+type chanSink chan bot.Update
 
-func (c chanSink) Handle(_ context.Context, u tgbotapi.Update) error {
+func (c chanSink) Handle(_ context.Context, u bot.Update) error {
 	c <- u
 	return nil
 }

@@ -25,7 +25,7 @@ const SecretTokenHeader = "X-Telegram-Bot-Api-Secret-Token"
 // it has been handled. An error makes the webhook answer 500, so Telegram
 // delivers the update again later.
 type WebhookSink interface {
-	Handle(ctx context.Context, u tgbotapi.Update) error
+	Handle(ctx context.Context, u Update) error
 }
 
 // Webhook limits. The shutdown grace bounds how long ServeWebhook waits for
@@ -142,7 +142,7 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) string {
 		return "closing"
 	}
 
-	var u tgbotapi.Update
+	var u Update
 	body := http.MaxBytesReader(rw, r.Body, w.maxBody)
 	if err := json.NewDecoder(body).Decode(&u); err != nil {
 		var tooLarge *http.MaxBytesError

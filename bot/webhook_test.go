@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -23,7 +22,7 @@ type recordingSink struct {
 	err error
 }
 
-func (s *recordingSink) Handle(_ context.Context, u tgbotapi.Update) error {
+func (s *recordingSink) Handle(_ context.Context, u Update) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got = append(s.got, u.UpdateID)
@@ -124,7 +123,7 @@ type blockingSink struct {
 	release chan struct{}
 }
 
-func (s *blockingSink) Handle(ctx context.Context, _ tgbotapi.Update) error {
+func (s *blockingSink) Handle(ctx context.Context, _ Update) error {
 	close(s.started)
 	<-s.release
 	return ctx.Err()

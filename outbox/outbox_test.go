@@ -243,3 +243,32 @@ func TestPhotosAreKeptWithTheirBytesAndArriveOnce(t *testing.T) {
 		t.Errorf("Telegram rejected %+v", rej)
 	}
 }
+
+// A message goes into a forum topic and answers a message there; an edit
+// ignores both options, which its method does not take.
+func TestMessagesGoIntoATopicAndReply(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	const forum = -1001990
+	r.tg.AddGroup(telegramtest.Chat{ID: forum, Title: "Khối", IsForum: true}, telegramtest.Member{UserID: 1, Status: telegramtest.StatusMember})
+	topic := r.tg.AddTopic(forum, "Thi đua")
+	cmd := r.tg.SendTextInTopic(forum, 1, topic, "/status")
+	ctx := context.Background()
+	if err := r.writer.Send(ctx, tgbotapi.NewMessage(forum, "trả lời"), outbox.InThread(topic), outbox.ReplyTo(cmd.MessageID), outbox.Remember("answer")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.writer.Send(ctx, tgbotapi.NewMessage(forum, "thông báo"), outbox.InThread(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.writer.Send(ctx, tgbotapi.NewEditMessageText(forum, 0, "trả lời (sửa)"), outbox.EditOf("answer"), outbox.InThread(topic), outbox.ReplyTo(cmd.MessageID)); err != nil {
+		t.Fatal(err)
+	}
+	r.drained(t)
+	ms := r.tg.BotMessages(forum)
+	if len(ms) != 2 || ms[0].Thread != topic || ms[0].ReplyToMessageID != cmd.MessageID || ms[0].Text != "trả lời (sửa)" || ms[1].Thread != 0 {
+		t.Errorf("the forum holds %+v", ms)
+	}
+	if rej := r.tg.Rejections(); len(rej) != 0 {
+		t.Errorf("Telegram rejected %+v", rej)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -67,21 +68,54 @@ func NewWriter(store Enqueuer, direct Requester, wake func(), log *slog.Logger) 
 }
 
 // SendOption adjusts one queued call.
-type SendOption func(*storage.OutboxItem)
+type SendOption func(*queued)
+
+// queued is a call on its way into the outbox: the item, and the call
+// whose parameters options may still add to.
+type queued struct {
+	item *storage.OutboxItem
+	call *call
+}
 
 // Remember records the delivered message's id under ref, so that later
 // edits can name it with EditOf before (or without) knowing the id.
-func Remember(ref string) SendOption { return func(it *storage.OutboxItem) { it.Ref = ref } }
+func Remember(ref string) SendOption { return func(q *queued) { q.item.Ref = ref } }
 
 // EditOf makes an edit change the message recorded under ref (see
 // Remember); the call's own message_id is ignored. An edit whose message
 // was never delivered is dropped.
 func EditOf(ref string) SendOption {
-	return func(it *storage.OutboxItem) {
-		it.EditRef = ref
-		it.Coalesce = "e:" + it.Chat + ":r:" + ref
+	return func(q *queued) {
+		q.item.EditRef = ref
+		q.item.Coalesce = "e:" + q.item.Chat + ":r:" + ref
 	}
 }
+
+// InThread posts a new message (not an edit) in forum topic thread of
+// its chat (message_thread_id, which tgbotapi's configs lack); 0, the
+// General topic, changes nothing.
+func InThread(thread int) SendOption {
+	return func(q *queued) {
+		if thread != 0 && posts(q.call) {
+			q.call.Params["message_thread_id"] = strconv.Itoa(thread)
+		}
+	}
+}
+
+// ReplyTo makes a new message answer message messageID of its chat
+// (reply_parameters), and still go out if that message was deleted
+// meanwhile; 0 changes nothing.
+func ReplyTo(messageID int) SendOption {
+	return func(q *queued) {
+		if messageID != 0 && posts(q.call) {
+			q.call.Params["reply_parameters"] = `{"message_id":` + strconv.Itoa(messageID) + `,"allow_sending_without_reply":true}`
+		}
+	}
+}
+
+// posts reports whether c posts a new message (sendMessage, sendDocument,
+// sendPhoto…), as opposed to an edit or a deletion.
+func posts(c *call) bool { return strings.HasPrefix(c.Method, "send") }
 
 // Send queues c and returns once it is stored in Redis: a message, an
 // edit or a document (tgbotapi.FileBytes). It never waits for Telegram.
@@ -95,11 +129,7 @@ func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOpt
 	if cl.chat() == "" {
 		return fmt.Errorf("%w (%s)", errNoChat, cl.Method)
 	}
-	body, err := cl.marshal()
-	if err != nil {
-		return fmt.Errorf("outbox: encode %s: %w", cl.Method, err)
-	}
-	it := storage.OutboxItem{Chat: cl.chat(), Kind: cl.kind(), Body: body, Priority: storage.PriorityFanOut}
+	it := storage.OutboxItem{Chat: cl.chat(), Kind: cl.kind(), Priority: storage.PriorityFanOut}
 	o := originOf(ctx)
 	it.ID = o.next()
 	if it.Chat == o.answerChat || it.Chat == o.answerUser {
@@ -111,7 +141,10 @@ func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOpt
 		it.Coalesce = "e:" + it.Chat + ":" + cl.Params["message_id"]
 	}
 	for _, opt := range opts {
-		opt(&it)
+		opt(&queued{item: &it, call: &cl})
+	}
+	if it.Body, err = cl.marshal(); err != nil {
+		return fmt.Errorf("outbox: encode %s: %w", cl.Method, err)
 	}
 	if _, err := w.store.Enqueue(ctx, it); err != nil {
 		if storage.IsUnavailable(err) && it.EditRef == "" && it.Ref == "" {

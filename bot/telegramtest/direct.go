@@ -23,7 +23,7 @@ import (
 func (s *Server) SendTextUpdate(chatID, fromUserID int64, text string) (Message, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sendTextLocked(chatID, fromUserID, text, s.issueLocked)
+	return s.sendTextLocked(chatID, fromUserID, text, 0, s.issueLocked)
 }
 
 // PressButtonUpdate is PressButton without queueing: it registers the

@@ -159,11 +159,19 @@ func (s *Server) send(c *call, textParam, entitiesParam, kind string, body func(
 	if err != nil {
 		return reply{}, err
 	}
+	thread, err := threadLocked(c, ch)
+	if err != nil {
+		return reply{}, err
+	}
+	if r, ok := ch.byID[replyTo]; ok && thread == 0 {
+		// A reply goes to the topic of the message it answers.
+		thread = r.Thread
+	}
 	m, err := body(f)
 	if err != nil {
 		return reply{}, err
 	}
-	m.From, m.Entities, m.ParseMode, m.ReplyToMessageID = s.bot, f.entities, f.mode, replyTo
+	m.From, m.Entities, m.ParseMode, m.ReplyToMessageID, m.Thread = s.bot, f.entities, f.mode, replyTo, thread
 	if f.mode != "" {
 		m.HTML = f.raw
 	}

@@ -52,6 +52,8 @@ type chatState struct {
 	// rawMarkup keeps the inline keyboard JSON of bot messages as sent, so
 	// that it is served back verbatim and compared for "not modified".
 	rawMarkup map[int]json.RawMessage
+	// topics are a forum's topics by thread id, with their names.
+	topics map[int]string
 }
 
 type queryState struct {
@@ -81,7 +83,38 @@ func newChatState(c Chat) *chatState {
 		nextID:    1,
 		byID:      map[int]*Message{},
 		rawMarkup: map[int]json.RawMessage{},
+		topics:    map[int]string{},
 	}
+}
+
+// AddTopic creates a topic in forum supergroup chatID and returns its
+// thread id (the id of the service message that opens it, as in
+// Telegram).
+func (s *Server) AddTopic(chatID int64, name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.mustGroupLocked(chatID)
+	if !ch.chat.IsForum {
+		panic(fmt.Sprintf("telegramtest: AddTopic: chat %d is not a forum (set Chat.IsForum)", chatID))
+	}
+	id := ch.nextID
+	ch.nextID++
+	ch.topics[id] = name
+	return id
+}
+
+// threadLocked resolves a call's message_thread_id in ch: 0 when absent;
+// an error when ch has no such topic (Telegram: "message thread not
+// found").
+func threadLocked(c *call, ch *chatState) (int, error) {
+	if !c.has("message_thread_id") {
+		return 0, nil
+	}
+	id := c.int("message_thread_id")
+	if _, ok := ch.topics[id]; !ok || !ch.chat.IsForum {
+		return 0, stateError("message thread not found")
+	}
+	return id, nil
 }
 
 // AddUser registers a Telegram user. Adding an existing id replaces its

@@ -30,6 +30,8 @@ type Chat struct {
 	Title string
 	// Username is the public @username of a supergroup, optional.
 	Username string
+	// IsForum marks a supergroup with topics (see AddTopic).
+	IsForum bool
 }
 
 // Member statuses, as getChatMember reports them.
@@ -122,8 +124,11 @@ type Message struct {
 	ReplyKeyboard    [][]string
 	RemoveKeyboard   bool
 	ReplyToMessageID int
-	Document         *Document
-	Photo            *Photo
+	// Thread is the forum topic the message is in (its
+	// message_thread_id), 0 for General and chats without topics.
+	Thread   int
+	Document *Document
+	Photo    *Photo
 	// UpdateID is the update_id of the "message" update that carried a
 	// user's message to the bot (zero for the bot's own messages).
 	UpdateID int

@@ -167,18 +167,30 @@ func (s *Server) userChatLocked(chatID int64, us *userState) *chatState {
 // (chatID == fromUserID) starts that chat. It panics on unknown users or
 // groups.
 func (s *Server) SendText(chatID, fromUserID int64, text string) Message {
+	return s.SendTextInTopic(chatID, fromUserID, 0, text)
+}
+
+// SendTextInTopic is SendText in forum topic thread of a group (see
+// AddTopic); 0 is the General topic.
+func (s *Server) SendTextInTopic(chatID, fromUserID int64, thread int, text string) Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, _ := s.sendTextLocked(chatID, fromUserID, text, s.enqueueUpdateLocked)
+	if thread != 0 {
+		ch := s.mustGroupLocked(chatID)
+		if _, ok := ch.topics[thread]; !ok {
+			panic(fmt.Sprintf("telegramtest: SendTextInTopic: chat %d has no topic %d", chatID, thread))
+		}
+	}
+	m, _ := s.sendTextLocked(chatID, fromUserID, text, thread, s.enqueueUpdateLocked)
 	return m
 }
 
 // sendTextLocked stores a user's text message and hands its "message"
 // update to deliver (queue it, or only issue it: see direct.go).
-func (s *Server) sendTextLocked(chatID, fromUserID int64, text string, deliver func(kind string, payload any) (int, []byte)) (Message, []byte) {
+func (s *Server) sendTextLocked(chatID, fromUserID int64, text string, thread int, deliver func(kind string, payload any) (int, []byte)) (Message, []byte) {
 	us := s.mustUserLocked(fromUserID)
 	ch := s.userChatLocked(chatID, us)
-	m := &Message{From: us.user, Text: text, Entities: commandEntities(text)}
+	m := &Message{From: us.user, Text: text, Entities: commandEntities(text), Thread: thread}
 	s.addMessageLocked(ch, m)
 	id, raw := deliver("message", s.wireMessageLocked(ch, m, true))
 	m.UpdateID = id

@@ -28,6 +28,7 @@ type wChat struct {
 	Username  string `json:"username,omitempty"`
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
+	IsForum   bool   `json:"is_forum,omitempty"`
 }
 
 type wEntity struct {
@@ -58,6 +59,8 @@ type wPhotoSize struct {
 
 type wMessage struct {
 	MessageID       int             `json:"message_id"`
+	MessageThreadID int             `json:"message_thread_id,omitempty"`
+	IsTopicMessage  bool            `json:"is_topic_message,omitempty"`
 	From            *wUser          `json:"from,omitempty"`
 	Chat            wChat           `json:"chat"`
 	Date            int64           `json:"date"`
@@ -124,7 +127,7 @@ func (s *Server) wireChatLocked(ch *chatState) wChat {
 		}
 		return c
 	}
-	c.Title, c.Username = ch.chat.Title, ch.chat.Username
+	c.Title, c.Username, c.IsForum = ch.chat.Title, ch.chat.Username, ch.chat.IsForum
 	return c
 }
 
@@ -157,6 +160,9 @@ func (s *Server) wireMessageLocked(ch *chatState, m *Message, withReply bool) *w
 		From:      ptr(wireUser(m.From)),
 		Chat:      s.wireChatLocked(ch),
 		Date:      m.Date.Unix(),
+	}
+	if m.Thread != 0 {
+		w.MessageThreadID, w.IsTopicMessage = m.Thread, true
 	}
 	if !m.EditDate.IsZero() {
 		w.EditDate = m.EditDate.Unix()
