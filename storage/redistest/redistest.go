@@ -62,6 +62,10 @@ type config struct {
 	own        bool
 	appendOnly bool
 	args       []string
+	// sentinel runs the process as a Sentinel (--sentinel) with the
+	// configuration file conf, which it rewrites as it learns.
+	sentinel bool
+	conf     string
 }
 
 // WithOwnServer asks for a private redis-server process even when a shared
@@ -91,11 +95,13 @@ var seq atomic.Int64
 type Instance struct {
 	t      testing.TB
 	url    string
+	addr   string
 	prefix string
-	client *redis.Client
+	client redis.UniversalClient
+	shared bool // a server other tests use too: delete this test's keys at the end
 
 	mu  sync.Mutex
-	srv *server // nil for a shared server
+	srv *server // nil for a shared server or a topology (Sentinel, Cluster)
 }
 
 // New returns a Redis for t; see the package documentation for where it
@@ -115,12 +121,7 @@ func New(t testing.TB, opts ...Option) *Instance {
 	case !cfg.own && shared != "":
 		inst.url = shared
 	default:
-		if _, err := exec.LookPath("redis-server"); err != nil {
-			if env != "" {
-				t.Skipf("redistest: this test needs its own redis-server process, which is not installed (%s is set, so the environment has none on purpose)", EnvURL)
-			}
-			t.Fatalf("redistest: redis-server is not installed or not in PATH (%v); install it (apt-get install redis-server) or set %s to a Redis URL", err, EnvURL)
-		}
+		requireServer(t)
 		dir := t.TempDir() // removed after the server is killed: Cleanup runs LIFO
 		srv, err := startFree(dir, cfg)
 		if err != nil {
@@ -137,14 +138,14 @@ func New(t testing.TB, opts ...Option) *Instance {
 	}
 	opt.DialTimeout = 2 * time.Second
 	opt.DialerRetries = 1 // fail fast while a test has the server stopped
-	inst.client = redis.NewClient(opt)
+	inst.client, inst.addr, inst.shared = redis.NewClient(opt), opt.Addr, inst.srv == nil
 	t.Cleanup(func() {
-		if inst.srv == nil {
+		if inst.shared {
 			inst.deleteKeys()
 		}
 		_ = inst.client.Close()
 	})
-	if inst.srv == nil {
+	if inst.shared {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := inst.client.Ping(ctx).Err(); err != nil {
@@ -157,15 +158,17 @@ func New(t testing.TB, opts ...Option) *Instance {
 // URL returns the redis:// URL of the server.
 func (i *Instance) URL() string { return i.url }
 
-// Addr returns the host:port of the server.
-func (i *Instance) Addr() string { return i.client.Options().Addr }
+// Addr returns the host:port of the server (of a topology: the node
+// that was the primary, or the first node, when it started).
+func (i *Instance) Addr() string { return i.addr }
 
 // Prefix returns a key prefix unique to this Instance. Tests pass it to
 // storage.NewKeys so that tests sharing a server stay apart.
 func (i *Instance) Prefix() string { return i.prefix }
 
 // Client returns a client of the server, closed by t.Cleanup. It keeps
-// working across Stop and Restart (it reconnects).
+// working across Stop and Restart (it reconnects); a topology's client
+// follows a failover (Sentinel) or the slots (Cluster).
 func (i *Instance) Client() redis.UniversalClient { return i.client }
 
 // Dir returns the data directory of a private server (where the AOF lives).
@@ -337,6 +340,10 @@ func (s *server) start() error {
 		"--logfile", s.logPath(),
 	}
 	args = append(args, s.cfg.args...)
+	if s.cfg.sentinel {
+		// The file comes first; Sentinel refuses to run without one.
+		args = append(append([]string{s.cfg.conf}, args...), "--sentinel")
+	}
 	cmd := exec.Command("redis-server", args...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
@@ -434,6 +441,18 @@ func (s *server) logTail() string {
 		lines = lines[len(lines)-20:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// requireServer fails t, or skips it where the environment has no
+// redis-server on purpose, unless redis-server is installed.
+func requireServer(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv(EnvURL) != "" {
+			t.Skipf("redistest: this test needs its own redis-server process, which is not installed (%s is set, so the environment has none on purpose)", EnvURL)
+		}
+		t.Fatalf("redistest: redis-server is not installed or not in PATH (%v); install it (apt-get install redis-server) or set %s to a Redis URL", err, EnvURL)
+	}
 }
 
 // newPrefix returns a key prefix unique across processes and tests.
