@@ -45,7 +45,9 @@ var (
 // could not serve the request right now (connection refused or reset,
 // timeouts, including the caller's context deadline, an exhausted or closed
 // pool, a server still LOADING its dataset, a failover in progress), as
-// opposed to a logic error such as ErrNotFound or ErrConflict. A cancelled
+// opposed to a logic error such as ErrNotFound or ErrConflict; also a
+// write refused because Redis is full or cut off from its replicas (see
+// deploy/README.md, "Redis memory and replicas"). A cancelled
 // context (shutdown) is not unavailability.
 //
 // The bot uses it to tell a user that their action was not recorded and is
@@ -73,10 +75,14 @@ func IsUnavailable(err error) bool {
 		errors.Is(err, net.ErrClosed):
 		return true
 	}
-	// Server replies that mean "not now" rather than "no".
+	// Server replies that mean "not now" rather than "no"; among them a
+	// full Redis under maxmemory-policy noeviction (OOM) and a primary
+	// cut off from its replicas under min-replicas-to-write (NOREPLICAS):
+	// both refuse the write before running it, so nothing was recorded.
 	if redis.IsLoadingError(err) || redis.IsReadOnlyError(err) ||
 		redis.IsClusterDownError(err) || redis.IsTryAgainError(err) ||
-		redis.IsMasterDownError(err) || redis.IsMaxClientsError(err) {
+		redis.IsMasterDownError(err) || redis.IsMaxClientsError(err) ||
+		redis.IsOOMError(err) || redis.IsNoReplicasError(err) {
 		return true
 	}
 	// Any other network-level failure: DNS, dial, i/o timeout.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -79,6 +80,36 @@ func TestIsUnavailableWhenRedisStopsAndRecovers(t *testing.T) {
 	}
 	if got, err := users.Language(ctx, 1); err != nil || got != "en" {
 		t.Errorf("Language after restart = %q, %v; want en", got, err)
+	}
+}
+
+// A Redis at its maxmemory with noeviction, or a primary without the
+// replicas min-replicas-to-write asks for, refuses every write before
+// running it: the user hears "not recorded, safe to repeat", not an
+// apology for a bug.
+func TestFullOrCutOffRedisRefusalsAreUnavailable(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, key, value string }{
+		{"full", "maxmemory", "1"},
+		{"no replicas", "min-replicas-to-write", "1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rt := redistest.New(t, redistest.WithArgs("--maxmemory-policy", "noeviction"))
+			ctx := context.Background()
+			if err := rt.Client().ConfigSet(ctx, tt.key, tt.value).Err(); err != nil {
+				t.Fatal(err)
+			}
+			keys := storage.NewKeys(rt.Prefix())
+			err := storage.NewUsers(rt.Client(), keys).SetLanguage(ctx, 1, "en")
+			if !storage.IsUnavailable(err) {
+				t.Errorf("a command: IsUnavailable(%v) = false, want true", err)
+			}
+			_, err = storage.NewUpdates(rt.Client(), keys, time.Hour).Begin(ctx, 1, "a", time.Minute)
+			if !storage.IsUnavailable(err) {
+				t.Errorf("a script: IsUnavailable(%v) = false, want true", err)
+			}
+		})
 	}
 }
 
