@@ -115,6 +115,11 @@ func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	h.say(groupID, aliceID, "/meeting_new 12/04/2024 09:00 | Họp sơ kết | Hà Nội")
 	confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 2", "Huỷ cuộc họp")
 	press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
+	// The delegates are told privately by a job; wait, so that its notice
+	// does not land between a /start below and the ballot it opens.
+	for _, u := range []int64{bobID, carolID, daveID} {
+		waitMessage(t, h, u, "Cuộc họp đã bị huỷ")
+	}
 	// Nominations.
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
 	h.say(daveID, daveID, "/nominate CSTD_BO | =HYPERLINK(\"x\") Lê Văn C")

@@ -42,6 +42,10 @@ type Committee struct {
 	Deputy   string // unit code of the deputy unit for Year, "" if none
 	Created  time.Time
 	By       int64 // who ran /setup
+	// Thread is the forum topic of the group where the bloc posts its
+	// announcements and reminders (where /setup was sent), 0 for General
+	// or a group without topics.
+	Thread int
 }
 
 // Location is the committee's time zone, UTC if it cannot be loaded.

@@ -166,7 +166,7 @@ func (h *Handlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Com
 	}{{"pdf", pdf, "min_caption_pdf"}, {"csv", csv, "min_caption_csv"}} {
 		doc := tgbotapi.NewDocument(chat.ID, tgbotapi.FileBytes{Name: name + "." + f.ext, Bytes: f.data})
 		doc.Caption = plain(h.cat.T(r.Lang, f.captionID, i18n.Data{"Title": b.Title, "ID": b.ID}))
-		if err := h.send.Send(ctx, doc); err != nil {
+		if err := h.send.Send(ctx, doc, answerTo(r)...); err != nil {
 			return err
 		}
 	}

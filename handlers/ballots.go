@@ -212,7 +212,7 @@ func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ball
 	if err := h.postBallot(ctx, sc.committee, b); err != nil {
 		return err
 	}
-	if chat, _ := r.Chat(); chat.ID != sc.committee.ChatID {
+	if !inBlocTopic(r, sc.committee) {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_opened", i18n.Data{"ID": b.ID, "Title": b.Title}), nil)
 	}
 	return nil
@@ -272,7 +272,7 @@ func (h *Handlers) postBallot(ctx context.Context, c domain.Committee, b domain.
 	if kb != nil {
 		msg.ReplyMarkup = *kb
 	}
-	if err := h.send.Send(ctx, msg, outbox.Remember(ballotPostRef(c.ID, b.ID))); err != nil {
+	if err := h.send.Send(ctx, msg, outbox.Remember(ballotPostRef(c.ID, b.ID)), inTopic(c)); err != nil {
 		return err
 	}
 	return h.ballots.SetPost(ctx, c.ID, b.ID, c.ChatID, 0)

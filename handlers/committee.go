@@ -60,6 +60,8 @@ type CommitteeStore interface {
 	// MemberHistory is every join, move, leave and removal of delegates.
 	MemberHistory(ctx context.Context, id string) ([]domain.MemberChange, error)
 	SetYear(ctx context.Context, id string, year int) error
+	// SetThread names the forum topic of the group where the bloc posts.
+	SetThread(ctx context.Context, id string, thread int) error
 
 	OpenCovenant(ctx context.Context, id string, year int, title string, by int64) (domain.Covenant, error)
 	Covenant(ctx context.Context, id string) (domain.Covenant, error)
@@ -318,10 +320,22 @@ func (h *Handlers) setup(ctx context.Context, r *bot.Request) error {
 	year := h.now().In(h.loc).Year()
 	c, err := h.committees.Create(ctx, chat.ID, chat.Title, name, h.loc.String(), h.cat.Default(), year, user.ID)
 	switch {
+	case errors.Is(err, storage.ErrAlreadyBound) && c.Thread != r.Thread():
+		// /setup in another topic of a forum moves the bloc's posts there.
+		if err := h.committees.SetThread(ctx, c.ID, r.Thread()); err != nil {
+			return err
+		}
+		return h.reply(ctx, r, h.cat.T(r.Lang, "setup_topic_moved", i18n.Data{"Name": c.Name}), nil)
 	case errors.Is(err, storage.ErrAlreadyBound):
 		return h.reply(ctx, r, h.cat.T(r.Lang, "setup_already", i18n.Data{"Name": c.Name, "Since": h.date(c.Created, c)}), nil)
 	case err != nil:
 		return err
+	}
+	if r.Thread() != 0 {
+		// Announcements and reminders go to the topic of /setup.
+		if err := h.committees.SetThread(ctx, c.ID, r.Thread()); err != nil {
+			return err
+		}
 	}
 	if err := h.current.SetCurrentCommittee(ctx, user.ID, c.ID); err != nil {
 		return err
@@ -410,7 +424,7 @@ func (h *Handlers) runYearTurn(ctx context.Context, job *scheduler.Job) error {
 		return err
 	}
 	text = h.cat.T(lang, "year_turned", i18n.Data{"Year": p.Year}) + "\n\n" + text
-	return h.postOnce(ctx, job, c.ChatID, text)
+	return h.postOnce(ctx, job, c, text)
 }
 
 // date formats a date in the committee's time zone.
@@ -484,7 +498,7 @@ func (h *Handlers) botAddedBack(ctx context.Context, chat bot.Chat) error {
 	}
 	h.log.InfoContext(ctx, "bot added back to a committee's group; committee reattached", "committee", c.ID, "chat_id", chat.ID)
 	lang := h.chatLang(ctx, chat.ID)
-	if err := h.sendHTML(ctx, chat.ID, h.cat.T(lang, "committee_reattached", i18n.Data{"Name": c.Name}), nil); err != nil &&
+	if err := h.sendHTML(ctx, chat.ID, h.cat.T(lang, "committee_reattached", i18n.Data{"Name": c.Name}), nil, inTopic(c)); err != nil &&
 		!bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 		return err
 	}

@@ -44,11 +44,11 @@ func (h *Handlers) covenant(ctx context.Context, r *bot.Request) error {
 	}
 	text := h.cat.T(r.Lang, "covenant_opened", i18n.Data{"Year": cov.Year, "Title": cov.Title})
 	kb := signKeyboard(h, r.Lang, sc.committee.ID)
-	if chat, _ := r.Chat(); !chat.IsGroup() && sc.committee.ChatID != 0 {
+	if !inBlocTopic(r, sc.committee) && sc.committee.ChatID != 0 {
 		// Announce it where the delegates are.
 		lang := h.chatLang(ctx, sc.committee.ChatID)
 		gkb := signKeyboard(h, lang, sc.committee.ID)
-		if err := h.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_opened", i18n.Data{"Year": cov.Year, "Title": cov.Title}), &gkb); err != nil &&
+		if err := h.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_opened", i18n.Data{"Year": cov.Year, "Title": cov.Title}), &gkb, inTopic(sc.committee)); err != nil &&
 			!bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 			return err
 		}
@@ -158,7 +158,7 @@ func (h *Handlers) signFor(ctx context.Context, r *bot.Request, sc scope) error 
 	}
 	if complete && sc.committee.ChatID != 0 {
 		lang := h.chatLang(ctx, sc.committee.ChatID)
-		err := h.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_complete", i18n.Data{"Year": cov.Year, "Title": cov.Title, "Total": len(cov.Signed)}), nil)
+		err := h.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_complete", i18n.Data{"Year": cov.Year, "Title": cov.Title, "Total": len(cov.Signed)}), nil, inTopic(sc.committee))
 		if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 			return err
 		}

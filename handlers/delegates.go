@@ -201,7 +201,7 @@ func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, name
 	if previous != "" {
 		notice = h.cat.T(lang, "delegate_moved", i18n.Data{"Name": name, "From": previous, "To": unit})
 	}
-	if err := h.sendHTML(ctx, c.ChatID, notice, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+	if err := h.sendHTML(ctx, c.ChatID, notice, nil, inTopic(c)); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 		return err
 	}
 	return nil
@@ -241,7 +241,7 @@ func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error 
 		}
 		text = h.cat.N(lang, "delegates_joined", len(names), i18n.Data{"List": i18n.Raw(strings.Join(names, ", "))})
 	}
-	return h.postOnce(ctx, job, c.ChatID, text)
+	return h.postOnce(ctx, job, c, text)
 }
 
 // members lists delegates by unit, and the units that have none yet.

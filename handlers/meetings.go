@@ -222,12 +222,11 @@ func (h *Handlers) createMeeting(ctx context.Context, r *bot.Request, c domain.C
 	if err != nil {
 		return err
 	}
-	chat, _ := r.Chat()
 	announced, err := h.announce(ctx, c, m)
 	if err != nil {
 		return err
 	}
-	if chat.IsGroup() && announced {
+	if announced && inBlocTopic(r, c) {
 		return nil // the announcement is the answer, with /meeting <id> in it
 	}
 	key := "meeting_created"
@@ -261,7 +260,7 @@ func (h *Handlers) announce(ctx context.Context, c domain.Committee, m domain.Me
 	msg.ParseMode = tgbotapi.ModeHTML
 	msg.DisableWebPagePreview = true
 	msg.ReplyMarkup = kb
-	if err := h.send.Send(ctx, msg, outbox.Remember(announcementRef(c.ID, m.ID))); err != nil {
+	if err := h.send.Send(ctx, msg, outbox.Remember(announcementRef(c.ID, m.ID)), inTopic(c)); err != nil {
 		return false, err
 	}
 	if err := h.meetings.SetAnnouncement(ctx, c.ID, m.ID, c.ChatID, 0); err != nil {

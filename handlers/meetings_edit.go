@@ -13,6 +13,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -206,7 +207,7 @@ func (h *Handlers) attendance(ctx context.Context, r *bot.Request) error {
 	doc := tgbotapi.NewDocument(chat.ID, tgbotapi.FileBytes{Name: fmt.Sprintf("attendance-%s-%s.csv", c.ID, m.ID), Bytes: data})
 	doc.Caption = h.cat.T(r.Lang, "attendance_caption", i18n.Data{"ID": m.ID, "Title": truncate(m.Title, 80)})
 	doc.ParseMode = tgbotapi.ModeHTML
-	return h.send.Send(ctx, doc)
+	return h.send.Send(ctx, doc, answerTo(r)...)
 }
 
 // answerOf is each user's answer by user id.
@@ -309,7 +310,7 @@ func (h *Handlers) icsCommand(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	chat, _ := r.Chat()
-	return h.sendICS(ctx, chat.ID, r.Lang, c, m)
+	return h.sendICS(ctx, chat.ID, r.Lang, c, m, answerTo(r)...)
 }
 
 // icsButton sends the calendar file privately to whoever pressed "Add to
@@ -353,7 +354,7 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	return nil
 }
 
-func (h *Handlers) sendICS(ctx context.Context, chatID int64, lang string, c domain.Committee, m domain.Meeting) error {
+func (h *Handlers) sendICS(ctx context.Context, chatID int64, lang string, c domain.Committee, m domain.Meeting, opts ...outbox.SendOption) error {
 	data := h.meetingICS(c, m)
 	doc := tgbotapi.NewDocument(chatID, tgbotapi.FileBytes{Name: fmt.Sprintf("meeting-%s-%s.ics", c.ID, m.ID), Bytes: data})
 	key := "ics_caption"
@@ -362,5 +363,5 @@ func (h *Handlers) sendICS(ctx context.Context, chatID int64, lang string, c dom
 	}
 	doc.Caption = h.cat.T(lang, key, i18n.Data{"ID": m.ID, "Title": truncate(m.Title, 120)})
 	doc.ParseMode = tgbotapi.ModeHTML
-	return h.send.Send(ctx, doc)
+	return h.send.Send(ctx, doc, opts...)
 }

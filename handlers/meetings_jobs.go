@@ -225,6 +225,7 @@ func (h *Handlers) jobMeeting(ctx context.Context, committeeID, meetingID string
 // outgoing is one message of a fan-out.
 type outgoing struct {
 	chatID int64
+	thread int // forum topic, for the group's message
 	text   string
 	kb     *tgbotapi.InlineKeyboardMarkup
 }
@@ -257,30 +258,30 @@ func (h *Handlers) audience(ctx context.Context, c domain.Committee, m domain.Me
 func (h *Handlers) fanOut(ctx context.Context, job *scheduler.Job, keys []string, msgs map[string]outgoing) error {
 	sum, err := scheduler.FanOut(ctx, job, fanOutWorkers, keys, scheduler.Resend, func(ctx context.Context, key string) (string, error) {
 		o := msgs[key]
-		return h.sendOne(ctx, o.chatID, o.text, o.kb)
+		return h.sendOne(ctx, o.chatID, o.text, o.kb, outbox.InThread(o.thread))
 	})
 	h.log.InfoContext(ctx, "job messages sent", "job", job.ID(), "kind", job.Kind(), "sent", sum.Sent,
 		"sent_before", sum.AlreadyDone, "unreachable", sum.Unreachable, "failed", sum.Failed)
 	return err
 }
 
-// postOnce sends a job's one message, to chatID, once per job version
-// (fanOut with a single recipient).
-func (h *Handlers) postOnce(ctx context.Context, job *scheduler.Job, chatID int64, text string) error {
-	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: chatID, text: text}})
+// postOnce sends a job's one message to committee c's group (in its
+// topic), once per job version (fanOut with a single recipient).
+func (h *Handlers) postOnce(ctx context.Context, job *scheduler.Job, c domain.Committee, text string) error {
+	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: c.ChatID, thread: c.Thread, text: text}})
 }
 
 // sendOne queues one HTML message; the delivery reference is "queued" (the
 // outbox delivers it, once, and records refusals such as a user who never
 // opened a chat with the bot).
-func (h *Handlers) sendOne(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
+func (h *Handlers) sendOne(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup, opts ...outbox.SendOption) (string, error) {
 	msg := tgbotapi.NewMessage(chatID, text)
 	msg.ParseMode = tgbotapi.ModeHTML
 	msg.DisableWebPagePreview = true
 	if kb != nil {
 		msg.ReplyMarkup = *kb
 	}
-	if err := h.send.Send(ctx, msg); err != nil {
+	if err := h.send.Send(ctx, msg, opts...); err != nil {
 		return "", err
 	}
 	return "queued", nil
@@ -346,18 +347,18 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 		kb := h.meetingKeyboard(lang, c, m)
 		return outgoing{text: text, kb: &kb}
 	}
-	keys, msgs := h.audienceMessages(ctx, group, delegates, answers, render)
+	keys, msgs := h.audienceMessages(ctx, c, group, delegates, answers, render)
 	return h.fanOut(ctx, job, keys, msgs)
 }
 
 // audienceMessages renders one message per recipient, group first; a
 // delegate's message gets their answer (nil if none).
-func (h *Handlers) audienceMessages(ctx context.Context, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, private bool, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
+func (h *Handlers) audienceMessages(ctx context.Context, c domain.Committee, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, private bool, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
 	var keys []string
 	msgs := map[string]outgoing{}
 	if group != 0 {
 		o := render(h.chatLang(ctx, group), false, nil)
-		o.chatID = group
+		o.chatID, o.thread = group, c.Thread
 		key := "g" + strconv.FormatInt(group, 10)
 		keys, msgs[key] = append(keys, key), o
 	}
@@ -412,6 +413,6 @@ func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 		kb := h.meetingKeyboard(lang, c, m)
 		return outgoing{text: text, kb: &kb}
 	}
-	keys, msgs := h.audienceMessages(ctx, group, delegates, answers, render)
+	keys, msgs := h.audienceMessages(ctx, c, group, delegates, answers, render)
 	return h.fanOut(ctx, job, keys, msgs)
 }

@@ -8,6 +8,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/outbox"
 )
 
 // maxMessage is Telegram's limit on a message text, in UTF-16 code units
@@ -23,11 +25,38 @@ func (h *Handlers) reply(ctx context.Context, r *bot.Request, text string, kb *t
 	if !ok {
 		return nil
 	}
-	return h.sendHTML(ctx, chat.ID, text, kb)
+	return h.sendHTML(ctx, chat.ID, text, kb, answerTo(r)...)
+}
+
+// answerTo places an answer where its request was made: in a group, in
+// the forum topic of the request and, for a command, as a reply to it, so
+// that in a busy group the answer is found under its question. Documents
+// and photos sent in answer take it too.
+func answerTo(r *bot.Request) []outbox.SendOption {
+	if chat, ok := r.Chat(); !ok || !chat.IsGroup() {
+		return nil
+	}
+	opts := []outbox.SendOption{outbox.InThread(r.Thread())}
+	if m := r.Update.Message; m != nil && r.Command != "" {
+		opts = append(opts, outbox.ReplyTo(m.MessageID))
+	}
+	return opts
+}
+
+// inTopic places a post of committee c in its group's topic (where
+// /setup was sent).
+func inTopic(c domain.Committee) outbox.SendOption { return outbox.InThread(c.Thread) }
+
+// inBlocTopic reports whether r was made where committee c posts: in its
+// group, in its topic. There a post (a ballot, a meeting) is the answer;
+// elsewhere the person is also told where it went.
+func inBlocTopic(r *bot.Request, c domain.Committee) bool {
+	chat, _ := r.Chat()
+	return chat.ID == c.ChatID && r.Thread() == c.Thread
 }
 
 // sendHTML sends text to a chat, split at line boundaries when needed.
-func (h *Handlers) sendHTML(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+func (h *Handlers) sendHTML(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup, opts ...outbox.SendOption) error {
 	parts := splitMessage(text, maxMessage)
 	for i, p := range parts {
 		msg := tgbotapi.NewMessage(chatID, p)
@@ -36,7 +65,7 @@ func (h *Handlers) sendHTML(ctx context.Context, chatID int64, text string, kb *
 		if i == len(parts)-1 && kb != nil {
 			msg.ReplyMarkup = *kb
 		}
-		if err := h.send.Send(ctx, msg); err != nil {
+		if err := h.send.Send(ctx, msg, opts...); err != nil {
 			return err
 		}
 	}

@@ -272,3 +272,19 @@ func TestMessagesGoIntoATopicAndReply(t *testing.T) {
 		t.Errorf("Telegram rejected %+v", rej)
 	}
 }
+
+// A message for a forum topic that no longer exists goes to General
+// instead of being lost.
+func TestAMessageForAGoneTopicGoesToGeneral(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	const forum = -1001991
+	r.tg.AddGroup(telegramtest.Chat{ID: forum, Title: "Khối", IsForum: true})
+	if err := r.writer.Send(context.Background(), tgbotapi.NewMessage(forum, "nhắc lịch"), outbox.InThread(42)); err != nil {
+		t.Fatal(err)
+	}
+	r.drained(t)
+	if ms := r.tg.BotMessages(forum); len(ms) != 1 || ms[0].Thread != 0 || ms[0].Text != "nhắc lịch" {
+		t.Errorf("the forum holds %+v, want the message in General", ms)
+	}
+}

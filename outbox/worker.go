@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -266,6 +267,13 @@ func (w *Worker) deliver(ctx context.Context, d storage.OutboxDelivery) {
 	start := time.Now()
 	stopRenew := w.renew(ctx, d)
 	resp, err := w.api.Attempt(ctx, c.Method, c.params(), c.requestFiles())
+	if err != nil && c.Params["message_thread_id"] != "" && topicGone(err) {
+		// The bloc's topic was deleted or closed: the message goes to
+		// the group's General topic rather than nowhere.
+		w.log.InfoContext(ctx, "forum topic gone; sending to General", "chat_id", d.Chat, "method", c.Method, "err", err.Error())
+		c = c.withoutThread()
+		resp, err = w.api.Attempt(ctx, c.Method, c.params(), c.requestFiles())
+	}
 	stopRenew()
 	w.metrics.OutboxLag(time.Since(start))
 	switch {
@@ -293,6 +301,17 @@ func (w *Worker) deliver(ctx context.Context, d storage.OutboxDelivery) {
 		w.log.InfoContext(ctx, "telegram refused a message; not retried", "chat_id", d.Chat, "method", c.Method, "err", err.Error())
 		w.finish(ctx, d, "refused", func() (storage.FinishResult, error) { return w.store.Fail(ctx, d, err.Error()) })
 	}
+}
+
+// topicGone reports whether Telegram refused a message because its forum
+// topic no longer takes messages (deleted, or closed).
+func topicGone(err error) bool {
+	ae, ok := bot.AsAPIError(err)
+	if !ok || ae.Code != 400 {
+		return false
+	}
+	d := strings.ToLower(ae.Description)
+	return strings.Contains(d, "thread not found") || strings.Contains(d, "topic_closed") || strings.Contains(d, "topic_deleted")
 }
 
 // renew extends d's lease every third of it until the returned function

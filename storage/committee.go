@@ -55,6 +55,7 @@ const (
 	metaYear     = "year"
 	metaCreated  = "created"
 	metaBy       = "by"
+	metaThread   = "thread"
 )
 
 // idRE matches committee ids that may appear inside a key. Ids come from a
@@ -470,6 +471,16 @@ func (s *Committees) IDs(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// SetThread makes forum topic thread of the committee's group (0:
+// General) the one its announcements and reminders go to. ErrNotFound if
+// there is no such committee; ErrInvalid for a negative thread.
+func (s *Committees) SetThread(ctx context.Context, id string, thread int) error {
+	if thread < 0 {
+		return fmt.Errorf("set topic of committee %s to %d: %w", id, thread, ErrInvalid)
+	}
+	return s.setMeta(ctx, id, "topic", metaThread, strconv.Itoa(thread))
+}
+
 func (s *Committees) setMeta(ctx context.Context, id, what, field, value string) error {
 	if !validID(id) {
 		return fmt.Errorf("set %s of committee %q: %w", what, id, ErrNotFound)
@@ -587,6 +598,7 @@ func decodeCommittee(meta, roles map[string]string) (domain.Committee, error) {
 		Year:     int(num(metaYear)),
 		Created:  fromUnixMilli(num(metaCreated)),
 		By:       num(metaBy),
+		Thread:   int(num(metaThread)),
 	}
 	c.Head = roles[roleField(c.Year, domain.RoleHead)]
 	c.Deputy = roles[roleField(c.Year, domain.RoleDeputy)]

@@ -411,12 +411,18 @@ func TestCommitteesSettings(t *testing.T) {
 	if err := s.SetYear(ctx, c.ID, 2026); err != nil {
 		t.Fatalf("SetYear: %v", err)
 	}
+	if err := s.SetThread(ctx, c.ID, 7); err != nil {
+		t.Fatalf("SetThread: %v", err)
+	}
 	got, err := s.Get(ctx, c.ID)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	if got.Language != "en" || got.Timezone != "Europe/Paris" || got.Year != 2026 {
-		t.Errorf("Get = %+v; want en, Europe/Paris, 2026", got)
+	if got.Language != "en" || got.Timezone != "Europe/Paris" || got.Year != 2026 || got.Thread != 7 {
+		t.Errorf("Get = %+v; want en, Europe/Paris, 2026, topic 7", got)
+	}
+	if byChat, err := s.ByChat(ctx, -1); err != nil || byChat.Thread != 7 {
+		t.Errorf("ByChat = %+v, %v; want topic 7", byChat, err)
 	}
 
 	tests := []struct {
@@ -429,6 +435,8 @@ func TestCommitteesSettings(t *testing.T) {
 		{"bad year", func() error { return s.SetYear(ctx, c.ID, 3000) }, domain.ErrYear},
 		{"language of unknown committee", func() error { return s.SetLanguage(ctx, "404", "vi") }, storage.ErrNotFound},
 		{"year of unknown committee", func() error { return s.SetYear(ctx, "404", 2025) }, storage.ErrNotFound},
+		{"negative topic", func() error { return s.SetThread(ctx, c.ID, -3) }, storage.ErrInvalid},
+		{"topic of unknown committee", func() error { return s.SetThread(ctx, "404", 2) }, storage.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
