@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/committeebot/committeebot/chart"
 )
 
 func env(m map[string]string) []string {
@@ -93,6 +96,19 @@ func TestDemoShowsRunoffLockedNominationAndMinutes(t *testing.T) {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the demo's minutes lack %q:\n%s", want, text)
 		}
+	}
+	// /results 3 also sent the result's chart, a photo the demo saved.
+	photo := regexp.MustCompile(`\S*[/\\]photo-\S+\.png`).FindString(got)
+	if photo == "" {
+		t.Fatalf("the demo saved no chart:\n%s", got)
+	}
+	f, err := os.Open(photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width != chart.Width {
+		t.Errorf("the chart %s: %v, %d pixels wide", photo, err, cfg.Width)
 	}
 }
 

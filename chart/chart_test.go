@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/cmpimg"
 
 	"github.com/committeebot/committeebot/chart"
+	"github.com/committeebot/committeebot/chart/charttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden images in testdata/")
@@ -184,20 +185,6 @@ func TestTheSameChartGivesTheSameBytes(t *testing.T) {
 	}
 }
 
-// count is how many pixels of img have exactly colour c.
-func count(img image.Image, c color.RGBA) int {
-	n := 0
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if color.RGBAModel.Convert(img.At(x, y)) == c {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 func TestWithheldCountsDrawNoOptionBars(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -210,11 +197,11 @@ func TestWithheldCountsDrawNoOptionBars(t *testing.T) {
 			t.Fatal(err)
 		}
 		img := decode(t, got)
-		votes := count(img, chart.VoteColor) + count(img, chart.WinnerColor)
+		votes := charttest.OptionBars(img)
 		if (votes > 0) != tc.bars {
 			t.Errorf("%s: %d pixels of option bars", tc.name, votes)
 		}
-		if count(img, chart.TurnoutColor) == 0 {
+		if charttest.Pixels(img, chart.TurnoutColor) == 0 {
 			t.Errorf("%s: no turnout bar", tc.name)
 		}
 	}

@@ -523,7 +523,7 @@ func (t *terminal) where(chatID int64) string {
 func (t *terminal) print(ev telegramtest.Event) {
 	where := i18n.Raw(t.where(ev.ChatID))
 	switch ev.Kind {
-	case telegramtest.EventSend, telegramtest.EventDocument:
+	case telegramtest.EventSend, telegramtest.EventDocument, telegramtest.EventPhoto:
 		fmt.Fprintln(t.out)
 		t.say("demo_from_bot", i18n.Data{"Where": where})
 		t.body(ev.Message)
@@ -558,14 +558,11 @@ func (t *terminal) body(m telegramtest.Message) {
 		fmt.Fprintln(t.out, indent(text))
 	}
 	if d := m.Document; d != nil {
-		path, err := t.save(d.FileName, d.Data)
-		if err != nil {
-			t.log.Warn("demo: saving document", "err", err.Error())
-		}
-		if d.Caption != "" && m.HTML == "" { // a formatted caption was shown above
-			fmt.Fprintln(t.out, indent(d.Caption))
-		}
-		t.say("demo_document", i18n.Data{"Name": d.FileName, "Size": len(d.Data), "Path": path})
+		t.file(m, d.FileName, d.Data, d.Caption)
+	}
+	if p := m.Photo; p != nil {
+		// Telegram keeps no name for a photo: name it after its message.
+		t.file(m, fmt.Sprintf("photo-%s-%d.%s", strings.TrimPrefix(strconv.FormatInt(m.ChatID, 10), "-"), m.MessageID, p.Format), p.Data, p.Caption)
 	}
 	if len(m.ReplyMarkup) > 0 {
 		t.mu.Lock()
@@ -584,6 +581,18 @@ func (t *terminal) body(m telegramtest.Message) {
 			fmt.Fprintln(t.out, "   "+strings.Join(cells, "   "))
 		}
 	}
+}
+
+// file saves a document's or photo's bytes and says where.
+func (t *terminal) file(m telegramtest.Message, name string, data []byte, caption string) {
+	path, err := t.save(name, data)
+	if err != nil {
+		t.log.Warn("demo: saving a file", "err", err.Error())
+	}
+	if caption != "" && m.HTML == "" { // a formatted caption was shown above
+		fmt.Fprintln(t.out, indent(caption))
+	}
+	t.say("demo_document", i18n.Data{"Name": name, "Size": len(data), "Path": path})
 }
 
 func (t *terminal) save(name string, data []byte) (string, error) {

@@ -62,7 +62,8 @@ func (h *Handlers) closeAndCount(ctx context.Context, committeeID, ballotID stri
 	return closedNow, c, b, r, nil
 }
 
-// announceResult closes the group post and posts the result in the group.
+// announceResult closes the group post and posts the result in the group,
+// its text and its chart.
 func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b domain.Ballot, r domain.Result) error {
 	if c.ChatID == 0 {
 		return nil
@@ -79,7 +80,10 @@ func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b dom
 		}
 	}
 	text, kb := h.resultText(lang, c, b, r, true)
-	return h.sendHTML(ctx, c.ChatID, text, kb)
+	if err := h.sendHTML(ctx, c.ChatID, text, kb); err != nil {
+		return err
+	}
+	return h.sendResultChart(ctx, c.ChatID, lang, c, b, r)
 }
 
 // result returns the stored tally, counting the ballot first if needed.

@@ -95,8 +95,8 @@ func (h *Handlers) ballotShow(ctx context.Context, r *bot.Request) error {
 	return h.reply(ctx, r, text, kb)
 }
 
-// results repeats a closed ballot's result and sends its minutes:
-// /results <id>.
+// results repeats a closed ballot's result with its chart and sends its
+// minutes: /results <id>.
 func (h *Handlers) results(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	b, ok, err := h.ballotArg(ctx, r, sc)
@@ -113,6 +113,11 @@ func (h *Handlers) results(ctx context.Context, r *bot.Request) error {
 	text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
 	if err := h.reply(ctx, r, text, nil); err != nil {
 		return err
+	}
+	if chat, ok := r.Chat(); ok {
+		if err := h.sendResultChart(ctx, chat.ID, r.Lang, sc.committee, b, res); err != nil {
+			return err
+		}
 	}
 	return h.sendMinutes(ctx, r, sc.committee, b, res)
 }
