@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -343,32 +342,52 @@ func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 // operations server answers at once (/readyz not ready yet); the bot asks
 // Telegram who it is (getMe, retried with capped backoff while Telegram
 // cannot be reached; a refused token is an error) and only then starts the
-// parts that name it and takes updates. On shutdown: stop taking updates,
-// finish in-flight handlers, flush the sender, close Redis.
+// parts that name it and takes updates.
+//
+// When ctx ends, the shutdown has shutdown.timeout in all, from that
+// moment: stop taking updates (the poll is cancelled and the poll lease
+// released; the webhook server closes its listener and waits for the
+// deliveries being handled), wait for the handlers in flight, then for
+// the running scheduled jobs, then for the outbox's sends in flight, flush
+// the sender and close Redis; /readyz answers 503 all along. Each stage
+// waits only for what is left of the budget. What is not done when it is
+// spent is cut short and logged, and Run returns anyway — still nil: an
+// update not confirmed is delivered again by Telegram, a claim or lease
+// left behind runs out and another replica (or the next start) takes the
+// work over, and queued messages stay in Redis.
 func (a *App) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
+	sd := newShutdown(ctx, a.cfg.Shutdown.Timeout, a.log, nil, nil)
+	defer sd.finish()
+	defer context.AfterFunc(ctx, a.ready.stop)()
+
+	opsDone := make(chan struct{})
 	opsErr := make(chan error, 1)
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
-	if !a.opts.noOps {
-		wg.Add(1)
+	if a.opts.noOps {
+		close(opsDone)
+	} else {
 		go func() {
-			defer wg.Done()
-			opsErr <- a.serveOps(opsCtx)
+			defer close(opsDone)
+			opsErr <- a.serveOps(opsCtx, sd.Context())
 		}()
 	}
 
 	err := a.identify(ctx)
 	if err == nil {
 		a.ready.identified()
-		err = a.serve(ctx)
+		err = a.serve(ctx, sd)
 	}
 
+	sd.begin() // if the bot stopped on an error, ctx has not ended
+	a.ready.stop()
 	a.sender.Close()
 	if cerr := a.rdb.Close(); cerr != nil {
 		a.log.Warn("closing redis", "err", cerr.Error())
 	}
+	// The operations server goes last, so that /healthz and /metrics
+	// answer during the whole shutdown.
 	stopOps()
-	wg.Wait()
+	sd.wait("operations server", opsDone)
 	select {
 	case oerr := <-opsErr:
 		if err == nil && oerr != nil {
@@ -383,8 +402,11 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // serve runs the bot once it knows who it is, until ctx ends, and stops
-// its parts in order; Run closes the sender and Redis after it.
-func (a *App) serve(ctx context.Context) error {
+// its parts in order within the shutdown's budget; Run closes the sender
+// and Redis after it. Producers stop before the consumers of their
+// output: the receivers, then the handlers, then the job runner, then
+// the outbox worker that sends what they queued.
+func (a *App) serve(ctx context.Context, sd *shutdown) error {
 	if err := a.h.SetCommands(ctx); err != nil && ctx.Err() == nil {
 		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
 	}
@@ -405,53 +427,71 @@ func (a *App) serve(ctx context.Context) error {
 	}()
 
 	// Due jobs (reminders) are claimed by every replica; see package
-	// scheduler.
+	// scheduler. Claiming stops when ctx ends.
 	a.runner.Start(ctx)
 
 	probeCtx, stopProbe := context.WithCancel(ctx)
 	defer stopProbe()
 	go probeTelegram(probeCtx, a.sender, a.metrics, a.log, 30*time.Second)
 
+	// 1. Stop taking updates (see runPolling and runWebhook).
 	var err error
 	switch a.cfg.Telegram.Mode {
 	case "webhook":
-		err = a.runWebhook(ctx)
+		err = a.runWebhook(ctx, sd)
 	default:
-		err = a.runPolling(ctx)
+		err = a.runPolling(ctx, sd)
 	}
+	sd.begin()
 
-	// Receivers are stopped; now the workers, then the sender, then Redis.
-	a.disp.Stop()
-	// Then the job runner: running jobs finish (or give their jobs back
-	// for another replica) while the sender still takes their messages.
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
-	if serr := a.runner.Stop(stopCtx); serr != nil {
-		a.log.Warn("scheduled jobs interrupted by shutdown; handed back", "err", serr.Error())
-	}
-	cancelStop()
-	// Then the outbox worker: calls in flight finish; what is still
-	// queued stays in Redis for the next replica or the next start.
+	// 2. The handlers in flight and those already queued finish; a handler
+	// cut short leaves its update's claim to run out, and the update —
+	// not confirmed to Telegram — is handled again by whoever gets it.
+	sd.run("update handlers", func(context.Context) { a.disp.Stop() })
+
+	// 3. The running scheduled jobs finish while the outbox still takes
+	// their messages; when the budget is spent they are interrupted and
+	// give their jobs back (or their leases run out) for another replica.
+	sd.run("scheduled jobs", func(stop context.Context) {
+		if serr := a.runner.Stop(stop); serr != nil {
+			a.log.Warn("scheduled jobs interrupted by shutdown; handed back", "err", serr.Error())
+		}
+	})
+
+	// 4. The outbox worker claims nothing more; the sends in flight finish
+	// and are recorded. What is still queued stays in Redis for another
+	// replica or the next start; a send cut short is taken over after its
+	// lease (and sent again unless it must be sent at most once).
 	stopWorker()
-	<-workerDone
-	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if ferr := a.sender.Flush(flushCtx); ferr != nil {
-		a.log.Warn("sender flush incomplete", "err", ferr.Error())
-	}
-	cancel()
+	sd.wait("outbox sends in flight", workerDone)
+	// Flush fails only when the budget is spent, and the stage is then
+	// recorded as cut short.
+	sd.run("telegram sender", func(stop context.Context) { _ = a.sender.Flush(stop) })
 	return err
 }
 
-func (a *App) runWebhook(ctx context.Context) error {
+// runWebhook serves the webhook until ctx ends, then closes its
+// listener and waits for the deliveries being handled while the
+// shutdown's budget lasts; deliveries still running then are cut off, and
+// Telegram, which got no answer, delivers their updates again.
+func (a *App) runWebhook(ctx context.Context, sd *shutdown) error {
 	wh := a.cfg.Telegram.Webhook
 	if err := bot.SetWebhook(ctx, a.sender, wh.URL, wh.SecretToken.Reveal(), bot.DefaultAllowedUpdates(), false); err != nil {
 		return fmt.Errorf("set webhook: %w", err)
 	}
 	a.log.Info("serving webhook", "listen", wh.Listen, "bot", a.BotUsername())
 	hook := bot.NewWebhook(a.disp, wh.SecretToken.Reveal(), bot.WithWebhookLogger(a.log), bot.WithWebhookMetrics(a.metrics))
-	return bot.ServeWebhook(ctx, wh.Listen, hook, a.log)
+	err := bot.ServeWebhook(ctx, sd.Context(), wh.Listen, hook, a.log)
+	if errors.Is(err, bot.ErrDeliveriesCut) {
+		sd.cutShort("webhook deliveries")
+		return nil
+	}
+	return err
 }
 
-func (a *App) serveOps(ctx context.Context) error {
+// serveOps serves /healthz, /readyz and /metrics until ctx ends, then
+// stops within what is left of the shutdown (drain).
+func (a *App) serveOps(ctx, drain context.Context) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -479,9 +519,9 @@ func (a *App) serveOps(ctx context.Context) error {
 		return fmt.Errorf("ops server: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(sctx)
+	if srv.Shutdown(drain) != nil {
+		_ = srv.Close()
+	}
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"time"
 
 	"github.com/committeebot/committeebot/bot"
@@ -18,8 +17,13 @@ import (
 // every renewal period if that is shorter), so it takes over within about
 // a second of a clean shutdown (which releases the lease) and within the
 // lease plus a second of a crash. It returns nil when ctx ends, after
-// releasing the lease, and an error only when Telegram refuses the token.
-func (a *App) runPolling(ctx context.Context) error {
+// cancelling the poll in flight and releasing the lease within the
+// shutdown's budget — without waiting for the batch in hand, whose
+// handlers the shutdown's next stage waits for and which is not confirmed
+// to Telegram: whoever polls next gets it again, and the claims of its
+// updates make it wait for those still being handled here —, and an
+// error only when Telegram refuses the token.
+func (a *App) runPolling(ctx context.Context, sd *shutdown) error {
 	// The lease runs on real time, whatever clock the committee's
 	// calendar runs on (tests move that one).
 	lease := storage.NewPollLease(a.rdb, a.keys)
@@ -47,7 +51,7 @@ func (a *App) runPolling(ctx context.Context) error {
 			failing, holder = false, ""
 			err := a.pollHolding(ctx, lease, owner, h.Until)
 			if ctx.Err() != nil || err != nil {
-				a.releasePollLease(ctx, lease, owner)
+				a.releasePollLease(sd.Context(), lease, owner)
 				return err
 			}
 			continue // the lease was lost: see who holds it now
@@ -71,7 +75,9 @@ func (a *App) runPolling(ctx context.Context) error {
 // at once. Until then a failed renewal is retried, so that during a short
 // Redis outage users still hear that their action was not recorded. It
 // returns nil when polling stopped (ctx ended or the lease was lost) and
-// the poller's error when Telegram refuses the token.
+// the poller's error when Telegram refuses the token. When ctx ends it
+// returns at once: the poll in flight is cancelled with it, and the batch
+// being handled is left to the handlers (see runPolling).
 func (a *App) pollHolding(ctx context.Context, lease *storage.PollLease, owner string, until time.Time) error {
 	ttl, renew := a.opts.pollTTL, a.opts.pollRenew
 	retry := min(renew, time.Second)
@@ -93,6 +99,16 @@ func (a *App) pollHolding(ctx context.Context, lease *storage.PollLease, owner s
 	}, a.opts.pollerOptions...)
 	done := make(chan error, 1)
 	go func() { done <- bot.NewPoller(a.api, a.disp, popts...).Run(pctx) }()
+	// stopped waits for the cancelled poller to finish its batch, unless
+	// ctx ends: the shutdown does not wait for the batch here.
+	stopped := func() error {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
+	}
 
 	next := renew
 	for {
@@ -102,19 +118,22 @@ func (a *App) pollHolding(ctx context.Context, lease *storage.PollLease, owner s
 		case err := <-done:
 			t.Stop()
 			return err
+		case <-ctx.Done():
+			t.Stop()
+			return nil
 		case <-t.C:
 		}
 		if !time.Now().Before(stopAt) {
 			stop()
 			a.log.WarnContext(ctx, "the poll lease could not be renewed in time; polling stopped", "until", until)
-			return <-done
+			return stopped()
 		}
 		rctx, cancel := context.WithDeadline(ctx, stopAt)
 		h, err := lease.Hold(rctx, owner, ttl)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return <-done
+			return nil
 		case err != nil:
 			// Nobody can take the lease before until: keep polling and
 			// try again soon.
@@ -123,7 +142,7 @@ func (a *App) pollHolding(ctx context.Context, lease *storage.PollLease, owner s
 		case !h.Held:
 			stop()
 			a.log.WarnContext(ctx, "the poll lease was taken by another replica; polling stopped", "poller", h.Owner)
-			return <-done
+			return stopped()
 		default:
 			until, next = h.Until, renew
 		}
@@ -131,11 +150,12 @@ func (a *App) pollHolding(ctx context.Context, lease *storage.PollLease, owner s
 }
 
 // releasePollLease gives the lease up on shutdown, so that a replica
-// standing by takes over at once rather than after the lease.
-func (a *App) releasePollLease(ctx context.Context, lease *storage.PollLease, owner string) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+// standing by takes over at once rather than after the lease. It tries
+// for 2 s at most, and not past the end of stop (the shutdown's budget).
+func (a *App) releasePollLease(stop context.Context, lease *storage.PollLease, owner string) {
+	rctx, cancel := context.WithTimeout(stop, 2*time.Second)
 	defer cancel()
-	if _, err := lease.Release(rctx, owner); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := lease.Release(rctx, owner); err != nil {
 		a.log.WarnContext(rctx, "releasing the poll lease failed; another replica polls once it runs out", "err", err.Error())
 	}
 }

@@ -94,8 +94,9 @@ type pinger interface {
 // Telegram, messages in the outbox); its reachability is the
 // committeebot_telegram_up metric and a log line (probeTelegram).
 type readiness struct {
-	rdb   redis.UniversalClient
-	known atomic.Bool
+	rdb      redis.UniversalClient
+	known    atomic.Bool
+	stopping atomic.Bool
 }
 
 func newReadiness(rdb redis.UniversalClient) *readiness {
@@ -105,10 +106,21 @@ func newReadiness(rdb redis.UniversalClient) *readiness {
 // identified records that getMe answered and the bot is wired.
 func (r *readiness) identified() { r.known.Store(true) }
 
+// stop records that the shutdown began: the replica is not ready from
+// then on, so that a load balancer still sending it webhook deliveries
+// stops doing so.
+func (r *readiness) stop() { r.stopping.Store(true) }
+
 // errNotIdentified is /readyz's answer while getMe has not answered.
 var errNotIdentified = errors.New("telegram: the bot does not know who it is yet (getMe has not answered)")
 
+// errStopping is /readyz's answer once the shutdown began.
+var errStopping = errors.New("shutting down")
+
 func (r *readiness) check(ctx context.Context) error {
+	if r.stopping.Load() {
+		return errStopping
+	}
 	if !r.known.Load() {
 		return errNotIdentified
 	}

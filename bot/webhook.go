@@ -28,12 +28,14 @@ type WebhookSink interface {
 	Handle(ctx context.Context, u Update) error
 }
 
-// Webhook limits. The shutdown grace bounds how long ServeWebhook waits for
-// deliveries being handled.
-const (
-	defaultMaxWebhookBody = 1 << 20 // Telegram's updates are a few KiB
-	webhookShutdownGrace  = 30 * time.Second
-)
+// defaultMaxWebhookBody is the largest request body accepted by default:
+// Telegram's updates are a few KiB.
+const defaultMaxWebhookBody = 1 << 20
+
+// ErrDeliveriesCut is returned by ServeWebhook when deliveries were still
+// being handled as its drain context ended: their connections were
+// closed without an answer, so Telegram delivers their updates again.
+var ErrDeliveriesCut = errors.New("webhook deliveries cut short by the end of the shutdown")
 
 // WebhookOption tunes a Webhook.
 type WebhookOption func(*Webhook)
@@ -234,19 +236,23 @@ func DeleteWebhook(ctx context.Context, sender *Sender, dropPending bool) error 
 }
 
 // ServeWebhook serves h on listen until ctx ends, then shuts down
-// gracefully: the listener closes, a *Webhook (if h is one) answers 503 to
-// what still comes in, and deliveries being handled are finished (up to 30
-// s) before it returns. It serves plain HTTP: TLS, which Telegram
-// requires, is expected to end at the load balancer or ingress in front.
-func ServeWebhook(ctx context.Context, listen string, h http.Handler, log *slog.Logger) error {
+// gracefully until drain ends: the listener closes, a *Webhook (if h is
+// one) answers 503 to what still comes in on open connections, and the
+// deliveries being handled are waited for. If drain ends first, their
+// connections are closed without an answer — Telegram delivers those
+// updates again — and ServeWebhook returns ErrDeliveriesCut. drain is
+// the shutdown's budget: it must not end before ctx does. It serves
+// plain HTTP: TLS, which Telegram requires, is expected to end at the
+// load balancer or ingress in front.
+func ServeWebhook(ctx, drain context.Context, listen string, h http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("webhook listen on %s: %w", listen, err)
 	}
-	return serveWebhook(ctx, ln, h, log, webhookShutdownGrace)
+	return serveWebhook(ctx, drain, ln, h, log)
 }
 
-func serveWebhook(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration) error {
+func serveWebhook(ctx, drain context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -270,10 +276,13 @@ func serveWebhook(ctx context.Context, ln net.Listener, h http.Handler, log *slo
 	if c, ok := h.(interface{ Close() }); ok {
 		c.Close()
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("webhook server shutdown: %w", err)
+	if err := srv.Shutdown(drain); err != nil {
+		_ = srv.Close()
+		if drain.Err() == nil {
+			return fmt.Errorf("webhook server shutdown: %w", err)
+		}
+		log.WarnContext(ctx, "webhook deliveries still being handled were cut off; telegram delivers them again")
+		return ErrDeliveriesCut
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("webhook server: %w", err)

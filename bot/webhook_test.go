@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -138,7 +138,7 @@ func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- serveWebhook(ctx, ln, NewWebhook(sink, hookSecret), nil, 10*time.Second) }()
+	go func() { served <- serveWebhook(ctx, t.Context(), ln, NewWebhook(sink, hookSecret), nil) }()
 
 	status := make(chan int, 1)
 	go func() {
@@ -169,13 +169,56 @@ func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
 	}
 }
 
+// When the shutdown's budget (drain) ends with a delivery still being
+// handled, the server does not wait for it: the connection is closed
+// without an answer, so Telegram delivers the update again, and
+// ServeWebhook says so.
+func TestServeWebhookCutsDeliveriesOffWhenDrainEnds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &blockingSink{started: make(chan struct{}), release: make(chan struct{})}
+	defer close(sink.release) // the handler outlives the server
+	ctx, cancel := context.WithCancel(t.Context())
+	drain, spend := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- serveWebhook(ctx, drain, ln, NewWebhook(sink, hookSecret), nil) }()
+
+	answered := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", strings.NewReader(updateJSON))
+		req.Header.Set(SecretTokenHeader, hookSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("answered %d", resp.StatusCode)
+		}
+		answered <- err
+	}()
+	<-sink.started
+	cancel() // shutdown begins while the update is being handled
+	select {
+	case err := <-served:
+		t.Fatalf("server returned %v before its drain ended", err)
+	default:
+	}
+	spend() // the budget is spent; the handler still runs
+	if err := <-served; !errors.Is(err, ErrDeliveriesCut) {
+		t.Errorf("serveWebhook = %v, want ErrDeliveriesCut", err)
+	}
+	if err := <-answered; strings.HasPrefix(err.Error(), "answered") {
+		t.Errorf("a delivery cut off was %s; want no answer, so that Telegram delivers it again", err)
+	}
+}
+
 func TestServeWebhookReportsListenErrors(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = ServeWebhook(t.Context(), ln.Addr().String(), http.NotFoundHandler(), nil)
+	err = ServeWebhook(t.Context(), t.Context(), ln.Addr().String(), http.NotFoundHandler(), nil)
 	if err == nil {
 		t.Fatal("ServeWebhook on a taken address succeeded")
 	}

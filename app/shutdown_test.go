@@ -1,0 +1,170 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/storage"
+)
+
+// The tests below give the shutdown a budget of 1 s and work that would
+// hold it for far longer: a call Telegram does not answer holds its caller
+// until the HTTP client's timeout (the poll timeout plus 15 s, 17 s here).
+// They assert that the shutdown ends well within that — under
+// shutdownLimit, generous for a loaded machine, and log the figure — and
+// that nothing cut short is lost.
+const (
+	shutdownBudget = "1s"
+	shutdownLimit  = 10 * time.Second
+)
+
+// stopMeasured stops the App as SIGTERM would and returns how long Run
+// took to return; Run must return nil, a budget spent included.
+func (h *harness) stopMeasured() time.Duration {
+	h.t.Helper()
+	start := time.Now()
+	h.stop()
+	h.stop = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run returned %v, want nil: a shutdown cut short by its budget is still clean", err)
+		}
+	case <-time.After(60 * time.Second):
+		h.t.Fatal("the bot did not shut down")
+	}
+	return time.Since(start)
+}
+
+// hangSetup sends /setup in the group and waits until its handler waits
+// for Telegram: /setup asks whether Alice administers the group
+// (getChatMember), and Telegram holds the answer.
+func hangSetup(t *testing.T, h *harness) telegramtest.Message {
+	t.Helper()
+	h.tg.InjectFault("getChatMember", telegramtest.Fault{Delay: time.Minute})
+	sent := h.tg.SendText(groupID, aliceID, "/setup Khối thi đua Nội chính")
+	waitFor(t, func() bool { return h.tg.InFlight("getChatMember") == 1 }, h.logs.String)
+	return sent
+}
+
+// checkShutdownTook logs how long a shutdown took, fails the test past
+// shutdownLimit, and checks that the logs say what was cut short.
+func checkShutdownTook(t *testing.T, h *harness, what string, took time.Duration, logsSay ...string) {
+	t.Helper()
+	t.Logf("%s took %s (budget %s)", what, took.Round(time.Millisecond), shutdownBudget)
+	if took > shutdownLimit {
+		t.Errorf("%s took %s with a budget of %s", what, took, shutdownBudget)
+	}
+	logs := h.logs.String()
+	for _, want := range logsSay {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the logs do not say %q", want)
+		}
+	}
+}
+
+// A webhook delivery whose handler waits for Telegram (a getChatMember
+// never answered) cannot hold the shutdown past its budget: Run returns
+// once the budget is spent, with the delivery cut off unanswered. Telegram
+// therefore delivers the update again, and the next instance handles it
+// once its claim ran out — exactly once.
+func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	// A claim lease of 3 s, so that the next instance takes the update
+	// over soon after the first was cut off.
+	timeouts := app.WithUpdateTimeouts(2*time.Second, 3*time.Second)
+	h := startBot(t, harnessOpts{
+		env: map[string]string{
+			"COMMITTEEBOT_TELEGRAM_MODE":                 "webhook",
+			"COMMITTEEBOT_TELEGRAM_WEBHOOK_URL":          "https://bot.example.org/hook",
+			"COMMITTEEBOT_TELEGRAM_WEBHOOK_LISTEN":       addr,
+			"COMMITTEEBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN": "s3cret_token-1",
+			"COMMITTEEBOT_SHUTDOWN_TIMEOUT":              shutdownBudget,
+		},
+		appOpts: []app.Option{timeouts},
+	})
+	waitFor(t, func() bool { return h.tg.WebhookURL() != "" })
+	h.tg.RedirectWebhook("http://" + addr + "/hook")
+
+	sent := hangSetup(t, h)
+	checkShutdownTook(t, h, "the shutdown with a webhook delivery in hand", h.stopMeasured(),
+		"webhook deliveries cut short", "not waited for")
+	if n := h.tg.PendingUpdates(); n != 1 {
+		t.Errorf("%d updates wait at Telegram, want the one cut off (never answered)", n)
+	}
+
+	h.start(timeouts, app.WithOutboxLimits(storage.OutboxLimits{}))
+	h.waitReady()
+	if m := h.waitReply(groupID, sent.MessageID); !strings.Contains(m.Text, "Đã lập khối") {
+		t.Errorf("the update delivered again was answered %q", m.Text)
+	}
+	h.quiet(groupID)
+	if n := countMessages(h, groupID, "✅ Đã lập khối"); n != 1 {
+		t.Errorf("the bloc was announced %d times, want once", n)
+	}
+}
+
+// SIGTERM to the bot process while a handler waits for Telegram and a
+// reply's send hangs there: the process exits with status 0 once the
+// budget is spent, saying what it cut short. The reply is still queued in
+// Redis and the update, never confirmed, comes again: the next instance
+// delivers the one and handles the other, each exactly once.
+func TestSIGTERMKeepsToTheBudgetAndLosesNothing(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts bot processes")
+	}
+	h := startBot(t, harnessOpts{noApp: true, env: map[string]string{"COMMITTEEBOT_SHUTDOWN_TIMEOUT": shutdownBudget}})
+	box := storage.NewOutbox(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.OutboxLimits{})
+
+	first := h.startChild("first instance")
+	// The reply to /start hangs inside Telegram…
+	h.tg.InjectFault("sendMessage", telegramtest.Fault{Delay: time.Minute})
+	start := h.tg.SendText(aliceID, aliceID, "/start")
+	waitFor(t, func() bool { return h.tg.InFlight("sendMessage") == 1 }, h.logs.String)
+	// …and /setup waits for Telegram's getChatMember.
+	setup := hangSetup(t, h)
+
+	began := time.Now()
+	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := first.Wait()
+	// A binary built with -race sleeps 1 s at exit (GORACE atexit_sleep_ms).
+	checkShutdownTook(t, h, "SIGTERM to exit with a handler and a send in hand", time.Since(began),
+		"update handlers cut short", "cut short: update handlers; not waited for: ")
+	if err != nil {
+		t.Errorf("after SIGTERM the bot exited with %v, want status 0", err)
+	}
+	if n, err := box.Pending(context.Background()); err != nil || n != 1 {
+		t.Errorf("the outbox holds %d messages (%v), want the reply whose send was cut short", n, err)
+	}
+	if n := len(h.tg.BotMessages(aliceID)); n != 0 {
+		t.Fatalf("Alice has %d replies, want none yet (the send hung)", n)
+	}
+
+	second := h.startChild("second instance")
+	h.waitReply(aliceID, start.MessageID)
+	if m := h.waitReply(groupID, setup.MessageID); !strings.Contains(m.Text, "Đã lập khối") {
+		t.Errorf("the update handled again was answered %q", m.Text)
+	}
+	h.quiet(groupID)
+	if n := len(h.tg.BotMessages(aliceID)); n != 1 {
+		t.Errorf("Alice got %d replies to one /start, want exactly 1", n)
+	}
+	if n := countMessages(h, groupID, "✅ Đã lập khối"); n != 1 {
+		t.Errorf("the bloc was announced %d times, want once", n)
+	}
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("after SIGTERM the second instance exited with %v, want status 0", err)
+	}
+}
