@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -126,11 +125,10 @@ func compare(t *testing.T, got, want []byte) {
 	const channelTolerance = 24
 	differ := 0
 	b := g.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if !near(g.At(x, y), w.At(x, y), channelTolerance) {
-				differ++
-			}
+	gp, wp := charttest.RGBA(g).Pix, charttest.RGBA(w).Pix
+	for i := 0; i+3 < len(gp); i += 4 {
+		if !near(gp[i:i+3], wp[i:i+3], channelTolerance) {
+			differ++
 		}
 	}
 	if limit := b.Dx() * b.Dy() / 1000; differ > limit {
@@ -143,11 +141,15 @@ func compare(t *testing.T, got, want []byte) {
 	}
 }
 
-func near(a, b color.Color, tol int32) bool {
-	r1, g1, b1, _ := a.RGBA()
-	r2, g2, b2, _ := b.RGBA()
-	d := func(u, v uint32) bool { x := int32(u>>8) - int32(v>>8); return x <= tol && x >= -tol }
-	return d(r1, r2) && d(g1, g2) && d(b1, b2)
+// near reports whether two pixels' red, green and blue differ by at most
+// tol each.
+func near(a, b []uint8, tol int) bool {
+	for i := range a {
+		if d := int(a[i]) - int(b[i]); d > tol || d < -tol {
+			return false
+		}
+	}
+	return true
 }
 
 func decode(t *testing.T, b []byte) image.Image {

@@ -9,6 +9,7 @@ import (
 	"github.com/committeebot/committeebot/chart"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 )
 
 // maxCaptionTitle bounds the ballot title in a chart's caption, which
@@ -67,10 +68,11 @@ func (h *Handlers) resultChart(lang string, c domain.Committee, b domain.Ballot,
 }
 
 // sendResultChart sends the chart of a closed ballot's result to a chat
-// as a photo with a caption in lang. A chart that cannot be drawn is
-// logged and left out: the result text, sent before it, is what counts,
-// and failing here would make a job post that text again.
-func (h *Handlers) sendResultChart(ctx context.Context, chatID int64, lang string, c domain.Committee, b domain.Ballot, r domain.Result) error {
+// as a photo with a caption in lang, placed by opts like the result's
+// text. A chart that cannot be drawn is logged and left out: the result
+// text, sent before it, is what counts, and failing here would make a job
+// post that text again.
+func (h *Handlers) sendResultChart(ctx context.Context, chatID int64, lang string, c domain.Committee, b domain.Ballot, r domain.Result, opts ...outbox.SendOption) error {
 	png, err := chart.PNG(h.resultChart(lang, c, b, r))
 	if err != nil {
 		h.log.ErrorContext(ctx, "result chart not drawn", "ballot", b.ID, "err", err.Error())
@@ -83,5 +85,5 @@ func (h *Handlers) sendResultChart(ctx context.Context, chatID int64, lang strin
 	}
 	photo := tgbotapi.NewPhoto(chatID, tgbotapi.FileBytes{Name: fmt.Sprintf("ket-qua-%s-%s.png", c.ID, b.ID), Bytes: png})
 	photo.Caption, photo.ParseMode = caption, tgbotapi.ModeHTML
-	return h.send.Send(ctx, photo)
+	return h.send.Send(ctx, photo, opts...)
 }

@@ -5,19 +5,30 @@ package charttest
 import (
 	"image"
 	"image/color"
+	"image/draw"
 
 	"github.com/committeebot/committeebot/chart"
 )
 
-// Pixels counts the pixels of img of exactly colour c.
-func Pixels(img image.Image, c color.RGBA) int {
-	n := 0
+// RGBA returns img as an *image.RGBA (a copy unless it is one), whose
+// pixels can be read without a call each.
+func RGBA(img image.Image) *image.RGBA {
+	if r, ok := img.(*image.RGBA); ok {
+		return r
+	}
 	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if color.RGBAModel.Convert(img.At(x, y)) == c {
-				n++
-			}
+	out := image.NewRGBA(b)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	return out
+}
+
+// Pixels counts the pixels of img of exactly colour c (opaque).
+func Pixels(img image.Image, c color.RGBA) int {
+	pix := RGBA(img).Pix
+	n := 0
+	for i := 0; i+3 < len(pix); i += 4 {
+		if pix[i] == c.R && pix[i+1] == c.G && pix[i+2] == c.B && pix[i+3] == c.A {
+			n++
 		}
 	}
 	return n
@@ -26,5 +37,6 @@ func Pixels(img image.Image, c color.RGBA) int {
 // OptionBars counts the pixels of options' vote bars (chart.VoteColor
 // and chart.WinnerColor): none when a chart shows no per-option count.
 func OptionBars(img image.Image) int {
-	return Pixels(img, chart.VoteColor) + Pixels(img, chart.WinnerColor)
+	rgba := RGBA(img)
+	return Pixels(rgba, chart.VoteColor) + Pixels(rgba, chart.WinnerColor)
 }
