@@ -74,8 +74,9 @@ type restart struct {
 }
 
 // stopGrace is how long a replica may take to stop after SIGTERM before it
-// is killed: terminationGracePeriodSeconds, TimeoutStopSec and
-// stop_grace_period in deploy/.
+// is killed: TimeoutStopSec and stop_grace_period in deploy/, and
+// terminationGracePeriodSeconds less the preStop sleep (the bot itself
+// stops within shutdown.timeout, 25 s).
 const stopGrace = 30 * time.Second
 
 // sleepUntil waits until t; false if ctx ended or done closed first.
