@@ -20,6 +20,10 @@
 //
 // Speed: starting redis-server takes a few milliseconds, so a private server
 // per test is fine; Main saves even that for packages with many tests.
+//
+// NewSentinel and NewCluster start whole topologies of private processes
+// (a Sentinel-managed primary with replicas, a three-master Cluster) for
+// tests of failover and of hash slots; see topology.go.
 package redistest
 
 import (

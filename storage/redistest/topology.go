@@ -132,28 +132,20 @@ func (s *Sentinel) Primary(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("no Sentinel named the primary: %v", last)
 }
 
-// KillPrimary ends the current primary with SIGKILL, as a crash of its
-// machine would, and returns its address. The Sentinels then promote a
-// replica; the killed process stays down.
-func (s *Sentinel) KillPrimary() string {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	addr, err := s.Primary(ctx)
-	if err != nil {
-		s.t.Fatalf("redistest: %v", err)
-	}
-	s.killData(addr)
-	return addr
+// Cut is a primary whose replicas CutOffReplicas cut off.
+type Cut struct {
+	s        *Sentinel
+	addr     string
+	primary  *redis.Client
+	replicas []*redis.Client
 }
 
-// KillPrimaryAhead crashes the primary while it holds writes its replicas
-// lack, as a crash during a network partition would: it cuts the
-// replicas off (a wrong masterauth keeps them from reconnecting), waits
-// until a write lands on the primary alone, kills it with SIGKILL and lets
-// the replicas authenticate again. Those writes are lost. The test must be
-// writing meanwhile; KillPrimaryAhead returns the killed primary's address.
-func (s *Sentinel) KillPrimaryAhead() string {
+// CutOffReplicas keeps the replicas from receiving the primary's writes,
+// as a network partition would (a wrong masterauth keeps them from
+// reconnecting), and returns once every replica's link is down. What is
+// written from then on is on the primary alone (Cut.Primary) until
+// Cut.Crash.
+func (s *Sentinel) CutOffReplicas() *Cut {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), topologyTimeout)
 	defer cancel()
@@ -161,49 +153,54 @@ func (s *Sentinel) KillPrimaryAhead() string {
 	if err != nil {
 		s.t.Fatalf("redistest: %v", err)
 	}
-	var replicas []*redis.Client
+	c := &Cut{s: s, addr: addr, primary: redis.NewClient(&redis.Options{Addr: addr})}
+	s.t.Cleanup(c.close)
 	for _, srv := range s.data {
 		if srv.addr() != addr && srv.running() {
-			c := redis.NewClient(&redis.Options{Addr: srv.addr()})
-			defer c.Close()
-			replicas = append(replicas, c)
+			c.replicas = append(c.replicas, redis.NewClient(&redis.Options{Addr: srv.addr()}))
 		}
 	}
-	setAuth := func(pass string) {
-		for _, c := range replicas {
-			if err := c.ConfigSet(ctx, "masterauth", pass).Err(); err != nil {
-				s.t.Fatalf("redistest: masterauth of %s: %v", c.Options().Addr, err)
-			}
-		}
-	}
-	setAuth("cut-off-" + randomID())
-	pc := redis.NewClient(&redis.Options{Addr: addr})
-	defer pc.Close()
-	if err := pc.Do(ctx, "CLIENT", "KILL", "TYPE", "replica").Err(); err != nil {
+	c.setAuth(ctx, "cut-off-"+randomID())
+	if err := c.primary.Do(ctx, "CLIENT", "KILL", "TYPE", "replica").Err(); err != nil {
 		s.t.Fatalf("redistest: cut the replicas off %s: %v", addr, err)
 	}
-	detached, report := -1, ""
-	for {
-		info, err := pc.Info(ctx, "replication").Result()
-		if err != nil {
-			s.t.Fatalf("redistest: INFO of %s: %v (%s)", addr, err, report)
+	waitUntil(s.t, ctx, "the replicas' links to go down", func() (bool, string) {
+		n, err := c.primary.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(n, "connected_slaves:0\r\n"), fmt.Sprintf("%v %q", err, n)
+	})
+	return c
+}
+
+// Primary returns a client of the cut-off primary itself, to see what it
+// holds alone (it is not the topology's client, which fails over).
+func (c *Cut) Primary() redis.UniversalClient { return c.primary }
+
+// Crash kills the cut-off primary with SIGKILL, losing what it holds
+// alone, and lets the replicas authenticate again, so the Sentinels can
+// promote one and the other can follow it. It returns the address of the
+// killed primary.
+func (c *Cut) Crash() string {
+	c.s.t.Helper()
+	c.s.killData(c.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), topologyTimeout)
+	defer cancel()
+	c.setAuth(ctx, "")
+	return c.addr
+}
+
+func (c *Cut) setAuth(ctx context.Context, pass string) {
+	c.s.t.Helper()
+	for _, r := range c.replicas {
+		if err := r.ConfigSet(ctx, "masterauth", pass).Err(); err != nil {
+			c.s.t.Fatalf("redistest: masterauth of %s: %v", r.Options().Addr, err)
 		}
-		f := infoFields(info)
-		report = fmt.Sprintf("connected_slaves:%s master_repl_offset:%s", f["connected_slaves"], f["master_repl_offset"])
-		offset, _ := strconv.Atoi(f["master_repl_offset"])
-		if f["connected_slaves"] == "0" {
-			if detached >= 0 && offset > detached {
-				break
-			}
-			if detached < 0 {
-				detached = offset
-			}
-		}
-		time.Sleep(time.Millisecond)
 	}
-	s.killData(addr)
-	setAuth("")
-	return addr
+}
+
+func (c *Cut) close() {
+	for _, r := range append(c.replicas, c.primary) {
+		_ = r.Close()
+	}
 }
 
 // killData kills the data node at addr with SIGKILL.
@@ -218,17 +215,6 @@ func (s *Sentinel) killData(addr string) {
 		}
 	}
 	s.t.Fatalf("redistest: the Sentinels name %s as the primary, which is none of this topology's nodes", addr)
-}
-
-// infoFields parses the "key:value" lines of INFO.
-func infoFields(info string) map[string]string {
-	f := map[string]string{}
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
-			f[k] = v
-		}
-	}
-	return f
 }
 
 // startSentinels starts three Sentinels watching the primary on port.

@@ -10,25 +10,33 @@ import (
 )
 
 // The Sentinels promote a replica when the primary dies, and the client
-// follows: data written (and replicated) before the crash is there.
+// follows: what the replicas held is there, what the primary held alone
+// (written after CutOffReplicas) is lost.
 func TestSentinelFailsOverToAReplica(t *testing.T) {
 	t.Parallel()
 	s := redistest.NewSentinel(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := s.Client()
-	key := s.Prefix() + ":k"
-	if err := c.Set(ctx, key, "v", 0).Err(); err != nil {
+	kept, lost := s.Prefix()+":kept", s.Prefix()+":lost"
+	if err := c.Set(ctx, kept, "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := c.Do(ctx, "WAIT", 2, 1000).Int(); err != nil || n != 2 {
 		t.Fatalf("WAIT 2 = %d, %v", n, err)
 	}
-	killed := s.KillPrimary()
+	cut := s.CutOffReplicas()
+	if err := cut.Primary().Set(ctx, lost, "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cut.Primary().Do(ctx, "WAIT", 1, 100).Int(); err != nil || n != 0 {
+		t.Errorf("WAIT 1 on the cut-off primary = %d, %v; want 0", n, err)
+	}
+	killed := cut.Crash()
 	start := time.Now()
 	for {
 		primary, err := s.Primary(ctx)
-		if err == nil && primary != killed && c.Set(ctx, key+"2", "w", 0).Err() == nil {
+		if err == nil && primary != killed && c.Set(ctx, s.Prefix()+":after", "w", 0).Err() == nil {
 			t.Logf("%s promoted %v after the crash of %s", primary, time.Since(start).Round(time.Millisecond), killed)
 			break
 		}
@@ -38,8 +46,11 @@ func TestSentinelFailsOverToAReplica(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	if got, err := c.Get(ctx, key).Result(); err != nil || got != "v" {
-		t.Errorf("GET after the failover = %q, %v; want v", got, err)
+	if got, err := c.Get(ctx, kept).Result(); err != nil || got != "v" {
+		t.Errorf("GET of a replicated key after the failover = %q, %v; want v", got, err)
+	}
+	if n, err := c.Exists(ctx, lost).Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS of a key the primary held alone = %d, %v; want 0 (lost)", n, err)
 	}
 }
 
