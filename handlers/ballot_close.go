@@ -80,10 +80,10 @@ func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b dom
 		}
 	}
 	text, kb := h.resultText(lang, c, b, r, true)
-	if err := h.sendHTML(ctx, c.ChatID, text, kb); err != nil {
+	if err := h.sendHTML(ctx, c.ChatID, text, kb, inTopic(c)); err != nil {
 		return err
 	}
-	return h.sendResultChart(ctx, c.ChatID, lang, c, b, r)
+	return h.sendResultChart(ctx, c.ChatID, lang, c, b, r, inTopic(c))
 }
 
 // result returns the stored tally, counting the ballot first if needed.

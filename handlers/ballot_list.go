@@ -115,7 +115,7 @@ func (h *Handlers) results(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if chat, ok := r.Chat(); ok {
-		if err := h.sendResultChart(ctx, chat.ID, r.Lang, sc.committee, b, res); err != nil {
+		if err := h.sendResultChart(ctx, chat.ID, r.Lang, sc.committee, b, res, answerTo(r)...); err != nil {
 			return err
 		}
 	}
