@@ -410,6 +410,9 @@ func (a *App) serve(ctx context.Context, sd *shutdown) error {
 	if err := a.h.SetCommands(ctx); err != nil && ctx.Err() == nil {
 		a.log.WarnContext(ctx, "setMyCommands failed; the command menu may be stale", "err", err.Error())
 	}
+	if err := a.h.SetDescriptions(ctx); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "setMyDescription failed; the bot's description may be stale", "err", err.Error())
+	}
 	if err := a.h.ScheduleYearTurns(ctx); err != nil && ctx.Err() == nil {
 		// Each committee's next turn is also scheduled by its /setup and
 		// by every turn; a start that cannot reach Redis tries at the next.

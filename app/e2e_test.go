@@ -266,24 +266,34 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 			t.Errorf("%q: /setup is a group command of administrators only", lang)
 		}
 	}
-	// A second start finds the menus as they should be and sends none.
-	before := 0
-	for _, r := range h.tg.Requests() {
-		if r.Method == "setMyCommands" {
-			before++
+	// The descriptions, per language.
+	waitFor(t, func() bool { return h.tg.Description(telegramtest.DescriptionShort, "en") != "" })
+	for _, d := range []struct{ kind, lang, want string }{
+		{telegramtest.DescriptionLong, "", "/setup"}, {telegramtest.DescriptionLong, "en", "send /setup"},
+		{telegramtest.DescriptionShort, "", "khối thi đua"}, {telegramtest.DescriptionShort, "en", "emulation bloc"},
+	} {
+		if got := h.tg.Description(d.kind, d.lang); !strings.Contains(got, d.want) {
+			t.Errorf("%s (%q) = %q, want it to hold %q", d.kind, d.lang, got, d.want)
 		}
 	}
+	// A second start finds the menus and descriptions as they should be
+	// and sends none.
+	sets := func() int {
+		n := 0
+		for _, r := range h.tg.Requests() {
+			switch r.Method {
+			case "setMyCommands", "setMyDescription", "setMyShortDescription":
+				n++
+			}
+		}
+		return n
+	}
+	before := sets()
 	h.shutdown()
 	h.start(app.WithOutboxLimits(storage.OutboxLimits{}))
 	h.say(aliceID, aliceID, "/help")
-	after := 0
-	for _, r := range h.tg.Requests() {
-		if r.Method == "setMyCommands" {
-			after++
-		}
-	}
-	if after != before {
-		t.Errorf("a restart sent setMyCommands %d more times, want none", after-before)
+	if after := sets(); after != before {
+		t.Errorf("a restart set the menus or descriptions %d more times, want none", after-before)
 	}
 }
 

@@ -71,6 +71,14 @@ func TestForumTopicsKeepAnswersAndAnnouncementsApart(t *testing.T) {
 	if result := lastWith(h, forum, "📋 Kết quả"); result.Thread != chat {
 		t.Errorf("the result is posted in topic %d, want %d", result.Thread, chat)
 	}
+	waitFor(t, func() bool {
+		ms := h.tg.BotMessages(forum)
+		last := ms[len(ms)-1]
+		return last.Photo != nil
+	})
+	if ms := h.tg.BotMessages(forum); ms[len(ms)-1].Thread != chat {
+		t.Errorf("the result's chart is in topic %d, want %d", ms[len(ms)-1].Thread, chat)
+	}
 }
 
 // lastWith is the bot's latest message in chat that contains want.

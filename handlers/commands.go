@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"html"
 	"encoding/json"
 	"slices"
 
@@ -125,6 +126,37 @@ func (c command) visible(private, hasCommittee, admin, delegate bool) bool {
 		return !private
 	}
 	return true
+}
+
+// SetDescriptions sets, per language, the bot's description (shown in an
+// empty chat with it, before Start) and short description (its profile
+// and shared links), each only when Telegram's differs, like the menus.
+func (h *Handlers) SetDescriptions(ctx context.Context) error {
+	for _, d := range []struct{ get, set, param, id string }{
+		{"getMyDescription", "setMyDescription", "description", "bot_description"},
+		{"getMyShortDescription", "setMyShortDescription", "short_description", "bot_short_description"},
+	} {
+		for _, lang := range i18n.Languages {
+			code := lang
+			if lang == h.cat.Default() {
+				code = "" // everyone without a text of their own language
+			}
+			// Plain text, longer than plain() keeps.
+			want := html.UnescapeString(h.cat.T(lang, d.id, nil))
+			resp, err := h.send.Call(ctx, d.get, tgbotapi.Params{"language_code": code})
+			if err != nil {
+				return err
+			}
+			var have map[string]string
+			if err := json.Unmarshal(resp.Result, &have); err == nil && have[d.param] == want {
+				continue
+			}
+			if _, err := h.send.Call(ctx, d.set, tgbotapi.Params{d.param: want, "language_code": code}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SetCommands sets the command menus Telegram shows: per scope — private

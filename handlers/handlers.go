@@ -29,6 +29,8 @@ import (
 type Sender interface {
 	Send(ctx context.Context, c tgbotapi.Chattable, opts ...outbox.SendOption) error
 	Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
+	// Call is Request for methods tgbotapi has no config for.
+	Call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
 
 // Prefs stores language preferences. Language and ChatLanguage return

@@ -39,6 +39,8 @@ type Enqueuer interface {
 // unreachable; *bot.Sender implements it, with limits kept in the process.
 type Requester interface {
 	Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
+	// Call is Request for methods tgbotapi has no config for.
+	Call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
 
 var (
@@ -181,6 +183,12 @@ func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOpt
 // limited like messages, and their answer is needed now.
 func (w *Writer) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
 	return w.direct.Request(ctx, c)
+}
+
+// Call is Request for a method tgbotapi has no config for (such as
+// setMyDescription), with raw parameters.
+func (w *Writer) Call(ctx context.Context, method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
+	return w.direct.Call(ctx, method, params)
 }
 
 // origin is what caused the messages being queued: it names their items.

@@ -23,6 +23,9 @@ type state struct {
 	queries     map[string]*queryState
 	querySeq    int
 	commands    map[string][]BotCommand // by commandsKey(scope, language)
+	// descriptions are the bot's description and short description, by
+	// descriptionKey(kind, language).
+	descriptions map[string]string
 
 	updates      []pendingUpdate
 	history      map[int]pendingUpdate // every update ever queued, for Redeliver
@@ -71,6 +74,7 @@ func (st *state) init(bot User) {
 	st.photoFiles = map[string]*Document{}
 	st.queries = map[string]*queryState{}
 	st.commands = map[string][]BotCommand{}
+	st.descriptions = map[string]string{}
 	st.history = map[int]pendingUpdate{}
 	st.inFlight = map[string]int{}
 	st.nextUpdateID = 1
