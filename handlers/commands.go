@@ -2,8 +2,8 @@ package handlers
 
 import (
 	"context"
-	"html"
 	"encoding/json"
+	"html"
 	"slices"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
