@@ -280,9 +280,12 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "TANDTC: ✅ Bob") {
 		t.Errorf("/meeting 1: %q", m.Text)
 	}
-	// Its first reminder, 72 hours before: a job of the scheduler.
+	// Its first reminder, 72 hours before: a job of the scheduler, which
+	// posts in the group and tells every delegate who has not declined.
 	advanceTo(clock, at(7, 14, 0))
-	waitReminders(t, h, groupID, 1)
+	for _, chat := range []int64{groupID, bobID, carolID, daveID} {
+		waitReminders(t, h, chat, 1)
+	}
 
 	// A nomination, moved on.
 	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "đề nghị #1") {
