@@ -229,6 +229,9 @@ func (h *Handlers) closeButton(ctx context.Context, r *bot.Request) error {
 // user when there is none.
 func (h *Handlers) ballotArg(ctx context.Context, r *bot.Request, sc scope) (domain.Ballot, bool, error) {
 	id, _, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
+	if id == "" && pickable[r.Command] {
+		return domain.Ballot{}, false, h.pickBallot(ctx, r, sc)
+	}
 	if id == "" {
 		return domain.Ballot{}, false, h.ballotsList(ctx, r)
 	}

@@ -22,6 +22,9 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 	if err != nil {
 		return h.replyOptionError(ctx, r, err)
 	}
+	if rest == "" && len(opts) == 0 {
+		return h.pickAward(ctx, r, sc)
+	}
 	award, ok := domain.FindAward(h.awards, rest)
 	if rest == "" || !ok {
 		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_usage", i18n.Data{"Award": truncate(rest, 20)}), nil)

@@ -24,7 +24,7 @@ func (h *Handlers) vote(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	id := strings.TrimSpace(r.Args)
 	if id == "" {
-		return h.ballotsList(ctx, r)
+		return h.pickBallot(ctx, r, sc)
 	}
 	b, err := h.ballots.Get(ctx, sc.committee.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -319,6 +319,9 @@ func (h *Handlers) meetingList(ctx context.Context, r *bot.Request) error {
 func (h *Handlers) meetingArg(ctx context.Context, r *bot.Request, c domain.Committee, usageID string) (m domain.Meeting, rest string, ok bool, err error) {
 	id, rest, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	id = strings.TrimPrefix(id, "#")
+	if id == "" && pickable[r.Command] {
+		return m, "", false, h.pickMeeting(ctx, r, scopeOf(r))
+	}
 	if id == "" {
 		return m, "", false, h.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
 	}
@@ -365,6 +368,15 @@ func (h *Handlers) rsvpCommand(ctx context.Context, r *bot.Request) error {
 	case "yes", "y", "có", "co", "1":
 		attend = true
 	case "no", "n", "không", "khong", "0":
+	case "":
+		// The meeting with its answer buttons (a picker's choice, or
+		// /rsvp <id> alone).
+		text, err := h.meetingDetails(ctx, r.Lang, sc.committee, m, sc.admin)
+		if err != nil {
+			return err
+		}
+		kb := h.meetingKeyboard(r.Lang, sc.committee, m)
+		return h.reply(ctx, r, text, &kb)
 	default:
 		return h.reply(ctx, r, h.cat.T(r.Lang, "rsvp_usage", nil), nil)
 	}

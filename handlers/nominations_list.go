@@ -26,7 +26,7 @@ const (
 func (h *Handlers) nominationShow(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	if strings.TrimSpace(r.Args) == "" {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "nomination_usage", nil), nil)
+		return h.pickNomination(ctx, r, sc)
 	}
 	n, found, err := h.loadNomination(ctx, r, sc.committee, r.Args, "nomination_usage")
 	if !found || err != nil {

@@ -46,7 +46,7 @@ func (h *Handlers) withdraw(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	idText, note, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	if idText == "" {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "withdraw_usage", nil), nil)
+		return h.pickNomination(ctx, r, sc)
 	}
 	n, found, err := h.loadNomination(ctx, r, sc.committee, idText, "withdraw_usage")
 	if !found || err != nil {

@@ -47,6 +47,7 @@ var (
 	routeICS         = route{name: "mics", parts: 2}                  // mics:<committee>:<meeting>
 	routeMeetingOff  = route{name: "mcx", parts: 2}                   // mcx:<committee>:<meeting>
 	routeInviteMove  = route{name: "invmv", parts: 1}                 // invmv:<invite token>
+	routePick        = route{name: "pk", parts: 3}                    // pk:<committee>:<command>:<argument>
 )
 
 // fits reports whether the data of parts stays within Telegram's limit
@@ -147,5 +148,6 @@ func (h *Handlers) buttons() []button {
 		{routeICS, h.icsButton},
 		{routeMeetingOff, h.meetingCancelConfirmed},
 		{routeInviteMove, h.inviteMoveButton},
+		{routePick, h.pickButton},
 	}
 }

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
+)
+
+// Pickers: a command that needs the number of a ballot, a meeting or a
+// nomination, or an award code, and is sent without it answers with a
+// button per thing it can act on; a button runs the command with that
+// argument, as if typed, through the same checks (pk:<committee>:
+// <command>:<argument>). Usage text comes only when there is nothing to
+// pick.
+
+// maxChoices bounds a picker's buttons (newest first); the lists
+// (/ballots, /meetings, /nominations) show the rest.
+const maxChoices = 10
+
+// pickable names the commands a picker may run.
+var pickable = map[string]bool{
+	"close": true, "results": true, "runoff": true, "remind_voters": true, "vote": true, "minutes_info": true,
+	"rsvp": true, "ics": true, "attendance": true, "meeting_cancel": true,
+	"withdraw": true, "nomination": true, "ballot_nominations": true,
+}
+
+// choice is one button of a picker: its label and the argument it runs
+// the command with.
+type choice struct{ label, arg string }
+
+// pickOrTell answers r's command with a picker of choices under the text
+// titleID, or with noneID (and its data) when there is nothing to pick.
+func (h *Handlers) pickOrTell(ctx context.Context, r *bot.Request, c domain.Committee, titleID string, choices []choice, noneID string, none i18n.Data) error {
+	if len(choices) == 0 {
+		return h.reply(ctx, r, h.cat.T(r.Lang, noneID, none), nil)
+	}
+	if len(choices) > maxChoices {
+		choices = choices[:maxChoices]
+	}
+	rows := make([][]tgbotapi.InlineKeyboardButton, 0, len(choices))
+	for _, ch := range choices {
+		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData(truncate(ch.label, 60), routePick.data(c.ID, r.Command, ch.arg))))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return h.reply(ctx, r, h.cat.T(r.Lang, titleID, i18n.Data{"Command": r.Command}), &kb)
+}
+
+// pickButton runs a picker's choice: the command named by the button,
+// with its argument, in the committee the button was made for.
+func (h *Handlers) pickButton(ctx context.Context, r *bot.Request) error {
+	p, ok := h.buttonParts(r, routePick)
+	if !ok {
+		return nil
+	}
+	i := slices.IndexFunc(h.commands, func(c command) bool { return c.name == p[1] })
+	if !pickable[p[1]] || i < 0 || p[2] == "" {
+		h.unknownButton(r)
+		return nil
+	}
+	c, found, err := h.committeeFor(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	if !found || c.ID != p[0] {
+		// Made for another bloc than the one this chat now acts in.
+		h.unknownButton(r)
+		return nil
+	}
+	r.Command, r.Args = p[1], p[2]
+	return h.guard(h.commands[i])(ctx, r)
+}
+
+// pickBallot answers a ballot command sent without a number: the ballots
+// it can act on, newest first.
+func (h *Handlers) pickBallot(ctx context.Context, r *bot.Request, sc scope) error {
+	all, err := h.ballots.List(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(all, func(a, b domain.Ballot) int { return numericDesc(a.ID, b.ID) })
+	want := func(b domain.Ballot) bool { return b.Status == domain.BallotOpen }
+	noneID := "pick_no_open_ballot"
+	switch r.Command {
+	case "results":
+		want, noneID = func(b domain.Ballot) bool { return b.Status == domain.BallotClosed }, "pick_no_closed_ballot"
+	case "runoff":
+		want = func(b domain.Ballot) bool {
+			return b.Status == domain.BallotClosed && b.Kind == domain.KindElection && b.Round < domain.MaxRounds
+		}
+		noneID = "pick_no_election"
+	case "minutes_info":
+		want, noneID = func(domain.Ballot) bool { return true }, "ballots_none"
+	}
+	var choices []choice
+	for _, b := range all {
+		if want(b) {
+			choices = append(choices, choice{label: fmt.Sprintf("#%s · %s", b.ID, b.Title), arg: b.ID})
+		}
+	}
+	return h.pickOrTell(ctx, r, sc.committee, "pick_ballot", choices, noneID, nil)
+}
+
+// pickMeeting answers a meeting command sent without a number: the
+// meetings to come (for /attendance, the recent ones too), soonest first.
+func (h *Handlers) pickMeeting(ctx context.Context, r *bot.Request, sc scope) error {
+	ms, err := h.meetings.Upcoming(ctx, sc.committee.ID, maxChoices)
+	if err != nil {
+		return err
+	}
+	if r.Command == "attendance" {
+		past, err := h.meetings.Past(ctx, sc.committee.ID, maxChoices)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, past...)
+	}
+	now := h.now()
+	var choices []choice
+	for _, m := range ms {
+		if m.Cancelled() || r.Command != "attendance" && m.Started(now) {
+			continue
+		}
+		at := m.Start.In(sc.committee.Location()).Format("15:04 02/01")
+		choices = append(choices, choice{label: fmt.Sprintf("#%s · %s · %s", m.ID, at, m.Title), arg: m.ID})
+	}
+	return h.pickOrTell(ctx, r, sc.committee, "pick_meeting", choices, "pick_no_meeting", nil)
+}
+
+// pickNomination answers /withdraw or /nomination sent without a number:
+// a delegate's unit's nominations (an admin's: every one), newest first;
+// for /withdraw only those that may still be withdrawn.
+func (h *Handlers) pickNomination(ctx context.Context, r *bot.Request, sc scope) error {
+	all, err := h.nominations.List(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	var choices []choice
+	for i := len(all) - 1; i >= 0; i-- {
+		n := all[i]
+		if !sc.admin && (sc.delegate == nil || sc.delegate.Unit != n.Unit) {
+			continue
+		}
+		if r.Command == "withdraw" && !domain.CanMove(n.Status, domain.StatusWithdrawn) {
+			continue
+		}
+		choices = append(choices, choice{
+			label: fmt.Sprintf("#%d · %s · %s · %s", n.ID, n.Award, n.Nominee, plain(h.statusLabel(r.Lang, n.Status))),
+			arg:   strconv.FormatInt(n.ID, 10),
+		})
+	}
+	slices.SortStableFunc(choices, func(a, b choice) int { return numericDesc(a.arg, b.arg) })
+	return h.pickOrTell(ctx, r, sc.committee, "pick_nomination", choices, "pick_no_nomination", nil)
+}
+
+// pickAward answers /ballot_nominations sent without an award: the awards
+// with nominations under review, or left in voting by a ballot that
+// decided nothing, and how many.
+func (h *Handlers) pickAward(ctx context.Context, r *bot.Request, sc scope) error {
+	all, err := h.nominations.List(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	inBallot, err := h.nominationsInOpenBallots(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	for _, n := range all {
+		if n.Status == domain.StatusUnderReview || n.Status == domain.StatusVoting && !inBallot[strconv.FormatInt(n.ID, 10)] {
+			count[n.Award]++
+		}
+	}
+	var choices []choice
+	for _, a := range h.awards {
+		if count[a.Code] > 0 {
+			choices = append(choices, choice{label: fmt.Sprintf("%s · %s (%d)", a.Code, a.Name(r.Lang), count[a.Code]), arg: a.Code})
+		}
+	}
+	return h.pickOrTell(ctx, r, sc.committee, "pick_award", choices, "pick_no_award", nil)
+}
+
+// numericDesc orders decimal ids newest (largest) first.
+func numericDesc(a, b string) int {
+	x, _ := strconv.Atoi(a)
+	y, _ := strconv.Atoi(b)
+	return y - x
+}
