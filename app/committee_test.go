@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -559,10 +561,24 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
 	before := len(h.tg.BotMessages(groupID))
-	for user, unit := range map[int64]string{bobID: "TANDTC", carolID: "KTNN", daveID: "BTP"} {
-		if m := h.say(user, user, "/start "+invite(t, h, unit)); !strings.Contains(m.Text, "Chào mừng") {
+	for user, unit := range map[int64]string{bobID: "TANDTC", daveID: "BTP"} {
+		sent := h.tg.SendText(user, user, "/start "+invite(t, h, unit))
+		if m := h.waitReply(user, sent.MessageID); !strings.Contains(m.Text, "Chào mừng") {
 			t.Fatalf("joining %s: %q", unit, m.Text)
 		}
+		// The same update delivered again (a retry) tells nothing twice.
+		h.tg.Redeliver(sent.UpdateID)
+		h.settle()
+	}
+	// Carol's invite is redeemed, and the handling stops right there (a
+	// crash): her /start, delivered again, still gets her join told.
+	token := invite(t, h, "KTNN")
+	cs := storage.NewCommittees(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.WithClock(clock.Now))
+	if _, err := cs.Redeem(context.Background(), token, domain.Delegate{UserID: carolID, Name: "Carol", Username: "carol"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "Bạn đã là đại diện của <b>KTNN") && !strings.Contains(m.Text, "Bạn đã là đại diện của KTNN") {
+		t.Fatalf("Carol's /start after the stop: %q", m.Text)
 	}
 	h.quiet(groupID)
 	for _, m := range h.tg.BotMessages(groupID)[before:] {

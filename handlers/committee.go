@@ -46,10 +46,6 @@ type CommitteeStore interface {
 	// IDs lists every committee.
 	TurnYear(ctx context.Context, id string, year int) (bool, error)
 	IDs(ctx context.Context) ([]string, error)
-	// QueueJoin and Joins keep the new delegates the join digest due at
-	// bucket (unix s) announces.
-	QueueJoin(ctx context.Context, id string, bucket int64, line string) error
-	Joins(ctx context.Context, id string, bucket int64) ([]string, error)
 	// Redeem follows an invite; moving a delegate of another unit needs
 	// confirmMove (else *storage.MoveError).
 	Redeem(ctx context.Context, token string, d domain.Delegate, confirmMove bool) (storage.Redemption, error)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -142,10 +143,18 @@ func (h *Handlers) redeemAs(ctx context.Context, r *bot.Request, token string, c
 		return "", nil, err
 	}
 	if red.Again {
+		// A repeated /start is quiet; but if this is the same /start
+		// handled again after a stop, its join's digest may not have been
+		// scheduled yet: scheduling it again is the same job.
+		if c.ChatID != 0 && h.joinDigest > 0 {
+			if err := h.scheduleJoinDigest(ctx, c, red.Delegate.Joined, false); err != nil {
+				return "", nil, err
+			}
+		}
 		return h.cat.T(r.Lang, "invite_already", i18n.Data{"Code": u.Code, "Unit": u.Name, "Committee": c.Name}), nil, nil
 	}
 	if c.ChatID != 0 {
-		if err := h.tellGroupOfJoin(ctx, c, user.DisplayName(), u.Code, red.Previous); err != nil {
+		if err := h.tellGroupOfJoin(ctx, c, red.Delegate, user.DisplayName(), u.Code, red.Previous); err != nil {
 			return "", nil, err
 		}
 	}
@@ -156,16 +165,12 @@ func (h *Handlers) redeemAs(ctx context.Context, r *bot.Request, token string, c
 	return text, nil, nil
 }
 
-// joinLine is one new delegate of a join digest.
-type joinLine struct {
-	Name string `json:"name"`
-	Unit string `json:"unit"`
-}
-
-// joinPayload names the digest a job announces.
+// joinPayload names the digest a job announces: the joins of the member
+// log in [From, Due).
 type joinPayload struct {
 	Committee string `json:"c"`
-	Due       int64  `json:"due"` // unix s
+	From      int64  `json:"from"` // unix s
+	Due       int64  `json:"due"`  // unix s
 }
 
 // JobJoinDigest announces in the group the delegates who joined in one
@@ -174,27 +179,12 @@ const JobJoinDigest = "join_digest"
 
 // tellGroupOfJoin tells the committee's group that name joined as the
 // delegate of unit (or moved there from previous). A move is told at
-// once; joins are gathered into one message per digest period.
-func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, name, unit, previous string) error {
+// once; joins are gathered into one message per digest period, read from
+// the member log that the join itself wrote (so a join is never lost nor
+// told twice, whatever is retried).
+func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, d domain.Delegate, name, unit, previous string) error {
 	if previous == "" && h.joinDigest > 0 {
-		now := h.now()
-		due := now.Truncate(h.joinDigest).Add(h.joinDigest)
-		line, err := json.Marshal(joinLine{Name: name, Unit: unit})
-		if err != nil {
-			return err
-		}
-		if err := h.committees.QueueJoin(ctx, c.ID, due.Unix(), string(line)); err != nil {
-			return err
-		}
-		payload, err := json.Marshal(joinPayload{Committee: c.ID, Due: due.Unix()})
-		if err != nil {
-			return err
-		}
-		// One job per committee and period: scheduling it again is the
-		// same job.
-		return h.jobs.Schedule(ctx, storage.Job{
-			ID: fmt.Sprintf("joins.%s.%d", c.ID, due.Unix()), Kind: JobJoinDigest, Payload: payload, DueAt: due,
-		})
+		return h.scheduleJoinDigest(ctx, c, d.Joined, true)
 	}
 	lang := h.chatLang(ctx, c.ChatID)
 	notice := h.cat.T(lang, "delegate_joined", i18n.Data{"Name": name, "Code": unit})
@@ -205,6 +195,28 @@ func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, name
 		return err
 	}
 	return nil
+}
+
+// scheduleJoinDigest schedules the digest of the period in which a
+// delegate joined at joined: one job per committee and period, so
+// scheduling it again is the same job. Unless first, a period already
+// over is left alone (its job ran, or ran with nothing to tell).
+func (h *Handlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, joined time.Time, first bool) error {
+	if joined.IsZero() {
+		return nil
+	}
+	from := joined.Truncate(h.joinDigest)
+	due := from.Add(h.joinDigest)
+	if !first && !due.After(h.now()) {
+		return nil
+	}
+	payload, err := json.Marshal(joinPayload{Committee: c.ID, From: from.Unix(), Due: due.Unix()})
+	if err != nil {
+		return err
+	}
+	return h.jobs.Schedule(ctx, storage.Job{
+		ID: fmt.Sprintf("joins.%s.%d", c.ID, due.Unix()), Kind: JobJoinDigest, Payload: payload, DueAt: due,
+	})
 }
 
 // runJoinDigest posts one message naming everyone who joined in the
@@ -221,23 +233,28 @@ func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error 
 	if err != nil {
 		return err
 	}
-	raw, err := h.committees.Joins(ctx, c.ID, p.Due)
-	if err != nil || len(raw) == 0 {
+	hist, err := h.committees.MemberHistory(ctx, c.ID)
+	if err != nil {
 		return err
+	}
+	from, due := time.Unix(p.From, 0), time.Unix(p.Due, 0)
+	var joins []domain.MemberChange
+	for _, ch := range hist {
+		if ch.Event == domain.MemberJoined && !ch.At.Before(from) && ch.At.Before(due) {
+			joins = append(joins, ch)
+		}
+	}
+	if len(joins) == 0 {
+		return nil
 	}
 	lang := h.chatLang(ctx, c.ChatID)
 	var text string
-	if len(raw) == 1 {
-		var l joinLine
-		_ = json.Unmarshal([]byte(raw[0]), &l)
-		text = h.cat.T(lang, "delegate_joined", i18n.Data{"Name": l.Name, "Code": l.Unit})
+	if len(joins) == 1 {
+		text = h.cat.T(lang, "delegate_joined", i18n.Data{"Name": joins[0].Name, "Code": joins[0].To})
 	} else {
-		names := make([]string, 0, len(raw))
-		for _, r := range raw {
-			var l joinLine
-			if json.Unmarshal([]byte(r), &l) == nil {
-				names = append(names, h.cat.T(lang, "delegates_joined_item", i18n.Data{"Name": l.Name, "Code": l.Unit}))
-			}
+		names := make([]string, 0, len(joins))
+		for _, j := range joins {
+			names = append(names, h.cat.T(lang, "delegates_joined_item", i18n.Data{"Name": j.Name, "Code": j.To}))
 		}
 		text = h.cat.N(lang, "delegates_joined", len(names), i18n.Data{"List": i18n.Raw(strings.Join(names, ", "))})
 	}

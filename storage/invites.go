@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -363,33 +362,4 @@ func (s *Committees) forgetTokens(ctx context.Context, tokens []any) {
 		}
 		return nil
 	})
-}
-
-// joinsTTL keeps a digest's pending joins long enough for its job to run
-// late (a replica down for a while) without keeping them for ever.
-const joinsTTL = 24 * time.Hour
-
-// QueueJoin adds line (the name and unit of a new delegate) to the joins
-// of committee id that the digest due at bucket will announce.
-func (s *Committees) QueueJoin(ctx context.Context, id string, bucket int64, line string) error {
-	key := s.k.Committee(id, "joins", strconv.FormatInt(bucket, 10))
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.RPush(ctx, key, line)
-		p.PExpire(ctx, key, joinsTTL)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("queue join of committee %s: %w", id, err)
-	}
-	return nil
-}
-
-// Joins returns the joins queued for the digest due at bucket, oldest
-// first.
-func (s *Committees) Joins(ctx context.Context, id string, bucket int64) ([]string, error) {
-	out, err := s.c.LRange(ctx, s.k.Committee(id, "joins", strconv.FormatInt(bucket, 10)), 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("joins of committee %s: %w", id, err)
-	}
-	return out, nil
 }

@@ -67,9 +67,8 @@ package storage
 //	                                          oldest first
 //	<p>:{c:<id>}:memberlog            list    JSON changes of the delegates {event (join, move, leave,
 //	                                          remove, unit_removed; missing: move), user, name, from,
-//	                                          to, by, at}, oldest first
-//	<p>:{c:<id>}:joins:<due>          list    JSON {name, unit} of delegates who joined, for the one
-//	                                          group message due at <due> (unix s); kept 24h
+//	                                          to, by, at}, oldest first (the join digest reads
+//	                                          its joins here)
 //	<p>:{c:<id>}:invites              hash    token -> JSON {unit, by, created, expires};
 //	                                          "<token>:used" -> "<userID>:<at>" once redeemed;
 //	                                          pruned a grace period after expiry
