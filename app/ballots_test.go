@@ -364,13 +364,21 @@ func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 	}
 }
 
-func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
-	t.Parallel()
-	h := startBot(t, harnessOpts{})
+// flagBallot sets up blocWithDelegates with TANDTC's nomination #1 for
+// the Government Emulation Flag put to ballot 1, and returns its payload.
+func flagBallot(t *testing.T, h *harness) string {
+	t.Helper()
 	blocWithDelegates(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
+	return payload
+}
+
+func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{})
+	payload := flagBallot(t, h)
 	castVote(t, h, bobID, payload, "Đồng ý")
 	m := h.say(groupID, aliceID, "/close 1")
 	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")

@@ -16,10 +16,7 @@ import (
 func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
-	h.say(groupID, aliceID, "/nomination_status 1 under_review")
-	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
+	payload := flagBallot(t, h)
 
 	if m := h.say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 || !strings.Contains(m.Text, "/minutes_info 1 chair=") {
 		t.Errorf("/minutes_info before anything is recorded: %q", m.Text)
