@@ -258,13 +258,16 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 func (a *App) wire(me bot.User) error {
 	d := a.deps
 	d.BotUsername = me.Username
+	o := a.opts
+	jobs := &wakeOnDue{JobScheduler: d.Jobs, now: o.now}
+	d.Jobs = jobs
 	h, err := handlers.New(d)
 	if err != nil {
 		return err
 	}
-	o := a.opts
 	runner := scheduler.New(a.jobs, scheduler.WithTick(a.cfg.Reminders.Tick), scheduler.WithLease(o.schedLease),
 		scheduler.WithClock(o.now), scheduler.WithLogger(a.log), scheduler.WithMetrics(a.metrics), scheduler.WithOwner(o.instance))
+	jobs.runner.Store(runner)
 	for kind, run := range h.Jobs() {
 		runner.Handle(kind, run)
 	}

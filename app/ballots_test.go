@@ -626,3 +626,49 @@ func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 		t.Errorf("a members ballot: %q", m.Text)
 	}
 }
+
+// The result of a ballot is posted once, whoever closes it and however
+// often: the last vote handled twice, /close after it, and a stop between
+// asking for the result and closing (the result's job closes the ballot
+// itself).
+func TestResultIsPostedOnceWhateverStops(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}})
+	blocWithDelegates(t, h)
+	_, payload := openBallot(t, h, "/motion Thông qua chương trình?")
+	castVote(t, h, bobID, payload, "Tán thành")
+	castVote(t, h, carolID, payload, "Tán thành")
+	// Dave's vote, the last, is delivered twice (a retry after a stop).
+	_, qid, raw := submitPress(t, h, daveID, payload, "Tán thành")
+	var press map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &press); err != nil {
+		t.Fatal(err)
+	}
+	delete(press, "update_id")
+	h.tg.EnqueueUpdate(press)
+	h.tg.EnqueueUpdate(press)
+	callbackAnswers(t, h, qid, 2)
+	waitFor(t, func() bool { return countMessages(h, groupID, "📋 Kết quả") == 1 })
+	if m := h.say(groupID, aliceID, "/close 1"); !strings.Contains(m.Text, "đã kết thúc") {
+		t.Errorf("/close of a closed ballot answered %q", m.Text)
+	}
+
+	// A second ballot: the handler asked for the result and stopped before
+	// closing. The job closes it and posts the result; votes stop.
+	_, payload2 := openBallot(t, h, "/motion Thông qua kế hoạch?")
+	castVote(t, h, bobID, payload2, "Tán thành")
+	ctx := context.Background()
+	sched := storage.NewScheduler(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), time.Minute)
+	p, _ := json.Marshal(map[string]string{"c": "1", "b": "2"})
+	if err := sched.ScheduleOnce(ctx, storage.Job{ID: "bres.1.2", Kind: "ballot_result", Payload: p, DueAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return countMessages(h, groupID, "📋 Kết quả") == 2 })
+	if card := h.say(carolID, carolID, "/start "+payload2); !strings.Contains(card.Text, "đã kết thúc") {
+		t.Errorf("a vote after the job closed the ballot: %q", card.Text)
+	}
+	h.quiet(groupID)
+	if n := countMessages(h, groupID, "📋 Kết quả"); n != 2 {
+		t.Errorf("%d results posted, want 2 (one per ballot)", n)
+	}
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/handlers"
+	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -189,4 +191,35 @@ func newSealer(cfg *config.Config, log *slog.Logger) (*storage.Sealer, error) {
 		return nil, fmt.Errorf("voting.seal_key: %w", err)
 	}
 	return s, nil
+}
+
+// wakeOnDue schedules jobs, and wakes this replica's runner for a job due
+// already, so that it runs at once rather than at the next tick (a
+// ballot's result after the last vote).
+type wakeOnDue struct {
+	handlers.JobScheduler
+	now    func() time.Time
+	runner atomic.Pointer[scheduler.Runner]
+}
+
+func (w *wakeOnDue) Schedule(ctx context.Context, job storage.Job) error {
+	if err := w.JobScheduler.Schedule(ctx, job); err != nil {
+		return err
+	}
+	w.wake(job)
+	return nil
+}
+
+func (w *wakeOnDue) ScheduleOnce(ctx context.Context, job storage.Job) error {
+	if err := w.JobScheduler.ScheduleOnce(ctx, job); err != nil {
+		return err
+	}
+	w.wake(job)
+	return nil
+}
+
+func (w *wakeOnDue) wake(job storage.Job) {
+	if r := w.runner.Load(); r != nil && !job.DueAt.After(w.now()) {
+		r.Wake()
+	}
 }

@@ -15,19 +15,30 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
-// CloseBallot closes a ballot, counts it and announces the result once.
-// The scheduler calls it at the deadline; /close and the last vote do too.
-// Closing is idempotent: whoever closes first announces; the others only
-// make sure the result is stored.
+// CloseBallot closes a ballot, counts it and has the result announced
+// once. The deadline's job, /close and the last vote call it. Closing is
+// idempotent, and the announcement is a job of its own (one per ballot,
+// scheduled by every caller: the same job), so a stop anywhere after the
+// close cannot lose the result, nor a second caller post it twice; the
+// voter whose vote closed the ballot does not wait for the chart to be
+// drawn.
 func (h *Handlers) CloseBallot(ctx context.Context, committeeID, ballotID string) error {
 	return h.closeBallot(ctx, committeeID, ballotID)
 }
 
 func (h *Handlers) closeBallot(ctx context.Context, committeeID, ballotID string) error {
+	if h.jobs != nil {
+		// The announcement's job first, then the close: a stop between
+		// the two leaves a job that closes the ballot and announces it.
+		if err := h.scheduleResult(ctx, committeeID, ballotID); err != nil {
+			return err
+		}
+	}
 	closedNow, c, b, r, err := h.closeAndCount(ctx, committeeID, ballotID)
-	if err != nil || !closedNow {
+	if err != nil || b.ID == "" || h.jobs != nil || !closedNow {
 		return err
 	}
+	// Without a scheduler (handlers tested alone): at once.
 	return h.announceResult(ctx, c, b, r)
 }
 

@@ -16,6 +16,7 @@ import (
 // Job kinds of ballots.
 const (
 	JobBallotClose   = "ballot_close"
+	JobBallotResult  = "ballot_result"
 	JobBallotRemind  = "ballot_remind"
 	JobBallotRefresh = "ballot_refresh"
 )
@@ -33,6 +34,7 @@ type ballotPayload struct {
 func (h *Handlers) ballotJobs() map[string]scheduler.HandlerFunc {
 	return map[string]scheduler.HandlerFunc{
 		JobBallotClose:   h.runBallotClose,
+		JobBallotResult:  h.runBallotResult,
 		JobBallotRemind:  h.runBallotRemind,
 		JobBallotRefresh: h.runBallotRefresh,
 	}
@@ -77,18 +79,40 @@ func decodeBallotPayload(j *scheduler.Job) (ballotPayload, error) {
 	return p, nil
 }
 
-// runBallotClose closes a ballot at its deadline. Closing is one script
-// that only one caller wins; the winner announces the result through the
-// job's delivery log, so a replica that crashed between closing and
-// posting is followed by one that posts (at most one duplicate, if the
-// crash fell between Telegram accepting the post and its record).
+// runBallotClose closes a ballot at its deadline (CloseBallot).
 func (h *Handlers) runBallotClose(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err
 	}
-	closedNow, c, b, r, err := h.closeAndCount(ctx, p.Committee, p.Ballot)
-	if err != nil || (!closedNow && !j.Redelivered()) || b.ID == "" {
+	return h.closeBallot(ctx, p.Committee, p.Ballot)
+}
+
+// scheduleResult schedules the close and the announcement of a ballot's
+// result, due at once: one job per ballot, stored only by the first
+// closer (ScheduleOnce), so it runs once however many ask.
+func (h *Handlers) scheduleResult(ctx context.Context, committeeID, ballotID string) error {
+	p, err := json.Marshal(ballotPayload{Committee: committeeID, Ballot: ballotID})
+	if err != nil {
+		return err
+	}
+	return h.jobs.ScheduleOnce(ctx, storage.Job{
+		ID: fmt.Sprintf("bres.%s.%s", committeeID, ballotID), Kind: JobBallotResult, Payload: p, DueAt: h.now(),
+	})
+}
+
+// runBallotResult announces a closed ballot's result (its text and chart)
+// through the job's delivery log: once, whoever closed the ballot, and
+// again by another replica only if the first stopped before the post was
+// recorded (at most one duplicate, if it stopped between Telegram
+// accepting the post and its record).
+func (h *Handlers) runBallotResult(ctx context.Context, j *scheduler.Job) error {
+	p, err := decodeBallotPayload(j)
+	if err != nil {
+		return err
+	}
+	_, c, b, r, err := h.closeAndCount(ctx, p.Committee, p.Ballot)
+	if err != nil || b.ID == "" {
 		return err
 	}
 	_, err = j.Deliver(ctx, "result", scheduler.Resend, func(ctx context.Context) (string, error) {

@@ -39,6 +39,9 @@ type MeetingStore interface {
 // with the id of a pending one replaces it; Cancel ignores unknown ids.
 type JobScheduler interface {
 	Schedule(ctx context.Context, job storage.Job) error
+	// ScheduleOnce stores job unless one with its id exists, finished
+	// ones included (a ballot's result: asked for by every closer).
+	ScheduleOnce(ctx context.Context, job storage.Job) error
 	Cancel(ctx context.Context, ids ...string) (int, error)
 }
 

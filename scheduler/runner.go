@@ -287,6 +287,16 @@ func (r *Runner) Start(ctx context.Context) {
 	}()
 }
 
+// Wake makes the runner claim due jobs now instead of at its next tick:
+// for a job just scheduled to run at once (a ballot's result). Other
+// replicas still find it at their tick.
+func (r *Runner) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Stop stops claiming, lets running jobs finish until ctx ends, then
 // interrupts the rest: they give their jobs back to be claimed at once by
 // another runner (their delivery logs keep what was sent). It returns

@@ -151,7 +151,8 @@ func (k Keys) SchedulerDeliveries(id string) string { return k.SchedulerJob(id) 
 // ARGV[4] -> due (unix ms)
 // ARGV[5] -> 1 to move the due time of an existing job only (keeping
 //
-//	kind and payload), 0 to create or replace
+//	kind and payload), 0 to create or replace, 2 to create only if no
+//	job has the id (pending, running or finished)
 //
 // Returns 1 created or changed, 0 unchanged (the same job is pending,
 // running or done already: a retried call), -1 no such job (ARGV[5]=1).
@@ -160,6 +161,7 @@ func (k Keys) SchedulerDeliveries(id string) string { return k.SchedulerJob(id) 
 var scheduleScript = redis.NewScript(`
 local h = redis.call('HMGET', KEYS[3], 'kind', 'payload', 'due', 'state')
 local kind, payload = ARGV[2], ARGV[3]
+if ARGV[5] == '2' and h[1] then return 0 end
 if ARGV[5] == '1' then
 	if not h[1] or h[4] == 'done' then return -1 end
 	kind, payload = h[1], h[2]
@@ -179,8 +181,19 @@ return 1
 // in kind, payload or due time replaces it and will run, even if the old
 // version ran already. Errors: ErrJobID, ErrInvalid for an empty kind.
 func (s *Scheduler) Schedule(ctx context.Context, job Job) error {
-	if _, err := s.schedule(ctx, job, false); err != nil {
+	if _, err := s.schedule(ctx, job, 0); err != nil {
 		return fmt.Errorf("schedule job %s: %w", job.ID, err)
+	}
+	return nil
+}
+
+// ScheduleOnce stores job unless a job with its ID exists — pending,
+// running, or finished within the last 7 days — whatever its due time:
+// for a job due "now" that several callers may ask for (a ballot's
+// result), which must run once. Errors as Schedule.
+func (s *Scheduler) ScheduleOnce(ctx context.Context, job Job) error {
+	if _, err := s.schedule(ctx, job, 2); err != nil {
+		return fmt.Errorf("schedule job %s once: %w", job.ID, err)
 	}
 	return nil
 }
@@ -188,7 +201,7 @@ func (s *Scheduler) Schedule(ctx context.Context, job Job) error {
 // Reschedule moves pending job id to dueAt, keeping its kind and payload.
 // ErrNotFound if there is no such job or it has finished.
 func (s *Scheduler) Reschedule(ctx context.Context, id string, dueAt time.Time) error {
-	n, err := s.schedule(ctx, Job{ID: id, Kind: "-", DueAt: dueAt}, true)
+	n, err := s.schedule(ctx, Job{ID: id, Kind: "-", DueAt: dueAt}, 1)
 	if err == nil && n < 0 {
 		err = ErrNotFound
 	}
@@ -198,20 +211,18 @@ func (s *Scheduler) Reschedule(ctx context.Context, id string, dueAt time.Time) 
 	return nil
 }
 
-func (s *Scheduler) schedule(ctx context.Context, job Job, moveOnly bool) (int64, error) {
+// schedule runs scheduleScript in mode 0 (create or replace), 1 (move
+// only) or 2 (create only).
+func (s *Scheduler) schedule(ctx context.Context, job Job, mode int) (int64, error) {
 	if !ValidJobID(job.ID) {
 		return 0, ErrJobID
 	}
 	if job.Kind == "" {
 		return 0, fmt.Errorf("empty kind: %w", ErrInvalid)
 	}
-	move := 0
-	if moveOnly {
-		move = 1
-	}
 	v, err := runScript(ctx, s.c, scheduleScript,
 		[]string{s.k.SchedulerDue(), s.k.SchedulerFence(), s.k.SchedulerJob(job.ID), s.k.SchedulerDeliveries(job.ID)},
-		job.ID, job.Kind, string(job.Payload), unixMilli(job.DueAt), move)
+		job.ID, job.Kind, string(job.Payload), unixMilli(job.DueAt), mode)
 	if err != nil {
 		return 0, err
 	}

@@ -145,6 +145,36 @@ func TestDoneJobScheduledAgainRunsOnlyIfChanged(t *testing.T) {
 	}
 }
 
+// ScheduleOnce stores a job only if none has its id: asked again with
+// another due time, before or after it ran, it changes nothing.
+func TestScheduleOnceRunsOnceWhateverTheDueTime(t *testing.T) {
+	s, clk := newScheduler(t)
+	ctx := context.Background()
+	once := func(due time.Time) {
+		t.Helper()
+		if err := s.ScheduleOnce(ctx, storage.Job{ID: "res1", Kind: "test", Payload: []byte("p"), DueAt: due}); err != nil {
+			t.Fatalf("ScheduleOnce: %v", err)
+		}
+	}
+	once(clk.Now())
+	once(clk.Now().Add(time.Hour)) // a second closer: not moved
+	j := claimIDs(t, s, "a", 2)
+	if len(j) != 1 {
+		t.Fatalf("claimed %d jobs, want the one", len(j))
+	}
+	if err := s.Ack(ctx, "res1", j[0].Token); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	once(clk.Now()) // asked again after it ran
+	if got := claimIDs(t, s, "a", 1); len(got) != 0 {
+		t.Error("ScheduleOnce ran a finished job again")
+	}
+	if err := s.ScheduleOnce(ctx, storage.Job{ID: "bad id!", Kind: "test", DueAt: clk.Now()}); !errors.Is(err, storage.ErrJobID) {
+		t.Errorf("ScheduleOnce with a bad id = %v", err)
+	}
+}
+
 func TestRescheduleAndCancelTakeTheJobFromItsHolder(t *testing.T) {
 	s, clk := newScheduler(t)
 	ctx := context.Background()
