@@ -31,7 +31,18 @@ var voteLink = regexp.MustCompile(`\?start=(vote_[0-9]+_[0-9]+)$`)
 // the /start payload of its Vote button.
 func openBallot(t *testing.T, h *harness, cmd string) (telegramtest.Message, string) {
 	t.Helper()
-	m := h.say(groupID, aliceID, cmd)
+	sent := h.tg.SendText(groupID, aliceID, cmd)
+	// The post, not a result of an earlier ballot posted meanwhile by
+	// its job.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := h.tg.WaitBotMessage(ctx, groupID, func(m telegramtest.Message) bool {
+		return m.MessageID > sent.MessageID && !strings.HasPrefix(m.Text, "📋")
+	})
+	if err != nil {
+		t.Fatalf("%s: no answer: %v", cmd, err)
+	}
+	h.settle()
 	if len(m.ReplyMarkup) == 0 || m.ReplyMarkup[0][0].URL == "" {
 		t.Fatalf("%s: the group post has no Vote button: %q", cmd, m.Text)
 	}

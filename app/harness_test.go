@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -220,17 +221,22 @@ func (h *harness) say(chatID, userID int64, text string) telegramtest.Message {
 	return m
 }
 
-// settle waits until the outbox has delivered everything queued so far:
-// handlers return before their messages reach Telegram, so a test that
-// reads another chat, or an edit, after an answer waits for them.
+// settle waits until the outbox has delivered everything queued so far,
+// and the results of closed ballots (posted by a job due at once) are
+// queued: handlers return before their messages reach Telegram, so a
+// test that reads another chat, or an edit, after an answer waits for
+// them.
 func (h *harness) settle() {
 	h.t.Helper()
-	box := storage.NewOutbox(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.OutboxLimits{})
+	keys := storage.NewKeys(h.rd.Prefix())
+	box := storage.NewOutbox(h.rd.Client(), keys, storage.OutboxLimits{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for {
+		due, _ := h.rd.Client().ZRange(ctx, keys.SchedulerDue(), 0, -1).Result()
+		results := slices.ContainsFunc(due, func(id string) bool { return strings.HasPrefix(id, "bres.") })
 		n, err := box.Pending(ctx)
-		if (err == nil && n == 0) || storage.IsUnavailable(err) {
+		if (err == nil && n == 0 && !results) || storage.IsUnavailable(err) {
 			return // delivered, or Redis is down on purpose (nothing to wait for)
 		}
 		select {

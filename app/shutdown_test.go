@@ -101,7 +101,17 @@ func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
 
 	h.start(timeouts, app.WithOutboxLimits(storage.OutboxLimits{}))
 	h.waitReady()
-	if m := h.waitReply(groupID, sent.MessageID); !strings.Contains(m.Text, "Đã lập khối") {
+	// In this process the first instance's handler is still stuck in its
+	// Telegram call, holding the update's claim, until its HTTP client
+	// gives up (poll timeout + 15 s); a process that exited would hold
+	// nothing. So the wait is longer than waitReply's.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	m, err := h.tg.WaitBotMessage(ctx, groupID, func(m telegramtest.Message) bool { return m.MessageID > sent.MessageID })
+	if err != nil {
+		t.Fatalf("the update cut off was not handled again: %v", err)
+	}
+	if !strings.Contains(m.Text, "Đã lập khối") {
 		t.Errorf("the update delivered again was answered %q", m.Text)
 	}
 	h.quiet(groupID)
