@@ -136,11 +136,19 @@ func (h *Handlers) pickMeeting(ctx context.Context, r *bot.Request, sc scope) er
 
 // pickNomination answers /withdraw or /nomination sent without a number:
 // a delegate's unit's nominations (an admin's: every one), newest first;
-// for /withdraw only those that may still be withdrawn.
+// for /withdraw only those that may still be withdrawn (not forwarded,
+// not on an open ballot).
 func (h *Handlers) pickNomination(ctx context.Context, r *bot.Request, sc scope) error {
 	all, err := h.nominations.List(ctx, sc.committee.ID)
 	if err != nil {
 		return err
+	}
+	var onBallot map[string]bool
+	if r.Command == "withdraw" {
+		// One on an open ballot is locked until the ballot closes.
+		if onBallot, err = h.nominationsInOpenBallots(ctx, sc.committee.ID); err != nil {
+			return err
+		}
 	}
 	var choices []choice
 	for i := len(all) - 1; i >= 0; i-- {
@@ -148,7 +156,7 @@ func (h *Handlers) pickNomination(ctx context.Context, r *bot.Request, sc scope)
 		if !sc.admin && (sc.delegate == nil || sc.delegate.Unit != n.Unit) {
 			continue
 		}
-		if r.Command == "withdraw" && !domain.CanMove(n.Status, domain.StatusWithdrawn) {
+		if r.Command == "withdraw" && (!domain.CanMove(n.Status, domain.StatusWithdrawn) || onBallot[strconv.FormatInt(n.ID, 10)]) {
 			continue
 		}
 		choices = append(choices, choice{
