@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/committeebot/committeebot/app"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -13,7 +14,7 @@ import (
 // the bloc of blocWithDelegates.
 func deadlineBot(t *testing.T) (*harness, *testClock, []app.Option) {
 	t.Helper()
-	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC))
 	opts := []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}
 	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
 	blocWithDelegates(t, h)
@@ -72,7 +73,7 @@ func TestDeadlineRemindsNonVotersThenClosesOnceAcrossReplicas(t *testing.T) {
 // A date of another year shows its year in lists; this year's does not.
 func TestListsShowTheYearOfAnotherYearsDate(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2025, 12, 20, 2, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 12, 20, 2, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}})
 	blocWithDelegates(t, h)
 	openBallot(t, h, "/motion Thông qua quy chế? deadline=5d")

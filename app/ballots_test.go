@@ -12,6 +12,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -193,7 +194,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 
 func TestVotesThatMustNotCount(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")

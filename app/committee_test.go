@@ -14,6 +14,7 @@ import (
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -161,7 +162,7 @@ func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
 
 func TestExpiredAndForgedInvitesAreRefused(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	token := invite(t, h, "TANDTC")
@@ -339,7 +340,7 @@ func TestUnitAddStepByStep(t *testing.T) {
 
 func TestRolesAndStatusCardGolden(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	join(t, h, bobID, invite(t, h, "TANDTC"))
@@ -381,22 +382,8 @@ func golden(t *testing.T, name, got string) {
 }
 
 // testClock is a clock a test moves by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// testClock is the step clock the bot under test reads.
+type testClock = clocktest.Clock
 
 // press presses the button labelled label on message m and waits for the
 // answer.
@@ -554,7 +541,7 @@ func TestInviteOfAnotherUnitAsksBeforeMoving(t *testing.T) {
 // a minute one message, not five minutes of its budget.
 func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2025, 1, 10, 2, 0, 10, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 10, 0, time.UTC))
 	h := startBot(t, harnessOpts{
 		env:     map[string]string{"COMMITTEEBOT_BOT_JOIN_DIGEST": "1m", "COMMITTEEBOT_REMINDERS_TICK": "20ms"},
 		appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})},
@@ -606,7 +593,7 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 func TestYearTurnsOnTheFirstOfJanuary(t *testing.T) {
 	t.Parallel()
 	// 31 December 2025, 16:00 UTC = 23:00 in Hanoi.
-	clock := &testClock{t: time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC))
 	opts := []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}
 	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
 	h.startReplica("second", opts...)

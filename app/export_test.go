@@ -13,6 +13,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -100,7 +101,7 @@ type exportBallot struct {
 // published of them — as JSON and as CSV tables in a zip, privately.
 func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}})
 	blocWithDelegates(t, h) // Bob TANDTC, Carol KTNN, Dave BTP
 

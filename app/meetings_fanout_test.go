@@ -8,6 +8,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/internal/clocktest"
 )
 
 // TestReminderToThreeHundredDelegatesKeepsTelegramsLimits sends one
@@ -23,7 +24,7 @@ func TestReminderToThreeHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 		t.Skip("takes about ten seconds of real time")
 	}
 	const delegates = 300
-	clock := &testClock{t: meetingClockStart}
+	clock := clocktest.New(meetingClockStart)
 	h := startBot(t, harnessOpts{
 		tgOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
 		env:            map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms", "COMMITTEEBOT_REMINDERS_MEETING_OFFSETS": "2h"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -31,7 +32,7 @@ const conference = "/meeting_new 10/04/2024 14:00 | Hội nghị tổng kết n�
 // Carol of KTNN.
 func meetingBot(t *testing.T, env map[string]string, opts ...app.Option) (*harness, *testClock) {
 	t.Helper()
-	clock := &testClock{t: meetingClockStart}
+	clock := clocktest.New(meetingClockStart)
 	e := map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}
 	for k, v := range env {
 		e[k] = v

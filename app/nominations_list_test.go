@@ -11,6 +11,7 @@ import (
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -119,7 +120,7 @@ func countBotMessagesBefore(h *harness, m telegramtest.Message) int {
 
 func TestNominationCardGolden(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: time.Date(2024, 4, 10, 1, 30, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2024, 4, 10, 1, 30, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	nominationBloc(t, h)
 	h.say(bobID, bobID, `/nominate CTD_CP | TANDTC | Dẫn đầu Khối thi đua năm 2023; hoàn thành xuất sắc chỉ tiêu <giải quyết án> & "xét xử".`)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
@@ -261,7 +262,7 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 		t.Skip("a Cluster takes real seconds to form")
 	}
 	rc := redistest.NewCluster(t)
-	clock := &testClock{t: meetingClockStart}
+	clock := clocktest.New(meetingClockStart)
 	h := startBotOn(t, rc.Instance, map[string]string{
 		"COMMITTEEBOT_REDIS_CLUSTER_ADDRS": strings.Join(rc.Addrs(), ","),
 		"COMMITTEEBOT_REMINDERS_TICK":      "20ms",

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,13 +64,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// stepClock is a clock that moves only when told to.
-type stepClock struct{ elapsed atomic.Int64 }
-
 var clockStart = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
-
-func (c *stepClock) now() time.Time       { return clockStart.Add(time.Duration(c.elapsed.Load())) }
-func (c *stepClock) step(d time.Duration) { c.elapsed.Add(int64(d)) }
 
 // shutdownFixture is a shutdown of 25 s on a stepped timer and clock;
 // sigterm ends its root context.
@@ -78,15 +72,15 @@ type shutdownFixture struct {
 	sd      *shutdown
 	sigterm context.CancelFunc
 	timer   *budgetTimer
-	clock   *stepClock
+	clock   *clocktest.Clock
 	logs    *lockedBuffer
 }
 
 func newShutdownFixture(t *testing.T) shutdownFixture {
 	t.Helper()
 	root, sigterm := context.WithCancel(t.Context())
-	f := shutdownFixture{sigterm: sigterm, timer: newBudgetTimer(), clock: &stepClock{}, logs: &lockedBuffer{}}
-	f.sd = newShutdown(root, 25*time.Second, slog.New(slog.NewTextHandler(f.logs, nil)), f.clock.now, f.timer.after)
+	f := shutdownFixture{sigterm: sigterm, timer: newBudgetTimer(), clock: clocktest.New(clockStart), logs: &lockedBuffer{}}
+	f.sd = newShutdown(root, 25*time.Second, slog.New(slog.NewTextHandler(f.logs, nil)), f.clock.Now, f.timer.after)
 	return f
 }
 
@@ -136,7 +130,7 @@ func TestShutdownBudgetIsOneDeadlineSharedByEveryStage(t *testing.T) {
 		})
 	}()
 	<-running
-	clock.step(25 * time.Second)
+	clock.Advance(25 * time.Second)
 	timer.spend()
 	if <-handlers {
 		t.Error("a stage still running when the budget was spent was reported finished")
@@ -190,7 +184,7 @@ func TestShutdownWithinBudgetCutsNothing(t *testing.T) {
 			if stop.Err() != nil {
 				t.Errorf("%s: its context ended within the budget", stage)
 			}
-			clock.step(time.Second)
+			clock.Advance(time.Second)
 		}) {
 			t.Errorf("%s finished in time but was reported cut short", stage)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
+	"github.com/committeebot/committeebot/internal/clocktest"
 )
 
 // In a forum group the bloc posts its announcements in the topic where
@@ -98,7 +99,7 @@ func lastWith(h *harness, chat int64, want string) telegramtest.Message {
 // bloc's topic.
 func TestRemindersGoToTheBlocsTopic(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: meetingClockStart}
+	clock := clocktest.New(meetingClockStart)
 	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: []app.Option{app.WithClock(clock.Now)}})
 	const forum = -1001778
 	h.tg.AddGroup(telegramtest.Chat{ID: forum, Title: "Khối (diễn đàn)", IsForum: true}, telegramtest.Member{UserID: aliceID, Status: "administrator"})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,44 +28,10 @@ const testToken = "123456:AAH-secret_TOKEN"
 
 // fakeClock is the sender's and poller's time in tests: sleeping advances
 // it at once, so waits are measured exactly and never taken.
-type fakeClock struct {
-	mu    sync.Mutex
-	t     time.Time
-	slept []time.Duration
-}
+// fakeClock is the step clock the sender under test reads and sleeps on.
+type fakeClock = clocktest.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2024, 12, 20, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	c.slept = append(c.slept, d)
-	return nil
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *fakeClock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
-}
+func newFakeClock() *fakeClock { return clocktest.New(time.Date(2024, 12, 20, 9, 0, 0, 0, time.UTC)) }
 
 // apiCall is one Bot API request the scripted server received.
 type apiCall struct {

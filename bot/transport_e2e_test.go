@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -28,32 +29,10 @@ import (
 
 // stepClock is a fake clock shared by the stand-in and the sender: sleeping
 // moves it forward at once, so limits are honoured without real waiting.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// stepClock is the step clock the transport under test sleeps on.
+type stepClock = clocktest.Clock
 
-func newStepClock() *stepClock {
-	return &stepClock{t: time.Date(2024, 12, 20, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *stepClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d > 0 {
-		c.t = c.t.Add(d)
-	}
-	return nil
-}
+func newStepClock() *stepClock { return clocktest.New(time.Date(2024, 12, 20, 9, 0, 0, 0, time.UTC)) }
 
 func newStandIn(t *testing.T, opts ...telegramtest.Option) *telegramtest.Server {
 	t.Helper()

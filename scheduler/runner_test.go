@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -20,22 +21,8 @@ import (
 func TestMain(m *testing.M) { redistest.Main(m) }
 
 // clock is a time source the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the step clock the runner under test reads.
+type clock = clocktest.Clock
 
 // fixture is a job store on a fresh key prefix and a runner over it.
 type fixture struct {
@@ -47,7 +34,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	rt := redistest.New(t)
-	clk := &clock{t: time.Date(2024, 4, 10, 5, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2024, 4, 10, 5, 0, 0, 0, time.UTC))
 	return fixture{
 		store: storage.NewScheduler(rt.Client(), storage.NewKeys(rt.Prefix()), time.Hour, storage.WithClock(clk.Now)),
 		clock: clk, ctx: context.Background(),

@@ -1,8 +1,8 @@
 package storage_test
 
 import (
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,23 +18,7 @@ func TestMain(m *testing.M) {
 }
 
 // clock is a settable time source for storage.WithClock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is the step clock the stores under test read.
+type clock = clocktest.Clock
 
-func newClock() *clock {
-	return &clock{now: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clock { return clocktest.New(time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)) }
