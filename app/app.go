@@ -57,7 +57,12 @@ type options struct {
 	startMax      time.Duration // and cap
 	pollTTL       time.Duration // poll lease
 	pollRenew     time.Duration // its renewal period
+	chartDelay    time.Duration // a result's chart after its text
 }
+
+// WithChartDelay sets how long a ballot result's chart waits after its
+// text (default 3 s; tests that read the group take 0).
+func WithChartDelay(d time.Duration) Option { return func(o *options) { o.chartDelay = d } }
 
 // WithClock sets the clock used by handlers and stores.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -166,7 +171,8 @@ const (
 // starts and reports itself not ready until it is.
 func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	o := options{now: time.Now, timeout: handlerTimeout, lease: claimLease,
-		startMin: defaultStartMin, startMax: defaultStartMax, pollTTL: defaultPollTTL, pollRenew: defaultPollRenew}
+		startMin: defaultStartMin, startMax: defaultStartMax, pollTTL: defaultPollTTL, pollRenew: defaultPollRenew,
+		chartDelay: handlers.DefaultChartDelay}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -243,6 +249,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 		Jobs:          a.jobs,
 		Reminders:     cfg.Reminders.MeetingOffsets,
 		MeetingLength: cfg.Meetings.DefaultDuration,
+		ChartDelay:    o.chartDelay,
 		Location:      cfg.Bot.Location,
 		Log:           log,
 		Now:           o.now,

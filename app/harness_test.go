@@ -170,7 +170,8 @@ func (h *harness) start(opts ...app.Option) {
 	}
 	h.ops = "http://" + l.Addr().String()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(h.cfg, log, append([]app.Option{app.WithOpsListener(l)}, opts...)...)
+	// The chart at once: tests read the group right after a result.
+	a, err := app.New(h.cfg, log, append([]app.Option{app.WithOpsListener(l), app.WithChartDelay(0)}, opts...)...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -234,7 +235,9 @@ func (h *harness) settle() {
 	defer cancel()
 	for {
 		due, _ := h.rd.Client().ZRange(ctx, keys.SchedulerDue(), 0, -1).Result()
-		results := slices.ContainsFunc(due, func(id string) bool { return strings.HasPrefix(id, "bres.") })
+		results := slices.ContainsFunc(due, func(id string) bool {
+			return strings.HasPrefix(id, "bres.") || strings.HasPrefix(id, "bchart.")
+		})
 		n, err := box.Pending(ctx)
 		if (err == nil && n == 0 && !results) || storage.IsUnavailable(err) {
 			return // delivered, or Redis is down on purpose (nothing to wait for)

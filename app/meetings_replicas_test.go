@@ -31,7 +31,7 @@ type replica struct {
 func (h *harness) startReplica(name string, opts ...app.Option) *replica {
 	h.t.Helper()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("replica", name)
-	a, err := app.New(h.cfg, log, append([]app.Option{app.WithoutOps(), app.WithInstanceID(name)}, opts...)...)
+	a, err := app.New(h.cfg, log, append([]app.Option{app.WithoutOps(), app.WithInstanceID(name), app.WithChartDelay(0)}, opts...)...)
 	if err != nil {
 		h.t.Fatal(err)
 	}

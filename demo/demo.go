@@ -93,7 +93,9 @@ func Run(ctx context.Context, cfg *config.Config, in io.Reader, out, errOut io.W
 	}
 	// No Telegram here, so none of its flood limits: the demo's replies
 	// come as fast as the bot makes them (the outbox still carries them).
-	a, err := app.New(&c, log, app.WithoutOps(), app.WithOutboxLimits(storage.OutboxLimits{}))
+	// The chart right after the result: the demo has no burst of votes
+	// to spare a core for, and shows what came after a command.
+	a, err := app.New(&c, log, app.WithoutOps(), app.WithOutboxLimits(storage.OutboxLimits{}), app.WithChartDelay(0))
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -39,7 +39,10 @@ func (h *Handlers) closeBallot(ctx context.Context, committeeID, ballotID string
 		return err
 	}
 	// Without a scheduler (handlers tested alone): at once.
-	return h.announceResult(ctx, c, b, r)
+	if err := h.announceResult(ctx, c, b, r); err != nil || c.ChatID == 0 {
+		return err
+	}
+	return h.sendResultChart(ctx, c.ChatID, h.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
 }
 
 // closeAndCount closes the ballot (reporting whether this call did),
@@ -73,8 +76,8 @@ func (h *Handlers) closeAndCount(ctx context.Context, committeeID, ballotID stri
 	return closedNow, c, b, r, nil
 }
 
-// announceResult closes the group post and posts the result in the group,
-// its text and its chart.
+// announceResult closes the group post and posts the result's text in the
+// group (its chart follows: runBallotChart).
 func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b domain.Ballot, r domain.Result) error {
 	if c.ChatID == 0 {
 		return nil
@@ -91,10 +94,7 @@ func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b dom
 		}
 	}
 	text, kb := h.resultText(lang, c, b, r, true)
-	if err := h.sendHTML(ctx, c.ChatID, text, kb, inTopic(c)); err != nil {
-		return err
-	}
-	return h.sendResultChart(ctx, c.ChatID, lang, c, b, r, inTopic(c))
+	return h.sendHTML(ctx, c.ChatID, text, kb, inTopic(c))
 }
 
 // result returns the stored tally, counting the ballot first if needed.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -17,6 +18,7 @@ import (
 const (
 	JobBallotClose   = "ballot_close"
 	JobBallotResult  = "ballot_result"
+	JobBallotChart   = "ballot_chart"
 	JobBallotRemind  = "ballot_remind"
 	JobBallotRefresh = "ballot_refresh"
 )
@@ -35,6 +37,7 @@ func (h *Handlers) ballotJobs() map[string]scheduler.HandlerFunc {
 	return map[string]scheduler.HandlerFunc{
 		JobBallotClose:   h.runBallotClose,
 		JobBallotResult:  h.runBallotResult,
+		JobBallotChart:   h.runBallotChart,
 		JobBallotRemind:  h.runBallotRemind,
 		JobBallotRefresh: h.runBallotRefresh,
 	}
@@ -115,8 +118,56 @@ func (h *Handlers) runBallotResult(ctx context.Context, j *scheduler.Job) error 
 	if err != nil || b.ID == "" {
 		return err
 	}
-	_, err = j.Deliver(ctx, "result", scheduler.Resend, func(ctx context.Context) (string, error) {
+	if _, err := j.Deliver(ctx, "result", scheduler.Resend, func(ctx context.Context) (string, error) {
 		return "posted", h.announceResult(ctx, c, b, r)
+	}); err != nil || c.ChatID == 0 {
+		return err
+	}
+	// The chart follows a few seconds later: drawing it takes about 0.1 s
+	// of CPU, which ballots closing together (the last votes of a burst)
+	// should not take from the votes still arriving.
+	p2, err := json.Marshal(ballotPayload{Committee: b.Committee, Ballot: b.ID})
+	if err != nil {
+		return err
+	}
+	return h.jobs.ScheduleOnce(ctx, storage.Job{
+		ID: fmt.Sprintf("bchart.%s.%s", b.Committee, b.ID), Kind: JobBallotChart, Payload: p2, DueAt: h.now().Add(h.chartDelay),
+	})
+}
+
+// runBallotChart posts a closed ballot's result chart in the group, once
+// (the job's delivery log), one chart drawn at a time in this process.
+func (h *Handlers) runBallotChart(ctx context.Context, j *scheduler.Job) error {
+	p, err := decodeBallotPayload(j)
+	if err != nil {
+		return err
+	}
+	c, err := h.committees.Get(ctx, p.Committee)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b, err := h.ballots.Get(ctx, p.Committee, p.Ballot)
+	if errors.Is(err, storage.ErrNotFound) || c.ChatID == 0 {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, err := h.result(ctx, b)
+	if err != nil {
+		return err
+	}
+	_, err = j.Deliver(ctx, "chart", scheduler.Resend, func(ctx context.Context) (string, error) {
+		select {
+		case h.chartSlot <- struct{}{}:
+			defer func() { <-h.chartSlot }()
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		return "posted", h.sendResultChart(ctx, c.ChatID, h.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
 	})
 	return err
 }

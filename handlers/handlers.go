@@ -91,6 +91,11 @@ type Deps struct {
 	Jobs     JobScheduler
 	// Reminders are reminders.meeting_offsets, longest first.
 	Reminders []time.Duration
+	// ChartDelay is how long a ballot result's chart waits after its text,
+	// so that drawing it (about 0.1 s of CPU) does not take a core from
+	// the votes of a burst that closed several ballots at once (see
+	// DefaultChartDelay; zero sends it at once).
+	ChartDelay time.Duration
 	// MeetingLength is how long a meeting lasts when no duration is given
 	// (meetings.default_duration); zero means 2 hours.
 	MeetingLength time.Duration
@@ -132,7 +137,16 @@ type Handlers struct {
 
 	commands       []command
 	statusSections []statusSection
+
+	// chartSlot lets one result chart be drawn at a time in this process
+	// (about 0.1 s of CPU each), so that charts of ballots closing
+	// together leave a core to the votes.
+	chartSlot  chan struct{}
+	chartDelay time.Duration
 }
+
+// DefaultChartDelay is the usual Deps.ChartDelay.
+const DefaultChartDelay = 3 * time.Second
 
 // New checks the dependencies and builds the handlers.
 func New(d Deps) (*Handlers, error) {
@@ -184,6 +198,8 @@ func New(d Deps) (*Handlers, error) {
 		botUsername: d.BotUsername,
 		admins:      make(map[int64]bool, len(d.Admins)),
 		groupAdmins: newAdminCache(d.Now, time.Minute),
+		chartSlot:   make(chan struct{}, 1),
+		chartDelay:  d.ChartDelay,
 	}
 	for _, id := range d.Admins {
 		h.admins[id] = true
