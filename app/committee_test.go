@@ -567,6 +567,9 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	if m := h.say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "Bạn đã là đại diện của <b>KTNN") && !strings.Contains(m.Text, "Bạn đã là đại diện của KTNN") {
 		t.Fatalf("Carol's /start after the stop: %q", m.Text)
 	}
+	// Dave moves from BTP to KTNN in the same minute: told in the digest.
+	ask := h.say(daveID, daveID, "/start "+invite(t, h, "KTNN"))
+	press(t, h, daveID, daveID, ask, "🔁 Chuyển sang KTNN")
 	h.quiet(groupID)
 	for _, m := range h.tg.BotMessages(groupID)[before:] {
 		if strings.Contains(m.Text, "tham gia") {
@@ -578,10 +581,13 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	h.quiet(groupID)
 	last := h.tg.BotMessages(groupID)
 	text := last[len(last)-1].Text
-	for _, want := range []string{"Bob (TANDTC)", "Carol (KTNN)", "Dave (BTP)"} {
+	for _, want := range []string{"Bob (TANDTC)", "Carol (KTNN)", "Dave (BTP)", "🔁 Dave đã chuyển từ BTP sang KTNN"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the digest %q lacks %s", text, want)
 		}
+	}
+	if n := countMessages(h, groupID, "🔁"); n != 0 {
+		t.Errorf("the move was also told on its own (%d messages)", n)
 	}
 	if n := countMessages(h, groupID, "👋"); n != 1 {
 		t.Errorf("%d join messages, want one", n)

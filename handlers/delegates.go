@@ -178,12 +178,12 @@ type joinPayload struct {
 const JobJoinDigest = "join_digest"
 
 // tellGroupOfJoin tells the committee's group that name joined as the
-// delegate of unit (or moved there from previous). A move is told at
-// once; joins are gathered into one message per digest period, read from
-// the member log that the join itself wrote (so a join is never lost nor
-// told twice, whatever is retried).
+// delegate of unit (or moved there from previous). Joins and moves are
+// gathered into one message per digest period, read from the member log
+// that the invite itself wrote (so none is lost nor told twice, whatever
+// is retried); with no digest period, each is told at once.
 func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, d domain.Delegate, name, unit, previous string) error {
-	if previous == "" && h.joinDigest > 0 {
+	if h.joinDigest > 0 {
 		return h.scheduleJoinDigest(ctx, c, d.Joined, true)
 	}
 	lang := h.chatLang(ctx, c.ChatID)
@@ -238,27 +238,37 @@ func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error 
 		return err
 	}
 	from, due := time.Unix(p.From, 0), time.Unix(p.Due, 0)
-	var joins []domain.MemberChange
+	var joins, moves []domain.MemberChange
 	for _, ch := range hist {
-		if ch.Event == domain.MemberJoined && !ch.At.Before(from) && ch.At.Before(due) {
+		if ch.At.Before(from) || !ch.At.Before(due) {
+			continue
+		}
+		switch ch.Event {
+		case domain.MemberJoined:
 			joins = append(joins, ch)
+		case domain.MemberMoved:
+			moves = append(moves, ch)
 		}
 	}
-	if len(joins) == 0 {
-		return nil
-	}
 	lang := h.chatLang(ctx, c.ChatID)
-	var text string
-	if len(joins) == 1 {
-		text = h.cat.T(lang, "delegate_joined", i18n.Data{"Name": joins[0].Name, "Code": joins[0].To})
-	} else {
+	var lines []string
+	switch {
+	case len(joins) == 1:
+		lines = append(lines, h.cat.T(lang, "delegate_joined", i18n.Data{"Name": joins[0].Name, "Code": joins[0].To}))
+	case len(joins) > 1:
 		names := make([]string, 0, len(joins))
 		for _, j := range joins {
 			names = append(names, h.cat.T(lang, "delegates_joined_item", i18n.Data{"Name": j.Name, "Code": j.To}))
 		}
-		text = h.cat.N(lang, "delegates_joined", len(names), i18n.Data{"List": i18n.Raw(strings.Join(names, ", "))})
+		lines = append(lines, h.cat.N(lang, "delegates_joined", len(names), i18n.Data{"List": i18n.Raw(strings.Join(names, ", "))}))
 	}
-	return h.postOnce(ctx, job, c, text)
+	for _, m := range moves {
+		lines = append(lines, h.cat.T(lang, "delegate_moved", i18n.Data{"Name": m.Name, "From": m.From, "To": m.To}))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return h.postOnce(ctx, job, c, strings.Join(lines, "\n"))
 }
 
 // members lists delegates by unit, and the units that have none yet.
