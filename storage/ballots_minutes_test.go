@@ -13,6 +13,7 @@ import (
 )
 
 func TestMinutesInfoIsSetFieldByField(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB", "CC")
 	ctx := context.Background()

@@ -66,6 +66,7 @@ func (f *ballotFixture) secretCast(t *testing.T, b domain.Ballot, user int64, vo
 }
 
 func TestCastRefusesWhatIsNotAVote(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB", "CC")
 	ctx := context.Background()
@@ -128,6 +129,7 @@ func TestCastRefusesWhatIsNotAVote(t *testing.T) {
 }
 
 func TestRemovedDelegateCannotVote(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB")
 	ctx := context.Background()
@@ -143,6 +145,7 @@ func TestRemovedDelegateCannotVote(t *testing.T) {
 }
 
 func TestOpenVotesCanBeChangedByTheirVoterOnly(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB")
 	ctx := context.Background()
@@ -214,6 +217,7 @@ func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
 }
 
 func TestDelegatesOfOneUnitVotingAtOnceCountOnce(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB")
 	ctx := context.Background()
@@ -241,6 +245,7 @@ func TestDelegatesOfOneUnitVotingAtOnceCountOnce(t *testing.T) {
 }
 
 func TestSecretBallotLeavesNoVoterNextToAChoice(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t, redistest.WithAppendOnly())
 	f := newBallotFixture(t, rt, "AA", "BB", "CC")
 	ctx := context.Background()
@@ -372,6 +377,7 @@ func readAll(t *testing.T, dir string) string {
 }
 
 func TestSealerRoundTripAndBinding(t *testing.T) {
+	t.Parallel()
 	s, _ := storage.NewSealer([]byte(strings.Repeat("x", 32)))
 	sealed, err := s.Seal("1/5", []byte(`{"choice":"yes"}`))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestNewClientFromURLPings(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	c, err := storage.NewClient(storage.Options{URL: rt.URL()})
 	if err != nil {
@@ -25,6 +26,7 @@ func TestNewClientFromURLPings(t *testing.T) {
 }
 
 func TestNewClientAppliesDefaultTimeouts(t *testing.T) {
+	t.Parallel()
 	c, err := storage.NewClient(storage.Options{URL: "redis://127.0.0.1:1/3"})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
@@ -43,6 +45,7 @@ func TestNewClientAppliesDefaultTimeouts(t *testing.T) {
 }
 
 func TestNewClientKeepsTimeoutsFromURL(t *testing.T) {
+	t.Parallel()
 	c, err := storage.NewClient(storage.Options{URL: "redis://127.0.0.1:1/0?read_timeout=7s"})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
@@ -54,6 +57,7 @@ func TestNewClientKeepsTimeoutsFromURL(t *testing.T) {
 }
 
 func TestNewClientPasswordOverridesURL(t *testing.T) {
+	t.Parallel()
 	c, err := storage.NewClient(storage.Options{URL: "redis://:old@127.0.0.1:1/0", Password: "new"})
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
@@ -65,6 +69,7 @@ func TestNewClientPasswordOverridesURL(t *testing.T) {
 }
 
 func TestNewClientModes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts storage.Options
@@ -101,6 +106,7 @@ func typeName(v any) string {
 }
 
 func TestNewClientRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		opts    storage.Options

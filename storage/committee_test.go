@@ -72,6 +72,7 @@ func (s *committees) join(t *testing.T, id, unit string, userID int64) domain.De
 }
 
 func TestCommitteesCreateThenLookUp(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 
@@ -107,6 +108,7 @@ func TestCommitteesCreateThenLookUp(t *testing.T) {
 }
 
 func TestCommitteesCreateRejectsInvalidInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		cname    string
@@ -135,6 +137,7 @@ func TestCommitteesCreateRejectsInvalidInput(t *testing.T) {
 }
 
 func TestCommitteesCreateOnBoundChatReturnsExisting(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	first := s.create(t, -1001, "First")
 	got, err := s.Create(context.Background(), -1001, "G", "Second", "UTC", "en", 2025, 2)
@@ -147,6 +150,7 @@ func TestCommitteesCreateOnBoundChatReturnsExisting(t *testing.T) {
 }
 
 func TestCommitteesConcurrentCreateMakesOneCommittee(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	const n = 10
@@ -189,6 +193,7 @@ func TestCommitteesConcurrentCreateMakesOneCommittee(t *testing.T) {
 }
 
 func TestCommitteesKeepTheirDataApart(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	a := s.create(t, -1, "A", "BCA", "BQP")
@@ -211,6 +216,7 @@ func TestCommitteesKeepTheirDataApart(t *testing.T) {
 }
 
 func TestCommitteeKeysShareTheCommitteeSlot(t *testing.T) {
+	t.Parallel()
 	k := storage.NewKeys("cb")
 	keys := []string{
 		k.CommitteeMeta("9"), k.UnitRecords("9"), k.UnitOrder("9"), k.Members("9"),
@@ -231,6 +237,7 @@ func TestCommitteeKeysShareTheCommitteeSlot(t *testing.T) {
 }
 
 func TestCommitteesMigrate(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -272,6 +279,7 @@ func TestCommitteesMigrate(t *testing.T) {
 // A migration cut short after any step reads as either the old or the new
 // binding, and calling Migrate again completes it.
 func TestCommitteesMigrateCompletesAnInterruptedMigration(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		interrupt func(ctx context.Context, s *committees, id string) error
@@ -309,6 +317,7 @@ func TestCommitteesMigrateCompletesAnInterruptedMigration(t *testing.T) {
 }
 
 func TestCommitteesDetachAndReattach(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -380,6 +389,7 @@ func TestCommitteesDetachAndReattach(t *testing.T) {
 // A detach cut short after its first step leaves a stale binding key, which
 // neither reads as bound nor blocks a new committee.
 func TestCommitteesStaleBindingIsIgnored(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc")
@@ -398,6 +408,7 @@ func TestCommitteesStaleBindingIsIgnored(t *testing.T) {
 }
 
 func TestCommitteesSettings(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc")
@@ -472,6 +483,7 @@ func at(d time.Duration) time.Time {
 }
 
 func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -4242, "Khối nhớ")

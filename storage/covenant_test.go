@@ -17,6 +17,7 @@ import (
 var blocUnits = []string{"BQP", "BCA", "BTP", "VKSNDTC", "TANDTC", "KTNN", "TTCP", "BQLLANG"}
 
 func TestOpenCovenant(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "KTNN", "BCA")
@@ -69,6 +70,7 @@ func TestOpenCovenant(t *testing.T) {
 }
 
 func TestCovenantIsTheLatestYears(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -86,6 +88,7 @@ func TestCovenantIsTheLatestYears(t *testing.T) {
 }
 
 func TestSignIsIdempotentAndKeepsOrder(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "TANDTC", "BCA", "KTNN")
@@ -160,6 +163,7 @@ func TestSignIsIdempotentAndKeepsOrder(t *testing.T) {
 }
 
 func TestSignReportsCompleteExactlyOnce(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Khối Nội chính", blocUnits...)

@@ -34,6 +34,7 @@ func begin(t *testing.T, u *storage.Updates, id int64, owner string) storage.Cla
 }
 
 func TestUpdatesNewUpdateProceeds(t *testing.T) {
+	t.Parallel()
 	u, clk, _ := newUpdates(t)
 	got := begin(t, u, 1, "a")
 	want := storage.Claim{State: storage.ClaimNew, Owner: "a", LeaseUntil: clk.Now().Add(lease), Attempt: 1}
@@ -46,6 +47,7 @@ func TestUpdatesNewUpdateProceeds(t *testing.T) {
 }
 
 func TestUpdatesInProgressElsewhereIsBusy(t *testing.T) {
+	t.Parallel()
 	u, clk, _ := newUpdates(t)
 	begin(t, u, 1, "a")
 	clk.Advance(lease - time.Millisecond)
@@ -60,6 +62,7 @@ func TestUpdatesInProgressElsewhereIsBusy(t *testing.T) {
 }
 
 func TestUpdatesDoneIsSkipped(t *testing.T) {
+	t.Parallel()
 	u, clk, _ := newUpdates(t)
 	ctx := context.Background()
 	begin(t, u, 1, "a")
@@ -79,6 +82,7 @@ func TestUpdatesDoneIsSkipped(t *testing.T) {
 }
 
 func TestUpdatesExpiredLeaseIsTakenOver(t *testing.T) {
+	t.Parallel()
 	u, clk, _ := newUpdates(t)
 	ctx := context.Background()
 	begin(t, u, 1, "a") // a crashes: no Done
@@ -107,6 +111,7 @@ func TestUpdatesExpiredLeaseIsTakenOver(t *testing.T) {
 }
 
 func TestUpdatesDoneAfterLosingTheLeaseStillMarksDone(t *testing.T) {
+	t.Parallel()
 	u, clk, _ := newUpdates(t)
 	ctx := context.Background()
 	begin(t, u, 1, "a")
@@ -128,6 +133,7 @@ func TestUpdatesDoneAfterLosingTheLeaseStillMarksDone(t *testing.T) {
 }
 
 func TestUpdatesReleaseAllowsImmediateRetry(t *testing.T) {
+	t.Parallel()
 	u, _, _ := newUpdates(t)
 	ctx := context.Background()
 	begin(t, u, 1, "a")
@@ -151,6 +157,7 @@ func TestUpdatesReleaseAllowsImmediateRetry(t *testing.T) {
 }
 
 func TestUpdatesRerunsAreHarmless(t *testing.T) {
+	t.Parallel()
 	u, _, rt := newUpdates(t)
 	ctx := context.Background()
 	first := begin(t, u, 1, "a")
@@ -174,6 +181,7 @@ func TestUpdatesRerunsAreHarmless(t *testing.T) {
 }
 
 func TestUpdatesKeepClaimsForTTL(t *testing.T) {
+	t.Parallel()
 	u, _, rt := newUpdates(t)
 	ctx := context.Background()
 	key := storage.NewKeys(rt.Prefix()).UpdateClaim(1)
@@ -191,6 +199,7 @@ func TestUpdatesKeepClaimsForTTL(t *testing.T) {
 }
 
 func TestUpdatesConcurrentBeginLetsExactlyOneProceed(t *testing.T) {
+	t.Parallel()
 	u, _, _ := newUpdates(t)
 	const n = 50
 	var (
@@ -227,6 +236,7 @@ func TestUpdatesConcurrentBeginLetsExactlyOneProceed(t *testing.T) {
 }
 
 func TestUpdatesRejectInvalidArguments(t *testing.T) {
+	t.Parallel()
 	u, _, _ := newUpdates(t)
 	ctx := context.Background()
 	if _, err := u.Begin(ctx, 1, "a", 0); !errors.Is(err, storage.ErrInvalid) {
@@ -241,6 +251,7 @@ func TestUpdatesRejectInvalidArguments(t *testing.T) {
 }
 
 func TestClaimStateString(t *testing.T) {
+	t.Parallel()
 	got := []string{storage.ClaimNew.String(), storage.ClaimTakeover.String(), storage.ClaimBusy.String(), storage.ClaimDone.String(), storage.ClaimState(0).String()}
 	want := []string{"new", "takeover", "busy", "done", "ClaimState(0)"}
 	if diff := cmp.Diff(want, got); diff != "" {

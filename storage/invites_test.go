@@ -15,6 +15,7 @@ import (
 )
 
 func TestCreateInvite(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -48,6 +49,7 @@ func TestCreateInvite(t *testing.T) {
 }
 
 func TestRedeemInvite(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// before runs after the invite is made and returns the token to
@@ -155,6 +157,7 @@ func redeem(t *testing.T, s *committees, token string, userID int64) {
 }
 
 func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -190,6 +193,7 @@ func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 // An existing delegate of the invite's unit does not use the invite up, so
 // the secretariat's link still works for the person it was meant for.
 func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -206,6 +210,7 @@ func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
 }
 
 func TestRevokeInvites(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA", "BQP")
@@ -249,6 +254,7 @@ func TestRevokeInvites(t *testing.T) {
 // Invites are remembered for a while after expiry (to say "expired"), then
 // pruned when new invites are made.
 func TestOldInvitesArePruned(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")

@@ -23,6 +23,7 @@ func hashTag(key string) string {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	k := storage.NewKeys("cb")
 	tests := []struct {
 		name string
@@ -56,6 +57,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestKeysOfOneCommitteeShareASlot(t *testing.T) {
+	t.Parallel()
 	k := storage.NewKeys("prod")
 	keys := []string{
 		k.Committee("A1", "meta"),
@@ -74,6 +76,7 @@ func TestKeysOfOneCommitteeShareASlot(t *testing.T) {
 }
 
 func TestNewKeysDefaultsEmptyPrefix(t *testing.T) {
+	t.Parallel()
 	if got := storage.NewKeys("").Prefix(); got != storage.DefaultKeyPrefix {
 		t.Errorf("Prefix() = %q, want %q", got, storage.DefaultKeyPrefix)
 	}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestAllMeetingsPastUpcomingAndCancelledByStart(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	ctx := context.Background()
 	now := f.clock.Now()

@@ -66,6 +66,7 @@ func (f meetingsFixture) create(t *testing.T, start time.Time) domain.Meeting {
 }
 
 func TestCreateAndGetMeeting(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	start := f.clock.Now().Add(48 * time.Hour)
 	m := f.create(t, start)
@@ -92,6 +93,7 @@ func TestCreateAndGetMeeting(t *testing.T) {
 }
 
 func TestUpdateMeetingIsCompareAndSet(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	ctx := context.Background()
 	m := f.create(t, f.clock.Now().Add(48*time.Hour))
@@ -121,6 +123,7 @@ func TestUpdateMeetingIsCompareAndSet(t *testing.T) {
 }
 
 func TestCancelMeeting(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	ctx := context.Background()
 	m := f.create(t, f.clock.Now().Add(time.Hour))
@@ -147,6 +150,7 @@ func TestCancelMeeting(t *testing.T) {
 }
 
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	ctx := context.Background()
 	m := f.create(t, f.clock.Now().Add(time.Hour))
@@ -193,6 +197,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestEditSlotThrottlesOnTheCallersClock(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	ctx := context.Background()
 	ok, until, err := f.TakeEditSlot(ctx, f.cid, "1", 3*time.Second)
@@ -210,6 +215,7 @@ func TestEditSlotThrottlesOnTheCallersClock(t *testing.T) {
 }
 
 func TestMeetingDurationIsKeptAndOldMeetingsHaveNone(t *testing.T) {
+	t.Parallel()
 	f := newMeetings(t)
 	ctx := context.Background()
 	start := f.clock.Now().Add(48 * time.Hour)
@@ -246,6 +252,7 @@ func TestMeetingDurationIsKeptAndOldMeetingsHaveNone(t *testing.T) {
 }
 
 func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// after is how long after the start the change comes.

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMemberHistoryRecordsJoinsMovesLeavesAndRemovals(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA", "BQP", "BTP")
@@ -66,6 +67,7 @@ func TestMemberHistoryRecordsJoinsMovesLeavesAndRemovals(t *testing.T) {
 }
 
 func TestMemberHistoryReadsMovesLoggedBeforeEvents(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")

@@ -14,6 +14,7 @@ import (
 // with the same arguments, as a go-redis retry after a lost reply does:
 // the second run must report success and change nothing.
 func TestNominationScriptsAreHarmlessWhenRerun(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	ctx := context.Background()
 	k := NewKeys(rt.Prefix())

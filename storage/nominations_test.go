@@ -59,6 +59,7 @@ func (s *nominationStore) move(t *testing.T, n domain.Nomination, to domain.Stat
 }
 
 func TestNominationCreateThenGetAndList(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
@@ -103,6 +104,7 @@ func TestNominationCreateThenGetAndList(t *testing.T) {
 }
 
 func TestNominationCreateRefusesBadInputAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC")
@@ -135,6 +137,7 @@ func TestNominationCreateRefusesBadInputAndStoresNothing(t *testing.T) {
 }
 
 func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
@@ -175,6 +178,7 @@ func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 }
 
 func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
@@ -208,6 +212,7 @@ func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 // TestTransitions walks every status and tries every move from it: legal
 // moves apply and are recorded, illegal ones change nothing.
 func TestTransitions(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC")
@@ -269,6 +274,7 @@ func TestTransitions(t *testing.T) {
 }
 
 func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC")
@@ -291,6 +297,7 @@ func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
 // (the bot, By 0) or by a person's override with a reason; the override
 // is kept in the history.
 func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC")
@@ -332,6 +339,7 @@ func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
 }
 
 func TestConcurrentTransitionsOneWins(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC")
@@ -375,6 +383,7 @@ func TestConcurrentTransitionsOneWins(t *testing.T) {
 }
 
 func TestNominationsOfAnotherCommitteeAreInvisible(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	a := s.com.create(t, -1, "A", "TANDTC")
@@ -401,6 +410,7 @@ func TestNominationsOfAnotherCommitteeAreInvisible(t *testing.T) {
 }
 
 func TestAddAttachment(t *testing.T) {
+	t.Parallel()
 	s := newNominations(t)
 	ctx := context.Background()
 	c := s.com.create(t, -1, "Bloc", "TANDTC")

@@ -48,6 +48,7 @@ func ids(jobs []storage.ClaimedJob) []string {
 }
 
 func TestClaimTakesOnlyDueJobsInDueOrder(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	now := clk.Now()
 	schedule(t, s, "late", now.Add(-time.Minute))
@@ -73,6 +74,7 @@ func TestClaimTakesOnlyDueJobsInDueOrder(t *testing.T) {
 }
 
 func TestScheduleTwiceIsOneJob(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	for range 3 {
 		schedule(t, s, "r1", clk.Now())
@@ -91,6 +93,7 @@ func TestScheduleTwiceIsOneJob(t *testing.T) {
 }
 
 func TestExpiredLeaseIsClaimedAgainAndOldHolderCannotAck(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	schedule(t, s, "r1", clk.Now())
@@ -124,6 +127,7 @@ func TestExpiredLeaseIsClaimedAgainAndOldHolderCannotAck(t *testing.T) {
 }
 
 func TestDoneJobScheduledAgainRunsOnlyIfChanged(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	due := clk.Now()
@@ -148,6 +152,7 @@ func TestDoneJobScheduledAgainRunsOnlyIfChanged(t *testing.T) {
 // ScheduleOnce stores a job only if none has its id: asked again with
 // another due time, before or after it ran, it changes nothing.
 func TestScheduleOnceRunsOnceWhateverTheDueTime(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	once := func(due time.Time) {
@@ -176,6 +181,7 @@ func TestScheduleOnceRunsOnceWhateverTheDueTime(t *testing.T) {
 }
 
 func TestRescheduleAndCancelTakeTheJobFromItsHolder(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	schedule(t, s, "moved", clk.Now())
@@ -210,6 +216,7 @@ func TestRescheduleAndCancelTakeTheJobFromItsHolder(t *testing.T) {
 }
 
 func TestRetryAndExtend(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	schedule(t, s, "r1", clk.Now())
@@ -240,6 +247,7 @@ func TestRetryAndExtend(t *testing.T) {
 }
 
 func TestDeliveryLogSurvivesATakeover(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	schedule(t, s, "r1", clk.Now())
@@ -305,6 +313,7 @@ func TestDeliveryLogSurvivesATakeover(t *testing.T) {
 }
 
 func TestConcurrentRunnersClaimEachJobOnce(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	const jobs = 500
@@ -360,6 +369,7 @@ func TestConcurrentRunnersClaimEachJobOnce(t *testing.T) {
 }
 
 func TestSchedulerRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	s, clk := newScheduler(t)
 	ctx := context.Background()
 	for _, id := range []string{"", "a:b", "{x}", "with space"} {

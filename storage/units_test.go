@@ -13,6 +13,7 @@ import (
 )
 
 func TestUnitsInTheOrderAdded(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc")
@@ -42,6 +43,7 @@ func TestUnitsInTheOrderAdded(t *testing.T) {
 }
 
 func TestAddUnitRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		committee string
@@ -76,6 +78,7 @@ func TestAddUnitRefusals(t *testing.T) {
 }
 
 func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "KTNN", "TANDTC", "BCA")
@@ -167,6 +170,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 }
 
 func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "VKSNDTC", "BCA", "KTNN")
@@ -204,6 +208,7 @@ func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
 }
 
 func TestDelegateMovesToTheUnitOfANewInvite(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA", "BQP")
@@ -227,6 +232,7 @@ func TestDelegateMovesToTheUnitOfANewInvite(t *testing.T) {
 }
 
 func TestRemoveDelegate(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "BCA")
@@ -248,6 +254,7 @@ func TestRemoveDelegate(t *testing.T) {
 }
 
 func TestUserCommitteesAcrossCommitteesIgnoresStaleIndex(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	var ids []string
@@ -279,6 +286,7 @@ func TestUserCommitteesAcrossCommitteesIgnoresStaleIndex(t *testing.T) {
 }
 
 func TestSetRole(t *testing.T) {
+	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
 	c := s.create(t, -1, "Bloc", "KTNN", "TANDTC", "VKSNDTC")

@@ -13,6 +13,7 @@ import (
 )
 
 func TestUsersLanguageRoundTrip(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	users := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
 	ctx := context.Background()
@@ -37,6 +38,7 @@ func TestUsersLanguageRoundTrip(t *testing.T) {
 }
 
 func TestUsersChatLanguageIsSeparateFromUsers(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	users := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
 	ctx := context.Background()
@@ -60,6 +62,7 @@ func TestUsersChatLanguageIsSeparateFromUsers(t *testing.T) {
 }
 
 func TestDialogsRoundTrip(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	dialogs := storage.NewDialogs(rt.Client(), storage.NewKeys(rt.Prefix()))
 	ctx := context.Background()
@@ -103,6 +106,7 @@ func TestDialogsRoundTrip(t *testing.T) {
 }
 
 func TestDialogsRejectInvalid(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	dialogs := storage.NewDialogs(rt.Client(), storage.NewKeys(rt.Prefix()))
 	tests := []struct {
@@ -124,6 +128,7 @@ func TestDialogsRejectInvalid(t *testing.T) {
 }
 
 func TestCurrentCommitteeRoundTrip(t *testing.T) {
+	t.Parallel()
 	rt := redistest.New(t)
 	u := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
 	ctx := context.Background()
