@@ -80,6 +80,23 @@ func TestForumTopicsKeepAnswersAndAnnouncementsApart(t *testing.T) {
 	if ms := h.tg.BotMessages(forum); ms[len(ms)-1].Thread != chat {
 		t.Errorf("the result's chart is in topic %d, want %d", ms[len(ms)-1].Thread, chat)
 	}
+	// /results in the first topic: its text, chart and minutes answer
+	// there, each replying to the command.
+	sent := h.tg.SendTextInTopic(forum, aliceID, bloc, "/results 1")
+	waitFor(t, func() bool {
+		n := 0
+		for _, m := range h.tg.BotMessages(forum) {
+			if m.ReplyToMessageID == sent.MessageID {
+				n++
+			}
+		}
+		return n >= 4 // text, chart, minutes PDF and CSV
+	})
+	for _, m := range h.tg.BotMessages(forum) {
+		if m.ReplyToMessageID == sent.MessageID && m.Thread != bloc {
+			t.Errorf("an answer to /results is in topic %d, want %d (photo %v, document %v)", m.Thread, bloc, m.Photo != nil, m.Document != nil)
+		}
+	}
 }
 
 // lastWith is the bot's latest message in chat that contains want.
