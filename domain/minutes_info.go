@@ -11,6 +11,9 @@ import (
 var (
 	ErrMinutesField = errors.New("unknown minutes field")
 	ErrMinutesValue = errors.New("minutes value too long")
+	// ErrTooManyCounters is an ErrMinutesValue: more names of vote
+	// counters than MaxMinutesCounters.
+	ErrTooManyCounters = fmt.Errorf("too many vote counters: %w", ErrMinutesValue)
 )
 
 // Limits on the minutes information, in characters.
@@ -85,7 +88,7 @@ func (m *MinutesInfo) Set(f MinutesField, text string) error {
 			}
 		}
 		if len(names) > MaxMinutesCounters {
-			return fmt.Errorf("%s: %d names: %w", f, len(names), ErrMinutesValue)
+			return fmt.Errorf("%s: %d names: %w", f, len(names), ErrTooManyCounters)
 		}
 	} else {
 		names = []string{v}

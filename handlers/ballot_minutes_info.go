@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/committeebot/committeebot/bot"
@@ -66,11 +67,11 @@ func (h *Handlers) parseMinutesInfo(lang, text string, info *domain.MinutesInfo)
 			}
 			return nil, h.cat.T(lang, "minutes_info_bad_part", i18n.Data{"Part": truncate(strings.TrimSpace(part), 40), "Fields": i18n.Raw(strings.Join(names, ", "))})
 		}
-		// The field is known: the only error left is a value too long.
-		if err := info.Set(f, value); err != nil {
-			if f == domain.MinutesCounters && len(strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ';' })) > domain.MaxMinutesCounters {
-				return nil, h.cat.T(lang, "minutes_info_too_many", i18n.Data{"Max": domain.MaxMinutesCounters})
-			}
+		// The field is known: what is left is a value too long, or too
+		// many counters.
+		if err := info.Set(f, value); errors.Is(err, domain.ErrTooManyCounters) {
+			return nil, h.cat.T(lang, "minutes_info_too_many", i18n.Data{"Max": domain.MaxMinutesCounters})
+		} else if err != nil {
 			return nil, h.cat.T(lang, "minutes_info_too_long", i18n.Data{"Field": string(f), "Max": f.Limit()})
 		}
 		fields = append(fields, f)

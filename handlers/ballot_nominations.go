@@ -44,7 +44,7 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 		if n.Award != award.Code {
 			continue
 		}
-		if n.Status == domain.StatusUnderReview || n.Status == domain.StatusVoting && !inBallot[strconv.FormatInt(n.ID, 10)] {
+		if awaitsBallot(n, inBallot) {
 			picked = append(picked, n)
 		}
 	}
@@ -117,20 +117,28 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 	return h.openBallot(ctx, r, b, o, true)
 }
 
-// nominationsInOpenBallots names the nominations an open ballot is voting
-// on.
-func (h *Handlers) nominationsInOpenBallots(ctx context.Context, committeeID string) (map[string]bool, error) {
+// awaitsBallot reports whether a ballot on n's award would take it: under
+// review, or left in voting by a ballot that decided nothing and is
+// closed (inBallot as nominationsInOpenBallots gives it).
+func awaitsBallot(n domain.Nomination, inBallot map[string]string) bool {
+	return n.Status == domain.StatusUnderReview ||
+		n.Status == domain.StatusVoting && inBallot[strconv.FormatInt(n.ID, 10)] == ""
+}
+
+// nominationsInOpenBallots maps each nomination an open ballot is voting
+// on (its id) to that ballot's id.
+func (h *Handlers) nominationsInOpenBallots(ctx context.Context, committeeID string) (map[string]string, error) {
 	ballots, err := h.ballots.List(ctx, committeeID)
 	if err != nil {
 		return nil, err
 	}
-	in := map[string]bool{}
+	in := map[string]string{}
 	for _, b := range ballots {
 		if b.Status != domain.BallotOpen || b.Kind != domain.KindNominations {
 			continue
 		}
 		for _, q := range b.Questions {
-			in[q.Nomination] = true
+			in[q.Nomination] = b.ID
 		}
 	}
 	return in, nil

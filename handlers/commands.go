@@ -128,6 +128,16 @@ func (c command) visible(private, hasCommittee, admin, delegate bool) bool {
 	return true
 }
 
+// languageCode is the language_code under which Telegram keeps the
+// bot's menu or description in lang: none for the default language, whose
+// texts go to everyone without texts of their own language.
+func (h *Handlers) languageCode(lang string) string {
+	if lang == h.cat.Default() {
+		return ""
+	}
+	return lang
+}
+
 // SetDescriptions sets, per language, the bot's description (shown in an
 // empty chat with it, before Start) and short description (its profile
 // and shared links), each only when Telegram's differs, like the menus.
@@ -137,10 +147,7 @@ func (h *Handlers) SetDescriptions(ctx context.Context) error {
 		{"getMyShortDescription", "setMyShortDescription", "short_description", "bot_short_description"},
 	} {
 		for _, lang := range i18n.Languages {
-			code := lang
-			if lang == h.cat.Default() {
-				code = "" // everyone without a text of their own language
-			}
+			code := h.languageCode(lang)
 			// Plain text, longer than plain() keeps.
 			want := html.UnescapeString(h.cat.T(lang, d.id, nil))
 			resp, err := h.send.Call(ctx, d.get, tgbotapi.Params{"language_code": code})
@@ -187,10 +194,7 @@ func (h *Handlers) SetCommands(ctx context.Context) error {
 				}
 				want = append(want, tgbotapi.BotCommand{Command: c.name, Description: plain(h.cat.T(lang, desc, nil))})
 			}
-			code := lang
-			if lang == h.cat.Default() {
-				code = "" // everyone without a menu of their own language
-			}
+			code := h.languageCode(lang)
 			resp, err := h.send.Request(ctx, tgbotapi.NewGetMyCommandsWithScopeAndLanguage(m.scope, code))
 			if err != nil {
 				return err

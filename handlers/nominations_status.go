@@ -111,20 +111,12 @@ func (h *Handlers) moveNomination(ctx context.Context, r *bot.Request, c domain.
 // should be held, and how to record a decision taken outside the bot with
 // its reason.
 func (h *Handlers) ballotDecidesText(ctx context.Context, lang string, c domain.Committee, n domain.Nomination, to domain.Status) (string, error) {
-	ballots, err := h.ballots.List(ctx, c.ID)
+	inBallot, err := h.nominationsInOpenBallots(ctx, c.ID)
 	if err != nil {
 		return "", err
 	}
-	id := strconv.FormatInt(n.ID, 10)
-	for _, b := range ballots {
-		if b.Status != domain.BallotOpen {
-			continue
-		}
-		for _, q := range b.Questions {
-			if q.Nomination == id {
-				return h.cat.T(lang, "nomination_on_open_ballot", i18n.Data{"ID": n.ID, "Ballot": b.ID}), nil
-			}
-		}
+	if b := inBallot[strconv.FormatInt(n.ID, 10)]; b != "" {
+		return h.cat.T(lang, "nomination_on_open_ballot", i18n.Data{"ID": n.ID, "Ballot": b}), nil
 	}
 	return h.cat.T(lang, "nomination_ballot_decides", i18n.Data{
 		"ID": n.ID, "Award": n.Award, "To": string(to), "Min": domain.MinOverrideReason,

@@ -143,7 +143,7 @@ func (h *Handlers) pickNomination(ctx context.Context, r *bot.Request, sc scope)
 	if err != nil {
 		return err
 	}
-	var onBallot map[string]bool
+	var onBallot map[string]string
 	if r.Command == "withdraw" {
 		// One on an open ballot is locked until the ballot closes.
 		if onBallot, err = h.nominationsInOpenBallots(ctx, sc.committee.ID); err != nil {
@@ -156,7 +156,7 @@ func (h *Handlers) pickNomination(ctx context.Context, r *bot.Request, sc scope)
 		if !sc.admin && (sc.delegate == nil || sc.delegate.Unit != n.Unit) {
 			continue
 		}
-		if r.Command == "withdraw" && (!domain.CanMove(n.Status, domain.StatusWithdrawn) || onBallot[strconv.FormatInt(n.ID, 10)]) {
+		if r.Command == "withdraw" && (!domain.CanMove(n.Status, domain.StatusWithdrawn) || onBallot[strconv.FormatInt(n.ID, 10)] != "") {
 			continue
 		}
 		choices = append(choices, choice{
@@ -182,7 +182,7 @@ func (h *Handlers) pickAward(ctx context.Context, r *bot.Request, sc scope) erro
 	}
 	count := map[string]int{}
 	for _, n := range all {
-		if n.Status == domain.StatusUnderReview || n.Status == domain.StatusVoting && !inBallot[strconv.FormatInt(n.ID, 10)] {
+		if awaitsBallot(n, inBallot) {
 			count[n.Award]++
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -139,3 +140,19 @@ func (c call) withMessageID(id int64) call {
 	c.Params = p
 	return c
 }
+
+// withoutThread is c without its forum topic.
+func (c call) withoutThread() call {
+	p := make(map[string]string, len(c.Params))
+	for k, v := range c.Params {
+		if k != "message_thread_id" {
+			p[k] = v
+		}
+	}
+	c.Params = p
+	return c
+}
+
+// posts reports whether c posts a new message (sendMessage, sendDocument,
+// sendPhoto…), as opposed to an edit or a deletion.
+func posts(c *call) bool { return strings.HasPrefix(c.Method, "send") }

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync/atomic"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -115,24 +114,9 @@ func ReplyTo(messageID int) SendOption {
 	}
 }
 
-// withoutThread is c without its forum topic.
-func (c call) withoutThread() call {
-	p := make(map[string]string, len(c.Params))
-	for k, v := range c.Params {
-		if k != "message_thread_id" {
-			p[k] = v
-		}
-	}
-	c.Params = p
-	return c
-}
-
-// posts reports whether c posts a new message (sendMessage, sendDocument,
-// sendPhoto…), as opposed to an edit or a deletion.
-func posts(c *call) bool { return strings.HasPrefix(c.Method, "send") }
-
 // Send queues c and returns once it is stored in Redis: a message, an
-// edit or a document (tgbotapi.FileBytes). It never waits for Telegram.
+// edit, a document or a photo (tgbotapi.FileBytes). It never waits for
+// Telegram.
 // Errors: the store's (Redis unreachable); an encoding error for calls
 // the outbox cannot keep (no chat_id, a document read from a stream).
 func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOption) error {
