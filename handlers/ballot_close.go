@@ -42,7 +42,7 @@ func (h *Handlers) closeBallot(ctx context.Context, committeeID, ballotID string
 	if err := h.announceResult(ctx, c, b, r); err != nil || c.ChatID == 0 {
 		return err
 	}
-	return h.sendResultChart(ctx, c.ChatID, h.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
+	return h.sendResultChart(ctx, c.ChatID, h.core.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
 }
 
 // closeAndCount closes the ballot (reporting whether this call did),
@@ -69,7 +69,7 @@ func (h *Handlers) closeAndCount(ctx context.Context, committeeID, ballotID stri
 		return false, c, b, r, err
 	}
 	if b.Kind == domain.KindNominations {
-		if err := h.nominationsResult(ctx, b, r); err != nil {
+		if err := h.nominationRoom.nominationsResult(ctx, b, r); err != nil {
 			h.log.ErrorContext(ctx, "moving nominations after the vote failed", "ballot", b.ID, "err", err.Error())
 		}
 	}
@@ -82,7 +82,7 @@ func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b dom
 	if c.ChatID == 0 {
 		return nil
 	}
-	lang := h.chatLang(ctx, c.ChatID)
+	lang := h.core.chatLang(ctx, c.ChatID)
 	if b.PostChat != 0 {
 		text, _ := h.ballotPost(lang, c, b, r.Turnout)
 		edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
@@ -94,7 +94,7 @@ func (h *Handlers) announceResult(ctx context.Context, c domain.Committee, b dom
 		}
 	}
 	text, kb := h.resultText(lang, c, b, r, true)
-	return h.sendHTML(ctx, c.ChatID, text, kb, inTopic(c))
+	return h.core.sendHTML(ctx, c.ChatID, text, kb, inTopic(c))
 }
 
 // result returns the stored tally, counting the ballot first if needed.
@@ -172,7 +172,7 @@ func (h *Handlers) resultText(lang string, c domain.Committee, b domain.Ballot, 
 		switch {
 		case q.Outcome == domain.OutcomePassed && (b.Role == domain.RoleHead || b.Role == domain.RoleDeputy) && withButtons:
 			k := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(
-				h.cat.T(lang, "btn_apply_role", i18n.Data{"Code": q.Winner, "Role": h.roleName(lang, b.Role), "Year": b.Year}),
+				h.cat.T(lang, "btn_apply_role", i18n.Data{"Code": q.Winner, "Role": h.core.roleName(lang, b.Role), "Year": b.Year}),
 				routeApplyRole.data(b.Committee, b.ID))))
 			kb = &k
 		case len(b.RunoffCandidates(r)) > 0:
@@ -211,7 +211,7 @@ func (h *Handlers) closeCmd(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if b.Status != domain.BallotOpen {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
 	}
 	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
 	if err != nil {
@@ -221,19 +221,19 @@ func (h *Handlers) closeCmd(ctx context.Context, r *bot.Request) error {
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_close_ballot", nil), routeBallotClose.data(b.Committee, b.ID)),
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
 	))
-	return h.reply(ctx, r, h.cat.T(r.Lang, "close_confirm", i18n.Data{"Title": b.Title, "ID": b.ID, "Voted": len(voted), "Total": len(b.Voters)}), &kb)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "close_confirm", i18n.Data{"Title": b.Title, "ID": b.ID, "Voted": len(voted), "Total": len(b.Voters)}), &kb)
 }
 
 // closeButton closes after confirmation.
 func (h *Handlers) closeButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeBallotClose)
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeBallotClose)
 	if !ok {
 		return err
 	}
 	if err := h.closeBallot(ctx, sc.committee.ID, p[0]); err != nil {
 		return err
 	}
-	return h.editCallback(ctx, r, h.cat.T(r.Lang, "close_done", i18n.Data{"ID": p[0]}), nil)
+	return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "close_done", i18n.Data{"ID": p[0]}), nil)
 }
 
 // ballotArg loads the ballot named by the first argument, answering the
@@ -248,25 +248,25 @@ func (h *Handlers) ballotArg(ctx context.Context, r *bot.Request, sc scope) (dom
 	}
 	b, err := h.ballots.Get(ctx, sc.committee.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return b, false, h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+		return b, false, h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
 	}
 	return b, err == nil, err
 }
 
 // applyRoleButton gives the elected unit its role for the ballot's year.
 func (h *Handlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeApplyRole)
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeApplyRole)
 	if !ok {
 		return err
 	}
 	b, err := h.ballots.Get(ctx, sc.committee.ID, p[0])
 	if err != nil {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	res, err := h.ballots.Result(ctx, b.Committee, b.ID)
 	if err != nil || len(res.Questions) == 0 || res.Questions[0].Outcome != domain.OutcomePassed || b.Role == "" {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	user, _ := r.Sender()
@@ -275,8 +275,8 @@ func (h *Handlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
-	text += "\n\n" + h.cat.T(r.Lang, "role_set", i18n.Data{"Code": winner, "Role": h.roleName(r.Lang, b.Role), "Year": b.Year})
-	return h.editCallback(ctx, r, text, nil)
+	text += "\n\n" + h.cat.T(r.Lang, "role_set", i18n.Data{"Code": winner, "Role": h.core.roleName(r.Lang, b.Role), "Year": b.Year})
+	return h.core.editCallback(ctx, r, text, nil)
 }
 
 // runoff opens the second round among the tied candidates: /runoff <id>.
@@ -289,10 +289,10 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	if b.Round >= 2 {
 		// The law allows two rounds: after the second, the head and the
 		// deputy unit decide.
-		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_last", i18n.Data{"ID": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "runoff_last", i18n.Data{"ID": b.ID}), nil)
 	}
 	if b.Status != domain.BallotClosed {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_not_closed", i18n.Data{"ID": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "runoff_not_closed", i18n.Data{"ID": b.ID}), nil)
 	}
 	res, err := h.result(ctx, b)
 	if err != nil {
@@ -300,7 +300,7 @@ func (h *Handlers) runoff(ctx context.Context, r *bot.Request) error {
 	}
 	cands := b.RunoffCandidates(res)
 	if len(cands) < 2 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_none", i18n.Data{"ID": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "runoff_none", i18n.Data{"ID": b.ID}), nil)
 	}
 	nb := domain.Ballot{
 		Kind: b.Kind, Role: b.Role, Year: b.Year, Award: b.Award,
@@ -343,13 +343,13 @@ func (h *Handlers) remindVoters(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if b.Status != domain.BallotOpen {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
 	}
 	sent, skipped, err := h.RemindNonVoters(ctx, b.Committee, b.ID)
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "remind_done", i18n.Data{"Sent": sent, "Skipped": skipped}), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "remind_done", i18n.Data{"Sent": sent, "Skipped": skipped}), nil)
 }
 
 // RemindNonVoters privately reminds every delegate whose unit (or who,
@@ -408,14 +408,14 @@ func (h *Handlers) nonVoters(ctx context.Context, committeeID, ballotID string) 
 
 // remind sends one delegate the reminder of a ballot.
 func (h *Handlers) remind(ctx context.Context, c domain.Committee, b domain.Ballot, d domain.Delegate) error {
-	lang := h.userLang(ctx, d.UserID)
+	lang := h.core.userLang(ctx, d.UserID)
 	deadline := h.cat.T(lang, "remind_no_deadline", nil)
 	if !b.Deadline.IsZero() {
 		deadline = b.Deadline.In(c.Location()).Format("15:04 02/01/2006")
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_vote", nil), h.ballotLink(b))))
-	return h.sendHTML(ctx, d.UserID, h.cat.T(lang, "remind_text", i18n.Data{
+	return h.core.sendHTML(ctx, d.UserID, h.cat.T(lang, "remind_text", i18n.Data{
 		"Title": b.Title, "ID": b.ID, "Deadline": deadline, "Unit": d.Unit, "Committee": c.Name}), &kb)
 }
 

@@ -167,7 +167,7 @@ func (h *Handlers) runBallotChart(ctx context.Context, j *scheduler.Job) error {
 		case <-ctx.Done():
 			return "", ctx.Err()
 		}
-		return "posted", h.sendResultChart(ctx, c.ChatID, h.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
+		return "posted", h.sendResultChart(ctx, c.ChatID, h.core.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
 	})
 	return err
 }

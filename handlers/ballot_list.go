@@ -20,7 +20,7 @@ func (h *Handlers) ballotsList(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if len(all) == 0 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballots_none", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballots_none", nil), nil)
 	}
 	var open, closed []string
 	for _, b := range all {
@@ -43,13 +43,13 @@ func (h *Handlers) ballotsList(ctx context.Context, r *bot.Request) error {
 	if len(closed) > 0 {
 		s.WriteString("\n\n" + h.cat.T(r.Lang, "ballots_recent", nil) + "\n" + strings.Join(closed, "\n"))
 	}
-	return h.reply(ctx, r, s.String(), nil)
+	return h.core.reply(ctx, r, s.String(), nil)
 }
 
 func (h *Handlers) ballotLine(lang string, c domain.Committee, b domain.Ballot, voted int) string {
 	deadline := ""
 	if !b.Deadline.IsZero() {
-		deadline = h.cat.T(lang, "ballots_until", i18n.Data{"At": h.shortTime(b.Deadline, c)})
+		deadline = h.cat.T(lang, "ballots_until", i18n.Data{"At": h.core.shortTime(b.Deadline, c)})
 	}
 	return h.cat.T(lang, "ballots_open_line", i18n.Data{"ID": b.ID, "Title": b.Title, "Voted": voted,
 		"Total": len(b.Voters), "Until": i18n.Raw(deadline)})
@@ -68,7 +68,7 @@ func (h *Handlers) ballotShow(ctx context.Context, r *bot.Request) error {
 			return err
 		}
 		text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
-		return h.reply(ctx, r, text, nil)
+		return h.core.reply(ctx, r, text, nil)
 	}
 	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
 	if err != nil {
@@ -92,7 +92,7 @@ func (h *Handlers) ballotShow(ctx context.Context, r *bot.Request) error {
 			text += "\n" + h.cat.T(r.Lang, "ballot_open_vote_line", i18n.Data{"Voter": v.Voter, "Name": v.Name, "Choice": strings.Join(answers, "; ")})
 		}
 	}
-	return h.reply(ctx, r, text, kb)
+	return h.core.reply(ctx, r, text, kb)
 }
 
 // results repeats a closed ballot's result with its chart and sends its
@@ -104,14 +104,14 @@ func (h *Handlers) results(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if b.Status != domain.BallotClosed {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "results_not_closed", i18n.Data{"ID": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "results_not_closed", i18n.Data{"ID": b.ID}), nil)
 	}
 	res, err := h.result(ctx, b)
 	if err != nil {
 		return err
 	}
 	text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
-	if err := h.reply(ctx, r, text, nil); err != nil {
+	if err := h.core.reply(ctx, r, text, nil); err != nil {
 		return err
 	}
 	if chat, ok := r.Chat(); ok {

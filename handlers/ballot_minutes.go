@@ -35,7 +35,7 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 			Issued: t("min_issued"), Returned: t("min_returned"), GoodPapers: t("min_good_papers"),
 			BadPapers: t("min_bad_papers"), Conclusion: t("min_conclusion"),
 		},
-		Committee: c.Name, Ballot: b.Title, Kind: plain(h.ballotKindName(lang, b.Kind)),
+		Committee: c.Name, Ballot: b.Title, Kind: plain(h.core.ballotKindName(lang, b.Kind)),
 		Place: t("min_place_value"), Secret: b.Secret, Opened: b.Opened, Closed: b.Closed, Location: c.Location(),
 		Chair: info.Chair, Secretary: info.Secretary, Counters: info.Counters, Opinions: info.Opinions,
 		Electorate: r.Electorate, Turnout: r.Turnout, QuorumNeed: r.QuorumNeed, Valid: r.Valid,

@@ -29,7 +29,7 @@ func (h *Handlers) minutesInfo(ctx context.Context, r *bot.Request) error {
 	if rest = strings.TrimSpace(rest); rest != "" {
 		fields, problem := h.parseMinutesInfo(r.Lang, rest, &info)
 		if problem != "" {
-			return h.reply(ctx, r, problem+"\n\n"+h.cat.T(r.Lang, "minutes_info_usage", i18n.Data{"ID": b.ID}), nil)
+			return h.core.reply(ctx, r, problem+"\n\n"+h.cat.T(r.Lang, "minutes_info_usage", i18n.Data{"ID": b.ID}), nil)
 		}
 		if err := h.ballots.SetMinutesInfo(ctx, b.Committee, b.ID, info, fields); err != nil {
 			return err
@@ -47,7 +47,7 @@ func (h *Handlers) minutesInfo(ctx context.Context, r *bot.Request) error {
 		text.WriteString("\n\n" + h.cat.T(r.Lang, "minutes_info_open", nil))
 	}
 	text.WriteString("\n\n" + h.cat.T(r.Lang, "minutes_info_usage", i18n.Data{"ID": b.ID}))
-	return h.reply(ctx, r, text.String(), nil)
+	return h.core.reply(ctx, r, text.String(), nil)
 }
 
 // parseMinutesInfo applies "name=value | name=value…" to info and returns

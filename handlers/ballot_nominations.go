@@ -23,17 +23,17 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 		return h.replyOptionError(ctx, r, err)
 	}
 	if rest == "" && len(opts) == 0 {
-		return h.pickAward(ctx, r, sc)
+		return h.nominationRoom.pickAward(ctx, r, sc)
 	}
 	award, ok := domain.FindAward(h.awards, rest)
 	if rest == "" || !ok {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_usage", i18n.Data{"Award": truncate(rest, 20)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_usage", i18n.Data{"Award": truncate(rest, 20)}), nil)
 	}
 	all, err := h.nominations.List(ctx, sc.committee.ID)
 	if err != nil {
 		return err
 	}
-	inBallot, err := h.nominationsInOpenBallots(ctx, sc.committee.ID)
+	inBallot, err := h.nominationRoom.nominationsInOpenBallots(ctx, sc.committee.ID)
 	if err != nil {
 		return err
 	}
@@ -49,10 +49,10 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 		}
 	}
 	if len(picked) == 0 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_none", i18n.Data{"Award": award.Code}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_none", i18n.Data{"Award": award.Code}), nil)
 	}
 	if len(picked) > maxQuestions {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_many", i18n.Data{"Max": maxQuestions, "Count": len(picked)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_many", i18n.Data{"Max": maxQuestions, "Count": len(picked)}), nil)
 	}
 	lang := h.cat.Default()
 	b := domain.Ballot{
@@ -102,13 +102,13 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 			return err
 		}
 		// Every status change is told to the nominating unit.
-		if _, err := h.announceChange(ctx, sc.committee, nv, user.ID); err != nil {
+		if _, err := h.nominationRoom.announceChange(ctx, sc.committee, nv, user.ID); err != nil {
 			return err
 		}
 		moved = append(moved, b.Questions[i])
 	}
 	if len(moved) == 0 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_none", i18n.Data{"Award": award.Code}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_nominations_none", i18n.Data{"Award": award.Code}), nil)
 	}
 	for i := range moved {
 		moved[i].ID = strconv.Itoa(i + 1)
@@ -123,63 +123,4 @@ func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error 
 func awaitsBallot(n domain.Nomination, inBallot map[string]string) bool {
 	return n.Status == domain.StatusUnderReview ||
 		n.Status == domain.StatusVoting && inBallot[strconv.FormatInt(n.ID, 10)] == ""
-}
-
-// nominationsInOpenBallots maps each nomination an open ballot is voting
-// on (its id) to that ballot's id.
-func (h *Handlers) nominationsInOpenBallots(ctx context.Context, committeeID string) (map[string]string, error) {
-	ballots, err := h.ballots.List(ctx, committeeID)
-	if err != nil {
-		return nil, err
-	}
-	in := map[string]string{}
-	for _, b := range ballots {
-		if b.Status != domain.BallotOpen || b.Kind != domain.KindNominations {
-			continue
-		}
-		for _, q := range b.Questions {
-			in[q.Nomination] = b.ID
-		}
-	}
-	return in, nil
-}
-
-// nominationsResult moves each nomination of a closed nominations ballot
-// to approved or rejected (a void ballot rejects nothing: the nominations
-// go back under review), and tells the nominating units.
-func (h *Handlers) nominationsResult(ctx context.Context, b domain.Ballot, r domain.Result) error {
-	c, err := h.committees.Get(ctx, b.Committee)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for i, q := range b.Questions {
-		id, err := strconv.ParseInt(q.Nomination, 10, 64)
-		if err != nil || i >= len(r.Questions) {
-			continue
-		}
-		to := domain.StatusRejected
-		switch r.Questions[i].Outcome {
-		case domain.OutcomePassed:
-			to = domain.StatusApproved
-		case domain.OutcomeVoid:
-			// Nothing was decided: the nomination stays in voting, ready
-			// for a new /ballot_nominations.
-			continue
-		}
-		note := h.cat.T(h.cat.Default(), "ballot_nominations_note", i18n.Data{"ID": b.ID,
-			"Votes": r.Questions[i].Counts[0].Votes, "Need": r.Questions[i].Needed, "Total": r.Electorate})
-		n, err := h.nominations.Transition(ctx, b.Committee, id, domain.Change{From: domain.StatusVoting, To: to, Note: plain(note)})
-		if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
-			continue // already moved (a second close, or an admin)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if _, err := h.announceChange(ctx, c, n, 0); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

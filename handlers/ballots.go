@@ -60,7 +60,7 @@ func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 		return h.replyOptionError(ctx, r, err)
 	}
 	if rest == "" {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "elect_usage", nil), nil)
 	}
 	units, err := h.committees.Units(ctx, sc.committee.ID)
 	if err != nil {
@@ -70,7 +70,7 @@ func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 	if i := strings.LastIndex(rest, " "); i > 0 && looksLikeCodes(rest[i+1:]) {
 		what, list = rest[:i], rest[i+1:]
 	} else if looksLikeCodes(rest) && strings.Contains(rest, ",") {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "elect_usage", nil), nil)
 	}
 	candidates := units
 	if list != "" {
@@ -79,16 +79,16 @@ func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 			code = strings.TrimSpace(code)
 			u, ok := findUnit(units, code)
 			if !ok {
-				return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+				return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
 			}
 			candidates = append(candidates, u)
 		}
 	}
 	if len(candidates) < 2 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_two_candidates", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "elect_two_candidates", nil), nil)
 	}
 	if len(candidates) > maxOptions {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "elect_too_many", i18n.Data{"Max": maxOptions}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "elect_too_many", i18n.Data{"Max": maxOptions}), nil)
 	}
 	year := o.year
 	if year == 0 {
@@ -105,7 +105,7 @@ func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
 		b.Title = h.cat.T(h.cat.Default(), titleID, i18n.Data{"Year": year})
 	default:
 		if domain.ValidName(what) != nil {
-			return h.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
+			return h.core.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
 		}
 		b.Title = strings.TrimSpace(what)
 	}
@@ -149,7 +149,7 @@ func (h *Handlers) motion(ctx context.Context, r *bot.Request) error {
 		return h.replyOptionError(ctx, r, err)
 	}
 	if n := len([]rune(rest)); n == 0 || n > 500 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "motion_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "motion_usage", nil), nil)
 	}
 	q := domain.Question{ID: "1", Text: rest, Threshold: domain.Majority(), Options: []domain.Option{
 		{Key: domain.OptYes}, {Key: domain.OptNo}, {Key: domain.OptAbstain},
@@ -167,9 +167,9 @@ func (h *Handlers) replyOptionError(ctx context.Context, r *bot.Request, err err
 		return err
 	}
 	if errors.Is(oe.err, errDeadlineFar) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_deadline_far", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60), "Days": int(h.maxDeadline.Hours() / 24)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_deadline_far", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60), "Days": int(h.maxDeadline.Hours() / 24)}), nil)
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_bad_option", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60)}), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_bad_option", i18n.Data{"Option": truncate(oe.key+"="+oe.value, 60)}), nil)
 }
 
 // openBallot fixes the electorate, stores the ballot, schedules its
@@ -196,12 +196,12 @@ func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ball
 		return err
 	}
 	if len(voters) == 0 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_no_electorate", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_no_electorate", nil), nil)
 	}
 	b.Voters = voters
 	b, err = h.ballots.Open(ctx, b)
 	if errors.Is(err, storage.ErrRunoffExists) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "runoff_exists", i18n.Data{"ID": b.Parent, "Runoff": b.ID}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "runoff_exists", i18n.Data{"ID": b.Parent, "Runoff": b.ID}), nil)
 	}
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ball
 		return err
 	}
 	if !inBlocTopic(r, sc.committee) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_opened", i18n.Data{"ID": b.ID, "Title": b.Title}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_opened", i18n.Data{"ID": b.ID, "Title": b.Title}), nil)
 	}
 	return nil
 }
@@ -255,7 +255,7 @@ func (h *Handlers) scheduleBallot(ctx context.Context, b domain.Ballot) error {
 
 // ballotLink is the deep link that opens a ballot in a private chat.
 func (h *Handlers) ballotLink(b domain.Ballot) string {
-	return h.deepLink("vote_" + b.Committee + "_" + b.ID)
+	return h.core.deepLink("vote_" + b.Committee + "_" + b.ID)
 }
 
 // postBallot announces the ballot in the committee's group with the
@@ -264,7 +264,7 @@ func (h *Handlers) postBallot(ctx context.Context, c domain.Committee, b domain.
 	if c.ChatID == 0 {
 		return nil
 	}
-	lang := h.chatLang(ctx, c.ChatID)
+	lang := h.core.chatLang(ctx, c.ChatID)
 	text, kb := h.ballotPost(lang, c, b, 0)
 	msg := tgbotapi.NewMessage(c.ChatID, text)
 	msg.ParseMode = tgbotapi.ModeHTML
@@ -349,7 +349,7 @@ func (h *Handlers) ballotManner(lang string, b domain.Ballot) string {
 		elect = "ballot_per_member"
 	}
 	return h.cat.T(lang, "ballot_manner", i18n.Data{
-		"Kind":    i18n.Raw(h.ballotKindName(lang, b.Kind)),
+		"Kind":    i18n.Raw(h.core.ballotKindName(lang, b.Kind)),
 		"Secrecy": i18n.Raw(h.cat.T(lang, secrecy, nil)),
 		"Per":     i18n.Raw(h.cat.T(lang, elect, nil)),
 		"Quorum":  b.Quorum.Needed(len(b.Voters)),
@@ -411,7 +411,7 @@ func (h *Handlers) editPost(ctx context.Context, committeeID, ballotID string) e
 
 // editPostWith edits the group post of b to show voted electors.
 func (h *Handlers) editPostWith(ctx context.Context, c domain.Committee, b domain.Ballot, voted int) error {
-	lang := h.chatLang(ctx, b.PostChat)
+	lang := h.core.chatLang(ctx, b.PostChat)
 	text, kb := h.ballotPost(lang, c, b, voted)
 	edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
 	edit.ParseMode = tgbotapi.ModeHTML

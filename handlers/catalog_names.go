@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
 )
 
 // The catalogue's names of the domain's codes, each id spelled out in full
@@ -59,30 +60,30 @@ var (
 )
 
 // nameOf is the name of code in lang from one of the tables above.
-func nameOf[K ~string](h *Handlers, lang string, ids map[K]string, code K) string {
+func nameOf[K ~string](cat *i18n.Catalog, lang string, ids map[K]string, code K) string {
 	if id, ok := ids[code]; ok {
-		return h.cat.T(lang, id, nil)
+		return cat.T(lang, id, nil)
 	}
 	return string(code)
 }
 
-func (h *Handlers) roleName(lang, role string) string { return nameOf(h, lang, roleIDs, role) }
+func (h *core) roleName(lang, role string) string { return nameOf(h.cat, lang, roleIDs, role) }
 
-func (h *Handlers) ballotKindName(lang, kind string) string {
-	return nameOf(h, lang, ballotKindIDs, kind)
+func (h *core) ballotKindName(lang, kind string) string {
+	return nameOf(h.cat, lang, ballotKindIDs, kind)
 }
 
-func (h *Handlers) statusLabel(lang string, s domain.Status) string {
-	return nameOf(h, lang, statusIDs, s)
+func (h *core) statusLabel(lang string, s domain.Status) string {
+	return nameOf(h.cat, lang, statusIDs, s)
 }
 
-func (h *Handlers) awardKindName(lang string, k domain.AwardKind) string {
-	return nameOf(h, lang, awardKindIDs, k)
+func (h *core) awardKindName(lang string, k domain.AwardKind) string {
+	return nameOf(h.cat, lang, awardKindIDs, k)
 }
 
 // standardOption names an option every ballot of a kind has (yes, no,
 // approve…); ok is false for a candidate or another option of the ballot.
-func (h *Handlers) standardOption(lang, key string) (string, bool) {
+func (h *core) standardOption(lang, key string) (string, bool) {
 	id, ok := optionIDs[key]
 	if !ok {
 		return "", false

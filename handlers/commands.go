@@ -46,30 +46,30 @@ type command struct {
 
 func (h *Handlers) commandTable() []command {
 	return []command{
-		{name: "start", descID: "cmd_start", h: h.start},
-		{name: "help", descID: "cmd_help", h: h.help},
-		{name: "status", descID: "cmd_status", committee: true, h: h.status},
-		{name: "units", descID: "cmd_units", committee: true, h: h.units},
-		{name: "members", descID: "cmd_members", committee: true, h: h.members},
-		{name: "covenant", descID: "cmd_covenant", adminDescID: "cmd_covenant_admin", committee: true, h: h.covenant},
-		{name: "sign", descID: "cmd_sign", committee: true, delegate: true, h: h.sign},
-		{name: "leave", descID: "cmd_leave", committee: true, delegate: true, h: h.leave},
-		{name: "lang", descID: "cmd_lang", h: h.lang},
-		{name: "cancel", descID: "cmd_cancel", h: h.cancel},
-		{name: "setup", descID: "cmd_setup", where: groupOnly, admin: true, unbound: true, h: h.setup},
-		{name: "unit_add", descID: "cmd_unit_add", committee: true, admin: true, h: h.unitAdd},
-		{name: "unit_remove", descID: "cmd_unit_remove", committee: true, admin: true, h: h.unitRemove},
-		{name: "invite", descID: "cmd_invite", committee: true, admin: true, h: h.invite},
-		{name: "delegate_remove", descID: "cmd_delegate_remove", committee: true, admin: true, h: h.delegateRemove},
-		{name: "role", descID: "cmd_role", committee: true, admin: true, h: h.role},
-		{name: "year", descID: "cmd_year", committee: true, admin: true, h: h.year},
-		{name: "awards", descID: "cmd_awards", h: h.awardsList},
-		{name: "nominate", descID: "cmd_nominate", adminDescID: "cmd_nominate_admin", committee: true, member: true, h: h.nominate},
-		{name: "nominations", descID: "cmd_nominations", committee: true, h: h.nominationsList},
-		{name: "nomination", descID: "cmd_nomination", committee: true, h: h.nominationShow},
-		{name: "withdraw", descID: "cmd_withdraw", committee: true, member: true, h: h.withdraw},
-		{name: "nomination_status", descID: "cmd_nomination_status", committee: true, admin: true, h: h.nominationStatus},
-		{name: "export", descID: "cmd_export", committee: true, admin: true, h: h.export},
+		{name: "start", descID: "cmd_start", h: h.general.start},
+		{name: "help", descID: "cmd_help", h: h.general.help},
+		{name: "status", descID: "cmd_status", committee: true, h: h.general.status},
+		{name: "units", descID: "cmd_units", committee: true, h: h.committee.units},
+		{name: "members", descID: "cmd_members", committee: true, h: h.committee.members},
+		{name: "covenant", descID: "cmd_covenant", adminDescID: "cmd_covenant_admin", committee: true, h: h.committee.covenant},
+		{name: "sign", descID: "cmd_sign", committee: true, delegate: true, h: h.committee.sign},
+		{name: "leave", descID: "cmd_leave", committee: true, delegate: true, h: h.committee.leave},
+		{name: "lang", descID: "cmd_lang", h: h.general.lang},
+		{name: "cancel", descID: "cmd_cancel", h: h.general.cancel},
+		{name: "setup", descID: "cmd_setup", where: groupOnly, admin: true, unbound: true, h: h.committee.setup},
+		{name: "unit_add", descID: "cmd_unit_add", committee: true, admin: true, h: h.committee.unitAdd},
+		{name: "unit_remove", descID: "cmd_unit_remove", committee: true, admin: true, h: h.committee.unitRemove},
+		{name: "invite", descID: "cmd_invite", committee: true, admin: true, h: h.committee.invite},
+		{name: "delegate_remove", descID: "cmd_delegate_remove", committee: true, admin: true, h: h.committee.delegateRemove},
+		{name: "role", descID: "cmd_role", committee: true, admin: true, h: h.committee.role},
+		{name: "year", descID: "cmd_year", committee: true, admin: true, h: h.committee.year},
+		{name: "awards", descID: "cmd_awards", h: h.nominationRoom.awardsList},
+		{name: "nominate", descID: "cmd_nominate", adminDescID: "cmd_nominate_admin", committee: true, member: true, h: h.nominationRoom.nominate},
+		{name: "nominations", descID: "cmd_nominations", committee: true, h: h.nominationRoom.nominationsList},
+		{name: "nomination", descID: "cmd_nomination", committee: true, h: h.nominationRoom.nominationShow},
+		{name: "withdraw", descID: "cmd_withdraw", committee: true, member: true, h: h.nominationRoom.withdraw},
+		{name: "nomination_status", descID: "cmd_nomination_status", committee: true, admin: true, h: h.nominationRoom.nominationStatus},
+		{name: "export", descID: "cmd_export", committee: true, admin: true, h: h.export.export},
 		{name: "ballots", descID: "cmd_ballots", committee: true, h: h.ballotsList},
 		{name: "ballot", descID: "cmd_ballot", committee: true, h: h.ballotShow},
 		{name: "vote", descID: "cmd_vote", committee: true, delegate: true, h: h.vote},
@@ -81,20 +81,20 @@ func (h *Handlers) commandTable() []command {
 		{name: "runoff", descID: "cmd_runoff", committee: true, admin: true, h: h.runoff},
 		{name: "remind_voters", descID: "cmd_remind_voters", committee: true, admin: true, h: h.remindVoters},
 		{name: "minutes_info", descID: "cmd_minutes_info", committee: true, admin: true, h: h.minutesInfo},
-		{name: "meetings", descID: "cmd_meetings", committee: true, h: h.meetingList},
-		{name: "meeting", descID: "cmd_meeting", committee: true, h: h.meetingShow},
-		{name: "rsvp", descID: "cmd_rsvp", committee: true, delegate: true, h: h.rsvpCommand},
-		{name: "ics", descID: "cmd_ics", committee: true, h: h.icsCommand},
-		{name: "meeting_new", descID: "cmd_meeting_new", committee: true, admin: true, h: h.meetingNew},
-		{name: "meeting_edit", descID: "cmd_meeting_edit", committee: true, admin: true, h: h.meetingEdit},
-		{name: "meeting_cancel", descID: "cmd_meeting_cancel", committee: true, admin: true, h: h.meetingCancel},
-		{name: "attendance", descID: "cmd_attendance", committee: true, admin: true, h: h.attendance},
+		{name: "meetings", descID: "cmd_meetings", committee: true, h: h.meetings.meetingList},
+		{name: "meeting", descID: "cmd_meeting", committee: true, h: h.meetings.meetingShow},
+		{name: "rsvp", descID: "cmd_rsvp", committee: true, delegate: true, h: h.meetings.rsvpCommand},
+		{name: "ics", descID: "cmd_ics", committee: true, h: h.meetings.icsCommand},
+		{name: "meeting_new", descID: "cmd_meeting_new", committee: true, admin: true, h: h.meetings.meetingNew},
+		{name: "meeting_edit", descID: "cmd_meeting_edit", committee: true, admin: true, h: h.meetings.meetingEdit},
+		{name: "meeting_cancel", descID: "cmd_meeting_cancel", committee: true, admin: true, h: h.meetings.meetingCancel},
+		{name: "attendance", descID: "cmd_attendance", committee: true, admin: true, h: h.meetings.attendance},
 	}
 }
 
 // guard refuses a command used in the wrong kind of chat or by someone not
 // allowed to use it, with a clear answer, before its handler runs.
-func (h *Handlers) guard(c command) bot.Handler {
+func (h *core) guard(c command) bot.Handler {
 	return func(ctx context.Context, r *bot.Request) error {
 		chat, _ := r.Chat()
 		switch {
@@ -131,7 +131,7 @@ func (c command) visible(private, hasCommittee, admin, delegate bool) bool {
 // languageCode is the language_code under which Telegram keeps the
 // bot's menu or description in lang: none for the default language, whose
 // texts go to everyone without texts of their own language.
-func (h *Handlers) languageCode(lang string) string {
+func (h *core) languageCode(lang string) string {
 	if lang == h.cat.Default() {
 		return ""
 	}
@@ -147,7 +147,7 @@ func (h *Handlers) SetDescriptions(ctx context.Context) error {
 		{"getMyShortDescription", "setMyShortDescription", "short_description", "bot_short_description"},
 	} {
 		for _, lang := range i18n.Languages {
-			code := h.languageCode(lang)
+			code := h.core.languageCode(lang)
 			// Plain text, longer than plain() keeps.
 			want := html.UnescapeString(h.cat.T(lang, d.id, nil))
 			resp, err := h.send.Call(ctx, d.get, tgbotapi.Params{"language_code": code})
@@ -194,7 +194,7 @@ func (h *Handlers) SetCommands(ctx context.Context) error {
 				}
 				want = append(want, tgbotapi.BotCommand{Command: c.name, Description: plain(h.cat.T(lang, desc, nil))})
 			}
-			code := h.languageCode(lang)
+			code := h.core.languageCode(lang)
 			resp, err := h.send.Request(ctx, tgbotapi.NewGetMyCommandsWithScopeAndLanguage(m.scope, code))
 			if err != nil {
 				return err

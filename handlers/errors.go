@@ -12,7 +12,7 @@ import (
 // Redis being unreachable becomes "not recorded, safe to repeat", anything
 // else a short apology. The error is still returned so it is logged once,
 // with the update id, by the log middleware.
-func (h *Handlers) Errors(next bot.Handler) bot.Handler {
+func (h *core) Errors(next bot.Handler) bot.Handler {
 	return func(ctx context.Context, r *bot.Request) error {
 		err := next(ctx, r)
 		if err == nil {

@@ -4,12 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
 )
+
+// exportHandlers make the committee's archive (/export).
+type exportHandlers struct {
+	core        *core
+	ballotRoom  *Handlers // the ballots' options and results
+	cat         *i18n.Catalog
+	committees  CommitteeStore
+	ballots     BallotStore
+	meetings    MeetingStore
+	nominations NominationStore
+	awards      []domain.Award
+	now         func() time.Time
+	send        Sender
+}
 
 // export sends the committee's data to the admin privately, as two
 // documents: the JSON archive (everything, for programs and safekeeping)
@@ -19,12 +35,12 @@ import (
 // together, and the private chat is not flooded (Telegram sends a chat
 // one message a second). docs/EXPORT.md describes both. It never goes to
 // the group: the archive holds delegates' Telegram ids.
-func (h *Handlers) export(ctx context.Context, r *bot.Request) error {
+func (h *exportHandlers) export(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	user, _ := r.Sender()
 	chat, _ := r.Chat()
 	c := sc.committee
-	lang := h.userLang(ctx, user.ID)
+	lang := h.core.userLang(ctx, user.ID)
 	arch, err := h.buildArchive(ctx, c, user, lang)
 	if err != nil {
 		return fmt.Errorf("export committee %s: %w", c.ID, err)
@@ -60,7 +76,7 @@ func (h *Handlers) export(ctx context.Context, r *bot.Request) error {
 		_, err := h.send.Request(ctx, tgbotapi.NewChatAction(user.ID, tgbotapi.ChatUploadDocument))
 		switch {
 		case bot.IsBlocked(err) || bot.IsChatNotFound(err):
-			return h.reply(ctx, r, h.cat.T(r.Lang, "export_start_private", i18n.Data{"Link": h.deepLink("")}), nil)
+			return h.core.reply(ctx, r, h.cat.T(r.Lang, "export_start_private", i18n.Data{"Link": h.core.deepLink("")}), nil)
 		case err != nil:
 			return fmt.Errorf("export committee %s: %w", c.ID, err)
 		}
@@ -77,5 +93,5 @@ func (h *Handlers) export(ctx context.Context, r *bot.Request) error {
 	if chat.IsPrivate() {
 		return nil
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "export_sent_private", nil), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "export_sent_private", nil), nil)
 }

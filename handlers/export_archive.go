@@ -297,7 +297,7 @@ func (a archiveTime) of(t time.Time) string {
 
 // buildArchive collects the committee's data for user, labels (ballot
 // options) in lang.
-func (h *Handlers) buildArchive(ctx context.Context, c domain.Committee, user bot.User, lang string) (archive, error) {
+func (h *exportHandlers) buildArchive(ctx context.Context, c domain.Committee, user bot.User, lang string) (archive, error) {
 	ts := archiveTime{c.Location()}
 	a := archive{
 		Format: exportFormat, ExportedAt: ts.of(h.now()),
@@ -339,7 +339,7 @@ func (h *Handlers) buildArchive(ctx context.Context, c domain.Committee, user bo
 
 // archiveMembers fills the roles per year, the role history, the
 // delegates and their history.
-func (h *Handlers) archiveMembers(ctx context.Context, c domain.Committee, ts archiveTime, a *archive) error {
+func (h *exportHandlers) archiveMembers(ctx context.Context, c domain.Committee, ts archiveTime, a *archive) error {
 	roles, err := h.committees.RoleHistory(ctx, c.ID)
 	if err != nil {
 		return err
@@ -397,7 +397,7 @@ func yearRoles(hist []domain.RoleChange) []archiveYearRoles {
 }
 
 // archiveCovenant is the latest covenant, nil if there is none.
-func (h *Handlers) archiveCovenant(ctx context.Context, c domain.Committee, ts archiveTime) (*archiveCovenant, error) {
+func (h *exportHandlers) archiveCovenant(ctx context.Context, c domain.Committee, ts archiveTime) (*archiveCovenant, error) {
 	cov, err := h.committees.Covenant(ctx, c.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -417,7 +417,7 @@ func (h *Handlers) archiveCovenant(ctx context.Context, c domain.Committee, ts a
 
 // archiveMeetings lists every meeting, past and upcoming, cancelled ones
 // included, with every answer.
-func (h *Handlers) archiveMeetings(ctx context.Context, c domain.Committee, ts archiveTime, units []domain.Unit) ([]archiveMeeting, error) {
+func (h *exportHandlers) archiveMeetings(ctx context.Context, c domain.Committee, ts archiveTime, units []domain.Unit) ([]archiveMeeting, error) {
 	out := []archiveMeeting{}
 	if h.meetings == nil {
 		return out, nil
@@ -477,7 +477,7 @@ func (h *Handlers) archiveMeetings(ctx context.Context, c domain.Committee, ts a
 }
 
 // archiveNominations lists the nominations with their history.
-func (h *Handlers) archiveNominations(ctx context.Context, c domain.Committee, ts archiveTime) ([]archiveNomination, error) {
+func (h *exportHandlers) archiveNominations(ctx context.Context, c domain.Committee, ts archiveTime) ([]archiveNomination, error) {
 	ns, err := h.nominations.List(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -505,7 +505,7 @@ func (h *Handlers) archiveNominations(ctx context.Context, c domain.Committee, t
 // stored result (counted now if it was not yet, as /results would), an
 // open one with its turnout so far. Who voted what is given for open
 // ballots only; a secret ballot's counts only when it is disclosed.
-func (h *Handlers) archiveBallots(ctx context.Context, c domain.Committee, ts archiveTime, lang string) ([]archiveBallot, error) {
+func (h *exportHandlers) archiveBallots(ctx context.Context, c domain.Committee, ts archiveTime, lang string) ([]archiveBallot, error) {
 	bs, err := h.ballots.List(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -524,13 +524,13 @@ func (h *Handlers) archiveBallots(ctx context.Context, c domain.Committee, ts ar
 			aq := archiveQuestion{ID: q.ID, Text: q.Text, Nomination: q.Nomination, Threshold: q.Threshold.String(),
 				Options: make([]archiveOption, 0, len(q.Options))}
 			for _, o := range q.Options {
-				aq.Options = append(aq.Options, archiveOption{Key: o.Key, Label: plain(h.optionLabel(lang, o))})
+				aq.Options = append(aq.Options, archiveOption{Key: o.Key, Label: plain(h.ballotRoom.optionLabel(lang, o))})
 			}
 			ab.Questions = append(ab.Questions, aq)
 		}
 		var votes []domain.OpenVote
 		if b.Status == domain.BallotClosed {
-			r, err := h.result(ctx, b)
+			r, err := h.ballotRoom.result(ctx, b)
 			if err != nil {
 				return nil, err
 			}

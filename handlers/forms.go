@@ -11,6 +11,17 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
+// formRunner runs the step-by-step forms of every room: it starts them,
+// takes the answers, and finishes them with the room's own function.
+type formRunner struct {
+	core       *core
+	cat        *i18n.Catalog
+	committees CommitteeStore
+	dialogs    Dialogs
+	// formsByName are every room's forms (set by New).
+	formsByName map[string]form
+}
+
 // A form is a step-by-step dialogue in a private chat: one question per
 // step, each answer checked before the next, then finish with every answer.
 // The state lives in Redis (storage.Dialogs), so a dialogue survives a
@@ -58,7 +69,8 @@ const (
 // dialogTTL is how long an unanswered dialogue waits.
 const dialogTTL = 30 * time.Minute
 
-func (h *Handlers) forms() map[string]form {
+// formTable builds the forms by name.
+func (h *Handlers) formTable() map[string]form {
 	return map[string]form{
 		formUnitAdd: {
 			steps: []formStep{
@@ -77,24 +89,24 @@ func (h *Handlers) forms() map[string]form {
 				}},
 			},
 			finish: func(ctx context.Context, r *bot.Request, c domain.Committee, a map[string]string) error {
-				return h.addUnit(ctx, r, c, a["code"], a["name"])
+				return h.committee.addUnit(ctx, r, c, a["code"], a["name"])
 			},
 		},
-		formNominate:   h.nominateForm(),
-		formMeetingNew: h.meetingForm(),
+		formNominate:   h.nominationRoom.nominateForm(),
+		formMeetingNew: h.meetings.meetingForm(),
 	}
 }
 
 // startForm begins a dialogue. In a group it asks the user to continue in
 // a private chat, where the questions go.
-func (h *Handlers) startForm(ctx context.Context, r *bot.Request, name string, c domain.Committee) error {
+func (h *formRunner) startForm(ctx context.Context, r *bot.Request, name string, c domain.Committee) error {
 	return h.startFormWith(ctx, r, name, c, nil)
 }
 
 // startFormWith begins a dialogue with some answers given already (they
 // are not asked).
-func (h *Handlers) startFormWith(ctx context.Context, r *bot.Request, name string, c domain.Committee, given map[string]string) error {
-	f := h.forms()[name]
+func (h *formRunner) startFormWith(ctx context.Context, r *bot.Request, name string, c domain.Committee, given map[string]string) error {
+	f := h.formsByName[name]
 	user, _ := r.Sender()
 	chat, _ := r.Chat()
 	d := storage.Dialog{Name: name, Data: map[string]string{"committee": c.ID}}
@@ -105,31 +117,31 @@ func (h *Handlers) startFormWith(ctx context.Context, r *bot.Request, name strin
 	if err := h.dialogs.Set(ctx, user.ID, d, dialogTTL); err != nil {
 		return err
 	}
-	lang := h.userLang(ctx, user.ID)
+	lang := h.core.userLang(ctx, user.ID)
 	prompt, kb, err := h.formPrompt(ctx, lang, c, f, d)
 	if err != nil {
 		return err
 	}
 	prompt += "\n\n" + h.cat.T(lang, "form_cancel_hint", nil)
 	if chat.IsPrivate() {
-		return h.reply(ctx, r, prompt, kb)
+		return h.core.reply(ctx, r, prompt, kb)
 	}
-	err = h.sendHTML(ctx, user.ID, prompt, kb)
+	err = h.core.sendHTML(ctx, user.ID, prompt, kb)
 	switch {
 	case bot.IsBlocked(err) || bot.IsChatNotFound(err):
 		if _, cerr := h.dialogs.Clear(ctx, user.ID); cerr != nil {
 			return cerr
 		}
-		return h.reply(ctx, r, h.cat.T(r.Lang, "form_start_private", i18n.Data{"Link": h.deepLink("")}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_start_private", i18n.Data{"Link": h.core.deepLink("")}), nil)
 	case err != nil:
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "form_continue_private", nil), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_continue_private", nil), nil)
 }
 
 // continueForm takes the user's answer to the current step. It reports
 // false when the user has no dialogue.
-func (h *Handlers) continueForm(ctx context.Context, r *bot.Request) (bool, error) {
+func (h *formRunner) continueForm(ctx context.Context, r *bot.Request) (bool, error) {
 	user, _ := r.Sender()
 	d, err := h.dialogs.Get(ctx, user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -138,7 +150,7 @@ func (h *Handlers) continueForm(ctx context.Context, r *bot.Request) (bool, erro
 	if err != nil {
 		return true, err
 	}
-	f, ok := h.forms()[d.Name]
+	f, ok := h.formsByName[d.Name]
 	if !ok || d.Step > len(f.steps) || d.Step == len(f.steps) && f.review == nil {
 		_, err := h.dialogs.Clear(ctx, user.ID)
 		return false, err

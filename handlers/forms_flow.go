@@ -51,7 +51,7 @@ func formData(name string, step int, value string) string {
 
 // formPrompt renders the question of the dialogue's current step, with its
 // buttons (choices, Skip, Cancel) if it has any.
-func (h *Handlers) formPrompt(ctx context.Context, lang string, c domain.Committee, f form, d storage.Dialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (h *formRunner) formPrompt(ctx context.Context, lang string, c domain.Committee, f form, d storage.Dialog) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	step := f.steps[d.Step]
 	text := h.stepQuestion(lang, step, d.Data)
 	var choices []formChoice
@@ -95,7 +95,7 @@ func (h *Handlers) formPrompt(ctx context.Context, lang string, c domain.Committ
 }
 
 // stepQuestion is the text of a step's question.
-func (h *Handlers) stepQuestion(lang string, step formStep, answers map[string]string) string {
+func (h *formRunner) stepQuestion(lang string, step formStep, answers map[string]string) string {
 	if step.prompt != nil {
 		id, data := step.prompt(lang, answers)
 		return h.cat.T(lang, id, data)
@@ -105,13 +105,13 @@ func (h *Handlers) stepQuestion(lang string, step formStep, answers map[string]s
 
 // formAnswer takes an answer to the current step, typed or pressed, checks
 // it, and moves on: the next question, the review, or the end.
-func (h *Handlers) formAnswer(ctx context.Context, r *bot.Request, d storage.Dialog, f form, answer string, pressed bool) error {
+func (h *formRunner) formAnswer(ctx context.Context, r *bot.Request, d storage.Dialog, f form, answer string, pressed bool) error {
 	c, ok, err := h.formCommittee(ctx, r, d)
 	if !ok || err != nil {
 		return err
 	}
 	if d.Step >= len(f.steps) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "form_review_hint", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_review_hint", nil), nil)
 	}
 	step := f.steps[d.Step]
 	var value, problem string
@@ -136,7 +136,7 @@ func (h *Handlers) formAnswer(ctx context.Context, r *bot.Request, d storage.Dia
 		if err != nil {
 			return err
 		}
-		return h.reply(ctx, r, problem+"\n\n"+prompt, kb)
+		return h.core.reply(ctx, r, problem+"\n\n"+prompt, kb)
 	}
 	if pressed {
 		// Show the choice in place of the buttons, so they cannot be
@@ -145,7 +145,7 @@ func (h *Handlers) formAnswer(ctx context.Context, r *bot.Request, d storage.Dia
 		if answer != formSkip {
 			shown = "<b>" + escape(h.choiceLabel(ctx, r.Lang, c, step, d.Data, value)) + "</b>"
 		}
-		if err := h.editCallback(ctx, r, h.stepQuestion(r.Lang, step, d.Data)+"\n\n→ "+shown, nil); err != nil {
+		if err := h.core.editCallback(ctx, r, h.stepQuestion(r.Lang, step, d.Data)+"\n\n→ "+shown, nil); err != nil {
 			return err
 		}
 	}
@@ -158,7 +158,7 @@ func (h *Handlers) formAnswer(ctx context.Context, r *bot.Request, d storage.Dia
 }
 
 // choiceLabel is the label of the button for value, or value itself.
-func (h *Handlers) choiceLabel(ctx context.Context, lang string, c domain.Committee, step formStep, answers map[string]string, value string) string {
+func (h *formRunner) choiceLabel(ctx context.Context, lang string, c domain.Committee, step formStep, answers map[string]string, value string) string {
 	if step.choices != nil {
 		if cs, err := step.choices(ctx, lang, c, answers); err == nil {
 			for _, ch := range cs {
@@ -173,7 +173,7 @@ func (h *Handlers) choiceLabel(ctx context.Context, lang string, c domain.Commit
 
 // formNext asks the dialogue's current step, shows the review, or
 // finishes.
-func (h *Handlers) formNext(ctx context.Context, r *bot.Request, c domain.Committee, d storage.Dialog, f form) error {
+func (h *formRunner) formNext(ctx context.Context, r *bot.Request, c domain.Committee, d storage.Dialog, f form) error {
 	user, _ := r.Sender()
 	if d.Step < len(f.steps) {
 		if err := h.dialogs.Set(ctx, user.ID, d, dialogTTL); err != nil {
@@ -183,7 +183,7 @@ func (h *Handlers) formNext(ctx context.Context, r *bot.Request, c domain.Commit
 		if err != nil {
 			return err
 		}
-		return h.reply(ctx, r, prompt, kb)
+		return h.core.reply(ctx, r, prompt, kb)
 	}
 	if f.review != nil {
 		if err := h.dialogs.Set(ctx, user.ID, d, dialogTTL); err != nil {
@@ -195,7 +195,7 @@ func (h *Handlers) formNext(ctx context.Context, r *bot.Request, c domain.Commit
 }
 
 // sendReview shows the summary with Confirm and Cancel buttons.
-func (h *Handlers) sendReview(ctx context.Context, r *bot.Request, c domain.Committee, d storage.Dialog, f form) error {
+func (h *formRunner) sendReview(ctx context.Context, r *bot.Request, c domain.Committee, d storage.Dialog, f form) error {
 	text, err := f.review(ctx, r.Lang, c, d.Data)
 	if err != nil {
 		return err
@@ -208,25 +208,25 @@ func (h *Handlers) sendReview(ctx context.Context, r *bot.Request, c domain.Comm
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_confirm", nil), formData(d.Name, len(f.steps), formConfirm)),
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), formData(d.Name, len(f.steps), formCancel)),
 	))
-	return h.reply(ctx, r, text, &kb)
+	return h.core.reply(ctx, r, text, &kb)
 }
 
 // formFinish ends the dialogue and, if the user still may, runs finish.
 // Rights are checked again: they may have changed during the dialogue.
-func (h *Handlers) formFinish(ctx context.Context, r *bot.Request, c domain.Committee, d storage.Dialog, f form) error {
+func (h *formRunner) formFinish(ctx context.Context, r *bot.Request, c domain.Committee, d storage.Dialog, f form) error {
 	user, _ := r.Sender()
 	if _, err := h.dialogs.Clear(ctx, user.ID); err != nil {
 		return err
 	}
-	sc, err := h.scopeFor(ctx, c, user.ID)
+	sc, err := h.core.scopeFor(ctx, c, user.ID)
 	if err != nil {
 		return err
 	}
 	switch {
 	case f.allow == nil && !sc.admin:
-		return h.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.groupName(c)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.core.groupName(c)}), nil)
 	case f.allow != nil && !f.allow(sc, d.Data):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "form_not_allowed", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_not_allowed", nil), nil)
 	}
 	r.Set(scopeKey{}, sc)
 	return f.finish(ctx, r, c, d.Data)
@@ -234,14 +234,14 @@ func (h *Handlers) formFinish(ctx context.Context, r *bot.Request, c domain.Comm
 
 // formCommittee loads the dialogue's committee; if it is gone, the
 // dialogue ends with an explanation (ok=false).
-func (h *Handlers) formCommittee(ctx context.Context, r *bot.Request, d storage.Dialog) (domain.Committee, bool, error) {
+func (h *formRunner) formCommittee(ctx context.Context, r *bot.Request, d storage.Dialog) (domain.Committee, bool, error) {
 	c, err := h.committees.Get(ctx, d.Data["committee"])
 	if errors.Is(err, storage.ErrNotFound) {
 		user, _ := r.Sender()
 		if _, err := h.dialogs.Clear(ctx, user.ID); err != nil {
 			return c, false, err
 		}
-		return c, false, h.reply(ctx, r, h.cat.T(r.Lang, "no_committee_private", nil), nil)
+		return c, false, h.core.reply(ctx, r, h.cat.T(r.Lang, "no_committee_private", nil), nil)
 	}
 	return c, err == nil, err
 }
@@ -249,16 +249,16 @@ func (h *Handlers) formCommittee(ctx context.Context, r *bot.Request, d storage.
 // formButton handles a press on a form's button: form:<name>:<step>:<value>.
 // Only the presser's own dialogue is affected, and only while it is at that
 // step; values are checked like typed answers, so forged data is refused.
-func (h *Handlers) formButton(ctx context.Context, r *bot.Request) error {
+func (h *formRunner) formButton(ctx context.Context, r *bot.Request) error {
 	user, _ := r.Sender()
 	p, ok := routeForm.parse(r.Data)
 	d, err := h.dialogs.Get(ctx, user.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	f, known := h.forms()[d.Name]
+	f, known := h.formsByName[d.Name]
 	if !ok || err != nil || !known || p[0] != d.Name || p[1] != strconv.Itoa(d.Step) || d.Step > len(f.steps) {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	switch value := p[2]; {
@@ -266,10 +266,10 @@ func (h *Handlers) formButton(ctx context.Context, r *bot.Request) error {
 		if _, err := h.dialogs.Clear(ctx, user.ID); err != nil {
 			return err
 		}
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "cancelled", nil), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "cancelled", nil), nil)
 	case d.Step == len(f.steps):
 		if value != formConfirm || f.review == nil {
-			h.unknownButton(r)
+			h.core.unknownButton(r)
 			return nil
 		}
 		c, ok, err := h.formCommittee(ctx, r, d)
@@ -280,7 +280,7 @@ func (h *Handlers) formButton(ctx context.Context, r *bot.Request) error {
 		if err != nil {
 			return err
 		}
-		if err := h.editCallback(ctx, r, text+"\n\n"+h.cat.T(r.Lang, "form_confirmed", nil), nil); err != nil {
+		if err := h.core.editCallback(ctx, r, text+"\n\n"+h.cat.T(r.Lang, "form_confirmed", nil), nil); err != nil {
 			return err
 		}
 		return h.formFinish(ctx, r, c, d, f)
@@ -312,7 +312,7 @@ func formFiles(answers map[string]string) []domain.Attachment {
 // of the dialogue under way if that dialogue takes files; otherwise the
 // user is told when documents are taken. Documents in groups are not the
 // bot's business.
-func (h *Handlers) document(ctx context.Context, r *bot.Request) error {
+func (h *formRunner) document(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
 	m, ok := r.Message()
 	if !chat.IsPrivate() || !ok || m.Document == nil {
@@ -323,9 +323,9 @@ func (h *Handlers) document(ctx context.Context, r *bot.Request) error {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	f, known := h.forms()[d.Name]
+	f, known := h.formsByName[d.Name]
 	if err != nil || !known || !f.files {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "form_file_not_now", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_file_not_now", nil), nil)
 	}
 	files := formFiles(d.Data)
 	name := m.Document.FileName
@@ -334,15 +334,15 @@ func (h *Handlers) document(ctx context.Context, r *bot.Request) error {
 	}
 	doc := domain.Attachment{FileID: m.Document.FileID, Name: truncate(name, domain.MaxFileNameLen)}
 	if doc.Validate() != nil {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "form_file_not_now", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_file_not_now", nil), nil)
 	}
 	for _, have := range files {
 		if have.FileID == doc.FileID {
-			return h.reply(ctx, r, h.cat.N(r.Lang, "form_file_added", len(files), i18n.Data{"Name": doc.Name}), nil)
+			return h.core.reply(ctx, r, h.cat.N(r.Lang, "form_file_added", len(files), i18n.Data{"Name": doc.Name}), nil)
 		}
 	}
 	if len(files) >= domain.MaxAttachments {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "form_files_full", i18n.Data{"Max": domain.MaxAttachments}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "form_files_full", i18n.Data{"Max": domain.MaxAttachments}), nil)
 	}
 	files = append(files, doc)
 	kept := make([]formFile, len(files))
@@ -360,7 +360,7 @@ func (h *Handlers) document(ctx context.Context, r *bot.Request) error {
 	if err := h.dialogs.Set(ctx, user.ID, d, dialogTTL); err != nil {
 		return err
 	}
-	if err := h.reply(ctx, r, h.cat.N(r.Lang, "form_file_added", len(files), i18n.Data{"Name": doc.Name}), nil); err != nil {
+	if err := h.core.reply(ctx, r, h.cat.N(r.Lang, "form_file_added", len(files), i18n.Data{"Name": doc.Name}), nil); err != nil {
 		return err
 	}
 	if d.Step == len(f.steps) && f.review != nil {

@@ -108,36 +108,30 @@ type Deps struct {
 	Admins []int64
 }
 
-// Handlers implements every command and button of the bot.
+// Handlers is the bot's commands, buttons and jobs, one room per
+// feature: general commands, the committee (units, delegates, roles,
+// covenant, invites), meetings, nominations, ballots and export. Each room
+// holds only the dependencies it uses and the shared plumbing (*core:
+// scope and rights, language, replies, pickers); New builds them and
+// Register wires them to a router.
 type Handlers struct {
-	send          Sender
-	cat           *i18n.Catalog
-	prefs         Prefs
-	dialogs       Dialogs
-	committees    CommitteeStore
-	current       CurrentCommittees
+	// TEMPORARY: embedded until the ballots move into their rooms, so that
+	// the ballot handlers still reach the plumbing as h.reply and so on.
+	*core
+	forms          *formRunner
+	general        *generalHandlers
+	committee      *committeeHandlers
+	meetings       *meetingHandlers
+	nominationRoom *nominationHandlers
+	export         *exportHandlers
+
+	// The ballots, still on Handlers.
 	ballots       BallotStore
 	ballotOffsets []time.Duration
 	maxDeadline   time.Duration
-	joinDigest    time.Duration
-	loc           *time.Location
-	log           *slog.Logger
-	now           func() time.Time
-	botUsername   string
-	admins        map[int64]bool
-	groupAdmins   *adminCache
-
-	nominations NominationStore
-	awards      []domain.Award
-
-	meetings       MeetingStore
-	jobs           JobScheduler
-	meetingOffsets []time.Duration
-	meetingLength  time.Duration
-
-	commands       []command
-	statusSections []statusSection
-
+	nominations   NominationStore
+	awards        []domain.Award
+	jobs          JobScheduler
 	// chartSlot lets one result chart be drawn at a time in this process
 	// (about 0.1 s of CPU each), so that charts of ballots closing
 	// together leave a core to the votes.
@@ -184,47 +178,80 @@ func New(d Deps) (*Handlers, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	h := &Handlers{
+	loc := d.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	awards := d.Awards
+	if awards == nil {
+		awards = domain.DefaultAwards()
+	}
+	meetingLength := d.MeetingLength
+	if meetingLength <= 0 {
+		meetingLength = 2 * time.Hour
+	}
+	maxDeadline := d.MaxDeadline
+	if maxDeadline <= 0 {
+		maxDeadline = 90 * 24 * time.Hour
+	}
+	co := &core{
 		send:        d.Sender,
 		cat:         d.Catalog,
 		prefs:       d.Prefs,
-		dialogs:     d.Dialogs,
 		committees:  d.Committees,
 		current:     d.Current,
-		ballots:     d.Ballots,
-		loc:         d.Location,
 		log:         d.Log,
 		now:         d.Now,
 		botUsername: d.BotUsername,
 		admins:      make(map[int64]bool, len(d.Admins)),
 		groupAdmins: newAdminCache(d.Now, time.Minute),
-		chartSlot:   make(chan struct{}, 1),
-		chartDelay:  d.ChartDelay,
 	}
 	for _, id := range d.Admins {
-		h.admins[id] = true
+		co.admins[id] = true
 	}
-	if h.loc == nil {
-		h.loc = time.UTC
+	forms := &formRunner{core: co, cat: d.Catalog, committees: d.Committees, dialogs: d.Dialogs}
+	h := &Handlers{
+		core:  co,
+		forms: forms,
+		committee: &committeeHandlers{
+			core: co, forms: forms, cat: d.Catalog, prefs: d.Prefs, committees: d.Committees, current: d.Current,
+			jobs: d.Jobs, joinDigest: d.JoinDigest, groupAdmins: co.groupAdmins,
+			loc: loc, log: d.Log, now: d.Now, botUsername: d.BotUsername,
+		},
+		meetings: &meetingHandlers{
+			core: co, forms: forms, cat: d.Catalog, committees: d.Committees, meetings: d.Meetings, jobs: d.Jobs,
+			meetingOffsets: d.Reminders, meetingLength: meetingLength, log: d.Log, now: d.Now, send: d.Sender,
+			botUsername: d.BotUsername,
+			text:        &meetingText{cat: d.Catalog, now: d.Now, meetingLength: meetingLength},
+		},
+		nominationRoom: &nominationHandlers{
+			core: co, forms: forms, cat: d.Catalog, committees: d.Committees, nominations: d.Nominations,
+			ballots: d.Ballots, awards: awards,
+		},
+		ballots:       d.Ballots,
+		ballotOffsets: d.BallotOffsets,
+		maxDeadline:   maxDeadline,
+		nominations:   d.Nominations,
+		awards:        awards,
+		jobs:          d.Jobs,
+		chartSlot:     make(chan struct{}, 1),
+		chartDelay:    d.ChartDelay,
 	}
-	h.nominations, h.awards = d.Nominations, d.Awards
-	h.meetings, h.jobs, h.meetingOffsets, h.meetingLength = d.Meetings, d.Jobs, d.Reminders, d.MeetingLength
-	if h.meetingLength <= 0 {
-		h.meetingLength = 2 * time.Hour
+	h.general = &generalHandlers{
+		core: co, forms: forms, committee: h.committee, ballotRoom: h,
+		cat: d.Catalog, prefs: d.Prefs, dialogs: d.Dialogs, committees: d.Committees, send: d.Sender,
+		admins: co.admins, botUsername: d.BotUsername,
 	}
-	if h.awards == nil {
-		h.awards = domain.DefaultAwards()
+	h.export = &exportHandlers{
+		core: co, ballotRoom: h, cat: d.Catalog, committees: d.Committees, ballots: d.Ballots,
+		meetings: d.Meetings, nominations: d.Nominations, awards: awards, now: d.Now, send: d.Sender,
 	}
-	h.ballotOffsets = d.BallotOffsets
-	h.maxDeadline = d.MaxDeadline
-	h.joinDigest = d.JoinDigest
-	if h.maxDeadline <= 0 {
-		h.maxDeadline = 90 * 24 * time.Hour
-	}
-	h.commands = h.commandTable()
+	commands := h.commandTable()
+	co.commands, h.general.commands = commands, commands
+	forms.formsByName = h.formTable()
 	// The /status card, most pressing first: who leads, what is next,
 	// what is being voted, where nominations stand, the covenant.
-	h.statusSections = []statusSection{h.statusHeader, h.statusNextMeeting, h.statusBallots, h.statusNominations, h.statusCovenant}
+	h.general.statusSections = []statusSection{h.committee.statusHeader, h.meetings.statusNextMeeting, h.statusBallots, h.nominationRoom.statusNominations, h.committee.statusCovenant}
 	return h, nil
 }
 
@@ -232,16 +259,22 @@ func New(d Deps) (*Handlers, error) {
 // the middleware that must run after the transport's own (localization and
 // error replies).
 func (h *Handlers) Register(rt *bot.Router) {
-	rt.Use(h.Localize, h.Errors)
+	rt.Use(h.core.Localize, h.core.Errors)
 	for _, c := range h.commands {
-		rt.Command(c.name, h.guard(c))
+		rt.Command(c.name, h.core.guard(c))
 	}
 	for _, b := range h.buttons() {
 		b.route.callback(rt, b.h)
 	}
-	rt.On(bot.KindDocument, h.document)
-	rt.On(bot.KindText, h.text)
-	rt.On(bot.KindMember, h.chatMember)
-	rt.On(bot.KindMigrate, h.migrate)
-	rt.NotFound(h.notFound)
+	rt.On(bot.KindDocument, h.forms.document)
+	rt.On(bot.KindText, h.general.text)
+	rt.On(bot.KindMember, h.committee.chatMember)
+	rt.On(bot.KindMigrate, h.committee.migrate)
+	rt.NotFound(h.general.notFound)
+}
+
+// ScheduleYearTurns makes sure every committee has its next year turn
+// scheduled (at start; committees made before the turn existed have none).
+func (h *Handlers) ScheduleYearTurns(ctx context.Context) error {
+	return h.committee.scheduleYearTurns(ctx)
 }

@@ -13,7 +13,7 @@ import (
 // Localize chooses the language of the replies: the group's choice in a
 // group, else the sender's (senderLang), else the default. When Redis
 // cannot be read the default language is used rather than failing.
-func (h *Handlers) Localize(next bot.Handler) bot.Handler {
+func (h *core) Localize(next bot.Handler) bot.Handler {
 	return func(ctx context.Context, r *bot.Request) error {
 		r.Lang = h.cat.Default()
 		chat, hasChat := r.Chat()
@@ -31,7 +31,7 @@ func (h *Handlers) Localize(next bot.Handler) bot.Handler {
 // userLang is the language of a user the bot writes to outside their own
 // update (reminders, notices): the one they chose, else their Telegram
 // app's as last seen (storage.Users.Language), else the default.
-func (h *Handlers) userLang(ctx context.Context, userID int64) string {
+func (h *core) userLang(ctx context.Context, userID int64) string {
 	if l, err := h.prefs.Language(ctx, userID); err == nil && i18n.Supported(l) {
 		return l
 	}
@@ -42,7 +42,7 @@ func (h *Handlers) userLang(ctx context.Context, userID int64) string {
 // they chose with /lang, else their Telegram app's (language_code) when the
 // catalogue has it, else the default. Their app's language is remembered,
 // for reminders and notices sent to them later.
-func (h *Handlers) senderLang(ctx context.Context, u bot.User) string {
+func (h *core) senderLang(ctx context.Context, u bot.User) string {
 	chosen, seen, err := h.prefs.Languages(ctx, u.ID)
 	if err == nil && i18n.Supported(chosen) {
 		return chosen
@@ -72,7 +72,7 @@ func telegramLang(code string) string {
 }
 
 // chatLang is the language of a group chat, else the default.
-func (h *Handlers) chatLang(ctx context.Context, chatID int64) string {
+func (h *core) chatLang(ctx context.Context, chatID int64) string {
 	if l, err := h.prefs.ChatLanguage(ctx, chatID); err == nil && i18n.Supported(l) {
 		return l
 	}

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -15,6 +17,26 @@ import (
 	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
+
+// meetingHandlers are the meetings' commands, buttons and jobs
+// (meetings*.go).
+type meetingHandlers struct {
+	core       *core
+	forms      *formRunner
+	text       *meetingText
+	cat        *i18n.Catalog
+	committees CommitteeStore
+	meetings   MeetingStore
+	jobs       JobScheduler
+	// meetingOffsets are reminders.meeting_offsets, longest first.
+	meetingOffsets []time.Duration
+	// meetingLength is how long a meeting lasts when no duration is given.
+	meetingLength time.Duration
+	log           *slog.Logger
+	now           func() time.Time
+	send          Sender
+	botUsername   string
+}
 
 // MeetingStore keeps meetings and the delegates' answers; see
 // storage.Meetings for the errors of each method.
@@ -57,7 +79,7 @@ var errNoMeetings = errors.New("handlers: meetings are not configured")
 // listLimit bounds /meetings.
 const listLimit = 20
 
-func (h *Handlers) meetingsReady() error {
+func (h *meetingHandlers) meetingsReady() error {
 	if h.meetings == nil || h.jobs == nil {
 		return errNoMeetings
 	}
@@ -67,7 +89,7 @@ func (h *Handlers) meetingsReady() error {
 // meetingNew creates a meeting: /meeting_new <date> <time> | <title> |
 // <location> [| <agenda; agenda; …>] [duration=2h]. Without arguments it
 // asks step by step in a private chat.
-func (h *Handlers) meetingNew(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingNew(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -120,16 +142,16 @@ type meetingDraft struct {
 
 // checkDraft turns a draft into a meeting, or returns the explanation of
 // what is wrong, naming the value at fault and the accepted form.
-func (h *Handlers) checkDraft(lang string, c domain.Committee, d meetingDraft) (domain.Meeting, string) {
+func (h *meetingHandlers) checkDraft(lang string, c domain.Committee, d meetingDraft) (domain.Meeting, string) {
 	loc := c.Location()
 	start, err := domain.ParseMeetingTime(d.date, d.clock, loc, h.now())
 	if err != nil {
-		return domain.Meeting{}, h.timeProblem(lang, err, d.date, d.clock, start, loc)
+		return domain.Meeting{}, h.text.timeProblem(lang, err, d.date, d.clock, start, loc)
 	}
 	length := h.meetingLength
 	if strings.TrimSpace(d.duration) != "" {
 		if length, err = domain.ParseMeetingDuration(d.duration); err != nil {
-			return domain.Meeting{}, h.durationProblem(lang, d.duration)
+			return domain.Meeting{}, h.text.durationProblem(lang, d.duration)
 		}
 	}
 	m := domain.Meeting{
@@ -138,76 +160,18 @@ func (h *Handlers) checkDraft(lang string, c domain.Committee, d meetingDraft) (
 	}
 	for _, err := range []error{domain.ValidMeetingTitle(m.Title), domain.ValidMeetingLocation(m.Location), domain.ValidAgenda(m.Agenda)} {
 		if err != nil {
-			return domain.Meeting{}, h.fieldProblem(lang, err)
+			return domain.Meeting{}, h.text.fieldProblem(lang, err)
 		}
 	}
 	return m, ""
 }
 
-// timeProblem explains a date or time of day that was refused: the value
-// as typed and the form expected, or the moment that has passed.
-func (h *Handlers) timeProblem(lang string, err error, date, clock string, start time.Time, loc *time.Location) string {
-	switch {
-	case errors.Is(err, domain.ErrMeetingDate):
-		return h.cat.T(lang, "meeting_bad_date", i18n.Data{"Date": truncate(strings.TrimSpace(date), 30)})
-	case errors.Is(err, domain.ErrMeetingPast):
-		return h.cat.T(lang, "meeting_past", i18n.Data{"When": i18n.Raw(h.when(lang, start, loc))})
-	}
-	return h.cat.T(lang, "meeting_bad_time", i18n.Data{"Time": truncate(strings.TrimSpace(clock), 30)})
-}
-
-// fieldProblem explains a title, place or agenda that was refused: a
-// missing one, or one over its limit, with the limit and by how much.
-func (h *Handlers) fieldProblem(lang string, err error) string {
-	var le *domain.LengthError
-	if errors.As(err, &le) {
-		data := i18n.Data{"Len": le.Len, "Max": le.Max, "Item": le.Item}
-		switch {
-		case errors.Is(err, domain.ErrTooMany):
-			return h.cat.T(lang, "meeting_agenda_too_many", data)
-		case errors.Is(err, domain.ErrMeetingAgenda):
-			return h.cat.T(lang, "meeting_agenda_item_too_long", data)
-		case errors.Is(err, domain.ErrMeetingLocation):
-			return h.cat.T(lang, "meeting_location_too_long", data)
-		}
-		return h.cat.T(lang, "meeting_title_too_long", data)
-	}
-	switch {
-	case errors.Is(err, domain.ErrMeetingLocation):
-		return h.cat.T(lang, "meeting_location_missing", nil)
-	case errors.Is(err, domain.ErrMeetingAgenda):
-		return h.cat.T(lang, "meeting_agenda_empty_item", nil)
-	}
-	return h.cat.T(lang, "meeting_title_missing", nil)
-}
-
-// durationProblem explains a duration that was refused, with the form
-// and the bounds.
-func (h *Handlers) durationProblem(lang, value string) string {
-	return h.cat.T(lang, "meeting_bad_duration", i18n.Data{
-		"Value": truncate(strings.TrimSpace(value), 30),
-		"Min":   i18n.Raw(h.span(lang, domain.MinMeetingDuration)), "Max": i18n.Raw(h.span(lang, domain.MaxMeetingDuration)),
-	})
-}
-
-// readOnly answers an edit or a cancellation of a meeting that has begun.
-func (h *Handlers) readOnly(lang string, c domain.Committee, m domain.Meeting) string {
-	return h.cat.T(lang, "meeting_read_only", i18n.Data{
-		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(lang, m.Start, c.Location())),
-	})
-}
-
-// meetingUsage shows the accepted forms of /meeting_new.
-func (h *Handlers) meetingUsage(lang string, c domain.Committee) string {
-	return h.cat.T(lang, "meeting_new_usage", i18n.Data{"Zone": zoneName(h.now(), c.Location())})
-}
-
 // createMeeting checks and stores a meeting, schedules its reminders and
 // announces it in the group.
-func (h *Handlers) createMeeting(ctx context.Context, r *bot.Request, c domain.Committee, d meetingDraft) error {
+func (h *meetingHandlers) createMeeting(ctx context.Context, r *bot.Request, c domain.Committee, d meetingDraft) error {
 	m, problem := h.checkDraft(r.Lang, c, d)
 	if problem != "" {
-		return h.reply(ctx, r, problem+"\n\n"+h.meetingUsage(r.Lang, c), nil)
+		return h.core.reply(ctx, r, problem+"\n\n"+h.text.meetingUsage(r.Lang, c), nil)
 	}
 	user, _ := r.Sender()
 	id, err := h.meetings.NextID(ctx, c.ID)
@@ -236,9 +200,9 @@ func (h *Handlers) createMeeting(ctx context.Context, r *bot.Request, c domain.C
 	if announced {
 		key = "meeting_created_announced"
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, key, i18n.Data{
-		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.whenSpan(r.Lang, m, c.Location())),
-		"Reminders": i18n.Raw(h.offsetList(r.Lang, m.Reminders)),
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, key, i18n.Data{
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.text.whenSpan(r.Lang, m, c.Location())),
+		"Reminders": i18n.Raw(h.text.offsetList(r.Lang, m.Reminders)),
 	}), nil)
 }
 
@@ -250,11 +214,11 @@ func announcementRef(committeeID, meetingID string) string {
 
 // announce posts the meeting in the committee's group with its answer
 // buttons and remembers the message, so it can be kept current.
-func (h *Handlers) announce(ctx context.Context, c domain.Committee, m domain.Meeting) (bool, error) {
+func (h *meetingHandlers) announce(ctx context.Context, c domain.Committee, m domain.Meeting) (bool, error) {
 	if c.ChatID == 0 {
 		return false, nil
 	}
-	lang := h.chatLang(ctx, c.ChatID)
+	lang := h.core.chatLang(ctx, c.ChatID)
 	text, kb, err := h.announcement(ctx, lang, c, m)
 	if err != nil {
 		return false, err
@@ -273,7 +237,7 @@ func (h *Handlers) announce(ctx context.Context, c domain.Committee, m domain.Me
 }
 
 // meetingList lists upcoming meetings, or past ones with "past".
-func (h *Handlers) meetingList(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingList(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -296,7 +260,7 @@ func (h *Handlers) meetingList(ctx context.Context, r *bot.Request) error {
 		} else if scopeOf(r).admin {
 			key = "meetings_none_admin"
 		}
-		return h.reply(ctx, r, h.cat.T(r.Lang, key, nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, key, nil), nil)
 	}
 	title := "meetings_title"
 	if past {
@@ -314,29 +278,29 @@ func (h *Handlers) meetingList(ctx context.Context, r *bot.Request) error {
 	if !past {
 		b.WriteString("\n\n" + h.cat.T(r.Lang, "meetings_past_hint", nil))
 	}
-	return h.reply(ctx, r, b.String(), nil)
+	return h.core.reply(ctx, r, b.String(), nil)
 }
 
 // meetingArg finds the meeting named by the first argument, answering
 // the user when there is none. rest is what follows the id.
-func (h *Handlers) meetingArg(ctx context.Context, r *bot.Request, c domain.Committee, usageID string) (m domain.Meeting, rest string, ok bool, err error) {
+func (h *meetingHandlers) meetingArg(ctx context.Context, r *bot.Request, c domain.Committee, usageID string) (m domain.Meeting, rest string, ok bool, err error) {
 	id, rest, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	id = strings.TrimPrefix(id, "#")
 	if id == "" && pickable[r.Command] {
 		return m, "", false, h.pickMeeting(ctx, r, scopeOf(r))
 	}
 	if id == "" {
-		return m, "", false, h.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
+		return m, "", false, h.core.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
 	}
 	m, err = h.meetings.Get(ctx, c.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return m, "", false, h.reply(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+		return m, "", false, h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
 	}
 	return m, strings.TrimSpace(rest), err == nil, err
 }
 
 // meetingShow shows one meeting in full: /meeting <id>.
-func (h *Handlers) meetingShow(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingShow(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -352,12 +316,12 @@ func (h *Handlers) meetingShow(ctx context.Context, r *bot.Request) error {
 	if err != nil {
 		return err
 	}
-	kb := h.meetingKeyboard(r.Lang, sc.committee, m)
-	return h.reply(ctx, r, text, &kb)
+	kb := h.text.meetingKeyboard(r.Lang, sc.committee, m)
+	return h.core.reply(ctx, r, text, &kb)
 }
 
 // rsvpCommand records the caller's answer: /rsvp <id> yes|no.
-func (h *Handlers) rsvpCommand(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) rsvpCommand(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -378,30 +342,30 @@ func (h *Handlers) rsvpCommand(ctx context.Context, r *bot.Request) error {
 		if err != nil {
 			return err
 		}
-		kb := h.meetingKeyboard(r.Lang, sc.committee, m)
-		return h.reply(ctx, r, text, &kb)
+		kb := h.text.meetingKeyboard(r.Lang, sc.committee, m)
+		return h.core.reply(ctx, r, text, &kb)
 	default:
-		return h.reply(ctx, r, h.cat.T(r.Lang, "rsvp_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "rsvp_usage", nil), nil)
 	}
 	text, err := h.answer(ctx, r, sc, m, attend)
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, text, nil)
+	return h.core.reply(ctx, r, text, nil)
 }
 
 // rsvpButton records an answer from the buttons under a meeting:
 // "mr:<committee>:<meeting>:1|0".
-func (h *Handlers) rsvpButton(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) rsvpButton(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
 	p, ok := routeRSVP.parse(r.Data)
 	if !ok || (p[2] != "1" && p[2] != "0") {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], false)
+	sc, ok, err := h.core.buttonScope(ctx, r, p[0], false)
 	if !ok || err != nil {
 		return err
 	}
@@ -411,7 +375,7 @@ func (h *Handlers) rsvpButton(ctx context.Context, r *bot.Request) error {
 	}
 	m, err := h.meetings.Get(ctx, sc.committee.ID, p[1])
 	if errors.Is(err, storage.ErrNotFound) {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	if err != nil {
@@ -427,7 +391,7 @@ func (h *Handlers) rsvpButton(ctx context.Context, r *bot.Request) error {
 
 // answer records the caller's answer and returns what to tell them; the
 // group announcement is refreshed (throttled).
-func (h *Handlers) answer(ctx context.Context, r *bot.Request, sc scope, m domain.Meeting, attend bool) (string, error) {
+func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, m domain.Meeting, attend bool) (string, error) {
 	user, _ := r.Sender()
 	if sc.delegate == nil {
 		return h.cat.T(r.Lang, "rsvp_delegates_only", nil), nil
@@ -461,7 +425,7 @@ func (h *Handlers) answer(ctx context.Context, r *bot.Request, sc scope, m domai
 }
 
 // meetingCancel asks to confirm cancelling a meeting: /meeting_cancel <id>.
-func (h *Handlers) meetingCancel(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -471,17 +435,17 @@ func (h *Handlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if m.Cancelled() {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 	}
 	if m.Started(h.now()) {
-		return h.reply(ctx, r, h.readOnly(r.Lang, sc.committee, m), nil)
+		return h.core.reply(ctx, r, h.text.readOnly(r.Lang, sc.committee, m), nil)
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_cancel", nil), routeMeetingOff.data(sc.committee.ID, m.ID)),
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_meeting_keep", nil), routeCancel.data()),
 	))
-	return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_cancel_confirm", i18n.Data{
-		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(r.Lang, m.Start, sc.committee.Location())),
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_cancel_confirm", i18n.Data{
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.text.when(r.Lang, m.Start, sc.committee.Location())),
 	}), &kb)
 }
 
@@ -489,11 +453,11 @@ func (h *Handlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 // its reminders go, the group and every delegate are told, the
 // announcement shows the cancellation. A meeting that has begun by the
 // time the button is pressed is not cancelled.
-func (h *Handlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
-	p, sc, ok, err := h.adminButton(ctx, r, routeMeetingOff)
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeMeetingOff)
 	if !ok {
 		return err
 	}
@@ -501,16 +465,16 @@ func (h *Handlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) e
 	c := sc.committee
 	m, already, err := h.meetings.Cancel(ctx, c.ID, p[0], user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": p[0]}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": p[0]}), nil)
 	}
 	if errors.Is(err, storage.ErrMeetingStarted) {
-		return h.editCallback(ctx, r, h.readOnly(r.Lang, c, m), nil)
+		return h.core.editCallback(ctx, r, h.text.readOnly(r.Lang, c, m), nil)
 	}
 	if err != nil {
 		return err
 	}
 	if already {
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 	}
 	if _, err := h.jobs.Cancel(ctx, reminderJobIDs(m)...); err != nil {
 		return err
@@ -521,7 +485,33 @@ func (h *Handlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) e
 	if err := h.refreshAnnouncement(ctx, c, m); err != nil {
 		h.log.WarnContext(ctx, "refreshing a cancelled meeting's announcement failed", "err", err.Error())
 	}
-	return h.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_cancelled_done", i18n.Data{
-		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(r.Lang, m.Start, c.Location())),
+	return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_cancelled_done", i18n.Data{
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.text.when(r.Lang, m.Start, c.Location())),
 	}), nil)
+}
+
+// pickMeeting answers a meeting command sent without a number: the
+// meetings to come (for /attendance, the recent ones too), soonest first.
+func (h *meetingHandlers) pickMeeting(ctx context.Context, r *bot.Request, sc scope) error {
+	ms, err := h.meetings.Upcoming(ctx, sc.committee.ID, maxChoices)
+	if err != nil {
+		return err
+	}
+	if r.Command == "attendance" {
+		past, err := h.meetings.Past(ctx, sc.committee.ID, maxChoices)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, past...)
+	}
+	now := h.now()
+	var choices []choice
+	for _, m := range ms {
+		if m.Cancelled() || r.Command != "attendance" && m.Started(now) {
+			continue
+		}
+		at := m.Start.In(sc.committee.Location()).Format("15:04 02/01")
+		choices = append(choices, choice{label: fmt.Sprintf("#%s · %s · %s", m.ID, at, m.Title), arg: m.ID})
+	}
+	return h.core.pickOrTell(ctx, r, sc.committee, "pick_meeting", choices, "pick_no_meeting", nil)
 }

@@ -21,7 +21,7 @@ import (
 // /meeting_edit <id> time|title|location|agenda|duration <value>. A new
 // time moves every pending reminder; a new time or place is announced to
 // the group and every delegate. A meeting that has begun is read-only.
-func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -34,16 +34,16 @@ func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 	field, value, _ := strings.Cut(rest, " ")
 	field, value = strings.ToLower(field), strings.TrimSpace(value)
 	if m.Cancelled() {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 	}
 	if m.Started(h.now()) {
-		return h.reply(ctx, r, h.readOnly(r.Lang, c, m), nil)
+		return h.core.reply(ctx, r, h.text.readOnly(r.Lang, c, m), nil)
 	}
 	// One retry covers an edit that raced another (ErrConflict).
 	for attempt := 0; ; attempt++ {
 		edited, problem := h.applyEdit(r.Lang, c, m, field, value)
 		if problem != "" {
-			return h.reply(ctx, r, problem, nil)
+			return h.core.reply(ctx, r, problem, nil)
 		}
 		moved := !edited.Start.Equal(m.Start)
 		if moved {
@@ -60,10 +60,10 @@ func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 			continue
 		}
 		if errors.Is(err, storage.ErrMeetingCancelled) {
-			return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
+			return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 		}
 		if errors.Is(err, storage.ErrMeetingStarted) {
-			return h.reply(ctx, r, h.readOnly(r.Lang, c, m), nil)
+			return h.core.reply(ctx, r, h.text.readOnly(r.Lang, c, m), nil)
 		}
 		if err != nil {
 			return err
@@ -82,7 +82,7 @@ func (h *Handlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 // applyEdit returns m with field set from value, or the explanation of
 // what is wrong: the value at fault and the form expected (never the
 // usage of another command).
-func (h *Handlers) applyEdit(lang string, c domain.Committee, m domain.Meeting, field, value string) (domain.Meeting, string) {
+func (h *meetingHandlers) applyEdit(lang string, c domain.Committee, m domain.Meeting, field, value string) (domain.Meeting, string) {
 	if value == "" {
 		return m, h.cat.T(lang, "meeting_edit_usage", nil)
 	}
@@ -101,29 +101,29 @@ func (h *Handlers) applyEdit(lang string, c domain.Committee, m domain.Meeting, 
 		}
 		start, err := domain.ParseMeetingTime(date, strings.TrimSpace(clock), loc, h.now())
 		if err != nil {
-			return m, h.timeProblem(lang, err, date, clock, start, loc)
+			return m, h.text.timeProblem(lang, err, date, clock, start, loc)
 		}
 		m.Start = start
 	case "title":
 		if err := domain.ValidMeetingTitle(value); err != nil {
-			return m, h.fieldProblem(lang, err)
+			return m, h.text.fieldProblem(lang, err)
 		}
 		m.Title = value
 	case "location":
 		if err := domain.ValidMeetingLocation(value); err != nil {
-			return m, h.fieldProblem(lang, err)
+			return m, h.text.fieldProblem(lang, err)
 		}
 		m.Location = value
 	case "agenda":
 		items := domain.ParseAgenda(value)
 		if err := domain.ValidAgenda(items); err != nil {
-			return m, h.fieldProblem(lang, err)
+			return m, h.text.fieldProblem(lang, err)
 		}
 		m.Agenda = items
 	case "duration":
 		d, err := domain.ParseMeetingDuration(value)
 		if err != nil {
-			return m, h.durationProblem(lang, value)
+			return m, h.text.durationProblem(lang, value)
 		}
 		m.Duration = d
 	default:
@@ -133,7 +133,7 @@ func (h *Handlers) applyEdit(lang string, c domain.Committee, m domain.Meeting, 
 }
 
 // afterEdit tells who needs to know and keeps the announcement current.
-func (h *Handlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Committee, before, after domain.Meeting, field string) error {
+func (h *meetingHandlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Committee, before, after domain.Meeting, field string) error {
 	switch {
 	case !after.Start.Equal(before.Start):
 		if err := h.scheduleNotice(ctx, after, noticeMoved); err != nil {
@@ -147,10 +147,10 @@ func (h *Handlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Commi
 	if err := h.refreshAnnouncement(ctx, c, after); err != nil {
 		h.log.WarnContext(ctx, "refreshing an edited meeting's announcement failed", "err", err.Error())
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "meeting_edited", i18n.Data{
-		"ID": after.ID, "Title": after.Title, "Field": nameOf(h, r.Lang, fieldIDs, editField(field)),
-		"When": i18n.Raw(h.whenSpan(r.Lang, after, c.Location())), "Location": after.Location,
-		"Reminders": i18n.Raw(h.offsetList(r.Lang, after.Reminders)), "Sequence": after.Sequence,
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_edited", i18n.Data{
+		"ID": after.ID, "Title": after.Title, "Field": nameOf(h.cat, r.Lang, fieldIDs, editField(field)),
+		"When": i18n.Raw(h.text.whenSpan(r.Lang, after, c.Location())), "Location": after.Location,
+		"Reminders": i18n.Raw(h.text.offsetList(r.Lang, after.Reminders)), "Sequence": after.Sequence,
 	}), nil)
 }
 
@@ -174,7 +174,7 @@ func editField(f string) string {
 
 // attendance shows who attends, per unit, and sends it as a CSV file:
 // /attendance <id> (admins).
-func (h *Handlers) attendance(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) attendance(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (h *Handlers) attendance(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	text := h.attendanceText(r.Lang, c, m, units, delegates, rsvps)
-	if err := h.reply(ctx, r, text, nil); err != nil {
+	if err := h.core.reply(ctx, r, text, nil); err != nil {
 		return err
 	}
 	data, err := h.attendanceCSV(r.Lang, c, units, delegates, rsvps)
@@ -219,7 +219,7 @@ func answerOf(rsvps []domain.RSVP) map[int64]domain.RSVP {
 	return out
 }
 
-func (h *Handlers) attendanceText(lang string, c domain.Committee, m domain.Meeting, units []domain.Unit, delegates []domain.Delegate, rsvps []domain.RSVP) string {
+func (h *meetingHandlers) attendanceText(lang string, c domain.Committee, m domain.Meeting, units []domain.Unit, delegates []domain.Delegate, rsvps []domain.RSVP) string {
 	codes := make([]string, len(units))
 	for i, u := range units {
 		codes[i] = u.Code
@@ -232,9 +232,9 @@ func (h *Handlers) attendanceText(lang string, c domain.Committee, m domain.Meet
 	}
 	var b strings.Builder
 	b.WriteString(h.cat.T(lang, "attendance_title", i18n.Data{
-		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(lang, m.Start, c.Location())),
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.text.when(lang, m.Start, c.Location())),
 	}))
-	b.WriteString("\n" + h.countsLine(lang, counts))
+	b.WriteString("\n" + h.text.countsLine(lang, counts))
 	for _, u := range units {
 		b.WriteString("\n\n<b>" + escape(u.Code) + "</b> — " + escape(u.Name))
 		ds := byUnit[u.Code]
@@ -257,7 +257,7 @@ func (h *Handlers) attendanceText(lang string, c domain.Committee, m domain.Meet
 // attendanceCSV is the attendance as a spreadsheet: one row per delegate.
 // It starts with a byte order mark so spreadsheet programs read the
 // Vietnamese names as UTF-8.
-func (h *Handlers) attendanceCSV(lang string, c domain.Committee, units []domain.Unit, delegates []domain.Delegate, rsvps []domain.RSVP) ([]byte, error) {
+func (h *meetingHandlers) attendanceCSV(lang string, c domain.Committee, units []domain.Unit, delegates []domain.Delegate, rsvps []domain.RSVP) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
@@ -300,7 +300,7 @@ func (h *Handlers) attendanceCSV(lang string, c domain.Committee, units []domain
 }
 
 // icsCommand sends a meeting's calendar file: /ics <id>.
-func (h *Handlers) icsCommand(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) icsCommand(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
@@ -315,15 +315,15 @@ func (h *Handlers) icsCommand(ctx context.Context, r *bot.Request) error {
 
 // icsButton sends the calendar file privately to whoever pressed "Add to
 // calendar" ("mics:<committee>:<meeting>"), so the group is not flooded.
-func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) icsButton(ctx context.Context, r *bot.Request) error {
 	if err := h.meetingsReady(); err != nil {
 		return err
 	}
-	p, ok := h.buttonParts(r, routeICS)
+	p, ok := h.core.buttonParts(r, routeICS)
 	if !ok {
 		return nil
 	}
-	sc, ok, err := h.buttonScope(ctx, r, p[0], false)
+	sc, ok, err := h.core.buttonScope(ctx, r, p[0], false)
 	if !ok || err != nil {
 		return err
 	}
@@ -332,14 +332,14 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	// Outside the committee's group, only its members may ask: button data
 	// can be forged.
 	if errors.Is(err, storage.ErrNotFound) || (!chat.IsGroup() && !sc.admin && sc.delegate == nil) {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	user, _ := r.Sender()
-	lang := h.userLang(ctx, user.ID)
+	lang := h.core.userLang(ctx, user.ID)
 	err = h.sendICS(ctx, user.ID, lang, sc.committee, m)
 	switch {
 	case bot.IsBlocked(err) || bot.IsChatNotFound(err):
@@ -354,7 +354,7 @@ func (h *Handlers) icsButton(ctx context.Context, r *bot.Request) error {
 	return nil
 }
 
-func (h *Handlers) sendICS(ctx context.Context, chatID int64, lang string, c domain.Committee, m domain.Meeting, opts ...outbox.SendOption) error {
+func (h *meetingHandlers) sendICS(ctx context.Context, chatID int64, lang string, c domain.Committee, m domain.Meeting, opts ...outbox.SendOption) error {
 	data := h.meetingICS(c, m)
 	doc := tgbotapi.NewDocument(chatID, tgbotapi.FileBytes{Name: fmt.Sprintf("meeting-%s-%s.ics", c.ID, m.ID), Bytes: data})
 	key := "ics_caption"

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -26,14 +25,14 @@ var mfDurations = []time.Duration{time.Hour, 90 * time.Minute, 2 * time.Hour, 3 
 const mfZone = "tz"
 
 // startMeetingForm asks for a new meeting step by step, in a private chat.
-func (h *Handlers) startMeetingForm(ctx context.Context, r *bot.Request, c domain.Committee) error {
-	return h.startFormWith(ctx, r, formMeetingNew, c, map[string]string{mfZone: c.Timezone})
+func (h *meetingHandlers) startMeetingForm(ctx context.Context, r *bot.Request, c domain.Committee) error {
+	return h.forms.startFormWith(ctx, r, formMeetingNew, c, map[string]string{mfZone: c.Timezone})
 }
 
 // meetingForm: date (buttons for the coming days), time (common times),
 // duration (common ones; skipped: the default), title, location, agenda
 // (may be skipped), then a review to confirm.
-func (h *Handlers) meetingForm() form {
+func (h *meetingHandlers) meetingForm() form {
 	zonePrompt := func(id string) func(lang string, a map[string]string) (string, i18n.Data) {
 		return func(lang string, a map[string]string) (string, i18n.Data) {
 			return id, i18n.Data{"Zone": zoneName(h.now(), zoneOf(a))}
@@ -41,9 +40,9 @@ func (h *Handlers) meetingForm() form {
 	}
 	return form{
 		steps: []formStep{
-			{key: "date", prompt: zonePrompt("mform_date"), checkIn: h.checkMeetingDate, choices: h.meetingDays},
+			{key: "date", prompt: zonePrompt("mform_date"), checkIn: h.checkMeetingDate, choices: h.text.meetingDays},
 			{key: "time", prompt: zonePrompt("mform_time"), checkIn: h.checkMeetingClock, choices: meetingTimes},
-			{key: "duration", prompt: h.durationPrompt, optional: true, checkIn: h.checkMeetingDuration, choices: h.meetingDurations},
+			{key: "duration", prompt: h.text.durationPrompt, optional: true, checkIn: h.checkMeetingDuration, choices: h.text.meetingDurations},
 			{key: "title", promptID: "mform_title", checkIn: h.textStep(domain.ValidMeetingTitle)},
 			{key: "location", promptID: "mform_location", checkIn: h.textStep(domain.ValidMeetingLocation)},
 			{key: "agenda", promptID: "mform_agenda", optional: true, checkIn: h.checkMeetingAgenda},
@@ -64,38 +63,11 @@ func zoneOf(a map[string]string) *time.Location {
 	return domain.Committee{Timezone: a[mfZone]}.Location()
 }
 
-// meetingDays offers today and the next week as buttons.
-func (h *Handlers) meetingDays(_ context.Context, lang string, c domain.Committee, _ map[string]string) ([]formChoice, error) {
-	day := h.now().In(c.Location())
-	out := make([]formChoice, 0, 9)
-	for i := range 9 {
-		d := day.AddDate(0, 0, i)
-		label := h.cat.T(lang, fmt.Sprintf("meeting_weekday_short_%d", int(d.Weekday())), nil) + " " + d.Format("02/01")
-		out = append(out, formChoice{label: label, value: d.Format("2006-01-02")})
-	}
-	return out, nil
-}
-
-// durationPrompt asks how long the meeting lasts, naming the default that
-// Skip keeps.
-func (h *Handlers) durationPrompt(lang string, _ map[string]string) (string, i18n.Data) {
-	return "mform_duration", i18n.Data{"Default": i18n.Raw(h.span(lang, h.meetingLength))}
-}
-
-// meetingDurations offers the usual durations as buttons.
-func (h *Handlers) meetingDurations(_ context.Context, lang string, _ domain.Committee, _ map[string]string) ([]formChoice, error) {
-	out := make([]formChoice, len(mfDurations))
-	for i, d := range mfDurations {
-		out[i] = formChoice{label: h.span(lang, d), value: domain.FormatDuration(d)}
-	}
-	return out, nil
-}
-
 // checkMeetingDuration accepts a duration within the bounds.
-func (h *Handlers) checkMeetingDuration(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
+func (h *meetingHandlers) checkMeetingDuration(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
 	d, err := domain.ParseMeetingDuration(answer)
 	if err != nil {
-		return "", h.durationProblem(lang, answer), nil
+		return "", h.text.durationProblem(lang, answer), nil
 	}
 	return domain.FormatDuration(d), "", nil
 }
@@ -109,7 +81,7 @@ func meetingTimes(context.Context, string, domain.Committee, map[string]string) 
 }
 
 // checkMeetingDate accepts a date that exists and is not before today.
-func (h *Handlers) checkMeetingDate(_ context.Context, lang string, c domain.Committee, _ map[string]string, answer string) (string, string, error) {
+func (h *meetingHandlers) checkMeetingDate(_ context.Context, lang string, c domain.Committee, _ map[string]string, answer string) (string, string, error) {
 	loc := c.Location()
 	y, mo, d, err := domain.ParseDate(answer)
 	if err != nil {
@@ -124,34 +96,34 @@ func (h *Handlers) checkMeetingDate(_ context.Context, lang string, c domain.Com
 }
 
 // checkMeetingClock accepts a time that, on the chosen day, is ahead.
-func (h *Handlers) checkMeetingClock(_ context.Context, lang string, c domain.Committee, a map[string]string, answer string) (string, string, error) {
+func (h *meetingHandlers) checkMeetingClock(_ context.Context, lang string, c domain.Committee, a map[string]string, answer string) (string, string, error) {
 	loc := c.Location()
 	start, err := domain.ParseMeetingTime(a["date"], answer, loc, h.now())
 	if err != nil {
-		return "", h.timeProblem(lang, err, a["date"], answer, start, loc), nil
+		return "", h.text.timeProblem(lang, err, a["date"], answer, start, loc), nil
 	}
 	return start.Format("15:04"), "", nil
 }
 
-func (h *Handlers) checkMeetingAgenda(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
+func (h *meetingHandlers) checkMeetingAgenda(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
 	if err := domain.ValidAgenda(domain.ParseAgenda(answer)); err != nil {
-		return "", h.fieldProblem(lang, err), nil
+		return "", h.text.fieldProblem(lang, err), nil
 	}
 	return strings.TrimSpace(answer), "", nil
 }
 
 // textStep checks a free-text answer with valid (a title, a place).
-func (h *Handlers) textStep(valid func(string) error) func(context.Context, string, domain.Committee, map[string]string, string) (string, string, error) {
+func (h *meetingHandlers) textStep(valid func(string) error) func(context.Context, string, domain.Committee, map[string]string, string) (string, string, error) {
 	return func(_ context.Context, lang string, _ domain.Committee, _ map[string]string, answer string) (string, string, error) {
 		if err := valid(answer); err != nil {
-			return "", h.fieldProblem(lang, err), nil
+			return "", h.text.fieldProblem(lang, err), nil
 		}
 		return strings.TrimSpace(answer), "", nil
 	}
 }
 
 // meetingReview shows the meeting as it will be created.
-func (h *Handlers) meetingReview(_ context.Context, lang string, c domain.Committee, a map[string]string) (string, error) {
+func (h *meetingHandlers) meetingReview(_ context.Context, lang string, c domain.Committee, a map[string]string) (string, error) {
 	m, problem := h.checkDraft(lang, c, draftOf(a))
 	if problem != "" {
 		return problem, nil
@@ -159,11 +131,11 @@ func (h *Handlers) meetingReview(_ context.Context, lang string, c domain.Commit
 	var b strings.Builder
 	b.WriteString(h.cat.T(lang, "mform_review", nil))
 	b.WriteString("\n\n" + h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
-	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.whenSpan(lang, m, c.Location()))}))
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.text.whenSpan(lang, m, c.Location()))}))
 	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
 	if len(m.Agenda) > 0 {
-		b.WriteString("\n" + h.agendaText(lang, m))
+		b.WriteString("\n" + h.text.agendaText(lang, m))
 	}
-	b.WriteString("\n" + h.offsetList(lang, h.futureOffsets(m.Start)))
+	b.WriteString("\n" + h.text.offsetList(lang, h.futureOffsets(m.Start)))
 	return b.String(), nil
 }

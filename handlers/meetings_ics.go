@@ -16,7 +16,7 @@ const icsLocalTime = "20060102T150405"
 // meetingUID is the calendar identity of a meeting: the same for every
 // version of the file, so calendars update the event instead of adding
 // another.
-func (h *Handlers) meetingUID(c domain.Committee, m domain.Meeting) string {
+func (h *meetingHandlers) meetingUID(c domain.Committee, m domain.Meeting) string {
 	host := "committeebot"
 	if h.botUsername != "" {
 		host = strings.ToLower(h.botUsername) + ".t.me"
@@ -29,7 +29,7 @@ func (h *Handlers) meetingUID(c domain.Committee, m domain.Meeting) string {
 // LOCATION, the agenda in DESCRIPTION, SEQUENCE counting the edits. Once
 // cancelled it is METHOD:CANCEL with STATUS:CANCELLED and the SEQUENCE
 // the cancellation raised (RFC 5546), so calendars remove the event.
-func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
+func (h *meetingHandlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
 	loc := c.Location()
 	cal := ics.NewCalendarFor("committeebot")
 	cal.SetProductId("-//committeebot//Meetings//VI")
@@ -50,7 +50,7 @@ func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
 	ev.SetProperty(ics.ComponentPropertyDtEnd, m.End(h.meetingLength).In(loc).Format(icsLocalTime), ics.WithTZID(loc.String()))
 	ev.SetSummary(m.Title)
 	ev.SetLocation(m.Location)
-	ev.SetDescription(h.icsDescription(c, m))
+	ev.SetDescription(h.text.icsDescription(c, m))
 	if m.Cancelled() {
 		ev.SetStatus(ics.ObjectStatusCancelled)
 	} else {
@@ -58,22 +58,6 @@ func (h *Handlers) meetingICS(c domain.Committee, m domain.Meeting) []byte {
 	}
 	// RFC 5545 lines end with CRLF (the library's default is LF).
 	return []byte(cal.Serialize(ics.WithNewLine("\r\n")))
-}
-
-// icsDescription is the committee, the agenda and the command to open
-// the meeting, in the default language (a calendar file has one).
-func (h *Handlers) icsDescription(c domain.Committee, m domain.Meeting) string {
-	lang := h.cat.Default()
-	var b strings.Builder
-	b.WriteString(c.Name)
-	if len(m.Agenda) > 0 {
-		b.WriteString("\n\n" + h.cat.T(lang, "ics_agenda", nil))
-		for i, it := range m.Agenda {
-			fmt.Fprintf(&b, "\n%d. %s", i+1, it)
-		}
-	}
-	b.WriteString("\n\n/meeting " + m.ID)
-	return b.String()
 }
 
 // vtimezone describes loc around t: one observance with the offset in

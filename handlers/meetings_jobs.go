@@ -68,22 +68,6 @@ type refreshPayload struct {
 	Meeting   string `json:"m"`
 }
 
-// Jobs returns the handlers of the deferred jobs this package schedules,
-// by kind, for the scheduler's runner.
-func (h *Handlers) Jobs() map[string]scheduler.HandlerFunc {
-	jobs := map[string]scheduler.HandlerFunc{
-		JobMeetingRemind:  h.runReminder,
-		JobMeetingNotice:  h.runNotice,
-		JobMeetingRefresh: h.runRefresh,
-		JobJoinDigest:     h.runJoinDigest,
-		JobYearTurn:       h.runYearTurn,
-	}
-	for kind, run := range h.ballotJobs() {
-		jobs[kind] = run
-	}
-	return jobs
-}
-
 // ReminderJob is the job that reminds of meeting m offset before it
 // starts. Its id depends on the meeting, its start and the offset, so
 // scheduling it twice is one job and a moved meeting gets new ones.
@@ -106,7 +90,7 @@ func reminderJobIDs(m domain.Meeting) []string {
 
 // futureOffsets are the configured reminder offsets whose moment is still
 // ahead for a meeting at start.
-func (h *Handlers) futureOffsets(start time.Time) []time.Duration {
+func (h *meetingHandlers) futureOffsets(start time.Time) []time.Duration {
 	var out []time.Duration
 	now := h.now()
 	for _, o := range h.meetingOffsets {
@@ -118,7 +102,7 @@ func (h *Handlers) futureOffsets(start time.Time) []time.Duration {
 }
 
 // scheduleReminders schedules the reminders of m (m.Reminders).
-func (h *Handlers) scheduleReminders(ctx context.Context, m domain.Meeting) error {
+func (h *meetingHandlers) scheduleReminders(ctx context.Context, m domain.Meeting) error {
 	for _, o := range m.Reminders {
 		if err := h.jobs.Schedule(ctx, ReminderJob(m, o)); err != nil {
 			return fmt.Errorf("schedule reminders of meeting %s: %w", m.ID, err)
@@ -130,7 +114,7 @@ func (h *Handlers) scheduleReminders(ctx context.Context, m domain.Meeting) erro
 // scheduleNotice has the scheduler tell the group and every delegate
 // about a change, now. Going through the scheduler makes the fan-out
 // survive a crash without repeating itself.
-func (h *Handlers) scheduleNotice(ctx context.Context, m domain.Meeting, what string) error {
+func (h *meetingHandlers) scheduleNotice(ctx context.Context, m domain.Meeting, what string) error {
 	p, _ := json.Marshal(noticePayload{Committee: m.Committee, Meeting: m.ID, What: what, Sequence: m.Sequence})
 	job := storage.Job{
 		ID:   fmt.Sprintf("mnot.%s.%s.%d", m.Committee, m.ID, m.Sequence),
@@ -145,7 +129,7 @@ func (h *Handlers) scheduleNotice(ctx context.Context, m domain.Meeting, what st
 // refreshAnnouncement brings the group announcement of m up to date:
 // at once if it was not edited in the last announceEvery, otherwise by a
 // job when that time is up (one job however many presses come meanwhile).
-func (h *Handlers) refreshAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
+func (h *meetingHandlers) refreshAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
 	if m.ChatID == 0 {
 		return nil
 	}
@@ -169,8 +153,8 @@ func (h *Handlers) refreshAnnouncement(ctx context.Context, c domain.Committee, 
 // editAnnouncement renders the announcement anew and edits it in place.
 // "Not modified" is success; a message that can no longer be edited
 // (deleted, bot removed) is given up.
-func (h *Handlers) editAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
-	lang := h.chatLang(ctx, m.ChatID)
+func (h *meetingHandlers) editAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
+	lang := h.core.chatLang(ctx, m.ChatID)
 	text, kb, err := h.announcement(ctx, lang, c, m)
 	if err != nil {
 		return err
@@ -186,7 +170,7 @@ func (h *Handlers) editAnnouncement(ctx context.Context, c domain.Committee, m d
 }
 
 // runRefresh is the trailing edit of an announcement.
-func (h *Handlers) runRefresh(ctx context.Context, job *scheduler.Job) error {
+func (h *meetingHandlers) runRefresh(ctx context.Context, job *scheduler.Job) error {
 	var p refreshPayload
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("refresh job %s: %w", job.ID(), err)
@@ -207,7 +191,7 @@ func (h *Handlers) runRefresh(ctx context.Context, job *scheduler.Job) error {
 
 // jobMeeting loads what a job is about; ok is false when the committee or
 // meeting no longer exists (the job has nothing to do).
-func (h *Handlers) jobMeeting(ctx context.Context, committeeID, meetingID string) (domain.Committee, domain.Meeting, bool, error) {
+func (h *meetingHandlers) jobMeeting(ctx context.Context, committeeID, meetingID string) (domain.Committee, domain.Meeting, bool, error) {
 	c, err := h.committees.Get(ctx, committeeID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return c, domain.Meeting{}, false, nil
@@ -222,19 +206,11 @@ func (h *Handlers) jobMeeting(ctx context.Context, committeeID, meetingID string
 	return c, m, err == nil, err
 }
 
-// outgoing is one message of a fan-out.
-type outgoing struct {
-	chatID int64
-	thread int // forum topic, for the group's message
-	text   string
-	kb     *tgbotapi.InlineKeyboardMarkup
-}
-
 // audience is the group (key "g<chat>") and the delegates (key "u<user>"),
 // with their answers: for reminders those who have not declined, for
 // notices of a change (declined true) every one, since a new time or
 // place may change their answer.
-func (h *Handlers) audience(ctx context.Context, c domain.Committee, m domain.Meeting, declined bool) (group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, err error) {
+func (h *meetingHandlers) audience(ctx context.Context, c domain.Committee, m domain.Meeting, declined bool) (group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, err error) {
 	all, err := h.committees.Delegates(ctx, c.ID)
 	if err != nil {
 		return 0, nil, nil, err
@@ -253,46 +229,12 @@ func (h *Handlers) audience(ctx context.Context, c domain.Committee, m domain.Me
 	return c.ChatID, delegates, answers, nil
 }
 
-// fanOut sends each message once through the scheduler's delivery log,
-// and logs what happened.
-func (h *Handlers) fanOut(ctx context.Context, job *scheduler.Job, keys []string, msgs map[string]outgoing) error {
-	sum, err := scheduler.FanOut(ctx, job, fanOutWorkers, keys, scheduler.Resend, func(ctx context.Context, key string) (string, error) {
-		o := msgs[key]
-		return h.sendOne(ctx, o.chatID, o.text, o.kb, outbox.InThread(o.thread))
-	})
-	h.log.InfoContext(ctx, "job messages sent", "job", job.ID(), "kind", job.Kind(), "sent", sum.Sent,
-		"sent_before", sum.AlreadyDone, "unreachable", sum.Unreachable, "failed", sum.Failed)
-	return err
-}
-
-// postOnce sends a job's one message to committee c's group (in its
-// topic), once per job version (fanOut with a single recipient).
-func (h *Handlers) postOnce(ctx context.Context, job *scheduler.Job, c domain.Committee, text string) error {
-	return h.fanOut(ctx, job, []string{"g"}, map[string]outgoing{"g": {chatID: c.ChatID, thread: c.Thread, text: text}})
-}
-
-// sendOne queues one HTML message; the delivery reference is "queued" (the
-// outbox delivers it, once, and records refusals such as a user who never
-// opened a chat with the bot).
-func (h *Handlers) sendOne(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup, opts ...outbox.SendOption) (string, error) {
-	msg := tgbotapi.NewMessage(chatID, text)
-	msg.ParseMode = tgbotapi.ModeHTML
-	msg.DisableWebPagePreview = true
-	if kb != nil {
-		msg.ReplyMarkup = *kb
-	}
-	if err := h.send.Send(ctx, msg, opts...); err != nil {
-		return "", err
-	}
-	return "queued", nil
-}
-
 // runReminder sends one reminder of a meeting to the group and privately
 // to the delegates who have not declined. It does nothing for a cancelled
 // or moved meeting, or one that has begun; a reminder whose moment passed
 // while the bot was down goes out marked late, unless a later reminder of
 // the same meeting is due too (that one is sent instead).
-func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
+func (h *meetingHandlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 	var p reminderPayload
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("reminder job %s: %w", job.ID(), err)
@@ -330,13 +272,13 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 	render := func(lang string, private bool, answer *domain.RSVP) outgoing {
 		text := ""
 		if late {
-			text = h.cat.T(lang, "reminder_late", i18n.Data{"Due": i18n.Raw(h.when(lang, job.DueAt(), c.Location()))}) + "\n"
+			text = h.cat.T(lang, "reminder_late", i18n.Data{"Due": i18n.Raw(h.text.when(lang, job.DueAt(), c.Location()))}) + "\n"
 		}
 		text += h.cat.T(lang, "reminder_text", i18n.Data{
 			"ID": m.ID, "Title": m.Title, "Location": m.Location, "Committee": c.Name,
-			"Left":   i18n.Raw(h.span(lang, m.Start.Sub(now))),
-			"When":   i18n.Raw(h.when(lang, m.Start, c.Location())),
-			"Counts": i18n.Raw(h.countsLine(lang, counts)),
+			"Left":   i18n.Raw(h.text.span(lang, m.Start.Sub(now))),
+			"When":   i18n.Raw(h.text.when(lang, m.Start, c.Location())),
+			"Counts": i18n.Raw(h.text.countsLine(lang, counts)),
 		})
 		switch {
 		case answer != nil && answer.Attend:
@@ -344,20 +286,20 @@ func (h *Handlers) runReminder(ctx context.Context, job *scheduler.Job) error {
 		case private:
 			text += "\n" + h.cat.T(lang, "reminder_you_undecided", nil)
 		}
-		kb := h.meetingKeyboard(lang, c, m)
+		kb := h.text.meetingKeyboard(lang, c, m)
 		return outgoing{text: text, kb: &kb}
 	}
 	keys, msgs := h.audienceMessages(ctx, c, group, delegates, answers, render)
-	return h.fanOut(ctx, job, keys, msgs)
+	return h.core.fanOut(ctx, job, keys, msgs)
 }
 
 // audienceMessages renders one message per recipient, group first; a
 // delegate's message gets their answer (nil if none).
-func (h *Handlers) audienceMessages(ctx context.Context, c domain.Committee, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, private bool, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
+func (h *meetingHandlers) audienceMessages(ctx context.Context, c domain.Committee, group int64, delegates []domain.Delegate, answers map[int64]domain.RSVP, render func(lang string, private bool, answer *domain.RSVP) outgoing) ([]string, map[string]outgoing) {
 	var keys []string
 	msgs := map[string]outgoing{}
 	if group != 0 {
-		o := render(h.chatLang(ctx, group), false, nil)
+		o := render(h.core.chatLang(ctx, group), false, nil)
 		o.chatID, o.thread = group, c.Thread
 		key := "g" + strconv.FormatInt(group, 10)
 		keys, msgs[key] = append(keys, key), o
@@ -367,7 +309,7 @@ func (h *Handlers) audienceMessages(ctx context.Context, c domain.Committee, gro
 		if ans, ok := answers[d.UserID]; ok {
 			a = &ans
 		}
-		o := render(h.userLang(ctx, d.UserID), true, a)
+		o := render(h.core.userLang(ctx, d.UserID), true, a)
 		o.chatID = d.UserID
 		key := "u" + strconv.FormatInt(d.UserID, 10)
 		keys, msgs[key] = append(keys, key), o
@@ -378,7 +320,7 @@ func (h *Handlers) audienceMessages(ctx context.Context, c domain.Committee, gro
 // runNotice tells the group and every delegate, whatever their answer,
 // that a meeting was cancelled, moved or relocated. Each message is its
 // own outbox item: a delegate who blocked the bot fails alone.
-func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
+func (h *meetingHandlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 	var p noticePayload
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("notice job %s: %w", job.ID(), err)
@@ -401,7 +343,7 @@ func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 	render := func(lang string, _ bool, answer *domain.RSVP) outgoing {
 		text := h.cat.T(lang, noticeIDs[p.What], i18n.Data{
 			"ID": m.ID, "Title": m.Title, "Location": m.Location,
-			"When": i18n.Raw(h.whenSpan(lang, m, c.Location())),
+			"When": i18n.Raw(h.text.whenSpan(lang, m, c.Location())),
 		})
 		if p.What == noticeCancelled {
 			return outgoing{text: text}
@@ -410,9 +352,9 @@ func (h *Handlers) runNotice(ctx context.Context, job *scheduler.Job) error {
 			// The change may suit them now: the buttons below take a new answer.
 			text += "\n" + h.cat.T(lang, "notice_you_declined", nil)
 		}
-		kb := h.meetingKeyboard(lang, c, m)
+		kb := h.text.meetingKeyboard(lang, c, m)
 		return outgoing{text: text, kb: &kb}
 	}
 	keys, msgs := h.audienceMessages(ctx, c, group, delegates, answers, render)
-	return h.fanOut(ctx, job, keys, msgs)
+	return h.core.fanOut(ctx, job, keys, msgs)
 }

@@ -14,13 +14,22 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
+// meetingText writes the parts of a meeting's messages that need no
+// store: times and spans, counts, agenda, keyboards, and the refusals of
+// a bad time or field.
+type meetingText struct {
+	cat           *i18n.Catalog
+	now           func() time.Time
+	meetingLength time.Duration
+}
+
 // when formats a meeting time in the committee's time zone, with the
 // weekday, e.g. "14:00, Thứ Tư 10/04/2024 (GMT+7)". Already HTML.
-func (h *Handlers) when(lang string, t time.Time, loc *time.Location) string {
+func (h *meetingText) when(lang string, t time.Time, loc *time.Location) string {
 	return h.cat.T(lang, "meeting_when", h.whenData(lang, t, loc))
 }
 
-func (h *Handlers) whenData(lang string, t time.Time, loc *time.Location) i18n.Data {
+func (h *meetingText) whenData(lang string, t time.Time, loc *time.Location) i18n.Data {
 	lt := t.In(loc)
 	return i18n.Data{
 		"Time": lt.Format("15:04"), "Date": lt.Format("02/01/2006"),
@@ -32,7 +41,7 @@ func (h *Handlers) whenData(lang string, t time.Time, loc *time.Location) i18n.D
 // whenSpan is when with the meeting's end: "14:00–16:00, Thứ Tư
 // 10/04/2024 (GMT+7)", or both moments in full when it ends on another
 // day. Already HTML.
-func (h *Handlers) whenSpan(lang string, m domain.Meeting, loc *time.Location) string {
+func (h *meetingText) whenSpan(lang string, m domain.Meeting, loc *time.Location) string {
 	start, end := m.Start.In(loc), m.End(h.meetingLength).In(loc)
 	if start.Format("20060102") != end.Format("20060102") {
 		return h.cat.T(lang, "meeting_when_until", i18n.Data{
@@ -59,7 +68,7 @@ func zoneName(t time.Time, loc *time.Location) string {
 
 // span says how long d is in words, with its two largest units:
 // "2 ngày 3 giờ", "45 minutes". Already HTML.
-func (h *Handlers) span(lang string, d time.Duration) string {
+func (h *meetingText) span(lang string, d time.Duration) string {
 	if d < time.Minute {
 		return h.cat.T(lang, "meeting_dur_less_than_minute", nil)
 	}
@@ -80,7 +89,7 @@ func (h *Handlers) span(lang string, d time.Duration) string {
 }
 
 // offsetList names reminder offsets: "72 giờ, 24 giờ, 2 giờ trước".
-func (h *Handlers) offsetList(lang string, offsets []time.Duration) string {
+func (h *meetingText) offsetList(lang string, offsets []time.Duration) string {
 	if len(offsets) == 0 {
 		return h.cat.T(lang, "meeting_no_reminders", nil)
 	}
@@ -99,14 +108,14 @@ func (h *Handlers) offsetList(lang string, offsets []time.Duration) string {
 
 // countsLine sums up the answers: people attending, units attending,
 // people declining.
-func (h *Handlers) countsLine(lang string, c domain.RSVPCounts) string {
+func (h *meetingText) countsLine(lang string, c domain.RSVPCounts) string {
 	return h.cat.T(lang, "meeting_counts", i18n.Data{
 		"Attend": c.Attend, "UnitsAttend": c.UnitsAttend, "Units": c.Units, "Decline": c.Decline,
 	})
 }
 
 // rsvpState reads the committee's units and the answers to m.
-func (h *Handlers) rsvpState(ctx context.Context, c domain.Committee, m domain.Meeting) ([]domain.UnitRSVP, domain.RSVPCounts, error) {
+func (h *meetingHandlers) rsvpState(ctx context.Context, c domain.Committee, m domain.Meeting) ([]domain.UnitRSVP, domain.RSVPCounts, error) {
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return nil, domain.RSVPCounts{}, err
@@ -126,24 +135,24 @@ func (h *Handlers) rsvpState(ctx context.Context, c domain.Committee, m domain.M
 // announcement renders the group message of a meeting and its buttons.
 // The message is edited in place, so it must fit in one message: parts
 // are dropped (agenda, then units) until it does.
-func (h *Handlers) announcement(ctx context.Context, lang string, c domain.Committee, m domain.Meeting) (string, tgbotapi.InlineKeyboardMarkup, error) {
+func (h *meetingHandlers) announcement(ctx context.Context, lang string, c domain.Committee, m domain.Meeting) (string, tgbotapi.InlineKeyboardMarkup, error) {
 	byUnit, counts, err := h.rsvpState(ctx, c, m)
 	if err != nil {
 		return "", tgbotapi.InlineKeyboardMarkup{}, err
 	}
-	kb := h.meetingKeyboard(lang, c, m)
+	kb := h.text.meetingKeyboard(lang, c, m)
 	for _, detail := range []int{2, 1, 0} {
-		text := h.announcementText(lang, c, m, byUnit, counts, detail)
+		text := h.text.announcementText(lang, c, m, byUnit, counts, detail)
 		if utf16Len(text) <= maxMessage {
 			return text, kb, nil
 		}
 	}
-	return truncate(h.announcementText(lang, c, m, byUnit, counts, 0), maxMessage/2), kb, nil
+	return truncate(h.text.announcementText(lang, c, m, byUnit, counts, 0), maxMessage/2), kb, nil
 }
 
 // announcementText renders with detail 2 (agenda and units), 1 (units)
 // or 0 (neither).
-func (h *Handlers) announcementText(lang string, c domain.Committee, m domain.Meeting, byUnit []domain.UnitRSVP, counts domain.RSVPCounts, detail int) string {
+func (h *meetingText) announcementText(lang string, c domain.Committee, m domain.Meeting, byUnit []domain.UnitRSVP, counts domain.RSVPCounts, detail int) string {
 	var b strings.Builder
 	if m.Cancelled() {
 		b.WriteString(h.cat.T(lang, "meeting_card_cancelled", i18n.Data{"Title": m.Title}))
@@ -185,7 +194,7 @@ func (h *Handlers) announcementText(lang string, c domain.Committee, m domain.Me
 	return b.String()
 }
 
-func (h *Handlers) agendaText(lang string, m domain.Meeting) string {
+func (h *meetingText) agendaText(lang string, m domain.Meeting) string {
 	var b strings.Builder
 	b.WriteString(h.cat.T(lang, "meeting_card_agenda", nil))
 	for i, it := range m.Agenda {
@@ -196,7 +205,7 @@ func (h *Handlers) agendaText(lang string, m domain.Meeting) string {
 
 // meetingKeyboard: answer buttons while the meeting is ahead, and the
 // calendar button (also after a cancellation, so calendars drop it).
-func (h *Handlers) meetingKeyboard(lang string, c domain.Committee, m domain.Meeting) tgbotapi.InlineKeyboardMarkup {
+func (h *meetingText) meetingKeyboard(lang string, c domain.Committee, m domain.Meeting) tgbotapi.InlineKeyboardMarkup {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if !m.Cancelled() && !m.Started(h.now()) {
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
@@ -212,7 +221,7 @@ func (h *Handlers) meetingKeyboard(lang string, c domain.Committee, m domain.Mee
 
 // meetingDetails renders /meeting <id>: the card plus, per unit, who
 // attends and who does not.
-func (h *Handlers) meetingDetails(ctx context.Context, lang string, c domain.Committee, m domain.Meeting, admin bool) (string, error) {
+func (h *meetingHandlers) meetingDetails(ctx context.Context, lang string, c domain.Committee, m domain.Meeting, admin bool) (string, error) {
 	byUnit, counts, err := h.rsvpState(ctx, c, m)
 	if err != nil {
 		return "", err
@@ -224,17 +233,17 @@ func (h *Handlers) meetingDetails(ctx context.Context, lang string, c domain.Com
 		b.WriteString(h.cat.T(lang, "meeting_card_title", i18n.Data{"Title": m.Title}))
 	}
 	b.WriteString(" · <code>/meeting " + escape(m.ID) + "</code>")
-	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.whenSpan(lang, m, c.Location()))}))
+	b.WriteString("\n" + h.cat.T(lang, "meeting_card_when", i18n.Data{"When": i18n.Raw(h.text.whenSpan(lang, m, c.Location()))}))
 	now := h.now()
 	if !m.Cancelled() && now.Before(m.Start) {
-		b.WriteString("\n" + h.cat.T(lang, "meeting_starts_in", i18n.Data{"Left": i18n.Raw(h.span(lang, m.Start.Sub(now)))}))
+		b.WriteString("\n" + h.cat.T(lang, "meeting_starts_in", i18n.Data{"Left": i18n.Raw(h.text.span(lang, m.Start.Sub(now)))}))
 	}
 	b.WriteString("\n" + h.cat.T(lang, "meeting_card_where", i18n.Data{"Location": m.Location}))
 	if len(m.Agenda) > 0 {
-		b.WriteString("\n" + h.agendaText(lang, m))
+		b.WriteString("\n" + h.text.agendaText(lang, m))
 	}
 	if !m.Cancelled() {
-		b.WriteString("\n\n" + h.countsLine(lang, counts))
+		b.WriteString("\n\n" + h.text.countsLine(lang, counts))
 		for _, u := range byUnit {
 			b.WriteString("\n<b>" + escape(u.Unit) + "</b>: ")
 			var parts []string
@@ -270,7 +279,7 @@ func names(rs []domain.RSVP) string {
 
 // listLine is one entry of /meetings, ending with the command that opens
 // the meeting.
-func (h *Handlers) listLine(ctx context.Context, lang string, c domain.Committee, m domain.Meeting) (string, error) {
+func (h *meetingHandlers) listLine(ctx context.Context, lang string, c domain.Committee, m domain.Meeting) (string, error) {
 	_, counts, err := h.rsvpState(ctx, c, m)
 	if err != nil {
 		return "", err
@@ -281,13 +290,13 @@ func (h *Handlers) listLine(ctx context.Context, lang string, c domain.Committee
 	}
 	return h.cat.T(lang, key, i18n.Data{
 		"ID": m.ID, "Title": m.Title, "Location": m.Location, "Attend": counts.Attend,
-		"When": i18n.Raw(h.when(lang, m.Start, c.Location())),
+		"When": i18n.Raw(h.text.when(lang, m.Start, c.Location())),
 	}), nil
 }
 
 // statusNextMeeting is the /status section of the next meeting: when,
 // how long until, where, answers.
-func (h *Handlers) statusNextMeeting(ctx context.Context, lang string, c domain.Committee) (string, error) {
+func (h *meetingHandlers) statusNextMeeting(ctx context.Context, lang string, c domain.Committee) (string, error) {
 	if h.meetings == nil {
 		return "", nil
 	}
@@ -304,8 +313,109 @@ func (h *Handlers) statusNextMeeting(ctx context.Context, lang string, c domain.
 	}
 	return h.cat.T(lang, "status_next_meeting", i18n.Data{
 		"ID": m.ID, "Title": m.Title, "Location": m.Location,
-		"When":   i18n.Raw(h.when(lang, m.Start, c.Location())),
-		"Left":   i18n.Raw(h.span(lang, m.Start.Sub(h.now()))),
-		"Counts": i18n.Raw(h.countsLine(lang, counts)),
+		"When":   i18n.Raw(h.text.when(lang, m.Start, c.Location())),
+		"Left":   i18n.Raw(h.text.span(lang, m.Start.Sub(h.now()))),
+		"Counts": i18n.Raw(h.text.countsLine(lang, counts)),
 	}), nil
+}
+
+// timeProblem explains a date or time of day that was refused: the value
+// as typed and the form expected, or the moment that has passed.
+func (h *meetingText) timeProblem(lang string, err error, date, clock string, start time.Time, loc *time.Location) string {
+	switch {
+	case errors.Is(err, domain.ErrMeetingDate):
+		return h.cat.T(lang, "meeting_bad_date", i18n.Data{"Date": truncate(strings.TrimSpace(date), 30)})
+	case errors.Is(err, domain.ErrMeetingPast):
+		return h.cat.T(lang, "meeting_past", i18n.Data{"When": i18n.Raw(h.when(lang, start, loc))})
+	}
+	return h.cat.T(lang, "meeting_bad_time", i18n.Data{"Time": truncate(strings.TrimSpace(clock), 30)})
+}
+
+// fieldProblem explains a title, place or agenda that was refused: a
+// missing one, or one over its limit, with the limit and by how much.
+func (h *meetingText) fieldProblem(lang string, err error) string {
+	var le *domain.LengthError
+	if errors.As(err, &le) {
+		data := i18n.Data{"Len": le.Len, "Max": le.Max, "Item": le.Item}
+		switch {
+		case errors.Is(err, domain.ErrTooMany):
+			return h.cat.T(lang, "meeting_agenda_too_many", data)
+		case errors.Is(err, domain.ErrMeetingAgenda):
+			return h.cat.T(lang, "meeting_agenda_item_too_long", data)
+		case errors.Is(err, domain.ErrMeetingLocation):
+			return h.cat.T(lang, "meeting_location_too_long", data)
+		}
+		return h.cat.T(lang, "meeting_title_too_long", data)
+	}
+	switch {
+	case errors.Is(err, domain.ErrMeetingLocation):
+		return h.cat.T(lang, "meeting_location_missing", nil)
+	case errors.Is(err, domain.ErrMeetingAgenda):
+		return h.cat.T(lang, "meeting_agenda_empty_item", nil)
+	}
+	return h.cat.T(lang, "meeting_title_missing", nil)
+}
+
+// durationProblem explains a duration that was refused, with the form
+// and the bounds.
+func (h *meetingText) durationProblem(lang, value string) string {
+	return h.cat.T(lang, "meeting_bad_duration", i18n.Data{
+		"Value": truncate(strings.TrimSpace(value), 30),
+		"Min":   i18n.Raw(h.span(lang, domain.MinMeetingDuration)), "Max": i18n.Raw(h.span(lang, domain.MaxMeetingDuration)),
+	})
+}
+
+// readOnly answers an edit or a cancellation of a meeting that has begun.
+func (h *meetingText) readOnly(lang string, c domain.Committee, m domain.Meeting) string {
+	return h.cat.T(lang, "meeting_read_only", i18n.Data{
+		"ID": m.ID, "Title": m.Title, "When": i18n.Raw(h.when(lang, m.Start, c.Location())),
+	})
+}
+
+// meetingUsage shows the accepted forms of /meeting_new.
+func (h *meetingText) meetingUsage(lang string, c domain.Committee) string {
+	return h.cat.T(lang, "meeting_new_usage", i18n.Data{"Zone": zoneName(h.now(), c.Location())})
+}
+
+// meetingDays offers today and the next week as buttons.
+func (h *meetingText) meetingDays(_ context.Context, lang string, c domain.Committee, _ map[string]string) ([]formChoice, error) {
+	day := h.now().In(c.Location())
+	out := make([]formChoice, 0, 9)
+	for i := range 9 {
+		d := day.AddDate(0, 0, i)
+		label := h.cat.T(lang, fmt.Sprintf("meeting_weekday_short_%d", int(d.Weekday())), nil) + " " + d.Format("02/01")
+		out = append(out, formChoice{label: label, value: d.Format("2006-01-02")})
+	}
+	return out, nil
+}
+
+// durationPrompt asks how long the meeting lasts, naming the default that
+// Skip keeps.
+func (h *meetingText) durationPrompt(lang string, _ map[string]string) (string, i18n.Data) {
+	return "mform_duration", i18n.Data{"Default": i18n.Raw(h.span(lang, h.meetingLength))}
+}
+
+// meetingDurations offers the usual durations as buttons.
+func (h *meetingText) meetingDurations(_ context.Context, lang string, _ domain.Committee, _ map[string]string) ([]formChoice, error) {
+	out := make([]formChoice, len(mfDurations))
+	for i, d := range mfDurations {
+		out[i] = formChoice{label: h.span(lang, d), value: domain.FormatDuration(d)}
+	}
+	return out, nil
+}
+
+// icsDescription is the committee, the agenda and the command to open
+// the meeting, in the default language (a calendar file has one).
+func (h *meetingText) icsDescription(c domain.Committee, m domain.Meeting) string {
+	lang := h.cat.Default()
+	var b strings.Builder
+	b.WriteString(c.Name)
+	if len(m.Agenda) > 0 {
+		b.WriteString("\n\n" + h.cat.T(lang, "ics_agenda", nil))
+		for i, it := range m.Agenda {
+			fmt.Fprintf(&b, "\n%d. %s", i+1, it)
+		}
+	}
+	b.WriteString("\n\n/meeting " + m.ID)
+	return b.String()
 }

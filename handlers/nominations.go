@@ -13,6 +13,19 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
+// nominationHandlers are the nominations' commands and buttons
+// (nominations*.go), and what a closed nominations ballot decides.
+type nominationHandlers struct {
+	core        *core
+	forms       *formRunner
+	cat         *i18n.Catalog
+	committees  CommitteeStore
+	nominations NominationStore
+	// ballots tells which nominations an open ballot holds.
+	ballots BallotStore
+	awards  []domain.Award
+}
+
 // NominationStore keeps award nominations. Get returns storage.ErrNotFound
 // for a nomination that does not exist in that committee; Create returns
 // storage.ErrDuplicate with the existing nomination; Transition returns
@@ -29,9 +42,9 @@ var _ NominationStore = (*storage.Nominations)(nil)
 
 // awardsList shows the award catalogue: codes, names, kinds, thresholds.
 // With a committee at hand the thresholds are also counted in its units.
-func (h *Handlers) awardsList(ctx context.Context, r *bot.Request) error {
+func (h *nominationHandlers) awardsList(ctx context.Context, r *bot.Request) error {
 	units := 0
-	if c, found, err := h.committeeFor(ctx, r, false); err != nil {
+	if c, found, err := h.core.committeeFor(ctx, r, false); err != nil {
 		return err
 	} else if found {
 		us, err := h.committees.Units(ctx, c.ID)
@@ -45,17 +58,17 @@ func (h *Handlers) awardsList(ctx context.Context, r *bot.Request) error {
 	for _, a := range h.awards {
 		b.WriteString("\n\n")
 		b.WriteString(h.cat.T(r.Lang, "awards_line", i18n.Data{
-			"Code": a.Code, "Name": a.Name(r.Lang), "Kind": h.awardKindName(r.Lang, a.Kind),
+			"Code": a.Code, "Name": a.Name(r.Lang), "Kind": h.core.awardKindName(r.Lang, a.Kind),
 			"Threshold": i18n.Raw(h.thresholdText(r.Lang, a.Threshold, units)),
 		}))
 	}
 	b.WriteString("\n\n" + h.cat.T(r.Lang, "awards_footer", nil))
-	return h.reply(ctx, r, b.String(), nil)
+	return h.core.reply(ctx, r, b.String(), nil)
 }
 
 // thresholdText says how many must approve: "≥ 80% of all members (7/8
 // units)" or "more than half …"; units 0 leaves the count out.
-func (h *Handlers) thresholdText(lang string, th domain.Threshold, units int) string {
+func (h *nominationHandlers) thresholdText(lang string, th domain.Threshold, units int) string {
 	data := i18n.Data{"Share": th.String(), "Units": units, "Needed": th.Needed(units)}
 	if th.IsMajority() {
 		return h.cat.T(lang, "threshold_majority", data)
@@ -72,7 +85,7 @@ type nominationInput struct {
 // nominate makes a nomination: /nominate AWARD | nominee [| achievements]
 // for the caller's unit, or (admins) /nominate UNIT AWARD | …. Without the
 // nominee it asks step by step, with buttons.
-func (h *Handlers) nominate(ctx context.Context, r *bot.Request) error {
+func (h *nominationHandlers) nominate(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	head, rest, hasNominee := strings.Cut(strings.TrimSpace(r.Args), "|")
 	fields := strings.Fields(head)
@@ -80,28 +93,28 @@ func (h *Handlers) nominate(ctx context.Context, r *bot.Request) error {
 	switch len(fields) {
 	case 0:
 		if hasNominee {
-			return h.reply(ctx, r, h.cat.T(r.Lang, "nominate_usage", nil), nil)
+			return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominate_usage", nil), nil)
 		}
 	case 1:
 		in.award = fields[0]
 	case 2:
 		in.unit, in.award = strings.ToUpper(fields[0]), fields[1]
 	default:
-		return h.reply(ctx, r, h.cat.T(r.Lang, "nominate_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominate_usage", nil), nil)
 	}
 	switch {
 	case in.unit != "" && !sc.admin && (sc.delegate == nil || sc.delegate.Unit != in.unit):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "nominate_own_unit_only", i18n.Data{"Code": truncate(in.unit, 20)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominate_own_unit_only", i18n.Data{"Code": truncate(in.unit, 20)}), nil)
 	case in.unit == "" && sc.delegate != nil:
 		in.unit = sc.delegate.Unit
 	case in.unit == "" && hasNominee:
-		return h.reply(ctx, r, h.cat.T(r.Lang, "nominate_which_unit", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominate_which_unit", nil), nil)
 	}
 	if !hasNominee {
 		given := map[string]string{}
 		if in.unit != "" {
 			if _, err := h.committees.Unit(ctx, sc.committee.ID, in.unit); errors.Is(err, storage.ErrNotFound) {
-				return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(in.unit, 40)}), nil)
+				return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(in.unit, 40)}), nil)
 			} else if err != nil {
 				return err
 			}
@@ -110,18 +123,18 @@ func (h *Handlers) nominate(ctx context.Context, r *bot.Request) error {
 		if in.award != "" {
 			a, problem := h.findAward(r.Lang, in.award)
 			if problem != "" {
-				return h.reply(ctx, r, problem, nil)
+				return h.core.reply(ctx, r, problem, nil)
 			}
 			given["award"] = a.Code
 		}
-		return h.startFormWith(ctx, r, formNominate, sc.committee, given)
+		return h.forms.startFormWith(ctx, r, formNominate, sc.committee, given)
 	}
 	in.nominee, in.achievements, _ = strings.Cut(rest, "|")
 	return h.createNomination(ctx, r, sc.committee, in)
 }
 
 // findAward looks up an award code; problem explains an unknown one.
-func (h *Handlers) findAward(lang, code string) (domain.Award, string) {
+func (h *nominationHandlers) findAward(lang, code string) (domain.Award, string) {
 	a, ok := domain.FindAward(h.awards, code)
 	if ok {
 		return a, ""
@@ -138,7 +151,7 @@ func (h *Handlers) findAward(lang, code string) (domain.Award, string) {
 // value and nomineeUnit) or a collective's name, an individual award a
 // person's name but not a unit.
 // problem explains a refusal.
-func (h *Handlers) checkNominee(ctx context.Context, lang string, c domain.Committee, a domain.Award, nominee string) (value, nomineeUnit, problem string, err error) {
+func (h *nominationHandlers) checkNominee(ctx context.Context, lang string, c domain.Committee, a domain.Award, nominee string) (value, nomineeUnit, problem string, err error) {
 	value = domain.OneLine(nominee)
 	switch n := utf8.RuneCountInString(value); {
 	case n == 0:
@@ -166,7 +179,7 @@ func (h *Handlers) checkNominee(ctx context.Context, lang string, c domain.Commi
 
 // checkAchievements checks the achievements text; problem explains a
 // refusal.
-func (h *Handlers) checkAchievements(lang, s string) (value, problem string) {
+func (h *nominationHandlers) checkAchievements(lang, s string) (value, problem string) {
 	value = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(value); n > domain.MaxAchievementsLen {
 		return "", h.cat.T(lang, "nominate_achievements_too_long", i18n.Data{"Max": domain.MaxAchievementsLen, "Len": n})
@@ -177,18 +190,18 @@ func (h *Handlers) checkAchievements(lang, s string) (value, problem string) {
 // createNomination checks a nomination and stores it, answering with what
 // was wrong or with the command that opens it, and tells the unit's other
 // delegates.
-func (h *Handlers) createNomination(ctx context.Context, r *bot.Request, c domain.Committee, in nominationInput) error {
+func (h *nominationHandlers) createNomination(ctx context.Context, r *bot.Request, c domain.Committee, in nominationInput) error {
 	user, _ := r.Sender()
 	u, err := h.committees.Unit(ctx, c.ID, in.unit)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(in.unit, 40)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(in.unit, 40)}), nil)
 	}
 	if err != nil {
 		return err
 	}
 	a, problem := h.findAward(r.Lang, in.award)
 	if problem != "" {
-		return h.reply(ctx, r, problem, nil)
+		return h.core.reply(ctx, r, problem, nil)
 	}
 	nominee, nomineeUnit, problem, err := h.checkNominee(ctx, r.Lang, c, a, in.nominee)
 	if err != nil {
@@ -198,7 +211,7 @@ func (h *Handlers) createNomination(ctx context.Context, r *bot.Request, c domai
 		in.achievements, problem = h.checkAchievements(r.Lang, in.achievements)
 	}
 	if problem != "" {
-		return h.reply(ctx, r, problem+"\n\n"+h.cat.T(r.Lang, "nominate_not_stored", nil), nil)
+		return h.core.reply(ctx, r, problem+"\n\n"+h.cat.T(r.Lang, "nominate_not_stored", nil), nil)
 	}
 	n, err := h.nominations.Create(ctx, domain.Nomination{
 		Committee: c.ID, Unit: u.Code, Award: a.Code, Nominee: nominee, NomineeUnit: nomineeUnit,
@@ -206,12 +219,12 @@ func (h *Handlers) createNomination(ctx context.Context, r *bot.Request, c domai
 	})
 	switch {
 	case errors.Is(err, storage.ErrDuplicate):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "nominate_duplicate", i18n.Data{
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominate_duplicate", i18n.Data{
 			"ID": n.ID, "Nominee": n.Nominee, "Award": a.Name(r.Lang), "Year": n.Year,
-			"Unit": n.Unit, "Status": i18n.Raw(h.statusLabel(r.Lang, n.Status)),
+			"Unit": n.Unit, "Status": i18n.Raw(h.core.statusLabel(r.Lang, n.Status)),
 		}), nil)
 	case errors.Is(err, storage.ErrNotFound):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": u.Code}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": u.Code}), nil)
 	case err != nil:
 		return err
 	}
@@ -229,7 +242,7 @@ func (h *Handlers) createNomination(ctx context.Context, r *bot.Request, c domai
 	if len(n.Attachments) > 0 {
 		text += "\n" + h.cat.N(r.Lang, "nominate_done_files", len(n.Attachments), nil)
 	}
-	return h.reply(ctx, r, text+h.notifiedText(r.Lang, n.Unit, sent), nil)
+	return h.core.reply(ctx, r, text+h.notifiedText(r.Lang, n.Unit, sent), nil)
 }
 
 // awardName is the name of award code in lang, or the code for an award no
@@ -245,7 +258,7 @@ func awardName(awards []domain.Award, code, lang string) string {
 // own language, skipping except (who acted and got the reply), and returns
 // how many were queued. The outbox delivers them; a delegate who never
 // started the bot or blocked it is recorded there, and the change stands.
-func (h *Handlers) notifyUnit(ctx context.Context, c domain.Committee, unit string, except int64, text func(lang string) string) (queued int, err error) {
+func (h *nominationHandlers) notifyUnit(ctx context.Context, c domain.Committee, unit string, except int64, text func(lang string) string) (queued int, err error) {
 	ds, err := h.committees.UnitDelegates(ctx, c.ID, unit)
 	if err != nil {
 		return 0, err
@@ -254,7 +267,7 @@ func (h *Handlers) notifyUnit(ctx context.Context, c domain.Committee, unit stri
 		if d.UserID == except {
 			continue
 		}
-		if err := h.sendHTML(ctx, d.UserID, text(h.userLang(ctx, d.UserID)), nil); err != nil {
+		if err := h.core.sendHTML(ctx, d.UserID, text(h.core.userLang(ctx, d.UserID)), nil); err != nil {
 			return queued, err
 		}
 		queued++
@@ -264,7 +277,7 @@ func (h *Handlers) notifyUnit(ctx context.Context, c domain.Committee, unit stri
 
 // notifiedText is the line after an action saying who is being told; ""
 // when the unit has no other delegate.
-func (h *Handlers) notifiedText(lang, unit string, queued int) string {
+func (h *nominationHandlers) notifiedText(lang, unit string, queued int) string {
 	if queued == 0 {
 		return ""
 	}
@@ -279,14 +292,14 @@ func parseNominationID(s string) (int64, bool) {
 
 // loadNomination finds nomination id of the caller's committee; when it
 // does not exist the user is told and found is false.
-func (h *Handlers) loadNomination(ctx context.Context, r *bot.Request, c domain.Committee, arg, usageID string) (domain.Nomination, bool, error) {
+func (h *nominationHandlers) loadNomination(ctx context.Context, r *bot.Request, c domain.Committee, arg, usageID string) (domain.Nomination, bool, error) {
 	id, ok := parseNominationID(arg)
 	if !ok {
-		return domain.Nomination{}, false, h.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
+		return domain.Nomination{}, false, h.core.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
 	}
 	n, err := h.nominations.Get(ctx, c.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return n, false, h.reply(ctx, r, h.cat.T(r.Lang, "nomination_unknown", i18n.Data{"ID": id}), nil)
+		return n, false, h.core.reply(ctx, r, h.cat.T(r.Lang, "nomination_unknown", i18n.Data{"ID": id}), nil)
 	}
 	return n, err == nil, err
 }

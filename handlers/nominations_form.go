@@ -15,7 +15,7 @@ import (
 // documents at any point, then a card to confirm.
 const formNominate = "nominate"
 
-func (h *Handlers) nominateForm() form {
+func (h *nominationHandlers) nominateForm() form {
 	return form{
 		steps: []formStep{
 			{key: "unit", promptID: "nominate_ask_unit", checkIn: h.nominateUnitAnswer, choices: h.nominateUnitChoices},
@@ -39,7 +39,7 @@ func (h *Handlers) nominateForm() form {
 	}
 }
 
-func (h *Handlers) nominateUnitChoices(ctx context.Context, _ string, c domain.Committee, _ map[string]string) ([]formChoice, error) {
+func (h *nominationHandlers) nominateUnitChoices(ctx context.Context, _ string, c domain.Committee, _ map[string]string) ([]formChoice, error) {
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (h *Handlers) nominateUnitChoices(ctx context.Context, _ string, c domain.C
 	return out, nil
 }
 
-func (h *Handlers) nominateUnitAnswer(ctx context.Context, lang string, c domain.Committee, _ map[string]string, s string) (string, string, error) {
+func (h *nominationHandlers) nominateUnitAnswer(ctx context.Context, lang string, c domain.Committee, _ map[string]string, s string) (string, string, error) {
 	code := strings.ToUpper(domain.NormalizeUnitCode(s))
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
@@ -65,7 +65,7 @@ func (h *Handlers) nominateUnitAnswer(ctx context.Context, lang string, c domain
 	return "", h.cat.T(lang, "unit_unknown", i18n.Data{"Code": truncate(s, 40)}), nil
 }
 
-func (h *Handlers) nominateAwardChoices(_ context.Context, lang string, _ domain.Committee, _ map[string]string) ([]formChoice, error) {
+func (h *nominationHandlers) nominateAwardChoices(_ context.Context, lang string, _ domain.Committee, _ map[string]string) ([]formChoice, error) {
 	out := make([]formChoice, len(h.awards))
 	for i, a := range h.awards {
 		out[i] = formChoice{label: a.Code + " · " + a.Name(lang), value: a.Code}
@@ -73,14 +73,14 @@ func (h *Handlers) nominateAwardChoices(_ context.Context, lang string, _ domain
 	return out, nil
 }
 
-func (h *Handlers) nominateAwardAnswer(_ context.Context, lang string, _ domain.Committee, _ map[string]string, s string) (string, string, error) {
+func (h *nominationHandlers) nominateAwardAnswer(_ context.Context, lang string, _ domain.Committee, _ map[string]string, s string) (string, string, error) {
 	a, problem := h.findAward(lang, s)
 	return a.Code, problem, nil
 }
 
 // nominateNomineePrompt asks for a collective or a person, as the award
 // wants.
-func (h *Handlers) nominateNomineePrompt(lang string, a map[string]string) (string, i18n.Data) {
+func (h *nominationHandlers) nominateNomineePrompt(lang string, a map[string]string) (string, i18n.Data) {
 	award, _ := domain.FindAward(h.awards, a["award"])
 	data := i18n.Data{"Award": award.Name(lang), "Unit": a["unit"]}
 	if award.Kind == domain.Individual {
@@ -91,7 +91,7 @@ func (h *Handlers) nominateNomineePrompt(lang string, a map[string]string) (stri
 
 // nominateNomineeChoices offers the nominating unit itself for a
 // collective award.
-func (h *Handlers) nominateNomineeChoices(_ context.Context, lang string, _ domain.Committee, a map[string]string) ([]formChoice, error) {
+func (h *nominationHandlers) nominateNomineeChoices(_ context.Context, lang string, _ domain.Committee, a map[string]string) ([]formChoice, error) {
 	award, _ := domain.FindAward(h.awards, a["award"])
 	if award.Kind != domain.Collective || a["unit"] == "" {
 		return nil, nil
@@ -99,7 +99,7 @@ func (h *Handlers) nominateNomineeChoices(_ context.Context, lang string, _ doma
 	return []formChoice{{label: h.cat.T(lang, "nominate_own_unit_button", i18n.Data{"Unit": a["unit"]}), value: a["unit"]}}, nil
 }
 
-func (h *Handlers) nominateNomineeAnswer(ctx context.Context, lang string, c domain.Committee, a map[string]string, s string) (string, string, error) {
+func (h *nominationHandlers) nominateNomineeAnswer(ctx context.Context, lang string, c domain.Committee, a map[string]string, s string) (string, string, error) {
 	award, problem := h.findAward(lang, a["award"])
 	if problem != "" {
 		return "", problem, nil
@@ -109,7 +109,7 @@ func (h *Handlers) nominateNomineeAnswer(ctx context.Context, lang string, c dom
 }
 
 // nominateReview is the card to confirm before the nomination is stored.
-func (h *Handlers) nominateReview(ctx context.Context, lang string, c domain.Committee, a map[string]string) (string, error) {
+func (h *nominationHandlers) nominateReview(ctx context.Context, lang string, c domain.Committee, a map[string]string) (string, error) {
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return "", err

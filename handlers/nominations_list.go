@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -23,7 +25,7 @@ const (
 
 // nominationShow shows one nomination with its full history:
 // /nomination <id>. Admins get buttons for the next statuses.
-func (h *Handlers) nominationShow(ctx context.Context, r *bot.Request) error {
+func (h *nominationHandlers) nominationShow(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	if strings.TrimSpace(r.Args) == "" {
 		return h.pickNomination(ctx, r, sc)
@@ -36,12 +38,12 @@ func (h *Handlers) nominationShow(ctx context.Context, r *bot.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, text, kb)
+	return h.core.reply(ctx, r, text, kb)
 }
 
 // nominationCardFor renders the card as viewer sc sees it: admins get a
 // button for each next status (withdrawal aside: it has its command).
-func (h *Handlers) nominationCardFor(ctx context.Context, lang string, sc scope, n domain.Nomination) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (h *nominationHandlers) nominationCardFor(ctx context.Context, lang string, sc scope, n domain.Nomination) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	units, err := h.committees.Units(ctx, sc.committee.ID)
 	if err != nil {
 		return "", nil, err
@@ -58,7 +60,7 @@ func (h *Handlers) nominationCardFor(ctx context.Context, lang string, sc scope,
 			continue
 		}
 		data := routeNomMove.data(sc.committee.ID, strconv.FormatInt(n.ID, 10), string(n.Status), string(to))
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData("→ "+h.statusLabel(lang, to), data))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData("→ "+h.core.statusLabel(lang, to), data))
 	}
 	if len(row) == 0 {
 		return text, nil, nil
@@ -70,9 +72,9 @@ func (h *Handlers) nominationCardFor(ctx context.Context, lang string, sc scope,
 // nominationCard renders a nomination: what, for whom, by which unit, the
 // achievements, the dossier, the full history, and what the viewer may do
 // next.
-func (h *Handlers) nominationCard(lang string, c domain.Committee, n domain.Nomination, units []domain.Unit, viewer scope) string {
+func (h *nominationHandlers) nominationCard(lang string, c domain.Committee, n domain.Nomination, units []domain.Unit, viewer scope) string {
 	var b strings.Builder
-	b.WriteString(h.cat.T(lang, "nomination_card_title", i18n.Data{"ID": n.ID, "Status": i18n.Raw(h.statusLabel(lang, n.Status))}))
+	b.WriteString(h.cat.T(lang, "nomination_card_title", i18n.Data{"ID": n.ID, "Status": i18n.Raw(h.core.statusLabel(lang, n.Status))}))
 	b.WriteString("\n")
 	b.WriteString(h.nominationBody(lang, n, units, len(units)))
 	b.WriteString("\n\n" + h.cat.T(lang, "nomination_history_title", nil))
@@ -84,7 +86,7 @@ func (h *Handlers) nominationCard(lang string, c domain.Committee, n domain.Nomi
 	case viewer.admin && len(moves) > 0:
 		labels := make([]string, len(moves))
 		for i, m := range moves {
-			labels[i] = h.cat.T(lang, "nomination_move_option", i18n.Data{"Code": string(m), "Label": i18n.Raw(h.statusLabel(lang, m))})
+			labels[i] = h.cat.T(lang, "nomination_move_option", i18n.Data{"Code": string(m), "Label": i18n.Raw(h.core.statusLabel(lang, m))})
 		}
 		if n.Status == domain.StatusVoting {
 			b.WriteString("\n\n" + h.cat.T(lang, "nomination_next_voting", i18n.Data{"ID": n.ID, "Award": n.Award, "Min": domain.MinOverrideReason}))
@@ -100,7 +102,7 @@ func (h *Handlers) nominationCard(lang string, c domain.Committee, n domain.Nomi
 // nominationBody is the part of the card shared with the review before
 // submitting: award, nominee, unit and year, threshold, achievements,
 // documents.
-func (h *Handlers) nominationBody(lang string, n domain.Nomination, units []domain.Unit, electorate int) string {
+func (h *nominationHandlers) nominationBody(lang string, n domain.Nomination, units []domain.Unit, electorate int) string {
 	names := make(map[string]string, len(units))
 	for _, u := range units {
 		names[u.Code] = u.Name
@@ -133,14 +135,14 @@ func (h *Handlers) nominationBody(lang string, n domain.Nomination, units []doma
 }
 
 // changeLine renders one history entry.
-func (h *Handlers) changeLine(lang string, c domain.Committee, ch domain.Change) string {
+func (h *nominationHandlers) changeLine(lang string, c domain.Committee, ch domain.Change) string {
 	by := ch.ByName
 	if ch.By == 0 && by == "" {
 		by = h.cat.T(lang, "nomination_by_bot", nil)
 	}
 	data := i18n.Data{
 		"At": ch.At.In(c.Location()).Format("02/01/2006 15:04"), "By": by, "Note": ch.Note,
-		"From": i18n.Raw(h.statusLabel(lang, ch.From)), "To": i18n.Raw(h.statusLabel(lang, ch.To)),
+		"From": i18n.Raw(h.core.statusLabel(lang, ch.From)), "To": i18n.Raw(h.core.statusLabel(lang, ch.To)),
 	}
 	if ch.From == "" {
 		return h.cat.T(lang, "nomination_history_created", data)
@@ -185,7 +187,7 @@ func (f nominationFilter) keep(n domain.Nomination) bool {
 
 // parseFilter reads the argument of /nominations: a status, an award code
 // or a unit code; ok is false for anything else.
-func (h *Handlers) parseFilter(ctx context.Context, c domain.Committee, arg string) (nominationFilter, bool, error) {
+func (h *nominationHandlers) parseFilter(ctx context.Context, c domain.Committee, arg string) (nominationFilter, bool, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" || arg == "*" {
 		return nominationFilter{}, true, nil
@@ -211,26 +213,26 @@ func (h *Handlers) parseFilter(ctx context.Context, c domain.Committee, arg stri
 // nominationsList lists the committee's nominations grouped by status,
 // with counts: /nominations [status|AWARD|UNIT]. Long lists are paged with
 // ◀ ▶ buttons that edit the message in place.
-func (h *Handlers) nominationsList(ctx context.Context, r *bot.Request) error {
+func (h *nominationHandlers) nominationsList(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	f, ok, err := h.parseFilter(ctx, sc.committee, r.Args)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "nominations_bad_filter", i18n.Data{"Arg": truncate(strings.TrimSpace(r.Args), 30)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominations_bad_filter", i18n.Data{"Arg": truncate(strings.TrimSpace(r.Args), 30)}), nil)
 	}
 	text, kb, err := h.nominationsPageText(ctx, r.Lang, sc.committee, f, 0)
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, text, kb)
+	return h.core.reply(ctx, r, text, kb)
 }
 
 // nominationsPage turns the page: nl:<committee>:<page>:<filter>. The
 // presser must be able to see the committee's nominations.
-func (h *Handlers) nominationsPage(ctx context.Context, r *bot.Request) error {
-	p, ok := h.buttonParts(r, routeNomPage)
+func (h *nominationHandlers) nominationsPage(ctx context.Context, r *bot.Request) error {
+	p, ok := h.core.buttonParts(r, routeNomPage)
 	if !ok {
 		return nil
 	}
@@ -244,21 +246,21 @@ func (h *Handlers) nominationsPage(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	if perr != nil || page < 0 || !fok {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	text, kb, err := h.nominationsPageText(ctx, r.Lang, sc.committee, f, page)
 	if err != nil {
 		return err
 	}
-	return h.editCallback(ctx, r, text, kb)
+	return h.core.editCallback(ctx, r, text, kb)
 }
 
 // viewerButton checks a button's committee against the presser: in the
 // committee's group anyone there, in a private chat its admins and
 // delegates. Forged or stale data gets a short refusal and ok=false.
-func (h *Handlers) viewerButton(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
-	sc, ok, err := h.buttonScope(ctx, r, committeeID, false)
+func (h *nominationHandlers) viewerButton(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
+	sc, ok, err := h.core.buttonScope(ctx, r, committeeID, false)
 	if !ok || err != nil {
 		return sc, false, err
 	}
@@ -271,7 +273,7 @@ func (h *Handlers) viewerButton(ctx context.Context, r *bot.Request, committeeID
 
 // nominationsPageText renders page (clamped to the last) of the list and
 // its ◀ ▶ buttons.
-func (h *Handlers) nominationsPageText(ctx context.Context, lang string, c domain.Committee, f nominationFilter, page int) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (h *nominationHandlers) nominationsPageText(ctx context.Context, lang string, c domain.Committee, f nominationFilter, page int) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	all, err := h.nominations.List(ctx, c.ID)
 	if err != nil {
 		return "", nil, err
@@ -319,7 +321,7 @@ func (h *Handlers) nominationsPageText(ctx context.Context, lang string, c domai
 // paginate groups nominations by status in lifecycle order and cuts the
 // groups into pages of at most budget UTF-16 units and pageEntries
 // entries; a group cut in two repeats its heading, marked as continued.
-func (h *Handlers) paginate(lang string, c domain.Committee, ns []domain.Nomination, budget int) []string {
+func (h *nominationHandlers) paginate(lang string, c domain.Committee, ns []domain.Nomination, budget int) []string {
 	byStatus := map[domain.Status][]domain.Nomination{}
 	for _, n := range ns {
 		byStatus[n.Status] = append(byStatus[n.Status], n)
@@ -339,7 +341,7 @@ func (h *Handlers) paginate(lang string, c domain.Committee, ns []domain.Nominat
 		if len(group) == 0 {
 			continue
 		}
-		heading := "\n\n" + h.cat.N(lang, "nominations_group", len(group), i18n.Data{"Status": i18n.Raw(capitalize(h.statusLabel(lang, st)))})
+		heading := "\n\n" + h.cat.N(lang, "nominations_group", len(group), i18n.Data{"Status": i18n.Raw(capitalize(h.core.statusLabel(lang, st)))})
 		inGroup := false
 		for _, n := range group {
 			line := "\n" + h.nominationLine(lang, c, n)
@@ -372,7 +374,7 @@ func (h *Handlers) paginate(lang string, c domain.Committee, ns []domain.Nominat
 
 // nominationLine is one list entry, starting with the command that opens
 // the nomination.
-func (h *Handlers) nominationLine(lang string, c domain.Committee, n domain.Nomination) string {
+func (h *nominationHandlers) nominationLine(lang string, c domain.Committee, n domain.Nomination) string {
 	data := i18n.Data{"ID": n.ID, "Award": n.Award, "Nominee": n.Nominee, "Unit": ""}
 	if n.NomineeUnit != n.Unit {
 		data["Unit"] = n.Unit
@@ -397,7 +399,7 @@ func capitalize(s string) string {
 
 // statusNominations is the /status section: the year's nominations by
 // status; nothing when there are none.
-func (h *Handlers) statusNominations(ctx context.Context, lang string, c domain.Committee) (string, error) {
+func (h *nominationHandlers) statusNominations(ctx context.Context, lang string, c domain.Committee) (string, error) {
 	all, err := h.nominations.List(ctx, c.ID)
 	if err != nil {
 		return "", err
@@ -416,8 +418,69 @@ func (h *Handlers) statusNominations(ctx context.Context, lang string, c domain.
 	var parts []string
 	for _, st := range domain.Statuses() {
 		if counts[st] > 0 {
-			parts = append(parts, h.cat.T(lang, "status_nominations_part", i18n.Data{"Count": counts[st], "Status": i18n.Raw(h.statusLabel(lang, st))}))
+			parts = append(parts, h.cat.T(lang, "status_nominations_part", i18n.Data{"Count": counts[st], "Status": i18n.Raw(h.core.statusLabel(lang, st))}))
 		}
 	}
 	return h.cat.N(lang, "status_nominations", total, i18n.Data{"Year": c.Year, "Parts": i18n.Raw(strings.Join(parts, ", "))}), nil
+}
+
+// pickNomination answers /withdraw or /nomination sent without a number:
+// a delegate's unit's nominations (an admin's: every one), newest first;
+// for /withdraw only those that may still be withdrawn (not forwarded,
+// not on an open ballot).
+func (h *nominationHandlers) pickNomination(ctx context.Context, r *bot.Request, sc scope) error {
+	all, err := h.nominations.List(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	var onBallot map[string]string
+	if r.Command == "withdraw" {
+		// One on an open ballot is locked until the ballot closes.
+		if onBallot, err = h.nominationsInOpenBallots(ctx, sc.committee.ID); err != nil {
+			return err
+		}
+	}
+	var choices []choice
+	for i := len(all) - 1; i >= 0; i-- {
+		n := all[i]
+		if !sc.admin && (sc.delegate == nil || sc.delegate.Unit != n.Unit) {
+			continue
+		}
+		if r.Command == "withdraw" && (!domain.CanMove(n.Status, domain.StatusWithdrawn) || onBallot[strconv.FormatInt(n.ID, 10)] != "") {
+			continue
+		}
+		choices = append(choices, choice{
+			label: fmt.Sprintf("#%d · %s · %s · %s", n.ID, n.Award, n.Nominee, plain(h.core.statusLabel(r.Lang, n.Status))),
+			arg:   strconv.FormatInt(n.ID, 10),
+		})
+	}
+	slices.SortStableFunc(choices, func(a, b choice) int { return numericDesc(a.arg, b.arg) })
+	return h.core.pickOrTell(ctx, r, sc.committee, "pick_nomination", choices, "pick_no_nomination", nil)
+}
+
+// pickAward answers /ballot_nominations sent without an award: the awards
+// with nominations under review, or left in voting by a ballot that
+// decided nothing, and how many.
+func (h *nominationHandlers) pickAward(ctx context.Context, r *bot.Request, sc scope) error {
+	all, err := h.nominations.List(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	inBallot, err := h.nominationsInOpenBallots(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	for _, n := range all {
+		if awaitsBallot(n, inBallot) {
+			count[n.Award]++
+		}
+	}
+	var choices []choice
+	for _, a := range h.awards {
+		if count[a.Code] > 0 {
+			choices = append(choices, choice{label: fmt.Sprintf("%s · %s (%d)", a.Code, a.Name(r.Lang), count[a.Code]), arg: a.Code})
+		}
+	}
+	return h.core.pickOrTell(ctx, r, sc.committee, "pick_award", choices, "pick_no_award", nil)
 }

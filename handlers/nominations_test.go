@@ -44,7 +44,7 @@ func TestPagesStayWithinTelegramsLimit(t *testing.T) {
 	}
 	for _, lang := range i18n.Languages {
 		title := h.cat.N(lang, "nominations_title", len(ns), i18n.Data{"Name": c.Name})
-		pages := h.paginate(lang, c, ns, pageBudget-utf16Len(title)-100)
+		pages := h.nominationRoom.paginate(lang, c, ns, pageBudget-utf16Len(title)-100)
 		seen := map[string]bool{}
 		for i, p := range pages {
 			page := title + "\n" + h.cat.T(lang, "nominations_page", i18n.Data{"Page": i + 1, "Pages": len(pages)}) + p
@@ -72,7 +72,7 @@ func TestPaginateKeepsGroupsInLifecycleOrderAndMarksContinuations(t *testing.T) 
 		}
 		ns = append(ns, domain.Nomination{ID: int64(i + 1), Unit: "TANDTC", Award: "CTD_CP", Nominee: fmt.Sprintf("Tập thể %d", i+1), Year: 2025, Status: st})
 	}
-	pages := h.paginate("vi", c, ns, pageBudget)
+	pages := h.nominationRoom.paginate("vi", c, ns, pageBudget)
 	if len(pages) != 3 {
 		t.Fatalf("%d pages of %d entries, want 3 (at most %d entries a page)", len(pages), len(ns), pageEntries)
 	}

@@ -37,7 +37,7 @@ type choice struct{ label, arg string }
 
 // pickOrTell answers r's command with a picker of choices under the text
 // titleID, or with noneID (and its data) when there is nothing to pick.
-func (h *Handlers) pickOrTell(ctx context.Context, r *bot.Request, c domain.Committee, titleID string, choices []choice, noneID string, none i18n.Data) error {
+func (h *core) pickOrTell(ctx context.Context, r *bot.Request, c domain.Committee, titleID string, choices []choice, noneID string, none i18n.Data) error {
 	if len(choices) == 0 {
 		return h.reply(ctx, r, h.cat.T(r.Lang, noneID, none), nil)
 	}
@@ -55,7 +55,7 @@ func (h *Handlers) pickOrTell(ctx context.Context, r *bot.Request, c domain.Comm
 
 // pickButton runs a picker's choice: the command named by the button,
 // with its argument, in the committee the button was made for.
-func (h *Handlers) pickButton(ctx context.Context, r *bot.Request) error {
+func (h *core) pickButton(ctx context.Context, r *bot.Request) error {
 	p, ok := h.buttonParts(r, routePick)
 	if !ok {
 		return nil
@@ -105,94 +105,7 @@ func (h *Handlers) pickBallot(ctx context.Context, r *bot.Request, sc scope) err
 			choices = append(choices, choice{label: fmt.Sprintf("#%s · %s", b.ID, b.Title), arg: b.ID})
 		}
 	}
-	return h.pickOrTell(ctx, r, sc.committee, "pick_ballot", choices, noneID, nil)
-}
-
-// pickMeeting answers a meeting command sent without a number: the
-// meetings to come (for /attendance, the recent ones too), soonest first.
-func (h *Handlers) pickMeeting(ctx context.Context, r *bot.Request, sc scope) error {
-	ms, err := h.meetings.Upcoming(ctx, sc.committee.ID, maxChoices)
-	if err != nil {
-		return err
-	}
-	if r.Command == "attendance" {
-		past, err := h.meetings.Past(ctx, sc.committee.ID, maxChoices)
-		if err != nil {
-			return err
-		}
-		ms = append(ms, past...)
-	}
-	now := h.now()
-	var choices []choice
-	for _, m := range ms {
-		if m.Cancelled() || r.Command != "attendance" && m.Started(now) {
-			continue
-		}
-		at := m.Start.In(sc.committee.Location()).Format("15:04 02/01")
-		choices = append(choices, choice{label: fmt.Sprintf("#%s · %s · %s", m.ID, at, m.Title), arg: m.ID})
-	}
-	return h.pickOrTell(ctx, r, sc.committee, "pick_meeting", choices, "pick_no_meeting", nil)
-}
-
-// pickNomination answers /withdraw or /nomination sent without a number:
-// a delegate's unit's nominations (an admin's: every one), newest first;
-// for /withdraw only those that may still be withdrawn (not forwarded,
-// not on an open ballot).
-func (h *Handlers) pickNomination(ctx context.Context, r *bot.Request, sc scope) error {
-	all, err := h.nominations.List(ctx, sc.committee.ID)
-	if err != nil {
-		return err
-	}
-	var onBallot map[string]string
-	if r.Command == "withdraw" {
-		// One on an open ballot is locked until the ballot closes.
-		if onBallot, err = h.nominationsInOpenBallots(ctx, sc.committee.ID); err != nil {
-			return err
-		}
-	}
-	var choices []choice
-	for i := len(all) - 1; i >= 0; i-- {
-		n := all[i]
-		if !sc.admin && (sc.delegate == nil || sc.delegate.Unit != n.Unit) {
-			continue
-		}
-		if r.Command == "withdraw" && (!domain.CanMove(n.Status, domain.StatusWithdrawn) || onBallot[strconv.FormatInt(n.ID, 10)] != "") {
-			continue
-		}
-		choices = append(choices, choice{
-			label: fmt.Sprintf("#%d · %s · %s · %s", n.ID, n.Award, n.Nominee, plain(h.statusLabel(r.Lang, n.Status))),
-			arg:   strconv.FormatInt(n.ID, 10),
-		})
-	}
-	slices.SortStableFunc(choices, func(a, b choice) int { return numericDesc(a.arg, b.arg) })
-	return h.pickOrTell(ctx, r, sc.committee, "pick_nomination", choices, "pick_no_nomination", nil)
-}
-
-// pickAward answers /ballot_nominations sent without an award: the awards
-// with nominations under review, or left in voting by a ballot that
-// decided nothing, and how many.
-func (h *Handlers) pickAward(ctx context.Context, r *bot.Request, sc scope) error {
-	all, err := h.nominations.List(ctx, sc.committee.ID)
-	if err != nil {
-		return err
-	}
-	inBallot, err := h.nominationsInOpenBallots(ctx, sc.committee.ID)
-	if err != nil {
-		return err
-	}
-	count := map[string]int{}
-	for _, n := range all {
-		if awaitsBallot(n, inBallot) {
-			count[n.Award]++
-		}
-	}
-	var choices []choice
-	for _, a := range h.awards {
-		if count[a.Code] > 0 {
-			choices = append(choices, choice{label: fmt.Sprintf("%s · %s (%d)", a.Code, a.Name(r.Lang), count[a.Code]), arg: a.Code})
-		}
-	}
-	return h.pickOrTell(ctx, r, sc.committee, "pick_award", choices, "pick_no_award", nil)
+	return h.core.pickOrTell(ctx, r, sc.committee, "pick_ballot", choices, noneID, nil)
 }
 
 // numericDesc orders decimal ids newest (largest) first.

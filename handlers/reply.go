@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -20,7 +21,7 @@ const maxMessage = 4096
 // reply sends an HTML message to the chat of the request, split into
 // several messages when it is too long for one. The keyboard goes on the
 // last part.
-func (h *Handlers) reply(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+func (h *core) reply(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
 	chat, ok := r.Chat()
 	if !ok {
 		return nil
@@ -56,7 +57,7 @@ func inBlocTopic(r *bot.Request, c domain.Committee) bool {
 }
 
 // sendHTML sends text to a chat, split at line boundaries when needed.
-func (h *Handlers) sendHTML(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup, opts ...outbox.SendOption) error {
+func (h *core) sendHTML(ctx context.Context, chatID int64, text string, kb *tgbotapi.InlineKeyboardMarkup, opts ...outbox.SendOption) error {
 	parts := splitMessage(text, maxMessage)
 	for i, p := range parts {
 		msg := tgbotapi.NewMessage(chatID, p)
@@ -132,4 +133,50 @@ func cutLine(line string, max int) (string, string) {
 		cut = amp
 	}
 	return line[:cut], line[cut:]
+}
+
+// editCallback replaces the text (and buttons) of the message whose button
+// was pressed; "not modified" is not an error.
+func (h *core) editCallback(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+	chat, _ := r.Chat()
+	msgID, ok := r.CallbackMessageID()
+	if !ok {
+		return nil
+	}
+	edit := tgbotapi.NewEditMessageText(chat.ID, msgID, text)
+	edit.ParseMode = tgbotapi.ModeHTML
+	edit.DisableWebPagePreview = true
+	if kb != nil {
+		edit.ReplyMarkup = kb
+	}
+	return h.send.Send(ctx, edit)
+}
+
+// date formats a date in the committee's time zone.
+func (h *core) date(t time.Time, c domain.Committee) string {
+	return t.In(c.Location()).Format("02/01/2006")
+}
+
+// shortTime is a time in lists: "15:04 02/01" within the current year (in
+// the committee's time zone), with the year otherwise, so that a date of
+// another year is never read as this year's.
+func (h *core) shortTime(t time.Time, c domain.Committee) string {
+	loc := c.Location()
+	if t.In(loc).Year() != h.now().In(loc).Year() {
+		return t.In(loc).Format("15:04 02/01/2006")
+	}
+	return t.In(loc).Format("15:04 02/01")
+}
+
+// deepLink is the t.me link that opens a private chat with /start payload.
+func (h *core) deepLink(payload string) string {
+	if payload == "" {
+		return "https://t.me/" + h.botUsername
+	}
+	return "https://t.me/" + h.botUsername + "?start=" + payload
+}
+
+// cancelButton closes a confirmation without doing anything.
+func (h *core) cancelButton(ctx context.Context, r *bot.Request) error {
+	return h.editCallback(ctx, r, h.cat.T(r.Lang, "cancelled", nil), nil)
 }

@@ -94,13 +94,13 @@ func (rt route) parse(data string) ([]string, bool) {
 
 // unknownButton answers a press whose data is forged, stale or of another
 // shape: a short notice, nothing done.
-func (h *Handlers) unknownButton(r *bot.Request) {
+func (h *core) unknownButton(r *bot.Request) {
 	r.Answer(plain(h.cat.T(r.Lang, "unknown_button", nil)), false)
 }
 
 // buttonParts parses the pressed button's data for rt; on data of another
 // shape it answers the press (unknownButton) and reports false.
-func (h *Handlers) buttonParts(r *bot.Request, rt route) ([]string, bool) {
+func (h *core) buttonParts(r *bot.Request, rt route) ([]string, bool) {
 	p, ok := rt.parse(r.Data)
 	if !ok {
 		h.unknownButton(r)
@@ -126,28 +126,28 @@ type button struct {
 // buttons are every route the bot answers, with its handler.
 func (h *Handlers) buttons() []button {
 	return []button{
-		{routeLang, h.langButton},
-		{routeUse, h.useButton},
-		{routeCancel, h.cancelButton},
-		{routeInvite, h.inviteButton},
-		{routeUnitRemove, h.unitRemoveButton},
-		{routeUnitRemoved, h.unitRemoveConfirmed},
-		{routeDelegateOut, h.delegateRemoveButton},
-		{routeRoleUnit, h.roleUnitButton},
-		{routeRoleSet, h.roleSetButton},
-		{routeSign, h.signButton},
+		{routeLang, h.general.langButton},
+		{routeUse, h.core.useButton},
+		{routeCancel, h.core.cancelButton},
+		{routeInvite, h.committee.inviteButton},
+		{routeUnitRemove, h.committee.unitRemoveButton},
+		{routeUnitRemoved, h.committee.unitRemoveConfirmed},
+		{routeDelegateOut, h.committee.delegateRemoveButton},
+		{routeRoleUnit, h.committee.roleUnitButton},
+		{routeRoleSet, h.committee.roleSetButton},
+		{routeSign, h.committee.signButton},
 		{routeVotePick, h.votePick},
 		{routeVoteReview, h.voteReview},
 		{routeVoteSubmit, h.voteSubmit},
 		{routeBallotClose, h.closeButton},
 		{routeApplyRole, h.applyRoleButton},
-		{routeForm, h.formButton},
-		{routeNomPage, h.nominationsPage},
-		{routeNomMove, h.nominationMoveButton},
-		{routeRSVP, h.rsvpButton},
-		{routeICS, h.icsButton},
-		{routeMeetingOff, h.meetingCancelConfirmed},
-		{routeInviteMove, h.inviteMoveButton},
-		{routePick, h.pickButton},
+		{routeForm, h.forms.formButton},
+		{routeNomPage, h.nominationRoom.nominationsPage},
+		{routeNomMove, h.nominationRoom.nominationMoveButton},
+		{routeRSVP, h.meetings.rsvpButton},
+		{routeICS, h.meetings.icsButton},
+		{routeMeetingOff, h.meetings.meetingCancelConfirmed},
+		{routeInviteMove, h.committee.inviteMoveButton},
+		{routePick, h.core.pickButton},
 	}
 }

@@ -15,41 +15,41 @@ import (
 
 // unitAdd adds a member unit: /unit_add CODE Full name. Without arguments
 // it asks step by step in a private chat.
-func (h *Handlers) unitAdd(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) unitAdd(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	if strings.TrimSpace(r.Args) == "" {
-		return h.startForm(ctx, r, formUnitAdd, sc.committee)
+		return h.forms.startForm(ctx, r, formUnitAdd, sc.committee)
 	}
 	code, name, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	return h.addUnit(ctx, r, sc.committee, code, name)
 }
 
 // addUnit validates and stores a unit, answering with what was wrong.
-func (h *Handlers) addUnit(ctx context.Context, r *bot.Request, c domain.Committee, code, name string) error {
+func (h *committeeHandlers) addUnit(ctx context.Context, r *bot.Request, c domain.Committee, code, name string) error {
 	code = domain.NormalizeUnitCode(code)
 	name = strings.TrimSpace(name)
 	if err := domain.ValidUnitCode(code); err != nil {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "bad_unit_code", i18n.Data{"Code": truncate(code, 40)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "bad_unit_code", i18n.Data{"Code": truncate(code, 40)}), nil)
 	}
 	if name == "" {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_add_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_add_usage", nil), nil)
 	}
 	if err := domain.ValidName(name); err != nil {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "bad_name", i18n.Data{"Max": domain.MaxNameLen}), nil)
 	}
 	err := h.committees.AddUnit(ctx, c.ID, domain.Unit{Code: code, Name: name})
 	switch {
 	case errors.Is(err, storage.ErrConflict):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_exists", i18n.Data{"Code": code}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_exists", i18n.Data{"Code": code}), nil)
 	case err != nil:
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "unit_added", i18n.Data{"Code": code, "Name": name}), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_added", i18n.Data{"Code": code, "Name": name}), nil)
 }
 
 // unitRemove asks to confirm removing a unit; without a code it offers the
 // units as buttons.
-func (h *Handlers) unitRemove(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) unitRemove(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	code := domain.NormalizeUnitCode(r.Args)
 	if code == "" {
@@ -58,10 +58,10 @@ func (h *Handlers) unitRemove(ctx context.Context, r *bot.Request) error {
 	return h.confirmUnitRemove(ctx, r, sc.committee, code, false)
 }
 
-func (h *Handlers) confirmUnitRemove(ctx context.Context, r *bot.Request, c domain.Committee, code string, edit bool) error {
+func (h *committeeHandlers) confirmUnitRemove(ctx context.Context, r *bot.Request, c domain.Committee, code string, edit bool) error {
 	u, err := h.committees.Unit(ctx, c.ID, code)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
 	}
 	if err != nil {
 		return err
@@ -76,19 +76,19 @@ func (h *Handlers) confirmUnitRemove(ctx context.Context, r *bot.Request, c doma
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
 	))
 	if edit {
-		return h.editCallback(ctx, r, text, &kb)
+		return h.core.editCallback(ctx, r, text, &kb)
 	}
-	return h.reply(ctx, r, text, &kb)
+	return h.core.reply(ctx, r, text, &kb)
 }
 
 // unitButtons offers the committee's units as buttons "route:cid:CODE".
-func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Committee, promptID string, rt route) error {
+func (h *committeeHandlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Committee, promptID string, rt route) error {
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	if len(units) == 0 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "units_none", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "units_none", nil), nil)
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
@@ -103,59 +103,12 @@ func (h *Handlers) unitButtons(ctx context.Context, r *bot.Request, c domain.Com
 		rows = append(rows, row)
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-	return h.reply(ctx, r, h.cat.T(r.Lang, promptID, nil), &kb)
-}
-
-// buttonScope checks a button's committee id against the caller's rights
-// in that committee: forged or stale data gets a short refusal.
-func (h *Handlers) buttonScope(ctx context.Context, r *bot.Request, committeeID string, admin bool) (scope, bool, error) {
-	user, _ := r.Sender()
-	return h.buttonScopeWith(r, admin, func() (scope, error) {
-		c, err := h.committees.Get(ctx, committeeID)
-		if err != nil {
-			return scope{}, err
-		}
-		return h.scopeFor(ctx, c, user.ID)
-	})
-}
-
-func (h *Handlers) buttonScopeWith(r *bot.Request, admin bool, load func() (scope, error)) (scope, bool, error) {
-	sc, err := load()
-	if errors.Is(err, storage.ErrNotFound) {
-		h.unknownButton(r)
-		return scope{}, false, nil
-	}
-	if err != nil {
-		return sc, false, err
-	}
-	c := sc.committee
-	if chat, _ := r.Chat(); chat.IsGroup() && chat.ID != c.ChatID {
-		h.unknownButton(r)
-		return sc, false, nil
-	}
-	if admin && !sc.admin {
-		r.Answer(plain(h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.groupName(c)})), true)
-		return sc, false, nil
-	}
-	return sc, true, nil
-}
-
-// adminButton parses the data of a button of route rt, "<committee>:<more
-// parts>", checks
-// the presser administers that committee, and returns the parts after the
-// committee id. Forged data gets a short refusal and ok=false.
-func (h *Handlers) adminButton(ctx context.Context, r *bot.Request, rt route) (parts []string, sc scope, ok bool, err error) {
-	p, ok := h.buttonParts(r, rt)
-	if !ok {
-		return nil, scope{}, false, nil
-	}
-	sc, ok, err = h.buttonScope(ctx, r, p[0], true)
-	return p[1:], sc, ok && err == nil, err
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, promptID, nil), &kb)
 }
 
 // unitRemoveButton: a unit was chosen for removal; ask to confirm.
-func (h *Handlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeUnitRemove)
+func (h *committeeHandlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeUnitRemove)
 	if !ok {
 		return err
 	}
@@ -163,19 +116,19 @@ func (h *Handlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
 }
 
 // unitRemoveConfirmed removes the unit, its delegates and open invites.
-func (h *Handlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeUnitRemoved)
+func (h *committeeHandlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeUnitRemoved)
 	if !ok {
 		return err
 	}
 	admin, _ := r.Sender()
 	removed, err := h.committees.RemoveUnit(ctx, sc.committee.ID, p[0], admin.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[0]}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[0]}), nil)
 	}
 	var onBallot *storage.UnitOnBallotError
 	if errors.As(err, &onBallot) {
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "unit_on_open_ballot", i18n.Data{"Code": p[0], "ID": onBallot.Ballot}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "unit_on_open_ballot", i18n.Data{"Code": p[0], "ID": onBallot.Ballot}), nil)
 	}
 	if err != nil {
 		return err
@@ -183,23 +136,18 @@ func (h *Handlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) erro
 	if _, err := h.committees.RevokeInvites(ctx, sc.committee.ID, p[0]); err != nil {
 		return err
 	}
-	return h.editCallback(ctx, r, h.cat.N(r.Lang, "unit_removed", len(removed), i18n.Data{"Code": p[0]}), nil)
-}
-
-// cancelButton closes a confirmation without doing anything.
-func (h *Handlers) cancelButton(ctx context.Context, r *bot.Request) error {
-	return h.editCallback(ctx, r, h.cat.T(r.Lang, "cancelled", nil), nil)
+	return h.core.editCallback(ctx, r, h.cat.N(r.Lang, "unit_removed", len(removed), i18n.Data{"Code": p[0]}), nil)
 }
 
 // units lists the member units with their role and delegates.
-func (h *Handlers) units(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) units(ctx context.Context, r *bot.Request) error {
 	c := scopeOf(r).committee
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	if len(units) == 0 {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "units_none", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "units_none", nil), nil)
 	}
 	delegates, err := h.committees.Delegates(ctx, c.ID)
 	if err != nil {
@@ -221,11 +169,11 @@ func (h *Handlers) units(ctx context.Context, r *bot.Request) error {
 			b.WriteString(h.cat.T(r.Lang, "units_no_delegates", nil))
 		}
 	}
-	return h.reply(ctx, r, b.String(), nil)
+	return h.core.reply(ctx, r, b.String(), nil)
 }
 
 // roleBadge is " — Khối trưởng" for the head unit, etc.; already HTML.
-func (h *Handlers) roleBadge(lang string, c domain.Committee, code string) string {
+func (h *committeeHandlers) roleBadge(lang string, c domain.Committee, code string) string {
 	switch code {
 	case c.Head:
 		return h.cat.T(lang, "badge_head", nil)

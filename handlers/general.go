@@ -13,47 +13,68 @@ import (
 	"github.com/committeebot/committeebot/i18n"
 )
 
+// generalHandlers are the commands of no particular feature: /start,
+// /help, /lang, /cancel, /status, and what answers text and unknown
+// commands.
+type generalHandlers struct {
+	core        *core
+	forms       *formRunner
+	committee   *committeeHandlers // /start with an invite redeems it
+	ballotRoom  *Handlers          // /start with a ballot's link opens it
+	cat         *i18n.Catalog
+	prefs       Prefs
+	dialogs     Dialogs
+	committees  CommitteeStore
+	send        Sender
+	admins      map[int64]bool
+	botUsername string
+	// commands are every room's commands, for /help.
+	commands []command
+	// statusSections make the /status card, each from its room.
+	statusSections []statusSection
+}
+
 // start greets the user. A /start with a payload comes from a deep link
 // (an invite or a ballot); a payload nobody issued is refused clearly.
-func (h *Handlers) start(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) start(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
 	if strings.HasPrefix(r.Args, "vote_") {
-		return h.voteLink(ctx, r, r.Args)
+		return h.ballotRoom.voteLink(ctx, r, r.Args)
 	}
 	if r.Args != "" {
-		return h.redeem(ctx, r, r.Args)
+		return h.committee.redeem(ctx, r, r.Args)
 	}
 	if chat.IsGroup() {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "start_group", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "start_group", nil), nil)
 	}
 	user, _ := r.Sender()
 	text := h.cat.T(r.Lang, "start_private", i18n.Data{"Name": user.DisplayName()})
-	if c, found, err := h.committeeFor(ctx, r, false); err != nil {
+	if c, found, err := h.core.committeeFor(ctx, r, false); err != nil {
 		return err
 	} else if found {
 		if d, err := h.committees.DelegateOf(ctx, c.ID, user.ID); err == nil {
 			text += "\n\n" + h.cat.T(r.Lang, "start_delegate", i18n.Data{"Code": d.Unit, "Committee": c.Name})
 		}
 	}
-	return h.reply(ctx, r, text, nil)
+	return h.core.reply(ctx, r, text, nil)
 }
 
 // help lists the commands the caller may use in this chat: a guest sees
 // how to join, a delegate their unit's commands, an admin the secretariat's.
-func (h *Handlers) help(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) help(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
 	user, _ := r.Sender()
-	c, hasCommittee, err := h.committeeFor(ctx, r, false)
+	c, hasCommittee, err := h.core.committeeFor(ctx, r, false)
 	if err != nil {
 		return err
 	}
-	admin, err := h.isAdmin(ctx, r)
+	admin, err := h.core.isAdmin(ctx, r)
 	if err != nil {
 		return err
 	}
 	delegate := false
 	if hasCommittee {
-		sc, err := h.scopeFor(ctx, c, user.ID)
+		sc, err := h.core.scopeFor(ctx, c, user.ID)
 		if err != nil {
 			return err
 		}
@@ -104,28 +125,28 @@ func (h *Handlers) help(ctx context.Context, r *bot.Request) error {
 	} else {
 		b.WriteString(h.cat.T(r.Lang, "help_footer_group", nil))
 	}
-	return h.reply(ctx, r, b.String(), nil)
+	return h.core.reply(ctx, r, b.String(), nil)
 }
 
 // lang switches the language: the caller's own in a private chat, the
 // group's (admins only) in a group. Without an argument it offers buttons.
-func (h *Handlers) lang(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) lang(ctx context.Context, r *bot.Request) error {
 	want := strings.ToLower(strings.TrimSpace(r.Args))
 	if want == "" {
 		kb := h.langKeyboard()
-		return h.reply(ctx, r, h.cat.T(r.Lang, "lang_choose", nil), &kb)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "lang_choose", nil), &kb)
 	}
 	if !i18n.Supported(want) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "lang_unknown", i18n.Data{"Lang": truncate(want, 16)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "lang_unknown", i18n.Data{"Lang": truncate(want, 16)}), nil)
 	}
 	text, err := h.setLang(ctx, r, want)
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, text, nil)
+	return h.core.reply(ctx, r, text, nil)
 }
 
-func (h *Handlers) langKeyboard() tgbotapi.InlineKeyboardMarkup {
+func (h *generalHandlers) langKeyboard() tgbotapi.InlineKeyboardMarkup {
 	var row []tgbotapi.InlineKeyboardButton
 	for _, l := range i18n.Languages {
 		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.cat.T(l, "lang_name", nil), routeLang.data(l)))
@@ -135,11 +156,11 @@ func (h *Handlers) langKeyboard() tgbotapi.InlineKeyboardMarkup {
 
 // setLang stores the choice and returns the confirmation in the new
 // language, or the refusal in the current one.
-func (h *Handlers) setLang(ctx context.Context, r *bot.Request, lang string) (string, error) {
+func (h *generalHandlers) setLang(ctx context.Context, r *bot.Request, lang string) (string, error) {
 	chat, _ := r.Chat()
 	user, _ := r.Sender()
 	if chat.IsGroup() {
-		admin, err := h.isAdmin(ctx, r)
+		admin, err := h.core.isAdmin(ctx, r)
 		if err != nil {
 			return "", err
 		}
@@ -161,9 +182,9 @@ func (h *Handlers) setLang(ctx context.Context, r *bot.Request, lang string) (st
 
 // langButton handles a press on a language button: the message is edited
 // into the confirmation so the buttons cannot be pressed again by mistake.
-func (h *Handlers) langButton(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) langButton(ctx context.Context, r *bot.Request) error {
 	if !i18n.Supported(r.Data) {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	text, err := h.setLang(ctx, r, r.Data)
@@ -181,7 +202,7 @@ func (h *Handlers) langButton(ctx context.Context, r *bot.Request) error {
 }
 
 // cancel leaves the current step-by-step dialogue.
-func (h *Handlers) cancel(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) cancel(ctx context.Context, r *bot.Request) error {
 	user, ok := r.Sender()
 	if !ok {
 		return nil
@@ -194,35 +215,35 @@ func (h *Handlers) cancel(ctx context.Context, r *bot.Request) error {
 	if had {
 		id = "cancel_done"
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, id, nil), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, id, nil), nil)
 }
 
 // text handles a plain message: input to the user's dialogue if one is
 // under way, else a hint in private chats; groups are left in peace.
-func (h *Handlers) text(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) text(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
 	if !chat.IsPrivate() {
 		return nil
 	}
-	if handled, err := h.continueForm(ctx, r); handled || err != nil {
+	if handled, err := h.forms.continueForm(ctx, r); handled || err != nil {
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "text_hint_private", nil), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "text_hint_private", nil), nil)
 }
 
 // notFound answers unknown commands (in groups only when addressed to this
 // bot by name, since group commands may be meant for other bots) and
 // buttons that no longer exist.
-func (h *Handlers) notFound(ctx context.Context, r *bot.Request) error {
+func (h *generalHandlers) notFound(ctx context.Context, r *bot.Request) error {
 	if _, ok := r.Callback(); ok {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	chat, _ := r.Chat()
 	if chat.IsGroup() && !strings.Contains(strings.ToLower(firstWord(r.Text())), "@"+strings.ToLower(h.botUsername)) {
 		return nil
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "unknown_command", i18n.Data{"Command": truncate(r.Command, 32)}), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "unknown_command", i18n.Data{"Command": truncate(r.Command, 32)}), nil)
 }
 
 // escape makes user text safe inside catalogue HTML built by hand.

@@ -20,7 +20,7 @@ import (
 
 // invite makes a one-time invite link for a unit. The link goes to the
 // admin privately: posted in a group, anyone could use it.
-func (h *Handlers) invite(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) invite(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	code := domain.NormalizeUnitCode(r.Args)
 	if code == "" {
@@ -29,12 +29,12 @@ func (h *Handlers) invite(ctx context.Context, r *bot.Request) error {
 	return h.makeInvite(ctx, r, sc.committee, code)
 }
 
-func (h *Handlers) makeInvite(ctx context.Context, r *bot.Request, c domain.Committee, code string) error {
+func (h *committeeHandlers) makeInvite(ctx context.Context, r *bot.Request, c domain.Committee, code string) error {
 	user, _ := r.Sender()
 	chat, _ := r.Chat()
 	u, err := h.committees.Unit(ctx, c.ID, code)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
 	}
 	if err != nil {
 		return err
@@ -43,8 +43,8 @@ func (h *Handlers) makeInvite(ctx context.Context, r *bot.Request, c domain.Comm
 	if err != nil {
 		return err
 	}
-	lang := h.userLang(ctx, user.ID)
-	link := h.deepLink(inv.Token)
+	lang := h.core.userLang(ctx, user.ID)
+	link := h.core.deepLink(inv.Token)
 	text := h.cat.T(lang, "invite_link", i18n.Data{
 		"Code": u.Code, "Name": u.Name, "Committee": c.Name,
 		"Link": link, "Expires": inv.Expires.In(c.Location()).Format("15:04 02/01/2006"),
@@ -53,29 +53,21 @@ func (h *Handlers) makeInvite(ctx context.Context, r *bot.Request, c domain.Comm
 		tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(lang, "btn_share", nil), "https://t.me/share/url?url="+link),
 	))
 	if chat.IsPrivate() {
-		return h.reply(ctx, r, text, &kb)
+		return h.core.reply(ctx, r, text, &kb)
 	}
-	err = h.sendHTML(ctx, user.ID, text, &kb)
+	err = h.core.sendHTML(ctx, user.ID, text, &kb)
 	switch {
 	case bot.IsBlocked(err) || bot.IsChatNotFound(err):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_start_private", i18n.Data{"Bot": h.botUsername, "Link": h.deepLink("")}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "invite_start_private", i18n.Data{"Bot": h.botUsername, "Link": h.core.deepLink("")}), nil)
 	case err != nil:
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "invite_sent_private", i18n.Data{"Code": u.Code}), nil)
-}
-
-// deepLink is the t.me link that opens a private chat with /start payload.
-func (h *Handlers) deepLink(payload string) string {
-	if payload == "" {
-		return "https://t.me/" + h.botUsername
-	}
-	return "https://t.me/" + h.botUsername + "?start=" + payload
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "invite_sent_private", i18n.Data{"Code": u.Code}), nil)
 }
 
 // inviteButton: a unit was chosen for an invite.
-func (h *Handlers) inviteButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeInvite)
+func (h *committeeHandlers) inviteButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeInvite)
 	if !ok {
 		return err
 	}
@@ -84,21 +76,21 @@ func (h *Handlers) inviteButton(ctx context.Context, r *bot.Request) error {
 
 // redeem follows an invite link: /start <token> in a private chat. A
 // delegate of another unit is asked to confirm the move first.
-func (h *Handlers) redeem(ctx context.Context, r *bot.Request, token string) error {
+func (h *committeeHandlers) redeem(ctx context.Context, r *bot.Request, token string) error {
 	chat, _ := r.Chat()
 	if !chat.IsPrivate() {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "invite_open_private", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "invite_open_private", nil), nil)
 	}
 	text, kb, err := h.redeemAs(ctx, r, token, false)
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, text, kb)
+	return h.core.reply(ctx, r, text, kb)
 }
 
 // inviteMoveButton confirms moving to the invite's unit: invmv:<token>.
-func (h *Handlers) inviteMoveButton(ctx context.Context, r *bot.Request) error {
-	p, ok := h.buttonParts(r, routeInviteMove)
+func (h *committeeHandlers) inviteMoveButton(ctx context.Context, r *bot.Request) error {
+	p, ok := h.core.buttonParts(r, routeInviteMove)
 	if !ok {
 		return nil
 	}
@@ -106,13 +98,13 @@ func (h *Handlers) inviteMoveButton(ctx context.Context, r *bot.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.editCallback(ctx, r, text, kb)
+	return h.core.editCallback(ctx, r, text, kb)
 }
 
 // redeemAs redeems token for the request's sender and returns the answer
 // for them; the group hears of a new delegate or a move (not of a
 // repeated /start).
-func (h *Handlers) redeemAs(ctx context.Context, r *bot.Request, token string, confirmMove bool) (string, *tgbotapi.InlineKeyboardMarkup, error) {
+func (h *committeeHandlers) redeemAs(ctx context.Context, r *bot.Request, token string, confirmMove bool) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	user, _ := r.Sender()
 	red, err := h.committees.Redeem(ctx, token, domain.Delegate{
 		UserID: user.ID, Name: user.DisplayName(), Username: user.Username,
@@ -182,16 +174,16 @@ const JobJoinDigest = "join_digest"
 // gathered into one message per digest period, read from the member log
 // that the invite itself wrote (so none is lost nor told twice, whatever
 // is retried); with no digest period, each is told at once.
-func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, d domain.Delegate, name, unit, previous string) error {
+func (h *committeeHandlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, d domain.Delegate, name, unit, previous string) error {
 	if h.joinDigest > 0 {
 		return h.scheduleJoinDigest(ctx, c, d.Joined, true)
 	}
-	lang := h.chatLang(ctx, c.ChatID)
+	lang := h.core.chatLang(ctx, c.ChatID)
 	notice := h.cat.T(lang, "delegate_joined", i18n.Data{"Name": name, "Code": unit})
 	if previous != "" {
 		notice = h.cat.T(lang, "delegate_moved", i18n.Data{"Name": name, "From": previous, "To": unit})
 	}
-	if err := h.sendHTML(ctx, c.ChatID, notice, nil, inTopic(c)); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+	if err := h.core.sendHTML(ctx, c.ChatID, notice, nil, inTopic(c)); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 		return err
 	}
 	return nil
@@ -201,7 +193,7 @@ func (h *Handlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, d do
 // delegate joined at joined: one job per committee and period, so
 // scheduling it again is the same job. Unless first, a period already
 // over is left alone (its job ran, or ran with nothing to tell).
-func (h *Handlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, joined time.Time, first bool) error {
+func (h *committeeHandlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, joined time.Time, first bool) error {
 	if joined.IsZero() {
 		return nil
 	}
@@ -221,7 +213,7 @@ func (h *Handlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, j
 
 // runJoinDigest posts one message naming everyone who joined in the
 // period: "👋 Joined as delegates: An (TANDTC), Bình (KTNN)".
-func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error {
+func (h *committeeHandlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error {
 	var p joinPayload
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("join digest %s: %w", job.ID(), err)
@@ -250,7 +242,7 @@ func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error 
 			moves = append(moves, ch)
 		}
 	}
-	lang := h.chatLang(ctx, c.ChatID)
+	lang := h.core.chatLang(ctx, c.ChatID)
 	var lines []string
 	switch {
 	case len(joins) == 1:
@@ -268,11 +260,11 @@ func (h *Handlers) runJoinDigest(ctx context.Context, job *scheduler.Job) error 
 	if len(lines) == 0 {
 		return nil
 	}
-	return h.postOnce(ctx, job, c, strings.Join(lines, "\n"))
+	return h.core.postOnce(ctx, job, c, strings.Join(lines, "\n"))
 }
 
 // members lists delegates by unit, and the units that have none yet.
-func (h *Handlers) members(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) members(ctx context.Context, r *bot.Request) error {
 	c := scopeOf(r).committee
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
@@ -298,33 +290,33 @@ func (h *Handlers) members(ctx context.Context, r *bot.Request) error {
 		b.WriteString("\n\n<b>" + escape(u.Code) + "</b>" + h.roleBadge(r.Lang, c, u.Code))
 		for _, d := range ds {
 			b.WriteString("\n")
-			b.WriteString(h.cat.T(r.Lang, "members_line", i18n.Data{"Name": d.Name, "Username": d.Username, "Since": h.date(d.Joined, c)}))
+			b.WriteString(h.cat.T(r.Lang, "members_line", i18n.Data{"Name": d.Name, "Username": d.Username, "Since": h.core.date(d.Joined, c)}))
 		}
 	}
 	if len(missing) > 0 {
 		b.WriteString("\n\n")
 		b.WriteString(h.cat.T(r.Lang, "members_missing", i18n.Data{"Units": strings.Join(missing, ", ")}))
 	}
-	return h.reply(ctx, r, b.String(), nil)
+	return h.core.reply(ctx, r, b.String(), nil)
 }
 
 // leave removes the caller as a delegate.
-func (h *Handlers) leave(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) leave(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	user, _ := r.Sender()
 	d, err := h.committees.RemoveDelegate(ctx, sc.committee.ID, user.ID, user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_only", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "delegate_only", nil), nil)
 	}
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "left_unit", i18n.Data{"Code": d.Unit, "Committee": sc.committee.Name}), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "left_unit", i18n.Data{"Code": d.Unit, "Committee": sc.committee.Name}), nil)
 }
 
 // delegateRemove removes a delegate: by @username or user id, or chosen
 // from buttons.
-func (h *Handlers) delegateRemove(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) delegateRemove(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	delegates, err := h.committees.Delegates(ctx, sc.committee.ID)
 	if err != nil {
@@ -333,7 +325,7 @@ func (h *Handlers) delegateRemove(ctx context.Context, r *bot.Request) error {
 	arg := strings.TrimSpace(r.Args)
 	if arg == "" {
 		if len(delegates) == 0 {
-			return h.reply(ctx, r, h.cat.T(r.Lang, "members_none", nil), nil)
+			return h.core.reply(ctx, r, h.cat.T(r.Lang, "members_none", nil), nil)
 		}
 		var rows [][]tgbotapi.InlineKeyboardButton
 		for _, d := range delegates {
@@ -342,17 +334,17 @@ func (h *Handlers) delegateRemove(ctx context.Context, r *bot.Request) error {
 		}
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data())))
 		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
-		return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_remove_choose", nil), &kb)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "delegate_remove_choose", nil), &kb)
 	}
 	for _, d := range delegates {
 		if strings.EqualFold(strings.TrimPrefix(arg, "@"), d.Username) || arg == strconv.FormatInt(d.UserID, 10) {
 			return h.removeDelegate(ctx, r, sc.committee, d.UserID, false)
 		}
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "delegate_unknown", i18n.Data{"Who": truncate(arg, 40)}), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "delegate_unknown", i18n.Data{"Who": truncate(arg, 40)}), nil)
 }
 
-func (h *Handlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.Committee, userID int64, edit bool) error {
+func (h *committeeHandlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.Committee, userID int64, edit bool) error {
 	admin, _ := r.Sender()
 	d, err := h.committees.RemoveDelegate(ctx, c.ID, userID, admin.ID)
 	var text string
@@ -363,27 +355,27 @@ func (h *Handlers) removeDelegate(ctx context.Context, r *bot.Request, c domain.
 		return err
 	default:
 		text = h.cat.T(r.Lang, "delegate_removed", i18n.Data{"Name": d.Name, "Code": d.Unit})
-		lang := h.userLang(ctx, d.UserID)
-		nerr := h.sendHTML(ctx, d.UserID, h.cat.T(lang, "delegate_removed_you", i18n.Data{"Code": d.Unit, "Committee": c.Name}), nil)
+		lang := h.core.userLang(ctx, d.UserID)
+		nerr := h.core.sendHTML(ctx, d.UserID, h.cat.T(lang, "delegate_removed_you", i18n.Data{"Code": d.Unit, "Committee": c.Name}), nil)
 		if nerr != nil && !bot.IsBlocked(nerr) && !bot.IsChatNotFound(nerr) {
 			h.log.WarnContext(ctx, "telling a removed delegate failed", "err", nerr.Error())
 		}
 	}
 	if edit {
-		return h.editCallback(ctx, r, text, nil)
+		return h.core.editCallback(ctx, r, text, nil)
 	}
-	return h.reply(ctx, r, text, nil)
+	return h.core.reply(ctx, r, text, nil)
 }
 
 // delegateRemoveButton removes the delegate chosen from the buttons.
-func (h *Handlers) delegateRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeDelegateOut)
+func (h *committeeHandlers) delegateRemoveButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeDelegateOut)
 	if !ok {
 		return err
 	}
 	id, err := strconv.ParseInt(p[0], 10, 64)
 	if err != nil {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	return h.removeDelegate(ctx, r, sc.committee, id, true)

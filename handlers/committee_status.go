@@ -5,42 +5,13 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
 	"github.com/committeebot/committeebot/storage"
 )
 
-// statusSection renders one part of the /status card, or "" to leave it
-// out. Features add their section (next meeting, open ballots, nominations)
-// to Handlers.statusSections; the card is their sections in order.
-type statusSection func(ctx context.Context, lang string, c domain.Committee) (string, error)
-
-// status shows the committee's card.
-func (h *Handlers) status(ctx context.Context, r *bot.Request) error {
-	text, err := h.statusCard(ctx, r.Lang, scopeOf(r).committee)
-	if err != nil {
-		return err
-	}
-	return h.reply(ctx, r, text, nil)
-}
-
-func (h *Handlers) statusCard(ctx context.Context, lang string, c domain.Committee) (string, error) {
-	var parts []string
-	for _, s := range h.statusSections {
-		text, err := s(ctx, lang, c)
-		if err != nil {
-			return "", err
-		}
-		if text != "" {
-			parts = append(parts, text)
-		}
-	}
-	return strings.Join(parts, "\n\n"), nil
-}
-
 // statusHeader: name, year, head and deputy, units and delegates.
-func (h *Handlers) statusHeader(ctx context.Context, lang string, c domain.Committee) (string, error) {
+func (h *committeeHandlers) statusHeader(ctx context.Context, lang string, c domain.Committee) (string, error) {
 	units, err := h.committees.Units(ctx, c.ID)
 	if err != nil {
 		return "", err
@@ -77,7 +48,7 @@ func (h *Handlers) statusHeader(ctx context.Context, lang string, c domain.Commi
 }
 
 // statusCovenant: the covenant's signing progress.
-func (h *Handlers) statusCovenant(ctx context.Context, lang string, c domain.Committee) (string, error) {
+func (h *committeeHandlers) statusCovenant(ctx context.Context, lang string, c domain.Committee) (string, error) {
 	cov, err := h.committees.Covenant(ctx, c.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return "", nil
@@ -96,7 +67,7 @@ func (h *Handlers) statusCovenant(ctx context.Context, lang string, c domain.Com
 
 // nextYearRoles returns "head:CODE,deputy:CODE" for the roles already
 // given for the year after the committee's (an election held ahead), or "".
-func (h *Handlers) nextYearRoles(ctx context.Context, c domain.Committee) string {
+func (h *committeeHandlers) nextYearRoles(ctx context.Context, c domain.Committee) string {
 	hist, err := h.committees.RoleHistory(ctx, c.ID)
 	if err != nil {
 		return ""
@@ -118,11 +89,11 @@ func (h *Handlers) nextYearRoles(ctx context.Context, c domain.Committee) string
 
 // rolesText renders nextYearRoles for people: "Khối trưởng TANDTC, Khối
 // phó KTNN".
-func (h *Handlers) rolesText(lang, roles string) string {
+func (h *committeeHandlers) rolesText(lang, roles string) string {
 	var out []string
 	for _, p := range strings.Split(roles, ",") {
 		role, code, _ := strings.Cut(p, ":")
-		out = append(out, h.roleName(lang, role)+" <b>"+escape(code)+"</b>")
+		out = append(out, h.core.roleName(lang, role)+" <b>"+escape(code)+"</b>")
 	}
 	return strings.Join(out, ", ")
 }

@@ -16,60 +16,60 @@ import (
 
 // covenant shows the covenant's signatures, or (admins) opens the signing:
 // /covenant <year> | <title>.
-func (h *Handlers) covenant(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) covenant(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	args := strings.TrimSpace(r.Args)
 	if args == "" {
 		return h.showCovenant(ctx, r, sc)
 	}
 	if !sc.admin {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.groupName(sc.committee)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "admin_only", i18n.Data{"Group": h.core.groupName(sc.committee)}), nil)
 	}
 	yearText, title, ok := strings.Cut(args, "|")
 	year, err := strconv.Atoi(strings.TrimSpace(yearText))
 	title = strings.TrimSpace(title)
 	if !ok || err != nil || domain.ValidYear(year) != nil {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "covenant_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "covenant_usage", nil), nil)
 	}
 	if domain.ValidCovenantTitle(title) != nil {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "covenant_bad_title", i18n.Data{"Max": domain.MaxCovenantTitleLen}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "covenant_bad_title", i18n.Data{"Max": domain.MaxCovenantTitleLen}), nil)
 	}
 	user, _ := r.Sender()
 	cov, err := h.committees.OpenCovenant(ctx, sc.committee.ID, year, title, user.ID)
 	switch {
 	case errors.Is(err, storage.ErrConflict):
-		return h.reply(ctx, r, h.cat.T(r.Lang, "covenant_exists", i18n.Data{"Year": year}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "covenant_exists", i18n.Data{"Year": year}), nil)
 	case err != nil:
 		return err
 	}
 	text := h.cat.T(r.Lang, "covenant_opened", i18n.Data{"Year": cov.Year, "Title": cov.Title})
-	kb := signKeyboard(h, r.Lang, sc.committee.ID)
+	kb := signKeyboard(h.cat, r.Lang, sc.committee.ID)
 	if !inBlocTopic(r, sc.committee) && sc.committee.ChatID != 0 {
 		// Announce it where the delegates are.
-		lang := h.chatLang(ctx, sc.committee.ChatID)
-		gkb := signKeyboard(h, lang, sc.committee.ID)
-		if err := h.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_opened", i18n.Data{"Year": cov.Year, "Title": cov.Title}), &gkb, inTopic(sc.committee)); err != nil &&
+		lang := h.core.chatLang(ctx, sc.committee.ChatID)
+		gkb := signKeyboard(h.cat, lang, sc.committee.ID)
+		if err := h.core.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_opened", i18n.Data{"Year": cov.Year, "Title": cov.Title}), &gkb, inTopic(sc.committee)); err != nil &&
 			!bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 			return err
 		}
 	}
-	return h.reply(ctx, r, text, &kb)
+	return h.core.reply(ctx, r, text, &kb)
 }
 
-func signKeyboard(h *Handlers, lang, committeeID string) tgbotapi.InlineKeyboardMarkup {
+func signKeyboard(cat *i18n.Catalog, lang, committeeID string) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(lang, "btn_sign", nil), routeSign.data(committeeID)),
+		tgbotapi.NewInlineKeyboardButtonData(cat.T(lang, "btn_sign", nil), routeSign.data(committeeID)),
 	))
 }
 
 // covenantText renders signed and pending units.
-func (h *Handlers) covenantText(lang string, c domain.Committee, cov domain.Covenant) string {
+func (h *committeeHandlers) covenantText(lang string, c domain.Committee, cov domain.Covenant) string {
 	var b strings.Builder
 	total := len(cov.Signed) + len(cov.Pending)
 	b.WriteString(h.cat.T(lang, "covenant_title", i18n.Data{"Year": cov.Year, "Title": cov.Title, "Signed": len(cov.Signed), "Total": total}))
 	for _, s := range cov.Signed {
 		b.WriteString("\n")
-		b.WriteString(h.cat.T(lang, "covenant_signed_line", i18n.Data{"Code": s.Unit, "Name": s.Name, "Date": h.date(s.At, c)}))
+		b.WriteString(h.cat.T(lang, "covenant_signed_line", i18n.Data{"Code": s.Unit, "Name": s.Name, "Date": h.core.date(s.At, c)}))
 	}
 	if len(cov.Pending) > 0 {
 		b.WriteString("\n")
@@ -78,34 +78,34 @@ func (h *Handlers) covenantText(lang string, c domain.Committee, cov domain.Cove
 	return b.String()
 }
 
-func (h *Handlers) showCovenant(ctx context.Context, r *bot.Request, sc scope) error {
+func (h *committeeHandlers) showCovenant(ctx context.Context, r *bot.Request, sc scope) error {
 	cov, err := h.committees.Covenant(ctx, sc.committee.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		id := "covenant_none"
 		if sc.admin {
 			id = "covenant_none_admin"
 		}
-		return h.reply(ctx, r, h.cat.T(r.Lang, id, nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, id, nil), nil)
 	}
 	if err != nil {
 		return err
 	}
 	var kb *tgbotapi.InlineKeyboardMarkup
 	if len(cov.Pending) > 0 {
-		k := signKeyboard(h, r.Lang, sc.committee.ID)
+		k := signKeyboard(h.cat, r.Lang, sc.committee.ID)
 		kb = &k
 	}
-	return h.reply(ctx, r, h.covenantText(r.Lang, sc.committee, cov), kb)
+	return h.core.reply(ctx, r, h.covenantText(r.Lang, sc.committee, cov), kb)
 }
 
 // sign confirms the covenant for the caller's unit.
-func (h *Handlers) sign(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) sign(ctx context.Context, r *bot.Request) error {
 	return h.signFor(ctx, r, scopeOf(r))
 }
 
 // signButton signs from the button under the covenant message.
-func (h *Handlers) signButton(ctx context.Context, r *bot.Request) error {
-	sc, ok, err := h.buttonScope(ctx, r, r.Data, false)
+func (h *committeeHandlers) signButton(ctx context.Context, r *bot.Request) error {
+	sc, ok, err := h.core.buttonScope(ctx, r, r.Data, false)
 	if !ok || err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h *Handlers) signButton(ctx context.Context, r *bot.Request) error {
 	return h.signFor(ctx, r, sc)
 }
 
-func (h *Handlers) signFor(ctx context.Context, r *bot.Request, sc scope) error {
+func (h *committeeHandlers) signFor(ctx context.Context, r *bot.Request, sc scope) error {
 	user, _ := r.Sender()
 	_, isButton := r.Callback()
 	answer := func(text string) error {
@@ -124,7 +124,7 @@ func (h *Handlers) signFor(ctx context.Context, r *bot.Request, sc scope) error 
 			r.Answer(plain(text), true)
 			return nil
 		}
-		return h.reply(ctx, r, text, nil)
+		return h.core.reply(ctx, r, text, nil)
 	}
 	cur, err := h.committees.Covenant(ctx, sc.committee.ID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -147,18 +147,18 @@ func (h *Handlers) signFor(ctx context.Context, r *bot.Request, sc scope) error 
 	}
 	if isButton {
 		// Keep the message under the button current.
-		kb := signKeyboard(h, r.Lang, sc.committee.ID)
+		kb := signKeyboard(h.cat, r.Lang, sc.committee.ID)
 		var kp *tgbotapi.InlineKeyboardMarkup
 		if len(cov.Pending) > 0 {
 			kp = &kb
 		}
-		if err := h.editCallback(ctx, r, h.covenantText(r.Lang, sc.committee, cov), kp); err != nil {
+		if err := h.core.editCallback(ctx, r, h.covenantText(r.Lang, sc.committee, cov), kp); err != nil {
 			return err
 		}
 	}
 	if complete && sc.committee.ChatID != 0 {
-		lang := h.chatLang(ctx, sc.committee.ChatID)
-		err := h.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_complete", i18n.Data{"Year": cov.Year, "Title": cov.Title, "Total": len(cov.Signed)}), nil, inTopic(sc.committee))
+		lang := h.core.chatLang(ctx, sc.committee.ChatID)
+		err := h.core.sendHTML(ctx, sc.committee.ChatID, h.cat.T(lang, "covenant_complete", i18n.Data{"Year": cov.Year, "Title": cov.Title, "Total": len(cov.Signed)}), nil, inTopic(sc.committee))
 		if err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 
 // isAdmin reports whether the caller is a global admin, or a Telegram
 // administrator of the group the request comes from.
-func (h *Handlers) isAdmin(ctx context.Context, r *bot.Request) (bool, error) {
+func (h *core) isAdmin(ctx context.Context, r *bot.Request) (bool, error) {
 	user, ok := r.Sender()
 	if !ok {
 		return false, nil
@@ -31,7 +31,7 @@ func (h *Handlers) isAdmin(ctx context.Context, r *bot.Request) (bool, error) {
 
 // isGroupAdmin asks Telegram (getChatMember) whether userID administers
 // chatID, caching the answer briefly so a burst of commands costs one call.
-func (h *Handlers) isGroupAdmin(ctx context.Context, chatID, userID int64) (bool, error) {
+func (h *core) isGroupAdmin(ctx context.Context, chatID, userID int64) (bool, error) {
 	if v, ok := h.groupAdmins.get(chatID, userID); ok {
 		return v, nil
 	}

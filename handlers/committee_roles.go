@@ -16,7 +16,7 @@ import (
 
 // role sets a unit's role for the committee's year: /role CODE
 // head|deputy|member. Without arguments it offers buttons.
-func (h *Handlers) role(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) role(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	fields := strings.Fields(r.Args)
 	switch len(fields) {
@@ -27,35 +27,35 @@ func (h *Handlers) role(ctx context.Context, r *bot.Request) error {
 	case 2:
 		return h.applyRole(ctx, r, sc.committee, domain.NormalizeUnitCode(fields[0]), strings.ToLower(fields[1]), false)
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "role_usage", nil), nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "role_usage", nil), nil)
 }
 
-func (h *Handlers) roleButtons(ctx context.Context, r *bot.Request, c domain.Committee, code string, edit bool) error {
+func (h *committeeHandlers) roleButtons(ctx context.Context, r *bot.Request, c domain.Committee, code string, edit bool) error {
 	u, err := h.committees.Unit(ctx, c.ID, code)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": truncate(code, 40)}), nil)
 	}
 	if err != nil {
 		return err
 	}
 	var row []tgbotapi.InlineKeyboardButton
 	for _, role := range []string{domain.RoleHead, domain.RoleDeputy, domain.RoleMember} {
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.roleName(r.Lang, role), routeRoleSet.data(c.ID, u.Code, role)))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(h.core.roleName(r.Lang, role), routeRoleSet.data(c.ID, u.Code, role)))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(row)
 	text := h.cat.T(r.Lang, "role_choose_role", i18n.Data{"Code": u.Code, "Name": u.Name, "Year": c.Year})
 	if edit {
-		return h.editCallback(ctx, r, text, &kb)
+		return h.core.editCallback(ctx, r, text, &kb)
 	}
-	return h.reply(ctx, r, text, &kb)
+	return h.core.reply(ctx, r, text, &kb)
 }
 
-func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Committee, code, role string, edit bool) error {
+func (h *committeeHandlers) applyRole(ctx context.Context, r *bot.Request, c domain.Committee, code, role string, edit bool) error {
 	out := func(text string) error {
 		if edit {
-			return h.editCallback(ctx, r, text, nil)
+			return h.core.editCallback(ctx, r, text, nil)
 		}
-		return h.reply(ctx, r, text, nil)
+		return h.core.reply(ctx, r, text, nil)
 	}
 	if domain.ValidRole(role) != nil {
 		return out(h.cat.T(r.Lang, "role_usage", nil))
@@ -69,7 +69,7 @@ func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Commi
 		return err
 	}
 	if len(changes) == 0 {
-		return out(h.cat.T(r.Lang, "role_unchanged", i18n.Data{"Code": code, "Role": h.roleName(r.Lang, role)}))
+		return out(h.cat.T(r.Lang, "role_unchanged", i18n.Data{"Code": code, "Role": h.core.roleName(r.Lang, role)}))
 	}
 	var b strings.Builder
 	for i, ch := range changes {
@@ -77,17 +77,17 @@ func (h *Handlers) applyRole(ctx context.Context, r *bot.Request, c domain.Commi
 			b.WriteString("\n")
 		}
 		if ch.Unit == "" {
-			b.WriteString(h.cat.T(r.Lang, "role_cleared", i18n.Data{"Code": ch.Previous, "Role": h.roleName(r.Lang, ch.Role), "Year": ch.Year}))
+			b.WriteString(h.cat.T(r.Lang, "role_cleared", i18n.Data{"Code": ch.Previous, "Role": h.core.roleName(r.Lang, ch.Role), "Year": ch.Year}))
 		} else {
-			b.WriteString(h.cat.T(r.Lang, "role_set", i18n.Data{"Code": ch.Unit, "Role": h.roleName(r.Lang, ch.Role), "Year": ch.Year}))
+			b.WriteString(h.cat.T(r.Lang, "role_set", i18n.Data{"Code": ch.Unit, "Role": h.core.roleName(r.Lang, ch.Role), "Year": ch.Year}))
 		}
 	}
 	return out(b.String())
 }
 
 // roleUnitButton: a unit was chosen; offer the roles.
-func (h *Handlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeRoleUnit)
+func (h *committeeHandlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeRoleUnit)
 	if !ok {
 		return err
 	}
@@ -95,8 +95,8 @@ func (h *Handlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
 }
 
 // roleSetButton applies the chosen role.
-func (h *Handlers) roleSetButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.adminButton(ctx, r, routeRoleSet)
+func (h *committeeHandlers) roleSetButton(ctx context.Context, r *bot.Request) error {
+	p, sc, ok, err := h.core.adminButton(ctx, r, routeRoleSet)
 	if !ok {
 		return err
 	}
@@ -105,15 +105,15 @@ func (h *Handlers) roleSetButton(ctx context.Context, r *bot.Request) error {
 
 // year sets the bloc's current emulation year: /year <YYYY>. The head and
 // deputy shown everywhere are those of that year.
-func (h *Handlers) year(ctx context.Context, r *bot.Request) error {
+func (h *committeeHandlers) year(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	arg := strings.TrimSpace(r.Args)
 	if arg == "" {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "year_current", i18n.Data{"Year": sc.committee.Year}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "year_current", i18n.Data{"Year": sc.committee.Year}), nil)
 	}
 	y, err := strconv.Atoi(arg)
 	if err != nil || domain.ValidYear(y) != nil {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "year_usage", nil), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "year_usage", nil), nil)
 	}
 	if err := h.committees.SetYear(ctx, sc.committee.ID, y); err != nil {
 		return err
@@ -126,5 +126,5 @@ func (h *Handlers) year(ctx context.Context, r *bot.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.reply(ctx, r, h.cat.T(r.Lang, "year_set", i18n.Data{"Year": y})+"\n\n"+text, nil)
+	return h.core.reply(ctx, r, h.cat.T(r.Lang, "year_set", i18n.Data{"Year": y})+"\n\n"+text, nil)
 }
