@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,16 +33,16 @@ var (
 //
 //	<p>:{c:<id>}:ballots                  zset   ballot ids by opening time
 //	<p>:{c:<id>}:seq:ballot               string INCR for ballot ids
-//	<p>:{c:<id>}:ballot:<b>               hash   doc (JSON), status, deadline, closed, electorate (size
-//	                                             of the electors set), post_chat, post_msg
+//	<p>:{c:<id>}:ballot:<b>               hash   doc (JSON), status, deadline, closed, opened (unix ms),
+//	                                             electorate (size of the electors set), post_chat,
+//	                                             post_msg, gate (the group post's edit slot: until when
+//	                                             it may not be edited, "|p" once the trailing edit is
+//	                                             planned)
 //	<p>:{c:<id>}:ballot:<b>:electors      set    voter keys fixed at opening (unit codes or user ids)
 //	<p>:{c:<id>}:ballot:<b>:voted         hash   voter key -> cast id (who voted; never what)
 //	<p>:{c:<id>}:ballot:<b>:box           hash   random slot -> sealed {receipt, choice} (secret ballots)
 //	<p>:{c:<id>}:ballot:<b>:votes         hash   voter key -> JSON open vote (open ballots)
 //	<p>:{c:<id>}:ballot:<b>:result        string JSON tally, written once at close
-//	<p>:{c:<id>}:ballot:<b>:gate          string until when the group post may not be edited
-//	<p>:{c:<id>}:ballot:<b>:gate:plan     string set (until the gate frees) once the trailing edit
-//	                                             of the post is scheduled
 //
 // A secret ballot's voted hash and box are separate: nothing in Redis pairs
 // a voter with a sealed ballot, and the box holds no voter id.
@@ -169,7 +170,7 @@ if KEYS[4] then
 end
 for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'status', 'open', 'deadline', ARGV[3], 'closed', 0,
-  'electorate', redis.call('SCARD', KEYS[2]))
+  'opened', ARGV[4], 'electorate', redis.call('SCARD', KEYS[2]))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return 1
 `)
@@ -224,6 +225,22 @@ func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, err
 		return b, fmt.Errorf("open ballot: second round of %s: %w", b.Parent, ErrRunoffExists)
 	}
 	return b, nil
+}
+
+// ForVoting returns the ballot for a vote: the document this store decoded
+// before, without a read, when it has one (a document never changes once
+// the ballot is open; Cast checks the copy against Redis and reads it again
+// if it is stale), else Get. Status, Closed, PostChat and PostMessage are
+// those of the last read: Cast reports the current post (CastResult).
+func (s *Ballots) ForVoting(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error) {
+	key := s.k.Ballot(committeeID, ballotID)
+	s.mu.Lock()
+	c, ok := s.docs[key]
+	s.mu.Unlock()
+	if ok && !c.b.Opened.IsZero() {
+		return c.b, nil
+	}
+	return s.Get(ctx, committeeID, ballotID)
 }
 
 // Get returns a ballot with its current status; ErrNotFound if none.
@@ -333,16 +350,39 @@ func (s *Ballots) List(ctx context.Context, committeeID string) ([]domain.Ballot
 	return out, nil
 }
 
+// ballotGateScript takes the edit slot of a ballot's group post.
+//
+// KEYS[1] -> ballot hash (field "gate", as castScript keeps it)
+// ARGV[1] -> now (unix ms)
+// ARGV[2] -> interval (ms)
+//
+// Returns -1 when the slot was free (and is now held for the interval),
+// else the ms until it frees.
+var ballotGateScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local cur = tonumber(string.match(redis.call('HGET', KEYS[1], 'gate') or '', '^(%d+)'))
+if cur and cur > now then return cur - now end
+redis.call('HSET', KEYS[1], 'gate', tostring(now + tonumber(ARGV[2])))
+return -1
+`)
+
 // TakeEditSlot throttles edits of a ballot's group post across replicas,
 // like Meetings.TakeEditSlot for announcements: true if nobody edited it
 // in the last interval (the caller may edit now), else false and when the
-// slot frees.
+// slot frees. It is the slot votes take in Cast (Cast.PostEvery).
 func (s *Ballots) TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error) {
-	ok, until, err := takeGate(ctx, s.c, s.k.BallotPart(committeeID, ballotID, "gate"), s.now(), interval)
+	if !validID(committeeID) || !validID(ballotID) {
+		return false, time.Time{}, fmt.Errorf("edit slot of ballot %q: %w", ballotID, ErrNotFound)
+	}
+	now := fromUnixMilli(unixMilli(s.now()))
+	v, err := runScript(ctx, s.c, ballotGateScript, []string{s.k.Ballot(committeeID, ballotID)}, unixMilli(now), interval.Milliseconds())
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("edit slot of ballot %s: %w", ballotID, err)
 	}
-	return ok, until, nil
+	if n, _ := v.(int64); n != -1 {
+		return false, now.Add(time.Duration(n) * time.Millisecond), nil
+	}
+	return true, now.Add(interval), nil
 }
 
 // SetPost records the group message that shows the ballot's turnout.
@@ -357,7 +397,8 @@ func (s *Ballots) SetPost(ctx context.Context, committeeID, ballotID string, cha
 type Cast struct {
 	UserID int64
 	// Voter is the elector: the unit code (units electorate) or the user id
-	// (members electorate).
+	// (members electorate). "" on a units ballot casts for the unit the
+	// user is a delegate of, as the cast finds it (CastResult.Voter).
 	Voter string
 	// CastID identifies this attempt, so a retried run is not a second vote.
 	CastID string
@@ -383,6 +424,13 @@ type CastResult struct {
 	// it: Free means edit now; otherwise Plan means this caller must
 	// schedule the trailing edit for Until.
 	Post PostSlot
+	// Voter is the elector the vote was cast for (the unit found, when
+	// Cast.Voter was "").
+	Voter string
+	// PostChat and PostMessage are the ballot's group post as the cast
+	// found them (a copy of the ballot from ForVoting may predate them).
+	PostChat    int64
+	PostMessage int
 }
 
 // PostSlot is the outcome of taking a post's edit slot.
@@ -392,7 +440,9 @@ type PostSlot struct {
 }
 
 // castScript records one vote after checking, atomically, everything that
-// makes it valid.
+// makes it valid — in as few Redis commands as a vote can take (the common
+// path: HMGET, HGET, HSETNX, HSET, HLEN), because every vote of a burst
+// waits for it.
 //
 // KEYS[1] -> ballot hash
 // KEYS[2] -> electors set
@@ -401,77 +451,103 @@ type PostSlot struct {
 // KEYS[5] -> committee members hash (user id -> JSON with "unit")
 // ARGV[1] -> now (unix ms)
 // ARGV[2] -> user id
-// ARGV[3] -> voter key
+// ARGV[3] -> voter key; "" on a units ballot: the unit the member hash
+//
+//	gives the user
+//
 // ARGV[4] -> cast id
 // ARGV[5] -> "units" or "members"
 // ARGV[6] -> "secret" or "open"
 // ARGV[7] -> sealed ballot (secret) or open vote JSON (open)
 // ARGV[8] -> random box slot (secret)
-// ARGV[9] -> edit interval of the group post (ms); 0 leaves its slot alone
-// KEYS[6] -> the post's edit gate: unix ms until which it is not edited
-// KEYS[7] -> the plan marker: the gate value whose trailing edit is planned
+// ARGV[9] -> least interval between two edits of the group post (ms); 0
+//
+//	leaves its edit slot alone
+//
+// ARGV[10] -> when the caller's copy of the ballot's document says it
+//
+//	opened (unix ms): another value in the hash means the copy is stale
+//
+// ARGV[11] -> the electors, "|"-separated with a "|" at both ends, when
+//
+//	ARGV[3] is "" (the caller could not check the voter against them)
 //
 // The electorate is fixed when the ballot opens (its size is kept in the
-// ballot hash), so the caller checks that the voter is an elector against
-// the ballot's document; the set is consulted only for a ballot opened
-// before the hash kept the size.
+// ballot hash), so the caller checks a known voter against the ballot's
+// document; the electors set is consulted only for a ballot opened before
+// the hash kept the size.
 //
-// Returns {code, voted, electorate, slot, plan}; code: "ok", "again" (the
-// same cast id ran before), "changed" (open vote replaced), "closed",
-// "deadline", "not_elector", "not_delegate", "already". After a recorded
-// vote, slot is -1 if the post may be edited now (the slot is taken for
-// the interval), else the ms until the slot frees, with plan 1 for the
-// first caller to find it taken (who schedules the trailing edit); both 0
-// otherwise. Taking the slot here saves the vote a round trip.
+// The group post's edit slot is the hash's "gate" field: "<until>" while
+// the post may not be edited again, "<until>|p" once the trailing edit of
+// that period is planned.
+//
+// Returns {code, voted, electorate, slot, plan, voter, post chat, post
+// message}; code: "ok", "again" (the same cast id ran before), "changed"
+// (open vote replaced), "closed", "deadline", "stale" (ARGV[10] differs
+// from the hash: nothing done), "not_elector", "not_delegate", "already".
+// After a recorded vote, slot is -1 if the post may be edited now (the
+// slot is taken for the interval), else the ms until the slot frees, with
+// plan 1 for the first caller to find it taken (who schedules the trailing
+// edit); both 0 otherwise. Taking the slot here saves the vote a round
+// trip.
 var castScript = redis.NewScript(`
-local st = redis.call('HMGET', KEYS[1], 'status', 'deadline', 'electorate')
-if not st[1] then return {'closed', 0, 0, 0, 0} end
-if st[1] ~= 'open' then return {'closed', 0, 0, 0, 0} end
+local st = redis.call('HMGET', KEYS[1], 'status', 'deadline', 'electorate', 'gate', 'opened', 'post_chat', 'post_msg')
+local pc, pm = st[6] or '0', st[7] or '0'
+if st[1] ~= 'open' then return {'closed', 0, 0, 0, 0, '', pc, pm} end
+if st[5] and ARGV[10] ~= st[5] then return {'stale', 0, 0, 0, 0, '', pc, pm} end
+local now = tonumber(ARGV[1])
 local deadline = tonumber(st[2]) or 0
-if deadline > 0 and tonumber(ARGV[1]) >= deadline then return {'deadline', 0, 0, 0, 0} end
-local total = tonumber(st[3])
-if not total then
-  -- A ballot opened before its hash kept the electorate's size.
-  total = redis.call('SCARD', KEYS[2])
-  if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {'not_elector', 0, total, 0, 0} end
-end
+if deadline > 0 and now >= deadline then return {'deadline', 0, 0, 0, 0, '', pc, pm} end
+local total = tonumber(st[3]) or 0
+local voter = ARGV[3]
 local m = redis.call('HGET', KEYS[5], ARGV[2])
-if not m then return {'not_delegate', 0, total, 0, 0} end
+if not m then return {'not_delegate', 0, total, 0, 0, voter, pc, pm} end
 if ARGV[5] == 'units' then
   local ok, d = pcall(cjson.decode, m)
-  if not ok or d['unit'] ~= ARGV[3] then return {'not_delegate', 0, total, 0, 0} end
+  if not ok or type(d) ~= 'table' or type(d['unit']) ~= 'string' then return {'not_delegate', 0, total, 0, 0, voter, pc, pm} end
+  if voter == '' then
+    voter = d['unit']
+    if not string.find(ARGV[11], '|' .. voter .. '|', 1, true) then return {'not_elector', 0, total, 0, 0, voter, pc, pm} end
+  elseif d['unit'] ~= voter then
+    return {'not_delegate', 0, total, 0, 0, voter, pc, pm}
+  end
 end
-local prev = redis.call('HGET', KEYS[3], ARGV[3])
+if not tonumber(st[3]) then
+  -- A ballot opened before its hash kept the electorate's size.
+  total = redis.call('SCARD', KEYS[2])
+  if redis.call('SISMEMBER', KEYS[2], voter) == 0 then return {'not_elector', 0, total, 0, 0, voter, pc, pm} end
+end
+local mark = ARGV[4] .. '|' .. ARGV[2]
 local code = 'ok'
-if prev then
+if redis.call('HSETNX', KEYS[3], voter, mark) == 0 then
+  local prev = redis.call('HGET', KEYS[3], voter) or ''
   local pcast, puser = string.match(prev, '^([^|]*)|(.*)$')
   if pcast == ARGV[4] then
-    return {'again', redis.call('HLEN', KEYS[3]), total, 0, 0}
+    return {'again', redis.call('HLEN', KEYS[3]), total, 0, 0, voter, pc, pm}
   end
   if ARGV[6] == 'secret' or puser ~= ARGV[2] then
-    return {'already', redis.call('HLEN', KEYS[3]), total, 0, 0}
+    return {'already', redis.call('HLEN', KEYS[3]), total, 0, 0, voter, pc, pm}
   end
   code = 'changed'
+  redis.call('HSET', KEYS[3], voter, mark)
 end
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4] .. '|' .. ARGV[2])
 if ARGV[6] == 'secret' then
   redis.call('HSET', KEYS[4], ARGV[8], ARGV[7])
 else
-  redis.call('HSET', KEYS[4], ARGV[3], ARGV[7])
+  redis.call('HSET', KEYS[4], voter, ARGV[7])
 end
 local voted = redis.call('HLEN', KEYS[3])
 local interval = tonumber(ARGV[9]) or 0
-if interval <= 0 then return {code, voted, total, 0, 0} end
-local now = tonumber(ARGV[1])
-local raw = redis.call('GET', KEYS[6])
-local cur = tonumber(raw)
+if interval <= 0 or pc == '0' or pc == '' then return {code, voted, total, 0, 0, voter, pc, pm} end
+local g = st[4] or ''
+local cur = tonumber(string.match(g, '^(%d+)'))
 if cur and cur > now then
-  if redis.call('GET', KEYS[7]) == raw then return {code, voted, total, cur - now, 0} end
-  redis.call('SET', KEYS[7], raw, 'PX', math.max(interval * 10, 60000))
-  return {code, voted, total, cur - now, 1}
+  if string.find(g, '|p', 1, true) then return {code, voted, total, cur - now, 0, voter, pc, pm} end
+  redis.call('HSET', KEYS[1], 'gate', cur .. '|p')
+  return {code, voted, total, cur - now, 1, voter, pc, pm}
 end
-redis.call('SET', KEYS[6], now + interval, 'PX', math.max(interval * 10, 60000))
-return {code, voted, total, -1, 0}
+redis.call('HSET', KEYS[1], 'gate', tostring(now + interval))
+return {code, voted, total, -1, 0, voter, pc, pm}
 `)
 
 // Cast records a vote in one atomic step that re-checks the ballot is
@@ -479,11 +555,27 @@ return {code, voted, total, -1, 0}
 // elector and still a delegate (of that unit, for a units electorate), and
 // that the elector has not voted — or, on an open ballot, that the same
 // person is changing their vote. A retried cast (same CastID) is reported
-// as done, never counted twice.
+// as done, never counted twice. b may be the copy ForVoting keeps: a
+// stale copy is read again and the cast made once more.
 //
 // Errors: ErrNotFound, ErrBallotClosed, ErrDeadlinePassed, ErrNotEligible,
 // ErrAlreadyVoted.
 func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult, error) {
+	res, err := s.cast(ctx, b, v)
+	if errors.Is(err, errStaleBallot) {
+		if b, err = s.Get(ctx, b.Committee, b.ID); err != nil {
+			return CastResult{}, fmt.Errorf("cast: %w", err)
+		}
+		res, err = s.cast(ctx, b, v)
+	}
+	return res, err
+}
+
+// errStaleBallot: the ballot's document the caller holds is not the one
+// in Redis (a ballot of that key opened again).
+var errStaleBallot = errors.New("stale ballot document")
+
+func (s *Ballots) cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult, error) {
 	part := "votes"
 	mode := "open"
 	var payload []byte
@@ -506,23 +598,29 @@ func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	if v.CastID == "" || len(payload) == 0 {
 		return CastResult{}, fmt.Errorf("cast: empty cast: %w", ErrInvalid)
 	}
-	if !slices.Contains(b.Voters, v.Voter) {
+	electors := ""
+	switch {
+	case v.Voter != "" && !slices.Contains(b.Voters, v.Voter):
 		// The electorate is fixed at opening: b.Voters is the electors set.
-		return CastResult{Electorate: len(b.Voters)}, ErrNotEligible
+		return CastResult{Electorate: len(b.Voters), Voter: v.Voter}, ErrNotEligible
+	case v.Voter == "" && b.Electorate != domain.ElectorateUnits:
+		return CastResult{}, fmt.Errorf("cast: no voter on a members ballot: %w", ErrInvalid)
+	case v.Voter == "":
+		electors = "|" + strings.Join(b.Voters, "|") + "|"
 	}
-	gate := s.k.BallotPart(b.Committee, b.ID, "gate")
 	keys := []string{
 		s.k.Ballot(b.Committee, b.ID), s.k.BallotPart(b.Committee, b.ID, "electors"),
 		s.k.BallotPart(b.Committee, b.ID, "voted"), s.k.BallotPart(b.Committee, b.ID, part),
-		s.k.Members(b.Committee), gate, gate + ":plan",
+		s.k.Members(b.Committee),
 	}
 	now := fromUnixMilli(unixMilli(s.now()))
 	res, err := runScript(ctx, s.c, castScript, keys,
-		unixMilli(now), v.UserID, v.Voter, v.CastID, b.Electorate, mode, payload, slot, v.PostEvery.Milliseconds())
+		unixMilli(now), v.UserID, v.Voter, v.CastID, b.Electorate, mode, payload, slot,
+		v.PostEvery.Milliseconds(), unixMilli(b.Opened), electors)
 	if err != nil {
 		return CastResult{}, fmt.Errorf("cast: %w", err)
 	}
-	r, err := asReply(res, 5)
+	r, err := asReply(res, 8)
 	if err != nil {
 		return CastResult{}, fmt.Errorf("cast: %w", err)
 	}
@@ -531,7 +629,11 @@ func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	total, _ := r.int(2)
 	slotMS, _ := r.int(3)
 	plan, _ := r.int(4)
-	out := CastResult{Voted: int(voted), Electorate: int(total)}
+	voter, _ := r.str(5)
+	postChat, _ := r.str(6)
+	postMsg, _ := r.str(7)
+	out := CastResult{Voted: int(voted), Electorate: int(total), Voter: voter,
+		PostChat: atoi64(postChat), PostMessage: int(atoi64(postMsg))}
 	if v.PostEvery > 0 {
 		switch {
 		case slotMS == -1:
@@ -549,6 +651,8 @@ func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	case "changed":
 		out.Changed = true
 		return out, nil
+	case "stale":
+		return out, errStaleBallot
 	case "closed":
 		return out, ErrBallotClosed
 	case "deadline":
@@ -624,10 +728,13 @@ func (s *Ballots) OpenVotes(ctx context.Context, committeeID, ballotID string) (
 		return nil, fmt.Errorf("open votes: %w", err)
 	}
 	out := make([]domain.OpenVote, 0, len(m))
-	for _, raw := range m {
+	for voter, raw := range m {
 		var v domain.OpenVote
 		if err := json.Unmarshal([]byte(raw), &v); err != nil {
 			return nil, fmt.Errorf("open votes: %w", err)
+		}
+		if v.Voter == "" {
+			v.Voter = voter // cast for the unit the cast found (Cast.Voter "")
 		}
 		out = append(out, v)
 	}
@@ -645,6 +752,9 @@ func (s *Ballots) OpenVoteOf(ctx context.Context, committeeID, ballotID, voter s
 	var v domain.OpenVote
 	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		return domain.OpenVote{}, fmt.Errorf("open vote of %s: %w", voter, err)
+	}
+	if v.Voter == "" {
+		v.Voter = voter
 	}
 	return v, nil
 }

@@ -19,7 +19,9 @@ import (
 type Submission struct {
 	UserID int64
 	// Voter is the elector: the unit code (units electorate) or the user
-	// id (members electorate).
+	// id (members electorate); "" on a units ballot casts for the unit the
+	// user is a delegate of (CastResult.Voter says which), with no read
+	// of the delegation before the cast.
 	Voter string
 	// Name is the voter's name, kept with an open vote.
 	Name   string

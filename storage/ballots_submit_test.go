@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
@@ -148,5 +150,82 @@ func TestOneSecondRoundPerBallotEvenAtOnce(t *testing.T) {
 	}
 	if opened == "" || len(pointed) != 1 || !pointed[opened] {
 		t.Errorf("opened %q; the others were pointed at %v", opened, pointed)
+	}
+}
+
+func TestCastForTheUnitTheCastFinds(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "AA", 11)
+	f.join(t, f.c.ID, "CC", 31) // CC is no elector of these ballots
+	for _, secret := range []bool{true, false} {
+		b, err := f.ballots.Open(ctx, motion(f.c.ID, secret, domain.ElectorateUnits, []string{"AA", "BB"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cast := func(user int64, token string) (storage.CastResult, error) {
+			sub := storage.Submission{UserID: user, Name: "Người bầu", Choice: domain.Choice{"1": domain.OptNo}, Token: token}
+			if secret {
+				_, res, err := f.ballots.CastSecret(ctx, b, sub)
+				return res, err
+			}
+			return f.ballots.CastOpen(ctx, b, sub)
+		}
+		res, err := cast(11, "q1")
+		if err != nil || res.Voter != "AA" || res.Voted != 1 {
+			t.Fatalf("secret %v: cast for the unit found = %+v, %v; want AA's vote counted", secret, res, err)
+		}
+		if res, err := cast(31, "q2"); !errors.Is(err, storage.ErrNotEligible) || res.Voted != 0 {
+			t.Errorf("secret %v: a delegate of a unit that is no elector = %+v, %v; want ErrNotEligible", secret, res, err)
+		}
+		if _, err := cast(99, "q3"); !errors.Is(err, storage.ErrNotEligible) {
+			t.Errorf("secret %v: no delegate = %v; want ErrNotEligible", secret, err)
+		}
+		if secret {
+			continue
+		}
+		v, err := f.ballots.OpenVoteOf(ctx, f.c.ID, b.ID, "AA")
+		if err != nil || v.Voter != "AA" || v.UserID != 11 || v.Choice["1"] != domain.OptNo {
+			t.Errorf("OpenVoteOf(AA) = %+v, %v; want the vote with its unit", v, err)
+		}
+		votes, err := f.ballots.OpenVotes(ctx, f.c.ID, b.ID)
+		if err != nil || len(votes) != 1 || votes[0].Voter != "AA" {
+			t.Errorf("OpenVotes = %+v, %v; want AA's vote", votes, err)
+		}
+	}
+}
+
+func TestCastWithAStaleCopyOfTheBallotReadsItAgain(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA", "BB")
+	ctx := context.Background()
+	f.join(t, f.c.ID, "BB", 21)
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.ballots.ForVoting(ctx, f.c.ID, b.ID); err != nil || got.Title != b.Title {
+		t.Fatalf("ForVoting = %+v, %v", got, err)
+	}
+	// The ballot's key comes to hold another ballot (opened at another
+	// time, with BB as elector): the copy this store holds is stale.
+	other := b
+	other.Voters = []string{"BB"}
+	other.Opened = b.Opened.Add(time.Hour)
+	doc, _ := json.Marshal(other)
+	key := storage.NewKeys(rt.Prefix()).Ballot(f.c.ID, b.ID)
+	if err := rt.Client().HSet(ctx, key, "doc", doc, "opened", other.Opened.UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := f.ballots.ForVoting(ctx, f.c.ID, b.ID)
+	if err != nil || len(stale.Voters) != 1 || stale.Voters[0] != "AA" {
+		t.Fatalf("ForVoting = %+v, %v; want the copy held (no read)", stale, err)
+	}
+	res, err := f.ballots.CastOpen(ctx, stale, storage.Submission{UserID: 21, Choice: domain.Choice{"1": domain.OptYes}, Token: "q"})
+	if err != nil || res.Voter != "BB" || res.Voted != 1 {
+		t.Fatalf("cast with a stale copy = %+v, %v; want BB's vote by the ballot in Redis", res, err)
 	}
 }

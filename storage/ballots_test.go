@@ -445,6 +445,14 @@ func TestCastTakesThePostsEditSlotAndPlansOneTrailingEdit(t *testing.T) {
 		id, _ := strconv.ParseInt(v, 10, 64)
 		f.join(t, f.c.ID, "AA", id)
 	}
+	postless, err := f.ballots.Cast(ctx, b, storage.Cast{UserID: 8, Voter: "8", CastID: "c8", PostEvery: 3 * time.Second,
+		Vote: &domain.OpenVote{Voter: "8", UserID: 8, Choice: domain.Choice{"1": domain.OptYes}}})
+	if err != nil || postless.Post.Asked {
+		t.Fatalf("a vote before the ballot has a post: %+v, %v; want no slot taken", postless, err)
+	}
+	if err := f.ballots.SetPost(ctx, f.c.ID, b.ID, -100, 0); err != nil {
+		t.Fatal(err)
+	}
 	cast := func(v string) storage.PostSlot {
 		t.Helper()
 		id, _ := strconv.ParseInt(v, 10, 64)

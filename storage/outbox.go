@@ -23,7 +23,11 @@ import (
 //
 //	<p>:{ob}:i:<id>        hash    a waiting item: chat, kind, prio, body, coal, ref, eref,
 //	                               once, att (claims so far), tok (fencing token of the
-//	                               current claim), unc (1: a claim may have sent it)
+//	                               current claim), unc (1: a claim may have sent it); an
+//	                               item with a coalescing key has no body until claimed
+//	<p>:{ob}:cb:<key>      string  the body of the waiting (unclaimed) item of a coalescing
+//	                               key: a newer item of the key only replaces it (SET XX),
+//	                               and the claim moves it into the item
 //	<p>:{ob}:q:<chat>      list    ids of the chat's waiting items, oldest first
 //	<p>:{ob}:ready:0       zset    chats whose head item is an answer -> earliest send (ms)
 //	<p>:{ob}:ready:1       zset    chats whose head item is fan-out -> earliest send (ms)
@@ -31,7 +35,6 @@ import (
 //	<p>:{ob}:d:<id>        string  outcome of a finished item ("m:<message id>", "x:<reason>");
 //	                               expires after the done TTL, and makes Enqueue of the
 //	                               same id a no-op meanwhile
-//	<p>:{ob}:coal          hash    coalescing key -> id of the waiting (unclaimed) item
 //	<p>:{ob}:refs          hash    reference name -> message id of a delivered message
 //	<p>:{ob}:hold          string  unix ms before which nothing is sent (a 429 without chat)
 //	<p>:{ob}:seq           string  INCR counter: fencing tokens and unique log members
@@ -94,6 +97,10 @@ type OutboxItem struct {
 	// waiting one's body instead of queueing behind it: only the latest
 	// state of an edited message goes out.
 	Coalesce string
+	// Fresh says the caller knows the id was never enqueued (it follows a
+	// change Redis just made for the first time): Enqueue skips looking
+	// for it, and an edit that coalesces takes one command.
+	Fresh bool
 	// Ref, if set, records the delivered message's id under this name.
 	Ref string
 	// EditRef, if set, names the Ref of the message this edit changes; it
@@ -219,7 +226,7 @@ func (o *Outbox) key(parts ...string) string { return o.p + strings.Join(parts, 
 // KEYS[2] -> <p>:{ob}:d:<id>
 // KEYS[3] -> <p>:{ob}:q:<chat>
 // KEYS[4] -> <p>:{ob}:ready:<prio>
-// KEYS[5] -> <p>:{ob}:coal
+// KEYS[5] -> <p>:{ob}:cb:<coalescing key> (KEYS[1] again for none)
 // KEYS[6] -> <p>:{ob}:flight
 // ARGV[1] -> id
 // ARGV[2] -> chat
@@ -231,25 +238,20 @@ func (o *Outbox) key(parts ...string) string { return o.p + strings.Join(parts, 
 // ARGV[8] -> edit ref ("" for none)
 // ARGV[9] -> once ("1" or "0")
 // ARGV[10] -> now (unix ms)
+// ARGV[11] -> "1": the id is new (OutboxItem.Fresh), no need to look for it
 //
 // Returns "queued", "known" (waiting or finished already: nothing done) or
 // "merged" (a waiting item with the same coalescing key took the body).
 var outboxEnqueueScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 'known' end
+if ARGV[11] ~= '1' and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 'known' end
 if ARGV[6] ~= '' then
-  local other = redis.call('HGET', KEYS[5], ARGV[6])
-  if other then
-    local okey = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1]) .. other
-    local o = redis.call('HMGET', okey, 'chat', 'tok')
-    if o[1] and not o[2] then
-      redis.call('HSET', okey, 'body', ARGV[5])
-      return 'merged'
-    end
-  end
-  redis.call('HSET', KEYS[5], ARGV[6], ARGV[1])
+  if redis.call('SET', KEYS[5], ARGV[5], 'GET') then return 'merged' end
+  redis.call('HSET', KEYS[1], 'chat', ARGV[2], 'kind', ARGV[3], 'prio', ARGV[4],
+    'coal', ARGV[6], 'ref', ARGV[7], 'eref', ARGV[8], 'once', ARGV[9], 'att', 0)
+else
+  redis.call('HSET', KEYS[1], 'chat', ARGV[2], 'kind', ARGV[3], 'prio', ARGV[4], 'body', ARGV[5],
+    'ref', ARGV[7], 'eref', ARGV[8], 'once', ARGV[9], 'att', 0)
 end
-redis.call('HSET', KEYS[1], 'chat', ARGV[2], 'kind', ARGV[3], 'prio', ARGV[4], 'body', ARGV[5],
-  'coal', ARGV[6], 'ref', ARGV[7], 'eref', ARGV[8], 'once', ARGV[9], 'att', 0)
 if redis.call('RPUSH', KEYS[3], ARGV[1]) == 1 and not redis.call('ZSCORE', KEYS[6], ARGV[2]) then
   redis.call('ZADD', KEYS[4], 'NX', ARGV[10], ARGV[2])
 end
@@ -276,10 +278,29 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 	if it.Once {
 		once = "1"
 	}
+	body := o.key("i", it.ID)
+	fresh := "0"
+	if it.Coalesce != "" {
+		body = o.key("cb", it.Coalesce)
+		if it.Fresh {
+			// One command for the common case of an edit of a message
+			// whose previous edit still waits: it takes the newer body.
+			ok, err := o.c.SetXX(ctx, body, it.Body, 0).Result()
+			if err != nil {
+				return "", fmt.Errorf("enqueue %s: %w", it.ID, err)
+			}
+			if ok {
+				return Merged, nil
+			}
+		}
+	}
+	if it.Fresh {
+		fresh = "1"
+	}
 	keys := []string{o.key("i", it.ID), o.key("d", it.ID), o.key("q", it.Chat),
-		o.key("ready", strconv.Itoa(it.Priority)), o.key("coal"), o.key("flight")}
+		o.key("ready", strconv.Itoa(it.Priority)), body, o.key("flight")}
 	v, err := runScript(ctx, o.c, outboxEnqueueScript, keys, it.ID, it.Chat, string(it.Kind), it.Priority,
-		it.Body, it.Coalesce, it.Ref, it.EditRef, once, unixMilli(o.now()))
+		it.Body, it.Coalesce, it.Ref, it.EditRef, once, unixMilli(o.now()), fresh)
 	if err != nil {
 		return "", fmt.Errorf("enqueue %s: %w", it.ID, err)
 	}
@@ -296,7 +317,6 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 // KEYS[5] -> <p>:{ob}:hold
 // KEYS[6] -> <p>:{ob}:seq
 // KEYS[7] -> <p>:{ob}:refs
-// KEYS[8] -> <p>:{ob}:coal
 // ARGV[1] -> key prefix <p>:{ob}: (queue, item and limit keys are built
 //
 //	from the chats and ids found in the sets; they share the tag)
@@ -401,6 +421,13 @@ for i = 1, 2 do
       if not h[1] then
         redis.call('LPOP', q)
       else
+        local fromcb = false
+        if not h[2] and h[7] and h[7] ~= '' then
+          fromcb = true
+          -- The body waits beside the item until its first claim, so
+          -- that newer edits of the message could replace it.
+          h[2] = redis.call('GET', p .. 'cb:' .. h[7]) or ''
+        end
         local kind = h[1]
         local allowAt = now
         local tatKey, tat, int
@@ -450,9 +477,11 @@ for i = 1, 2 do
             end
           end
           local att = (tonumber(h[3]) or 0) + 1
-          redis.call('HSET', ik, 'tok', tok, 'att', att)
-          if h[7] and h[7] ~= '' and redis.call('HGET', KEYS[8], h[7]) == id then
-            redis.call('HDEL', KEYS[8], h[7])
+          if fromcb then
+            redis.call('HSET', ik, 'tok', tok, 'att', att, 'body', h[2])
+            redis.call('DEL', p .. 'cb:' .. h[7])
+          else
+            redis.call('HSET', ik, 'tok', tok, 'att', att)
           end
           redis.call('ZREM', KEYS[i], chat)
           redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), chat)
@@ -490,7 +519,7 @@ func (o *Outbox) Claim(ctx context.Context, n int, lease time.Duration) (OutboxC
 		return OutboxClaim{}, fmt.Errorf("claim outbox: %w: max and lease must be positive", ErrInvalid)
 	}
 	keys := []string{o.key("ready", "0"), o.key("ready", "1"), o.key("flight"), o.key("rl", "g"),
-		o.key("hold"), o.key("seq"), o.key("refs"), o.key("coal")}
+		o.key("hold"), o.key("seq"), o.key("refs")}
 	args := append([]any{o.p, unixMilli(o.now()), lease.Milliseconds(), n, max(4*n, 32)}, o.limits.args()...)
 	v, err := runScript(ctx, o.c, outboxClaimScript, keys, args...)
 	if err != nil {

@@ -160,6 +160,52 @@ func TestOutboxCoalescesWaitingEditsOfOneMessage(t *testing.T) {
 	}
 }
 
+func TestOutboxFreshEditsCoalesceAndKeepTheirBodyOnceClaimed(t *testing.T) {
+	t.Parallel()
+	o, clk, replica := newOutbox(t, storage.OutboxLimits{})
+	edit := func(id, body string) storage.OutboxItem {
+		it := item(id, "42", storage.OutboxEdit, 0)
+		it.Body, it.Coalesce, it.Fresh = []byte(body), "e:42:7", true
+		return it
+	}
+	if r := enqueue(t, o, edit("f1", "card: picked")); r != storage.Queued {
+		t.Fatalf("first edit = %q, want queued", r)
+	}
+	if r := enqueue(t, o, edit("f2", "card: recorded, receipt A")); r != storage.Merged {
+		t.Fatalf("second edit = %q, want merged", r)
+	}
+	first, _ := claim(t, o, 10)
+	if len(first) != 1 || first[0].ID != "f1" || string(first[0].Body) != "card: recorded, receipt A" {
+		t.Fatalf("claimed %+v; want f1 carrying the latest body", first)
+	}
+	// A newer edit while f1 is on its way queues behind it, and does not
+	// change what f1 sends even when f1's claim lapses and it is sent again.
+	if r := enqueue(t, o, edit("f3", "card: changed")); r != storage.Queued {
+		t.Fatalf("edit while one is in flight = %q, want queued", r)
+	}
+	clk.Advance(2 * time.Minute)
+	other := replica()
+	again, _ := claim(t, other, 10)
+	if len(again) != 1 || again[0].ID != "f1" || string(again[0].Body) != "card: recorded, receipt A" || !again[0].Uncertain {
+		t.Fatalf("claim after the lease = %+v; want f1 again with its own body", again)
+	}
+	complete(t, other, again[0], 0)
+	last, _ := claim(t, other, 10)
+	if len(last) != 1 || last[0].ID != "f3" || string(last[0].Body) != "card: changed" {
+		t.Fatalf("claimed %+v; want f3 with its body", last)
+	}
+	complete(t, other, last[0], 0)
+	// The same id enqueued again without Fresh is recognised.
+	stale := edit("f1", "card: picked")
+	stale.Fresh = false
+	if r := enqueue(t, o, stale); r != storage.Known {
+		t.Fatalf("f1 again = %q, want known", r)
+	}
+	if n, err := o.Pending(context.Background()); err != nil || n != 0 {
+		t.Fatalf("Pending = %d, %v; want nothing left", n, err)
+	}
+}
+
 func TestOutboxEditFindsTheMessageRecordedUnderItsRef(t *testing.T) {
 	t.Parallel()
 	o, _, _ := newOutbox(t, storage.OutboxLimits{})
