@@ -67,7 +67,7 @@ type CommitteeStore interface {
 	TurnYear(ctx context.Context, id string, year int) (bool, error)
 	IDs(ctx context.Context) ([]string, error)
 	// Redeem follows an invite; moving a delegate of another unit needs
-	// confirmMove (else *storage.MoveError).
+	// confirmMove (else *domain.MoveError).
 	Redeem(ctx context.Context, token string, d domain.Delegate, confirmMove bool) (storage.Redemption, error)
 	RevokeInvites(ctx context.Context, id, unit string) (int, error)
 
@@ -119,13 +119,13 @@ func (h *committeeHandlers) setup(ctx context.Context, r *bot.Request) error {
 	year := h.now().In(h.loc).Year()
 	c, err := h.committees.Create(ctx, chat.ID, chat.Title, name, h.loc.String(), h.cat.Default(), year, user.ID)
 	switch {
-	case errors.Is(err, storage.ErrAlreadyBound) && c.Thread != r.Thread():
+	case errors.Is(err, domain.ErrAlreadyBound) && c.Thread != r.Thread():
 		// /setup in another topic of a forum moves the bloc's posts there.
 		if err := h.committees.SetThread(ctx, c.ID, r.Thread()); err != nil {
 			return err
 		}
 		return h.core.reply(ctx, r, h.cat.T(r.Lang, "setup_topic_moved", i18n.Data{"Name": c.Name}), nil)
-	case errors.Is(err, storage.ErrAlreadyBound):
+	case errors.Is(err, domain.ErrAlreadyBound):
 		return h.core.reply(ctx, r, h.cat.T(r.Lang, "setup_already", i18n.Data{"Name": c.Name, "Since": h.core.date(c.Created, c)}), nil)
 	case err != nil:
 		return err
@@ -269,7 +269,7 @@ func (h *committeeHandlers) botAddedBack(ctx context.Context, chat bot.Chat) err
 		return err
 	}
 	err = h.committees.Reattach(ctx, id, chat.ID)
-	if errors.Is(err, storage.ErrAlreadyBound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, domain.ErrAlreadyBound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -311,4 +311,29 @@ func (h *committeeHandlers) migrate(ctx context.Context, r *bot.Request) error {
 		}
 	}
 	return nil
+}
+
+// Jobs are the committee's deferred jobs, by kind: the turn of the year
+// and the digest of the group's new delegates.
+func (h *committeeHandlers) Jobs() map[string]scheduler.HandlerFunc {
+	return map[string]scheduler.HandlerFunc{
+		JobYearTurn:   h.runYearTurn,
+		JobJoinDigest: h.runJoinDigest,
+	}
+}
+
+// Register adds the committee's buttons and what happens to its group.
+func (h *committeeHandlers) Register(rt *bot.Router) {
+	register(rt,
+		button{routeInvite, h.inviteButton},
+		button{routeInviteMove, h.inviteMoveButton},
+		button{routeUnitRemove, h.unitRemoveButton},
+		button{routeUnitRemoved, h.unitRemoveConfirmed},
+		button{routeDelegateOut, h.delegateRemoveButton},
+		button{routeRoleUnit, h.roleUnitButton},
+		button{routeRoleSet, h.roleSetButton},
+		button{routeSign, h.signButton},
+	)
+	rt.On(bot.KindMember, h.chatMember)
+	rt.On(bot.KindMigrate, h.migrate)
 }

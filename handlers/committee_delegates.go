@@ -103,13 +103,14 @@ func (h *committeeHandlers) inviteMoveButton(ctx context.Context, r *bot.Request
 
 // redeemAs redeems token for the request's sender and returns the answer
 // for them; the group hears of a new delegate or a move (not of a
-// repeated /start).
+// repeated /start). A used or expired invite is its error, which the error
+// table answers (errors.go).
 func (h *committeeHandlers) redeemAs(ctx context.Context, r *bot.Request, token string, confirmMove bool) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	user, _ := r.Sender()
 	red, err := h.committees.Redeem(ctx, token, domain.Delegate{
 		UserID: user.ID, Name: user.DisplayName(), Username: user.Username,
 	}, confirmMove)
-	var move *storage.MoveError
+	var move *domain.MoveError
 	switch {
 	case errors.As(err, &move):
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
@@ -117,10 +118,6 @@ func (h *committeeHandlers) redeemAs(ctx context.Context, r *bot.Request, token 
 			tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
 		))
 		return h.cat.T(r.Lang, "invite_move_confirm", i18n.Data{"From": move.From, "To": move.To}), &kb, nil
-	case errors.Is(err, storage.ErrInviteUsed):
-		return h.cat.T(r.Lang, "invite_used", nil), nil, nil
-	case errors.Is(err, storage.ErrInviteExpired):
-		return h.cat.T(r.Lang, "invite_expired", nil), nil, nil
 	case errors.Is(err, storage.ErrNotFound):
 		return h.cat.T(r.Lang, "start_bad_token", nil), nil, nil
 	case err != nil:

@@ -126,7 +126,7 @@ func (h *committeeHandlers) unitRemoveConfirmed(ctx context.Context, r *bot.Requ
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "unit_unknown", i18n.Data{"Code": p[0]}), nil)
 	}
-	var onBallot *storage.UnitOnBallotError
+	var onBallot *domain.UnitOnBallotError
 	if errors.As(err, &onBallot) {
 		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "unit_on_open_ballot", i18n.Data{"Code": p[0], "ID": onBallot.Ballot}), nil)
 	}

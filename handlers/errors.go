@@ -5,18 +5,86 @@ import (
 	"errors"
 
 	"github.com/committeebot/committeebot/bot"
+	"github.com/committeebot/committeebot/domain"
+	"github.com/committeebot/committeebot/i18n"
 	"github.com/committeebot/committeebot/storage"
 )
 
-// Errors is the one place that turns handler errors into what a user sees:
-// Redis being unreachable becomes "not recorded, safe to repeat", anything
-// else a short apology. The error is still returned so it is logged once,
-// with the update id, by the log middleware.
+// errorReplies is the error table: a rule error that has one answer
+// wherever it comes from, with the catalogue id of that answer. A handler
+// returns such an error (wrapped with withData when the message names
+// something: a ballot's id, a voter) and Errors answers it.
+//
+// Not in the table, and answered where they happen:
+//   - storage.ErrNotFound and storage.ErrConflict: what was not found, or
+//     changed meanwhile, depends on the call (a ballot, a meeting, an
+//     invite token), and often it is not a refusal at all (no language
+//     chosen, no dialogue);
+//   - an error whose answer is more than a message: a move of delegate
+//     (domain.MoveError asks with buttons), a unit or nomination on an open
+//     ballot (the ballot's id in the refusal, next to the unit's code);
+//   - a refusal shown other than as the answer to its request: an RSVP's
+//     refusal is the button's alert, a read-only meeting shows its state.
+var errorReplies = []struct {
+	err error
+	id  string
+}{
+	{domain.ErrInviteUsed, "invite_used"},
+	{domain.ErrInviteExpired, "invite_expired"},
+}
+
+// dataError carries the data of a table message along with its error.
+type dataError struct {
+	err  error
+	data i18n.Data
+}
+
+func (e *dataError) Error() string { return e.err.Error() }
+func (e *dataError) Unwrap() error { return e.err }
+
+// withData attaches to err the data its table message names; nil stays nil.
+func withData(err error, data i18n.Data) error {
+	if err == nil {
+		return nil
+	}
+	return &dataError{err: err, data: data}
+}
+
+// tableReply is the catalogue id and data answering err, if the table has
+// its error.
+func tableReply(err error) (string, i18n.Data, bool) {
+	for _, e := range errorReplies {
+		if errors.Is(err, e.err) {
+			var de *dataError
+			var data i18n.Data
+			if errors.As(err, &de) {
+				data = de.data
+			}
+			return e.id, data, true
+		}
+	}
+	return "", nil, false
+}
+
+// Errors is the one place that turns handler errors into what a user sees.
+// An error of the table (errorReplies) is a refusal, not a failure: it is
+// answered — a command with a reply, a pressed button by editing the
+// button's message — and not returned. Redis being unreachable becomes
+// "not recorded, safe to repeat", anything else a short apology, shown as
+// the button's alert for a press; those are still returned so that they
+// are logged once, with the update id, by the log middleware.
 func (h *core) Errors(next bot.Handler) bot.Handler {
 	return func(ctx context.Context, r *bot.Request) error {
 		err := next(ctx, r)
 		if err == nil {
 			return nil
+		}
+		if id, data, ok := tableReply(err); ok {
+			text := h.cat.T(r.Lang, id, data)
+			if _, ok := r.Callback(); ok {
+				return h.editCallback(ctx, r, text, nil)
+			}
+			return h.reply(ctx, r, text, nil)
 		}
 		var id string
 		switch {

@@ -274,3 +274,11 @@ func plain(s string) string {
 	}
 	return s
 }
+
+// Register adds the general buttons and what answers text and unknown
+// commands.
+func (h *generalHandlers) Register(rt *bot.Router) {
+	register(rt, button{routeLang, h.langButton})
+	rt.On(bot.KindText, h.text)
+	rt.NotFound(h.notFound)
+}

@@ -255,22 +255,27 @@ func New(d Deps) (*Handlers, error) {
 	return h, nil
 }
 
-// Register adds every command, button route and update kind to rt, and
-// the middleware that must run after the transport's own (localization and
-// error replies).
+// Register adds the middleware that must run after the transport's own
+// (localization and error replies), every command of commandTable
+// (through the guard), and each room's buttons and update kinds.
 func (h *Handlers) Register(rt *bot.Router) {
 	rt.Use(h.core.Localize, h.core.Errors)
 	for _, c := range h.commands {
 		rt.Command(c.name, h.core.guard(c))
 	}
-	for _, b := range h.buttons() {
-		b.route.callback(rt, b.h)
-	}
-	rt.On(bot.KindDocument, h.forms.document)
-	rt.On(bot.KindText, h.general.text)
-	rt.On(bot.KindMember, h.committee.chatMember)
-	rt.On(bot.KindMigrate, h.committee.migrate)
-	rt.NotFound(h.general.notFound)
+	h.core.Register(rt, h.forms)
+	h.general.Register(rt)
+	h.committee.Register(rt)
+	h.meetings.Register(rt)
+	h.nominationRoom.Register(rt)
+	// The ballots, still on Handlers.
+	register(rt,
+		button{routeVotePick, h.votePick},
+		button{routeVoteReview, h.voteReview},
+		button{routeVoteSubmit, h.voteSubmit},
+		button{routeBallotClose, h.closeButton},
+		button{routeApplyRole, h.applyRoleButton},
+	)
 }
 
 // ScheduleYearTurns makes sure every committee has its next year turn

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"maps"
 
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/outbox"
@@ -10,17 +11,11 @@ import (
 )
 
 // Jobs returns the handlers of the deferred jobs this package schedules,
-// by kind, for the scheduler's runner.
+// by kind, for the scheduler's runner: every room's.
 func (h *Handlers) Jobs() map[string]scheduler.HandlerFunc {
-	jobs := map[string]scheduler.HandlerFunc{
-		JobMeetingRemind:  h.meetings.runReminder,
-		JobMeetingNotice:  h.meetings.runNotice,
-		JobMeetingRefresh: h.meetings.runRefresh,
-		JobJoinDigest:     h.committee.runJoinDigest,
-		JobYearTurn:       h.committee.runYearTurn,
-	}
-	for kind, run := range h.ballotJobs() {
-		jobs[kind] = run
+	jobs := map[string]scheduler.HandlerFunc{}
+	for _, room := range []map[string]scheduler.HandlerFunc{h.committee.Jobs(), h.meetings.Jobs(), h.ballotJobs()} {
+		maps.Copy(jobs, room)
 	}
 	return jobs
 }

@@ -400,11 +400,11 @@ func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, 
 		UserID: user.ID, Unit: sc.delegate.Unit, Name: user.DisplayName(), Username: user.Username, Attend: attend,
 	})
 	switch {
-	case errors.Is(err, storage.ErrMeetingCancelled):
+	case errors.Is(err, domain.ErrMeetingCancelled):
 		return h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil
-	case errors.Is(err, storage.ErrMeetingStarted):
+	case errors.Is(err, domain.ErrMeetingStarted):
 		return h.cat.T(r.Lang, "rsvp_closed", i18n.Data{"Title": m.Title}), nil
-	case errors.Is(err, storage.ErrNotDelegate):
+	case errors.Is(err, domain.ErrNotDelegate):
 		return h.cat.T(r.Lang, "rsvp_delegates_only", nil), nil
 	case err != nil:
 		return "", err
@@ -467,7 +467,7 @@ func (h *meetingHandlers) meetingCancelConfirmed(ctx context.Context, r *bot.Req
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": p[0]}), nil)
 	}
-	if errors.Is(err, storage.ErrMeetingStarted) {
+	if errors.Is(err, domain.ErrMeetingStarted) {
 		return h.core.editCallback(ctx, r, h.text.readOnly(r.Lang, c, m), nil)
 	}
 	if err != nil {
@@ -514,4 +514,13 @@ func (h *meetingHandlers) pickMeeting(ctx context.Context, r *bot.Request, sc sc
 		choices = append(choices, choice{label: fmt.Sprintf("#%s · %s · %s", m.ID, at, m.Title), arg: m.ID})
 	}
 	return h.core.pickOrTell(ctx, r, sc.committee, "pick_meeting", choices, "pick_no_meeting", nil)
+}
+
+// Register adds the meetings' buttons.
+func (h *meetingHandlers) Register(rt *bot.Router) {
+	register(rt,
+		button{routeRSVP, h.rsvpButton},
+		button{routeICS, h.icsButton},
+		button{routeMeetingOff, h.meetingCancelConfirmed},
+	)
 }

@@ -59,10 +59,10 @@ func (h *meetingHandlers) meetingEdit(ctx context.Context, r *bot.Request) error
 			}
 			continue
 		}
-		if errors.Is(err, storage.ErrMeetingCancelled) {
+		if errors.Is(err, domain.ErrMeetingCancelled) {
 			return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_is_cancelled", i18n.Data{"Title": m.Title}), nil)
 		}
-		if errors.Is(err, storage.ErrMeetingStarted) {
+		if errors.Is(err, domain.ErrMeetingStarted) {
 			return h.core.reply(ctx, r, h.text.readOnly(r.Lang, c, m), nil)
 		}
 		if err != nil {

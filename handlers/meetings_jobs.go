@@ -358,3 +358,13 @@ func (h *meetingHandlers) runNotice(ctx context.Context, job *scheduler.Job) err
 	keys, msgs := h.audienceMessages(ctx, c, group, delegates, answers, render)
 	return h.core.fanOut(ctx, job, keys, msgs)
 }
+
+// Jobs are the meetings' deferred jobs, by kind: reminders, notices of a
+// change, and the throttled refresh of an announcement.
+func (h *meetingHandlers) Jobs() map[string]scheduler.HandlerFunc {
+	return map[string]scheduler.HandlerFunc{
+		JobMeetingRemind:  h.runReminder,
+		JobMeetingNotice:  h.runNotice,
+		JobMeetingRefresh: h.runRefresh,
+	}
+}

@@ -303,3 +303,11 @@ func (h *nominationHandlers) loadNomination(ctx context.Context, r *bot.Request,
 	}
 	return n, err == nil, err
 }
+
+// Register adds the nominations' buttons.
+func (h *nominationHandlers) Register(rt *bot.Router) {
+	register(rt,
+		button{routeNomPage, h.nominationsPage},
+		button{routeNomMove, h.nominationMoveButton},
+	)
+}

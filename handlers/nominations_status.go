@@ -85,7 +85,7 @@ func (h *nominationHandlers) moveNomination(ctx context.Context, r *bot.Request,
 		}
 	}
 	moved, err := h.nominations.Transition(ctx, c.ID, n.ID, ch)
-	var onBallot *storage.NominationOnBallotError
+	var onBallot *domain.NominationOnBallotError
 	switch {
 	case errors.As(err, &onBallot):
 		return h.cat.T(r.Lang, "nomination_on_open_ballot", i18n.Data{"ID": n.ID, "Ballot": onBallot.Ballot}), nil

@@ -123,31 +123,21 @@ type button struct {
 	h     bot.Handler
 }
 
-// buttons are every route the bot answers, with its handler.
-func (h *Handlers) buttons() []button {
-	return []button{
-		{routeLang, h.general.langButton},
-		{routeUse, h.core.useButton},
-		{routeCancel, h.core.cancelButton},
-		{routeInvite, h.committee.inviteButton},
-		{routeUnitRemove, h.committee.unitRemoveButton},
-		{routeUnitRemoved, h.committee.unitRemoveConfirmed},
-		{routeDelegateOut, h.committee.delegateRemoveButton},
-		{routeRoleUnit, h.committee.roleUnitButton},
-		{routeRoleSet, h.committee.roleSetButton},
-		{routeSign, h.committee.signButton},
-		{routeVotePick, h.votePick},
-		{routeVoteReview, h.voteReview},
-		{routeVoteSubmit, h.voteSubmit},
-		{routeBallotClose, h.closeButton},
-		{routeApplyRole, h.applyRoleButton},
-		{routeForm, h.forms.formButton},
-		{routeNomPage, h.nominationRoom.nominationsPage},
-		{routeNomMove, h.nominationRoom.nominationMoveButton},
-		{routeRSVP, h.meetings.rsvpButton},
-		{routeICS, h.meetings.icsButton},
-		{routeMeetingOff, h.meetings.meetingCancelConfirmed},
-		{routeInviteMove, h.committee.inviteMoveButton},
-		{routePick, h.core.pickButton},
+// register registers each button's handler for its route.
+func register(rt *bot.Router, buttons ...button) {
+	for _, b := range buttons {
+		b.route.callback(rt, b.h)
 	}
+}
+
+// Register adds the plumbing's buttons: choosing the committee, cancel,
+// a form's answers, a picker's choice; and the documents of a form.
+func (h *core) Register(rt *bot.Router, forms *formRunner) {
+	register(rt,
+		button{routeUse, h.useButton},
+		button{routeCancel, h.cancelButton},
+		button{routeForm, forms.formButton},
+		button{routePick, h.pickButton},
+	)
+	rt.On(bot.KindDocument, forms.document)
 }

@@ -134,7 +134,7 @@ return 1
 // Create makes a new committee bound to group chatID, with the next id of
 // the global committee sequence ("1", "2", …). If the chat is bound already
 // (including by a concurrent Create) it returns that committee and
-// ErrAlreadyBound. name must pass domain.ValidName and year domain.ValidYear
+// domain.ErrAlreadyBound. name must pass domain.ValidName and year domain.ValidYear
 // (their errors are returned wrapped); timezone must be a loadable IANA zone
 // and language non-empty (ErrInvalid).
 //
@@ -160,7 +160,7 @@ func (s *Committees) Create(ctx context.Context, chatID int64, title, name, time
 		return domain.Committee{}, fmt.Errorf("create committee for chat %d: %w", chatID, err)
 	}
 	if b.valid {
-		return b.c, fmt.Errorf("create committee for chat %d: bound to committee %s: %w", chatID, b.id, ErrAlreadyBound)
+		return b.c, fmt.Errorf("create committee for chat %d: bound to committee %s: %w", chatID, b.id, domain.ErrAlreadyBound)
 	}
 
 	n, err := s.c.Incr(ctx, s.k.Sequence("committee")).Result()
@@ -192,7 +192,7 @@ func (s *Committees) Create(ctx context.Context, chatID int64, title, name, time
 		if err != nil {
 			return domain.Committee{}, fmt.Errorf("create committee for chat %d: %w", chatID, err)
 		}
-		return other, fmt.Errorf("create committee for chat %d: bound to committee %s: %w", chatID, holder, ErrAlreadyBound)
+		return other, fmt.Errorf("create committee for chat %d: bound to committee %s: %w", chatID, holder, domain.ErrAlreadyBound)
 	}
 	return c, nil
 }
@@ -238,7 +238,7 @@ func (s *Committees) ByChat(ctx context.Context, chatID int64) (domain.Committee
 // became a supergroup (Telegram's migrate_to_chat_id). It is idempotent:
 // when fromChat is unbound and toChat is bound it does nothing and returns
 // nil, so both migration messages Telegram sends may call it. It returns
-// ErrNotFound if neither chat is bound and ErrAlreadyBound if toChat is
+// ErrNotFound if neither chat is bound and domain.ErrAlreadyBound if toChat is
 // bound to another committee.
 func (s *Committees) Migrate(ctx context.Context, fromChat, toChat int64) error {
 	if fromChat == toChat {
@@ -265,7 +265,7 @@ func (s *Committees) Migrate(ctx context.Context, fromChat, toChat int64) error 
 		return nil
 	}
 	if to.valid {
-		return fmt.Errorf("migrate chat %d to %d: target bound to committee %s: %w", fromChat, toChat, to.id, ErrAlreadyBound)
+		return fmt.Errorf("migrate chat %d to %d: target bound to committee %s: %w", fromChat, toChat, to.id, domain.ErrAlreadyBound)
 	}
 	id := from.id
 	// 1. Bind the new chat (stale until meta.chat says so).
@@ -274,7 +274,7 @@ func (s *Committees) Migrate(ctx context.Context, fromChat, toChat int64) error 
 		return fmt.Errorf("migrate chat %d to %d: %w", fromChat, toChat, err)
 	}
 	if holder != id {
-		return fmt.Errorf("migrate chat %d to %d: target bound to committee %s: %w", fromChat, toChat, holder, ErrAlreadyBound)
+		return fmt.Errorf("migrate chat %d to %d: target bound to committee %s: %w", fromChat, toChat, holder, domain.ErrAlreadyBound)
 	}
 	// 2. Switch the committee over: from now on toChat is the bound one.
 	if err := s.swapChat(ctx, id, fromChat, toChat); err != nil {
@@ -333,7 +333,7 @@ func (s *Committees) FormerCommittee(ctx context.Context, chatID int64) (string,
 
 // Reattach binds committee id to group chatID again (the bot was added back
 // to the group, or to a new one). It is a no-op if already so bound. It
-// returns ErrNotFound if the committee does not exist, ErrAlreadyBound if
+// returns ErrNotFound if the committee does not exist, domain.ErrAlreadyBound if
 // the chat is bound to another committee, and ErrConflict if the committee
 // is bound to another chat (Detach that one first).
 func (s *Committees) Reattach(ctx context.Context, id string, chatID int64) error {
@@ -361,7 +361,7 @@ func (s *Committees) Reattach(ctx context.Context, id string, chatID int64) erro
 		if b.id == id {
 			return nil
 		}
-		return fmt.Errorf("reattach committee %s to chat %d: bound to committee %s: %w", id, chatID, b.id, ErrAlreadyBound)
+		return fmt.Errorf("reattach committee %s to chat %d: bound to committee %s: %w", id, chatID, b.id, domain.ErrAlreadyBound)
 	}
 	stale := b.staleID()
 	if b.id == id {
@@ -372,7 +372,7 @@ func (s *Committees) Reattach(ctx context.Context, id string, chatID int64) erro
 		return fmt.Errorf("reattach committee %s to chat %d: %w", id, chatID, err)
 	}
 	if holder != id {
-		return fmt.Errorf("reattach committee %s to chat %d: bound to committee %s: %w", id, chatID, holder, ErrAlreadyBound)
+		return fmt.Errorf("reattach committee %s to chat %d: bound to committee %s: %w", id, chatID, holder, domain.ErrAlreadyBound)
 	}
 	if err := s.swapChat(ctx, id, c.ChatID, chatID); err != nil {
 		return errors.Join(fmt.Errorf("reattach committee %s to chat %d: %w", id, chatID, err),

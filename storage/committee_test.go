@@ -141,11 +141,11 @@ func TestCommitteesCreateOnBoundChatReturnsExisting(t *testing.T) {
 	s := newCommittees(t)
 	first := s.create(t, -1001, "First")
 	got, err := s.Create(context.Background(), -1001, "G", "Second", "UTC", "en", 2025, 2)
-	if !errors.Is(err, storage.ErrAlreadyBound) {
-		t.Fatalf("second Create = %v, want ErrAlreadyBound", err)
+	if !errors.Is(err, domain.ErrAlreadyBound) {
+		t.Fatalf("second Create = %v, want domain.ErrAlreadyBound", err)
 	}
 	if diff := cmp.Diff(first, got); diff != "" {
-		t.Errorf("committee returned with ErrAlreadyBound (-want +got):\n%s", diff)
+		t.Errorf("committee returned with domain.ErrAlreadyBound (-want +got):\n%s", diff)
 	}
 }
 
@@ -174,7 +174,7 @@ func TestCommitteesConcurrentCreateMakesOneCommittee(t *testing.T) {
 		switch {
 		case r.err == nil:
 			created++
-		case !errors.Is(r.err, storage.ErrAlreadyBound):
+		case !errors.Is(r.err, domain.ErrAlreadyBound):
 			t.Errorf("Create #%d: %v", i, r.err)
 		}
 		ids[r.c.ID] = true
@@ -260,7 +260,7 @@ func TestCommitteesMigrate(t *testing.T) {
 		want     error
 	}{
 		{"neither bound", -5, -6, storage.ErrNotFound},
-		{"target bound to another committee", -1001, -9, storage.ErrAlreadyBound},
+		{"target bound to another committee", -1001, -9, domain.ErrAlreadyBound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,7 +362,7 @@ func TestCommitteesDetachAndReattach(t *testing.T) {
 		want error
 	}{
 		{"committee bound elsewhere", c.ID, -3, storage.ErrConflict},
-		{"chat bound to another committee", loose.ID, -2, storage.ErrAlreadyBound},
+		{"chat bound to another committee", loose.ID, -2, domain.ErrAlreadyBound},
 		{"unknown committee", "77", -3, storage.ErrNotFound},
 	}
 	for _, tt := range tests {

@@ -121,23 +121,3 @@ func notFound(err error) error {
 	}
 	return err
 }
-
-// Sentinel errors of committees, invites and units (committee.go,
-// invites.go, units.go).
-var (
-	// ErrInviteUsed means an invite token was redeemed already (by anyone,
-	// including the caller): each invite makes one delegate.
-	ErrInviteUsed = errors.New("invite already used")
-
-	// ErrInviteExpired means an invite token is past its validity
-	// (domain.InviteTTL after it was made).
-	ErrInviteExpired = errors.New("invite expired")
-
-	// ErrAlreadyBound means a group chat is bound to a committee already
-	// (/setup run twice, or concurrently).
-	ErrAlreadyBound = errors.New("chat already bound to a committee")
-
-	// ErrUnitInUse means a unit cannot be removed because open votes or
-	// nominations refer to it. Reserved: no repository returns it yet.
-	ErrUnitInUse = errors.New("unit has open votes or nominations")
-)

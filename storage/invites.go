@@ -196,15 +196,6 @@ type Redemption struct {
 	Again bool
 }
 
-// MoveError says an invite would move its user from the unit they are a
-// delegate of (From) to the invite's unit (To); Redeem with confirmMove
-// does it.
-type MoveError struct{ From, To string }
-
-func (e *MoveError) Error() string {
-	return fmt.Sprintf("redeeming the invite moves the delegate from %s to %s", e.From, e.To)
-}
-
 // RedeemInvite is Redeem with the move confirmed: it makes d.UserID a
 // delegate of the unit of invite token, moving them from another unit of
 // the committee if they were a delegate of one.
@@ -218,10 +209,10 @@ func (s *Committees) RedeemInvite(ctx context.Context, token string, d domain.De
 // ignored). The join is logged (MemberHistory). A user who is a delegate
 // of another unit of that committee is moved only with confirmMove (the
 // move is logged); without it Redeem
-// returns a *MoveError naming both units and changes nothing.
+// returns a *domain.MoveError naming both units and changes nothing.
 //
 // The invite is used up atomically: of concurrent redeemers exactly one
-// succeeds and the others get ErrInviteUsed. Other errors: ErrInviteExpired
+// succeeds and the others get domain.ErrInviteUsed. Other errors: domain.ErrInviteExpired
 // past domain.InviteTTL; ErrNotFound for an unknown, forged or revoked
 // token or a unit removed since. A user who already is a delegate of the
 // invite's unit (repeating /start, or a retry after "not recorded") gets
@@ -285,11 +276,11 @@ func (s *Committees) Redeem(ctx context.Context, token string, d domain.Delegate
 		if len(top) > 3 {
 			to, _ = r.str(3)
 		}
-		return fail(&MoveError{From: out.Previous, To: to})
+		return fail(&domain.MoveError{From: out.Previous, To: to})
 	case redeemUsed:
-		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteUsed))
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, domain.ErrInviteUsed))
 	case redeemExpired:
-		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrInviteExpired))
+		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, domain.ErrInviteExpired))
 	default:
 		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, ErrNotFound))
 	}

@@ -65,23 +65,23 @@ func TestRedeemInvite(t *testing.T) {
 		{"used by someone else", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
 			redeem(t, s, inv.Token, 41)
 			return inv.Token
-		}, storage.ErrInviteUsed},
+		}, domain.ErrInviteUsed},
 		{"used by the same user who left since", func(t *testing.T, s *committees, id string, inv domain.Invite) string {
 			redeem(t, s, inv.Token, 42)
 			if _, err := s.RemoveDelegate(context.Background(), id, 42, 42); err != nil {
 				t.Fatal(err)
 			}
 			return inv.Token
-		}, storage.ErrInviteUsed},
+		}, domain.ErrInviteUsed},
 		{"expired", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
 			s.clock.Advance(domain.InviteTTL)
 			return inv.Token
-		}, storage.ErrInviteExpired},
+		}, domain.ErrInviteExpired},
 		{"used and expired", func(t *testing.T, s *committees, _ string, inv domain.Invite) string {
 			redeem(t, s, inv.Token, 41)
 			s.clock.Advance(domain.InviteTTL + time.Hour)
 			return inv.Token
-		}, storage.ErrInviteUsed},
+		}, domain.ErrInviteUsed},
 		{"forged token", func(*testing.T, *committees, string, domain.Invite) string {
 			return "AAAAAAAAAAAAAAAAAAAAAA"
 		}, storage.ErrNotFound},
@@ -142,8 +142,8 @@ func TestRedeemInvite(t *testing.T) {
 				t.Errorf("RedeemInvite again = %+v, %v; want %+v, nil", again, err, wantD)
 			}
 			// …but nobody else may use it.
-			if _, _, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 43}); !errors.Is(err, storage.ErrInviteUsed) {
-				t.Errorf("RedeemInvite by another user = %v, want ErrInviteUsed", err)
+			if _, _, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 43}); !errors.Is(err, domain.ErrInviteUsed) {
+				t.Errorf("RedeemInvite by another user = %v, want domain.ErrInviteUsed", err)
 			}
 		})
 	}
@@ -180,8 +180,8 @@ func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 		switch {
 		case err == nil:
 			ok++
-		case !errors.Is(err, storage.ErrInviteUsed):
-			t.Errorf("redeemer %d: %v, want nil or ErrInviteUsed", i, err)
+		case !errors.Is(err, domain.ErrInviteUsed):
+			t.Errorf("redeemer %d: %v, want nil or domain.ErrInviteUsed", i, err)
 		}
 	}
 	ds, err := s.UnitDelegates(ctx, c.ID, "BCA")
@@ -239,8 +239,8 @@ func TestRevokeInvites(t *testing.T) {
 			t.Errorf("global key of revoked token %s still exists", inv.Token)
 		}
 	}
-	if _, _, err := s.RedeemInvite(ctx, bca[0].Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrInviteUsed) {
-		t.Errorf("RedeemInvite(used, not revoked) = %v, want ErrInviteUsed", err)
+	if _, _, err := s.RedeemInvite(ctx, bca[0].Token, domain.Delegate{UserID: 50}); !errors.Is(err, domain.ErrInviteUsed) {
+		t.Errorf("RedeemInvite(used, not revoked) = %v, want domain.ErrInviteUsed", err)
 	}
 	redeem(t, s, bqp.Token, 51)
 	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 0 {
@@ -267,8 +267,8 @@ func TestOldInvitesArePruned(t *testing.T) {
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrInviteUsed) {
-		t.Errorf("RedeemInvite within the grace period = %v, want ErrInviteUsed", err)
+	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, domain.ErrInviteUsed) {
+		t.Errorf("RedeemInvite within the grace period = %v, want domain.ErrInviteUsed", err)
 	}
 	s.clock.Advance(2 * 24 * time.Hour)
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {

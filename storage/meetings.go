@@ -13,19 +13,6 @@ import (
 	"github.com/committeebot/committeebot/domain"
 )
 
-// Errors of meetings.
-var (
-	// ErrMeetingCancelled means the meeting was cancelled: it can no
-	// longer be edited or answered.
-	ErrMeetingCancelled = errors.New("meeting cancelled")
-	// ErrMeetingStarted means the meeting has begun: it is read-only
-	// (no answers, edits or cancellation).
-	ErrMeetingStarted = errors.New("meeting already started")
-	// ErrNotDelegate means the user is not (or no longer) a delegate of
-	// the unit they answer for.
-	ErrNotDelegate = errors.New("not a delegate of the committee")
-)
-
 // Meetings stores a committee's meetings and the delegates' answers
 // (RSVPs), under the committee's hash tag:
 //
@@ -285,8 +272,8 @@ return 1
 // Update stores the title, location, agenda, start and reminder offsets
 // of m over the meeting as it was when read with sequence m.Sequence, and
 // bumps its sequence. It returns the meeting after the change. Errors:
-// domain validation errors wrapped; ErrNotFound; ErrMeetingCancelled;
-// ErrMeetingStarted if the meeting has begun (by the clock); ErrConflict
+// domain validation errors wrapped; ErrNotFound; domain.ErrMeetingCancelled;
+// domain.ErrMeetingStarted if the meeting has begun (by the clock); ErrConflict
 // if the meeting changed since it was read (read it again and retry).
 func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting, error) {
 	if err := m.Validate(); err != nil {
@@ -308,9 +295,9 @@ func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting
 	switch n, _ := v.(int64); n {
 	case editApplied, editRepeated:
 	case editCancelled:
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, ErrMeetingCancelled)
+		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, domain.ErrMeetingCancelled)
 	case editStarted:
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, ErrMeetingStarted)
+		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, domain.ErrMeetingStarted)
 	default:
 		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: changed since read: %w", m.ID, m.Committee, ErrConflict)
 	}
@@ -341,7 +328,7 @@ return 1
 
 // Cancel cancels a meeting by user by and returns it; already reports
 // that it was cancelled before (nothing changed). ErrNotFound if the
-// meeting does not exist; ErrMeetingStarted if it has begun (by the
+// meeting does not exist; domain.ErrMeetingStarted if it has begun (by the
 // clock), with the meeting as it is.
 func (s *Meetings) Cancel(ctx context.Context, committeeID, meetingID string, by int64) (m domain.Meeting, already bool, err error) {
 	if !validID(committeeID) || !validID(meetingID) {
@@ -357,7 +344,7 @@ func (s *Meetings) Cancel(ctx context.Context, committeeID, meetingID string, by
 	}
 	n, _ := v.(int64)
 	if n == 3 {
-		return m, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, ErrMeetingStarted)
+		return m, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, domain.ErrMeetingStarted)
 	}
 	return m, n == 2, nil
 }

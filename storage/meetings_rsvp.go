@@ -59,8 +59,8 @@ return {1, prev}
 // Answer records whether r.UserID, a delegate of r.Unit, attends the
 // meeting, at the clock's time. changed is false when the same answer was
 // recorded before; previous is the earlier answer, nil if none. Errors:
-// ErrNotFound (no such meeting), ErrNotDelegate, ErrMeetingCancelled,
-// ErrMeetingStarted.
+// ErrNotFound (no such meeting), domain.ErrNotDelegate, domain.ErrMeetingCancelled,
+// domain.ErrMeetingStarted.
 func (s *Meetings) Answer(ctx context.Context, committeeID, meetingID string, r domain.RSVP) (changed bool, previous *bool, err error) {
 	if !validID(committeeID) || !validID(meetingID) {
 		return false, nil, fmt.Errorf("answer meeting %q of committee %q: %w", meetingID, committeeID, ErrNotFound)
@@ -88,11 +88,11 @@ func (s *Meetings) Answer(ctx context.Context, committeeID, meetingID string, r 
 	prev, _ := rep.int(1)
 	switch status {
 	case rsvpNotMember:
-		return false, nil, fmt.Errorf("answer meeting %s as %d for %s: %w", meetingID, r.UserID, r.Unit, ErrNotDelegate)
+		return false, nil, fmt.Errorf("answer meeting %s as %d for %s: %w", meetingID, r.UserID, r.Unit, domain.ErrNotDelegate)
 	case rsvpCancelled:
-		return false, nil, fmt.Errorf("answer meeting %s: %w", meetingID, ErrMeetingCancelled)
+		return false, nil, fmt.Errorf("answer meeting %s: %w", meetingID, domain.ErrMeetingCancelled)
 	case rsvpStarted:
-		return false, nil, fmt.Errorf("answer meeting %s: %w", meetingID, ErrMeetingStarted)
+		return false, nil, fmt.Errorf("answer meeting %s: %w", meetingID, domain.ErrMeetingStarted)
 	}
 	if prev != rsvpNoPrevious {
 		p := prev == 1

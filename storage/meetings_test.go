@@ -134,7 +134,7 @@ func TestCancelMeeting(t *testing.T) {
 	if _, already, err := f.Cancel(ctx, f.cid, m.ID, 8); err != nil || !already {
 		t.Errorf("second Cancel = already %v, %v", already, err)
 	}
-	if _, err := f.Update(ctx, got); !errors.Is(err, storage.ErrMeetingCancelled) {
+	if _, err := f.Update(ctx, got); !errors.Is(err, domain.ErrMeetingCancelled) {
 		t.Errorf("Update of a cancelled meeting = %v", err)
 	}
 	if up, _ := f.Upcoming(ctx, f.cid, 10); len(up) != 0 {
@@ -170,11 +170,11 @@ func TestAnswers(t *testing.T) {
 	if changed, prev, err := f.Answer(ctx, f.cid, m.ID, no); err != nil || !changed || prev == nil || !*prev {
 		t.Errorf("changed Answer = %v, %v, %v", changed, prev, err)
 	}
-	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 10, Unit: "KTNN", Attend: true}); !errors.Is(err, storage.ErrNotDelegate) {
-		t.Errorf("answer for another unit = %v, want ErrNotDelegate", err)
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 10, Unit: "KTNN", Attend: true}); !errors.Is(err, domain.ErrNotDelegate) {
+		t.Errorf("answer for another unit = %v, want domain.ErrNotDelegate", err)
 	}
-	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 99, Unit: "KTNN", Attend: true}); !errors.Is(err, storage.ErrNotDelegate) {
-		t.Errorf("answer by a stranger = %v, want ErrNotDelegate", err)
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 99, Unit: "KTNN", Attend: true}); !errors.Is(err, domain.ErrNotDelegate) {
+		t.Errorf("answer by a stranger = %v, want domain.ErrNotDelegate", err)
 	}
 	if _, _, err := f.Answer(ctx, f.cid, m.ID, domain.RSVP{UserID: 11, Unit: "KTNN", Attend: true}); err != nil {
 		t.Fatal(err)
@@ -191,8 +191,8 @@ func TestAnswers(t *testing.T) {
 		t.Errorf("RSVPs (-want +got):\n%s", diff)
 	}
 	f.clock.Advance(time.Hour)
-	if _, _, err := f.Answer(ctx, f.cid, m.ID, yes); !errors.Is(err, storage.ErrMeetingStarted) {
-		t.Errorf("answer after the start = %v, want ErrMeetingStarted", err)
+	if _, _, err := f.Answer(ctx, f.cid, m.ID, yes); !errors.Is(err, domain.ErrMeetingStarted) {
+		t.Errorf("answer after the start = %v, want domain.ErrMeetingStarted", err)
 	}
 }
 
@@ -260,8 +260,8 @@ func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
 		want  error
 	}{
 		{"a minute before the start", -time.Minute, nil},
-		{"at the start", 0, storage.ErrMeetingStarted},
-		{"after the meeting", 3 * time.Hour, storage.ErrMeetingStarted},
+		{"at the start", 0, domain.ErrMeetingStarted},
+		{"after the meeting", 3 * time.Hour, domain.ErrMeetingStarted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

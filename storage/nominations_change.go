@@ -137,7 +137,7 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 	if status == moveOnBallot {
 		bid, _ := r.str(1)
 		n, _ := s.Get(ctx, cid, id)
-		return n, &NominationOnBallotError{Nomination: id, Ballot: bid}
+		return n, &domain.NominationOnBallotError{Nomination: id, Ballot: bid}
 	}
 	n, err := s.Get(ctx, cid, id)
 	if err != nil {
@@ -147,17 +147,6 @@ func (s *Nominations) Transition(ctx context.Context, cid string, id int64, ch d
 		return n, fmt.Errorf("nomination %d of committee %s: %s -> %s: status is %s: %w", id, cid, ch.From, ch.To, n.Status, ErrConflict)
 	}
 	return n, nil
-}
-
-// NominationOnBallotError refuses a person's change of a nomination that an
-// open ballot is deciding: only the ballot's result moves it then.
-type NominationOnBallotError struct {
-	Nomination int64
-	Ballot     string
-}
-
-func (e *NominationOnBallotError) Error() string {
-	return fmt.Sprintf("nomination %d is on open ballot %s", e.Nomination, e.Ballot)
 }
 
 // Statuses returned by addAttachmentScript.

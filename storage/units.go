@@ -199,7 +199,7 @@ func (s *Committees) RemoveUnit(ctx context.Context, id, code string, by int64) 
 	if pair, ok := v.([]any); ok && len(pair) == 2 {
 		if kind, _ := pair[0].(string); kind == "ballot" {
 			bid, _ := pair[1].(string)
-			return nil, &UnitOnBallotError{Unit: code, Ballot: bid}
+			return nil, &domain.UnitOnBallotError{Unit: code, Ballot: bid}
 		}
 	}
 	r, err := asReply(v, 2)
@@ -225,20 +225,6 @@ func (s *Committees) RemoveUnit(ctx context.Context, id, code string, by int64) 
 	s.forgetTokens(ctx, tokens)
 	return removed, nil
 }
-
-// UnitOnBallotError refuses removing a unit while an open ballot counts it
-// (or one of its delegates) as an elector, or has it as a candidate: the
-// ballot's electorate is fixed at opening. It matches ErrUnitInUse.
-type UnitOnBallotError struct {
-	Unit, Ballot string
-}
-
-func (e *UnitOnBallotError) Error() string {
-	return fmt.Sprintf("unit %s is on open ballot %s", e.Unit, e.Ballot)
-}
-
-// Is makes errors.Is(err, ErrUnitInUse) true.
-func (e *UnitOnBallotError) Is(target error) bool { return target == ErrUnitInUse }
 
 // Units returns the units of committee id in the order they were added
 // (none if the committee does not exist).
