@@ -12,6 +12,7 @@ import (
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/outbox"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -327,8 +328,50 @@ func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
 	return h.editCallback(ctx, r, s.String(), &kb)
 }
 
-// voteSubmit casts the vote: one atomic, idempotent step in Redis.
+// voteSubmit casts the vote: one atomic, idempotent step in Redis. It is
+// the fast path of a burst, so it reads nothing before the cast but the
+// ballot's document, which the store keeps once decoded: the cast script
+// checks the ballot, the delegation and the elector itself and finds the
+// unit of a units ballot. The button is answered at once with the
+// receipt; the card's edit goes through the outbox.
 func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
+	p, ok := h.buttonParts(r, routeVoteSubmit)
+	if !ok {
+		return nil
+	}
+	if chat, _ := r.Chat(); chat.IsGroup() {
+		// Personal ballots live in private chats; a group's button
+		// goes the long way, with its group checks.
+		return h.voteSubmitChecked(ctx, r)
+	}
+	b, err := h.ballots.ForVoting(ctx, p[0], p[1])
+	if errors.Is(err, storage.ErrNotFound) {
+		h.unknownButton(r)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	picks, ok := decodePicks(b, p[2])
+	if !ok {
+		h.unknownButton(r)
+		return nil
+	}
+	if !b.Valid(picks) {
+		// Not every question answered (forged data): show the ballot.
+		return h.voteSubmitChecked(ctx, r)
+	}
+	user, _ := r.Sender()
+	voter := "" // a units ballot: the unit the cast finds
+	if b.Electorate != domain.ElectorateUnits {
+		voter = fmt.Sprint(user.ID)
+	}
+	return h.cast(ctx, r, b, voter, picks, nil)
+}
+
+// voteSubmitChecked is voteSubmit after the checks of every ballot button
+// (the committee, the presser's delegation, a group's own committee).
+func (h *Handlers) voteSubmitChecked(ctx context.Context, r *bot.Request) error {
 	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteSubmit)
 	if !ok {
 		return err
@@ -342,20 +385,30 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	if !b.Valid(picks) {
 		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
 	}
+	return h.cast(ctx, r, b, voter, picks, &sc.committee)
+}
+
+// cast records picks for voter ("" on a units ballot: the presser's unit)
+// and answers the presser. c is the committee when the caller has it.
+func (h *Handlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, voter string, picks domain.Choice, c *domain.Committee) error {
+	user, _ := r.Sender()
 	// The cast id and the receipt come from the update itself (the
 	// callback query's id): handling it again (a crash, a redelivery)
 	// counts the vote once and shows the same receipt.
 	cq, _ := r.Callback()
-	sub := storage.Submission{UserID: user.ID, Voter: voter, Name: user.DisplayName(), Choice: picks, Token: cq.ID}
-	if b.PostChat != 0 {
-		sub.PostEvery = postEvery // the post's edit slot, taken in the same step
-	}
+	// The post's edit slot is taken in the same step (the script takes it
+	// only when the ballot has a post).
+	sub := storage.Submission{UserID: user.ID, Voter: voter, Name: user.DisplayName(), Choice: picks, Token: cq.ID, PostEvery: postEvery}
 	var receipt string
 	var res storage.CastResult
+	var err error
 	if b.Secret {
 		receipt, res, err = h.ballots.CastSecret(ctx, b, sub)
 	} else {
 		res, err = h.ballots.CastOpen(ctx, b, sub)
+	}
+	if res.Voter != "" {
+		voter = res.Voter
 	}
 	switch {
 	case errors.Is(err, storage.ErrBallotClosed):
@@ -369,6 +422,7 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	case err != nil:
 		return err
 	}
+	b.PostChat, b.PostMessage = res.PostChat, res.PostMessage
 	// The button's answer goes out at once (it is not a chat message and
 	// does not wait behind Telegram's message limits): the voter sees the
 	// vote counted, with the receipt, before the ballot's edit arrives.
@@ -384,7 +438,13 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 		text = h.cat.T(r.Lang, "vote_recorded_open", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter), "ID": b.ID})
 		r.Answer(h.cat.T(r.Lang, "vote_answer_open", nil), false)
 	}
-	if err := h.editCallback(ctx, r, text, nil); err != nil {
+	var opts []outbox.SendOption
+	if !res.Again {
+		// The vote was recorded by this run: no earlier run of this
+		// update got this far, so its edit was never queued.
+		opts = append(opts, outbox.Fresh())
+	}
+	if err := h.editCallback(ctx, r, text, nil, opts...); err != nil {
 		// The vote is recorded and the button's answer carries the
 		// receipt: a failure to queue the ballot's edit must not make the
 		// error middleware tell the voter it was not recorded.
@@ -396,25 +456,41 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	// notice and the post's refresh belong to the run that recorded the
 	// vote, and closing a full ballot is safe to repeat.
 	if b.Electorate == domain.ElectorateUnits && !res.Changed && !res.Again {
-		h.tellUnit(ctx, sc.committee, b, voter, user)
+		h.tellUnit(ctx, b.Committee, b, voter, user)
 	}
 	if res.Voted >= res.Electorate && res.Electorate > 0 {
 		return h.closeBallot(ctx, b.Committee, b.ID)
 	}
-	if res.Again {
+	if res.Again || !res.Post.Asked || (!res.Post.Free && !res.Post.Plan) {
 		return nil
 	}
 	// The vote is recorded: a post that cannot be refreshed now is not the
 	// voter's problem.
-	if err := h.afterVote(ctx, sc.committee, b, res); err != nil {
+	if err := h.refreshAfterVote(ctx, c, b, res); err != nil {
 		h.log.WarnContext(ctx, "refreshing the ballot post failed", "ballot", b.ID, "err", err.Error())
 	}
 	return nil
 }
 
+// refreshAfterVote refreshes the ballot's group post after a vote (see
+// afterVote), reading the committee only when the post is edited now.
+func (h *Handlers) refreshAfterVote(ctx context.Context, c *domain.Committee, b domain.Ballot, res storage.CastResult) error {
+	if c == nil && res.Post.Free {
+		got, err := h.committees.Get(ctx, b.Committee)
+		if err != nil {
+			return err
+		}
+		c = &got
+	}
+	if c == nil {
+		c = &domain.Committee{ID: b.Committee}
+	}
+	return h.afterVote(ctx, *c, b, res)
+}
+
 // tellUnit tells the unit's other delegates that their unit has voted.
-func (h *Handlers) tellUnit(ctx context.Context, c domain.Committee, b domain.Ballot, unit string, by bot.User) {
-	ds, err := h.committees.UnitDelegates(ctx, c.ID, unit)
+func (h *Handlers) tellUnit(ctx context.Context, committeeID string, b domain.Ballot, unit string, by bot.User) {
+	ds, err := h.committees.UnitDelegates(ctx, committeeID, unit)
 	if err != nil {
 		return
 	}

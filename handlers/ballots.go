@@ -40,6 +40,10 @@ type BallotStore interface {
 	SaveResult(ctx context.Context, committeeID, ballotID string, r domain.Result) (domain.Result, error)
 	Result(ctx context.Context, committeeID, ballotID string) (domain.Result, error)
 	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)
+	// ForVoting is the ballot for a vote, without a read when the store
+	// holds its document (a document does not change once open; the cast
+	// checks it); its status and post may be old. ErrNotFound if none.
+	ForVoting(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error)
 	// GetForVoter reads the committee, the user's delegation and the
 	// ballot in one round trip; ErrNotFound if either is missing.
 	GetForVoter(ctx context.Context, committeeID, ballotID string, userID int64) (storage.VoterView, error)

@@ -137,7 +137,7 @@ func cutLine(line string, max int) (string, string) {
 
 // editCallback replaces the text (and buttons) of the message whose button
 // was pressed; "not modified" is not an error.
-func (h *core) editCallback(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup) error {
+func (h *core) editCallback(ctx context.Context, r *bot.Request, text string, kb *tgbotapi.InlineKeyboardMarkup, opts ...outbox.SendOption) error {
 	chat, _ := r.Chat()
 	msgID, ok := r.CallbackMessageID()
 	if !ok {
@@ -149,7 +149,7 @@ func (h *core) editCallback(ctx context.Context, r *bot.Request, text string, kb
 	if kb != nil {
 		edit.ReplyMarkup = kb
 	}
-	return h.send.Send(ctx, edit)
+	return h.send.Send(ctx, edit, opts...)
 }
 
 // date formats a date in the committee's time zone.

@@ -92,6 +92,15 @@ func EditOf(ref string) SendOption {
 	}
 }
 
+// Fresh says this call was never queued before under its id: it follows a
+// change Redis has just made for the first time (a vote the cast script
+// recorded now, not found again), so no earlier run of the handler can
+// have queued it. The outbox then skips looking for the id, and an edit of
+// a message whose previous edit still waits takes one Redis command (see
+// storage.OutboxItem.Fresh). Wrongly given, a redelivered update could
+// send its edit twice; never give it after a step that may have run before.
+func Fresh() SendOption { return func(q *queued) { q.item.Fresh = true } }
+
 // InThread posts a new message (not an edit) in forum topic thread of
 // its chat (message_thread_id, which tgbotapi's configs lack); 0, the
 // General topic, changes nothing.
