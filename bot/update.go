@@ -31,23 +31,45 @@ func (t *topicFields) thread() int {
 	return t.ThreadID
 }
 
-// UnmarshalJSON decodes an update as tgbotapi does and reads its topic.
+// topicMessage is a Message with its forum fields.
+type topicMessage struct {
+	tgbotapi.Message
+	topicFields
+}
+
+// wireUpdate decodes an update in one pass: its message and its button's
+// message, at a shallower depth than tgbotapi.Update's own, take their
+// place and add the forum fields (encoding/json lets the shallower field
+// win).
+type wireUpdate struct {
+	tgbotapi.Update
+	Message       *topicMessage `json:"message,omitempty"`
+	CallbackQuery *struct {
+		tgbotapi.CallbackQuery
+		Message *topicMessage `json:"message,omitempty"`
+	} `json:"callback_query,omitempty"`
+}
+
+// UnmarshalJSON decodes an update as tgbotapi does and reads its topic,
+// in one pass over the bytes (every update of a burst goes through it).
 func (u *Update) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &u.Update); err != nil {
+	var w wireUpdate
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	var extra struct {
-		Message       *topicFields `json:"message"`
-		CallbackQuery *struct {
-			Message *topicFields `json:"message"`
-		} `json:"callback_query"`
+	u.Update, u.Thread = w.Update, 0
+	if m := w.Message; m != nil {
+		u.Update.Message = &m.Message
+		u.Thread = m.thread()
 	}
-	if err := json.Unmarshal(b, &extra); err != nil {
-		return err
-	}
-	u.Thread = extra.Message.thread()
-	if extra.CallbackQuery != nil && u.Thread == 0 {
-		u.Thread = extra.CallbackQuery.Message.thread()
+	if cq := w.CallbackQuery; cq != nil {
+		u.Update.CallbackQuery = &cq.CallbackQuery
+		if m := cq.Message; m != nil {
+			u.Update.CallbackQuery.Message = &m.Message
+			if u.Thread == 0 {
+				u.Thread = m.thread()
+			}
+		}
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"encoding/json"
 	"testing"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 func TestUpdateReadsItsForumTopic(t *testing.T) {
@@ -28,5 +30,30 @@ func TestUpdateReadsItsForumTopic(t *testing.T) {
 	var batch []Update
 	if err := json.Unmarshal([]byte(`[{"update_id":1,"message":{"message_id":5,"message_thread_id":7,"is_topic_message":true,"chat":{"id":-100,"type":"supergroup"},"text":"a"}},{"update_id":2}]`), &batch); err != nil || len(batch) != 2 || batch[0].Thread != 7 || batch[0].Message.Text != "a" {
 		t.Errorf("a batch decodes to %+v, %v", batch, err)
+	}
+}
+
+// One pass decodes what tgbotapi's decoding gives: the same update, field
+// for field, with the topic beside it.
+func TestUpdateDecodesAsTgbotapiDoes(t *testing.T) {
+	for _, raw := range []string{
+		`{"update_id":1,"message":{"message_id":5,"message_thread_id":7,"is_topic_message":true,"from":{"id":9,"first_name":"Á","language_code":"vi"},"chat":{"id":-100,"type":"supergroup","is_forum":true},"date":1,"text":"/status 3","entities":[{"type":"bot_command","offset":0,"length":7}],"reply_to_message":{"message_id":2,"chat":{"id":-100,"type":"supergroup"},"text":"x"}}}`,
+		`{"update_id":2,"callback_query":{"id":"q","from":{"id":1,"first_name":"A"},"chat_instance":"c","data":"bvs:1:2:0","message":{"message_id":9,"from":{"id":77,"first_name":"bot","is_bot":true},"chat":{"id":1,"type":"private"},"text":"card","reply_markup":{"inline_keyboard":[[{"text":"b","callback_data":"d"}]]}}}}`,
+		`{"update_id":3,"my_chat_member":{"chat":{"id":-100,"type":"group"},"from":{"id":1,"first_name":"A"},"date":1,"old_chat_member":{"user":{"id":77,"first_name":"bot"},"status":"left"},"new_chat_member":{"user":{"id":77,"first_name":"bot"},"status":"member"}}}`,
+		`{"update_id":4,"edited_message":{"message_id":5,"chat":{"id":1,"type":"private"},"text":"e"}}`,
+	} {
+		var got Update
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			t.Fatal(err)
+		}
+		var want tgbotapi.Update
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatal(err)
+		}
+		g, _ := json.Marshal(got.Update)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("decoded\n%s\nwant\n%s", g, w)
+		}
 	}
 }

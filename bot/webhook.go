@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -145,13 +146,19 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) string {
 	}
 
 	var u Update
-	body := http.MaxBytesReader(rw, r.Body, w.maxBody)
-	if err := json.NewDecoder(body).Decode(&u); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.maxBody))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			http.Error(rw, "request body too large", http.StatusRequestEntityTooLarge)
 			return "too_large"
 		}
+		http.Error(rw, "unreadable update", http.StatusBadRequest)
+		return "malformed"
+	}
+	// Update.UnmarshalJSON checks and decodes in one pass (a Decoder
+	// would scan the bytes once more first).
+	if err := u.UnmarshalJSON(raw); err != nil {
 		http.Error(rw, "malformed update", http.StatusBadRequest)
 		return "malformed"
 	}
