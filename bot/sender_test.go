@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/committeebot/committeebot/internal/clocktest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +20,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
+
+	"github.com/committeebot/committeebot/internal/clocktest"
 )
 
 // testToken looks like a real token so that escaping of its colon is
@@ -933,5 +935,35 @@ func TestDescribeCall(t *testing.T) {
 				t.Errorf("classifyMethod(%q) = %d, want %d", method, k, tt.wantKind)
 			}
 		})
+	}
+}
+
+// The fast encoding of editMessageText gives what tgbotapi's serialiser
+// gives, parameter for parameter.
+func TestEncodeCallOfAnEditAsTgbotapiDoes(t *testing.T) {
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("Đồng ý", "bvs:1:2:0")))
+	plainEdit := tgbotapi.NewEditMessageText(42, 7, "<b>Phiếu</b> & \"x\"")
+	html := plainEdit
+	html.ParseMode, html.DisableWebPagePreview, html.ReplyMarkup = tgbotapi.ModeHTML, true, &kb
+	channel := tgbotapi.EditMessageTextConfig{BaseEdit: tgbotapi.BaseEdit{ChannelUsername: "@khoi", MessageID: 3}, Text: "t",
+		Entities: []tgbotapi.MessageEntity{{Type: "bold", Offset: 0, Length: 1}}}
+	inline := tgbotapi.EditMessageTextConfig{BaseEdit: tgbotapi.BaseEdit{InlineMessageID: "abc", ChatID: 5}, Text: ""}
+	for _, c := range []tgbotapi.EditMessageTextConfig{plainEdit, html, channel, inline} {
+		method, got, err := EncodeCall(c)
+		if err != nil || method != "editMessageText" {
+			t.Fatalf("EncodeCall(%+v) = %q, %v", c, method, err)
+		}
+		var w formRecorder
+		if err := tgbotapi.WriteToHTTPResponse(&w, c); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := url.ParseQuery(w.body.String())
+		want.Del("method")
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("EncodeCall(%+v)\n got %v\nwant %v", c, got, want)
+		}
+		if m, chat := describeCall(c); m != "editMessageText" || chat != want.Get("chat_id") {
+			t.Errorf("describeCall(%+v) = %q, %q; want editMessageText, %q", c, m, chat, want.Get("chat_id"))
+		}
 	}
 }
