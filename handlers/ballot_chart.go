@@ -20,7 +20,7 @@ const maxCaptionTitle = 200
 // ballot whose counts are withheld (Ballot.Disclosed) gets its turnout
 // against the quorum only, and a note saying why: no per-option count
 // reaches the picture.
-func (h *Handlers) resultChart(lang string, c domain.Committee, b domain.Ballot, r domain.Result) chart.Chart {
+func (h *resultHandlers) resultChart(lang string, c domain.Committee, b domain.Ballot, r domain.Result) chart.Chart {
 	t := func(id string, data i18n.Data) string { return plain(h.cat.T(lang, id, data)) }
 	valid := "result_valid"
 	if !r.Valid {
@@ -59,7 +59,7 @@ func (h *Handlers) resultChart(lang string, c domain.Committee, b domain.Ballot,
 			cq.Text = fmt.Sprintf("%d. %s", i+1, cq.Text)
 		}
 		for _, cnt := range qr.Counts {
-			cq.Options = append(cq.Options, chart.Option{Label: h.optionLabel(lang, opts[cnt.Key]), Votes: cnt.Votes,
+			cq.Options = append(cq.Options, chart.Option{Label: h.core.optionLabel(lang, opts[cnt.Key]), Votes: cnt.Votes,
 				Winner: qr.Outcome == domain.OutcomePassed && qr.Winner == cnt.Key})
 		}
 		ch.Questions = append(ch.Questions, cq)
@@ -72,7 +72,7 @@ func (h *Handlers) resultChart(lang string, c domain.Committee, b domain.Ballot,
 // text. A chart that cannot be drawn is logged and left out: the result
 // text, sent before it, is what counts, and failing here would make a job
 // post that text again.
-func (h *Handlers) sendResultChart(ctx context.Context, chatID int64, lang string, c domain.Committee, b domain.Ballot, r domain.Result, opts ...outbox.SendOption) error {
+func (h *resultHandlers) sendResultChart(ctx context.Context, chatID int64, lang string, c domain.Committee, b domain.Ballot, r domain.Result, opts ...outbox.SendOption) error {
 	png, err := chart.PNG(h.resultChart(lang, c, b, r))
 	if err != nil {
 		h.log.ErrorContext(ctx, "result chart not drawn", "ballot", b.ID, "err", err.Error())

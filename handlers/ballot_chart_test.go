@@ -66,7 +66,7 @@ func TestResultChartOfTheLargestBallotIsAPhotoTelegramTakes(t *testing.T) {
 			choices = append(choices, ch)
 		}
 		r := b.Tally(choices)
-		ch := h.resultChart(tc.lang, c, b, r)
+		ch := h.results.resultChart(tc.lang, c, b, r)
 		if got := len(ch.Questions) > 0; got != tc.counted {
 			t.Errorf("%s, secret %v, %d votes: counts drawn %v, want %v", tc.lang, tc.secret, tc.votes, got, tc.counted)
 		}
@@ -74,7 +74,7 @@ func TestResultChartOfTheLargestBallotIsAPhotoTelegramTakes(t *testing.T) {
 			t.Errorf("a chat command in the chart: %q", ch.Questions[0].Text)
 		}
 		before := len(tg.BotMessages(5))
-		if err := h.sendResultChart(context.Background(), 5, tc.lang, c, b, r); err != nil {
+		if err := h.results.sendResultChart(context.Background(), 5, tc.lang, c, b, r); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -32,21 +32,29 @@ type ballotPayload struct {
 	Ballot    string `json:"b"`
 }
 
-// ballotJobs are the scheduler's handlers for ballots.
-func (h *Handlers) ballotJobs() map[string]scheduler.HandlerFunc {
+// Jobs are the scheduler's handlers of the voting: the trailing refresh
+// of a ballot's post.
+func (h *votingHandlers) Jobs() map[string]scheduler.HandlerFunc {
 	return map[string]scheduler.HandlerFunc{
-		JobBallotClose:   h.runBallotClose,
-		JobBallotResult:  h.runBallotResult,
-		JobBallotChart:   h.runBallotChart,
-		JobBallotRemind:  h.runBallotRemind,
 		JobBallotRefresh: h.runBallotRefresh,
+	}
+}
+
+// Jobs are the scheduler's handlers of the results: a close at the
+// deadline, the result and its chart, the reminders before the deadline.
+func (h *resultHandlers) Jobs() map[string]scheduler.HandlerFunc {
+	return map[string]scheduler.HandlerFunc{
+		JobBallotClose:  h.runBallotClose,
+		JobBallotResult: h.runBallotResult,
+		JobBallotChart:  h.runBallotChart,
+		JobBallotRemind: h.runBallotRemind,
 	}
 }
 
 // scheduleBallotJobs schedules a ballot's close at its deadline and the
 // reminders to non-voters at reminders.ballot_offsets before it. Job ids
 // derive from the ballot, so scheduling twice is harmless.
-func (h *Handlers) scheduleBallotJobs(ctx context.Context, b domain.Ballot) error {
+func (h *votingHandlers) scheduleBallotJobs(ctx context.Context, b domain.Ballot) error {
 	if h.jobs == nil || b.Deadline.IsZero() {
 		return nil
 	}
@@ -83,7 +91,7 @@ func decodeBallotPayload(j *scheduler.Job) (ballotPayload, error) {
 }
 
 // runBallotClose closes a ballot at its deadline (CloseBallot).
-func (h *Handlers) runBallotClose(ctx context.Context, j *scheduler.Job) error {
+func (h *resultHandlers) runBallotClose(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err
@@ -94,7 +102,7 @@ func (h *Handlers) runBallotClose(ctx context.Context, j *scheduler.Job) error {
 // scheduleResult schedules the close and the announcement of a ballot's
 // result, due at once: one job per ballot, stored only by the first
 // closer (ScheduleOnce), so it runs once however many ask.
-func (h *Handlers) scheduleResult(ctx context.Context, committeeID, ballotID string) error {
+func (h *resultHandlers) scheduleResult(ctx context.Context, committeeID, ballotID string) error {
 	p, err := json.Marshal(ballotPayload{Committee: committeeID, Ballot: ballotID})
 	if err != nil {
 		return err
@@ -109,7 +117,7 @@ func (h *Handlers) scheduleResult(ctx context.Context, committeeID, ballotID str
 // again by another replica only if the first stopped before the post was
 // recorded (at most one duplicate, if it stopped between Telegram
 // accepting the post and its record).
-func (h *Handlers) runBallotResult(ctx context.Context, j *scheduler.Job) error {
+func (h *resultHandlers) runBallotResult(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err
@@ -137,7 +145,7 @@ func (h *Handlers) runBallotResult(ctx context.Context, j *scheduler.Job) error 
 
 // runBallotChart posts a closed ballot's result chart in the group, once
 // (the job's delivery log), one chart drawn at a time in this process.
-func (h *Handlers) runBallotChart(ctx context.Context, j *scheduler.Job) error {
+func (h *resultHandlers) runBallotChart(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err
@@ -175,7 +183,7 @@ func (h *Handlers) runBallotChart(ctx context.Context, j *scheduler.Job) error {
 // runBallotRemind reminds the delegates of units that have not voted,
 // each at most once across runs (the scheduler's delivery log): a crash in
 // the middle resumes with the rest.
-func (h *Handlers) runBallotRemind(ctx context.Context, j *scheduler.Job) error {
+func (h *resultHandlers) runBallotRemind(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err
@@ -207,7 +215,7 @@ func (h *Handlers) runBallotRemind(ctx context.Context, j *scheduler.Job) error 
 }
 
 // runBallotRefresh is the trailing edit of a ballot's group post.
-func (h *Handlers) runBallotRefresh(ctx context.Context, j *scheduler.Job) error {
+func (h *votingHandlers) runBallotRefresh(ctx context.Context, j *scheduler.Job) error {
 	p, err := decodeBallotPayload(j)
 	if err != nil {
 		return err

@@ -2,18 +2,22 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/i18n"
+	"github.com/committeebot/committeebot/storage"
 )
 
 // recentClosed is how many closed ballots /ballots lists.
 const recentClosed = 5
 
 // ballotsList lists open ballots and the latest closed ones: /ballots.
-func (h *Handlers) ballotsList(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) ballotsList(ctx context.Context, r *bot.Request) error {
 	c := scopeOf(r).committee
 	all, err := h.ballots.List(ctx, c.ID)
 	if err != nil {
@@ -46,7 +50,7 @@ func (h *Handlers) ballotsList(ctx context.Context, r *bot.Request) error {
 	return h.core.reply(ctx, r, s.String(), nil)
 }
 
-func (h *Handlers) ballotLine(lang string, c domain.Committee, b domain.Ballot, voted int) string {
+func (h *votingHandlers) ballotLine(lang string, c domain.Committee, b domain.Ballot, voted int) string {
 	deadline := ""
 	if !b.Deadline.IsZero() {
 		deadline = h.cat.T(lang, "ballots_until", i18n.Data{"At": h.core.shortTime(b.Deadline, c)})
@@ -56,18 +60,18 @@ func (h *Handlers) ballotLine(lang string, c domain.Committee, b domain.Ballot, 
 }
 
 // ballotShow shows one ballot: /ballot <id>.
-func (h *Handlers) ballotShow(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) ballotShow(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	b, ok, err := h.ballotArg(ctx, r, sc)
 	if !ok || err != nil {
 		return err
 	}
 	if b.Status == domain.BallotClosed {
-		res, err := h.result(ctx, b)
+		res, err := h.results.result(ctx, b)
 		if err != nil {
 			return err
 		}
-		text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
+		text, _ := h.results.resultText(r.Lang, sc.committee, b, res, false)
 		return h.core.reply(ctx, r, text, nil)
 	}
 	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
@@ -85,7 +89,7 @@ func (h *Handlers) ballotShow(ctx context.Context, r *bot.Request) error {
 			for _, q := range b.Questions {
 				for _, o := range q.Options {
 					if v.Choice[q.ID] == o.Key {
-						answers = append(answers, h.optionLabel(r.Lang, o))
+						answers = append(answers, h.core.optionLabel(r.Lang, o))
 					}
 				}
 			}
@@ -95,35 +99,8 @@ func (h *Handlers) ballotShow(ctx context.Context, r *bot.Request) error {
 	return h.core.reply(ctx, r, text, kb)
 }
 
-// results repeats a closed ballot's result with its chart and sends its
-// minutes: /results <id>.
-func (h *Handlers) results(ctx context.Context, r *bot.Request) error {
-	sc := scopeOf(r)
-	b, ok, err := h.ballotArg(ctx, r, sc)
-	if !ok || err != nil {
-		return err
-	}
-	if b.Status != domain.BallotClosed {
-		return h.core.reply(ctx, r, h.cat.T(r.Lang, "results_not_closed", i18n.Data{"ID": b.ID}), nil)
-	}
-	res, err := h.result(ctx, b)
-	if err != nil {
-		return err
-	}
-	text, _ := h.resultText(r.Lang, sc.committee, b, res, false)
-	if err := h.core.reply(ctx, r, text, nil); err != nil {
-		return err
-	}
-	if chat, ok := r.Chat(); ok {
-		if err := h.sendResultChart(ctx, chat.ID, r.Lang, sc.committee, b, res, answerTo(r)...); err != nil {
-			return err
-		}
-	}
-	return h.sendMinutes(ctx, r, sc.committee, b, res)
-}
-
 // statusBallots is the /status section of open ballots.
-func (h *Handlers) statusBallots(ctx context.Context, lang string, c domain.Committee) (string, error) {
+func (h *votingHandlers) statusBallots(ctx context.Context, lang string, c domain.Committee) (string, error) {
 	all, err := h.ballots.List(ctx, c.ID)
 	if err != nil {
 		return "", err
@@ -143,4 +120,51 @@ func (h *Handlers) statusBallots(ctx context.Context, lang string, c domain.Comm
 		return "", nil
 	}
 	return h.cat.T(lang, "status_ballots", nil) + "\n" + strings.Join(lines, "\n"), nil
+}
+
+// ballotArg loads the ballot named by the first argument, answering the
+// user when there is none.
+func (h *votingHandlers) ballotArg(ctx context.Context, r *bot.Request, sc scope) (domain.Ballot, bool, error) {
+	id, _, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
+	if id == "" && pickable[r.Command] {
+		return domain.Ballot{}, false, h.pickBallot(ctx, r, sc)
+	}
+	if id == "" {
+		return domain.Ballot{}, false, h.ballotsList(ctx, r)
+	}
+	b, err := h.ballots.Get(ctx, sc.committee.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return b, false, h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+	}
+	return b, err == nil, err
+}
+
+// pickBallot answers a ballot command sent without a number: the ballots
+// it can act on, newest first.
+func (h *votingHandlers) pickBallot(ctx context.Context, r *bot.Request, sc scope) error {
+	all, err := h.ballots.List(ctx, sc.committee.ID)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(all, func(a, b domain.Ballot) int { return numericDesc(a.ID, b.ID) })
+	want := func(b domain.Ballot) bool { return b.Status == domain.BallotOpen }
+	noneID := "pick_no_open_ballot"
+	switch r.Command {
+	case "results":
+		want, noneID = func(b domain.Ballot) bool { return b.Status == domain.BallotClosed }, "pick_no_closed_ballot"
+	case "runoff":
+		want = func(b domain.Ballot) bool {
+			return b.Status == domain.BallotClosed && b.Kind == domain.KindElection && b.Round < domain.MaxRounds
+		}
+		noneID = "pick_no_election"
+	case "minutes_info":
+		want, noneID = func(domain.Ballot) bool { return true }, "ballots_none"
+	}
+	var choices []choice
+	for _, b := range all {
+		if want(b) {
+			choices = append(choices, choice{label: fmt.Sprintf("#%s · %s", b.ID, b.Title), arg: b.ID})
+		}
+	}
+	return h.core.pickOrTell(ctx, r, sc.committee, "pick_ballot", choices, noneID, nil)
 }

@@ -15,7 +15,7 @@ import (
 
 // minutesOf fills the minutes of a count (biên bản kiểm phiếu) in lang,
 // with what the secretariat recorded in info (/minutes_info).
-func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r domain.Result, info domain.MinutesInfo) minutes.Minutes {
+func (h *resultHandlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r domain.Result, info domain.MinutesInfo) minutes.Minutes {
 	t := func(id string) string { return plain(h.cat.T(lang, id, nil)) }
 	td := func(id string, data i18n.Data) string { return plain(h.cat.T(lang, id, data)) }
 	m := minutes.Minutes{
@@ -66,7 +66,7 @@ func (h *Handlers) minutesOf(lang string, c domain.Committee, b domain.Ballot, r
 	for _, q := range b.Questions {
 		labels[q.ID] = map[string]string{}
 		for _, o := range q.Options {
-			labels[q.ID][o.Key] = h.optionLabel(lang, o)
+			labels[q.ID][o.Key] = h.core.optionLabel(lang, o)
 		}
 	}
 	for i, qr := range r.Questions {
@@ -140,7 +140,7 @@ func optionMap(q domain.Question) map[string]domain.Option {
 
 // sendMinutes sends the minutes of a closed ballot as a PDF and a CSV
 // document to the chat of the request.
-func (h *Handlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Committee, b domain.Ballot, res domain.Result) error {
+func (h *resultHandlers) sendMinutes(ctx context.Context, r *bot.Request, c domain.Committee, b domain.Ballot, res domain.Result) error {
 	chat, ok := r.Chat()
 	if !ok {
 		return nil

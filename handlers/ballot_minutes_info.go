@@ -14,9 +14,9 @@ import (
 // ballot's minutes: /minutes_info <id> [chair=… | secretary=… |
 // counters=A, B | place=… | opinions=…]. Named fields change, the others
 // stay; an empty value clears one. Without an id it lists the ballots.
-func (h *Handlers) minutesInfo(ctx context.Context, r *bot.Request) error {
+func (h *resultHandlers) minutesInfo(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
-	b, ok, err := h.ballotArg(ctx, r, sc)
+	b, ok, err := h.voting.ballotArg(ctx, r, sc)
 	if !ok || err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (h *Handlers) minutesInfo(ctx context.Context, r *bot.Request) error {
 
 // parseMinutesInfo applies "name=value | name=value…" to info and returns
 // the fields named, or a localized problem (info is then unusable).
-func (h *Handlers) parseMinutesInfo(lang, text string, info *domain.MinutesInfo) ([]domain.MinutesField, string) {
+func (h *resultHandlers) parseMinutesInfo(lang, text string, info *domain.MinutesInfo) ([]domain.MinutesField, string) {
 	var fields []domain.MinutesField
 	for _, part := range strings.Split(text, "|") {
 		if strings.TrimSpace(part) == "" {
@@ -80,7 +80,7 @@ func (h *Handlers) parseMinutesInfo(lang, text string, info *domain.MinutesInfo)
 }
 
 // minutesInfoText lists a ballot's minutes information.
-func (h *Handlers) minutesInfoText(lang string, b domain.Ballot, info domain.MinutesInfo) string {
+func (h *resultHandlers) minutesInfoText(lang string, b domain.Ballot, info domain.MinutesInfo) string {
 	unset := i18n.Raw(h.cat.T(lang, "minutes_info_unset", nil))
 	val := func(s string) any {
 		if s == "" {

@@ -15,7 +15,7 @@ import (
 // ballotNominations opens an approval vote on every nomination under
 // review for an award: /ballot_nominations <AWARD> [options]. The
 // nominations move to voting; at close to approved or rejected.
-func (h *Handlers) ballotNominations(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) ballotNominations(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	rest, opts := splitOptions(r.Args)
 	o, err := h.ballotOptions(opts, sc.committee)

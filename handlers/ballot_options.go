@@ -63,7 +63,7 @@ func splitOptions(args string) (rest string, opts [][2]string) {
 
 // ballotOptions parses a ballot's options in committee c, with its
 // deadline no further ahead than voting.max_deadline.
-func (h *Handlers) ballotOptions(opts [][2]string, c domain.Committee) (ballotOptions, error) {
+func (h *votingHandlers) ballotOptions(opts [][2]string, c domain.Committee) (ballotOptions, error) {
 	return parseBallotOptions(opts, h.now(), c.Location(), h.maxDeadline)
 }
 

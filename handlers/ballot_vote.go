@@ -21,7 +21,7 @@ import (
 
 // vote opens the caller's personal ballot: /vote <id>. In a group it
 // points to the private chat.
-func (h *Handlers) vote(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) vote(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	id := strings.TrimSpace(r.Args)
 	if id == "" {
@@ -29,7 +29,7 @@ func (h *Handlers) vote(ctx context.Context, r *bot.Request) error {
 	}
 	b, err := h.ballots.Get(ctx, sc.committee.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
 	}
 	if err != nil {
 		return err
@@ -37,30 +37,30 @@ func (h *Handlers) vote(ctx context.Context, r *bot.Request) error {
 	if chat, _ := r.Chat(); !chat.IsPrivate() {
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 			tgbotapi.NewInlineKeyboardButtonURL(h.cat.T(r.Lang, "btn_vote", nil), h.ballotLink(b))))
-		return h.reply(ctx, r, h.cat.T(r.Lang, "vote_in_private", nil), &kb)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "vote_in_private", nil), &kb)
 	}
 	return h.showPersonalBallot(ctx, r, sc, b, false, "")
 }
 
 // voteLink follows the Vote button: /start vote_<committee>_<ballot>.
-func (h *Handlers) voteLink(ctx context.Context, r *bot.Request, payload string) error {
+func (h *votingHandlers) voteLink(ctx context.Context, r *bot.Request, payload string) error {
 	cid, bid, ok := strings.Cut(strings.TrimPrefix(payload, "vote_"), "_")
 	user, _ := r.Sender()
 	c, err := h.committees.Get(ctx, cid)
 	if !ok || errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(bid, 20)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(bid, 20)}), nil)
 	}
 	if err != nil {
 		return err
 	}
 	b, err := h.ballots.Get(ctx, cid, bid)
 	if errors.Is(err, storage.ErrNotFound) {
-		return h.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(bid, 20)}), nil)
+		return h.core.reply(ctx, r, h.cat.T(r.Lang, "ballot_unknown", i18n.Data{"ID": truncate(bid, 20)}), nil)
 	}
 	if err != nil {
 		return err
 	}
-	sc, err := h.delegateScope(ctx, c, user.ID)
+	sc, err := h.core.delegateScope(ctx, c, user.ID)
 	if err != nil {
 		return err
 	}
@@ -136,13 +136,13 @@ func setPick(state string, q, o int) string {
 
 // showPersonalBallot sends (or, from a button, edits into) the voter's
 // ballot, after checking they may vote.
-func (h *Handlers) showPersonalBallot(ctx context.Context, r *bot.Request, sc scope, b domain.Ballot, edit bool, state string) error {
+func (h *votingHandlers) showPersonalBallot(ctx context.Context, r *bot.Request, sc scope, b domain.Ballot, edit bool, state string) error {
 	user, _ := r.Sender()
 	out := func(text string, kb *tgbotapi.InlineKeyboardMarkup) error {
 		if edit {
-			return h.editCallback(ctx, r, text, kb)
+			return h.core.editCallback(ctx, r, text, kb)
 		}
-		return h.reply(ctx, r, text, kb)
+		return h.core.reply(ctx, r, text, kb)
 	}
 	if b.Status != domain.BallotOpen {
 		return out(h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
@@ -178,26 +178,15 @@ func (h *Handlers) showPersonalBallot(ctx context.Context, r *bot.Request, sc sc
 	return out(text, kb)
 }
 
-func (h *Handlers) voterLabel(lang string, b domain.Ballot, voter string) string {
+func (h *votingHandlers) voterLabel(lang string, b domain.Ballot, voter string) string {
 	if b.Electorate == domain.ElectorateMembers {
 		return h.cat.T(lang, "vote_as_yourself", nil)
 	}
 	return voter
 }
 
-// optionLabel is what voters see for an option.
-func (h *Handlers) optionLabel(lang string, o domain.Option) string {
-	if name, ok := h.standardOption(lang, o.Key); ok {
-		return name
-	}
-	if o.Label != "" {
-		return o.Label
-	}
-	return o.Key
-}
-
 // personalBallot renders the ballot with the voter's picks so far.
-func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state string) (string, *tgbotapi.InlineKeyboardMarkup) {
+func (h *votingHandlers) personalBallot(lang string, b domain.Ballot, voter, state string) (string, *tgbotapi.InlineKeyboardMarkup) {
 	picks, _ := decodePicks(b, state)
 	var s strings.Builder
 	s.WriteString(h.cat.T(lang, "vote_card_title", i18n.Data{"Title": b.Title, "ID": b.ID}))
@@ -216,7 +205,7 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 		picked := h.cat.T(lang, "vote_not_picked", nil)
 		for _, o := range q.Options {
 			if picks[q.ID] == o.Key {
-				picked = "<b>" + escape(h.optionLabel(lang, o)) + "</b>"
+				picked = "<b>" + escape(h.core.optionLabel(lang, o)) + "</b>"
 			}
 		}
 		switch {
@@ -229,7 +218,7 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 		}
 		var row []tgbotapi.InlineKeyboardButton
 		for oi, o := range q.Options {
-			label := h.optionLabel(lang, o)
+			label := h.core.optionLabel(lang, o)
 			if b.Kind == domain.KindElection {
 				label = o.Key
 			}
@@ -260,8 +249,8 @@ func (h *Handlers) personalBallot(lang string, b domain.Ballot, voter, state str
 
 // ballotButton parses "<committee>:<ballot>[:more]" and loads the ballot
 // and the presser's scope; forged data is refused.
-func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) ([]string, scope, domain.Ballot, bool, error) {
-	p, ok := h.buttonParts(r, rt)
+func (h *votingHandlers) ballotButton(ctx context.Context, r *bot.Request, rt route) ([]string, scope, domain.Ballot, bool, error) {
+	p, ok := h.core.buttonParts(r, rt)
 	if !ok {
 		return nil, scope{}, domain.Ballot{}, false, nil
 	}
@@ -271,7 +260,7 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) (
 	// Redis only.
 	user, _ := r.Sender()
 	var b domain.Ballot
-	sc, ok, err := h.buttonScopeWith(r, false, func() (scope, error) {
+	sc, ok, err := h.core.buttonScopeWith(r, false, func() (scope, error) {
 		v, err := h.ballots.GetForVoter(ctx, p[0], p[1], user.ID)
 		b = v.Ballot
 		return scope{committee: v.Committee, delegate: v.Delegate, admin: h.admins[user.ID]}, err
@@ -281,7 +270,7 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) (
 	}
 	if len(p) > 2 {
 		if _, ok := decodePicks(b, p[2]); !ok {
-			h.unknownButton(r)
+			h.core.unknownButton(r)
 			return nil, sc, b, false, nil
 		}
 	}
@@ -289,7 +278,7 @@ func (h *Handlers) ballotButton(ctx context.Context, r *bot.Request, rt route) (
 }
 
 // votePick redraws the ballot with the pick the button carries.
-func (h *Handlers) votePick(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) votePick(ctx context.Context, r *bot.Request) error {
 	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVotePick)
 	if !ok {
 		return err
@@ -298,7 +287,7 @@ func (h *Handlers) votePick(ctx context.Context, r *bot.Request) error {
 }
 
 // voteReview shows the picks before submitting.
-func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) voteReview(ctx context.Context, r *bot.Request) error {
 	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteReview)
 	if !ok {
 		return err
@@ -314,7 +303,7 @@ func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
 	for i, q := range b.Questions {
 		for _, o := range q.Options {
 			if picks[q.ID] == o.Key {
-				s.WriteString(fmt.Sprintf("\n%d. %s → <b>%s</b>", i+1, escape(q.Text), escape(h.optionLabel(r.Lang, o))))
+				s.WriteString(fmt.Sprintf("\n%d. %s → <b>%s</b>", i+1, escape(q.Text), escape(h.core.optionLabel(r.Lang, o))))
 			}
 		}
 	}
@@ -325,7 +314,7 @@ func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_submit", nil), routeVoteSubmit.data(b.Committee, b.ID, p[0])),
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_change", nil), routeVotePick.data(b.Committee, b.ID, p[0])),
 	))
-	return h.editCallback(ctx, r, s.String(), &kb)
+	return h.core.editCallback(ctx, r, s.String(), &kb)
 }
 
 // voteSubmit casts the vote: one atomic, idempotent step in Redis. It is
@@ -334,8 +323,8 @@ func (h *Handlers) voteReview(ctx context.Context, r *bot.Request) error {
 // checks the ballot, the delegation and the elector itself and finds the
 // unit of a units ballot. The button is answered at once with the
 // receipt; the card's edit goes through the outbox.
-func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
-	p, ok := h.buttonParts(r, routeVoteSubmit)
+func (h *votingHandlers) voteSubmit(ctx context.Context, r *bot.Request) error {
+	p, ok := h.core.buttonParts(r, routeVoteSubmit)
 	if !ok {
 		return nil
 	}
@@ -346,7 +335,7 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	}
 	b, err := h.ballots.ForVoting(ctx, p[0], p[1])
 	if errors.Is(err, storage.ErrNotFound) {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	if err != nil {
@@ -354,7 +343,7 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 	}
 	picks, ok := decodePicks(b, p[2])
 	if !ok {
-		h.unknownButton(r)
+		h.core.unknownButton(r)
 		return nil
 	}
 	if !b.Valid(picks) {
@@ -371,7 +360,7 @@ func (h *Handlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 
 // voteSubmitChecked is voteSubmit after the checks of every ballot button
 // (the committee, the presser's delegation, a group's own committee).
-func (h *Handlers) voteSubmitChecked(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) voteSubmitChecked(ctx context.Context, r *bot.Request) error {
 	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteSubmit)
 	if !ok {
 		return err
@@ -380,7 +369,7 @@ func (h *Handlers) voteSubmitChecked(ctx context.Context, r *bot.Request) error 
 	picks, _ := decodePicks(b, p[0])
 	voter, eligible := voterKey(b, sc, user.ID)
 	if !eligible {
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
 	}
 	if !b.Valid(picks) {
 		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
@@ -390,7 +379,7 @@ func (h *Handlers) voteSubmitChecked(ctx context.Context, r *bot.Request) error 
 
 // cast records picks for voter ("" on a units ballot: the presser's unit)
 // and answers the presser. c is the committee when the caller has it.
-func (h *Handlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, voter string, picks domain.Choice, c *domain.Committee) error {
+func (h *votingHandlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, voter string, picks domain.Choice, c *domain.Committee) error {
 	user, _ := r.Sender()
 	// The cast id and the receipt come from the update itself (the
 	// callback query's id): handling it again (a crash, a redelivery)
@@ -412,13 +401,13 @@ func (h *Handlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, vo
 	}
 	switch {
 	case errors.Is(err, storage.ErrBallotClosed):
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
 	case errors.Is(err, storage.ErrDeadlinePassed):
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_deadline", i18n.Data{"ID": b.ID}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_deadline", i18n.Data{"ID": b.ID}), nil)
 	case errors.Is(err, storage.ErrNotEligible):
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
 	case errors.Is(err, storage.ErrAlreadyVoted):
-		return h.editCallback(ctx, r, h.cat.T(r.Lang, "vote_already_unit", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter)}), nil)
+		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_already_unit", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter)}), nil)
 	case err != nil:
 		return err
 	}
@@ -444,7 +433,7 @@ func (h *Handlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, vo
 		// update got this far, so its edit was never queued.
 		opts = append(opts, outbox.Fresh())
 	}
-	if err := h.editCallback(ctx, r, text, nil, opts...); err != nil {
+	if err := h.core.editCallback(ctx, r, text, nil, opts...); err != nil {
 		// The vote is recorded and the button's answer carries the
 		// receipt: a failure to queue the ballot's edit must not make the
 		// error middleware tell the voter it was not recorded.
@@ -459,7 +448,7 @@ func (h *Handlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, vo
 		h.tellUnit(ctx, b.Committee, b, voter, user)
 	}
 	if res.Voted >= res.Electorate && res.Electorate > 0 {
-		return h.closeBallot(ctx, b.Committee, b.ID)
+		return h.results.closeBallot(ctx, b.Committee, b.ID)
 	}
 	if res.Again || !res.Post.Asked || (!res.Post.Free && !res.Post.Plan) {
 		return nil
@@ -474,7 +463,7 @@ func (h *Handlers) cast(ctx context.Context, r *bot.Request, b domain.Ballot, vo
 
 // refreshAfterVote refreshes the ballot's group post after a vote (see
 // afterVote), reading the committee only when the post is edited now.
-func (h *Handlers) refreshAfterVote(ctx context.Context, c *domain.Committee, b domain.Ballot, res storage.CastResult) error {
+func (h *votingHandlers) refreshAfterVote(ctx context.Context, c *domain.Committee, b domain.Ballot, res storage.CastResult) error {
 	if c == nil && res.Post.Free {
 		got, err := h.committees.Get(ctx, b.Committee)
 		if err != nil {
@@ -489,7 +478,7 @@ func (h *Handlers) refreshAfterVote(ctx context.Context, c *domain.Committee, b 
 }
 
 // tellUnit tells the unit's other delegates that their unit has voted.
-func (h *Handlers) tellUnit(ctx context.Context, committeeID string, b domain.Ballot, unit string, by bot.User) {
+func (h *votingHandlers) tellUnit(ctx context.Context, committeeID string, b domain.Ballot, unit string, by bot.User) {
 	ds, err := h.committees.UnitDelegates(ctx, committeeID, unit)
 	if err != nil {
 		return
@@ -498,9 +487,9 @@ func (h *Handlers) tellUnit(ctx context.Context, committeeID string, b domain.Ba
 		if d.UserID == by.ID {
 			continue
 		}
-		lang := h.userLang(ctx, d.UserID)
+		lang := h.core.userLang(ctx, d.UserID)
 		text := h.cat.T(lang, "vote_unit_voted", i18n.Data{"Unit": unit, "Name": by.DisplayName(), "Title": b.Title})
-		if err := h.sendHTML(ctx, d.UserID, text, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
+		if err := h.core.sendHTML(ctx, d.UserID, text, nil); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
 			h.log.WarnContext(ctx, "telling a unit it voted failed", "err", err.Error())
 		}
 	}

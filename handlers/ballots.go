@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -55,8 +56,35 @@ type BallotStore interface {
 
 var _ BallotStore = (*storage.Ballots)(nil)
 
+// votingHandlers are the ballots up to their close: opening one (/elect,
+// /motion, /ballot_nominations), its group post and the refreshes of it,
+// the personal ballot and the vote (its fast path, voteSubmit), and the
+// lists (/ballots, /ballot, the /status section).
+type votingHandlers struct {
+	core *core
+	// results closes a ballot its last vote completes.
+	results *resultHandlers
+	// nominationRoom says which nominations a nominations ballot takes.
+	nominationRoom *nominationHandlers
+	cat            *i18n.Catalog
+	committees     CommitteeStore
+	current        CurrentCommittees
+	ballots        BallotStore
+	nominations    NominationStore
+	awards         []domain.Award
+	jobs           JobScheduler
+	// ballotOffsets are when, before a ballot's deadline, non-voters are
+	// reminded; maxDeadline is the furthest a deadline may lie ahead.
+	ballotOffsets []time.Duration
+	maxDeadline   time.Duration
+	admins        map[int64]bool
+	log           *slog.Logger
+	now           func() time.Time
+	send          Sender
+}
+
 // elect opens an election: /elect head|deputy|<title> [CODE,CODE…] [options].
-func (h *Handlers) elect(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) elect(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	rest, opts := splitOptions(r.Args)
 	o, err := h.ballotOptions(opts, sc.committee)
@@ -145,7 +173,7 @@ func findUnit(units []domain.Unit, code string) (domain.Unit, bool) {
 }
 
 // motion opens a yes / no / abstain vote: /motion <question> [options].
-func (h *Handlers) motion(ctx context.Context, r *bot.Request) error {
+func (h *votingHandlers) motion(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	rest, opts := splitOptions(r.Args)
 	o, err := h.ballotOptions(opts, sc.committee)
@@ -165,7 +193,7 @@ func (h *Handlers) motion(ctx context.Context, r *bot.Request) error {
 	return h.openBallot(ctx, r, b, o, false)
 }
 
-func (h *Handlers) replyOptionError(ctx context.Context, r *bot.Request, err error) error {
+func (h *votingHandlers) replyOptionError(ctx context.Context, r *bot.Request, err error) error {
 	var oe *optionError
 	if !errors.As(err, &oe) {
 		return err
@@ -178,7 +206,7 @@ func (h *Handlers) replyOptionError(ctx context.Context, r *bot.Request, err err
 
 // openBallot fixes the electorate, stores the ballot, schedules its
 // deadline and posts it in the group.
-func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ballot, o ballotOptions, secretByDefault bool) error {
+func (h *votingHandlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ballot, o ballotOptions, secretByDefault bool) error {
 	sc := scopeOf(r)
 	user, _ := r.Sender()
 	b.Committee, b.By = sc.committee.ID, user.ID
@@ -224,7 +252,7 @@ func (h *Handlers) openBallot(ctx context.Context, r *bot.Request, b domain.Ball
 
 // electorate lists the electors of a new ballot: every unit, or every
 // delegate.
-func (h *Handlers) electorate(ctx context.Context, committeeID, kind string) ([]string, error) {
+func (h *votingHandlers) electorate(ctx context.Context, committeeID, kind string) ([]string, error) {
 	if kind == domain.ElectorateMembers {
 		ds, err := h.committees.Delegates(ctx, committeeID)
 		if err != nil {
@@ -250,7 +278,7 @@ func (h *Handlers) electorate(ctx context.Context, committeeID, kind string) ([]
 // scheduleBallot arranges the automatic close at the deadline and the
 // reminders before it; a ballot without a deadline closes by /close or
 // when everyone voted.
-func (h *Handlers) scheduleBallot(ctx context.Context, b domain.Ballot) error {
+func (h *votingHandlers) scheduleBallot(ctx context.Context, b domain.Ballot) error {
 	if b.Deadline.IsZero() {
 		return nil
 	}
@@ -258,13 +286,13 @@ func (h *Handlers) scheduleBallot(ctx context.Context, b domain.Ballot) error {
 }
 
 // ballotLink is the deep link that opens a ballot in a private chat.
-func (h *Handlers) ballotLink(b domain.Ballot) string {
+func (h *votingHandlers) ballotLink(b domain.Ballot) string {
 	return h.core.deepLink("vote_" + b.Committee + "_" + b.ID)
 }
 
 // postBallot announces the ballot in the committee's group with the
 // turnout and a Vote button, and remembers the message to keep it current.
-func (h *Handlers) postBallot(ctx context.Context, c domain.Committee, b domain.Ballot) error {
+func (h *votingHandlers) postBallot(ctx context.Context, c domain.Committee, b domain.Ballot) error {
 	if c.ChatID == 0 {
 		return nil
 	}
@@ -289,7 +317,7 @@ func ballotPostRef(committeeID, ballotID string) string {
 }
 
 // editBallotPost queues an edit of a ballot's group post.
-func (h *Handlers) editBallotPost(ctx context.Context, b domain.Ballot, edit tgbotapi.EditMessageTextConfig) error {
+func (h *votingHandlers) editBallotPost(ctx context.Context, b domain.Ballot, edit tgbotapi.EditMessageTextConfig) error {
 	if b.PostMessage != 0 {
 		return h.send.Send(ctx, edit)
 	}
@@ -298,7 +326,7 @@ func (h *Handlers) editBallotPost(ctx context.Context, b domain.Ballot, edit tgb
 
 // ballotPost renders the group post: what is asked, how, until when, and
 // the turnout — never a running count of choices.
-func (h *Handlers) ballotPost(lang string, c domain.Committee, b domain.Ballot, voted int) (string, *tgbotapi.InlineKeyboardMarkup) {
+func (h *votingHandlers) ballotPost(lang string, c domain.Committee, b domain.Ballot, voted int) (string, *tgbotapi.InlineKeyboardMarkup) {
 	var s strings.Builder
 	s.WriteString(h.cat.T(lang, "ballot_post_title", i18n.Data{"Title": b.Title, "ID": b.ID}))
 	s.WriteString("\n" + h.ballotManner(lang, b))
@@ -334,7 +362,7 @@ func (h *Handlers) ballotPost(lang string, c domain.Committee, b domain.Ballot, 
 	return s.String(), &kb
 }
 
-func (h *Handlers) turnoutLine(lang string, b domain.Ballot, voted int) string {
+func (h *votingHandlers) turnoutLine(lang string, b domain.Ballot, voted int) string {
 	id := "ballot_turnout_units"
 	if b.Electorate == domain.ElectorateMembers {
 		id = "ballot_turnout_members"
@@ -343,7 +371,7 @@ func (h *Handlers) turnoutLine(lang string, b domain.Ballot, voted int) string {
 }
 
 // ballotManner says the kind, secrecy, electorate, quorum and threshold.
-func (h *Handlers) ballotManner(lang string, b domain.Ballot) string {
+func (h *votingHandlers) ballotManner(lang string, b domain.Ballot) string {
 	secrecy := "ballot_open_vote"
 	if b.Secret {
 		secrecy = "ballot_secret_vote"
@@ -366,7 +394,7 @@ const postEvery = 3 * time.Second
 
 // scheduleRefresh plans the trailing edit of a ballot's post for when its
 // edit slot frees.
-func (h *Handlers) scheduleRefresh(ctx context.Context, committeeID, ballotID string, until time.Time) error {
+func (h *votingHandlers) scheduleRefresh(ctx context.Context, committeeID, ballotID string, until time.Time) error {
 	if h.jobs == nil {
 		return nil
 	}
@@ -383,7 +411,7 @@ func (h *Handlers) scheduleRefresh(ctx context.Context, committeeID, ballotID st
 // the post's edit slot (storage.Cast.PostEvery): it edits the post now
 // with the turnout the cast returned, or schedules the one trailing edit
 // of the slot, or does nothing when that is planned already.
-func (h *Handlers) afterVote(ctx context.Context, c domain.Committee, b domain.Ballot, res storage.CastResult) error {
+func (h *votingHandlers) afterVote(ctx context.Context, c domain.Committee, b domain.Ballot, res storage.CastResult) error {
 	switch {
 	case !res.Post.Asked:
 		return nil
@@ -397,7 +425,7 @@ func (h *Handlers) afterVote(ctx context.Context, c domain.Committee, b domain.B
 
 // editPost renders the group post anew and edits it in place; "not
 // modified" is success.
-func (h *Handlers) editPost(ctx context.Context, committeeID, ballotID string) error {
+func (h *votingHandlers) editPost(ctx context.Context, committeeID, ballotID string) error {
 	b, err := h.ballots.Get(ctx, committeeID, ballotID)
 	if err != nil || b.PostChat == 0 || b.Status != domain.BallotOpen {
 		return err
@@ -414,7 +442,7 @@ func (h *Handlers) editPost(ctx context.Context, committeeID, ballotID string) e
 }
 
 // editPostWith edits the group post of b to show voted electors.
-func (h *Handlers) editPostWith(ctx context.Context, c domain.Committee, b domain.Ballot, voted int) error {
+func (h *votingHandlers) editPostWith(ctx context.Context, c domain.Committee, b domain.Ballot, voted int) error {
 	lang := h.core.chatLang(ctx, b.PostChat)
 	text, kb := h.ballotPost(lang, c, b, voted)
 	edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
@@ -422,4 +450,13 @@ func (h *Handlers) editPostWith(ctx context.Context, c domain.Committee, b domai
 	edit.DisableWebPagePreview = true
 	edit.ReplyMarkup = kb
 	return h.editBallotPost(ctx, b, edit)
+}
+
+// Register adds the personal ballot's buttons.
+func (h *votingHandlers) Register(rt *bot.Router) {
+	register(rt,
+		button{routeVotePick, h.votePick},
+		button{routeVoteReview, h.voteReview},
+		button{routeVoteSubmit, h.voteSubmit},
+	)
 }

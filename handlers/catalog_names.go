@@ -90,3 +90,14 @@ func (h *core) standardOption(lang, key string) (string, bool) {
 	}
 	return h.cat.T(lang, id, nil), true
 }
+
+// optionLabel is what voters see for an option.
+func (h *core) optionLabel(lang string, o domain.Option) string {
+	if name, ok := h.standardOption(lang, o.Key); ok {
+		return name
+	}
+	if o.Label != "" {
+		return o.Label
+	}
+	return o.Key
+}

@@ -70,17 +70,17 @@ func (h *Handlers) commandTable() []command {
 		{name: "withdraw", descID: "cmd_withdraw", committee: true, member: true, h: h.nominationRoom.withdraw},
 		{name: "nomination_status", descID: "cmd_nomination_status", committee: true, admin: true, h: h.nominationRoom.nominationStatus},
 		{name: "export", descID: "cmd_export", committee: true, admin: true, h: h.export.export},
-		{name: "ballots", descID: "cmd_ballots", committee: true, h: h.ballotsList},
-		{name: "ballot", descID: "cmd_ballot", committee: true, h: h.ballotShow},
-		{name: "vote", descID: "cmd_vote", committee: true, delegate: true, h: h.vote},
-		{name: "results", descID: "cmd_results", committee: true, h: h.results},
-		{name: "elect", descID: "cmd_elect", committee: true, admin: true, h: h.elect},
-		{name: "motion", descID: "cmd_motion", committee: true, admin: true, h: h.motion},
-		{name: "ballot_nominations", descID: "cmd_ballot_nominations", committee: true, admin: true, h: h.ballotNominations},
-		{name: "close", descID: "cmd_close", committee: true, admin: true, h: h.closeCmd},
-		{name: "runoff", descID: "cmd_runoff", committee: true, admin: true, h: h.runoff},
-		{name: "remind_voters", descID: "cmd_remind_voters", committee: true, admin: true, h: h.remindVoters},
-		{name: "minutes_info", descID: "cmd_minutes_info", committee: true, admin: true, h: h.minutesInfo},
+		{name: "ballots", descID: "cmd_ballots", committee: true, h: h.voting.ballotsList},
+		{name: "ballot", descID: "cmd_ballot", committee: true, h: h.voting.ballotShow},
+		{name: "vote", descID: "cmd_vote", committee: true, delegate: true, h: h.voting.vote},
+		{name: "results", descID: "cmd_results", committee: true, h: h.results.results},
+		{name: "elect", descID: "cmd_elect", committee: true, admin: true, h: h.voting.elect},
+		{name: "motion", descID: "cmd_motion", committee: true, admin: true, h: h.voting.motion},
+		{name: "ballot_nominations", descID: "cmd_ballot_nominations", committee: true, admin: true, h: h.voting.ballotNominations},
+		{name: "close", descID: "cmd_close", committee: true, admin: true, h: h.results.closeCmd},
+		{name: "runoff", descID: "cmd_runoff", committee: true, admin: true, h: h.results.runoff},
+		{name: "remind_voters", descID: "cmd_remind_voters", committee: true, admin: true, h: h.results.remindVoters},
+		{name: "minutes_info", descID: "cmd_minutes_info", committee: true, admin: true, h: h.results.minutesInfo},
 		{name: "meetings", descID: "cmd_meetings", committee: true, h: h.meetings.meetingList},
 		{name: "meeting", descID: "cmd_meeting", committee: true, h: h.meetings.meetingShow},
 		{name: "rsvp", descID: "cmd_rsvp", committee: true, delegate: true, h: h.meetings.rsvpCommand},
@@ -149,8 +149,8 @@ func (h *Handlers) SetDescriptions(ctx context.Context) error {
 		for _, lang := range i18n.Languages {
 			code := h.core.languageCode(lang)
 			// Plain text, longer than plain() keeps.
-			want := html.UnescapeString(h.cat.T(lang, d.id, nil))
-			resp, err := h.send.Call(ctx, d.get, tgbotapi.Params{"language_code": code})
+			want := html.UnescapeString(h.core.cat.T(lang, d.id, nil))
+			resp, err := h.core.send.Call(ctx, d.get, tgbotapi.Params{"language_code": code})
 			if err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func (h *Handlers) SetDescriptions(ctx context.Context) error {
 			if err := json.Unmarshal(resp.Result, &have); err == nil && have[d.param] == want {
 				continue
 			}
-			if _, err := h.send.Call(ctx, d.set, tgbotapi.Params{d.param: want, "language_code": code}); err != nil {
+			if _, err := h.core.send.Call(ctx, d.set, tgbotapi.Params{d.param: want, "language_code": code}); err != nil {
 				return err
 			}
 		}
@@ -184,7 +184,7 @@ func (h *Handlers) SetCommands(ctx context.Context) error {
 	for _, m := range menus {
 		for _, lang := range i18n.Languages {
 			var want []tgbotapi.BotCommand
-			for _, c := range h.commands {
+			for _, c := range h.core.commands {
 				if !m.pick(c) {
 					continue
 				}
@@ -192,10 +192,10 @@ func (h *Handlers) SetCommands(ctx context.Context) error {
 				if c.adminDescID != "" && m.scope.Type == "all_chat_administrators" {
 					desc = c.adminDescID
 				}
-				want = append(want, tgbotapi.BotCommand{Command: c.name, Description: plain(h.cat.T(lang, desc, nil))})
+				want = append(want, tgbotapi.BotCommand{Command: c.name, Description: plain(h.core.cat.T(lang, desc, nil))})
 			}
 			code := h.core.languageCode(lang)
-			resp, err := h.send.Request(ctx, tgbotapi.NewGetMyCommandsWithScopeAndLanguage(m.scope, code))
+			resp, err := h.core.send.Request(ctx, tgbotapi.NewGetMyCommandsWithScopeAndLanguage(m.scope, code))
 			if err != nil {
 				return err
 			}
@@ -203,7 +203,7 @@ func (h *Handlers) SetCommands(ctx context.Context) error {
 			if err := json.Unmarshal(resp.Result, &have); err == nil && slices.Equal(have, want) {
 				continue
 			}
-			if _, err := h.send.Request(ctx, tgbotapi.NewSetMyCommandsWithScopeAndLanguage(m.scope, code, want...)); err != nil {
+			if _, err := h.core.send.Request(ctx, tgbotapi.NewSetMyCommandsWithScopeAndLanguage(m.scope, code, want...)); err != nil {
 				return err
 			}
 		}

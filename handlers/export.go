@@ -16,7 +16,7 @@ import (
 // exportHandlers make the committee's archive (/export).
 type exportHandlers struct {
 	core        *core
-	ballotRoom  *Handlers // the ballots' options and results
+	results     *resultHandlers // the ballots' results
 	cat         *i18n.Catalog
 	committees  CommitteeStore
 	ballots     BallotStore

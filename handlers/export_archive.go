@@ -524,13 +524,13 @@ func (h *exportHandlers) archiveBallots(ctx context.Context, c domain.Committee,
 			aq := archiveQuestion{ID: q.ID, Text: q.Text, Nomination: q.Nomination, Threshold: q.Threshold.String(),
 				Options: make([]archiveOption, 0, len(q.Options))}
 			for _, o := range q.Options {
-				aq.Options = append(aq.Options, archiveOption{Key: o.Key, Label: plain(h.ballotRoom.optionLabel(lang, o))})
+				aq.Options = append(aq.Options, archiveOption{Key: o.Key, Label: plain(h.core.optionLabel(lang, o))})
 			}
 			ab.Questions = append(ab.Questions, aq)
 		}
 		var votes []domain.OpenVote
 		if b.Status == domain.BallotClosed {
-			r, err := h.ballotRoom.result(ctx, b)
+			r, err := h.results.result(ctx, b)
 			if err != nil {
 				return nil, err
 			}

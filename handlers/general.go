@@ -20,7 +20,7 @@ type generalHandlers struct {
 	core        *core
 	forms       *formRunner
 	committee   *committeeHandlers // /start with an invite redeems it
-	ballotRoom  *Handlers          // /start with a ballot's link opens it
+	voting      *votingHandlers    // /start with a ballot's link opens it
 	cat         *i18n.Catalog
 	prefs       Prefs
 	dialogs     Dialogs
@@ -39,7 +39,7 @@ type generalHandlers struct {
 func (h *generalHandlers) start(ctx context.Context, r *bot.Request) error {
 	chat, _ := r.Chat()
 	if strings.HasPrefix(r.Args, "vote_") {
-		return h.ballotRoom.voteLink(ctx, r, r.Args)
+		return h.voting.voteLink(ctx, r, r.Args)
 	}
 	if r.Args != "" {
 		return h.committee.redeem(ctx, r, r.Args)

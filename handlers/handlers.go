@@ -115,28 +115,15 @@ type Deps struct {
 // scope and rights, language, replies, pickers); New builds them and
 // Register wires them to a router.
 type Handlers struct {
-	// TEMPORARY: embedded until the ballots move into their rooms, so that
-	// the ballot handlers still reach the plumbing as h.reply and so on.
-	*core
+	core           *core
 	forms          *formRunner
 	general        *generalHandlers
 	committee      *committeeHandlers
 	meetings       *meetingHandlers
 	nominationRoom *nominationHandlers
+	voting         *votingHandlers
+	results        *resultHandlers
 	export         *exportHandlers
-
-	// The ballots, still on Handlers.
-	ballots       BallotStore
-	ballotOffsets []time.Duration
-	maxDeadline   time.Duration
-	nominations   NominationStore
-	awards        []domain.Award
-	jobs          JobScheduler
-	// chartSlot lets one result chart be drawn at a time in this process
-	// (about 0.1 s of CPU each), so that charts of ballots closing
-	// together leave a core to the votes.
-	chartSlot  chan struct{}
-	chartDelay time.Duration
 }
 
 // DefaultChartDelay is the usual Deps.ChartDelay.
@@ -228,22 +215,25 @@ func New(d Deps) (*Handlers, error) {
 			core: co, forms: forms, cat: d.Catalog, committees: d.Committees, nominations: d.Nominations,
 			ballots: d.Ballots, awards: awards,
 		},
-		ballots:       d.Ballots,
-		ballotOffsets: d.BallotOffsets,
-		maxDeadline:   maxDeadline,
-		nominations:   d.Nominations,
-		awards:        awards,
-		jobs:          d.Jobs,
-		chartSlot:     make(chan struct{}, 1),
-		chartDelay:    d.ChartDelay,
 	}
+	h.voting = &votingHandlers{
+		core: co, nominationRoom: h.nominationRoom, cat: d.Catalog, committees: d.Committees, current: d.Current,
+		ballots: d.Ballots, nominations: d.Nominations, awards: awards, jobs: d.Jobs,
+		ballotOffsets: d.BallotOffsets, maxDeadline: maxDeadline, admins: co.admins, log: d.Log, now: d.Now, send: d.Sender,
+	}
+	h.results = &resultHandlers{
+		core: co, voting: h.voting, nominationRoom: h.nominationRoom, cat: d.Catalog, committees: d.Committees,
+		ballots: d.Ballots, jobs: d.Jobs, chartSlot: make(chan struct{}, 1), chartDelay: d.ChartDelay,
+		log: d.Log, now: d.Now, send: d.Sender,
+	}
+	h.voting.results = h.results
 	h.general = &generalHandlers{
-		core: co, forms: forms, committee: h.committee, ballotRoom: h,
+		core: co, forms: forms, committee: h.committee, voting: h.voting,
 		cat: d.Catalog, prefs: d.Prefs, dialogs: d.Dialogs, committees: d.Committees, send: d.Sender,
 		admins: co.admins, botUsername: d.BotUsername,
 	}
 	h.export = &exportHandlers{
-		core: co, ballotRoom: h, cat: d.Catalog, committees: d.Committees, ballots: d.Ballots,
+		core: co, results: h.results, cat: d.Catalog, committees: d.Committees, ballots: d.Ballots,
 		meetings: d.Meetings, nominations: d.Nominations, awards: awards, now: d.Now, send: d.Sender,
 	}
 	commands := h.commandTable()
@@ -251,7 +241,7 @@ func New(d Deps) (*Handlers, error) {
 	forms.formsByName = h.formTable()
 	// The /status card, most pressing first: who leads, what is next,
 	// what is being voted, where nominations stand, the covenant.
-	h.general.statusSections = []statusSection{h.committee.statusHeader, h.meetings.statusNextMeeting, h.statusBallots, h.nominationRoom.statusNominations, h.committee.statusCovenant}
+	h.general.statusSections = []statusSection{h.committee.statusHeader, h.meetings.statusNextMeeting, h.voting.statusBallots, h.nominationRoom.statusNominations, h.committee.statusCovenant}
 	return h, nil
 }
 
@@ -260,7 +250,7 @@ func New(d Deps) (*Handlers, error) {
 // (through the guard), and each room's buttons and update kinds.
 func (h *Handlers) Register(rt *bot.Router) {
 	rt.Use(h.core.Localize, h.core.Errors)
-	for _, c := range h.commands {
+	for _, c := range h.core.commands {
 		rt.Command(c.name, h.core.guard(c))
 	}
 	h.core.Register(rt, h.forms)
@@ -268,14 +258,8 @@ func (h *Handlers) Register(rt *bot.Router) {
 	h.committee.Register(rt)
 	h.meetings.Register(rt)
 	h.nominationRoom.Register(rt)
-	// The ballots, still on Handlers.
-	register(rt,
-		button{routeVotePick, h.votePick},
-		button{routeVoteReview, h.voteReview},
-		button{routeVoteSubmit, h.voteSubmit},
-		button{routeBallotClose, h.closeButton},
-		button{routeApplyRole, h.applyRoleButton},
-	)
+	h.voting.Register(rt)
+	h.results.Register(rt)
 }
 
 // ScheduleYearTurns makes sure every committee has its next year turn

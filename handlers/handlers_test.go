@@ -79,7 +79,7 @@ func TestLongReplyIsSplitIntoMessagesTelegramAccepts(t *testing.T) {
 		b.WriteString("<b>Dòng</b> " + strings.Repeat("x&amp;", 10) + "\n")
 	}
 	text := b.String()
-	if err := h.sendHTML(context.Background(), 5, text, nil); err != nil {
+	if err := h.core.sendHTML(context.Background(), 5, text, nil); err != nil {
 		t.Fatalf("sendHTML: %v", err)
 	}
 	// Delivered by the outbox worker: wait until the last part is there.

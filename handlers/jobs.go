@@ -14,7 +14,7 @@ import (
 // by kind, for the scheduler's runner: every room's.
 func (h *Handlers) Jobs() map[string]scheduler.HandlerFunc {
 	jobs := map[string]scheduler.HandlerFunc{}
-	for _, room := range []map[string]scheduler.HandlerFunc{h.committee.Jobs(), h.meetings.Jobs(), h.ballotJobs()} {
+	for _, room := range []map[string]scheduler.HandlerFunc{h.committee.Jobs(), h.meetings.Jobs(), h.voting.Jobs(), h.results.Jobs()} {
 		maps.Copy(jobs, room)
 	}
 	return jobs

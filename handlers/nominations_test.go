@@ -43,11 +43,11 @@ func TestPagesStayWithinTelegramsLimit(t *testing.T) {
 		})
 	}
 	for _, lang := range i18n.Languages {
-		title := h.cat.N(lang, "nominations_title", len(ns), i18n.Data{"Name": c.Name})
+		title := h.core.cat.N(lang, "nominations_title", len(ns), i18n.Data{"Name": c.Name})
 		pages := h.nominationRoom.paginate(lang, c, ns, pageBudget-utf16Len(title)-100)
 		seen := map[string]bool{}
 		for i, p := range pages {
-			page := title + "\n" + h.cat.T(lang, "nominations_page", i18n.Data{"Page": i + 1, "Pages": len(pages)}) + p
+			page := title + "\n" + h.core.cat.T(lang, "nominations_page", i18n.Data{"Page": i + 1, "Pages": len(pages)}) + p
 			if n := utf16Len(page); n > maxMessage {
 				t.Errorf("%s page %d has %d UTF-16 units of HTML, over %d", lang, i+1, n, maxMessage)
 			}
@@ -80,7 +80,7 @@ func TestPaginateKeepsGroupsInLifecycleOrderAndMarksContinuations(t *testing.T) 
 	if strings.Index(all, "Đã nộp") > strings.Index(all, "Đang biểu quyết") {
 		t.Error("groups are not in lifecycle order")
 	}
-	if !strings.Contains(pages[1], h.cat.T("vi", "continued", nil)) {
+	if !strings.Contains(pages[1], h.core.cat.T("vi", "continued", nil)) {
 		t.Errorf("page 2 continues a group without saying so:\n%s", pages[1])
 	}
 }

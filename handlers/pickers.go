@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -76,36 +75,6 @@ func (h *core) pickButton(ctx context.Context, r *bot.Request) error {
 	}
 	r.Command, r.Args = p[1], p[2]
 	return h.guard(h.commands[i])(ctx, r)
-}
-
-// pickBallot answers a ballot command sent without a number: the ballots
-// it can act on, newest first.
-func (h *Handlers) pickBallot(ctx context.Context, r *bot.Request, sc scope) error {
-	all, err := h.ballots.List(ctx, sc.committee.ID)
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(all, func(a, b domain.Ballot) int { return numericDesc(a.ID, b.ID) })
-	want := func(b domain.Ballot) bool { return b.Status == domain.BallotOpen }
-	noneID := "pick_no_open_ballot"
-	switch r.Command {
-	case "results":
-		want, noneID = func(b domain.Ballot) bool { return b.Status == domain.BallotClosed }, "pick_no_closed_ballot"
-	case "runoff":
-		want = func(b domain.Ballot) bool {
-			return b.Status == domain.BallotClosed && b.Kind == domain.KindElection && b.Round < domain.MaxRounds
-		}
-		noneID = "pick_no_election"
-	case "minutes_info":
-		want, noneID = func(domain.Ballot) bool { return true }, "ballots_none"
-	}
-	var choices []choice
-	for _, b := range all {
-		if want(b) {
-			choices = append(choices, choice{label: fmt.Sprintf("#%s · %s", b.ID, b.Title), arg: b.ID})
-		}
-	}
-	return h.core.pickOrTell(ctx, r, sc.committee, "pick_ballot", choices, noneID, nil)
 }
 
 // numericDesc orders decimal ids newest (largest) first.
