@@ -328,6 +328,13 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
 		t.Errorf("webhook reply %q", m.Text)
 	}
+	// A button pressed through the webhook is answered in the webhook's
+	// response, which the stand-in runs as Telegram does.
+	choose := h.say(aliceID, aliceID, "/lang")
+	press(t, h, aliceID, aliceID, choose, "English")
+	if m := current(h, aliceID, choose); !strings.Contains(m.Text, "English") {
+		t.Errorf("after the press: %q", m.Text)
+	}
 
 	body := []byte(`{"update_id":999001,"message":{"message_id":77,"date":1,"chat":{"id":201,"type":"private"},"from":{"id":201,"is_bot":false,"first_name":"Mallory"},"text":"/start"}}`)
 	for _, secret := range []string{"", "wrong", "s3cret_token-"} {
@@ -346,11 +353,11 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 		}
 	}
 	h.quiet(aliceID)
-	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
-		t.Errorf("%d replies, want 1 (forged webhook posts must have no effect)", got)
+	if got := len(h.tg.BotMessages(aliceID)); got != 2 {
+		t.Errorf("%d replies, want 2 (forged webhook posts must have no effect)", got)
 	}
 	_, metrics := h.get("/metrics")
-	for _, want := range []string{`committeebot_webhook_requests_total{result="ok"} 1`, `committeebot_webhook_requests_total{result="unauthorized"}`} {
+	for _, want := range []string{`committeebot_webhook_requests_total{result="ok"} 3`, `committeebot_webhook_requests_total{result="unauthorized"}`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

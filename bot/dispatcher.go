@@ -64,6 +64,7 @@ func (d *Dispatcher) run(u Update) error {
 	defer cancel()
 	r := NewRequest(u.Update, d.botUsername)
 	r.thread = u.Thread
+	r.reply = u.reply
 	return d.handler(ctx, r)
 }
 

@@ -146,7 +146,10 @@ type Requester interface {
 
 // AutoRespond answers every button press exactly once after its handler
 // returns, with the text the handler set through Request.Answer (or none),
-// so the user's client stops its spinner even when the handler failed.
+// so the user's client stops its spinner even when the handler failed. An
+// update that came through the Webhook is answered in the response to
+// Telegram's request (a call Telegram makes for the bot, as the Bot API
+// allows), which saves a request per press; others with a call.
 func AutoRespond(s Requester, log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, r *Request) error {
@@ -159,6 +162,11 @@ func AutoRespond(s Requester, log *slog.Logger) Middleware {
 				}
 				r.answered = true
 				ans, _ := r.PendingAnswer()
+				if r.reply.answer(cq.ID, ans) {
+					// Goes back in the answer to Telegram's webhook
+					// request: no call of its own.
+					return
+				}
 				cfg := tgbotapi.NewCallback(cq.ID, ans.Text)
 				cfg.ShowAlert = ans.Alert
 				if _, err := s.Request(ctx, cfg); err != nil {

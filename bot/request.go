@@ -84,7 +84,10 @@ type Request struct {
 
 	answer   *CallbackAnswer
 	answered bool
-	values   map[any]any
+	// reply is the webhook answer's slot for one call, nil when the
+	// update did not come through the Webhook.
+	reply  *webhookReply
+	values map[any]any
 }
 
 // CallbackAnswer is the text shown to a user who pressed a button.

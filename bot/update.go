@@ -16,6 +16,10 @@ type Update struct {
 	// topic of the message under it), 0 outside topics (General
 	// included).
 	Thread int
+
+	// reply, set by the Webhook, takes the one call the bot may make in
+	// its answer to the webhook request (see AutoRespond).
+	reply *webhookReply
 }
 
 // topicFields are the forum fields of a Message.

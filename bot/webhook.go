@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -170,14 +171,62 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) string {
 	// Telegram may hang up on a slow answer; the update is still handled
 	// to the end rather than cut off half-way (a redelivery is deduped).
 	ctx := context.WithoutCancel(r.Context())
+	u.reply = &webhookReply{}
 	if err := w.sink.Handle(ctx, u); err != nil {
 		w.log.WarnContext(ctx, "webhook update failed; telegram will deliver it again",
 			"update_id", u.UpdateID, "err", err.Error())
 		http.Error(rw, "update not handled", http.StatusInternalServerError)
 		return "failed"
 	}
+	if body := u.reply.body(); body != nil {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusOK)
+		_, _ = rw.Write(body)
+		return "ok"
+	}
 	rw.WriteHeader(http.StatusOK)
 	return "ok"
+}
+
+// webhookReply is the one Bot API call the bot may make in its answer to a
+// webhook request: Telegram makes it for the bot, without reporting its
+// result. The bot uses it for the answer to a button press
+// (answerCallbackQuery), whose result it does not need, so that a press
+// costs no request of its own.
+type webhookReply struct {
+	mu   sync.Mutex
+	call []byte
+}
+
+// answer takes the answer to callback query id; false when there is no
+// slot (the update did not come through the Webhook) or it is taken.
+func (w *webhookReply) answer(id string, a CallbackAnswer) bool {
+	if w == nil {
+		return false
+	}
+	body, err := json.Marshal(struct {
+		Method    string `json:"method"`
+		ID        string `json:"callback_query_id"`
+		Text      string `json:"text,omitempty"`
+		ShowAlert bool   `json:"show_alert,omitempty"`
+	}{"answerCallbackQuery", id, a.Text, a.Alert})
+	if err != nil {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.call != nil {
+		return false
+	}
+	w.call = body
+	return true
+}
+
+// body is the JSON of the call taken, nil when none.
+func (w *webhookReply) body() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.call
 }
 
 // authorized compares the header with the secret in constant time. Both

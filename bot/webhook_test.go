@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -221,5 +222,39 @@ func TestServeWebhookReportsListenErrors(t *testing.T) {
 	err = ServeWebhook(t.Context(), t.Context(), ln.Addr().String(), http.NotFoundHandler(), nil)
 	if err == nil {
 		t.Fatal("ServeWebhook on a taken address succeeded")
+	}
+}
+
+// A button pressed through the webhook is answered in the response to
+// Telegram's request, not with a call of its own; other updates get an
+// empty 200.
+func TestWebhookAnswersAButtonInItsResponse(t *testing.T) {
+	rr := &recordingRequester{}
+	h := Chain(func(_ context.Context, r *Request) error {
+		if _, ok := r.Callback(); ok {
+			r.Answer("Đã ghi phiếu: K7Q2", true)
+		}
+		return nil
+	}, Recover(discard), AutoRespond(rr, discard))
+	d := NewDispatcher(h, "me", 2, time.Minute, discard)
+	defer d.Stop()
+	hook := NewWebhook(d, hookSecret)
+	post := func(body string) (int, string, string) {
+		req := httptest.NewRequest(http.MethodPost, "/telegram", strings.NewReader(body))
+		req.Header.Set(SecretTokenHeader, hookSecret)
+		rec := httptest.NewRecorder()
+		hook.ServeHTTP(rec, req)
+		return rec.Code, rec.Header().Get("Content-Type"), rec.Body.String()
+	}
+	code, ctype, body := post(`{"update_id":7,"callback_query":{"id":"q-9","from":{"id":1,"first_name":"A"},"data":"bvs:1:2:0","message":{"message_id":3,"chat":{"id":1,"type":"private"}}}}`)
+	want := `{"method":"answerCallbackQuery","callback_query_id":"q-9","text":"Đã ghi phiếu: K7Q2","show_alert":true}`
+	if code != http.StatusOK || ctype != "application/json" || body != want {
+		t.Errorf("button: %d %q %s; want 200 application/json %s", code, ctype, body, want)
+	}
+	if code, _, body := post(updateJSON); code != http.StatusOK || body != "" {
+		t.Errorf("message: %d %q; want an empty 200", code, body)
+	}
+	if len(rr.sent) != 0 {
+		t.Errorf("%d calls made; want the answer in the response only", len(rr.sent))
 	}
 }

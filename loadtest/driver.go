@@ -154,11 +154,14 @@ func (d *driver) postOnce(ctx context.Context, url string, update []byte) error 
 	if err != nil {
 		return fmt.Errorf("post update: %w", err)
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	_ = resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("post update: webhook answered %d", resp.StatusCode)
 	}
+	// The bot answers a button press in its answer to the webhook
+	// request; Telegram would make that call for it.
+	d.tg.ExecuteWebhookReply(body)
 	return nil
 }
 
