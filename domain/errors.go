@@ -43,6 +43,24 @@ var (
 	ErrNotDelegate = errors.New("not a delegate of the committee")
 )
 
+// Errors of ballots.
+var (
+	// ErrBallotClosed means the ballot is closed: it takes no more votes.
+	ErrBallotClosed = errors.New("ballot is closed")
+	// ErrDeadlinePassed means the ballot's deadline has passed (its close
+	// may not have run yet): it takes no more votes.
+	ErrDeadlinePassed = errors.New("ballot deadline has passed")
+	// ErrNotEligible means the voter is not an elector of the ballot (not
+	// a delegate, or no longer, or of a unit outside its electorate).
+	ErrNotEligible = errors.New("not entitled to vote in this ballot")
+	// ErrAlreadyVoted means the elector has voted and may not vote again:
+	// a secret ballot, or another delegate of the unit on an open one.
+	ErrAlreadyVoted = errors.New("already voted")
+	// ErrRunoffExists means the ballot already has its second round (the
+	// store gives back that round's id with it).
+	ErrRunoffExists = errors.New("the second round exists already")
+)
+
 // MoveError says an invite would move its user from the unit they are a
 // delegate of (From) to the invite's unit (To); Redeem with confirmMove
 // does it.

@@ -369,7 +369,7 @@ func (h *votingHandlers) voteSubmitChecked(ctx context.Context, r *bot.Request) 
 	picks, _ := decodePicks(b, p[0])
 	voter, eligible := voterKey(b, sc, user.ID)
 	if !eligible {
-		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
+		return domain.ErrNotEligible
 	}
 	if !b.Valid(picks) {
 		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
@@ -399,17 +399,11 @@ func (h *votingHandlers) cast(ctx context.Context, r *bot.Request, b domain.Ball
 	if res.Voter != "" {
 		voter = res.Voter
 	}
-	switch {
-	case errors.Is(err, storage.ErrBallotClosed):
-		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
-	case errors.Is(err, storage.ErrDeadlinePassed):
-		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_deadline", i18n.Data{"ID": b.ID}), nil)
-	case errors.Is(err, storage.ErrNotEligible):
-		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_not_eligible", nil), nil)
-	case errors.Is(err, storage.ErrAlreadyVoted):
-		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "vote_already_unit", i18n.Data{"Voter": h.voterLabel(r.Lang, b, voter)}), nil)
-	case err != nil:
-		return err
+	if err != nil {
+		// The cast's refusals (closed, past the deadline, not an elector,
+		// voted already) are the error table's: it edits the button's
+		// message into the refusal.
+		return withData(err, i18n.Data{"ID": b.ID, "Voter": h.voterLabel(r.Lang, b, voter)})
 	}
 	b.PostChat, b.PostMessage = res.PostChat, res.PostMessage
 	// The button's answer goes out at once (it is not a chat message and

@@ -26,7 +26,7 @@ type BallotStore interface {
 	List(ctx context.Context, committeeID string) ([]domain.Ballot, error)
 	SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error
 	// CastSecret and CastOpen cast a submission (see storage.Submission);
-	// errors: storage.ErrBallotClosed, ErrDeadlinePassed, ErrNotEligible,
+	// errors: domain.ErrBallotClosed, ErrDeadlinePassed, ErrNotEligible,
 	// ErrAlreadyVoted.
 	CastSecret(ctx context.Context, b domain.Ballot, v storage.Submission) (receipt string, res storage.CastResult, err error)
 	CastOpen(ctx context.Context, b domain.Ballot, v storage.Submission) (storage.CastResult, error)
@@ -232,7 +232,7 @@ func (h *votingHandlers) openBallot(ctx context.Context, r *bot.Request, b domai
 	}
 	b.Voters = voters
 	b, err = h.ballots.Open(ctx, b)
-	if errors.Is(err, storage.ErrRunoffExists) {
+	if errors.Is(err, domain.ErrRunoffExists) {
 		return h.core.reply(ctx, r, h.cat.T(r.Lang, "runoff_exists", i18n.Data{"ID": b.Parent, "Runoff": b.ID}), nil)
 	}
 	if err != nil {

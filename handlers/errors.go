@@ -24,13 +24,26 @@ import (
 //     (domain.MoveError asks with buttons), a unit or nomination on an open
 //     ballot (the ballot's id in the refusal, next to the unit's code);
 //   - a refusal shown other than as the answer to its request: an RSVP's
-//     refusal is the button's alert, a read-only meeting shows its state.
+//     refusal is the button's alert, a read-only meeting shows its state;
+//   - a refusal answered as a reply although its request may be a button
+//     press: a command a picker runs (pickers.go) comes as the picker's
+//     button, and is answered with a new message, as if typed. So the
+//     personal ballot's own checks before a vote (showPersonalBallot:
+//     closed, past the deadline, not an elector, voted already) and
+//     domain.ErrRunoffExists (/runoff, which a picker runs) stay where
+//     they happen; the same refusals of the vote's cast, always a press of
+//     the ballot's Submit button, are the table's.
 var errorReplies = []struct {
 	err error
 	id  string
 }{
 	{domain.ErrInviteUsed, "invite_used"},
 	{domain.ErrInviteExpired, "invite_expired"},
+	// The vote's refusals, with the ballot's ID and the Voter's label.
+	{domain.ErrBallotClosed, "vote_closed"},
+	{domain.ErrDeadlinePassed, "vote_deadline"},
+	{domain.ErrNotEligible, "vote_not_eligible"},
+	{domain.ErrAlreadyVoted, "vote_already_unit"},
 }
 
 // dataError carries the data of a table message along with its error.

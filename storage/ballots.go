@@ -17,17 +17,6 @@ import (
 	"github.com/committeebot/committeebot/domain"
 )
 
-// Ballot errors. Handlers turn each into a localized refusal.
-var (
-	ErrBallotClosed   = errors.New("ballot is closed")
-	ErrDeadlinePassed = errors.New("ballot deadline has passed")
-	ErrNotEligible    = errors.New("not entitled to vote in this ballot")
-	ErrAlreadyVoted   = errors.New("already voted")
-	// ErrRunoffExists: the ballot already has its second round (Open
-	// returns that round's id in the ballot it gives back).
-	ErrRunoffExists = errors.New("the second round exists already")
-)
-
 // Ballot keys, all under the committee's hash tag so that casting is one
 // script on one slot:
 //
@@ -178,8 +167,8 @@ return 1
 // Open stores b as a new open ballot with the next id of its committee and
 // returns it. The electorate (b.Voters) is fixed from now on. A second
 // round (b.Parent set) is opened once per first round, atomically: a
-// second attempt returns ErrRunoffExists with the existing round's id in
-// the returned ballot.
+// second attempt returns domain.ErrRunoffExists with the existing round's
+// id in the returned ballot.
 func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, error) {
 	if err := b.Validate(); err != nil {
 		return b, fmt.Errorf("open ballot: %w", err)
@@ -222,7 +211,7 @@ func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, err
 	}
 	if existing, ok := v.(string); ok {
 		b.ID = existing
-		return b, fmt.Errorf("open ballot: second round of %s: %w", b.Parent, ErrRunoffExists)
+		return b, fmt.Errorf("open ballot: second round of %s: %w", b.Parent, domain.ErrRunoffExists)
 	}
 	return b, nil
 }
@@ -558,8 +547,8 @@ return {code, voted, total, -1, 0, voter, pc, pm}
 // as done, never counted twice. b may be the copy ForVoting keeps: a
 // stale copy is read again and the cast made once more.
 //
-// Errors: ErrNotFound, ErrBallotClosed, ErrDeadlinePassed, ErrNotEligible,
-// ErrAlreadyVoted.
+// Errors: ErrNotFound; the rule errors domain.ErrBallotClosed,
+// ErrDeadlinePassed, ErrNotEligible, ErrAlreadyVoted.
 func (s *Ballots) Cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult, error) {
 	res, err := s.cast(ctx, b, v)
 	if errors.Is(err, errStaleBallot) {
@@ -602,7 +591,7 @@ func (s *Ballots) cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	switch {
 	case v.Voter != "" && !slices.Contains(b.Voters, v.Voter):
 		// The electorate is fixed at opening: b.Voters is the electors set.
-		return CastResult{Electorate: len(b.Voters), Voter: v.Voter}, ErrNotEligible
+		return CastResult{Electorate: len(b.Voters), Voter: v.Voter}, domain.ErrNotEligible
 	case v.Voter == "" && b.Electorate != domain.ElectorateUnits:
 		return CastResult{}, fmt.Errorf("cast: no voter on a members ballot: %w", ErrInvalid)
 	case v.Voter == "":
@@ -654,13 +643,13 @@ func (s *Ballots) cast(ctx context.Context, b domain.Ballot, v Cast) (CastResult
 	case "stale":
 		return out, errStaleBallot
 	case "closed":
-		return out, ErrBallotClosed
+		return out, domain.ErrBallotClosed
 	case "deadline":
-		return out, ErrDeadlinePassed
+		return out, domain.ErrDeadlinePassed
 	case "not_elector", "not_delegate":
-		return out, ErrNotEligible
+		return out, domain.ErrNotEligible
 	case "already":
-		return out, ErrAlreadyVoted
+		return out, domain.ErrAlreadyVoted
 	}
 	return out, fmt.Errorf("cast: unexpected reply %q", code)
 }

@@ -37,7 +37,7 @@ func TestCastSecretKeepsTheReceiptWithTheChoiceAndNeverWithTheVoter(t *testing.T
 	}
 	// Another press (another update) by the same unit is refused.
 	sub.Token = "query-2"
-	if _, _, err := f.ballots.CastSecret(ctx, b, sub); !errors.Is(err, storage.ErrAlreadyVoted) {
+	if _, _, err := f.ballots.CastSecret(ctx, b, sub); !errors.Is(err, domain.ErrAlreadyVoted) {
 		t.Errorf("a second press = %v, want ErrAlreadyVoted", err)
 	}
 
@@ -129,7 +129,7 @@ func TestOneSecondRoundPerBallotEvenAtOnce(t *testing.T) {
 			b, err := f.ballots.Open(ctx, second)
 			if err == nil {
 				ids <- b.ID
-			} else if errors.Is(err, storage.ErrRunoffExists) {
+			} else if errors.Is(err, domain.ErrRunoffExists) {
 				ids <- "exists:" + b.ID
 			} else {
 				t.Error(err)
@@ -177,10 +177,10 @@ func TestCastForTheUnitTheCastFinds(t *testing.T) {
 		if err != nil || res.Voter != "AA" || res.Voted != 1 {
 			t.Fatalf("secret %v: cast for the unit found = %+v, %v; want AA's vote counted", secret, res, err)
 		}
-		if res, err := cast(31, "q2"); !errors.Is(err, storage.ErrNotEligible) || res.Voted != 0 {
+		if res, err := cast(31, "q2"); !errors.Is(err, domain.ErrNotEligible) || res.Voted != 0 {
 			t.Errorf("secret %v: a delegate of a unit that is no elector = %+v, %v; want ErrNotEligible", secret, res, err)
 		}
-		if _, err := cast(99, "q3"); !errors.Is(err, storage.ErrNotEligible) {
+		if _, err := cast(99, "q3"); !errors.Is(err, domain.ErrNotEligible) {
 			t.Errorf("secret %v: no delegate = %v; want ErrNotEligible", secret, err)
 		}
 		if secret {

@@ -96,10 +96,10 @@ func TestCastRefusesWhatIsNotAVote(t *testing.T) {
 		voter string
 		want  error
 	}{
-		{"the unit's second delegate", 12, "AA", storage.ErrAlreadyVoted},
-		{"a delegate voting for another unit", 21, "AA", storage.ErrNotEligible},
-		{"a unit outside the electorate", 21, "CC", storage.ErrNotEligible},
-		{"a non-member", 99, "BB", storage.ErrNotEligible},
+		{"the unit's second delegate", 12, "AA", domain.ErrAlreadyVoted},
+		{"a delegate voting for another unit", 21, "AA", domain.ErrNotEligible},
+		{"a unit outside the electorate", 21, "CC", domain.ErrNotEligible},
+		{"a non-member", 99, "BB", domain.ErrNotEligible},
 	}
 	for _, tt := range tests {
 		c, _ := f.secretCast(t, b, tt.user, tt.voter, domain.OptNo)
@@ -110,7 +110,7 @@ func TestCastRefusesWhatIsNotAVote(t *testing.T) {
 	// One second after the deadline, even before anyone closed it.
 	f.clock.Advance(time.Hour + time.Second)
 	c, _ := f.secretCast(t, b, 21, "BB", domain.OptNo)
-	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, storage.ErrDeadlinePassed) {
+	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, domain.ErrDeadlinePassed) {
 		t.Errorf("after the deadline: err = %v, want ErrDeadlinePassed", err)
 	}
 	if closed, err := f.ballots.Close(ctx, f.c.ID, b.ID); err != nil || !closed {
@@ -119,7 +119,7 @@ func TestCastRefusesWhatIsNotAVote(t *testing.T) {
 	if closed, err := f.ballots.Close(ctx, f.c.ID, b.ID); err != nil || closed {
 		t.Errorf("second Close = %v, %v; want false", closed, err)
 	}
-	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, storage.ErrBallotClosed) {
+	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, domain.ErrBallotClosed) {
 		t.Errorf("after close: err = %v, want ErrBallotClosed", err)
 	}
 	box, _ := f.ballots.Box(ctx, f.c.ID, b.ID)
@@ -139,7 +139,7 @@ func TestRemovedDelegateCannotVote(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := f.secretCast(t, b, 11, "AA", domain.OptYes)
-	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, storage.ErrNotEligible) {
+	if _, err := f.ballots.Cast(ctx, b, c); !errors.Is(err, domain.ErrNotEligible) {
 		t.Errorf("removed delegate: err = %v, want ErrNotEligible", err)
 	}
 }
@@ -164,7 +164,7 @@ func TestOpenVotesCanBeChangedByTheirVoterOnly(t *testing.T) {
 	if err := vote(11, domain.OptNo); err != nil {
 		t.Errorf("changing an open vote: %v", err)
 	}
-	if err := vote(12, domain.OptYes); !errors.Is(err, storage.ErrAlreadyVoted) {
+	if err := vote(12, domain.OptYes); !errors.Is(err, domain.ErrAlreadyVoted) {
 		t.Errorf("the unit's other delegate: err = %v, want ErrAlreadyVoted", err)
 	}
 	votes, _ := f.ballots.OpenVotes(ctx, f.c.ID, b.ID)
@@ -200,7 +200,7 @@ func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
 				switch {
 				case err == nil:
 					ok.Add(1)
-				case errors.Is(err, storage.ErrAlreadyVoted):
+				case errors.Is(err, domain.ErrAlreadyVoted):
 					refused.Add(1)
 				default:
 					t.Errorf("cast: %v", err)
