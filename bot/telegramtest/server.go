@@ -370,6 +370,7 @@ func (s *Server) invoke(ctx context.Context, name string, params map[string]stri
 func (s *Server) trackInFlight(method string, delta int) {
 	s.mu.Lock()
 	s.st.inFlight[method] += delta
+	s.st.mostInFlight[method] = max(s.st.mostInFlight[method], s.st.inFlight[method])
 	s.bumpLocked()
 	s.mu.Unlock()
 }
@@ -391,6 +392,19 @@ func (s *Server) InFlight(method string) int {
 		n += v
 	}
 	return n
+}
+
+// MostInFlight is the largest number of calls of method the server was
+// processing at once since it started: a test asking whether two
+// replicas ever long-polled together reads it once at the end instead of
+// sampling InFlight, which can miss a short overlap.
+func (s *Server) MostInFlight(method string) int {
+	if m, ok := LookupMethod(method); ok {
+		method = m.Name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.mostInFlight[method]
 }
 
 func (s *Server) record(rec Request) {

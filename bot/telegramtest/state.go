@@ -38,6 +38,7 @@ type state struct {
 	// (RedirectWebhook); getWebhookInfo still shows the bot's URL.
 	webhookTarget string
 	inFlight      map[string]int // calls being processed, by method
+	mostInFlight  map[string]int // the most inFlight ever held, by method
 }
 
 type userState struct {
@@ -77,6 +78,7 @@ func (st *state) init(bot User) {
 	st.descriptions = map[string]string{}
 	st.history = map[int]pendingUpdate{}
 	st.inFlight = map[string]int{}
+	st.mostInFlight = map[string]int{}
 	st.nextUpdateID = 1
 }
 

@@ -214,3 +214,24 @@ func TestInFlightCountsHeldCalls(t *testing.T) {
 		t.Errorf("InFlight(getMe) = %d, want 0", n)
 	}
 }
+
+func TestMostInFlightKeepsThePeak(t *testing.T) {
+	s := newServer(t)
+	s.InjectFault("sendMessage", Fault{Delay: time.Hour, Times: 2})
+	for range 2 {
+		go func() { _, _, _ = rawPost(s, s.Token(), "sendMessage", "chat_id", "1001", "text", "x") }() // ends with the server
+	}
+	waitFor(t, s, func() bool { return s.InFlight("sendMessage") == 2 })
+	if _, _, err := rawPost(s, s.Token(), "getMe"); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.MostInFlight("sendMessage"); n != 2 {
+		t.Errorf("MostInFlight(sendMessage) = %d, want 2", n)
+	}
+	if n := s.MostInFlight("getMe"); n != 1 {
+		t.Errorf("MostInFlight(getMe) = %d after one call, want 1", n)
+	}
+	if n := s.MostInFlight("getChat"); n != 0 {
+		t.Errorf("MostInFlight(getChat) = %d, never called, want 0", n)
+	}
+}
