@@ -20,7 +20,7 @@ import (
 // the minutes.
 func TestResultIsPostedWithItsChart(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
+	h := startBot(t, harnessOpts{charts: true})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/elect head")
 	castVote(t, h, bobID, payload, "TANDTC")
@@ -60,7 +60,7 @@ func TestResultIsPostedWithItsChart(t *testing.T) {
 // group and by /results.
 func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
+	h := startBot(t, harnessOpts{charts: true})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/elect head")
 	castVote(t, h, bobID, payload, "KTNN")

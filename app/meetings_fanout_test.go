@@ -11,19 +11,21 @@ import (
 	"github.com/committeebot/committeebot/internal/clocktest"
 )
 
-// TestReminderToThreeHundredDelegatesKeepsTelegramsLimits sends one
-// reminder to 300 delegates through the real sender against a stand-in
-// that enforces Telegram's flood limits (30 messages a second overall, 1 a
+// TestReminderToAHundredDelegatesKeepsTelegramsLimits sends one reminder
+// to 100 delegates through the real sender against a stand-in that
+// enforces Telegram's flood limits (30 messages a second overall, 1 a
 // second per chat): no request may be refused with 429, and since the
-// fan-out sends concurrently it takes about 300/30 = 10 seconds, not one
-// round trip after another, nor 300 (one a second). The duration is
+// fan-out sends concurrently it takes about (101-30)/30 = 2.4 seconds
+// after the first burst, not one round trip after another, nor 100 (one a
+// second). A hundred is three times the burst Telegram allows, so the
+// pacing shows; the bench (loadtest) fans out a thousand. The duration is
 // reported, not asserted beyond the lower bound the limits guarantee.
-func TestReminderToThreeHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
+func TestReminderToAHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
-		t.Skip("takes about ten seconds of real time")
+		t.Skip("takes seconds of real time")
 	}
-	const delegates = 300
+	const delegates = 100
 	clock := clocktest.New(meetingClockStart)
 	h := startBot(t, harnessOpts{
 		tgOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
@@ -79,12 +81,13 @@ func TestReminderToThreeHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 	if refused > 2 {
 		t.Errorf("Telegram refused %d of %d sends with 429: the limits were not kept", refused, sends)
 	}
+	floor := time.Duration(delegates+1-30) * time.Second / 30
 	t.Logf("%d reminders sent in %v, %d refused with 429 and waited out (Telegram's limits allow no less than %v)",
-		sends-refused, took.Round(100*time.Millisecond), refused, time.Duration(delegates+1-30)*time.Second/30)
-	if took < 9*time.Second {
+		sends-refused, took.Round(100*time.Millisecond), refused, floor)
+	if took < floor-floor/10 {
 		t.Errorf("%d messages in %v: faster than 30 a second", sends, took)
 	}
-	if !strings.Contains(h.logs.String(), `"sent":301`) {
-		t.Errorf("the job did not log 301 messages sent")
+	if !strings.Contains(h.logs.String(), `"sent":101`) {
+		t.Errorf("the job did not log 101 messages sent")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -64,29 +63,6 @@ func pollers(t *testing.T, rs []*replica) []*replica {
 	return out
 }
 
-// watchPolls records the most getUpdates calls the stand-in held at once,
-// until the test ends.
-func watchPolls(t *testing.T, h *harness) *atomic.Int64 {
-	var most atomic.Int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if n := int64(h.tg.InFlight("getUpdates")); n > most.Load() {
-				most.Store(n)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
-	return &most
-}
-
 // Replicas in polling mode do not fight over getUpdates: one holds the
 // poll lease and polls, the others stand by without calling getUpdates at
 // all, and when the poller shuts down (releasing the lease) another takes
@@ -97,7 +73,6 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	// the release at shutdown.
 	opts := []app.Option{app.WithOutboxLimits(storage.OutboxLimits{}), app.WithPollLease(time.Minute, 100*time.Millisecond)}
 	h := startBot(t, harnessOpts{noApp: true})
-	most := watchPolls(t, h)
 	all := []*replica{h.startReplica("replica-a", opts...), h.startReplica("replica-b", opts...), h.startReplica("replica-c", opts...)}
 	waitFor(t, func() bool { return len(pollers(t, all)) == 1 }, h.logs.String)
 	first := pollers(t, all)[0]
@@ -124,7 +99,7 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
 		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
 	}
-	if n := most.Load(); n != 1 {
+	if n := h.tg.MostInFlight("getUpdates"); n != 1 {
 		t.Errorf("the stand-in held %d getUpdates at once, want 1", n)
 	}
 	if got := strings.Count(h.logs.String(), "another replica polls for updates; this one stands by"); got < 2 {
@@ -140,7 +115,6 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 	}
 	t.Parallel()
 	h := startBot(t, harnessOpts{noApp: true})
-	most := watchPolls(t, h)
 	children := map[string]*exec.Cmd{}
 	for _, name := range []string{"replica-a", "replica-b"} {
 		h.env["COMMITTEEBOT_TEST_INSTANCE"] = name
@@ -175,7 +149,7 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
 		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
 	}
-	if n := most.Load(); n != 1 {
+	if n := h.tg.MostInFlight("getUpdates"); n != 1 {
 		t.Errorf("the stand-in held %d getUpdates at once, want 1", n)
 	}
 }

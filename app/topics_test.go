@@ -16,7 +16,7 @@ import (
 // of its command, as a reply to it.
 func TestForumTopicsKeepAnswersAndAnnouncementsApart(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
+	h := startBot(t, harnessOpts{charts: true})
 	const forum = -1001777
 	h.tg.AddGroup(telegramtest.Chat{ID: forum, Title: "Khối (diễn đàn)", IsForum: true},
 		telegramtest.Member{UserID: aliceID, Status: "administrator"},
