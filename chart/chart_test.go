@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/plot/cmpimg"
@@ -84,19 +85,43 @@ func withheld() chart.Chart {
 	}
 }
 
+// charts are the charts the tests draw, by name.
+var charts = map[string]func() chart.Chart{
+	"election": election, "nominations": nominations, "void_motion": voidMotion, "withheld": withheld,
+}
+
+// drawings keeps each chart of charts drawn once per test process: drawing
+// takes about a second of CPU under the race detector, and several tests
+// look at the same picture.
+var drawings sync.Map // name → *drawing
+
+type drawing struct {
+	once sync.Once
+	png  []byte
+	err  error
+}
+
+// drawn returns the PNG of charts[name], drawn by the first test that
+// asks for it.
+func drawn(t *testing.T, name string) []byte {
+	t.Helper()
+	v, _ := drawings.LoadOrStore(name, &drawing{})
+	d := v.(*drawing)
+	d.once.Do(func() { d.png, d.err = chart.PNG(charts[name]()) })
+	if d.err != nil {
+		t.Fatalf("%s: %v", name, d.err)
+	}
+	return d.png
+}
+
 // The charts look as reviewed: pixels within a small tolerance of the
 // golden images (fonts rasterize a little differently across CPUs).
 func TestChartsMatchTheirGoldenImages(t *testing.T) {
 	t.Parallel()
-	for name, c := range map[string]chart.Chart{
-		"election": election(), "nominations": nominations(), "void_motion": voidMotion(), "withheld": withheld(),
-	} {
+	for name := range charts {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, err := chart.PNG(c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := drawn(t, name)
 			golden := filepath.Join("testdata", name+".png")
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -175,11 +200,9 @@ func write(t *testing.T, path string, img image.Image) {
 func TestTheSameChartGivesTheSameBytes(t *testing.T) {
 	t.Parallel()
 	// The smallest chart: what is deterministic for one is for all, and
-	// drawing under the race detector is slow.
-	a, err := chart.PNG(election())
-	if err != nil {
-		t.Fatal(err)
-	}
+	// drawing under the race detector is slow. One of the two drawings is
+	// the golden test's.
+	a := drawn(t, "election")
 	b, err := chart.PNG(election())
 	if err != nil {
 		t.Fatal(err)
@@ -193,14 +216,9 @@ func TestWithheldCountsDrawNoOptionBars(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		c    chart.Chart
 		bars bool
-	}{{"withheld", withheld(), false}, {"election", election(), true}} {
-		got, err := chart.PNG(tc.c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img := decode(t, got)
+	}{{"withheld", false}, {"election", true}} {
+		img := decode(t, drawn(t, tc.name))
 		votes := charttest.OptionBars(img)
 		if (votes > 0) != tc.bars {
 			t.Errorf("%s: %d pixels of option bars", tc.name, votes)
@@ -275,10 +293,7 @@ func TestTextIsDrawnComposedWithoutMissingGlyphs(t *testing.T) {
 	if decomposed.Title == composed.Title || !strings.HasPrefix(composed.Title, "Kết quả") {
 		t.Fatal("the test's texts are wrong")
 	}
-	a, err := chart.PNG(composed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := drawn(t, "withheld") // composed
 	b, err := chart.PNG(decomposed)
 	if err != nil {
 		t.Fatal(err)
