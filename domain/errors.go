@@ -43,6 +43,11 @@ var (
 	ErrNotDelegate = errors.New("not a delegate of the committee")
 )
 
+// ErrDuplicateNomination means the same nominee has a nomination for the
+// award in the year already (one not withdrawn): the store gives that
+// nomination back with it.
+var ErrDuplicateNomination = errors.New("duplicate nomination")
+
 // Errors of ballots.
 var (
 	// ErrBallotClosed means the ballot is closed: it takes no more votes.

@@ -22,7 +22,9 @@ import (
 //     chosen, no dialogue);
 //   - an error whose answer is more than a message: a move of delegate
 //     (domain.MoveError asks with buttons), a unit or nomination on an open
-//     ballot (the ballot's id in the refusal, next to the unit's code);
+//     ballot (the ballot's id in the refusal, next to the unit's code), a
+//     duplicate nomination (domain.ErrDuplicateNomination: the existing
+//     nomination the store returns with it is described);
 //   - a refusal shown other than as the answer to its request: an RSVP's
 //     refusal is the button's alert, a read-only meeting shows its state;
 //   - a refusal answered as a reply although its request may be a button

@@ -28,9 +28,9 @@ type nominationHandlers struct {
 
 // NominationStore keeps award nominations. Get returns storage.ErrNotFound
 // for a nomination that does not exist in that committee; Create returns
-// storage.ErrDuplicate with the existing nomination; Transition returns
-// storage.ErrConflict with the nomination as it now is when its status
-// changed meanwhile (see storage.Nominations).
+// domain.ErrDuplicateNomination with the existing nomination; Transition
+// returns storage.ErrConflict with the nomination as it now is when its
+// status changed meanwhile (see storage.Nominations).
 type NominationStore interface {
 	Create(ctx context.Context, n domain.Nomination) (domain.Nomination, error)
 	Get(ctx context.Context, committee string, id int64) (domain.Nomination, error)
@@ -218,7 +218,7 @@ func (h *nominationHandlers) createNomination(ctx context.Context, r *bot.Reques
 		Achievements: in.achievements, Year: c.Year, By: user.ID, ByName: user.DisplayName(), Attachments: in.files,
 	})
 	switch {
-	case errors.Is(err, storage.ErrDuplicate):
+	case errors.Is(err, domain.ErrDuplicateNomination):
 		return h.core.reply(ctx, r, h.cat.T(r.Lang, "nominate_duplicate", i18n.Data{
 			"ID": n.ID, "Nominee": n.Nominee, "Award": a.Name(r.Lang), "Year": n.Year,
 			"Unit": n.Unit, "Status": i18n.Raw(h.core.statusLabel(r.Lang, n.Status)),

@@ -14,10 +14,6 @@ import (
 	"github.com/committeebot/committeebot/domain"
 )
 
-// ErrDuplicate means the same nominee was nominated for the same award in
-// the same year already. It wraps ErrConflict.
-var ErrDuplicate = fmt.Errorf("%w: duplicate nomination", ErrConflict)
-
 // Nominations stores award nominations, each under its committee's hash
 // tag: a hash of fields, its history and attachments as lists, the
 // committee's ids in a sorted set and a duplicate index (see keys.go).
@@ -165,7 +161,7 @@ return {1, ARGV[2]}
 //
 // Errors: n.Validate's (wrapped, nothing stored); ErrNotFound if the
 // committee or a unit (nominating or nominated) does not exist;
-// ErrDuplicate (an ErrConflict) if the same nominee (compared with
+// domain.ErrDuplicateNomination if the same nominee (compared with
 // domain.NomineeKey) has a nomination for the award in the year that was
 // not withdrawn, which is then returned with the error.
 func (s *Nominations) Create(ctx context.Context, n domain.Nomination) (domain.Nomination, error) {
@@ -234,13 +230,14 @@ func (s *Nominations) Create(ctx context.Context, n domain.Nomination) (domain.N
 	return created, nil
 }
 
-// duplicate returns the nomination a new one duplicates, with ErrDuplicate.
+// duplicate returns the nomination a new one duplicates, with
+// domain.ErrDuplicateNomination.
 func (s *Nominations) duplicate(ctx context.Context, cid string, id int64) (domain.Nomination, error) {
 	existing, err := s.Get(ctx, cid, id)
 	if err != nil {
 		return domain.Nomination{}, fmt.Errorf("create nomination in committee %s: read duplicate %d: %w", cid, id, err)
 	}
-	return existing, fmt.Errorf("create nomination in committee %s: same as nomination %d: %w", cid, id, ErrDuplicate)
+	return existing, fmt.Errorf("create nomination in committee %s: same as nomination %d: %w", cid, id, domain.ErrDuplicateNomination)
 }
 
 // dupKey is the duplicate index field of a nominee for an award and year.

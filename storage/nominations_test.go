@@ -145,8 +145,8 @@ func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 
 	for _, same := range []string{"Nguyễn Văn An", "  nguyễn  văn AN ", "Nguye\u0302\u0303n Văn An"} {
 		existing, err := s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: "KTNN", Award: "CSTD_BO", Nominee: same, Year: 2025})
-		if !errors.Is(err, storage.ErrDuplicate) || !errors.Is(err, storage.ErrConflict) {
-			t.Errorf("Create(%q) = %v, want ErrDuplicate (an ErrConflict)", same, err)
+		if !errors.Is(err, domain.ErrDuplicateNomination) {
+			t.Errorf("Create(%q) = %v, want ErrDuplicateNomination", same, err)
 		}
 		if existing.ID != first.ID {
 			t.Errorf("Create(%q) returned nomination %d, want the existing %d", same, existing.ID, first.ID)
@@ -172,8 +172,8 @@ func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 	again := s.nominate(t, c.ID, "TANDTC", "CSTD_BO", "Nguyễn Văn An")
 	again = s.move(t, s.move(t, again, domain.StatusUnderReview), domain.StatusVoting)
 	s.move(t, again, domain.StatusRejected)
-	if _, err := s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: "KTNN", Award: "CSTD_BO", Nominee: "Nguyễn Văn An", Year: 2025}); !errors.Is(err, storage.ErrDuplicate) {
-		t.Errorf("Create after a rejection = %v, want ErrDuplicate", err)
+	if _, err := s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: "KTNN", Award: "CSTD_BO", Nominee: "Nguyễn Văn An", Year: 2025}); !errors.Is(err, domain.ErrDuplicateNomination) {
+		t.Errorf("Create after a rejection = %v, want ErrDuplicateNomination", err)
 	}
 }
 
@@ -199,8 +199,8 @@ func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 		switch {
 		case err == nil:
 			stored++
-		case !errors.Is(err, storage.ErrDuplicate):
-			t.Errorf("Create = %v, want nil or ErrDuplicate", err)
+		case !errors.Is(err, domain.ErrDuplicateNomination):
+			t.Errorf("Create = %v, want nil or ErrDuplicateNomination", err)
 		}
 	}
 	list, _ := s.List(ctx, c.ID)
