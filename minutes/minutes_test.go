@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,6 +359,35 @@ func TestRejectsMinutesThatCannotBeRendered(t *testing.T) {
 	}
 }
 
+// shared are the minutes several tests render, by name.
+var shared = map[string]func() minutes.Minutes{
+	"secret election": election,
+	"500 receipts":    func() minutes.Minutes { return nominations(500) },
+}
+
+// renderings keeps each of shared rendered once per test process:
+// rendering 500 receipts takes seconds of CPU under the race detector,
+// and four tests read the same PDF.
+var renderings sync.Map // name → *rendering
+
+type rendering struct {
+	once sync.Once
+	pdf  []byte
+}
+
+// rendered returns the PDF of shared[name], rendered (and checked) by
+// the first test that asks for it.
+func rendered(t *testing.T, name string) []byte {
+	t.Helper()
+	v, _ := renderings.LoadOrStore(name, &rendering{})
+	r := v.(*rendering)
+	r.once.Do(func() { r.pdf = renderPDF(t, shared[name]()) })
+	if r.pdf == nil {
+		t.Fatalf("%s: not rendered (see the first test that rendered it)", name)
+	}
+	return r.pdf
+}
+
 // pageObjects matches a page object (not the /Pages tree).
 var pageObjects = regexp.MustCompile(`/Type /Page\b[^s]`)
 
@@ -376,7 +406,7 @@ func renderPDF(t *testing.T, m minutes.Minutes) []byte {
 
 func TestPDFOf500ReceiptsHasItsPages(t *testing.T) {
 	t.Parallel()
-	out := renderPDF(t, nominations(500))
+	out := rendered(t, "500 receipts")
 	// A page of facts and results with the first 3 receipts, 42 receipts
 	// a page (rows of 6 mm under a repeated header) for 11 pages, the
 	// last 35, then the note kept with the signatures on the last page.
@@ -393,15 +423,22 @@ func TestPDFIsDeterministic(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		m    minutes.Minutes
+		m    func() minutes.Minutes
 	}{
-		{"secret election", election()},
-		{"open motion", motion()},
-		{"500 receipts", nominations(500)},
+		{"secret election", election},
+		{"open motion", motion},
+		{"500 receipts", func() minutes.Minutes { return nominations(500) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := renderPDF(t, tt.m), renderPDF(t, tt.m)
+			// One of the two renderings is the other tests', if shared.
+			var a []byte
+			if _, ok := shared[tt.name]; ok {
+				a = rendered(t, tt.name)
+			} else {
+				a = renderPDF(t, tt.m())
+			}
+			b := renderPDF(t, tt.m())
 			if !bytes.Equal(a, b) {
 				t.Error("two renderings of the same minutes differ")
 			}
@@ -432,7 +469,7 @@ func pdftotext(t *testing.T, pdf []byte, args ...string) string {
 }
 
 func TestPDFTextIsVietnamese(t *testing.T) {
-	text := pdftotext(t, renderPDF(t, election()))
+	text := pdftotext(t, rendered(t, "secret election"))
 	for _, want := range []string{
 		"BIÊN BẢN KIỂM PHIẾU",
 		"Khối thi đua các cơ quan Nội chính Trung ương",
@@ -467,7 +504,7 @@ func TestPDFReplacesRunesTheFontsLack(t *testing.T) {
 
 // Marks of chat texts print as the fonts' marks: no rune is missing.
 func TestPDFHasNoMissingGlyphs(t *testing.T) {
-	text := pdftotext(t, renderPDF(t, election()))
+	text := pdftotext(t, rendered(t, "secret election"))
 	if strings.ContainsRune(text, '\uFFFD') {
 		t.Errorf("PDF text has a missing glyph:\n%s", text)
 	}
@@ -481,8 +518,7 @@ func TestPDFHasNoMissingGlyphs(t *testing.T) {
 func TestPDFNumbersEveryPageAndEndsWithTheLastReceipt(t *testing.T) {
 	t.Parallel()
 	m := nominations(500)
-	pdf := renderPDF(t, m)
-	pages := strings.Split(pdftotext(t, pdf), "\f")
+	pages := strings.Split(pdftotext(t, rendered(t, "500 receipts")), "\f")
 	pages = pages[:len(pages)-1] // text after the last form feed
 	if len(pages) != 14 {
 		t.Fatalf("pdftotext pages = %d, want 14", len(pages))
@@ -565,12 +601,18 @@ func TestPDFKeepsEveryWordInsideTheMargins(t *testing.T) {
 		{"runes the fonts lack", foreign},
 		{"open ballot with a voter name longer than a page", openLong},
 		{"six questions in one answers column", many},
-		{"500 receipts", nominations(500)},
+		{"500 receipts", minutes.Minutes{}}, // shared with the other tests
 	}
 	const mm = 72 / 25.4
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ws := words(t, renderPDF(t, tt.m))
+			var pdf []byte
+			if _, ok := shared[tt.name]; ok {
+				pdf = rendered(t, tt.name)
+			} else {
+				pdf = renderPDF(t, tt.m)
+			}
+			ws := words(t, pdf)
 			if len(ws) == 0 {
 				t.Fatal("no words found")
 			}
