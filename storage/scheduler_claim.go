@@ -141,17 +141,24 @@ return 1
 // anyone else gets ErrNotHolder, meaning the job was taken over after the
 // lease expired, changed, or cancelled while it ran.
 func (s *Scheduler) Ack(ctx context.Context, id string, token int64) error {
+	return s.runHeld(ctx, "ack", ackScript, id, token, []string{s.k.SchedulerDeliveries(id)}, s.doneTTL.Milliseconds())
+}
+
+// runHeld runs a script of a job's holder (op names it in errors): one
+// whose KEYS are the due set, the job and then extraKeys, whose
+// ARGV are id, token and then args, and which answers 1 when token holds
+// the job. ErrJobID for a malformed id, ErrNotHolder for any other answer.
+func (s *Scheduler) runHeld(ctx context.Context, op string, script *redis.Script, id string, token int64, extraKeys []string, args ...any) error {
 	if !ValidJobID(id) {
-		return fmt.Errorf("ack job %q: %w", id, ErrJobID)
+		return fmt.Errorf("%s job %q: %w", op, id, ErrJobID)
 	}
-	v, err := runScript(ctx, s.c, ackScript,
-		[]string{s.k.SchedulerDue(), s.k.SchedulerJob(id), s.k.SchedulerDeliveries(id)},
-		id, token, s.doneTTL.Milliseconds())
+	keys := append([]string{s.k.SchedulerDue(), s.k.SchedulerJob(id)}, extraKeys...)
+	v, err := runScript(ctx, s.c, script, keys, append([]any{id, token}, args...)...)
 	if err != nil {
-		return fmt.Errorf("ack job %s: %w", id, err)
+		return fmt.Errorf("%s job %s: %w", op, id, err)
 	}
 	if n, _ := v.(int64); n != 1 {
-		return fmt.Errorf("ack job %s with token %d: %w", id, token, ErrNotHolder)
+		return fmt.Errorf("%s job %s with token %d: %w", op, id, token, ErrNotHolder)
 	}
 	return nil
 }
@@ -184,22 +191,11 @@ return 1
 // so a retried fan-out skips what was sent. ErrNotHolder if token is not
 // the current one.
 func (s *Scheduler) Retry(ctx context.Context, id string, token int64, at time.Time, failed bool) error {
-	if !ValidJobID(id) {
-		return fmt.Errorf("retry job %q: %w", id, ErrJobID)
-	}
 	f := 0
 	if failed {
 		f = 1
 	}
-	v, err := runScript(ctx, s.c, retryScript, []string{s.k.SchedulerDue(), s.k.SchedulerJob(id)},
-		id, token, unixMilli(at), f)
-	if err != nil {
-		return fmt.Errorf("retry job %s: %w", id, err)
-	}
-	if n, _ := v.(int64); n != 1 {
-		return fmt.Errorf("retry job %s with token %d: %w", id, token, ErrNotHolder)
-	}
-	return nil
+	return s.runHeld(ctx, "retry", retryScript, id, token, nil, unixMilli(at), f)
 }
 
 // extendScript extends a claim.
@@ -221,18 +217,7 @@ return 1
 // Extend renews a claim for lease from now, for a job that runs long.
 // ErrNotHolder if token is not the current one.
 func (s *Scheduler) Extend(ctx context.Context, id string, token int64, lease time.Duration) error {
-	if !ValidJobID(id) {
-		return fmt.Errorf("extend job %q: %w", id, ErrJobID)
-	}
-	v, err := runScript(ctx, s.c, extendScript, []string{s.k.SchedulerDue(), s.k.SchedulerJob(id)},
-		id, token, unixMilli(s.now().Add(lease)))
-	if err != nil {
-		return fmt.Errorf("extend job %s: %w", id, err)
-	}
-	if n, _ := v.(int64); n != 1 {
-		return fmt.Errorf("extend job %s with token %d: %w", id, token, ErrNotHolder)
-	}
-	return nil
+	return s.runHeld(ctx, "extend", extendScript, id, token, nil, unixMilli(s.now().Add(lease)))
 }
 
 // reserveScript reserves one delivery of a job (one message to one chat)
