@@ -53,13 +53,20 @@ func (rt *Router) Command(name string, h Handler, mw ...Middleware) {
 	if !commandName.MatchString(name) {
 		panic(fmt.Sprintf("bot: invalid command name %q", name))
 	}
-	if _, dup := rt.commands[name]; dup {
-		panic(fmt.Sprintf("bot: duplicate command %q", name))
+	register(rt.commands, "command", name, h, mw)
+}
+
+// register routes key of routes (what names them in a panic) to h, wrapped
+// in mw. A duplicate route or a nil handler is a mistake of the code that
+// registers: it panics at start-up.
+func register(routes map[string]Handler, what, key string, h Handler, mw []Middleware) {
+	if _, dup := routes[key]; dup {
+		panic(fmt.Sprintf("bot: duplicate %s %q", what, key))
 	}
 	if h == nil {
-		panic(fmt.Sprintf("bot: nil handler for command %q", name))
+		panic(fmt.Sprintf("bot: nil handler for %s %q", what, key))
 	}
-	rt.commands[name] = Chain(h, mw...)
+	routes[key] = Chain(h, mw...)
 }
 
 // Callback routes button presses whose data starts with "route:" to h.
@@ -67,13 +74,7 @@ func (rt *Router) Callback(route string, h Handler, mw ...Middleware) {
 	if route == "" || !commandName.MatchString(route) {
 		panic(fmt.Sprintf("bot: invalid callback route %q", route))
 	}
-	if _, dup := rt.callbacks[route]; dup {
-		panic(fmt.Sprintf("bot: duplicate callback route %q", route))
-	}
-	if h == nil {
-		panic(fmt.Sprintf("bot: nil handler for callback %q", route))
-	}
-	rt.callbacks[route] = Chain(h, mw...)
+	register(rt.callbacks, "callback route", route, h, mw)
 }
 
 // IdempotentCallback routes like Callback, for a handler whose every
@@ -102,13 +103,7 @@ func (rt *Router) On(kind string, h Handler, mw ...Middleware) {
 	default:
 		panic(fmt.Sprintf("bot: cannot route kind %q with On", kind))
 	}
-	if _, dup := rt.kinds[kind]; dup {
-		panic(fmt.Sprintf("bot: duplicate route for kind %q", kind))
-	}
-	if h == nil {
-		panic(fmt.Sprintf("bot: nil handler for kind %q", kind))
-	}
-	rt.kinds[kind] = Chain(h, mw...)
+	register(rt.kinds, "kind", kind, h, mw)
 }
 
 // NotFound handles commands and callback routes nobody registered.
