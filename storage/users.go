@@ -60,23 +60,24 @@ func (u *Users) Languages(ctx context.Context, userID int64) (chosen, seen strin
 // SetTelegramLanguage records the language Telegram reports for userID's
 // app. An empty lang is ErrInvalid.
 func (u *Users) SetTelegramLanguage(ctx context.Context, userID int64, lang string) error {
-	if lang == "" {
-		return fmt.Errorf("set telegram language of user %d: empty language: %w", userID, ErrInvalid)
-	}
-	if err := u.c.HSet(ctx, u.k.UserProfile(userID), fieldTelegramLang, lang).Err(); err != nil {
-		return fmt.Errorf("set telegram language of user %d: %w", userID, err)
-	}
-	return nil
+	return u.setField(ctx, u.k.UserProfile(userID), fieldTelegramLang, lang, "telegram language of user", userID, "language")
 }
 
 // SetLanguage records lang as userID's language. An empty lang is
 // ErrInvalid.
 func (u *Users) SetLanguage(ctx context.Context, userID int64, lang string) error {
-	if lang == "" {
-		return fmt.Errorf("set language of user %d: empty language: %w", userID, ErrInvalid)
+	return u.setField(ctx, u.k.UserProfile(userID), fieldLang, lang, "language of user", userID, "language")
+}
+
+// setField sets field of the profile hash key to value, which must not
+// be empty (ErrInvalid, with emptyName saying what is empty). Errors name
+// what is set and of whom (what and id: "language of user", 7).
+func (u *Users) setField(ctx context.Context, key, field, value, what string, id int64, emptyName string) error {
+	if value == "" {
+		return fmt.Errorf("set %s %d: empty %s: %w", what, id, emptyName, ErrInvalid)
 	}
-	if err := u.c.HSet(ctx, u.k.UserProfile(userID), fieldLang, lang).Err(); err != nil {
-		return fmt.Errorf("set language of user %d: %w", userID, err)
+	if err := u.c.HSet(ctx, key, field, value).Err(); err != nil {
+		return fmt.Errorf("set %s %d: %w", what, id, err)
 	}
 	return nil
 }
@@ -94,13 +95,7 @@ func (u *Users) ChatLanguage(ctx context.Context, chatID int64) (string, error) 
 // SetChatLanguage records lang as the language of a (group) chat. An empty
 // lang is ErrInvalid.
 func (u *Users) SetChatLanguage(ctx context.Context, chatID int64, lang string) error {
-	if lang == "" {
-		return fmt.Errorf("set language of chat %d: empty language: %w", chatID, ErrInvalid)
-	}
-	if err := u.c.HSet(ctx, u.k.ChatProfile(chatID), fieldLang, lang).Err(); err != nil {
-		return fmt.Errorf("set language of chat %d: %w", chatID, err)
-	}
-	return nil
+	return u.setField(ctx, u.k.ChatProfile(chatID), fieldLang, lang, "language of chat", chatID, "language")
 }
 
 // fieldCommittee is the profile hash field holding the committee a user
@@ -120,11 +115,5 @@ func (u *Users) CurrentCommittee(ctx context.Context, userID int64) (string, err
 // SetCurrentCommittee records the committee userID acts in from now on.
 // An empty id is ErrInvalid.
 func (u *Users) SetCurrentCommittee(ctx context.Context, userID int64, committeeID string) error {
-	if committeeID == "" {
-		return fmt.Errorf("set current committee of user %d: empty id: %w", userID, ErrInvalid)
-	}
-	if err := u.c.HSet(ctx, u.k.UserProfile(userID), fieldCommittee, committeeID).Err(); err != nil {
-		return fmt.Errorf("set current committee of user %d: %w", userID, err)
-	}
-	return nil
+	return u.setField(ctx, u.k.UserProfile(userID), fieldCommittee, committeeID, "current committee of user", userID, "id")
 }
