@@ -577,17 +577,7 @@ func roleField(year int, role string) string { return strconv.Itoa(year) + ":" +
 // decodeCommittee builds a committee from its meta and roles hashes.
 func decodeCommittee(meta, roles map[string]string) (domain.Committee, error) {
 	var errs []error
-	num := func(field string) int64 {
-		v, ok := meta[field]
-		if !ok || v == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %s %q is not an integer", field, v))
-		}
-		return n
-	}
+	num := func(field string) int64 { return hashInt(meta, field, &errs) }
 	c := domain.Committee{
 		ID:       meta[metaID],
 		ChatID:   num(metaChat),

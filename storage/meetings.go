@@ -186,17 +186,7 @@ func (s *Meetings) Get(ctx context.Context, committeeID, meetingID string) (doma
 
 func decodeMeeting(committeeID string, h map[string]string) (domain.Meeting, error) {
 	var errs []error
-	num := func(f string) int64 {
-		v := h[f]
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %s %q is not an integer", f, v))
-		}
-		return n
-	}
+	num := func(f string) int64 { return hashInt(h, f, &errs) }
 	m := domain.Meeting{
 		ID: h["id"], Committee: committeeID, Title: h["title"], Location: h["loc"],
 		Start: fromUnixMilli(num("start")), Duration: time.Duration(num("dur")) * time.Second,

@@ -344,17 +344,7 @@ func (s *Nominations) read(ctx context.Context, cid string, ids []int64) ([]doma
 // decodeNomination builds a nomination from its hash and lists.
 func decodeNomination(cid string, h map[string]string, history, files []string) (domain.Nomination, error) {
 	var errs []error
-	num := func(field string) int64 {
-		v := h[field]
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %s %q is not an integer", field, v))
-		}
-		return n
-	}
+	num := func(field string) int64 { return hashInt(h, field, &errs) }
 	n := domain.Nomination{
 		ID:           num(nomID),
 		Committee:    cid,

@@ -64,6 +64,21 @@ func fromUnixMilli(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
+// hashInt reads field of a stored hash as an integer, 0 when it is missing
+// or empty. One that does not parse is 0 too, and its error is appended to
+// errs: a decoder reports every bad field at once.
+func hashInt(h map[string]string, field string, errs *[]error) int64 {
+	v := h[field]
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("field %s %q is not an integer", field, v))
+	}
+	return n
+}
+
 // reply decodes the array a script returned.
 type reply []any
 
