@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -107,22 +106,16 @@ func TestPrintAwards(t *testing.T) {
 	isolateEnv(t)
 	// Configured: printed as written, and loads back the same.
 	cfg := mustLoad(t, writeFile(t, "c.yaml", awardsYAML), nil)
-	var buf bytes.Buffer
-	if err := cfg.Print(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back := mustLoad(t, writeFile(t, "printed.yaml", buf.String()), nil)
+	out := printed(t, cfg)
+	back := mustLoad(t, writeFile(t, "printed.yaml", out), nil)
 	if diff := cmp.Diff(cfg.Awards, back.Awards); diff != "" {
-		t.Errorf("printed awards load back differently (-want +got):\n%s\nprinted:\n%s", diff, buf.String())
+		t.Errorf("printed awards load back differently (-want +got):\n%s\nprinted:\n%s", diff, out)
 	}
 	// Not configured: the default catalogue, commented out.
-	buf.Reset()
-	if err := mustLoad(t, "", nil).Print(&buf); err != nil {
-		t.Fatal(err)
-	}
+	out = printed(t, mustLoad(t, "", nil))
 	for _, want := range []string{"# awards: not set", `#   - code: "CTD_CP"`, `#     threshold: "80%"`, `#     vi: "Cờ thi đua của Chính phủ"`} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("Print lacks %q:\n%s", want, buf.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("Print lacks %q:\n%s", want, out)
 		}
 	}
 }

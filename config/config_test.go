@@ -60,6 +60,16 @@ func mustLoad(t *testing.T, path string, env map[string]string) *Config {
 	return cfg
 }
 
+// printed is what cfg.Print writes.
+func printed(t *testing.T, cfg *Config) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := cfg.Print(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
 func location(t *testing.T, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
@@ -405,12 +415,7 @@ func TestLoadFileErrors(t *testing.T) {
 
 func TestPrint(t *testing.T) {
 	isolateEnv(t)
-	cfg := mustLoad(t, writeFile(t, "c.yaml", fullYAML), nil)
-	var buf bytes.Buffer
-	if err := cfg.Print(&buf); err != nil {
-		t.Fatal(err)
-	}
-	out := buf.String()
+	out := printed(t, mustLoad(t, writeFile(t, "c.yaml", fullYAML), nil))
 	for _, secret := range []string{"file-token", "s3cr3t_TOKEN", ":pw@", "data-pw", "sentinel-pw", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="} {
 		if strings.Contains(out, secret) {
 			t.Errorf("Print reveals %q:\n%s", secret, out)
@@ -464,13 +469,10 @@ func TestPrintLoadsBack(t *testing.T) {
 		"seal_key: AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "",
 	).Replace(fullYAML)
 	want := mustLoad(t, writeFile(t, "c.yaml", yaml), nil)
-	var buf bytes.Buffer
-	if err := want.Print(&buf); err != nil {
-		t.Fatal(err)
-	}
-	got := mustLoad(t, writeFile(t, "printed.yaml", buf.String()), nil)
+	out := printed(t, want)
+	got := mustLoad(t, writeFile(t, "printed.yaml", out), nil)
 	if diff := cmp.Diff(want, got, cmpConfig); diff != "" {
-		t.Errorf("printed configuration loads back differently (-want +got):\n%s\nprinted:\n%s", diff, buf.String())
+		t.Errorf("printed configuration loads back differently (-want +got):\n%s\nprinted:\n%s", diff, out)
 	}
 }
 
