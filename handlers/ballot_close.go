@@ -99,13 +99,9 @@ func (h *resultHandlers) announceResult(ctx context.Context, c domain.Committee,
 
 // closeCmd asks to confirm closing: /close <id>.
 func (h *resultHandlers) closeCmd(ctx context.Context, r *bot.Request) error {
-	sc := scopeOf(r)
-	b, ok, err := h.voting.ballotArg(ctx, r, sc)
+	b, ok, err := h.openBallotArg(ctx, r)
 	if !ok || err != nil {
 		return err
-	}
-	if b.Status != domain.BallotOpen {
-		return h.core.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
 	}
 	voted, err := h.ballots.Voted(ctx, b.Committee, b.ID)
 	if err != nil {
@@ -116,6 +112,19 @@ func (h *resultHandlers) closeCmd(ctx context.Context, r *bot.Request) error {
 		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_cancel", nil), routeCancel.data()),
 	))
 	return h.core.reply(ctx, r, h.cat.T(r.Lang, "close_confirm", i18n.Data{"Title": b.Title, "ID": b.ID, "Voted": len(voted), "Total": len(b.Voters)}), &kb)
+}
+
+// openBallotArg is ballotArg for a command that acts on an open ballot:
+// it answers a closed one with "vote_closed" (ok false).
+func (h *resultHandlers) openBallotArg(ctx context.Context, r *bot.Request) (domain.Ballot, bool, error) {
+	b, ok, err := h.voting.ballotArg(ctx, r, scopeOf(r))
+	if !ok || err != nil {
+		return b, false, err
+	}
+	if b.Status != domain.BallotOpen {
+		return b, false, h.core.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
+	}
+	return b, true, nil
 }
 
 // closeButton closes after confirmation.
@@ -214,13 +223,9 @@ func (h *resultHandlers) runoff(ctx context.Context, r *bot.Request) error {
 // remindVoters tells the delegates of units that have not voted:
 // /remind_voters <id>.
 func (h *resultHandlers) remindVoters(ctx context.Context, r *bot.Request) error {
-	sc := scopeOf(r)
-	b, ok, err := h.voting.ballotArg(ctx, r, sc)
+	b, ok, err := h.openBallotArg(ctx, r)
 	if !ok || err != nil {
 		return err
-	}
-	if b.Status != domain.BallotOpen {
-		return h.core.reply(ctx, r, h.cat.T(r.Lang, "vote_closed", i18n.Data{"ID": b.ID}), nil)
 	}
 	sent, skipped, err := h.RemindNonVoters(ctx, b.Committee, b.ID)
 	if err != nil {
