@@ -132,35 +132,24 @@ const DefaultChartDelay = 3 * time.Second
 // New checks the dependencies and builds the handlers.
 func New(d Deps) (*Handlers, error) {
 	var errs []error
-	if d.Sender == nil {
-		errs = append(errs, errors.New("handlers: Sender is required"))
-	}
-	if d.Catalog == nil {
-		errs = append(errs, errors.New("handlers: Catalog is required"))
-	}
-	if d.Prefs == nil {
-		errs = append(errs, errors.New("handlers: Prefs is required"))
-	}
-	if d.Dialogs == nil {
-		errs = append(errs, errors.New("handlers: Dialogs is required"))
-	}
-	if d.Committees == nil {
-		errs = append(errs, errors.New("handlers: Committees is required"))
-	}
-	if d.Current == nil {
-		errs = append(errs, errors.New("handlers: Current is required"))
-	}
-	if d.Ballots == nil {
-		errs = append(errs, errors.New("handlers: Ballots is required"))
-	}
-	if d.Nominations == nil {
-		errs = append(errs, errors.New("handlers: Nominations is required"))
-	}
-	if d.Log == nil {
-		errs = append(errs, errors.New("handlers: Log is required"))
-	}
-	if d.Now == nil {
-		errs = append(errs, errors.New("handlers: Now is required"))
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{
+		{"Sender", d.Sender == nil},
+		{"Catalog", d.Catalog == nil},
+		{"Prefs", d.Prefs == nil},
+		{"Dialogs", d.Dialogs == nil},
+		{"Committees", d.Committees == nil},
+		{"Current", d.Current == nil},
+		{"Ballots", d.Ballots == nil},
+		{"Nominations", d.Nominations == nil},
+		{"Log", d.Log == nil},
+		{"Now", d.Now == nil},
+	} {
+		if dep.missing {
+			errs = append(errs, errors.New("handlers: "+dep.name+" is required"))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
