@@ -191,14 +191,7 @@ func (h *generalHandlers) langButton(ctx context.Context, r *bot.Request) error 
 	if err != nil {
 		return err
 	}
-	chat, _ := r.Chat()
-	msgID, ok := r.CallbackMessageID()
-	if !ok {
-		return nil
-	}
-	edit := tgbotapi.NewEditMessageText(chat.ID, msgID, text)
-	edit.ParseMode = tgbotapi.ModeHTML
-	return h.send.Send(ctx, edit)
+	return h.core.editCallback(ctx, r, text, nil)
 }
 
 // cancel leaves the current step-by-step dialogue.
