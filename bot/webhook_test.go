@@ -130,6 +130,17 @@ func (s *blockingSink) Handle(ctx context.Context, _ Update) error {
 	return ctx.Err()
 }
 
+// postUpdate delivers updateJSON, with the secret, to the webhook served
+// on ln, as Telegram does.
+func postUpdate(ln net.Listener) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", strings.NewReader(updateJSON))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(SecretTokenHeader, hookSecret)
+	return http.DefaultClient.Do(req)
+}
+
 func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,9 +154,7 @@ func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
 
 	status := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", strings.NewReader(updateJSON))
-		req.Header.Set(SecretTokenHeader, hookSecret)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := postUpdate(ln)
 		if err != nil {
 			status <- -1
 			return
@@ -188,9 +197,7 @@ func TestServeWebhookCutsDeliveriesOffWhenDrainEnds(t *testing.T) {
 
 	answered := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/", strings.NewReader(updateJSON))
-		req.Header.Set(SecretTokenHeader, hookSecret)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := postUpdate(ln)
 		if err == nil {
 			resp.Body.Close()
 			err = fmt.Errorf("answered %d", resp.StatusCode)
