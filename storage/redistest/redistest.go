@@ -414,9 +414,18 @@ func (s *server) stop(sig syscall.Signal) error {
 		return nil
 	default:
 	}
+	// A forked child (an AOF rewrite, a background save) outlives a
+	// SIGKILLed server and goes on writing into its directory, which the
+	// test's clean-up then fails to remove ("directory not empty"): it is
+	// killed too. SIGTERM needs nothing more, the server ends its children.
+	var children []int
+	if sig == syscall.SIGKILL {
+		children = childrenOf(cmd.Process.Pid)
+	}
 	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("signal redis-server: %w", err)
 	}
+	defer killAll(children)
 	select {
 	case <-exited:
 		return nil
@@ -425,6 +434,51 @@ func (s *server) stop(sig syscall.Signal) error {
 	_ = cmd.Process.Kill()
 	<-exited
 	return fmt.Errorf("redis-server on port %d ignored %v; killed", s.port, sig)
+}
+
+// childrenOf lists the processes whose parent is pid, from /proc (none
+// where there is no /proc).
+func childrenOf(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// "pid (comm) state ppid …": comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if child, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// killAll SIGKILLs pids and waits (a few seconds at most) until each has
+// ended: gone from /proc or a zombie, writing nothing any more.
+func killAll(pids []int) {
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+			if err != nil {
+				break
+			}
+			if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 }
 
 // kill ends the process for good (t.Cleanup, Main).
