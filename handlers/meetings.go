@@ -282,8 +282,13 @@ func (h *meetingHandlers) meetingList(ctx context.Context, r *bot.Request) error
 }
 
 // meetingArg finds the meeting named by the first argument, answering
-// the user when there is none. rest is what follows the id.
+// the user when there is none. rest is what follows the id. It is the
+// first step of every command about one meeting, so it also returns
+// errNoMeetings for handlers built without meetings.
 func (h *meetingHandlers) meetingArg(ctx context.Context, r *bot.Request, c domain.Committee, usageID string) (m domain.Meeting, rest string, ok bool, err error) {
+	if err := h.meetingsReady(); err != nil {
+		return m, "", false, err
+	}
 	id, rest, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	id = strings.TrimPrefix(id, "#")
 	if id == "" && pickable[r.Command] {
@@ -301,9 +306,6 @@ func (h *meetingHandlers) meetingArg(ctx context.Context, r *bot.Request, c doma
 
 // meetingShow shows one meeting in full: /meeting <id>.
 func (h *meetingHandlers) meetingShow(ctx context.Context, r *bot.Request) error {
-	if err := h.meetingsReady(); err != nil {
-		return err
-	}
 	sc := scopeOf(r)
 	if strings.TrimSpace(r.Args) == "" {
 		return h.meetingList(ctx, r)
@@ -322,9 +324,6 @@ func (h *meetingHandlers) meetingShow(ctx context.Context, r *bot.Request) error
 
 // rsvpCommand records the caller's answer: /rsvp <id> yes|no.
 func (h *meetingHandlers) rsvpCommand(ctx context.Context, r *bot.Request) error {
-	if err := h.meetingsReady(); err != nil {
-		return err
-	}
 	sc := scopeOf(r)
 	m, rest, ok, err := h.meetingArg(ctx, r, sc.committee, "rsvp_usage")
 	if !ok {
@@ -426,9 +425,6 @@ func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, 
 
 // meetingCancel asks to confirm cancelling a meeting: /meeting_cancel <id>.
 func (h *meetingHandlers) meetingCancel(ctx context.Context, r *bot.Request) error {
-	if err := h.meetingsReady(); err != nil {
-		return err
-	}
 	sc := scopeOf(r)
 	m, _, ok, err := h.meetingArg(ctx, r, sc.committee, "meeting_cancel_usage")
 	if !ok {

@@ -22,9 +22,6 @@ import (
 // time moves every pending reminder; a new time or place is announced to
 // the group and every delegate. A meeting that has begun is read-only.
 func (h *meetingHandlers) meetingEdit(ctx context.Context, r *bot.Request) error {
-	if err := h.meetingsReady(); err != nil {
-		return err
-	}
 	sc := scopeOf(r)
 	c := sc.committee
 	m, rest, ok, err := h.meetingArg(ctx, r, c, "meeting_edit_usage")
@@ -175,9 +172,6 @@ func editField(f string) string {
 // attendance shows who attends, per unit, and sends it as a CSV file:
 // /attendance <id> (admins).
 func (h *meetingHandlers) attendance(ctx context.Context, r *bot.Request) error {
-	if err := h.meetingsReady(); err != nil {
-		return err
-	}
 	c := scopeOf(r).committee
 	m, _, ok, err := h.meetingArg(ctx, r, c, "attendance_usage")
 	if !ok {
@@ -301,9 +295,6 @@ func (h *meetingHandlers) attendanceCSV(lang string, c domain.Committee, units [
 
 // icsCommand sends a meeting's calendar file: /ics <id>.
 func (h *meetingHandlers) icsCommand(ctx context.Context, r *bot.Request) error {
-	if err := h.meetingsReady(); err != nil {
-		return err
-	}
 	c := scopeOf(r).committee
 	m, _, ok, err := h.meetingArg(ctx, r, c, "ics_usage")
 	if !ok {
