@@ -20,6 +20,9 @@ import (
 // the minutes.
 func TestResultIsPostedWithItsChart(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("draws charts")
+	}
 	h := startBot(t, harnessOpts{charts: true})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/elect head")
@@ -60,6 +63,9 @@ func TestResultIsPostedWithItsChart(t *testing.T) {
 // group and by /results.
 func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("draws charts")
+	}
 	h := startBot(t, harnessOpts{charts: true})
 	blocWithDelegates(t, h)
 	_, payload := openBallot(t, h, "/elect head")

@@ -15,6 +15,9 @@ import (
 // commands and no missing glyphs.
 func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("renders PDFs")
+	}
 	h := startBot(t, harnessOpts{})
 	payload := flagBallot(t, h)
 

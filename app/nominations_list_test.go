@@ -20,6 +20,9 @@ func telegramLen(s string) int { return len(utf16.Encode([]rune(s))) }
 
 func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("two hundred nominations")
+	}
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	seedNominations(t, h, 200)

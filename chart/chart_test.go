@@ -235,6 +235,9 @@ func TestWithheldCountsDrawNoOptionBars(t *testing.T) {
 // well under 10 MB.
 func TestTheLargestBallotsFitTelegramsPhotoLimits(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("draws the largest charts")
+	}
 	many := nominations()
 	q := many.Questions[0]
 	many.Questions = nil

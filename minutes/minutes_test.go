@@ -517,6 +517,9 @@ func TestPDFHasNoMissingGlyphs(t *testing.T) {
 
 func TestPDFNumbersEveryPageAndEndsWithTheLastReceipt(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("renders and reads back 500 receipts")
+	}
 	m := nominations(500)
 	pages := strings.Split(pdftotext(t, rendered(t, "500 receipts")), "\f")
 	pages = pages[:len(pages)-1] // text after the last form feed
@@ -570,6 +573,9 @@ func words(t *testing.T, pdf []byte) []word {
 
 func TestPDFKeepsEveryWordInsideTheMargins(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("renders and reads back 500 receipts")
+	}
 	long := election()
 	long.Committee = strings.Repeat("Khối thi đua các cơ quan Nội chính Trung ương ", 6)
 	long.Questions[0].Text = strings.Repeat("Bầu đơn vị Trưởng khối năm 2025 theo quy chế hoạt động của Khối. ", 80)

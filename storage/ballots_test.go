@@ -175,6 +175,9 @@ func TestOpenVotesCanBeChangedByTheirVoterOnly(t *testing.T) {
 
 func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("a thousand voters")
+	}
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA")
 	ctx := context.Background()
