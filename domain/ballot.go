@@ -113,9 +113,6 @@ type Ballot struct {
 	Round      int    // 1, or 2 for a runoff
 	Parent     string // the ballot this one is a runoff of
 	By         int64
-	// The group post that shows turnout.
-	PostChat    int64
-	PostMessage int
 }
 
 // Validate checks a ballot before it opens.

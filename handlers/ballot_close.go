@@ -34,12 +34,12 @@ func (h *resultHandlers) closeBallot(ctx context.Context, committeeID, ballotID 
 			return err
 		}
 	}
-	closedNow, c, b, r, err := h.closeAndCount(ctx, committeeID, ballotID)
+	closedNow, c, b, post, r, err := h.closeAndCount(ctx, committeeID, ballotID)
 	if err != nil || b.ID == "" || h.jobs != nil || !closedNow {
 		return err
 	}
 	// Without a scheduler (handlers tested alone): at once.
-	if err := h.announceResult(ctx, c, b, r); err != nil || c.ChatID == 0 {
+	if err := h.announceResult(ctx, c, b, post, r); err != nil || c.ChatID == 0 {
 		return err
 	}
 	return h.sendResultChart(ctx, c.ChatID, h.core.chatLang(ctx, c.ChatID), c, b, r, inTopic(c))
@@ -48,48 +48,49 @@ func (h *resultHandlers) closeBallot(ctx context.Context, committeeID, ballotID 
 // closeAndCount closes the ballot (reporting whether this call did),
 // counts it, and applies what the result decides that is safe to apply
 // again (moving voted nominations, idempotent by their expected status).
-func (h *resultHandlers) closeAndCount(ctx context.Context, committeeID, ballotID string) (bool, domain.Committee, domain.Ballot, domain.Result, error) {
+// It returns the ballot's group post too, read with the ballot.
+func (h *resultHandlers) closeAndCount(ctx context.Context, committeeID, ballotID string) (bool, domain.Committee, domain.Ballot, storage.Post, domain.Result, error) {
 	var c domain.Committee
 	closedNow, err := h.ballots.Close(ctx, committeeID, ballotID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return false, c, domain.Ballot{}, domain.Result{}, nil
+		return false, c, domain.Ballot{}, storage.Post{}, domain.Result{}, nil
 	}
 	if err != nil {
-		return false, c, domain.Ballot{}, domain.Result{}, err
+		return false, c, domain.Ballot{}, storage.Post{}, domain.Result{}, err
 	}
-	b, err := h.ballots.Get(ctx, committeeID, ballotID)
+	b, post, err := h.ballots.GetWithPost(ctx, committeeID, ballotID)
 	if err != nil {
-		return false, c, b, domain.Result{}, err
+		return false, c, b, post, domain.Result{}, err
 	}
 	r, err := h.result(ctx, b)
 	if err != nil {
-		return false, c, b, r, err
+		return false, c, b, post, r, err
 	}
 	if c, err = h.committees.Get(ctx, committeeID); err != nil {
-		return false, c, b, r, err
+		return false, c, b, post, r, err
 	}
 	if b.Kind == domain.KindNominations {
 		if err := h.nominationRoom.nominationsResult(ctx, b, r); err != nil {
 			h.log.ErrorContext(ctx, "moving nominations after the vote failed", "ballot", b.ID, "err", err.Error())
 		}
 	}
-	return closedNow, c, b, r, nil
+	return closedNow, c, b, post, r, nil
 }
 
-// announceResult closes the group post and posts the result's text in the
-// group (its chart follows: runBallotChart).
-func (h *resultHandlers) announceResult(ctx context.Context, c domain.Committee, b domain.Ballot, r domain.Result) error {
+// announceResult closes post, the ballot's group post, and posts the
+// result's text in the group (its chart follows: runBallotChart).
+func (h *resultHandlers) announceResult(ctx context.Context, c domain.Committee, b domain.Ballot, post storage.Post, r domain.Result) error {
 	if c.ChatID == 0 {
 		return nil
 	}
 	lang := h.core.chatLang(ctx, c.ChatID)
-	if b.PostChat != 0 {
+	if post.Posted() {
 		text, _ := h.voting.ballotPost(lang, c, b, r.Turnout)
-		edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
+		edit := tgbotapi.NewEditMessageText(post.Chat, post.Message, text)
 		edit.ParseMode = tgbotapi.ModeHTML
 		edit.DisableWebPagePreview = true
 		edit.ReplyMarkup = &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
-		if err := h.voting.editBallotPost(ctx, b, edit); err != nil {
+		if err := h.voting.editBallotPost(ctx, b, post, edit); err != nil {
 			return err
 		}
 	}

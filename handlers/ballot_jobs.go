@@ -122,12 +122,12 @@ func (h *resultHandlers) runBallotResult(ctx context.Context, j *scheduler.Job) 
 	if err != nil {
 		return err
 	}
-	_, c, b, r, err := h.closeAndCount(ctx, p.Committee, p.Ballot)
+	_, c, b, post, r, err := h.closeAndCount(ctx, p.Committee, p.Ballot)
 	if err != nil || b.ID == "" {
 		return err
 	}
 	if _, err := j.Deliver(ctx, "result", scheduler.Resend, func(ctx context.Context) (string, error) {
-		return "posted", h.announceResult(ctx, c, b, r)
+		return "posted", h.announceResult(ctx, c, b, post, r)
 	}); err != nil || c.ChatID == 0 {
 		return err
 	}

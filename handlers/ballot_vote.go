@@ -405,7 +405,6 @@ func (h *votingHandlers) cast(ctx context.Context, r *bot.Request, b domain.Ball
 		// message into the refusal.
 		return withData(err, i18n.Data{"ID": b.ID, "Voter": h.voterLabel(r.Lang, b, voter)})
 	}
-	b.PostChat, b.PostMessage = res.PostChat, res.PostMessage
 	// The button's answer goes out at once (it is not a chat message and
 	// does not wait behind Telegram's message limits): the voter sees the
 	// vote counted, with the receipt, before the ballot's edit arrives.

@@ -23,6 +23,8 @@ import (
 type BallotStore interface {
 	Open(ctx context.Context, b domain.Ballot) (domain.Ballot, error)
 	Get(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error)
+	// GetWithPost is Get with the ballot's group post, in the same read.
+	GetWithPost(ctx context.Context, committeeID, ballotID string) (domain.Ballot, storage.Post, error)
 	List(ctx context.Context, committeeID string) ([]domain.Ballot, error)
 	SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error
 	// CastSecret and CastOpen cast a submission (see storage.Submission);
@@ -43,7 +45,8 @@ type BallotStore interface {
 	TakeEditSlot(ctx context.Context, committeeID, ballotID string, interval time.Duration) (bool, time.Time, error)
 	// ForVoting is the ballot for a vote, without a read when the store
 	// holds its document (a document does not change once open; the cast
-	// checks it); its status and post may be old. ErrNotFound if none.
+	// checks it); its status may be old, and its post is the cast's
+	// (CastResult). ErrNotFound if none.
 	ForVoting(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error)
 	// GetForVoter reads the committee, the user's delegation and the
 	// ballot in one round trip; ErrNotFound if either is missing.
@@ -317,8 +320,8 @@ func ballotPostRef(committeeID, ballotID string) string {
 }
 
 // editBallotPost queues an edit of a ballot's group post.
-func (h *votingHandlers) editBallotPost(ctx context.Context, b domain.Ballot, edit tgbotapi.EditMessageTextConfig) error {
-	if b.PostMessage != 0 {
+func (h *votingHandlers) editBallotPost(ctx context.Context, b domain.Ballot, post storage.Post, edit tgbotapi.EditMessageTextConfig) error {
+	if post.Message != 0 {
 		return h.send.Send(ctx, edit)
 	}
 	return h.send.Send(ctx, edit, outbox.EditOf(ballotPostRef(b.Committee, b.ID)))
@@ -416,7 +419,7 @@ func (h *votingHandlers) afterVote(ctx context.Context, c domain.Committee, b do
 	case !res.Post.Asked:
 		return nil
 	case res.Post.Free:
-		return h.editPostWith(ctx, c, b, res.Voted)
+		return h.editPostWith(ctx, c, b, res.GroupPost(), res.Voted)
 	case res.Post.Plan:
 		return h.scheduleRefresh(ctx, b.Committee, b.ID, res.Post.Until)
 	}
@@ -426,8 +429,8 @@ func (h *votingHandlers) afterVote(ctx context.Context, c domain.Committee, b do
 // editPost renders the group post anew and edits it in place; "not
 // modified" is success.
 func (h *votingHandlers) editPost(ctx context.Context, committeeID, ballotID string) error {
-	b, err := h.ballots.Get(ctx, committeeID, ballotID)
-	if err != nil || b.PostChat == 0 || b.Status != domain.BallotOpen {
+	b, post, err := h.ballots.GetWithPost(ctx, committeeID, ballotID)
+	if err != nil || !post.Posted() || b.Status != domain.BallotOpen {
 		return err
 	}
 	c, err := h.committees.Get(ctx, committeeID)
@@ -438,18 +441,18 @@ func (h *votingHandlers) editPost(ctx context.Context, committeeID, ballotID str
 	if err != nil {
 		return err
 	}
-	return h.editPostWith(ctx, c, b, len(voted))
+	return h.editPostWith(ctx, c, b, post, len(voted))
 }
 
-// editPostWith edits the group post of b to show voted electors.
-func (h *votingHandlers) editPostWith(ctx context.Context, c domain.Committee, b domain.Ballot, voted int) error {
-	lang := h.core.chatLang(ctx, b.PostChat)
+// editPostWith edits post, the group post of b, to show voted electors.
+func (h *votingHandlers) editPostWith(ctx context.Context, c domain.Committee, b domain.Ballot, post storage.Post, voted int) error {
+	lang := h.core.chatLang(ctx, post.Chat)
 	text, kb := h.ballotPost(lang, c, b, voted)
-	edit := tgbotapi.NewEditMessageText(b.PostChat, b.PostMessage, text)
+	edit := tgbotapi.NewEditMessageText(post.Chat, post.Message, text)
 	edit.ParseMode = tgbotapi.ModeHTML
 	edit.DisableWebPagePreview = true
 	edit.ReplyMarkup = kb
-	return h.editBallotPost(ctx, b, edit)
+	return h.editBallotPost(ctx, b, post, edit)
 }
 
 // Register adds the personal ballot's buttons.

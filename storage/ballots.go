@@ -219,8 +219,8 @@ func (s *Ballots) Open(ctx context.Context, b domain.Ballot) (domain.Ballot, err
 // ForVoting returns the ballot for a vote: the document this store decoded
 // before, without a read, when it has one (a document never changes once
 // the ballot is open; Cast checks the copy against Redis and reads it again
-// if it is stale), else Get. Status, Closed, PostChat and PostMessage are
-// those of the last read: Cast reports the current post (CastResult).
+// if it is stale), else Get. Status and Closed are those of the last read;
+// Cast reports the current post (CastResult.PostChat, PostMessage).
 func (s *Ballots) ForVoting(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error) {
 	key := s.k.Ballot(committeeID, ballotID)
 	s.mu.Lock()
@@ -234,32 +234,42 @@ func (s *Ballots) ForVoting(ctx context.Context, committeeID, ballotID string) (
 
 // Get returns a ballot with its current status; ErrNotFound if none.
 func (s *Ballots) Get(ctx context.Context, committeeID, ballotID string) (domain.Ballot, error) {
+	b, _, err := s.GetWithPost(ctx, committeeID, ballotID)
+	return b, err
+}
+
+// GetWithPost returns a ballot with its current status, and its group post
+// (the zero Post if none), in one read; ErrNotFound if none.
+func (s *Ballots) GetWithPost(ctx context.Context, committeeID, ballotID string) (domain.Ballot, Post, error) {
 	key := s.k.Ballot(committeeID, ballotID)
-	vals, err := s.c.HMGet(ctx, key, "doc", "status", "closed", "post_chat", "post_msg").Result()
+	vals, err := s.c.HMGet(ctx, key, ballotFields...).Result()
 	if err != nil {
-		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, err)
+		return domain.Ballot{}, Post{}, fmt.Errorf("get ballot %s: %w", ballotID, err)
 	}
 	return s.fromFields(key, ballotID, vals)
 }
 
-// fromFields builds a ballot from its hash's doc, status, closed,
-// post_chat and post_msg fields.
-func (s *Ballots) fromFields(key, ballotID string, vals []any) (domain.Ballot, error) {
+// ballotFields are the fields of a ballot's hash that fromFields reads.
+var ballotFields = []string{"doc", "status", "closed", "post_chat", "post_msg"}
+
+// fromFields builds a ballot and its group post from its hash's
+// ballotFields. A document stored before the post left the domain type
+// holds "PostChat" and "PostMessage" too: decoding ignores them, the
+// hash's fields are the post.
+func (s *Ballots) fromFields(key, ballotID string, vals []any) (domain.Ballot, Post, error) {
 	doc, ok := vals[0].(string)
 	if !ok {
-		return domain.Ballot{}, fmt.Errorf("get ballot %s: %w", ballotID, ErrNotFound)
+		return domain.Ballot{}, Post{}, fmt.Errorf("get ballot %s: %w", ballotID, ErrNotFound)
 	}
 	b, err := s.decode(key, doc)
 	if err != nil {
-		return b, fmt.Errorf("get ballot %s: %w", ballotID, err)
+		return b, Post{}, fmt.Errorf("get ballot %s: %w", ballotID, err)
 	}
 	b.Status, _ = vals[1].(string)
 	if ms := atoi64(vals[2]); ms > 0 {
 		b.Closed = fromUnixMilli(ms)
 	}
-	b.PostChat = atoi64(vals[3])
-	b.PostMessage = int(atoi64(vals[4]))
-	return b, nil
+	return b, Post{Chat: atoi64(vals[3]), Message: int(atoi64(vals[4]))}, nil
 }
 
 func atoi64(v any) int64 {
@@ -291,7 +301,7 @@ func (s *Ballots) GetForVoter(ctx context.Context, committeeID, ballotID string,
 		meta = p.HGetAll(ctx, s.k.CommitteeMeta(committeeID))
 		roles = p.HGetAll(ctx, s.k.Roles(committeeID))
 		member = p.HGet(ctx, s.k.Members(committeeID), itoa(userID))
-		ballot = p.HMGet(ctx, key, "doc", "status", "closed", "post_chat", "post_msg")
+		ballot = p.HMGet(ctx, key, ballotFields...)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -313,7 +323,7 @@ func (s *Ballots) GetForVoter(ctx context.Context, committeeID, ballotID string,
 	} else if !errors.Is(err, redis.Nil) {
 		return VoterView{}, fmt.Errorf("delegate %d of committee %s: %w", userID, committeeID, err)
 	}
-	if v.Ballot, err = s.fromFields(key, ballotID, ballot.Val()); err != nil {
+	if v.Ballot, _, err = s.fromFields(key, ballotID, ballot.Val()); err != nil {
 		return VoterView{}, err
 	}
 	return v, nil
@@ -374,7 +384,8 @@ func (s *Ballots) TakeEditSlot(ctx context.Context, committeeID, ballotID string
 	return true, now.Add(interval), nil
 }
 
-// SetPost records the group message that shows the ballot's turnout.
+// SetPost records the group message that shows the ballot's turnout
+// (GetWithPost and CastResult return it).
 func (s *Ballots) SetPost(ctx context.Context, committeeID, ballotID string, chatID int64, messageID int) error {
 	if err := s.c.HSet(ctx, s.k.Ballot(committeeID, ballotID), "post_chat", chatID, "post_msg", messageID).Err(); err != nil {
 		return fmt.Errorf("set ballot post: %w", err)
@@ -417,10 +428,13 @@ type CastResult struct {
 	// Cast.Voter was "").
 	Voter string
 	// PostChat and PostMessage are the ballot's group post as the cast
-	// found them (a copy of the ballot from ForVoting may predate them).
+	// found it (0 if none): the vote needs no other read for it.
 	PostChat    int64
 	PostMessage int
 }
+
+// GroupPost is the ballot's group post as the cast found it.
+func (r CastResult) GroupPost() Post { return Post{Chat: r.PostChat, Message: r.PostMessage} }
 
 // PostSlot is the outcome of taking a post's edit slot.
 type PostSlot struct {

@@ -509,3 +509,50 @@ func TestGetForVoterReadsCommitteeDelegationAndBallotTogether(t *testing.T) {
 		}
 	}
 }
+
+func TestBallotPostIsKeptBesideTheDocument(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	f := newBallotFixture(t, rt, "AA")
+	ctx := context.Background()
+	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateMembers, []string{"1", "2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, post, err := f.ballots.GetWithPost(ctx, f.c.ID, b.ID); err != nil || post != (storage.Post{}) || post.Posted() {
+		t.Fatalf("GetWithPost before a post = %+v, %v; want the zero Post", post, err)
+	}
+	// A document stored before the post left domain.Ballot holds the
+	// post too: it decodes, and the hash's fields are the post.
+	key := f.keys.Committee(f.c.ID, "ballot", b.ID)
+	raw, err := rt.Client().HGet(ctx, key, "doc").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old map[string]any
+	if err := json.Unmarshal([]byte(raw), &old); err != nil {
+		t.Fatal(err)
+	}
+	old["PostChat"], old["PostMessage"] = -999, 9
+	legacy, _ := json.Marshal(old)
+	if err := rt.Client().HSet(ctx, key, "doc", legacy).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ballots.SetPost(ctx, f.c.ID, b.ID, -100, 42); err != nil {
+		t.Fatal(err)
+	}
+	want := storage.Post{Chat: -100, Message: 42}
+	got, post, err := f.ballots.GetWithPost(ctx, f.c.ID, b.ID)
+	if err != nil || post != want || !post.Posted() {
+		t.Fatalf("GetWithPost = %+v, %v; want %+v", post, err, want)
+	}
+	if got.ID != b.ID || got.Title != b.Title || len(got.Questions) != len(b.Questions) || got.Status != domain.BallotOpen {
+		t.Errorf("the ballot of an old document = %+v, want %+v", got, b)
+	}
+	f.join(t, f.c.ID, "AA", 1)
+	res, err := f.ballots.Cast(ctx, got, storage.Cast{UserID: 1, Voter: "1", CastID: "c1",
+		Vote: &domain.OpenVote{Voter: "1", UserID: 1, Choice: domain.Choice{"1": domain.OptYes}}})
+	if err != nil || res.GroupPost() != want {
+		t.Errorf("the cast's post = %+v, %v; want %+v", res.GroupPost(), err, want)
+	}
+}
