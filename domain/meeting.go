@@ -88,10 +88,6 @@ type Meeting struct {
 	// Reminders are the offsets before Start at which reminders were
 	// scheduled (reminders.meeting_offsets when the time was last set).
 	Reminders []time.Duration
-	// ChatID and MessageID locate the announcement in the group (0 if
-	// none was posted).
-	ChatID    int64
-	MessageID int
 }
 
 // Cancelled reports whether the meeting was cancelled.

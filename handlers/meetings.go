@@ -44,8 +44,11 @@ type MeetingStore interface {
 	NextID(ctx context.Context, committeeID string) (string, error)
 	Create(ctx context.Context, m domain.Meeting) (domain.Meeting, error)
 	Get(ctx context.Context, committeeID, meetingID string) (domain.Meeting, error)
-	Update(ctx context.Context, m domain.Meeting) (domain.Meeting, error)
-	Cancel(ctx context.Context, committeeID, meetingID string, by int64) (domain.Meeting, bool, error)
+	// GetWithAnnouncement, Update and Cancel return the meeting's group
+	// announcement too, from the same read (the zero Post if none).
+	GetWithAnnouncement(ctx context.Context, committeeID, meetingID string) (domain.Meeting, storage.Post, error)
+	Update(ctx context.Context, m domain.Meeting) (domain.Meeting, storage.Post, error)
+	Cancel(ctx context.Context, committeeID, meetingID string, by int64) (domain.Meeting, storage.Post, bool, error)
 	SetAnnouncement(ctx context.Context, committeeID, meetingID string, chatID int64, messageID int) error
 	Upcoming(ctx context.Context, committeeID string, limit int) ([]domain.Meeting, error)
 	Past(ctx context.Context, committeeID string, limit int) ([]domain.Meeting, error)
@@ -285,23 +288,23 @@ func (h *meetingHandlers) meetingList(ctx context.Context, r *bot.Request) error
 // the user when there is none. rest is what follows the id. It is the
 // first step of every command about one meeting, so it also returns
 // errNoMeetings for handlers built without meetings.
-func (h *meetingHandlers) meetingArg(ctx context.Context, r *bot.Request, c domain.Committee, usageID string) (m domain.Meeting, rest string, ok bool, err error) {
+func (h *meetingHandlers) meetingArg(ctx context.Context, r *bot.Request, c domain.Committee, usageID string) (m domain.Meeting, ann storage.Post, rest string, ok bool, err error) {
 	if err := h.meetingsReady(); err != nil {
-		return m, "", false, err
+		return m, ann, "", false, err
 	}
 	id, rest, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	id = strings.TrimPrefix(id, "#")
 	if id == "" && pickable[r.Command] {
-		return m, "", false, h.pickMeeting(ctx, r, scopeOf(r))
+		return m, ann, "", false, h.pickMeeting(ctx, r, scopeOf(r))
 	}
 	if id == "" {
-		return m, "", false, h.core.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
+		return m, ann, "", false, h.core.reply(ctx, r, h.cat.T(r.Lang, usageID, nil), nil)
 	}
-	m, err = h.meetings.Get(ctx, c.ID, id)
+	m, ann, err = h.meetings.GetWithAnnouncement(ctx, c.ID, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return m, "", false, h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
+		return m, ann, "", false, h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": truncate(id, 20)}), nil)
 	}
-	return m, strings.TrimSpace(rest), err == nil, err
+	return m, ann, strings.TrimSpace(rest), err == nil, err
 }
 
 // meetingShow shows one meeting in full: /meeting <id>.
@@ -310,7 +313,7 @@ func (h *meetingHandlers) meetingShow(ctx context.Context, r *bot.Request) error
 	if strings.TrimSpace(r.Args) == "" {
 		return h.meetingList(ctx, r)
 	}
-	m, _, ok, err := h.meetingArg(ctx, r, sc.committee, "meeting_usage")
+	m, _, _, ok, err := h.meetingArg(ctx, r, sc.committee, "meeting_usage")
 	if !ok {
 		return err
 	}
@@ -325,7 +328,7 @@ func (h *meetingHandlers) meetingShow(ctx context.Context, r *bot.Request) error
 // rsvpCommand records the caller's answer: /rsvp <id> yes|no.
 func (h *meetingHandlers) rsvpCommand(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
-	m, rest, ok, err := h.meetingArg(ctx, r, sc.committee, "rsvp_usage")
+	m, ann, rest, ok, err := h.meetingArg(ctx, r, sc.committee, "rsvp_usage")
 	if !ok {
 		return err
 	}
@@ -346,7 +349,7 @@ func (h *meetingHandlers) rsvpCommand(ctx context.Context, r *bot.Request) error
 	default:
 		return h.core.reply(ctx, r, h.cat.T(r.Lang, "rsvp_usage", nil), nil)
 	}
-	text, err := h.answer(ctx, r, sc, m, attend)
+	text, err := h.answer(ctx, r, sc, m, ann, attend)
 	if err != nil {
 		return err
 	}
@@ -372,7 +375,7 @@ func (h *meetingHandlers) rsvpButton(ctx context.Context, r *bot.Request) error 
 		r.Answer(plain(h.cat.T(r.Lang, "rsvp_delegates_only", nil)), true)
 		return nil
 	}
-	m, err := h.meetings.Get(ctx, sc.committee.ID, p[1])
+	m, ann, err := h.meetings.GetWithAnnouncement(ctx, sc.committee.ID, p[1])
 	if errors.Is(err, storage.ErrNotFound) {
 		h.core.unknownButton(r)
 		return nil
@@ -380,7 +383,7 @@ func (h *meetingHandlers) rsvpButton(ctx context.Context, r *bot.Request) error 
 	if err != nil {
 		return err
 	}
-	text, err := h.answer(ctx, r, sc, m, p[2] == "1")
+	text, err := h.answer(ctx, r, sc, m, ann, p[2] == "1")
 	if err != nil {
 		return err
 	}
@@ -389,8 +392,8 @@ func (h *meetingHandlers) rsvpButton(ctx context.Context, r *bot.Request) error 
 }
 
 // answer records the caller's answer and returns what to tell them; the
-// group announcement is refreshed (throttled).
-func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, m domain.Meeting, attend bool) (string, error) {
+// group announcement ann is refreshed (throttled).
+func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, m domain.Meeting, ann storage.Post, attend bool) (string, error) {
 	user, _ := r.Sender()
 	if sc.delegate == nil {
 		return h.cat.T(r.Lang, "rsvp_delegates_only", nil), nil
@@ -409,7 +412,7 @@ func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, 
 		return "", err
 	}
 	if changed {
-		if err := h.refreshAnnouncement(ctx, sc.committee, m); err != nil {
+		if err := h.refreshAnnouncement(ctx, sc.committee, m, ann); err != nil {
 			h.log.WarnContext(ctx, "refreshing a meeting announcement failed", "committee", sc.committee.ID, "meeting", m.ID, "err", err.Error())
 		}
 	}
@@ -426,7 +429,7 @@ func (h *meetingHandlers) answer(ctx context.Context, r *bot.Request, sc scope, 
 // meetingCancel asks to confirm cancelling a meeting: /meeting_cancel <id>.
 func (h *meetingHandlers) meetingCancel(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
-	m, _, ok, err := h.meetingArg(ctx, r, sc.committee, "meeting_cancel_usage")
+	m, _, _, ok, err := h.meetingArg(ctx, r, sc.committee, "meeting_cancel_usage")
 	if !ok {
 		return err
 	}
@@ -459,7 +462,7 @@ func (h *meetingHandlers) meetingCancelConfirmed(ctx context.Context, r *bot.Req
 	}
 	user, _ := r.Sender()
 	c := sc.committee
-	m, already, err := h.meetings.Cancel(ctx, c.ID, p[0], user.ID)
+	m, ann, already, err := h.meetings.Cancel(ctx, c.ID, p[0], user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_unknown", i18n.Data{"ID": p[0]}), nil)
 	}
@@ -478,7 +481,7 @@ func (h *meetingHandlers) meetingCancelConfirmed(ctx context.Context, r *bot.Req
 	if err := h.scheduleNotice(ctx, m, noticeCancelled); err != nil {
 		return err
 	}
-	if err := h.refreshAnnouncement(ctx, c, m); err != nil {
+	if err := h.refreshAnnouncement(ctx, c, m, ann); err != nil {
 		h.log.WarnContext(ctx, "refreshing a cancelled meeting's announcement failed", "err", err.Error())
 	}
 	return h.core.editCallback(ctx, r, h.cat.T(r.Lang, "meeting_cancelled_done", i18n.Data{

@@ -24,7 +24,7 @@ import (
 func (h *meetingHandlers) meetingEdit(ctx context.Context, r *bot.Request) error {
 	sc := scopeOf(r)
 	c := sc.committee
-	m, rest, ok, err := h.meetingArg(ctx, r, c, "meeting_edit_usage")
+	m, _, rest, ok, err := h.meetingArg(ctx, r, c, "meeting_edit_usage")
 	if !ok {
 		return err
 	}
@@ -49,7 +49,7 @@ func (h *meetingHandlers) meetingEdit(ctx context.Context, r *bot.Request) error
 				return err
 			}
 		}
-		updated, err := h.meetings.Update(ctx, edited)
+		updated, ann, err := h.meetings.Update(ctx, edited)
 		if errors.Is(err, storage.ErrConflict) && attempt == 0 {
 			if m, err = h.meetings.Get(ctx, c.ID, m.ID); err != nil {
 				return err
@@ -72,7 +72,7 @@ func (h *meetingHandlers) meetingEdit(ctx context.Context, r *bot.Request) error
 				return err
 			}
 		}
-		return h.afterEdit(ctx, r, c, m, updated, field)
+		return h.afterEdit(ctx, r, c, m, updated, ann, field)
 	}
 }
 
@@ -129,8 +129,8 @@ func (h *meetingHandlers) applyEdit(lang string, c domain.Committee, m domain.Me
 	return m, ""
 }
 
-// afterEdit tells who needs to know and keeps the announcement current.
-func (h *meetingHandlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Committee, before, after domain.Meeting, field string) error {
+// afterEdit tells who needs to know and keeps the announcement ann current.
+func (h *meetingHandlers) afterEdit(ctx context.Context, r *bot.Request, c domain.Committee, before, after domain.Meeting, ann storage.Post, field string) error {
 	switch {
 	case !after.Start.Equal(before.Start):
 		if err := h.scheduleNotice(ctx, after, noticeMoved); err != nil {
@@ -141,7 +141,7 @@ func (h *meetingHandlers) afterEdit(ctx context.Context, r *bot.Request, c domai
 			return err
 		}
 	}
-	if err := h.refreshAnnouncement(ctx, c, after); err != nil {
+	if err := h.refreshAnnouncement(ctx, c, after, ann); err != nil {
 		h.log.WarnContext(ctx, "refreshing an edited meeting's announcement failed", "err", err.Error())
 	}
 	return h.core.reply(ctx, r, h.cat.T(r.Lang, "meeting_edited", i18n.Data{
@@ -173,7 +173,7 @@ func editField(f string) string {
 // /attendance <id> (admins).
 func (h *meetingHandlers) attendance(ctx context.Context, r *bot.Request) error {
 	c := scopeOf(r).committee
-	m, _, ok, err := h.meetingArg(ctx, r, c, "attendance_usage")
+	m, _, _, ok, err := h.meetingArg(ctx, r, c, "attendance_usage")
 	if !ok {
 		return err
 	}
@@ -296,7 +296,7 @@ func (h *meetingHandlers) attendanceCSV(lang string, c domain.Committee, units [
 // icsCommand sends a meeting's calendar file: /ics <id>.
 func (h *meetingHandlers) icsCommand(ctx context.Context, r *bot.Request) error {
 	c := scopeOf(r).committee
-	m, _, ok, err := h.meetingArg(ctx, r, c, "ics_usage")
+	m, _, _, ok, err := h.meetingArg(ctx, r, c, "ics_usage")
 	if !ok {
 		return err
 	}

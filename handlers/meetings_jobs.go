@@ -126,11 +126,11 @@ func (h *meetingHandlers) scheduleNotice(ctx context.Context, m domain.Meeting, 
 	return nil
 }
 
-// refreshAnnouncement brings the group announcement of m up to date:
+// refreshAnnouncement brings ann, the group announcement of m, up to date:
 // at once if it was not edited in the last announceEvery, otherwise by a
 // job when that time is up (one job however many presses come meanwhile).
-func (h *meetingHandlers) refreshAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
-	if m.ChatID == 0 {
+func (h *meetingHandlers) refreshAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting, ann storage.Post) error {
+	if !ann.Posted() {
 		return nil
 	}
 	ok, until, err := h.meetings.TakeEditSlot(ctx, c.ID, m.ID, announceEvery)
@@ -138,7 +138,7 @@ func (h *meetingHandlers) refreshAnnouncement(ctx context.Context, c domain.Comm
 		return err
 	}
 	if ok {
-		if err = h.editAnnouncement(ctx, c, m); err == nil {
+		if err = h.editAnnouncement(ctx, c, m, ann); err == nil {
 			return nil
 		}
 		// Try again by the job, after the slot.
@@ -150,20 +150,20 @@ func (h *meetingHandlers) refreshAnnouncement(ctx context.Context, c domain.Comm
 	})
 }
 
-// editAnnouncement renders the announcement anew and edits it in place.
-// "Not modified" is success; a message that can no longer be edited
+// editAnnouncement renders the announcement anew and edits it in place
+// (ann). "Not modified" is success; a message that can no longer be edited
 // (deleted, bot removed) is given up.
-func (h *meetingHandlers) editAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting) error {
-	lang := h.core.chatLang(ctx, m.ChatID)
+func (h *meetingHandlers) editAnnouncement(ctx context.Context, c domain.Committee, m domain.Meeting, ann storage.Post) error {
+	lang := h.core.chatLang(ctx, ann.Chat)
 	text, kb, err := h.announcement(ctx, lang, c, m)
 	if err != nil {
 		return err
 	}
-	edit := tgbotapi.NewEditMessageText(m.ChatID, m.MessageID, text)
+	edit := tgbotapi.NewEditMessageText(ann.Chat, ann.Message, text)
 	edit.ParseMode = tgbotapi.ModeHTML
 	edit.DisableWebPagePreview = true
 	edit.ReplyMarkup = &kb
-	if m.MessageID != 0 {
+	if ann.Message != 0 {
 		return h.send.Send(ctx, edit)
 	}
 	return h.send.Send(ctx, edit, outbox.EditOf(announcementRef(c.ID, m.ID)))
@@ -175,8 +175,8 @@ func (h *meetingHandlers) runRefresh(ctx context.Context, job *scheduler.Job) er
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("refresh job %s: %w", job.ID(), err)
 	}
-	c, m, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
-	if !ok || err != nil || m.ChatID == 0 {
+	c, m, ann, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
+	if !ok || err != nil || !ann.Posted() {
 		return err
 	}
 	free, until, err := h.meetings.TakeEditSlot(ctx, c.ID, m.ID, announceEvery)
@@ -186,24 +186,25 @@ func (h *meetingHandlers) runRefresh(ctx context.Context, job *scheduler.Job) er
 	if !free {
 		return scheduler.Defer(until)
 	}
-	return h.editAnnouncement(ctx, c, m)
+	return h.editAnnouncement(ctx, c, m, ann)
 }
 
-// jobMeeting loads what a job is about; ok is false when the committee or
-// meeting no longer exists (the job has nothing to do).
-func (h *meetingHandlers) jobMeeting(ctx context.Context, committeeID, meetingID string) (domain.Committee, domain.Meeting, bool, error) {
+// jobMeeting loads what a job is about, with the meeting's announcement;
+// ok is false when the committee or meeting no longer exists (the job has
+// nothing to do).
+func (h *meetingHandlers) jobMeeting(ctx context.Context, committeeID, meetingID string) (domain.Committee, domain.Meeting, storage.Post, bool, error) {
 	c, err := h.committees.Get(ctx, committeeID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return c, domain.Meeting{}, false, nil
+		return c, domain.Meeting{}, storage.Post{}, false, nil
 	}
 	if err != nil {
-		return c, domain.Meeting{}, false, err
+		return c, domain.Meeting{}, storage.Post{}, false, err
 	}
-	m, err := h.meetings.Get(ctx, committeeID, meetingID)
+	m, ann, err := h.meetings.GetWithAnnouncement(ctx, committeeID, meetingID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return c, m, false, nil
+		return c, m, ann, false, nil
 	}
-	return c, m, err == nil, err
+	return c, m, ann, err == nil, err
 }
 
 // audience is the group (key "g<chat>") and the delegates (key "u<user>"),
@@ -239,7 +240,7 @@ func (h *meetingHandlers) runReminder(ctx context.Context, job *scheduler.Job) e
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("reminder job %s: %w", job.ID(), err)
 	}
-	c, m, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
+	c, m, _, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
 	if !ok || err != nil {
 		return err
 	}
@@ -325,7 +326,7 @@ func (h *meetingHandlers) runNotice(ctx context.Context, job *scheduler.Job) err
 	if err := json.Unmarshal(job.Payload(), &p); err != nil {
 		return fmt.Errorf("notice job %s: %w", job.ID(), err)
 	}
-	c, m, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
+	c, m, _, ok, err := h.jobMeeting(ctx, p.Committee, p.Meeting)
 	if !ok || err != nil {
 		return err
 	}

@@ -167,24 +167,34 @@ func encodeOffsets(ds []time.Duration) (string, error) {
 
 // Get returns meeting meetingID of committee committeeID, or ErrNotFound.
 func (s *Meetings) Get(ctx context.Context, committeeID, meetingID string) (domain.Meeting, error) {
+	m, _, err := s.GetWithAnnouncement(ctx, committeeID, meetingID)
+	return m, err
+}
+
+// GetWithAnnouncement returns meeting meetingID of committee committeeID
+// and its announcement in the group (the zero Post if none was posted), in
+// one read; ErrNotFound if there is no such meeting.
+func (s *Meetings) GetWithAnnouncement(ctx context.Context, committeeID, meetingID string) (domain.Meeting, Post, error) {
 	if !validID(committeeID) || !validID(meetingID) {
-		return domain.Meeting{}, fmt.Errorf("get meeting %q of committee %q: %w", meetingID, committeeID, ErrNotFound)
+		return domain.Meeting{}, Post{}, fmt.Errorf("get meeting %q of committee %q: %w", meetingID, committeeID, ErrNotFound)
 	}
 	h, err := s.c.HGetAll(ctx, s.k.Meeting(committeeID, meetingID)).Result()
 	if err != nil {
-		return domain.Meeting{}, fmt.Errorf("get meeting %s of committee %s: %w", meetingID, committeeID, err)
+		return domain.Meeting{}, Post{}, fmt.Errorf("get meeting %s of committee %s: %w", meetingID, committeeID, err)
 	}
 	if len(h) == 0 {
-		return domain.Meeting{}, fmt.Errorf("get meeting %s of committee %s: %w", meetingID, committeeID, ErrNotFound)
+		return domain.Meeting{}, Post{}, fmt.Errorf("get meeting %s of committee %s: %w", meetingID, committeeID, ErrNotFound)
 	}
-	m, err := decodeMeeting(committeeID, h)
+	m, ann, err := decodeMeeting(committeeID, h)
 	if err != nil {
-		return domain.Meeting{}, fmt.Errorf("get meeting %s of committee %s: %w", meetingID, committeeID, err)
+		return domain.Meeting{}, Post{}, fmt.Errorf("get meeting %s of committee %s: %w", meetingID, committeeID, err)
 	}
-	return m, nil
+	return m, ann, nil
 }
 
-func decodeMeeting(committeeID string, h map[string]string) (domain.Meeting, error) {
+// decodeMeeting builds a meeting from its hash, and its announcement from
+// the chat and msg fields.
+func decodeMeeting(committeeID string, h map[string]string) (domain.Meeting, Post, error) {
 	var errs []error
 	num := func(f string) int64 { return hashInt(h, f, &errs) }
 	m := domain.Meeting{
@@ -192,8 +202,8 @@ func decodeMeeting(committeeID string, h map[string]string) (domain.Meeting, err
 		Start: fromUnixMilli(num("start")), Duration: time.Duration(num("dur")) * time.Second,
 		Status: h["status"], Sequence: int(num("seq")),
 		Created: fromUnixMilli(num("created")), By: num("by"), Updated: fromUnixMilli(num("updated")),
-		ChatID: num("chat"), MessageID: int(num("msg")),
 	}
+	ann := Post{Chat: num("chat"), Message: int(num("msg"))}
 	if a := h["agenda"]; a != "" {
 		if err := json.Unmarshal([]byte(a), &m.Agenda); err != nil {
 			errs = append(errs, fmt.Errorf("agenda: %w", err))
@@ -211,7 +221,7 @@ func decodeMeeting(committeeID string, h map[string]string) (domain.Meeting, err
 			m.Reminders = append(m.Reminders, time.Duration(sec)*time.Second)
 		}
 	}
-	return m, errors.Join(errs...)
+	return m, ann, errors.Join(errs...)
 }
 
 // Statuses of editMeetingScript.
@@ -261,37 +271,38 @@ return 1
 
 // Update stores the title, location, agenda, start and reminder offsets
 // of m over the meeting as it was when read with sequence m.Sequence, and
-// bumps its sequence. It returns the meeting after the change. Errors:
+// bumps its sequence. It returns the meeting after the change and its
+// announcement (read in the same step; the zero Post if none). Errors:
 // domain validation errors wrapped; ErrNotFound; domain.ErrMeetingCancelled;
 // domain.ErrMeetingStarted if the meeting has begun (by the clock); ErrConflict
 // if the meeting changed since it was read (read it again and retry).
-func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting, error) {
+func (s *Meetings) Update(ctx context.Context, m domain.Meeting) (domain.Meeting, Post, error) {
 	if err := m.Validate(); err != nil {
-		return domain.Meeting{}, fmt.Errorf("update meeting: %w", err)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting: %w", err)
 	}
 	if !validID(m.Committee) || !validID(m.ID) {
-		return domain.Meeting{}, fmt.Errorf("update meeting %q of committee %q: %w", m.ID, m.Committee, ErrNotFound)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting %q of committee %q: %w", m.ID, m.Committee, ErrNotFound)
 	}
 	fields, err := meetingFields(m)
 	if err != nil {
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, err)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, err)
 	}
 	args := append([]any{m.ID, m.Sequence, unixMilli(s.now()), "start", unixMilli(m.Start)}, fields...)
 	v, err := runScript(ctx, s.c, editMeetingScript,
 		[]string{s.k.Meeting(m.Committee, m.ID), s.k.MeetingIndex(m.Committee)}, args...)
 	if err != nil {
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, err)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, err)
 	}
 	switch n, _ := v.(int64); n {
 	case editApplied, editRepeated:
 	case editCancelled:
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, domain.ErrMeetingCancelled)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, domain.ErrMeetingCancelled)
 	case editStarted:
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, domain.ErrMeetingStarted)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting %s of committee %s: %w", m.ID, m.Committee, domain.ErrMeetingStarted)
 	default:
-		return domain.Meeting{}, fmt.Errorf("update meeting %s of committee %s: changed since read: %w", m.ID, m.Committee, ErrConflict)
+		return domain.Meeting{}, Post{}, fmt.Errorf("update meeting %s of committee %s: changed since read: %w", m.ID, m.Committee, ErrConflict)
 	}
-	return s.Get(ctx, m.Committee, m.ID)
+	return s.GetWithAnnouncement(ctx, m.Committee, m.ID)
 }
 
 // cancelMeetingScript cancels a meeting.
@@ -316,27 +327,28 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 return 1
 `)
 
-// Cancel cancels a meeting by user by and returns it; already reports
-// that it was cancelled before (nothing changed). ErrNotFound if the
+// Cancel cancels a meeting by user by and returns it and its announcement
+// (the zero Post if none); already reports that it was cancelled before
+// (nothing changed). ErrNotFound if the
 // meeting does not exist; domain.ErrMeetingStarted if it has begun (by the
 // clock), with the meeting as it is.
-func (s *Meetings) Cancel(ctx context.Context, committeeID, meetingID string, by int64) (m domain.Meeting, already bool, err error) {
+func (s *Meetings) Cancel(ctx context.Context, committeeID, meetingID string, by int64) (m domain.Meeting, ann Post, already bool, err error) {
 	if !validID(committeeID) || !validID(meetingID) {
-		return domain.Meeting{}, false, fmt.Errorf("cancel meeting %q of committee %q: %w", meetingID, committeeID, ErrNotFound)
+		return domain.Meeting{}, Post{}, false, fmt.Errorf("cancel meeting %q of committee %q: %w", meetingID, committeeID, ErrNotFound)
 	}
 	v, err := runScript(ctx, s.c, cancelMeetingScript, []string{s.k.Meeting(committeeID, meetingID)}, by, unixMilli(s.now()))
 	if err != nil {
-		return domain.Meeting{}, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, err)
+		return domain.Meeting{}, Post{}, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, err)
 	}
-	m, err = s.Get(ctx, committeeID, meetingID)
+	m, ann, err = s.GetWithAnnouncement(ctx, committeeID, meetingID)
 	if err != nil {
-		return domain.Meeting{}, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, err)
+		return domain.Meeting{}, Post{}, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, err)
 	}
 	n, _ := v.(int64)
 	if n == 3 {
-		return m, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, domain.ErrMeetingStarted)
+		return m, ann, false, fmt.Errorf("cancel meeting %s of committee %s: %w", meetingID, committeeID, domain.ErrMeetingStarted)
 	}
-	return m, n == 2, nil
+	return m, ann, n == 2, nil
 }
 
 // setAnnouncementScript records where a meeting was announced.
@@ -353,7 +365,8 @@ return 1
 `)
 
 // SetAnnouncement records the group message that announces a meeting and
-// shows its answers. ErrNotFound if the meeting does not exist.
+// shows its answers (GetWithAnnouncement, Update and Cancel return it).
+// ErrNotFound if the meeting does not exist.
 func (s *Meetings) SetAnnouncement(ctx context.Context, committeeID, meetingID string, chatID int64, messageID int) error {
 	if !validID(committeeID) || !validID(meetingID) {
 		return fmt.Errorf("set announcement of meeting %q: %w", meetingID, ErrNotFound)
@@ -433,7 +446,7 @@ func (s *Meetings) getMany(ctx context.Context, committeeID string, ids []string
 		if len(c.Val()) == 0 {
 			continue // removed meanwhile
 		}
-		m, err := decodeMeeting(committeeID, c.Val())
+		m, _, err := decodeMeeting(committeeID, c.Val())
 		if err != nil {
 			return nil, err
 		}

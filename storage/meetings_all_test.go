@@ -15,7 +15,7 @@ func TestAllMeetingsPastUpcomingAndCancelledByStart(t *testing.T) {
 	later := f.create(t, now.Add(72*time.Hour))
 	soon := f.create(t, now.Add(2*time.Hour))
 	cancelled := f.create(t, now.Add(48*time.Hour))
-	if _, _, err := f.Cancel(ctx, f.cid, cancelled.ID, 1); err != nil {
+	if _, _, _, err := f.Cancel(ctx, f.cid, cancelled.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(3 * time.Hour) // soon is past now

@@ -101,19 +101,19 @@ func TestUpdateMeetingIsCompareAndSet(t *testing.T) {
 	edit := m
 	edit.Start = m.Start.Add(time.Hour)
 	edit.Title = "Hội nghị tổng kết"
-	got, err := f.Update(ctx, edit)
+	got, _, err := f.Update(ctx, edit)
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 	if got.Sequence != 1 || !got.Start.Equal(edit.Start) || got.Title != edit.Title {
 		t.Errorf("after Update: %+v", got)
 	}
-	if _, err := f.Update(ctx, edit); err != nil {
+	if _, _, err := f.Update(ctx, edit); err != nil {
 		t.Errorf("a repeated Update = %v, want nil (already applied)", err)
 	}
 	stale := m
 	stale.Location = "Đà Nẵng"
-	if _, err := f.Update(ctx, stale); !errors.Is(err, storage.ErrConflict) {
+	if _, _, err := f.Update(ctx, stale); !errors.Is(err, storage.ErrConflict) {
 		t.Errorf("Update from a stale read = %v, want ErrConflict", err)
 	}
 	up, err := f.Upcoming(ctx, f.cid, 10)
@@ -127,14 +127,14 @@ func TestCancelMeeting(t *testing.T) {
 	f := newMeetings(t)
 	ctx := context.Background()
 	m := f.create(t, f.clock.Now().Add(time.Hour))
-	got, already, err := f.Cancel(ctx, f.cid, m.ID, 7)
+	got, _, already, err := f.Cancel(ctx, f.cid, m.ID, 7)
 	if err != nil || already || !got.Cancelled() || got.Sequence != 1 {
 		t.Fatalf("Cancel = %+v, %v, %v", got, already, err)
 	}
-	if _, already, err := f.Cancel(ctx, f.cid, m.ID, 8); err != nil || !already {
+	if _, _, already, err := f.Cancel(ctx, f.cid, m.ID, 8); err != nil || !already {
 		t.Errorf("second Cancel = already %v, %v", already, err)
 	}
-	if _, err := f.Update(ctx, got); !errors.Is(err, domain.ErrMeetingCancelled) {
+	if _, _, err := f.Update(ctx, got); !errors.Is(err, domain.ErrMeetingCancelled) {
 		t.Errorf("Update of a cancelled meeting = %v", err)
 	}
 	if up, _ := f.Upcoming(ctx, f.cid, 10); len(up) != 0 {
@@ -231,12 +231,12 @@ func TestMeetingDurationIsKeptAndOldMeetingsHaveNone(t *testing.T) {
 		t.Errorf("Duration after Create = %v, want 3h", m.Duration)
 	}
 	m.Duration = 90 * time.Minute
-	if m, err = f.Update(ctx, m); err != nil || m.Duration != 90*time.Minute || m.Sequence != 1 {
+	if m, _, err = f.Update(ctx, m); err != nil || m.Duration != 90*time.Minute || m.Sequence != 1 {
 		t.Errorf("Update of the duration = %v (seq %d), %v; want 1h30m", m.Duration, m.Sequence, err)
 	}
 	tooLong := m
 	tooLong.Duration = 8 * 24 * time.Hour
-	if _, err := f.Update(ctx, tooLong); !errors.Is(err, domain.ErrMeetingDuration) {
+	if _, _, err := f.Update(ctx, tooLong); !errors.Is(err, domain.ErrMeetingDuration) {
 		t.Errorf("Update to 8 days = %v, want ErrMeetingDuration", err)
 	}
 	// A meeting stored before durations were kept has none (End then
@@ -246,7 +246,7 @@ func TestMeetingDurationIsKeptAndOldMeetingsHaveNone(t *testing.T) {
 		t.Errorf("a meeting without a duration: %v, ends %v", old.Duration, old.End(2*time.Hour))
 	}
 	old.Title = "Hội nghị"
-	if got, err := f.Update(ctx, old); err != nil || got.Duration != 0 {
+	if got, _, err := f.Update(ctx, old); err != nil || got.Duration != 0 {
 		t.Errorf("Update of an old meeting = duration %v, %v; want none", got.Duration, err)
 	}
 }
@@ -272,14 +272,14 @@ func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
 
 			edit := m
 			edit.Title = "Hội nghị sơ kết"
-			if _, err := f.Update(ctx, edit); !errors.Is(err, tt.want) {
+			if _, _, err := f.Update(ctx, edit); !errors.Is(err, tt.want) {
 				t.Errorf("Update = %v, want %v", err, tt.want)
 			}
 			got, err := f.Get(ctx, f.cid, m.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = f.Cancel(ctx, f.cid, m.ID, 7)
+			_, _, _, err = f.Cancel(ctx, f.cid, m.ID, 7)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Cancel = %v, want %v", err, tt.want)
 			}
@@ -291,5 +291,31 @@ func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
 				t.Errorf("a refused change changed the meeting: %+v", after)
 			}
 		})
+	}
+}
+
+func TestMeetingAnnouncementIsKeptBesideTheMeeting(t *testing.T) {
+	t.Parallel()
+	f := newMeetings(t)
+	ctx := context.Background()
+	m := f.create(t, f.clock.Now().Add(48*time.Hour))
+	if _, ann, err := f.GetWithAnnouncement(ctx, f.cid, m.ID); err != nil || ann.Posted() {
+		t.Fatalf("GetWithAnnouncement before an announcement = %+v, %v; want the zero Post", ann, err)
+	}
+	if err := f.SetAnnouncement(ctx, f.cid, m.ID, -100, 42); err != nil {
+		t.Fatal(err)
+	}
+	want := storage.Post{Chat: -100, Message: 42}
+	got, ann, err := f.GetWithAnnouncement(ctx, f.cid, m.ID)
+	if err != nil || ann != want || got.ID != m.ID || got.Title != m.Title {
+		t.Fatalf("GetWithAnnouncement = %+v, %+v, %v; want the meeting and %+v", got, ann, err, want)
+	}
+	edit := got
+	edit.Title = "Hội nghị tổng kết"
+	if _, ann, err := f.Update(ctx, edit); err != nil || ann != want {
+		t.Errorf("Update's announcement = %+v, %v; want %+v", ann, err, want)
+	}
+	if _, ann, _, err := f.Cancel(ctx, f.cid, m.ID, 7); err != nil || ann != want {
+		t.Errorf("Cancel's announcement = %+v, %v; want %+v", ann, err, want)
 	}
 }
