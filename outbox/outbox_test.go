@@ -7,10 +7,12 @@ import (
 	"image"
 	"image/png"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/committeebot/committeebot/bot"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -286,5 +288,76 @@ func TestAMessageForAGoneTopicGoesToGeneral(t *testing.T) {
 	r.drained(t)
 	if ms := r.tg.BotMessages(forum); len(ms) != 1 || ms[0].Thread != 0 || ms[0].Text != "nhắc lịch" {
 		t.Errorf("the forum holds %+v, want the message in General", ms)
+	}
+}
+
+// commandCounter counts the commands a client sends (a script is one).
+type commandCounter struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.mu.Lock()
+		c.names = append(c.names, cmd.Name())
+		c.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (c *commandCounter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.names
+	c.names = nil
+	return out
+}
+
+// A fresh edit of a message goes straight to the enqueue script when this
+// process queued no edit of it lately, and tries the one-command merge
+// first when it did; both end the same way.
+func TestFreshEditsTryTheOneCommandMergeOnlyAfterAnEditOfTheirMessage(t *testing.T) {
+	t.Parallel()
+	rd := redistest.New(t)
+	opt, err := redis.ParseURL(rd.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(opt)
+	t.Cleanup(func() { _ = client.Close() })
+	counter := &commandCounter{}
+	client.AddHook(counter)
+	// No worker claims from this outbox: what is queued stays queued.
+	box := storage.NewOutbox(client, storage.NewKeys(rd.Prefix()), storage.OutboxLimits{})
+	send := func(w *outbox.Writer, update, chat int64, msg int, text string) []string {
+		t.Helper()
+		ctx := outbox.WithOrigin(context.Background(), fmt.Sprint("u", update), chat, false)
+		if err := w.Send(ctx, tgbotapi.NewEditMessageText(chat, msg, text), outbox.Fresh()); err != nil {
+			t.Fatal(err)
+		}
+		return counter.take()
+	}
+	w := outbox.NewWriter(box, nil, nil, nil)
+	send(w, 1, 3, 7, "loads the script") // the first EVALSHA may be answered NOSCRIPT
+	if got := send(w, 2, 1, 5, "card: picked"); strings.Join(got, " ") != "evalsha" {
+		t.Errorf("a first edit of message 5: %v; want the enqueue script alone", got)
+	}
+	if got := send(w, 3, 1, 5, "card: recorded"); strings.Join(got, " ") != "set" {
+		t.Errorf("an edit of message 5, edited lately by this writer: %v; want the one-command merge", got)
+	}
+	// Another process, which did not queue the waiting edit, merges
+	// through the script.
+	if got := send(outbox.NewWriter(box, nil, nil, nil), 4, 1, 5, "card: changed"); strings.Join(got, " ") != "evalsha" {
+		t.Errorf("an edit of message 5 by another writer: %v; want the enqueue script alone", got)
+	}
+	if n, err := box.Pending(context.Background()); err != nil || n != 2 {
+		t.Errorf("Pending = %d, %v; want one edit of each message", n, err)
 	}
 }

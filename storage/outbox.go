@@ -99,8 +99,14 @@ type OutboxItem struct {
 	Coalesce string
 	// Fresh says the caller knows the id was never enqueued (it follows a
 	// change Redis just made for the first time): Enqueue skips looking
-	// for it, and an edit that coalesces takes one command.
+	// for it.
 	Fresh bool
+	// MayMerge, with Fresh and Coalesce, says an edit of the same message
+	// was queued lately, so that one probably still waits: Enqueue first
+	// tries to replace its body in one command (SET … XX), and runs the
+	// enqueue script only if none waits. Without it the script merges or
+	// queues in one round trip. Either way the result is the same.
+	MayMerge bool
 	// Ref, if set, records the delivered message's id under this name.
 	Ref string
 	// EditRef, if set, names the Ref of the message this edit changes; it
@@ -282,7 +288,7 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 	fresh := "0"
 	if it.Coalesce != "" {
 		body = o.key("cb", it.Coalesce)
-		if it.Fresh {
+		if it.Fresh && it.MayMerge {
 			// One command for the common case of an edit of a message
 			// whose previous edit still waits: it takes the newer body.
 			ok, err := o.c.SetXX(ctx, body, it.Body, 0).Result()
