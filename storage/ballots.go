@@ -359,7 +359,8 @@ func (s *Ballots) List(ctx context.Context, committeeID string) ([]domain.Ballot
 // else the ms until it frees.
 var ballotGateScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
-local cur = tonumber(string.match(redis.call('HGET', KEYS[1], 'gate') or '', '^(%d+)'))
+local gm = string.match(redis.call('HGET', KEYS[1], 'gate') or '', '^(%d+)')
+local cur = gm and tonumber(gm)
 if cur and cur > now then return cur - now end
 redis.call('HSET', KEYS[1], 'gate', tostring(now + tonumber(ARGV[2])))
 return -1
@@ -496,6 +497,10 @@ type PostSlot struct {
 var castScript = redis.NewScript(`
 local st = redis.call('HMGET', KEYS[1], 'status', 'deadline', 'electorate', 'gate', 'opened', 'post_chat', 'post_msg')
 local pc, pm = st[6] or '0', st[7] or '0'
+-- The post's edit slot, read before anything is written.
+local g = st[4] or ''
+local gm = string.match(g, '^(%d+)')
+local cur = gm and tonumber(gm)
 if st[1] ~= 'open' then return {'closed', 0, 0, 0, 0, '', pc, pm} end
 if st[5] and ARGV[10] ~= st[5] then return {'stale', 0, 0, 0, 0, '', pc, pm} end
 local now = tonumber(ARGV[1])
@@ -542,8 +547,6 @@ end
 local voted = redis.call('HLEN', KEYS[3])
 local interval = tonumber(ARGV[9]) or 0
 if interval <= 0 or pc == '0' or pc == '' then return {code, voted, total, 0, 0, voter, pc, pm} end
-local g = st[4] or ''
-local cur = tonumber(string.match(g, '^(%d+)'))
 if cur and cur > now then
   if string.find(g, '|p', 1, true) then return {code, voted, total, cur - now, 0, voter, pc, pm} end
   redis.call('HSET', KEYS[1], 'gate', cur .. '|p')
