@@ -443,31 +443,15 @@ func (h *votingHandlers) cast(ctx context.Context, r *bot.Request, b domain.Ball
 	if res.Voted >= res.Electorate && res.Electorate > 0 {
 		return h.results.closeBallot(ctx, b.Committee, b.ID)
 	}
-	if res.Again || !res.Post.Asked || (!res.Post.Free && !res.Post.Plan) {
+	if res.Again {
 		return nil
 	}
 	// The vote is recorded: a post that cannot be refreshed now is not the
 	// voter's problem.
-	if err := h.refreshAfterVote(ctx, c, b, res); err != nil {
+	if err := h.afterVote(ctx, c, b, res); err != nil {
 		h.log.WarnContext(ctx, "refreshing the ballot post failed", "ballot", b.ID, "err", err.Error())
 	}
 	return nil
-}
-
-// refreshAfterVote refreshes the ballot's group post after a vote (see
-// afterVote), reading the committee only when the post is edited now.
-func (h *votingHandlers) refreshAfterVote(ctx context.Context, c *domain.Committee, b domain.Ballot, res storage.CastResult) error {
-	if c == nil && res.Post.Free {
-		got, err := h.committees.Get(ctx, b.Committee)
-		if err != nil {
-			return err
-		}
-		c = &got
-	}
-	if c == nil {
-		c = &domain.Committee{ID: b.Committee}
-	}
-	return h.afterVote(ctx, *c, b, res)
 }
 
 // tellUnit tells the unit's other delegates that their unit has voted.

@@ -413,13 +413,21 @@ func (h *votingHandlers) scheduleRefresh(ctx context.Context, committeeID, ballo
 // afterVote keeps the group post current after a vote whose cast took
 // the post's edit slot (storage.Cast.PostEvery): it edits the post now
 // with the turnout the cast returned, or schedules the one trailing edit
-// of the slot, or does nothing when that is planned already.
-func (h *votingHandlers) afterVote(ctx context.Context, c domain.Committee, b domain.Ballot, res storage.CastResult) error {
+// of the slot, or does nothing when that is planned already. c is the
+// committee when the caller has it; else it is read, only to edit now.
+func (h *votingHandlers) afterVote(ctx context.Context, c *domain.Committee, b domain.Ballot, res storage.CastResult) error {
 	switch {
 	case !res.Post.Asked:
 		return nil
 	case res.Post.Free:
-		return h.editPostWith(ctx, c, b, res.GroupPost(), res.Voted)
+		if c == nil {
+			got, err := h.committees.Get(ctx, b.Committee)
+			if err != nil {
+				return err
+			}
+			c = &got
+		}
+		return h.editPostWith(ctx, *c, b, res.GroupPost(), res.Voted)
 	case res.Post.Plan:
 		return h.scheduleRefresh(ctx, b.Committee, b.ID, res.Post.Until)
 	}
