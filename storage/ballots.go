@@ -26,7 +26,8 @@ import (
 //	                                             electorate (size of the electors set), post_chat,
 //	                                             post_msg, gate (the group post's edit slot: until when
 //	                                             it may not be edited, "|p" once the trailing edit is
-//	                                             planned)
+//	                                             planned), nvoted (how many electors have voted: the
+//	                                             voted hash's size, kept by the cast)
 //	<p>:{c:<id>}:ballot:<b>:electors      set    voter keys fixed at opening (unit codes or user ids)
 //	<p>:{c:<id>}:ballot:<b>:voted         hash   voter key -> cast id (who voted; never what)
 //	<p>:{c:<id>}:ballot:<b>:box           hash   random slot -> sealed {receipt, choice} (secret ballots)
@@ -159,7 +160,7 @@ if KEYS[4] then
 end
 for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'status', 'open', 'deadline', ARGV[3], 'closed', 0,
-  'opened', ARGV[4], 'electorate', redis.call('SCARD', KEYS[2]))
+  'opened', ARGV[4], 'electorate', redis.call('SCARD', KEYS[2]), 'nvoted', 0)
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return 1
 `)
@@ -445,8 +446,8 @@ type PostSlot struct {
 
 // castScript records one vote after checking, atomically, everything that
 // makes it valid — in as few Redis commands as a vote can take (the common
-// path: HMGET, HGET, HSETNX, HSET, HLEN), because every vote of a burst
-// waits for it.
+// path: HMGET, HGET, HSETNX, HSET of the box or votes, HSET of the count
+// and the post's edit slot), because every vote of a burst waits for it.
 //
 // KEYS[1] -> ballot hash
 // KEYS[2] -> electors set
@@ -495,8 +496,14 @@ type PostSlot struct {
 // edit); both 0 otherwise. Taking the slot here saves the vote a round
 // trip.
 var castScript = redis.NewScript(`
-local st = redis.call('HMGET', KEYS[1], 'status', 'deadline', 'electorate', 'gate', 'opened', 'post_chat', 'post_msg')
+local st = redis.call('HMGET', KEYS[1], 'status', 'deadline', 'electorate', 'gate', 'opened', 'post_chat', 'post_msg', 'nvoted')
 local pc, pm = st[6] or '0', st[7] or '0'
+-- How many have voted: the hash's count, or (a ballot opened before the
+-- hash kept it) the voted hash's size.
+local nv = tonumber(st[8])
+local function votedSoFar()
+  return nv or redis.call('HLEN', KEYS[3])
+end
 -- The post's edit slot, read before anything is written.
 local g = st[4] or ''
 local gm = string.match(g, '^(%d+)')
@@ -531,10 +538,10 @@ if redis.call('HSETNX', KEYS[3], voter, mark) == 0 then
   local prev = redis.call('HGET', KEYS[3], voter) or ''
   local pcast, puser = string.match(prev, '^([^|]*)|(.*)$')
   if pcast == ARGV[4] then
-    return {'again', redis.call('HLEN', KEYS[3]), total, 0, 0, voter, pc, pm}
+    return {'again', votedSoFar(), total, 0, 0, voter, pc, pm}
   end
   if ARGV[6] == 'secret' or puser ~= ARGV[2] then
-    return {'already', redis.call('HLEN', KEYS[3]), total, 0, 0, voter, pc, pm}
+    return {'already', votedSoFar(), total, 0, 0, voter, pc, pm}
   end
   code = 'changed'
   redis.call('HSET', KEYS[3], voter, mark)
@@ -544,16 +551,32 @@ if ARGV[6] == 'secret' then
 else
   redis.call('HSET', KEYS[4], voter, ARGV[7])
 end
-local voted = redis.call('HLEN', KEYS[3])
-local interval = tonumber(ARGV[9]) or 0
-if interval <= 0 or pc == '0' or pc == '' then return {code, voted, total, 0, 0, voter, pc, pm} end
-if cur and cur > now then
-  if string.find(g, '|p', 1, true) then return {code, voted, total, cur - now, 0, voter, pc, pm} end
-  redis.call('HSET', KEYS[1], 'gate', cur .. '|p')
-  return {code, voted, total, cur - now, 1, voter, pc, pm}
+-- The count and the post's edit slot are written by one HSET.
+local fields = {}
+local voted = nv
+if not voted then
+  voted = redis.call('HLEN', KEYS[3])
+  fields[#fields + 1], fields[#fields + 2] = 'nvoted', voted
+elseif code == 'ok' then
+  voted = nv + 1
+  fields[#fields + 1], fields[#fields + 2] = 'nvoted', voted
 end
-redis.call('HSET', KEYS[1], 'gate', tostring(now + interval))
-return {code, voted, total, -1, 0, voter, pc, pm}
+local slot, plan = 0, 0
+local interval = tonumber(ARGV[9]) or 0
+if interval > 0 and pc ~= '0' and pc ~= '' then
+  if cur and cur > now then
+    slot = cur - now
+    if not string.find(g, '|p', 1, true) then
+      plan = 1
+      fields[#fields + 1], fields[#fields + 2] = 'gate', cur .. '|p'
+    end
+  else
+    slot = -1
+    fields[#fields + 1], fields[#fields + 2] = 'gate', tostring(now + interval)
+  end
+end
+if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
+return {code, voted, total, slot, plan, voter, pc, pm}
 `)
 
 // Cast records a vote in one atomic step that re-checks the ballot is

@@ -21,14 +21,19 @@ import (
 // Keys, tag {ob} (one slot: the claim script checks the global limit and a
 // chat's queue together):
 //
-//	<p>:{ob}:i:<id>        hash    a waiting item: chat, kind, prio, body, coal, ref, eref,
-//	                               once, att (claims so far), tok (fencing token of the
-//	                               current claim), unc (1: a claim may have sent it); an
-//	                               item with a coalescing key has no body until claimed
-//	<p>:{ob}:cb:<key>      string  the body of the waiting (unclaimed) item of a coalescing
-//	                               key: a newer item of the key only replaces it (SET XX),
-//	                               and the claim moves it into the item
-//	<p>:{ob}:q:<chat>      list    ids of the chat's waiting items, oldest first
+//	<p>:{ob}:i:<id>        hash    a waiting or claimed item: chat, kind, prio, body, ref,
+//	                               eref, once, att (claims so far), tok (fencing token of
+//	                               the current claim), unc (1: a claim may have sent it),
+//	                               qe (its queue entry, when not the bare id); an item with
+//	                               a coalescing key has none until its first claim
+//	<p>:{ob}:cm:<key>      string  the waiting (unclaimed) item of a coalescing key, as
+//	                               "<kind>|<once>|<ref>|<eref>|<body>": a newer item of the
+//	                               key only replaces it (SET XX), and the claim moves it
+//	                               into the item's hash
+//	<p>:{ob}:cb:<key>      string  the same, body only, beside an item hash with "coal"
+//	                               (items queued before cm: still claimed, no longer written)
+//	<p>:{ob}:q:<chat>      list    the chat's waiting items, oldest first: the id, or
+//	                               "<id>|<prio>|<key>" for an item of a coalescing key
 //	<p>:{ob}:ready:0       zset    chats whose head item is an answer -> earliest send (ms)
 //	<p>:{ob}:ready:1       zset    chats whose head item is fan-out -> earliest send (ms)
 //	<p>:{ob}:flight        zset    chats whose head item is being sent -> lease expiry (ms)
@@ -125,6 +130,9 @@ func (it OutboxItem) Validate() error {
 	}
 	if it.Chat == "" || strings.ContainsAny(it.Chat, "{}: ") {
 		errs = append(errs, errors.New("outbox item needs a chat id"))
+	}
+	if strings.Contains(it.Ref, "|") || strings.Contains(it.EditRef, "|") {
+		errs = append(errs, errors.New("outbox refs may not hold |"))
 	}
 	switch it.Kind {
 	case OutboxSend, OutboxEdit, OutboxOther:
@@ -232,8 +240,7 @@ func (o *Outbox) key(parts ...string) string { return o.p + strings.Join(parts, 
 // KEYS[2] -> <p>:{ob}:d:<id>
 // KEYS[3] -> <p>:{ob}:q:<chat>
 // KEYS[4] -> <p>:{ob}:ready:<prio>
-// KEYS[5] -> <p>:{ob}:cb:<coalescing key> (KEYS[1] again for none)
-// KEYS[6] -> <p>:{ob}:flight
+// KEYS[5] -> <p>:{ob}:cm:<coalescing key> (KEYS[1] again for none)
 // ARGV[1] -> id
 // ARGV[2] -> chat
 // ARGV[3] -> kind
@@ -248,21 +255,36 @@ func (o *Outbox) key(parts ...string) string { return o.p + strings.Join(parts, 
 //
 // Returns "queued", "known" (waiting or finished already: nothing done) or
 // "merged" (a waiting item with the same coalescing key took the body).
+//
+// An item of a coalescing key is one SET (which merges it into a waiting
+// one, or keeps it for its first claim) and its queue entry: a fresh edit
+// of a message takes three commands, one when an edit of it waits. The
+// chat is marked ready when its queue was empty; a chat whose head is
+// claimed meanwhile (a lapsed claim finished by another) is skipped by the
+// claim until that head is finished.
 var outboxEnqueueScript = redis.NewScript(`
 if ARGV[11] ~= '1' and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 'known' end
+local entry = ARGV[1]
 if ARGV[6] ~= '' then
-  if redis.call('SET', KEYS[5], ARGV[5], 'GET') then return 'merged' end
-  redis.call('HSET', KEYS[1], 'chat', ARGV[2], 'kind', ARGV[3], 'prio', ARGV[4],
-    'coal', ARGV[6], 'ref', ARGV[7], 'eref', ARGV[8], 'once', ARGV[9], 'att', 0)
+  local v = ARGV[3] .. '|' .. ARGV[9] .. '|' .. ARGV[7] .. '|' .. ARGV[8] .. '|' .. ARGV[5]
+  if redis.call('SET', KEYS[5], v, 'GET') then return 'merged' end
+  entry = ARGV[1] .. '|' .. ARGV[4] .. '|' .. ARGV[6]
 else
   redis.call('HSET', KEYS[1], 'chat', ARGV[2], 'kind', ARGV[3], 'prio', ARGV[4], 'body', ARGV[5],
     'ref', ARGV[7], 'eref', ARGV[8], 'once', ARGV[9], 'att', 0)
 end
-if redis.call('RPUSH', KEYS[3], ARGV[1]) == 1 and not redis.call('ZSCORE', KEYS[6], ARGV[2]) then
+if redis.call('RPUSH', KEYS[3], entry) == 1 then
   redis.call('ZADD', KEYS[4], 'NX', ARGV[10], ARGV[2])
 end
 return 'queued'
 `)
+
+// coalescedValue is how a waiting item of a coalescing key is kept
+// (<p>:{ob}:cm:<key>), as outboxEnqueueScript writes it.
+func coalescedValue(it OutboxItem, once string) []byte {
+	head := string(it.Kind) + "|" + once + "|" + it.Ref + "|" + it.EditRef + "|"
+	return append([]byte(head), it.Body...)
+}
 
 // EnqueueResult says what Enqueue did.
 type EnqueueResult string
@@ -287,11 +309,11 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 	body := o.key("i", it.ID)
 	fresh := "0"
 	if it.Coalesce != "" {
-		body = o.key("cb", it.Coalesce)
+		body = o.key("cm", it.Coalesce)
 		if it.Fresh && it.MayMerge {
 			// One command for the common case of an edit of a message
 			// whose previous edit still waits: it takes the newer body.
-			ok, err := o.c.SetXX(ctx, body, it.Body, 0).Result()
+			ok, err := o.c.SetXX(ctx, body, coalescedValue(it, once), 0).Result()
 			if err != nil {
 				return "", fmt.Errorf("enqueue %s: %w", it.ID, err)
 			}
@@ -304,7 +326,7 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 		fresh = "1"
 	}
 	keys := []string{o.key("i", it.ID), o.key("d", it.ID), o.key("q", it.Chat),
-		o.key("ready", strconv.Itoa(it.Priority)), body, o.key("flight")}
+		o.key("ready", strconv.Itoa(it.Priority)), body}
 	v, err := runScript(ctx, o.c, outboxEnqueueScript, keys, it.ID, it.Chat, string(it.Kind), it.Priority,
 		it.Body, it.Coalesce, it.Ref, it.EditRef, once, unixMilli(o.now()), fresh)
 	if err != nil {
@@ -355,13 +377,26 @@ local wmax, wwin = tonumber(ARGV[8]), tonumber(ARGV[9])
 local cint, cburst = tonumber(ARGV[10]), tonumber(ARGV[11])
 local eint, eburst = tonumber(ARGV[12]), tonumber(ARGV[13])
 
+-- A queue entry: the item's id, or "<id>|<prio>|<coalescing key>" for an
+-- item kept under cm:<key> until its first claim.
+local function parseEntry(e)
+  local id, prio, coal = string.match(e, '^([^|]*)|([^|]*)|(.*)$')
+  if id then return id, prio, coal end
+  return e, nil, nil
+end
+
 for _, chat in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 16)) do
   redis.call('ZREM', KEYS[3], chat)
   local head = redis.call('LINDEX', p .. 'q:' .. chat, 0)
   if head then
-    local prio = redis.call('HGET', p .. 'i:' .. head, 'prio') or '1'
-    redis.call('HSET', p .. 'i:' .. head, 'unc', 1)
-    redis.call('HDEL', p .. 'i:' .. head, 'tok')
+    local hid, hprio = parseEntry(head)
+    local ik = p .. 'i:' .. hid
+    local h = redis.call('HMGET', ik, 'prio', 'tok')
+    if h[2] then
+      redis.call('HSET', ik, 'unc', 1)
+      redis.call('HDEL', ik, 'tok')
+    end
+    local prio = h[1] or hprio or '1'
     redis.call('ZADD', prio == '0' and KEYS[1] or KEYS[2], now, chat)
   end
 end
@@ -418,20 +453,38 @@ for i = 1, 2 do
   for _, chat in ipairs(chats) do
     if #out >= limit then break end
     local q = p .. 'q:' .. chat
-    local id = redis.call('LINDEX', q, 0)
-    if not id then
+    local entry = redis.call('LINDEX', q, 0)
+    local id, eprio, ecoal
+    if entry then id, eprio, ecoal = parseEntry(entry) end
+    local ik = id and p .. 'i:' .. id
+    local h = ik and redis.call('HMGET', ik, 'kind', 'body', 'att', 'unc', 'once', 'eref', 'coal', 'ref', 'tok')
+    local fromcm = false
+    if h and not h[1] and ecoal then
+      -- An item of a coalescing key waits whole under cm:<key> until its
+      -- first claim, so that newer edits of the message could replace it.
+      local v = redis.call('GET', p .. 'cm:' .. ecoal)
+      if v then
+        local kind, once, ref, eref, body = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+        if kind then
+          h = {kind, body, '0', false, once, eref, '', ref, false}
+          fromcm = true
+        end
+      end
+    end
+    if not entry then
+      redis.call('ZREM', KEYS[i], chat)
+    elseif h[9] then
+      -- Its head is being sent (a lapsed claim finished by another let
+      -- the chat be marked ready): its finish moves the chat on.
       redis.call('ZREM', KEYS[i], chat)
     else
-      local ik = p .. 'i:' .. id
-      local h = redis.call('HMGET', ik, 'kind', 'body', 'att', 'unc', 'once', 'eref', 'coal', 'ref')
       if not h[1] then
         redis.call('LPOP', q)
       else
         local fromcb = false
         if not h[2] and h[7] and h[7] ~= '' then
           fromcb = true
-          -- The body waits beside the item until its first claim, so
-          -- that newer edits of the message could replace it.
+          -- An item queued before cm: its body beside it, under cb:<key>.
           h[2] = redis.call('GET', p .. 'cb:' .. h[7]) or ''
         end
         local kind = h[1]
@@ -483,7 +536,11 @@ for i = 1, 2 do
             end
           end
           local att = (tonumber(h[3]) or 0) + 1
-          if fromcb then
+          if fromcm then
+            redis.call('HSET', ik, 'chat', chat, 'kind', kind, 'prio', eprio, 'body', h[2], 'ref', h[8],
+              'eref', h[6], 'once', h[5], 'att', att, 'tok', tok, 'qe', entry)
+            redis.call('DEL', p .. 'cm:' .. ecoal)
+          elseif fromcb then
             redis.call('HSET', ik, 'tok', tok, 'att', att, 'body', h[2])
             redis.call('DEL', p .. 'cb:' .. h[7])
           else
@@ -607,30 +664,38 @@ func scanInt(r reply, i int, dst *int64) error {
 // claim's lease ran out and another claim holds the item; the outcome is
 // recorded all the same, so that claim sends nothing if it has not yet).
 var outboxFinishScript = redis.NewScript(`
+-- A queue entry: the id, or "<id>|<prio>|<coalescing key>".
+local function parseEntry(e)
+  local id, prio = string.match(e, '^([^|]*)|([^|]*)|')
+  if id then return id, prio end
+  return e, nil
+end
 if redis.call('EXISTS', KEYS[6]) == 1 then
   local head = redis.call('LINDEX', KEYS[2], 0)
-  if not head or redis.call('HEXISTS', ARGV[8] .. head, 'tok') == 0 then
+  if not head or redis.call('HEXISTS', ARGV[8] .. parseEntry(head), 'tok') == 0 then
     redis.call('ZREM', KEYS[3], ARGV[3])
     if head then redis.call('ZADD', KEYS[5], 'NX', ARGV[7], ARGV[3]) end
   end
   return 'again'
 end
-local h = redis.call('HMGET', KEYS[1], 'tok', 'ref')
+local h = redis.call('HMGET', KEYS[1], 'tok', 'ref', 'qe')
 local res = 'ok'
 if h[1] ~= ARGV[2] then res = 'fenced' end
+local entry = h[3] or ARGV[1]
 redis.call('SET', KEYS[6], ARGV[4], 'PX', ARGV[6])
 if h[2] and h[2] ~= '' and ARGV[5] ~= '' then redis.call('HSET', KEYS[7], h[2], ARGV[5]) end
 redis.call('DEL', KEYS[1])
-if redis.call('LINDEX', KEYS[2], 0) == ARGV[1] then
+if redis.call('LINDEX', KEYS[2], 0) == entry then
   redis.call('LPOP', KEYS[2])
 else
-  redis.call('LREM', KEYS[2], 1, ARGV[1])
+  redis.call('LREM', KEYS[2], 1, entry)
 end
 if res == 'fenced' then return res end
 redis.call('ZREM', KEYS[3], ARGV[3])
 local nxt = redis.call('LINDEX', KEYS[2], 0)
 if nxt then
-  local prio = redis.call('HGET', ARGV[8] .. nxt, 'prio') or '1'
+  local nid, prio = parseEntry(nxt)
+  prio = prio or redis.call('HGET', ARGV[8] .. nid, 'prio') or '1'
   redis.call('ZADD', prio == '0' and KEYS[4] or KEYS[5], ARGV[7], ARGV[3])
 end
 return res

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
@@ -390,5 +391,62 @@ func TestOutboxNoWindowEverHoldsMoreThanTelegramAllowsAcrossReplicas(t *testing.
 		if got := maxIn(times, 3*l.ChatInterval); got > l.ChatBurst+2 {
 			t.Errorf("chat %s: %d messages in %v", chat, got, 3*l.ChatInterval)
 		}
+	}
+}
+
+// An edit queued the way the outbox kept coalescing edits before
+// (an item hash with "coal" and its body under cb:<key>) is still claimed
+// with its body, and its chat moves on.
+func TestOutboxClaimsAnEditQueuedInTheEarlierForm(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	ctx := context.Background()
+	o := storage.NewOutbox(rt.Client(), storage.NewKeys(rt.Prefix()), storage.OutboxLimits{})
+	p := rt.Prefix() + ":{ob}:"
+	c := rt.Client()
+	c.HSet(ctx, p+"i:old", "chat", "42", "kind", "edit", "prio", "0", "coal", "e:42:7", "ref", "", "eref", "", "once", "0", "att", 0)
+	c.Set(ctx, p+"cb:e:42:7", "card: old form", 0)
+	c.RPush(ctx, p+"q:42", "old")
+	c.ZAdd(ctx, p+"ready:0", redis.Z{Score: 0, Member: "42"})
+	// A newer edit of the same message queues behind it.
+	newer := item("new", "42", storage.OutboxEdit, 0)
+	newer.Coalesce, newer.Fresh = "e:42:7", true
+	enqueue(t, o, newer)
+	ds, _ := claim(t, o, 10)
+	if len(ds) != 1 || ds[0].ID != "old" || string(ds[0].Body) != "card: old form" {
+		t.Fatalf("claimed %+v; want the old item with its body", ds)
+	}
+	complete(t, o, ds[0], 0)
+	ds, _ = claim(t, o, 10)
+	if len(ds) != 1 || ds[0].ID != "new" || string(ds[0].Body) != "body-new" {
+		t.Fatalf("claimed %+v; want the newer edit", ds)
+	}
+	complete(t, o, ds[0], 0)
+	if n, err := o.Pending(ctx); err != nil || n != 0 {
+		t.Fatalf("Pending = %d, %v; want nothing left", n, err)
+	}
+}
+
+// A chat marked ready while its head item is being sent (a lapsed claim
+// finished by the other made room for a new item meanwhile) is not
+// claimed twice at once: the head's finish moves it on.
+func TestOutboxNeverClaimsAChatWhoseHeadIsBeingSent(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	ctx := context.Background()
+	o := storage.NewOutbox(rt.Client(), storage.NewKeys(rt.Prefix()), storage.OutboxLimits{})
+	enqueue(t, o, item("a", "9", storage.OutboxSend, 0))
+	enqueue(t, o, item("b", "9", storage.OutboxSend, 0))
+	first, _ := claim(t, o, 10)
+	if len(first) != 1 || first[0].ID != "a" {
+		t.Fatalf("claimed %v, want a", deliveryIDs(first))
+	}
+	rt.Client().ZAdd(ctx, rt.Prefix()+":{ob}:ready:0", redis.Z{Score: 0, Member: "9"})
+	if ds, _ := claim(t, o, 10); len(ds) != 0 {
+		t.Fatalf("claimed %v while a was being sent", deliveryIDs(ds))
+	}
+	complete(t, o, first[0], 1)
+	if ds, _ := claim(t, o, 10); len(ds) != 1 || ds[0].ID != "b" {
+		t.Fatalf("claimed %v after a, want b", deliveryIDs(ds))
 	}
 }
