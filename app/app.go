@@ -148,6 +148,7 @@ type App struct {
 	ready   *readiness
 	worker  *outbox.Worker
 	outbox  *storage.Outbox
+	users   *storage.Users
 	self    atomic.Pointer[bot.User] // set once by identify
 
 	// Built by wire once the bot knows its username; only Run and the
@@ -215,6 +216,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	keys := storage.NewKeys(cfg.Redis.KeyPrefix)
 	a.keys = keys
 	users := storage.NewUsers(rdb, keys)
+	a.users = users
 	sealer, err := newSealer(cfg, log)
 	if err != nil {
 		_ = rdb.Close()
@@ -437,6 +439,20 @@ func (a *App) serve(ctx context.Context, sd *shutdown) error {
 	go func() {
 		defer close(workerDone)
 		a.worker.Run(workerCtx)
+	}()
+
+	// The languages the handlers read are kept in the process while it
+	// hears of every change (storage.Users.Watch), until the end: the
+	// handlers and jobs that read them stop before.
+	langCtx, stopLangs := context.WithCancel(context.WithoutCancel(ctx))
+	langsDone := make(chan struct{})
+	go func() {
+		defer close(langsDone)
+		a.users.Watch(langCtx)
+	}()
+	defer func() {
+		stopLangs()
+		<-langsDone
 	}()
 
 	// Due jobs (reminders) are claimed by every replica; see package
