@@ -19,9 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -56,52 +54,6 @@ type Writer struct {
 	wake   func()
 	log    *slog.Logger
 
-	// edited remembers when this process last queued an edit of each
-	// message (by coalescing key): a Fresh edit of a message edited lately
-	// probably finds that edit still waiting and tries the one-command
-	// merge first (storage.OutboxItem.MayMerge). Only a hint: a wrong one
-	// costs one command, never a wrong result.
-	mu     sync.Mutex
-	edited map[string]time.Time
-	now    func() time.Time
-}
-
-// editHint is how long a queued edit is thought to be still waiting. On a
-// quiet bot an edit leaves within milliseconds, and a person reads a
-// screen for seconds before pressing the next button: past two seconds
-// the merge is rarely there to try. Under load edits wait longer, and one
-// found waiting past the hint is merged by the enqueue script all the
-// same (one command more).
-const editHint = 2 * time.Second
-
-// maxEditHints bounds Writer.edited.
-const maxEditHints = 4096
-
-// editedLately reports whether this process queued an edit of key within
-// editHint.
-func (w *Writer) editedLately(key string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	at, ok := w.edited[key]
-	return ok && w.now().Sub(at) < editHint
-}
-
-// noteEdit records that an edit of key was queued now.
-func (w *Writer) noteEdit(key string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := w.now()
-	if len(w.edited) >= maxEditHints {
-		for k, at := range w.edited {
-			if now.Sub(at) >= editHint {
-				delete(w.edited, k)
-			}
-		}
-		if len(w.edited) >= maxEditHints {
-			clear(w.edited)
-		}
-	}
-	w.edited[key] = now
 }
 
 // NewWriter returns a writer over store. direct makes the calls that are
@@ -114,7 +66,7 @@ func NewWriter(store Enqueuer, direct Requester, wake func(), log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Writer{store: store, direct: direct, wake: wake, log: log, edited: make(map[string]time.Time), now: time.Now}
+	return &Writer{store: store, direct: direct, wake: wake, log: log}
 }
 
 // SendOption adjusts one queued call.
@@ -144,10 +96,9 @@ func EditOf(ref string) SendOption {
 // Fresh says this call was never queued before under its id: it follows a
 // change Redis has just made for the first time (a vote the cast script
 // recorded now, not found again), so no earlier run of the handler can
-// have queued it. The outbox then skips looking for the id, and an edit of
-// a message whose previous edit still waits takes one Redis command when
-// this process queued that edit (see storage.OutboxItem.Fresh and
-// MayMerge), else one round trip of the enqueue script. Wrongly given, a
+// have queued it. The outbox then skips looking for the id (see
+// storage.OutboxItem.Fresh): an edit is then two Redis commands when an
+// edit of its message still waits, four when none does. Wrongly given, a
 // redelivered update could send its edit twice; never give it after a
 // step that may have run before.
 func Fresh() SendOption { return func(q *queued) { q.item.Fresh = true } }
@@ -204,9 +155,6 @@ func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOpt
 	if it.Body, err = cl.marshal(); err != nil {
 		return fmt.Errorf("outbox: encode %s: %w", cl.Method, err)
 	}
-	if it.Coalesce != "" && it.Fresh {
-		it.MayMerge = w.editedLately(it.Coalesce)
-	}
 	if _, err := w.store.Enqueue(ctx, it); err != nil {
 		if storage.IsUnavailable(err) && it.EditRef == "" && it.Ref == "" {
 			// Redis is down: the outbox cannot keep the message, and
@@ -220,9 +168,6 @@ func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOpt
 			return nil
 		}
 		return fmt.Errorf("queue %s: %w", cl.Method, err)
-	}
-	if it.Coalesce != "" {
-		w.noteEdit(it.Coalesce)
 	}
 	w.wake()
 	return nil

@@ -106,12 +106,6 @@ type OutboxItem struct {
 	// change Redis just made for the first time): Enqueue skips looking
 	// for it.
 	Fresh bool
-	// MayMerge, with Fresh and Coalesce, says an edit of the same message
-	// was queued lately, so that one probably still waits: Enqueue first
-	// tries to replace its body in one command (SET … XX), and runs the
-	// enqueue script only if none waits. Without it the script merges or
-	// queues in one round trip. Either way the result is the same.
-	MayMerge bool
 	// Ref, if set, records the delivered message's id under this name.
 	Ref string
 	// EditRef, if set, names the Ref of the message this edit changes; it
@@ -279,13 +273,6 @@ end
 return 'queued'
 `)
 
-// coalescedValue is how a waiting item of a coalescing key is kept
-// (<p>:{ob}:cm:<key>), as outboxEnqueueScript writes it.
-func coalescedValue(it OutboxItem, once string) []byte {
-	head := string(it.Kind) + "|" + once + "|" + it.Ref + "|" + it.EditRef + "|"
-	return append([]byte(head), it.Body...)
-}
-
 // EnqueueResult says what Enqueue did.
 type EnqueueResult string
 
@@ -310,17 +297,6 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 	fresh := "0"
 	if it.Coalesce != "" {
 		body = o.key("cm", it.Coalesce)
-		if it.Fresh && it.MayMerge {
-			// One command for the common case of an edit of a message
-			// whose previous edit still waits: it takes the newer body.
-			ok, err := o.c.SetXX(ctx, body, coalescedValue(it, once), 0).Result()
-			if err != nil {
-				return "", fmt.Errorf("enqueue %s: %w", it.ID, err)
-			}
-			if ok {
-				return Merged, nil
-			}
-		}
 	}
 	if it.Fresh {
 		fresh = "1"

@@ -172,13 +172,10 @@ func TestOutboxFreshEditsCoalesceAndKeepTheirBodyOnceClaimed(t *testing.T) {
 	if r := enqueue(t, o, edit("f1", "card: picked")); r != storage.Queued {
 		t.Fatalf("first edit = %q, want queued", r)
 	}
-	if r := enqueue(t, o, edit("f2", "card: reviewed")); r != storage.Merged {
-		t.Fatalf("second edit = %q, want merged (by the enqueue script)", r)
-	}
-	mayMerge := edit("f2b", "card: recorded, receipt A")
-	mayMerge.MayMerge = true
-	if r := enqueue(t, o, mayMerge); r != storage.Merged {
-		t.Fatalf("third edit = %q, want merged (in one command)", r)
+	for _, e := range []storage.OutboxItem{edit("f2", "card: reviewed"), edit("f2b", "card: recorded, receipt A")} {
+		if r := enqueue(t, o, e); r != storage.Merged {
+			t.Fatalf("edit %s = %q, want merged", e.ID, r)
+		}
 	}
 	first, _ := claim(t, o, 10)
 	if len(first) != 1 || first[0].ID != "f1" || string(first[0].Body) != "card: recorded, receipt A" {
