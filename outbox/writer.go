@@ -53,7 +53,6 @@ type Writer struct {
 	direct Requester
 	wake   func()
 	log    *slog.Logger
-
 }
 
 // NewWriter returns a writer over store. direct makes the calls that are
