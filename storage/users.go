@@ -111,7 +111,9 @@ func (u *Users) SetLanguage(ctx context.Context, userID int64, lang string) erro
 //	the changing store's mark
 var setLangScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+-- A Redis user the ACL denies pub/sub keeps nothing (Watch cannot
+-- subscribe either): the change stands all the same.
+redis.pcall('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `)
 
@@ -179,6 +181,9 @@ func (u *Users) Watch(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	defer stop()
 	defer u.kept.off()
+	// A lost subscription is tried again at once, then less and less often
+	// (a Redis user the ACL denies pub/sub is refused every time).
+	retry := langRetryMin
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, langPingEvery)
 		if err != nil {
@@ -193,14 +198,16 @@ func (u *Users) Watch(ctx context.Context) {
 			u.kept.off()
 			select {
 			case <-ctx.Done():
-			case <-time.After(250 * time.Millisecond):
+			case <-time.After(retry):
 			}
+			retry = min(2*retry, langRetryMax)
 			continue
 		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
 				u.kept.on()
+				retry = langRetryMin
 			}
 		case *redis.Message:
 			if !strings.HasSuffix(m.Payload, u.self) {
@@ -215,8 +222,10 @@ func (u *Users) Watch(ctx context.Context) {
 // checked, and how many languages a process keeps (all are forgotten when
 // there would be more).
 const (
-	langKeepFor   = 10 * time.Minute
+	langKeepFor   = time.Hour
 	langPingEvery = 15 * time.Second
+	langRetryMin  = 100 * time.Millisecond
+	langRetryMax  = 30 * time.Second
 	langKeepMax   = 100_000
 )
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/committeebot/committeebot/storage/redistest"
 )
 
@@ -111,5 +113,34 @@ func TestLanguagesAreReadEachTimeWithoutWatch(t *testing.T) {
 	rt.Client().HSet(ctx, k.UserProfile(7), fieldLang, "vi")
 	if l, err := u.Language(ctx, 7); err != nil || l != "vi" {
 		t.Errorf("Language = %q, %v; want vi, read again", l, err)
+	}
+}
+
+// TestLanguagesWithoutPubSub: a Redis user the ACL denies pub/sub still
+// sets languages, and its store keeps nothing.
+func TestLanguagesWithoutPubSub(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t, redistest.WithOwnServer())
+	ctx := context.Background()
+	if err := rt.Client().Do(ctx, "ACL", "SETUSER", "nopub", "on", ">pw", "~*", "resetchannels", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: rt.Addr(), Username: "nopub", Password: "pw"})
+	t.Cleanup(func() { _ = c.Close() })
+	k := NewKeys(rt.Prefix())
+	u := NewUsers(c, k)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); u.Watch(wctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := u.SetLanguage(ctx, 5, "en"); err != nil {
+		t.Fatalf("SetLanguage without pub/sub: %v", err)
+	}
+	if l, err := u.Language(ctx, 5); err != nil || l != "en" {
+		t.Fatalf("Language = %q, %v; want en", l, err)
+	}
+	rt.Client().HSet(ctx, k.UserProfile(5), fieldLang, "vi")
+	if l, _ := u.Language(ctx, 5); l != "vi" || u.kept.isActive() {
+		t.Errorf("Language = %q (keeping: %v); want vi, read again", l, u.kept.isActive())
 	}
 }
