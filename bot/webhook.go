@@ -67,11 +67,16 @@ type WebhookMetrics interface {
 	// missing secret), closing (503, shutting down), malformed (400),
 	// too_large (413) or method (405).
 	WebhookRequest(result string)
+	// WebhookReply counts a Bot API call made in a webhook's response
+	// (answerCallbackQuery), which Telegram makes without telling its
+	// result.
+	WebhookReply(method string)
 }
 
 type noopWebhookMetrics struct{}
 
 func (noopWebhookMetrics) WebhookRequest(string) {}
+func (noopWebhookMetrics) WebhookReply(string)   {}
 
 // WithWebhookMetrics sets the observer of webhook requests.
 func WithWebhookMetrics(m WebhookMetrics) WebhookOption {
@@ -182,6 +187,7 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) string {
 		rw.Header().Set("Content-Type", "application/json")
 		rw.WriteHeader(http.StatusOK)
 		_, _ = rw.Write(body)
+		w.metrics.WebhookReply("answerCallbackQuery")
 		return "ok"
 	}
 	rw.WriteHeader(http.StatusOK)

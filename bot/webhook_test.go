@@ -110,6 +110,12 @@ func (c *webhookCounts) WebhookRequest(result string) {
 	c.got = append(c.got, result)
 }
 
+func (c *webhookCounts) WebhookReply(method string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, "reply "+method)
+}
+
 func (c *webhookCounts) results() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -245,7 +251,8 @@ func TestWebhookAnswersAButtonInItsResponse(t *testing.T) {
 	}, Recover(discard), AutoRespond(rr, discard))
 	d := NewDispatcher(h, "me", 2, time.Minute, discard)
 	defer d.Stop()
-	hook := NewWebhook(d, hookSecret)
+	m := &webhookCounts{}
+	hook := NewWebhook(d, hookSecret, WithWebhookMetrics(m))
 	post := func(body string) (int, string, string) {
 		req := httptest.NewRequest(http.MethodPost, "/telegram", strings.NewReader(body))
 		req.Header.Set(SecretTokenHeader, hookSecret)
@@ -263,5 +270,8 @@ func TestWebhookAnswersAButtonInItsResponse(t *testing.T) {
 	}
 	if len(rr.sent) != 0 {
 		t.Errorf("%d calls made; want the answer in the response only", len(rr.sent))
+	}
+	if diff := cmp.Diff([]string{"reply answerCallbackQuery", "ok", "ok"}, m.results()); diff != "" {
+		t.Errorf("counted (-want +got):\n%s", diff)
 	}
 }

@@ -60,7 +60,7 @@ func New() *Metrics {
 		}, []string{"method"}),
 		apiCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "committeebot_telegram_calls_total",
-			Help: "Bot API calls finished, by method and outcome.",
+			Help: "Bot API calls finished, by method and outcome (ok, error; webhook_reply: made by Telegram for the bot, from a webhook's response).",
 		}, []string{"method", "outcome"}),
 		telegramUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "committeebot_telegram_up",

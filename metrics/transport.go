@@ -35,6 +35,12 @@ func (m *Metrics) GetUpdates(result string) { m.transport.getUpdates.WithLabelVa
 // WebhookRequest counts one request to the webhook by result.
 func (m *Metrics) WebhookRequest(result string) { m.transport.webhook.WithLabelValues(result).Inc() }
 
+// WebhookReply counts a Bot API call made in a webhook's response among
+// the calls, with outcome "webhook_reply" (Telegram does not tell it).
+func (m *Metrics) WebhookReply(method string) {
+	m.apiCalls.WithLabelValues(method, "webhook_reply").Inc()
+}
+
 // PollerActive records whether this replica holds the poll lease.
 func (m *Metrics) PollerActive(active bool) {
 	if active {
