@@ -343,7 +343,10 @@ func (o *Outbox) Enqueue(ctx context.Context, it OutboxItem) (EnqueueResult, err
 // marked uncertain. Then answers before fan-out, a chat at most once: a
 // chat whose own limit (GCRA per chat, sliding log per group) refuses its
 // head is moved to the moment it will be allowed, so the scan never sees
-// it again before then. Booked sends enter the logs at now. Work is
+// it again before then; a chat whose head is being sent (claimed, with a
+// token) leaves the ready sets, its finish puts it back. An item of a
+// coalescing key is taken from cm:<key> into its hash, with its queue
+// entry (qe) for the finish. Booked sends enter the logs at now. Work is
 // bounded by ARGV[5] per priority.
 var outboxClaimScript = redis.NewScript(`
 local p = ARGV[1]
