@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +35,12 @@ func TestMain(m *testing.M) {
 	// go-redis logs every failed dial of the Redis-outage test; keep the
 	// test output readable.
 	storage.SetRedisLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// A hundred bots in one process under the race detector: collecting
+	// garbage a quarter as often costs about 8 % less CPU for about
+	// 0.5 GB more memory (the environment's GOGC, if set, wins).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	redistest.Main(m)
 }
 
@@ -212,7 +219,12 @@ func (h *harness) waitReady() {
 	h.t.Helper()
 	waitFor(h.t, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK }, h.logs.String)
 	if h.cfg.Telegram.Mode != "webhook" {
-		waitFor(h.t, func() bool { return gauge(h.t, h.app.Metrics(), "committeebot_poller_active") == 1 }, h.logs.String)
+		// The gauge is set before the poller's first getUpdates; gathering
+		// every metric (the process collector reads /proc) only once the
+		// stand-in saw one spares the 20 ms polling most of that work.
+		waitFor(h.t, func() bool {
+			return h.tg.MostInFlight("getUpdates") > 0 && gauge(h.t, h.app.Metrics(), "committeebot_poller_active") == 1
+		}, h.logs.String)
 	}
 }
 

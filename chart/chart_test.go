@@ -143,6 +143,9 @@ func TestChartsMatchTheirGoldenImages(t *testing.T) {
 // difference image among the test's artifacts.
 func compare(t *testing.T, got, want []byte) {
 	t.Helper()
+	if bytes.Equal(got, want) {
+		return // the same file: the same pixels
+	}
 	g, w := decode(t, got), decode(t, want)
 	if g.Bounds() != w.Bounds() {
 		t.Fatalf("size %v, golden %v", g.Bounds().Size(), w.Bounds().Size())

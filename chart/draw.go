@@ -12,7 +12,6 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // Sizes in points at scale 1, drawn at 72 dpi: one point is one pixel.
@@ -80,7 +79,8 @@ func render(c Chart) (image.Image, error) {
 	if height > MaxHeight {
 		return nil, ErrTooLarge
 	}
-	img := vgimg.NewWith(vgimg.UseWH(Width, vg.Length(height)), vgimg.UseDPI(dpi))
+	img := newCanvas(Width, vg.Length(height), dpi)
+	defer img.close()
 	full := draw.New(img)
 	y := full.Max.Y - margin
 	for _, line := range l.head {
