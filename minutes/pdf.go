@@ -66,13 +66,7 @@ func PDF(m Minutes) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
-	// The first pass counts the pages, for "n/N" footers whose width is
-	// exact (fpdf's page-count alias would be measured as its placeholder).
-	first, err := render(m, 0)
-	if err != nil {
-		return nil, err
-	}
-	f, err := render(m, first.PageCount())
+	f, err := render(m)
 	if err != nil {
 		return nil, err
 	}
@@ -83,17 +77,18 @@ func PDF(m Minutes) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// doc is one rendering pass.
+// doc is the document being laid out.
 type doc struct {
-	f     *fpdf.Fpdf
-	m     Minutes
-	pages int // total pages; 0 in the counting pass
+	f *fpdf.Fpdf
+	m Minutes
 }
 
-// render lays the minutes out; pages is the total for the footers.
-func render(m Minutes, pages int) (*fpdf.Fpdf, error) {
+// render lays the minutes out, then goes back to every page for its
+// footer: its "n/N" needs the page count, and fpdf's page-count alias
+// would be measured as its placeholder, not as the number it becomes.
+func render(m Minutes) (*fpdf.Fpdf, error) {
 	f := fpdf.New("P", "mm", "A4", "")
-	d := &doc{f: f, m: m, pages: pages}
+	d := &doc{f: f, m: m}
 	gen := m.generated().UTC() // fpdf writes no offset: say UTC
 	f.SetCatalogSort(true)
 	f.SetCreationDate(gen)
@@ -107,7 +102,6 @@ func render(m Minutes, pages int) (*fpdf.Fpdf, error) {
 	f.SetTitle(d.runningTitle(), true)
 	f.SetSubject(d.txt(m.Committee), true)
 	f.SetHeaderFunc(d.header)
-	f.SetFooterFunc(d.footer)
 	f.SetDrawColor(grayRule, grayRule, grayRule)
 	f.SetLineWidth(0.2)
 	f.AddPage()
@@ -122,6 +116,10 @@ func render(m Minutes, pages int) (*fpdf.Fpdf, error) {
 	}
 	d.notes()
 	d.signatures()
+	for i, n := 1, f.PageCount(); i <= n; i++ {
+		f.SetPage(i)
+		d.footer(n)
+	}
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("minutes: render pdf: %w", err)
 	}
@@ -244,15 +242,19 @@ func (d *doc) runningTitle() string {
 	return strings.Join(parts, " — ")
 }
 
-// footer runs at the end of every page: when the minutes were made, and
-// the page number.
-func (d *doc) footer() {
+// footer is drawn on every page once all are laid out: when the minutes
+// were made, and the page number of pages in all. fpdf writes a font or
+// color only when it differs from the one it set last, which is the last
+// page's, not this page's: both are set here without that shortcut.
+func (d *doc) footer(pages int) {
 	f := d.f
+	f.SetFont(family, "B", sizeSmall+1)
+	f.SetFillColor(255, 255, 255)
 	y := bottom + 5
 	f.Line(marginL, y-1.5, pageW-marginR, y-1.5)
 	d.font("", sizeSmall)
 	d.gray(grayText)
-	page := strconv.Itoa(f.PageNo()) + "/" + strconv.Itoa(d.pages)
+	page := strconv.Itoa(f.PageNo()) + "/" + strconv.Itoa(pages)
 	if p := d.txt(d.m.Labels.Page); p != "" {
 		page = p + " " + page
 	}
