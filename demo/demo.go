@@ -164,6 +164,9 @@ type terminal struct {
 	// the current chat (nil: always lang).
 	langs  Languages
 	events <-chan telegramtest.Event
+	// seen is the Seq of the last event read from events (or, at first,
+	// the stand-in's last before the terminal subscribed).
+	seen uint64
 	// interactive is set when a person types at a terminal.
 	interactive bool
 	cancel      func()
@@ -174,7 +177,7 @@ type terminal struct {
 
 func newTerminal(tg *telegramtest.Server, cat *i18n.Catalog, lang string, out io.Writer, log *slog.Logger) *terminal {
 	ev, cancel := tg.Subscribe()
-	return &terminal{tg: tg, cat: cat, lang: lang, defaultLang: lang, out: out, log: log, chatID: groupChat.ID,
+	return &terminal{tg: tg, cat: cat, lang: lang, defaultLang: lang, out: out, log: log, chatID: groupChat.ID, seen: tg.LastEventSeq(),
 		lastKB: make(map[int64]telegramtest.Message), mine: make(map[pressKey]telegramtest.Message), events: ev, cancel: cancel}
 }
 
@@ -247,6 +250,7 @@ func (t *terminal) loop(ctx context.Context, in io.Reader) error {
 			// Messages the bot sends by itself (reminders) show up while
 			// the person is idle, as they would in Telegram.
 			if open {
+				t.seen = ev.Seq
 				t.print(ev)
 			} else {
 				t.events = nil
@@ -486,6 +490,7 @@ func (t *terminal) wait(ctx context.Context, show bool) {
 			if !ok {
 				return
 			}
+			t.seen = ev.Seq
 			if show {
 				t.print(ev)
 			} else {
@@ -493,12 +498,21 @@ func (t *terminal) wait(ctx context.Context, show bool) {
 			}
 			timer.Reset(quiet)
 		case <-timer.C:
-			if (t.tg.PendingUpdates() == 0 && t.outboxEmpty(ctx)) || time.Now().After(deadline) {
+			if t.idle(ctx) || time.Now().After(deadline) {
 				return
 			}
 			timer.Reset(quiet)
 		}
 	}
+}
+
+// idle reports whether the bot is done with what was typed: every update
+// handled (Telegram's getUpdates confirmed it), nothing left to send, and
+// every event of the stand-in read — an event still on its way to the
+// terminal would otherwise be printed after the next line (seen under a
+// busy machine, where the quiet timer and the event can be ready at once).
+func (t *terminal) idle(ctx context.Context) bool {
+	return t.tg.PendingUpdates() == 0 && t.outboxEmpty(ctx) && t.seen >= t.tg.LastEventSeq()
 }
 
 // outboxEmpty reports whether the bot has nothing left to send.

@@ -1,12 +1,16 @@
 package demo
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/i18n"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 func TestFoldMatchesNamesWithoutDiacritics(t *testing.T) {
@@ -61,5 +65,75 @@ func TestNumberPressesTheMessageThatAnsweredThePerson(t *testing.T) {
 	}
 	if _, _, ok := term.target(2); ok {
 		t.Error("target(2) found a button the message does not have")
+	}
+}
+
+// The terminal is idle only once it has read every event of the stand-in:
+// an event still on its way (the stand-in hands them over through a
+// goroutine) would otherwise be printed after the next typed line.
+func TestTerminalIsNotIdleWhileAnEventIsOnItsWay(t *testing.T) {
+	tg := telegramtest.New()
+	defer tg.Close()
+	cat, err := i18n.New("vi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := newTerminal(tg, cat, "vi", io.Discard, slog.New(slog.DiscardHandler))
+	defer term.cancel()
+	ctx := context.Background()
+	if !term.idle(ctx) {
+		t.Fatal("a terminal with nothing sent is not idle")
+	}
+	user := people[1].user
+	tg.AddUser(user)
+	tg.SendText(user.ID, user.ID, "/help")
+	if got := tg.PendingUpdates(); got != 1 {
+		t.Fatalf("PendingUpdates = %d, want 1", got)
+	}
+	if term.idle(ctx) {
+		t.Error("idle with an update not yet taken by the bot")
+	}
+	// Take and confirm the update as the bot's poller does; the event of
+	// the user's message has not been read yet.
+	bot, err := tgbotapi.NewBotAPIWithAPIEndpoint(tg.Token(), tg.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ups, err := bot.GetUpdates(tgbotapi.UpdateConfig{Timeout: 0})
+	if err != nil || len(ups) != 1 {
+		t.Fatalf("getUpdates = %d updates, %v; want the one sent", len(ups), err)
+	}
+	if _, err := bot.GetUpdates(tgbotapi.UpdateConfig{Offset: ups[0].UpdateID + 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tg.PendingUpdates(); got != 0 {
+		t.Fatalf("PendingUpdates = %d after the offset confirmed it, want 0", got)
+	}
+	if term.idle(ctx) {
+		t.Error("idle with an event not yet read")
+	}
+	term.drainQuiet(ctx)
+	if !term.idle(ctx) {
+		t.Error("not idle once every event was read")
+	}
+}
+
+// The demo's meeting is set so that its first reminder comes between 30
+// and 90 seconds after the start, whatever the second the demo starts at.
+func TestUpcomingMeetingsFirstReminderIsNotInTheFirstSeconds(t *testing.T) {
+	loc := time.FixedZone("ICT", 7*3600)
+	base := time.Date(2026, 12, 3, 10, 7, 0, 0, loc)
+	for s := 0; s < 120; s += 5 {
+		now := base.Add(time.Duration(s) * time.Second)
+		cmd := upcomingMeeting(now, loc)
+		when := strings.TrimPrefix(strings.SplitN(cmd, " | ", 2)[0], "/meeting_new ")
+		start, err := time.ParseInLocation("02/01/2006 15:04", when, loc)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		first := start.Add(-demoMeetingOffsets[0]).Sub(now)
+		if first < 30*time.Second || first >= 90*time.Second {
+			t.Errorf("started at %s: the first reminder comes %v later, want 30 s to 90 s", now.Format("15:04:05"), first)
+		}
 	}
 }

@@ -64,10 +64,16 @@ func seedMeetings(ctx context.Context, rdb redis.UniversalClient, prefix string,
 }
 
 // upcomingMeeting is the /meeting_new command the secretary types at the
-// start of the demo: a short online meeting four minutes ahead, so that
-// both reminders (demoMeetingOffsets) come while the person tries the bot.
+// start of the demo: a short online meeting three to four minutes ahead,
+// so that both reminders (demoMeetingOffsets) come while the person tries
+// the bot — the first between 30 and 90 seconds after the start, not in the
+// first seconds, when its buttons would land between the person's first
+// command and the number they type to press a button of its answer.
 func upcomingMeeting(now time.Time, loc *time.Location) string {
-	start := now.In(loc).Truncate(time.Minute).Add(4 * time.Minute)
+	start := now.In(loc).Add(demoMeetingOffsets[0] + 30*time.Second)
+	if t := start.Truncate(time.Minute); t.Before(start) {
+		start = t.Add(time.Minute)
+	}
 	return "/meeting_new " + start.Format("02/01/2006 15:04") +
 		" | Họp trực tuyến chuẩn bị hồ sơ Cờ thi đua của Chính phủ | Phòng họp trực tuyến của Khối" +
 		" | Rà soát hồ sơ của TANDTC; Thống nhất lịch nộp hồ sơ về Ban Thi đua - Khen thưởng Trung ương"

@@ -86,9 +86,21 @@ func (sub *subscriber) stop() { sub.once.Do(func() { close(sub.done) }) }
 // emitLocked hands an event to every subscriber. s.mu must be held, which
 // keeps events in the order changes were applied.
 func (s *Server) emitLocked(ev Event) {
+	s.eventSeq++
+	ev.Seq = s.eventSeq
 	for sub := range s.subs {
 		sub.push(ev)
 	}
+}
+
+// LastEventSeq is the Seq of the last event so far (0 before any). A
+// subscriber whose last event has this Seq has nothing in transit: the
+// events reach it through a goroutine, so that the stand-in never waits for
+// a slow reader, and may lag a moment behind the change they report.
+func (s *Server) LastEventSeq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eventSeq
 }
 
 // WaitBotMessage waits until a message the bot sent to the chat (earlier

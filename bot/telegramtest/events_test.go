@@ -37,9 +37,15 @@ func TestSubscribeSeesChangesInOrder(t *testing.T) {
 	s.SendText(alice, alice, "thanks")
 
 	var kinds []string
-	for range 7 {
+	for i := range 7 {
 		ev := <-events
 		kinds = append(kinds, ev.Kind)
+		if want := uint64(i + 1); ev.Seq != want {
+			t.Errorf("event %d (%s) has Seq %d, want %d", i+1, ev.Kind, ev.Seq, want)
+		}
+	}
+	if got := s.LastEventSeq(); got != 7 {
+		t.Errorf("LastEventSeq = %d after seven events, want 7", got)
 	}
 	want := []string{EventSend, EventEdit, EventAnswer, EventCommands, EventDelete, EventDocument, EventUser}
 	if diff := cmp.Diff(want, kinds); diff != "" {

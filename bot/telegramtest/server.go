@@ -139,6 +139,7 @@ type Server struct {
 	faults   map[string][]*faultEntry
 	limiter  limiter
 	subs     map[*subscriber]struct{}
+	eventSeq uint64 // the last Event's Seq
 }
 
 // New starts a stand-in on a local port. Close it when done.

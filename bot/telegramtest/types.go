@@ -228,6 +228,9 @@ const (
 // Event reports a change the bot made (or a user message the driver
 // injected), in the order the stand-in applied them.
 type Event struct {
+	// Seq numbers the events of a Server from 1, in order: a reader that
+	// has seen Server.LastEventSeq has seen every event so far.
+	Seq       uint64
 	Kind      string
 	ChatID    int64
 	MessageID int
