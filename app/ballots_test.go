@@ -576,7 +576,13 @@ func TestSmallSecretBallotPublishesTurnoutOnly(t *testing.T) {
 // text of the result post ("📋 …").
 func closeAndWaitResult(t *testing.T, h *harness, id string) string {
 	t.Helper()
-	m := h.say(groupID, aliceID, "/close "+id)
+	return pressCloseAndWaitResult(t, h, h.say(groupID, aliceID, "/close "+id))
+}
+
+// pressCloseAndWaitResult presses "close" on m, /close's confirmation,
+// and waits for the result in the group.
+func pressCloseAndWaitResult(t *testing.T, h *harness, m telegramtest.Message) string {
+	t.Helper()
 	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
 	var result string
 	waitFor(t, func() bool {
