@@ -186,7 +186,7 @@ func New(opts ...Option) *Server {
 		limiter:         newLimiter(),
 		subs:            map[*subscriber]struct{}{},
 	}
-	s.st.init(s.bot)
+	s.st.init(s.bot, s.now)
 	s.whCtx, s.whCancel = context.WithCancel(context.Background())
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.wg.Add(1)

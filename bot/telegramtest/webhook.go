@@ -58,7 +58,7 @@ func handleSetWebhook(s *Server, c *call) (reply, error) {
 		return s.deleteWebhookLocked(), nil
 	}
 	if c.has("allowed_updates") {
-		s.setAllowedLocked(allowed)
+		s.st.setAllowedLocked(allowed)
 	}
 	old := s.st.webhook
 	s.st.webhookGen++
@@ -173,7 +173,7 @@ func (s *Server) webhookLoop() {
 			}
 			kept := s.st.updates[:0]
 			for _, u := range s.st.updates {
-				if s.allowedLocked(u.kind) {
+				if s.st.allowedLocked(u.kind) {
 					kept = append(kept, u)
 				}
 			}
