@@ -54,11 +54,12 @@ func (st *state) setAllowedLocked(kinds []string) {
 	}
 }
 
-// enqueueLocked adds an update with the next update_id.
-func (s *Server) enqueueLocked(kind string, payload any) int {
-	id, _ := s.issueLocked(kind, payload)
-	s.st.updates = append(s.st.updates, s.st.history[id])
-	return id
+// enqueueLocked queues an update with the next update_id, and returns the
+// id and the update's JSON as issueLocked does.
+func (st *state) enqueueLocked(kind string, payload any) (int, []byte) {
+	id, raw := st.issueLocked(kind, payload)
+	st.updates = append(st.updates, st.history[id])
+	return id, raw
 }
 
 // EnqueueUpdate injects a raw update: a json.RawMessage, []byte, string or
@@ -185,12 +186,13 @@ func (s *Server) SendTextInTopic(chatID, fromUserID int64, thread int, text stri
 			panic(fmt.Sprintf("telegramtest: SendTextInTopic: chat %d has no topic %d", chatID, thread))
 		}
 	}
-	m, _ := s.sendTextLocked(chatID, fromUserID, text, thread, s.enqueueUpdateLocked)
+	m, _ := s.sendTextLocked(chatID, fromUserID, text, thread, s.st.enqueueLocked)
 	return m
 }
 
 // sendTextLocked stores a user's text message and hands its "message"
-// update to deliver (queue it, or only issue it: see direct.go).
+// update to deliver (st.enqueueLocked to queue it, or st.issueLocked to
+// only issue it: see direct.go).
 func (s *Server) sendTextLocked(chatID, fromUserID int64, text string, thread int, deliver func(kind string, payload any) (int, []byte)) (Message, []byte) {
 	us := s.st.mustUserLocked(fromUserID)
 	ch := s.st.userChatLocked(chatID, us)
@@ -199,13 +201,8 @@ func (s *Server) sendTextLocked(chatID, fromUserID int64, text string, thread in
 	id, raw := deliver("message", s.st.wireMessageLocked(ch, m, true))
 	m.UpdateID = id
 	s.emitLocked(Event{Kind: EventUser, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
+	s.bumpLocked()
 	return m.clone(), raw
-}
-
-// enqueueUpdateLocked is enqueueLocked in the form deliver functions take.
-func (s *Server) enqueueUpdateLocked(kind string, payload any) (int, []byte) {
-	id := s.enqueueLocked(kind, payload)
-	return id, s.st.history[id].raw
 }
 
 // SendDocumentFrom injects a document sent by a user, with an optional
@@ -219,8 +216,9 @@ func (s *Server) SendDocumentFrom(chatID, fromUserID int64, name string, data []
 	doc.Caption = caption
 	m := &Message{From: us.user, Document: &doc, Entities: commandEntities(caption)}
 	s.st.addMessageLocked(ch, m)
-	m.UpdateID = s.enqueueLocked("message", s.st.wireMessageLocked(ch, m, true))
+	m.UpdateID, _ = s.st.enqueueLocked("message", s.st.wireMessageLocked(ch, m, true))
 	s.emitLocked(Event{Kind: EventUser, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
+	s.bumpLocked()
 	return m.clone()
 }
 
@@ -231,15 +229,17 @@ func (s *Server) SendDocumentFrom(chatID, fromUserID int64, name string, data []
 func (s *Server) PressButton(chatID, fromUserID int64, messageID int, data string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, _ := s.pressLocked("PressButton", chatID, fromUserID, messageID, data, s.enqueueUpdateLocked)
+	id, _ := s.st.pressLocked("PressButton", chatID, fromUserID, messageID, data, s.st.enqueueLocked)
+	s.bumpLocked()
 	return id
 }
 
 // pressLocked registers a callback query and hands its "callback_query"
-// update to deliver; caller names the exported function in panics.
-func (s *Server) pressLocked(caller string, chatID, fromUserID int64, messageID int, data string, deliver func(kind string, payload any) (int, []byte)) (string, []byte) {
-	us := s.st.mustUserLocked(fromUserID)
-	ch, ok := s.st.chats[chatID]
+// update to deliver (st.enqueueLocked or st.issueLocked); caller names the
+// exported function in panics.
+func (st *state) pressLocked(caller string, chatID, fromUserID int64, messageID int, data string, deliver func(kind string, payload any) (int, []byte)) (string, []byte) {
+	us := st.mustUserLocked(fromUserID)
+	ch, ok := st.chats[chatID]
 	if !ok {
 		panic(fmt.Sprintf("telegramtest: %s: unknown chat %d", caller, chatID))
 	}
@@ -247,16 +247,16 @@ func (s *Server) pressLocked(caller string, chatID, fromUserID int64, messageID 
 	if !ok || m.Deleted {
 		panic(fmt.Sprintf("telegramtest: %s: no message %d in chat %d", caller, messageID, chatID))
 	}
-	s.st.querySeq++
-	id := strconv.FormatInt(4300000000000000000+int64(s.st.querySeq), 10)
-	s.st.queries[id] = &queryState{
+	st.querySeq++
+	id := strconv.FormatInt(4300000000000000000+int64(st.querySeq), 10)
+	st.queries[id] = &queryState{
 		answer:  CallbackAnswer{QueryID: id, ChatID: chatID, MessageID: messageID, FromID: fromUserID, Data: data},
-		created: s.now(),
+		created: st.now(),
 	}
 	_, raw := deliver("callback_query", wCallbackQuery{
 		ID:           id,
 		From:         wireUser(us.user),
-		Message:      s.st.wireMessageLocked(ch, m, false),
+		Message:      st.wireMessageLocked(ch, m, false),
 		ChatInstance: strconv.FormatInt(chatID^0x5DEECE66D, 10),
 		Data:         data,
 	})
