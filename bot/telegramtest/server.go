@@ -136,7 +136,7 @@ type Server struct {
 	changed  chan struct{} // closed and replaced on every state change
 	st       state
 	requests []Request
-	faults   map[string][]*faultEntry
+	faults   faultQueues
 	limiter  limiter
 	subs     map[*subscriber]struct{}
 	eventSeq uint64 // the last Event's Seq
@@ -182,7 +182,7 @@ func New(opts ...Option) *Server {
 		closing:         make(chan struct{}),
 		whClient:        &http.Client{Timeout: cfg.whTimeout, Transport: &http.Transport{}},
 		changed:         make(chan struct{}),
-		faults:          map[string][]*faultEntry{},
+		faults:          faultQueues{},
 		limiter:         newLimiter(),
 		subs:            map[*subscriber]struct{}{},
 	}
@@ -352,7 +352,7 @@ func (s *Server) invoke(ctx context.Context, name string, params map[string]stri
 		return reply{}, err
 	}
 	c := &call{ctx: ctx, method: m, params: params, files: files, parsed: map[string]formatted{}}
-	if err := s.validate(c); err != nil {
+	if err := c.validate(); err != nil {
 		return reply{}, err
 	}
 	if err := s.checkRateLimit(c); err != nil {
