@@ -128,9 +128,7 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
-	whClient  *http.Client
-	whCtx     context.Context
-	whCancel  context.CancelFunc
+	poster    webhookPoster
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every state change
@@ -180,14 +178,13 @@ func New(opts ...Option) *Server {
 		whMax:           cfg.whMax,
 		callbackTimeout: cfg.callbackTimeout,
 		closing:         make(chan struct{}),
-		whClient:        &http.Client{Timeout: cfg.whTimeout, Transport: &http.Transport{}},
+		poster:          newWebhookPoster(cfg.whTimeout),
 		changed:         make(chan struct{}),
 		faults:          faultQueues{},
 		limiter:         newLimiter(),
 		subs:            map[*subscriber]struct{}{},
 	}
 	s.st.init(s.bot, s.now)
-	s.whCtx, s.whCancel = context.WithCancel(context.Background())
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.wg.Add(1)
 	go s.webhookLoop()
@@ -199,10 +196,10 @@ func New(opts ...Option) *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
-		s.whCancel()
+		s.poster.cancel()
 		s.srv.Close()
 		s.wg.Wait()
-		if t, ok := s.whClient.Transport.(*http.Transport); ok {
+		if t, ok := s.poster.client.Transport.(*http.Transport); ok {
 			t.CloseIdleConnections()
 		}
 		s.mu.Lock()
