@@ -23,7 +23,7 @@ import (
 func (s *Server) SendTextUpdate(chatID, fromUserID int64, text string) (Message, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sendTextLocked(chatID, fromUserID, text, 0, s.issueLocked)
+	return s.sendTextLocked(chatID, fromUserID, text, 0, s.st.issueLocked)
 }
 
 // PressButtonUpdate is PressButton without queueing: it registers the
@@ -33,20 +33,22 @@ func (s *Server) SendTextUpdate(chatID, fromUserID int64, text string) (Message,
 func (s *Server) PressButtonUpdate(chatID, fromUserID int64, messageID int, data string) (string, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pressLocked("PressButtonUpdate", chatID, fromUserID, messageID, data, s.issueLocked)
+	id, raw := s.st.pressLocked("PressButtonUpdate", chatID, fromUserID, messageID, data, s.st.issueLocked)
+	s.bumpLocked()
+	return id, raw
 }
 
 // issueLocked gives an update the next update_id and keeps it for
-// Redeliver, like enqueueLocked, but does not queue it.
-func (s *Server) issueLocked(kind string, payload any) (int, []byte) {
-	id := s.st.nextUpdateID
-	s.st.nextUpdateID++
+// Redeliver, like enqueueLocked, but does not queue it. It returns the id
+// and the update's JSON.
+func (st *state) issueLocked(kind string, payload any) (int, []byte) {
+	id := st.nextUpdateID
+	st.nextUpdateID++
 	body, err := json.Marshal(map[string]any{"update_id": id, kind: payload})
 	if err != nil {
 		panic(fmt.Sprintf("telegramtest: encode update: %v", err)) // our own types always encode
 	}
-	s.st.history[id] = pendingUpdate{id: id, kind: kind, raw: body}
-	s.bumpLocked()
+	st.history[id] = pendingUpdate{id: id, kind: kind, raw: body}
 	return id, body
 }
 

@@ -34,6 +34,10 @@ type faultEntry struct {
 	left int // remaining calls; negative: unlimited
 }
 
+// faultQueues are the injected faults not used up, in the order injected,
+// by method name ("" for any method). Guarded by Server.mu.
+type faultQueues map[string][]*faultEntry
+
 // faultError is the answer of an injected fault.
 type faultError struct {
 	apiError
@@ -72,14 +76,14 @@ func (s *Server) InjectFault(method string, f Fault) {
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = map[string][]*faultEntry{}
+	s.faults = faultQueues{}
 }
 
-func (s *Server) takeFault(method string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// takeLocked uses up one call of the fault due for method, a
+// method-specific one before a catch-all one. Server.mu must be held.
+func (fq faultQueues) takeLocked(method string) (Fault, bool) {
 	for _, key := range []string{method, ""} {
-		q := s.faults[key]
+		q := fq[key]
 		if len(q) == 0 {
 			continue
 		}
@@ -87,7 +91,7 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 		if e.left > 0 {
 			e.left--
 			if e.left == 0 {
-				s.faults[key] = q[1:]
+				fq[key] = q[1:]
 			}
 		}
 		return e.f, true
@@ -97,7 +101,9 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 
 // applyFault runs the fault due for this call, if any.
 func (s *Server) applyFault(ctx context.Context, method string) error {
-	f, ok := s.takeFault(method)
+	s.mu.Lock()
+	f, ok := s.faults.takeLocked(method)
+	s.mu.Unlock()
 	if !ok {
 		return nil
 	}

@@ -31,7 +31,7 @@ func handleGetMe(s *Server, _ *call) (reply, error) {
 func handleGetChat(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.resolveChatLocked(c.str("chat_id"))
+	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
@@ -41,23 +41,23 @@ func handleGetChat(s *Server, c *call) (reply, error) {
 		AccentColorID    int `json:"accent_color_id"`
 		MaxReactionCount int `json:"max_reaction_count"`
 	}
-	return reply{result: fullInfo{wChat: s.wireChatLocked(ch), MaxReactionCount: 11}}, nil
+	return reply{result: fullInfo{wChat: s.st.wireChatLocked(ch), MaxReactionCount: 11}}, nil
 }
 
 // memberStatusLocked is the status of a user in a chat; ok is false for a
 // user the server does not know.
-func (s *Server) memberStatusLocked(ch *chatState, userID int64) (string, bool) {
-	if _, known := s.st.users[userID]; !known {
+func (st *state) memberStatusLocked(ch *chatState, userID int64) (string, bool) {
+	if _, known := st.users[userID]; !known {
 		return "", false
 	}
 	if ch.chat.Type == ChatPrivate {
-		if userID == ch.chat.ID || userID == s.bot.ID {
+		if userID == ch.chat.ID || userID == st.bot.ID {
 			return StatusMember, true
 		}
 		return StatusLeft, true
 	}
-	if st, ok := ch.members[userID]; ok {
-		return st, true
+	if status, ok := ch.members[userID]; ok {
+		return status, true
 	}
 	return StatusLeft, true
 }
@@ -65,22 +65,22 @@ func (s *Server) memberStatusLocked(ch *chatState, userID int64) (string, bool) 
 func handleGetChatMember(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.resolveChatLocked(c.str("chat_id"))
+	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
 	uid, _ := c.int64("user_id")
-	st, ok := s.memberStatusLocked(ch, uid)
+	st, ok := s.st.memberStatusLocked(ch, uid)
 	if !ok {
 		return reply{}, stateError("user not found")
 	}
-	return reply{result: s.wireMemberLocked(st, s.st.users[uid].user)}, nil
+	return reply{result: wireMember(st, s.st.users[uid].user)}, nil
 }
 
 func handleGetChatAdministrators(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.resolveChatLocked(c.str("chat_id"))
+	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
@@ -103,7 +103,7 @@ func handleGetChatAdministrators(s *Server, c *call) (reply, error) {
 	})
 	out := make([]wChatMember, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, s.wireMemberLocked(ch.members[id], s.st.users[id].user))
+		out = append(out, wireMember(ch.members[id], s.st.users[id].user))
 	}
 	return reply{result: out}, nil
 }
@@ -111,7 +111,7 @@ func handleGetChatAdministrators(s *Server, c *call) (reply, error) {
 func handleGetChatMemberCount(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.resolveChatLocked(c.str("chat_id"))
+	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
@@ -130,7 +130,7 @@ func handleGetChatMemberCount(s *Server, c *call) (reply, error) {
 func handleLeaveChat(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.writableChatLocked(c.str("chat_id"))
+	ch, err := s.st.writableChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
@@ -144,7 +144,7 @@ func handleLeaveChat(s *Server, c *call) (reply, error) {
 
 // commandsScopeLocked turns the scope and language_code parameters into the
 // key of Server.Commands.
-func (s *Server) commandsScopeLocked(c *call) (scope, lang string, err error) {
+func (st *state) commandsScopeLocked(c *call) (scope, lang string, err error) {
 	lang = c.str("language_code")
 	if lang != "" && (len(lang) != 2 || !inCharset(lang, "a-z")) {
 		return "", "", badRequest("invalid language code specified")
@@ -165,7 +165,7 @@ func (s *Server) commandsScopeLocked(c *call) (scope, lang string, err error) {
 		return sc.Type, lang, nil
 	}
 	chatParam, _ := jsonParamValue(sc.ChatID)
-	ch, err := s.resolveChatLocked(chatParam)
+	ch, err := st.resolveChatLocked(chatParam)
 	if err != nil {
 		return "", "", err
 	}
@@ -173,7 +173,7 @@ func (s *Server) commandsScopeLocked(c *call) (scope, lang string, err error) {
 	case "chat", "chat_administrators":
 		return sc.Type + ":" + strconv.FormatInt(ch.chat.ID, 10), lang, nil
 	case "chat_member":
-		if _, ok := s.memberStatusLocked(ch, sc.UserID); !ok {
+		if _, ok := st.memberStatusLocked(ch, sc.UserID); !ok {
 			return "", "", stateError("user not found")
 		}
 		return fmt.Sprintf("chat_member:%d:%d", ch.chat.ID, sc.UserID), lang, nil
@@ -188,7 +188,7 @@ func handleSetMyCommands(s *Server, c *call) (reply, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	scope, lang, err := s.commandsScopeLocked(c)
+	scope, lang, err := s.st.commandsScopeLocked(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -214,7 +214,7 @@ func (s *Server) setCommandsLocked(scope, lang string, list []BotCommand) {
 func handleGetMyCommands(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	scope, lang, err := s.commandsScopeLocked(c)
+	scope, lang, err := s.st.commandsScopeLocked(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -228,7 +228,7 @@ func handleGetMyCommands(s *Server, c *call) (reply, error) {
 func handleDeleteMyCommands(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	scope, lang, err := s.commandsScopeLocked(c)
+	scope, lang, err := s.st.commandsScopeLocked(c)
 	if err != nil {
 		return reply{}, err
 	}

@@ -151,7 +151,7 @@ func (s *Server) send(c *call, textParam, entitiesParam, kind string, body func(
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.writableChatLocked(c.str("chat_id"))
+	ch, err := s.st.writableChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
@@ -175,15 +175,15 @@ func (s *Server) send(c *call, textParam, entitiesParam, kind string, body func(
 	if f.mode != "" {
 		m.HTML = f.raw
 	}
-	s.addMessageLocked(ch, m)
+	s.st.addMessageLocked(ch, m)
 	applyMarkupLocked(ch, m, mk)
 	s.emitLocked(Event{Kind: kind, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
 	s.bumpLocked()
-	return reply{result: s.wireMessageLocked(ch, m, true)}, nil
+	return reply{result: s.st.wireMessageLocked(ch, m, true)}, nil
 }
 
 // editTargetLocked finds the message an edit method names.
-func (s *Server) editTargetLocked(c *call) (*chatState, *Message, error) {
+func (st *state) editTargetLocked(c *call) (*chatState, *Message, error) {
 	if c.has("inline_message_id") {
 		return nil, nil, badRequest("inline messages are not supported by the stand-in")
 	}
@@ -193,7 +193,7 @@ func (s *Server) editTargetLocked(c *call) (*chatState, *Message, error) {
 	if !c.has("message_id") {
 		return nil, nil, badRequest("message identifier is not specified")
 	}
-	ch, err := s.writableChatLocked(c.str("chat_id"))
+	ch, err := st.writableChatLocked(c.str("chat_id"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -201,7 +201,7 @@ func (s *Server) editTargetLocked(c *call) (*chatState, *Message, error) {
 	if !ok || m.Deleted {
 		return nil, nil, stateError("message to edit not found")
 	}
-	if m.From.ID != s.bot.ID {
+	if m.From.ID != st.bot.ID {
 		return nil, nil, stateError("message can't be edited")
 	}
 	return ch, m, nil
@@ -210,11 +210,11 @@ func (s *Server) editTargetLocked(c *call) (*chatState, *Message, error) {
 func (s *Server) finishEditLocked(ch *chatState, m *Message, textChanged bool) reply {
 	m.Edits++
 	if textChanged {
-		m.EditDate = s.stamp()
+		m.EditDate = s.st.stamp()
 	}
 	s.emitLocked(Event{Kind: EventEdit, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
 	s.bumpLocked()
-	return reply{result: s.wireMessageLocked(ch, m, true)}
+	return reply{result: s.st.wireMessageLocked(ch, m, true)}
 }
 
 func handleEditMessageText(s *Server, c *call) (reply, error) {
@@ -234,7 +234,7 @@ func handleEditMessageText(s *Server, c *call) (reply, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, m, err := s.editTargetLocked(c)
+	ch, m, err := s.st.editTargetLocked(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -265,7 +265,7 @@ func handleEditMessageCaption(s *Server, c *call) (reply, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, m, err := s.editTargetLocked(c)
+	ch, m, err := s.st.editTargetLocked(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -303,7 +303,7 @@ func handleEditMessageReplyMarkup(s *Server, c *call) (reply, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, m, err := s.editTargetLocked(c)
+	ch, m, err := s.st.editTargetLocked(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -329,7 +329,7 @@ func entitiesEqual(a, b []Entity) bool {
 func handleDeleteMessage(s *Server, c *call) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.writableChatLocked(c.str("chat_id"))
+	ch, err := s.st.writableChatLocked(c.str("chat_id"))
 	if err != nil {
 		return reply{}, err
 	}
@@ -369,7 +369,7 @@ func handleAnswerCallbackQuery(s *Server, c *call) (reply, error) {
 
 func handleSendDocument(s *Server, c *call) (reply, error) {
 	return s.send(c, "caption", "caption_entities", EventDocument, func(f formatted) (*Message, error) {
-		stored, err := s.documentParamLocked(c, "document")
+		stored, err := s.st.documentParamLocked(c, "document")
 		if err != nil {
 			return nil, err
 		}
@@ -381,16 +381,16 @@ func handleSendDocument(s *Server, c *call) (reply, error) {
 
 // documentParamLocked resolves an InputFile parameter: an upload, an
 // attach:// reference, a known file_id or an HTTP URL.
-func (s *Server) documentParamLocked(c *call, name string) (*Document, error) {
+func (st *state) documentParamLocked(c *call, name string) (*Document, error) {
 	if up, ok := c.files[name]; ok {
-		return s.newFileLocked(up.FileName, detectMime(up.FileName, up.ContentType, up.Data), up.Data), nil
+		return st.newFileLocked(up.FileName, detectMime(up.FileName, up.ContentType, up.Data), up.Data), nil
 	}
 	raw := strings.TrimSpace(c.str(name))
 	if ref, ok := strings.CutPrefix(raw, "attach://"); ok {
 		up := c.files[ref]
-		return s.newFileLocked(up.FileName, detectMime(up.FileName, up.ContentType, up.Data), up.Data), nil
+		return st.newFileLocked(up.FileName, detectMime(up.FileName, up.ContentType, up.Data), up.Data), nil
 	}
-	if d, ok := s.st.files[raw]; ok {
+	if d, ok := st.files[raw]; ok {
 		return d, nil
 	}
 	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
@@ -398,7 +398,7 @@ func (s *Server) documentParamLocked(c *call, name string) (*Document, error) {
 		if name == "." || name == "/" {
 			name = "file"
 		}
-		return s.newFileLocked(name, detectMime(name, "", nil), nil), nil
+		return st.newFileLocked(name, detectMime(name, "", nil), nil), nil
 	}
 	return nil, stateError("wrong file identifier/HTTP URL specified")
 }
@@ -415,14 +415,14 @@ func handleGetFile(s *Server, c *call) (reply, error) {
 			}
 		}
 		f := s.st.photoFiles[id]
-		return reply{result: wFile{FileID: id, FileUniqueID: unique, FileSize: len(f.Data), FilePath: s.filePathLocked(f)}}, nil
+		return reply{result: wFile{FileID: id, FileUniqueID: unique, FileSize: len(f.Data), FilePath: s.st.filePathLocked(f)}}, nil
 	}
 	d, ok := s.st.files[id]
 	if !ok {
 		return reply{}, stateError("invalid file_id")
 	}
 	return reply{result: wFile{FileID: d.FileID, FileUniqueID: d.FileUniqueID, FileSize: len(d.Data),
-		FilePath: s.filePathLocked(d)}}, nil
+		FilePath: s.st.filePathLocked(d)}}, nil
 }
 
 // chatActions are the actions sendChatAction accepts.
@@ -438,7 +438,7 @@ func handleSendChatAction(s *Server, c *call) (reply, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.writableChatLocked(c.str("chat_id")); err != nil {
+	if _, err := s.st.writableChatLocked(c.str("chat_id")); err != nil {
 		return reply{}, err
 	}
 	return reply{result: true}, nil

@@ -35,7 +35,7 @@ var photoBoxes = []int{90, 320, 800, 1280, 2560}
 
 func handleSendPhoto(s *Server, c *call) (reply, error) {
 	return s.send(c, "caption", "caption_entities", EventPhoto, func(f formatted) (*Message, error) {
-		stored, err := s.photoParamLocked(c, "photo")
+		stored, err := s.st.photoParamLocked(c, "photo")
 		if err != nil {
 			return nil, err
 		}
@@ -50,19 +50,19 @@ func handleSendPhoto(s *Server, c *call) (reply, error) {
 // file_id of a photo sent before. A photo Telegram would refuse breaks
 // the contract (Rejections); so does a document's file_id. The stand-in
 // fetches no URL: it answers as Telegram does when it cannot download one.
-func (s *Server) photoParamLocked(c *call, name string) (*Photo, error) {
+func (st *state) photoParamLocked(c *call, name string) (*Photo, error) {
 	raw := strings.TrimSpace(c.str(name))
 	up, isUpload := c.files[name]
 	if ref, ok := strings.CutPrefix(raw, "attach://"); ok && !isUpload {
 		up, isUpload = c.files[ref]
 	}
 	if isUpload {
-		return s.newPhotoLocked(up)
+		return st.newPhotoLocked(up)
 	}
-	if p, ok := s.st.photos[raw]; ok {
+	if p, ok := st.photos[raw]; ok {
 		return p, nil
 	}
-	if _, ok := s.st.files[raw]; ok {
+	if _, ok := st.files[raw]; ok {
 		return nil, badRequest("can't use file of type Document as Photo")
 	}
 	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
@@ -75,7 +75,7 @@ func (s *Server) photoParamLocked(c *call, name string) (*Photo, error) {
 // file_id per size. The real server re-encodes each size as JPEG; the
 // stand-in keeps the bytes the bot sent, served for every size, so that
 // tests read exactly what the bot drew.
-func (s *Server) newPhotoLocked(up upload) (*Photo, error) {
+func (st *state) newPhotoLocked(up upload) (*Photo, error) {
 	switch {
 	case len(up.Data) == 0:
 		return nil, badRequest("file must be non-empty")
@@ -90,21 +90,21 @@ func (s *Server) newPhotoLocked(up upload) (*Photo, error) {
 	if w <= 0 || h <= 0 || w+h > maxPhotoSides || w > maxPhotoRatio*h || h > maxPhotoRatio*w {
 		return nil, badRequest("PHOTO_INVALID_DIMENSIONS")
 	}
-	s.st.fileSeq++
-	n := s.st.fileSeq
+	st.fileSeq++
+	n := st.fileSeq
 	ext := format
 	if ext == "jpeg" {
 		ext = "jpg"
 	}
 	file := &Document{FileName: up.FileName, MimeType: "image/" + format, Data: up.Data}
-	s.st.filesByPath[fmt.Sprintf("photos/file_%d.%s", n, ext)] = file
+	st.filesByPath[fmt.Sprintf("photos/file_%d.%s", n, ext)] = file
 	p := &Photo{Format: format, Width: w, Height: h, Data: up.Data}
 	for i, size := range photoSizes(w, h) {
 		size.FileID = fmt.Sprintf("AgACAgIAAxkBAAI%08d%dStandIn", n, i)
 		size.FileUniqueID = fmt.Sprintf("AQAD%08d%d", n, i)
 		p.Sizes = append(p.Sizes, size)
-		s.st.photos[size.FileID] = p
-		s.st.photoFiles[size.FileID] = file
+		st.photos[size.FileID] = p
+		st.photoFiles[size.FileID] = file
 	}
 	last := p.Sizes[len(p.Sizes)-1]
 	p.FileID, p.FileUniqueID = last.FileID, last.FileUniqueID

@@ -76,7 +76,7 @@ func (s *Server) checkRateLimit(c *call) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, err := s.resolveChatLocked(c.str("chat_id"))
+	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
 	if err != nil {
 		return nil // the handler reports the unknown chat
 	}

@@ -128,15 +128,13 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
-	whClient  *http.Client
-	whCtx     context.Context
-	whCancel  context.CancelFunc
+	poster    webhookPoster
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every state change
 	st       state
 	requests []Request
-	faults   map[string][]*faultEntry
+	faults   faultQueues
 	limiter  limiter
 	subs     map[*subscriber]struct{}
 	eventSeq uint64 // the last Event's Seq
@@ -180,14 +178,13 @@ func New(opts ...Option) *Server {
 		whMax:           cfg.whMax,
 		callbackTimeout: cfg.callbackTimeout,
 		closing:         make(chan struct{}),
-		whClient:        &http.Client{Timeout: cfg.whTimeout, Transport: &http.Transport{}},
+		poster:          newWebhookPoster(cfg.whTimeout),
 		changed:         make(chan struct{}),
-		faults:          map[string][]*faultEntry{},
+		faults:          faultQueues{},
 		limiter:         newLimiter(),
 		subs:            map[*subscriber]struct{}{},
 	}
-	s.st.init(s.bot)
-	s.whCtx, s.whCancel = context.WithCancel(context.Background())
+	s.st.init(s.bot, s.now)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.wg.Add(1)
 	go s.webhookLoop()
@@ -199,10 +196,10 @@ func New(opts ...Option) *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
-		s.whCancel()
+		s.poster.cancel()
 		s.srv.Close()
 		s.wg.Wait()
-		if t, ok := s.whClient.Transport.(*http.Transport); ok {
+		if t, ok := s.poster.client.Transport.(*http.Transport); ok {
 			t.CloseIdleConnections()
 		}
 		s.mu.Lock()
@@ -352,7 +349,7 @@ func (s *Server) invoke(ctx context.Context, name string, params map[string]stri
 		return reply{}, err
 	}
 	c := &call{ctx: ctx, method: m, params: params, files: files, parsed: map[string]formatted{}}
-	if err := s.validate(c); err != nil {
+	if err := c.validate(); err != nil {
 		return reply{}, err
 	}
 	if err := s.checkRateLimit(c); err != nil {

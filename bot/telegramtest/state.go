@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// state is everything the bot's requests act on. Guarded by Server.mu.
+// state is everything the bot's requests act on, and the logic that reads
+// and changes it. Guarded by Server.mu: its methods ending in "Locked" are
+// called with Server.mu held. bot and now are set by init and never change.
 type state struct {
 	bot         User
+	now         func() time.Time // the server's clock (WithClock)
 	users       map[int64]*userState
 	chats       map[int64]*chatState
 	files       map[string]*Document // by file_id
@@ -65,8 +68,11 @@ type queryState struct {
 	created time.Time
 }
 
-func (st *state) init(bot User) {
+// init makes st empty but for the bot, a user it knows from the start,
+// with now as its clock.
+func (st *state) init(bot User, now func() time.Time) {
 	st.bot = bot
+	st.now = now
 	st.users = map[int64]*userState{bot.ID: {user: bot}}
 	st.chats = map[int64]*chatState{}
 	st.files = map[string]*Document{}
@@ -99,7 +105,7 @@ func newChatState(c Chat) *chatState {
 func (s *Server) AddTopic(chatID int64, name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.mustGroupLocked(chatID)
+	ch := s.st.mustGroupLocked(chatID)
 	if !ch.chat.IsForum {
 		panic(fmt.Sprintf("telegramtest: AddTopic: chat %d is not a forum (set Chat.IsForum)", chatID))
 	}
@@ -147,16 +153,18 @@ func (s *Server) AddUser(u User) {
 func (s *Server) StartPrivate(userID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.startPrivateLocked(s.mustUserLocked(userID))
+	s.st.startPrivateLocked(s.st.mustUserLocked(userID))
 	s.bumpLocked()
 }
 
-func (s *Server) startPrivateLocked(us *userState) *chatState {
+// startPrivateLocked records that a user opened (or reopened) their private
+// chat with the bot, unblocking it, and returns the chat.
+func (st *state) startPrivateLocked(us *userState) *chatState {
 	us.started, us.blocked = true, false
-	ch, ok := s.st.chats[us.user.ID]
+	ch, ok := st.chats[us.user.ID]
 	if !ok {
 		ch = newChatState(Chat{ID: us.user.ID, Type: ChatPrivate})
-		s.st.chats[us.user.ID] = ch
+		st.chats[us.user.ID] = ch
 	}
 	return ch
 }
@@ -167,7 +175,7 @@ func (s *Server) startPrivateLocked(us *userState) *chatState {
 func (s *Server) BlockBot(userID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustUserLocked(userID).blocked = true
+	s.st.mustUserLocked(userID).blocked = true
 	s.bumpLocked()
 }
 
@@ -198,7 +206,7 @@ func (s *Server) AddGroup(c Chat, members ...Member) {
 	ch := newChatState(c)
 	ch.members[s.bot.ID] = StatusMember
 	for _, m := range members {
-		s.ensureUserLocked(m.UserID)
+		s.st.ensureUserLocked(m.UserID)
 		ch.members[m.UserID] = checkStatus(m.Status)
 	}
 	s.st.chats[c.ID] = ch
@@ -211,8 +219,8 @@ func (s *Server) AddGroup(c Chat, members ...Member) {
 func (s *Server) SetMemberStatus(chatID, userID int64, status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.mustGroupLocked(chatID)
-	s.ensureUserLocked(userID)
+	ch := s.st.mustGroupLocked(chatID)
+	s.st.ensureUserLocked(userID)
 	ch.members[userID] = checkStatus(status)
 	s.bumpLocked()
 }
@@ -228,28 +236,32 @@ func checkStatus(status string) string {
 }
 
 // ensureUserLocked registers a placeholder for an id not added yet.
-func (s *Server) ensureUserLocked(id int64) *userState {
-	if us, ok := s.st.users[id]; ok {
+func (st *state) ensureUserLocked(id int64) *userState {
+	if us, ok := st.users[id]; ok {
 		return us
 	}
 	if id <= 0 {
 		panic(fmt.Sprintf("telegramtest: user id must be positive, got %d", id))
 	}
 	us := &userState{user: User{ID: id, FirstName: "User " + strconv.FormatInt(id, 10)}}
-	s.st.users[id] = us
+	st.users[id] = us
 	return us
 }
 
-func (s *Server) mustUserLocked(id int64) *userState {
-	us, ok := s.st.users[id]
+// mustUserLocked returns a registered user; an unknown id is a mistake of
+// the caller driving the stand-in, so it panics.
+func (st *state) mustUserLocked(id int64) *userState {
+	us, ok := st.users[id]
 	if !ok {
 		panic(fmt.Sprintf("telegramtest: unknown user %d (call AddUser first)", id))
 	}
 	return us
 }
 
-func (s *Server) mustGroupLocked(id int64) *chatState {
-	ch, ok := s.st.chats[id]
+// mustGroupLocked returns a group or supergroup; it panics on an unknown
+// id or a private chat.
+func (st *state) mustGroupLocked(id int64) *chatState {
+	ch, ok := st.chats[id]
 	if !ok || ch.chat.Type == ChatPrivate {
 		panic(fmt.Sprintf("telegramtest: unknown group %d (call AddGroup first)", id))
 	}
@@ -274,19 +286,23 @@ func (s *Server) Message(chatID int64, messageID int) (Message, bool) {
 // Messages returns every message of a chat in order, the bot's and the
 // users', deleted ones included (with Deleted set).
 func (s *Server) Messages(chatID int64) []Message {
-	return s.messages(chatID, func(*Message) bool { return true })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.messagesLocked(chatID, func(*Message) bool { return true })
 }
 
 // BotMessages returns the messages the bot sent to a chat, in order,
 // deleted ones included.
 func (s *Server) BotMessages(chatID int64) []Message {
-	return s.messages(chatID, func(m *Message) bool { return m.From.ID == s.bot.ID })
-}
-
-func (s *Server) messages(chatID int64, keep func(*Message) bool) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch, ok := s.st.chats[chatID]
+	return s.st.messagesLocked(chatID, func(m *Message) bool { return m.From.ID == s.bot.ID })
+}
+
+// messagesLocked returns copies of the messages of a chat that keep
+// accepts, in order.
+func (st *state) messagesLocked(chatID int64, keep func(*Message) bool) []Message {
+	ch, ok := st.chats[chatID]
 	if !ok {
 		return nil
 	}
@@ -329,10 +345,10 @@ func commandsKey(scope, lang string) string { return scope + "|" + lang }
 
 // resolveChatLocked turns a chat_id parameter (an id or "@username") into
 // a known chat.
-func (s *Server) resolveChatLocked(param string) (*chatState, error) {
+func (st *state) resolveChatLocked(param string) (*chatState, error) {
 	param = strings.TrimSpace(param)
 	if name, ok := strings.CutPrefix(param, "@"); ok {
-		for _, ch := range s.sortedChatsLocked() {
+		for _, ch := range st.sortedChatsLocked() {
 			if ch.chat.Username != "" && strings.EqualFold(ch.chat.Username, name) {
 				return ch, nil
 			}
@@ -343,15 +359,17 @@ func (s *Server) resolveChatLocked(param string) (*chatState, error) {
 	if err != nil {
 		return nil, stateError("chat not found")
 	}
-	if ch, ok := s.st.chats[id]; ok {
+	if ch, ok := st.chats[id]; ok {
 		return ch, nil
 	}
 	return nil, stateError("chat not found")
 }
 
-func (s *Server) sortedChatsLocked() []*chatState {
-	out := make([]*chatState, 0, len(s.st.chats))
-	for _, ch := range s.st.chats {
+// sortedChatsLocked lists the chats by id, so that a search among them
+// does not depend on map order.
+func (st *state) sortedChatsLocked() []*chatState {
+	out := make([]*chatState, 0, len(st.chats))
+	for _, ch := range st.chats {
 		out = append(out, ch)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].chat.ID < out[j].chat.ID })
@@ -361,18 +379,18 @@ func (s *Server) sortedChatsLocked() []*chatState {
 // writableChatLocked resolves the chat the bot wants to post to or edit
 // in, checking that it may: a private chat the user started and did not
 // block, a group the bot is still in.
-func (s *Server) writableChatLocked(param string) (*chatState, error) {
-	ch, err := s.resolveChatLocked(param)
+func (st *state) writableChatLocked(param string) (*chatState, error) {
+	ch, err := st.resolveChatLocked(param)
 	if err != nil {
 		// A known user who never opened the chat is not "not found".
 		id, perr := strconv.ParseInt(strings.TrimSpace(param), 10, 64)
-		if us, ok := s.st.users[id]; perr == nil && ok && id != s.bot.ID && !us.started {
+		if us, ok := st.users[id]; perr == nil && ok && id != st.bot.ID && !us.started {
 			return nil, forbidden("bot can't initiate conversation with a user")
 		}
 		return nil, err
 	}
 	if ch.chat.Type == ChatPrivate {
-		us := s.st.users[ch.chat.ID]
+		us := st.users[ch.chat.ID]
 		switch {
 		case us == nil:
 			return nil, stateError("chat not found")
@@ -387,7 +405,7 @@ func (s *Server) writableChatLocked(param string) (*chatState, error) {
 	if ch.chat.Type == ChatSupergroup {
 		kind = "supergroup"
 	}
-	switch ch.members[s.bot.ID] {
+	switch ch.members[st.bot.ID] {
 	case StatusLeft:
 		return nil, forbidden("bot is not a member of the " + kind + " chat")
 	case StatusKicked:
@@ -397,22 +415,23 @@ func (s *Server) writableChatLocked(param string) (*chatState, error) {
 }
 
 // addMessageLocked stores a new message in a chat and gives it the next id.
-func (s *Server) addMessageLocked(ch *chatState, m *Message) {
+func (st *state) addMessageLocked(ch *chatState, m *Message) {
 	m.MessageID = ch.nextID
 	m.ChatID = ch.chat.ID
-	m.Date = s.stamp()
+	m.Date = st.stamp()
 	ch.nextID++
 	ch.msgs = append(ch.msgs, m)
 	ch.byID[m.MessageID] = m
 }
 
 // stamp is the current time at the one-second precision of Telegram dates.
-func (s *Server) stamp() time.Time { return time.Unix(s.now().Unix(), 0).UTC() }
+// It reads only the clock, which never changes: no lock needed.
+func (st *state) stamp() time.Time { return time.Unix(st.now().Unix(), 0).UTC() }
 
 // newFileLocked registers an uploaded file and returns its document.
-func (s *Server) newFileLocked(name, mimeType string, data []byte) *Document {
-	s.st.fileSeq++
-	n := s.st.fileSeq
+func (st *state) newFileLocked(name, mimeType string, data []byte) *Document {
+	st.fileSeq++
+	n := st.fileSeq
 	d := &Document{
 		FileID:       fmt.Sprintf("BQACAgIAAxkBAAI%08dStandIn", n),
 		FileUniqueID: fmt.Sprintf("AgAD%08d", n),
@@ -420,13 +439,14 @@ func (s *Server) newFileLocked(name, mimeType string, data []byte) *Document {
 		MimeType:     mimeType,
 		Data:         data,
 	}
-	s.st.files[d.FileID] = d
-	s.st.filesByPath["documents/file_"+strconv.Itoa(n)+extOf(name)] = d
+	st.files[d.FileID] = d
+	st.filesByPath["documents/file_"+strconv.Itoa(n)+extOf(name)] = d
 	return d
 }
 
-func (s *Server) filePathLocked(d *Document) string {
-	for p, f := range s.st.filesByPath {
+// filePathLocked is the download path of a stored file, "" if it has none.
+func (st *state) filePathLocked(d *Document) string {
+	for p, f := range st.filesByPath {
 		if f == d {
 			return p
 		}

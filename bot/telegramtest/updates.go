@@ -36,25 +36,30 @@ type pollState struct {
 // allowed_updates.
 var defaultExcluded = map[string]bool{"chat_member": true, "message_reaction": true, "message_reaction_count": true}
 
-func (s *Server) allowedLocked(kind string) bool {
-	if len(s.st.allowed) == 0 {
+// allowedLocked reports whether updates of kind are delivered: those in
+// the last allowed_updates, or every kind but defaultExcluded before any.
+func (st *state) allowedLocked(kind string) bool {
+	if len(st.allowed) == 0 {
 		return !defaultExcluded[kind]
 	}
-	return s.st.allowed[kind]
+	return st.allowed[kind]
 }
 
-func (s *Server) setAllowedLocked(kinds []string) {
-	s.st.allowed = map[string]bool{}
+// setAllowedLocked records the allowed_updates of getUpdates or
+// setWebhook.
+func (st *state) setAllowedLocked(kinds []string) {
+	st.allowed = map[string]bool{}
 	for _, k := range kinds {
-		s.st.allowed[k] = true
+		st.allowed[k] = true
 	}
 }
 
-// enqueueLocked adds an update with the next update_id.
-func (s *Server) enqueueLocked(kind string, payload any) int {
-	id, _ := s.issueLocked(kind, payload)
-	s.st.updates = append(s.st.updates, s.st.history[id])
-	return id
+// enqueueLocked queues an update with the next update_id, and returns the
+// id and the update's JSON as issueLocked does.
+func (st *state) enqueueLocked(kind string, payload any) (int, []byte) {
+	id, raw := st.issueLocked(kind, payload)
+	st.updates = append(st.updates, st.history[id])
+	return id, raw
 }
 
 // EnqueueUpdate injects a raw update: a json.RawMessage, []byte, string or
@@ -150,12 +155,12 @@ func (s *Server) PendingUpdates() int {
 // userChatLocked returns the chat a user writes in: their private chat
 // (started implicitly, as writing to a bot does) or a group they join
 // implicitly if they were not a member.
-func (s *Server) userChatLocked(chatID int64, us *userState) *chatState {
+func (st *state) userChatLocked(chatID int64, us *userState) *chatState {
 	if chatID == us.user.ID {
-		return s.startPrivateLocked(us)
+		return st.startPrivateLocked(us)
 	}
-	ch := s.mustGroupLocked(chatID)
-	if st, ok := ch.members[us.user.ID]; !ok || st == StatusLeft {
+	ch := st.mustGroupLocked(chatID)
+	if status, ok := ch.members[us.user.ID]; !ok || status == StatusLeft {
 		ch.members[us.user.ID] = StatusMember
 	}
 	return ch
@@ -176,32 +181,28 @@ func (s *Server) SendTextInTopic(chatID, fromUserID int64, thread int, text stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if thread != 0 {
-		ch := s.mustGroupLocked(chatID)
+		ch := s.st.mustGroupLocked(chatID)
 		if _, ok := ch.topics[thread]; !ok {
 			panic(fmt.Sprintf("telegramtest: SendTextInTopic: chat %d has no topic %d", chatID, thread))
 		}
 	}
-	m, _ := s.sendTextLocked(chatID, fromUserID, text, thread, s.enqueueUpdateLocked)
+	m, _ := s.sendTextLocked(chatID, fromUserID, text, thread, s.st.enqueueLocked)
 	return m
 }
 
 // sendTextLocked stores a user's text message and hands its "message"
-// update to deliver (queue it, or only issue it: see direct.go).
+// update to deliver (st.enqueueLocked to queue it, or st.issueLocked to
+// only issue it: see direct.go).
 func (s *Server) sendTextLocked(chatID, fromUserID int64, text string, thread int, deliver func(kind string, payload any) (int, []byte)) (Message, []byte) {
-	us := s.mustUserLocked(fromUserID)
-	ch := s.userChatLocked(chatID, us)
+	us := s.st.mustUserLocked(fromUserID)
+	ch := s.st.userChatLocked(chatID, us)
 	m := &Message{From: us.user, Text: text, Entities: commandEntities(text), Thread: thread}
-	s.addMessageLocked(ch, m)
-	id, raw := deliver("message", s.wireMessageLocked(ch, m, true))
+	s.st.addMessageLocked(ch, m)
+	id, raw := deliver("message", s.st.wireMessageLocked(ch, m, true))
 	m.UpdateID = id
 	s.emitLocked(Event{Kind: EventUser, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
+	s.bumpLocked()
 	return m.clone(), raw
-}
-
-// enqueueUpdateLocked is enqueueLocked in the form deliver functions take.
-func (s *Server) enqueueUpdateLocked(kind string, payload any) (int, []byte) {
-	id := s.enqueueLocked(kind, payload)
-	return id, s.st.history[id].raw
 }
 
 // SendDocumentFrom injects a document sent by a user, with an optional
@@ -209,14 +210,15 @@ func (s *Server) enqueueUpdateLocked(kind string, payload any) (int, []byte) {
 func (s *Server) SendDocumentFrom(chatID, fromUserID int64, name string, data []byte, caption string) Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	us := s.mustUserLocked(fromUserID)
-	ch := s.userChatLocked(chatID, us)
-	doc := *s.newFileLocked(name, detectMime(name, "", data), append([]byte(nil), data...))
+	us := s.st.mustUserLocked(fromUserID)
+	ch := s.st.userChatLocked(chatID, us)
+	doc := *s.st.newFileLocked(name, detectMime(name, "", data), append([]byte(nil), data...))
 	doc.Caption = caption
 	m := &Message{From: us.user, Document: &doc, Entities: commandEntities(caption)}
-	s.addMessageLocked(ch, m)
-	m.UpdateID = s.enqueueLocked("message", s.wireMessageLocked(ch, m, true))
+	s.st.addMessageLocked(ch, m)
+	m.UpdateID, _ = s.st.enqueueLocked("message", s.st.wireMessageLocked(ch, m, true))
 	s.emitLocked(Event{Kind: EventUser, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
+	s.bumpLocked()
 	return m.clone()
 }
 
@@ -227,15 +229,17 @@ func (s *Server) SendDocumentFrom(chatID, fromUserID int64, name string, data []
 func (s *Server) PressButton(chatID, fromUserID int64, messageID int, data string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, _ := s.pressLocked("PressButton", chatID, fromUserID, messageID, data, s.enqueueUpdateLocked)
+	id, _ := s.st.pressLocked("PressButton", chatID, fromUserID, messageID, data, s.st.enqueueLocked)
+	s.bumpLocked()
 	return id
 }
 
 // pressLocked registers a callback query and hands its "callback_query"
-// update to deliver; caller names the exported function in panics.
-func (s *Server) pressLocked(caller string, chatID, fromUserID int64, messageID int, data string, deliver func(kind string, payload any) (int, []byte)) (string, []byte) {
-	us := s.mustUserLocked(fromUserID)
-	ch, ok := s.st.chats[chatID]
+// update to deliver (st.enqueueLocked or st.issueLocked); caller names the
+// exported function in panics.
+func (st *state) pressLocked(caller string, chatID, fromUserID int64, messageID int, data string, deliver func(kind string, payload any) (int, []byte)) (string, []byte) {
+	us := st.mustUserLocked(fromUserID)
+	ch, ok := st.chats[chatID]
 	if !ok {
 		panic(fmt.Sprintf("telegramtest: %s: unknown chat %d", caller, chatID))
 	}
@@ -243,16 +247,16 @@ func (s *Server) pressLocked(caller string, chatID, fromUserID int64, messageID 
 	if !ok || m.Deleted {
 		panic(fmt.Sprintf("telegramtest: %s: no message %d in chat %d", caller, messageID, chatID))
 	}
-	s.st.querySeq++
-	id := strconv.FormatInt(4300000000000000000+int64(s.st.querySeq), 10)
-	s.st.queries[id] = &queryState{
+	st.querySeq++
+	id := strconv.FormatInt(4300000000000000000+int64(st.querySeq), 10)
+	st.queries[id] = &queryState{
 		answer:  CallbackAnswer{QueryID: id, ChatID: chatID, MessageID: messageID, FromID: fromUserID, Data: data},
-		created: s.now(),
+		created: st.now(),
 	}
 	_, raw := deliver("callback_query", wCallbackQuery{
 		ID:           id,
 		From:         wireUser(us.user),
-		Message:      s.wireMessageLocked(ch, m, false),
+		Message:      st.wireMessageLocked(ch, m, false),
 		ChatInstance: strconv.FormatInt(chatID^0x5DEECE66D, 10),
 		Data:         data,
 	})
@@ -300,8 +304,8 @@ func commandEntities(text string) []Entity {
 func isCommandByte(c byte) bool { return isASCIIAlnum(c) || c == '_' }
 
 // confirmLocked forgets the updates a getUpdates offset confirms.
-func (s *Server) confirmLocked(offset int64) {
-	ups := s.st.updates
+func (st *state) confirmLocked(offset int64) {
+	ups := st.updates
 	switch {
 	case offset > 0:
 		kept := ups[:0]
@@ -310,19 +314,19 @@ func (s *Server) confirmLocked(offset int64) {
 				kept = append(kept, u)
 			}
 		}
-		s.st.updates = kept
+		st.updates = kept
 	case offset < 0 && int64(len(ups)) > -offset:
-		s.st.updates = append([]pendingUpdate(nil), ups[int64(len(ups))+offset:]...)
+		st.updates = append([]pendingUpdate(nil), ups[int64(len(ups))+offset:]...)
 	}
 }
 
 // takeUpdatesLocked returns up to limit updates, dropping those of kinds
 // the bot did not allow (the real server never queues them).
-func (s *Server) takeUpdatesLocked(limit int) []json.RawMessage {
+func (st *state) takeUpdatesLocked(limit int) []json.RawMessage {
 	out := []json.RawMessage{}
-	kept := s.st.updates[:0]
-	for _, u := range s.st.updates {
-		if !s.allowedLocked(u.kind) {
+	kept := st.updates[:0]
+	for _, u := range st.updates {
+		if !st.allowedLocked(u.kind) {
 			continue
 		}
 		if len(out) < limit {
@@ -331,7 +335,7 @@ func (s *Server) takeUpdatesLocked(limit int) []json.RawMessage {
 		}
 		kept = append(kept, u)
 	}
-	s.st.updates = kept
+	st.updates = kept
 	return out
 }
 
@@ -375,7 +379,7 @@ func handleGetUpdates(s *Server, c *call) (reply, error) {
 		return reply{}, errWebhookActive
 	}
 	if c.has("allowed_updates") {
-		s.setAllowedLocked(allowed)
+		s.st.setAllowedLocked(allowed)
 	}
 	me := &pollState{conflict: make(chan struct{})}
 	if s.st.poll != nil {
@@ -406,8 +410,8 @@ func handleGetUpdates(s *Server, c *call) (reply, error) {
 			s.mu.Unlock()
 			return reply{}, errWebhookActive
 		}
-		s.confirmLocked(offset)
-		ups := s.takeUpdatesLocked(limit)
+		s.st.confirmLocked(offset)
+		ups := s.st.takeUpdatesLocked(limit)
 		changed := s.changed
 		s.mu.Unlock()
 		if len(ups) > 0 || timeout == 0 {

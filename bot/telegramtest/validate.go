@@ -25,8 +25,8 @@ var inlineButtonDecorations = map[string]bool{"text": true, "icon_custom_emoji_i
 // validate checks every parameter of the call against the generated table:
 // presence of required ones, types, JSON shapes, documented limits and
 // character sets, and parse_mode markup. Unknown extra parameters are
-// ignored, as the official server does.
-func (s *Server) validate(c *call) error {
+// ignored, as the official server does. It reads no server state.
+func (c *call) validate() error {
 	for _, p := range c.method.Params {
 		if err := validateParam(c, p); err != nil {
 			return err

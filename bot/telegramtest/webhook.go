@@ -3,7 +3,6 @@ package telegramtest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -35,6 +34,25 @@ type webhookState struct {
 // secretHeader carries setWebhook's secret_token on every delivery.
 const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
+// webhookPoster posts updates to the bot's webhook. Server.Close cancels
+// its context, which ends a delivery under way and the calls made by the
+// webhook's answers.
+type webhookPoster struct {
+	client *http.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// newWebhookPoster makes a poster whose deliveries take at most timeout.
+func newWebhookPoster(timeout time.Duration) webhookPoster {
+	ctx, cancel := context.WithCancel(context.Background())
+	return webhookPoster{
+		client: &http.Client{Timeout: timeout, Transport: &http.Transport{}},
+		ctx:    ctx,
+		cancel: cancel,
+	}
+}
+
 func handleSetWebhook(s *Server, c *call) (reply, error) {
 	raw := c.str("url")
 	var allowed []string
@@ -58,7 +76,7 @@ func handleSetWebhook(s *Server, c *call) (reply, error) {
 		return s.deleteWebhookLocked(), nil
 	}
 	if c.has("allowed_updates") {
-		s.setAllowedLocked(allowed)
+		s.st.setAllowedLocked(allowed)
 	}
 	old := s.st.webhook
 	s.st.webhookGen++
@@ -173,7 +191,7 @@ func (s *Server) webhookLoop() {
 			}
 			kept := s.st.updates[:0]
 			for _, u := range s.st.updates {
-				if s.allowedLocked(u.kind) {
+				if s.st.allowedLocked(u.kind) {
 					kept = append(kept, u)
 				}
 			}
@@ -194,7 +212,7 @@ func (s *Server) webhookLoop() {
 				return
 			}
 		}
-		body, err := s.deliver(whc.url, whc.secret, up.raw)
+		body, err := s.poster.deliver(whc.url, whc.secret, up.raw)
 		s.mu.Lock()
 		wh := s.st.webhook
 		current := wh != nil && wh.gen == whc.gen
@@ -219,7 +237,7 @@ func (s *Server) webhookLoop() {
 		s.mu.Unlock()
 
 		if err == nil {
-			s.runWebhookReply(body)
+			s.ExecuteWebhookReply(body)
 			continue
 		}
 		t := time.NewTimer(backoff)
@@ -234,8 +252,8 @@ func (s *Server) webhookLoop() {
 
 // deliver posts one update and returns the response body of a 2xx answer.
 // Errors use the wording getWebhookInfo shows for them.
-func (s *Server) deliver(target, secret string, update []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(s.whCtx, http.MethodPost, target, bytes.NewReader(update))
+func (p webhookPoster) deliver(target, secret string, update []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, target, bytes.NewReader(update))
 	if err != nil {
 		return nil, officialf("Failed to resolve host: Name or service not known")
 	}
@@ -243,7 +261,7 @@ func (s *Server) deliver(target, secret string, update []byte) ([]byte, error) {
 	if secret != "" {
 		req.Header.Set(secretHeader, secret)
 	}
-	resp, err := s.whClient.Do(req)
+	resp, err := p.client.Do(req)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -260,29 +278,4 @@ func (s *Server) deliver(target, secret string, update []byte) ([]byte, error) {
 		return nil, officialf("Wrong response from the webhook: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return body, nil
-}
-
-// runWebhookReply executes a method call returned in a webhook response
-// body ({"method": "sendMessage", ...}), as the real server does. Its
-// result is not reported anywhere but Requests.
-func (s *Server) runWebhookReply(body []byte) {
-	var probe struct {
-		Method string `json:"method"`
-	}
-	if len(bytes.TrimSpace(body)) == 0 || json.Unmarshal(body, &probe) != nil || probe.Method == "" {
-		return
-	}
-	params := map[string]string{}
-	if err := jsonParams(body, params); err != nil {
-		return
-	}
-	delete(params, "method")
-	rec := Request{Method: probe.Method, Params: params, Time: s.now()}
-	_, err := s.invoke(s.whCtx, probe.Method, params, nil, &rec)
-	rec.Status = http.StatusOK
-	var ae *apiError
-	if errors.As(err, &ae) {
-		rec.Status, rec.Description, rec.Rejected = ae.code, ae.desc, ae.rejected
-	}
-	s.record(rec)
 }

@@ -119,10 +119,12 @@ func wireUser(u User) wUser {
 		Username: u.Username, LanguageCode: u.LanguageCode}
 }
 
-func (s *Server) wireChatLocked(ch *chatState) wChat {
+// wireChatLocked renders a chat as the Bot API serves it; a private chat
+// carries its user's names.
+func (st *state) wireChatLocked(ch *chatState) wChat {
 	c := wChat{ID: ch.chat.ID, Type: ch.chat.Type}
 	if ch.chat.Type == ChatPrivate {
-		if us, ok := s.st.users[ch.chat.ID]; ok {
+		if us, ok := st.users[ch.chat.ID]; ok {
 			c.FirstName, c.LastName, c.Username = us.user.FirstName, us.user.LastName, us.user.Username
 		}
 		return c
@@ -131,7 +133,10 @@ func (s *Server) wireChatLocked(ch *chatState) wChat {
 	return c
 }
 
-func (s *Server) wireEntitiesLocked(ents []Entity) []wEntity {
+// wireEntitiesLocked renders entities as the Bot API serves them: a
+// text_mention carries the user it mentions, or stays the text_link it was
+// sent as when the server does not know the user.
+func (st *state) wireEntitiesLocked(ents []Entity) []wEntity {
 	if len(ents) == 0 {
 		return nil
 	}
@@ -142,7 +147,7 @@ func (s *Server) wireEntitiesLocked(ents []Entity) []wEntity {
 		if e.Type == "text_mention" {
 			we.URL = ""
 			id, _ := strconv.ParseInt(strings.TrimPrefix(e.URL, "tg://user?id="), 10, 64)
-			if us, ok := s.st.users[id]; ok {
+			if us, ok := st.users[id]; ok {
 				we.User = ptr(wireUser(us.user))
 			} else {
 				we.Type, we.URL = "text_link", e.URL
@@ -154,11 +159,11 @@ func (s *Server) wireEntitiesLocked(ents []Entity) []wEntity {
 }
 
 // wireMessageLocked renders a stored message as the Bot API serves it.
-func (s *Server) wireMessageLocked(ch *chatState, m *Message, withReply bool) *wMessage {
+func (st *state) wireMessageLocked(ch *chatState, m *Message, withReply bool) *wMessage {
 	w := &wMessage{
 		MessageID: m.MessageID,
 		From:      ptr(wireUser(m.From)),
-		Chat:      s.wireChatLocked(ch),
+		Chat:      st.wireChatLocked(ch),
 		Date:      m.Date.Unix(),
 	}
 	if m.Thread != 0 {
@@ -171,7 +176,7 @@ func (s *Server) wireMessageLocked(ch *chatState, m *Message, withReply bool) *w
 		w.Document = &wDocument{FileID: m.Document.FileID, FileUniqueID: m.Document.FileUniqueID,
 			FileName: m.Document.FileName, MimeType: m.Document.MimeType, FileSize: len(m.Document.Data)}
 		w.Caption = m.Document.Caption
-		w.CaptionEntities = s.wireEntitiesLocked(m.Entities)
+		w.CaptionEntities = st.wireEntitiesLocked(m.Entities)
 	} else if m.Photo != nil {
 		for i, p := range m.Photo.Sizes {
 			ws := wPhotoSize{FileID: p.FileID, FileUniqueID: p.FileUniqueID, Width: p.Width, Height: p.Height}
@@ -183,23 +188,25 @@ func (s *Server) wireMessageLocked(ch *chatState, m *Message, withReply bool) *w
 			w.Photo = append(w.Photo, ws)
 		}
 		w.Caption = m.Photo.Caption
-		w.CaptionEntities = s.wireEntitiesLocked(m.Entities)
+		w.CaptionEntities = st.wireEntitiesLocked(m.Entities)
 	} else {
 		w.Text = m.Text
-		w.Entities = s.wireEntitiesLocked(m.Entities)
+		w.Entities = st.wireEntitiesLocked(m.Entities)
 	}
 	if raw, ok := ch.rawMarkup[m.MessageID]; ok {
 		w.ReplyMarkup = raw
 	}
 	if withReply && m.ReplyToMessageID != 0 {
 		if r, ok := ch.byID[m.ReplyToMessageID]; ok && !r.Deleted {
-			w.ReplyToMessage = s.wireMessageLocked(ch, r, false)
+			w.ReplyToMessage = st.wireMessageLocked(ch, r, false)
 		}
 	}
 	return w
 }
 
-func (s *Server) wireMemberLocked(status string, u User) wChatMember {
+// wireMember renders a chat member as the Bot API serves it: administrators
+// and creators with every right.
+func wireMember(status string, u User) wChatMember {
 	m := wChatMember{Status: status, User: wireUser(u)}
 	switch status {
 	case StatusCreator:
