@@ -33,17 +33,25 @@ func TestFoldMatchesNamesWithoutDiacritics(t *testing.T) {
 	}
 }
 
-// A number presses the buttons of the message that answered the person,
-// not those of a message that arrived on its own meanwhile (a reminder).
-func TestNumberPressesTheMessageThatAnsweredThePerson(t *testing.T) {
+// newTestTerminal is a terminal in Vietnamese on a stand-in of its own,
+// both closed when the test ends.
+func newTestTerminal(t *testing.T) (*telegramtest.Server, *terminal) {
+	t.Helper()
 	tg := telegramtest.New()
-	defer tg.Close()
+	t.Cleanup(tg.Close)
 	cat, err := i18n.New("vi")
 	if err != nil {
 		t.Fatal(err)
 	}
 	term := newTerminal(tg, cat, "vi", io.Discard, slog.New(slog.DiscardHandler))
-	defer term.cancel()
+	t.Cleanup(term.cancel)
+	return tg, term
+}
+
+// A number presses the buttons of the message that answered the person,
+// not those of a message that arrived on its own meanwhile (a reminder).
+func TestNumberPressesTheMessageThatAnsweredThePerson(t *testing.T) {
+	_, term := newTestTerminal(t)
 	user := people[1].user.ID
 	term.chatID, term.current = user, 1
 	kb := func(id int, text, label string) telegramtest.Message {
@@ -72,14 +80,7 @@ func TestNumberPressesTheMessageThatAnsweredThePerson(t *testing.T) {
 // an event still on its way (the stand-in hands them over through a
 // goroutine) would otherwise be printed after the next typed line.
 func TestTerminalIsNotIdleWhileAnEventIsOnItsWay(t *testing.T) {
-	tg := telegramtest.New()
-	defer tg.Close()
-	cat, err := i18n.New("vi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	term := newTerminal(tg, cat, "vi", io.Discard, slog.New(slog.DiscardHandler))
-	defer term.cancel()
+	tg, term := newTestTerminal(t)
 	ctx := context.Background()
 	if !term.idle(ctx) {
 		t.Fatal("a terminal with nothing sent is not idle")
