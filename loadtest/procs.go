@@ -66,7 +66,7 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// buildBinary builds the bot into dir with `go build -o … .` at the
+// buildBinary builds the bot into dir with `go build -trimpath -o … .` at the
 // module root.
 func buildBinary(ctx context.Context, dir string) (string, error) {
 	root, err := moduleRoot()
@@ -78,7 +78,12 @@ func buildBinary(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("build the bot: %w", err)
 	}
 	out := filepath.Join(dir, "committeebot")
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, ".")
+	// Built as releases are (tools/release: static, -trimpath), so that the
+	// bench measures the binary people run — and shares its compiled
+	// packages with the release tool's snapshot test and the test suite's
+	// vet, which scripts/test runs with the same flags.
+	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build the bot: %w\n%s", err, b)
