@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 	bf.DurationVar(&bench.Duration, "duration", bench.Duration, "how long the sustained load runs (the reference runs half of it, at most 5s)")
 	bf.IntVar(&bench.Voters, "voters", bench.Voters, "voters of the burst")
 	bf.IntVar(&bench.Committees, "committees", bench.Committees, "committees of the burst")
-	bf.StringVar(&bench.Binary, "binary", "", "committeebot binary to measure (default: go build at the module root)")
+	bf.StringVar(&bench.Binary, "binary", "", "committeebot binary to measure (default: built at the module root as releases are)")
 	bf.IntVar(&bench.SustainedVoters, "sustained-voters", bench.SustainedVoters, "voters of the sustained load, each voting in every ballot")
 	bf.IntVar(&bench.FanOut, "fanout", bench.FanOut, "delegates reminded in the limits scenario")
 	bf.IntVar(&bench.Replicas, "replicas", bench.Replicas, "replicas in the limits scenario")

@@ -64,8 +64,8 @@ var Scenarios = []string{ScenarioBurst, ScenarioSustained, ScenarioLimits, Scena
 type Config struct {
 	// Scenarios to run, from Scenarios ("all" for every one).
 	Scenarios []string
-	// Binary is the committeebot binary to run; empty builds it with
-	// `go build` at the module root.
+	// Binary is the committeebot binary to run; empty builds it at the
+	// module root as releases are (`go build -trimpath`, CGO_ENABLED=0).
 	Binary string
 	// Voters and Committees of the burst (300 over 22).
 	Voters     int
