@@ -19,12 +19,7 @@ func TestCastSecretKeepsTheReceiptWithTheChoiceAndNeverWithTheVoter(t *testing.T
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB")
 	ctx := context.Background()
-	f.join(t, f.c.ID, "AA", 11)
-	f.join(t, f.c.ID, "BB", 21)
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openSecretMotion(t)
 	sub := storage.Submission{UserID: 11, Voter: "AA", Choice: domain.Choice{"1": domain.OptYes}, Token: "query-1"}
 	receipt, res, err := f.ballots.CastSecret(ctx, b, sub)
 	if err != nil || receipt == "" || res.Voted != 1 || res.Again {

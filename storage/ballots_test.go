@@ -52,6 +52,20 @@ func motion(committee string, secret bool, electorate string, voters []string) d
 	}
 }
 
+// openSecretMotion joins delegate 11 for AA and 21 for BB and opens a
+// secret motion in which each unit has a vote (the fixture has units AA
+// and BB).
+func (f *ballotFixture) openSecretMotion(t *testing.T) domain.Ballot {
+	t.Helper()
+	f.join(t, f.c.ID, "AA", 11)
+	f.join(t, f.c.ID, "BB", 21)
+	b, err := f.ballots.Open(context.Background(), motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // secretCast seals a choice with a receipt, as the handler does.
 func (f *ballotFixture) secretCast(t *testing.T, b domain.Ballot, user int64, voter, choice string) (storage.Cast, string) {
 	t.Helper()

@@ -180,7 +180,7 @@ func (u *Users) Watch(ctx context.Context) {
 	ps := u.c.Subscribe(ctx, u.topic)
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	defer stop()
-	defer u.kept.off()
+	defer u.kept.reset(false)
 	// A lost subscription is tried again at once, then less and less often
 	// (a Redis user the ACL denies pub/sub is refused every time).
 	retry := langRetryMin
@@ -195,7 +195,7 @@ func (u *Users) Watch(ctx context.Context) {
 					continue
 				}
 			}
-			u.kept.off()
+			u.kept.reset(false)
 			select {
 			case <-ctx.Done():
 			case <-time.After(retry):
@@ -206,7 +206,7 @@ func (u *Users) Watch(ctx context.Context) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
-				u.kept.on()
+				u.kept.reset(true)
 				retry = langRetryMin
 			}
 		case *redis.Message:
@@ -286,21 +286,13 @@ func (k *keptLangs) drop(name string) {
 	delete(k.entries, name)
 }
 
-// on starts keeping (a subscription is made); off forgets everything and
-// stops keeping (it is lost).
-func (k *keptLangs) on() {
+// reset forgets everything kept and starts keeping (active: a
+// subscription is made) or stops (it is lost).
+func (k *keptLangs) reset(active bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.gen++
-	k.active = true
-	clear(k.entries)
-}
-
-func (k *keptLangs) off() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.gen++
-	k.active = false
+	k.active = active
 	clear(k.entries)
 }
 

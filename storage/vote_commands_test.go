@@ -136,12 +136,7 @@ func TestCastCountsABallotOpenedWithoutTheCount(t *testing.T) {
 	rt := redistest.New(t)
 	f := newBallotFixture(t, rt, "AA", "BB")
 	ctx := context.Background()
-	f.join(t, f.c.ID, "AA", 11)
-	f.join(t, f.c.ID, "BB", 21)
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openSecretMotion(t)
 	key := storage.NewKeys(rt.Prefix()).Ballot(f.c.ID, b.ID)
 	cast := func(user int64, voter string) storage.CastResult {
 		t.Helper()
