@@ -10,14 +10,34 @@ import (
 
 func init() {
 	handlers["getMe"] = handleGetMe
-	handlers["getChat"] = handleGetChat
-	handlers["getChatMember"] = handleGetChatMember
-	handlers["getChatAdministrators"] = handleGetChatAdministrators
-	handlers["getChatMemberCount"] = handleGetChatMemberCount
-	handlers["leaveChat"] = handleLeaveChat
+	handlers["getChat"] = chatMethod(false, handleGetChatLocked)
+	handlers["getChatMember"] = chatMethod(false, handleGetChatMemberLocked)
+	handlers["getChatAdministrators"] = chatMethod(false, handleGetChatAdministratorsLocked)
+	handlers["getChatMemberCount"] = chatMethod(false, handleGetChatMemberCountLocked)
+	handlers["leaveChat"] = chatMethod(true, handleLeaveChatLocked)
 	handlers["setMyCommands"] = handleSetMyCommands
 	handlers["getMyCommands"] = handleGetMyCommands
 	handlers["deleteMyCommands"] = handleDeleteMyCommands
+}
+
+// chatMethod is a method that acts on the chat its chat_id names: fn runs
+// with the server locked and the chat resolved — one the bot can write to
+// when write is set, so that a chat the bot has left or was never in
+// answers as Telegram does before fn looks at it.
+func chatMethod(write bool, fn func(s *Server, c *call, ch *chatState) (reply, error)) handlerFunc {
+	return func(s *Server, c *call) (reply, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		resolve := s.st.resolveChatLocked
+		if write {
+			resolve = s.st.writableChatLocked
+		}
+		ch, err := resolve(c.str("chat_id"))
+		if err != nil {
+			return reply{}, err
+		}
+		return fn(s, c, ch)
+	}
 }
 
 func handleGetMe(s *Server, _ *call) (reply, error) {
@@ -28,13 +48,7 @@ func handleGetMe(s *Server, _ *call) (reply, error) {
 	return reply{result: u}, nil
 }
 
-func handleGetChat(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
+func handleGetChatLocked(s *Server, c *call, ch *chatState) (reply, error) {
 	// ChatFullInfo: the Chat fields plus a few the current API requires.
 	type fullInfo struct {
 		wChat
@@ -62,13 +76,7 @@ func (st *state) memberStatusLocked(ch *chatState, userID int64) (string, bool) 
 	return StatusLeft, true
 }
 
-func handleGetChatMember(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
+func handleGetChatMemberLocked(s *Server, c *call, ch *chatState) (reply, error) {
 	uid, _ := c.int64("user_id")
 	st, ok := s.st.memberStatusLocked(ch, uid)
 	if !ok {
@@ -77,13 +85,7 @@ func handleGetChatMember(s *Server, c *call) (reply, error) {
 	return reply{result: wireMember(st, s.st.users[uid].user)}, nil
 }
 
-func handleGetChatAdministrators(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
+func handleGetChatAdministratorsLocked(s *Server, c *call, ch *chatState) (reply, error) {
 	if ch.chat.Type == ChatPrivate {
 		return reply{}, stateError("there are no administrators in the private chat")
 	}
@@ -108,13 +110,7 @@ func handleGetChatAdministrators(s *Server, c *call) (reply, error) {
 	return reply{result: out}, nil
 }
 
-func handleGetChatMemberCount(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.st.resolveChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
+func handleGetChatMemberCountLocked(s *Server, c *call, ch *chatState) (reply, error) {
 	if ch.chat.Type == ChatPrivate {
 		return reply{result: 2}, nil
 	}
@@ -127,13 +123,7 @@ func handleGetChatMemberCount(s *Server, c *call) (reply, error) {
 	return reply{result: n}, nil
 }
 
-func handleLeaveChat(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.st.writableChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
+func handleLeaveChatLocked(s *Server, c *call, ch *chatState) (reply, error) {
 	if ch.chat.Type == ChatPrivate {
 		return reply{}, stateError("chat member status can't be changed in private chats")
 	}

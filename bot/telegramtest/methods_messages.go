@@ -13,7 +13,7 @@ func init() {
 	handlers["editMessageText"] = handleEditMessageText
 	handlers["editMessageCaption"] = handleEditMessageCaption
 	handlers["editMessageReplyMarkup"] = handleEditMessageReplyMarkup
-	handlers["deleteMessage"] = handleDeleteMessage
+	handlers["deleteMessage"] = chatMethod(true, handleDeleteMessageLocked)
 	handlers["answerCallbackQuery"] = handleAnswerCallbackQuery
 	handlers["sendDocument"] = handleSendDocument
 	handlers["getFile"] = handleGetFile
@@ -217,6 +217,19 @@ func (s *Server) finishEditLocked(ch *chatState, m *Message, textChanged bool) r
 	return reply{result: s.st.wireMessageLocked(ch, m, true)}
 }
 
+// parseEditMarkup is an edit's reply_markup: only an inline keyboard can
+// be attached to an edited message (or none, which removes it).
+func parseEditMarkup(c *call) (markup, error) {
+	mk, err := parseMarkup(c)
+	if err != nil {
+		return markup{}, err
+	}
+	if mk.keyboard != nil || mk.remove {
+		return markup{}, badRequest("only inline keyboards can be attached to edited messages")
+	}
+	return mk, nil
+}
+
 func handleEditMessageText(s *Server, c *call) (reply, error) {
 	if !c.has("text") {
 		return reply{}, badRequest("message text is empty")
@@ -225,12 +238,9 @@ func handleEditMessageText(s *Server, c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	mk, err := parseMarkup(c)
+	mk, err := parseEditMarkup(c)
 	if err != nil {
 		return reply{}, err
-	}
-	if mk.keyboard != nil || mk.remove {
-		return reply{}, badRequest("only inline keyboards can be attached to edited messages")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -259,7 +269,7 @@ func handleEditMessageCaption(s *Server, c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	mk, err := parseMarkup(c)
+	mk, err := parseEditMarkup(c)
 	if err != nil {
 		return reply{}, err
 	}
@@ -294,12 +304,9 @@ func handleEditMessageCaption(s *Server, c *call) (reply, error) {
 }
 
 func handleEditMessageReplyMarkup(s *Server, c *call) (reply, error) {
-	mk, err := parseMarkup(c)
+	mk, err := parseEditMarkup(c)
 	if err != nil {
 		return reply{}, err
-	}
-	if mk.keyboard != nil || mk.remove {
-		return reply{}, badRequest("only inline keyboards can be attached to edited messages")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -326,13 +333,7 @@ func entitiesEqual(a, b []Entity) bool {
 	return true
 }
 
-func handleDeleteMessage(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, err := s.st.writableChatLocked(c.str("chat_id"))
-	if err != nil {
-		return reply{}, err
-	}
+func handleDeleteMessageLocked(s *Server, c *call, ch *chatState) (reply, error) {
 	m, ok := ch.byID[c.int("message_id")]
 	if !ok || m.Deleted {
 		return reply{}, stateError("message to delete not found")
