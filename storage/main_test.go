@@ -22,3 +22,12 @@ func TestMain(m *testing.M) {
 type clock = clocktest.Clock
 
 func newClock() *clock { return clocktest.New(time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)) }
+
+// idsOf returns id(x) for each x of xs, in order.
+func idsOf[T any](xs []T, id func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
+	}
+	return out
+}

@@ -70,11 +70,7 @@ func wantNoClaim(t *testing.T, s *storage.Scheduler, owner, why string) {
 }
 
 func ids(jobs []storage.ClaimedJob) []string {
-	out := make([]string, len(jobs))
-	for i, j := range jobs {
-		out[i] = j.ID
-	}
-	return out
+	return idsOf(jobs, func(j storage.ClaimedJob) string { return j.ID })
 }
 
 func TestClaimTakesOnlyDueJobsInDueOrder(t *testing.T) {
