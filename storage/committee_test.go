@@ -507,8 +507,7 @@ func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
 
 func TestTurnYearOnlyMovesForward(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA")
+	f := newBallotFixture(t, "AA")
 	ctx := context.Background()
 	year := f.c.Year
 	if turned, err := f.Committees.TurnYear(ctx, f.c.ID, year+1); err != nil || !turned {
