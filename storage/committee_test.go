@@ -35,6 +35,14 @@ func newCommittees(t *testing.T) *committees {
 	}
 }
 
+// newBloc returns a Committees store holding one committee, Bloc, bound
+// to chat -1 with the given units.
+func newBloc(t *testing.T, units ...string) (*committees, domain.Committee) {
+	t.Helper()
+	s := newCommittees(t)
+	return s, s.create(t, -1, "Bloc", units...)
+}
+
 // create makes a committee for chatID with the given units, failing the
 // test on error.
 func (s *committees) create(t *testing.T, chatID int64, name string, units ...string) domain.Committee {
@@ -59,16 +67,23 @@ func (s *committees) addUnits(t *testing.T, id string, codes ...string) {
 // join makes userID a delegate of unit through an invite.
 func (s *committees) join(t *testing.T, id, unit string, userID int64) domain.Delegate {
 	t.Helper()
-	ctx := context.Background()
-	inv, err := s.CreateInvite(ctx, id, unit, 100)
-	if err != nil {
-		t.Fatalf("CreateInvite(%s, %s): %v", id, unit, err)
-	}
-	_, d, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: userID, Name: fmt.Sprintf("User %d", userID)})
+	inv := s.invite(t, id, unit, 100)
+	_, d, err := s.RedeemInvite(context.Background(), inv.Token, domain.Delegate{UserID: userID, Name: fmt.Sprintf("User %d", userID)})
 	if err != nil {
 		t.Fatalf("RedeemInvite(%s/%s by %d): %v", id, unit, userID, err)
 	}
 	return d
+}
+
+// invite creates an invite to unit of committee id made by user by,
+// failing the test on error.
+func (s *committees) invite(t *testing.T, id, unit string, by int64) domain.Invite {
+	t.Helper()
+	inv, err := s.CreateInvite(context.Background(), id, unit, by)
+	if err != nil {
+		t.Fatalf("CreateInvite(%s, %s): %v", id, unit, err)
+	}
+	return inv
 }
 
 func TestCommitteesCreateThenLookUp(t *testing.T) {
@@ -238,9 +253,8 @@ func TestCommitteeKeysShareTheCommitteeSlot(t *testing.T) {
 
 func TestCommitteesMigrate(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	other := s.create(t, -9, "Other")
 
 	if err := s.Migrate(ctx, -1, -1001); err != nil {
@@ -297,9 +311,8 @@ func TestCommitteesMigrateCompletesAnInterruptedMigration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCommittees(t)
+			s, c := newBloc(t)
 			ctx := context.Background()
-			c := s.create(t, -1, "Bloc")
 			if err := tt.interrupt(ctx, s, c.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -318,9 +331,8 @@ func TestCommitteesMigrateCompletesAnInterruptedMigration(t *testing.T) {
 
 func TestCommitteesDetachAndReattach(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 
 	got, err := s.Detach(ctx, -1)
 	if err != nil {
@@ -390,9 +402,8 @@ func TestCommitteesDetachAndReattach(t *testing.T) {
 // neither reads as bound nor blocks a new committee.
 func TestCommitteesStaleBindingIsIgnored(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc")
 	if err := s.rt.Client().HSet(ctx, s.keys.CommitteeMeta(c.ID), "chat", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -409,9 +420,8 @@ func TestCommitteesStaleBindingIsIgnored(t *testing.T) {
 
 func TestCommitteesSettings(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc")
 
 	if err := s.SetLanguage(ctx, c.ID, "en"); err != nil {
 		t.Fatalf("SetLanguage: %v", err)

@@ -18,9 +18,8 @@ var blocUnits = []string{"BQP", "BCA", "BTP", "VKSNDTC", "TANDTC", "KTNN", "TTCP
 
 func TestOpenCovenant(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "KTNN", "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "KTNN", "BCA")
 
 	if _, err := s.Covenant(ctx, c.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Covenant before any = %v, want ErrNotFound", err)
@@ -71,9 +70,8 @@ func TestOpenCovenant(t *testing.T) {
 
 func TestCovenantIsTheLatestYears(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	for _, year := range []int{2025, 2023, 2024} {
 		if _, err := s.OpenCovenant(ctx, c.ID, year, "Covenant", 7); err != nil {
 			t.Fatalf("OpenCovenant(%d): %v", year, err)
@@ -89,9 +87,8 @@ func TestCovenantIsTheLatestYears(t *testing.T) {
 
 func TestSignIsIdempotentAndKeepsOrder(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "TANDTC", "BCA", "KTNN")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "TANDTC", "BCA", "KTNN")
 	if _, err := s.OpenCovenant(ctx, c.ID, 2025, "Covenant", 7); err != nil {
 		t.Fatal(err)
 	}

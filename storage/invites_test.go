@@ -16,14 +16,10 @@ import (
 
 func TestCreateInvite(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	inv := s.invite(t, c.ID, "BCA", 7)
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`).MatchString(inv.Token) {
 		t.Errorf("token %q is not 22 characters of base64url", inv.Token)
 	}
@@ -98,13 +94,9 @@ func TestRedeemInvite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCommittees(t)
+			s, c := newBloc(t, "BCA")
 			ctx := context.Background()
-			c := s.create(t, -1, "Bloc", "BCA")
-			inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-			if err != nil {
-				t.Fatalf("CreateInvite: %v", err)
-			}
+			inv := s.invite(t, c.ID, "BCA", 7)
 			token := inv.Token
 			if tt.before != nil {
 				token = tt.before(t, s, c.ID, inv)
@@ -158,13 +150,9 @@ func redeem(t *testing.T, s *committees, token string, userID int64) {
 
 func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	inv := s.invite(t, c.ID, "BCA", 7)
 	const n = 20
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -194,14 +182,10 @@ func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 // the secretariat's link still works for the person it was meant for.
 func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	first := s.join(t, c.ID, "BCA", 42)
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	inv := s.invite(t, c.ID, "BCA", 7)
 	s.clock.Advance(time.Minute)
 	if _, d, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: 42}); err != nil || !cmp.Equal(first, d) {
 		t.Errorf("RedeemInvite by a delegate of the unit = %+v, %v; want %+v unchanged", d, err, first)
@@ -211,21 +195,14 @@ func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
 
 func TestRevokeInvites(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA", "BQP")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA", "BQP")
 	var bca []domain.Invite
 	for range 3 {
-		inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv := s.invite(t, c.ID, "BCA", 7)
 		bca = append(bca, inv)
 	}
-	bqp, err := s.CreateInvite(ctx, c.ID, "BQP", 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bqp := s.invite(t, c.ID, "BQP", 7)
 	redeem(t, s, bca[0].Token, 41)
 
 	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 2 {
@@ -255,13 +232,9 @@ func TestRevokeInvites(t *testing.T) {
 // pruned when new invites are made.
 func TestOldInvitesArePruned(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
-	old, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := s.invite(t, c.ID, "BCA", 7)
 	redeem(t, s, old.Token, 41)
 	s.clock.Advance(domain.InviteTTL + 29*24*time.Hour)
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {

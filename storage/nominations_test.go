@@ -31,6 +31,14 @@ func newNominations(t *testing.T) *nominationStore {
 	}
 }
 
+// newNominationBloc returns a Nominations store beside one committee,
+// Bloc, bound to chat -1 with the given units.
+func newNominationBloc(t *testing.T, units ...string) (*nominationStore, domain.Committee) {
+	t.Helper()
+	s := newNominations(t)
+	return s, s.com.create(t, -1, "Bloc", units...)
+}
+
 // nominate creates a nomination of unit for award, failing the test on
 // error.
 func (s *nominationStore) nominate(t *testing.T, cid, unit, award, nominee string) domain.Nomination {
@@ -60,9 +68,8 @@ func (s *nominationStore) move(t *testing.T, n domain.Nomination, to domain.Stat
 
 func TestNominationCreateThenGetAndList(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
 
 	got, err := s.Create(ctx, domain.Nomination{
 		Committee: c.ID, Unit: "TANDTC", Award: "CTD_CP", Nominee: "  TANDTC ", NomineeUnit: "TANDTC",
@@ -105,9 +112,8 @@ func TestNominationCreateThenGetAndList(t *testing.T) {
 
 func TestNominationCreateRefusesBadInputAndStoresNothing(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	base := domain.Nomination{Committee: c.ID, Unit: "TANDTC", Award: "CTD_CP", Nominee: "TANDTC", Year: 2025, By: 7}
 	tests := []struct {
 		name   string
@@ -138,9 +144,8 @@ func TestNominationCreateRefusesBadInputAndStoresNothing(t *testing.T) {
 
 func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
 	first := s.nominate(t, c.ID, "TANDTC", "CSTD_BO", "Nguyễn Văn An")
 
 	for _, same := range []string{"Nguyễn Văn An", "  nguyễn  văn AN ", "Nguye\u0302\u0303n Văn An"} {
@@ -179,9 +184,8 @@ func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 
 func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
 	const n = 16
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -213,9 +217,8 @@ func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 // moves apply and are recorded, illegal ones change nothing.
 func TestTransitions(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	// The path to each status from submitted.
 	paths := map[domain.Status][]domain.Status{
 		domain.StatusSubmitted:   nil,
@@ -275,9 +278,8 @@ func TestTransitions(t *testing.T) {
 
 func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	n := s.move(t, s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC"), domain.StatusUnderReview)
 
 	cur, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusSubmitted, To: domain.StatusWithdrawn})
@@ -298,9 +300,8 @@ func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
 // is kept in the history.
 func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	made := 0
 	voting := func() domain.Nomination {
 		made++
@@ -340,9 +341,8 @@ func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
 
 func TestConcurrentTransitionsOneWins(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	n := s.move(t, s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC"), domain.StatusUnderReview)
 
 	// Admins race from under_review: some to voting, some withdrawing.
@@ -411,9 +411,8 @@ func TestNominationsOfAnotherCommitteeAreInvisible(t *testing.T) {
 
 func TestAddAttachment(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	n := s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC")
 	doc := domain.Attachment{FileID: "f-1", Name: "hồ sơ.pdf"}
 	for range 2 { // the second time changes nothing

@@ -14,9 +14,8 @@ import (
 
 func TestUnitsInTheOrderAdded(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc")
 	var want []domain.Unit
 	for i, code := range []string{"TANDTC", "BCA", "KTNN"} {
 		s.clock.Advance(time.Minute)
@@ -59,9 +58,8 @@ func TestAddUnitRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCommittees(t)
+			s, c := newBloc(t, "BCA")
 			ctx := context.Background()
-			c := s.create(t, -1, "Bloc", "BCA")
 			id := c.ID
 			if tt.committee != "" {
 				id = tt.committee
@@ -79,9 +77,8 @@ func TestAddUnitRefusals(t *testing.T) {
 
 func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "KTNN", "TANDTC", "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "KTNN", "TANDTC", "BCA")
 	d1 := s.join(t, c.ID, "TANDTC", 11)
 	s.clock.Advance(time.Second)
 	d2 := s.join(t, c.ID, "TANDTC", 12)
@@ -100,10 +97,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 			t.Fatalf("SetRole: %v", err)
 		}
 	}
-	open, err := s.CreateInvite(ctx, c.ID, "TANDTC", 100)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	open := s.invite(t, c.ID, "TANDTC", 100)
 	s.clock.Advance(time.Hour)
 
 	removed, err := s.RemoveUnit(ctx, c.ID, "TANDTC", 1)
@@ -171,9 +165,8 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 
 func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "VKSNDTC", "BCA", "KTNN")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "VKSNDTC", "BCA", "KTNN")
 	var joined []domain.Delegate
 	for _, j := range []struct {
 		unit string
@@ -209,9 +202,8 @@ func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
 
 func TestDelegateMovesToTheUnitOfANewInvite(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA", "BQP")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA", "BQP")
 	s.join(t, c.ID, "BCA", 42)
 	s.clock.Advance(time.Hour)
 	moved := s.join(t, c.ID, "BQP", 42)
@@ -233,9 +225,8 @@ func TestDelegateMovesToTheUnitOfANewInvite(t *testing.T) {
 
 func TestRemoveDelegate(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	d := s.join(t, c.ID, "BCA", 42)
 
 	got, err := s.RemoveDelegate(ctx, c.ID, 42, 1)
@@ -287,9 +278,8 @@ func TestUserCommitteesAcrossCommitteesIgnoresStaleIndex(t *testing.T) {
 
 func TestSetRole(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "KTNN", "TANDTC", "VKSNDTC")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "KTNN", "TANDTC", "VKSNDTC")
 	now := at(0)
 	change := func(role, unit, prev string) domain.RoleChange {
 		return domain.RoleChange{Year: 2025, Role: role, Unit: unit, Previous: prev, By: 7, At: now}
