@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,32 +100,23 @@ func TestOneSecondRoundPerBallotEvenAtOnce(t *testing.T) {
 	first := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB")
 	second := motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"})
 	second.Parent, second.Round = first.ID, 2
-	ids := make(chan string, 5)
-	var wg sync.WaitGroup
-	for range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b, err := f.ballots.Open(ctx, second)
-			if err == nil {
-				ids <- b.ID
-			} else if errors.Is(err, domain.ErrRunoffExists) {
-				ids <- "exists:" + b.ID
-			} else {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(ids)
+	got := make([]domain.Ballot, 5)
+	errs := atOnce(len(got), func(i int) error {
+		var err error
+		got[i], err = f.ballots.Open(ctx, second)
+		return err
+	})
 	opened, pointed := "", map[string]bool{}
-	for id := range ids {
-		if rest, ok := strings.CutPrefix(id, "exists:"); ok {
-			pointed[rest] = true
-		} else if opened != "" {
-			t.Errorf("two second rounds: %s and %s", opened, id)
-		} else {
-			opened = id
+	for i, b := range got {
+		switch {
+		case errors.Is(errs[i], domain.ErrRunoffExists):
+			pointed[b.ID] = true
+		case errs[i] != nil:
+			t.Error(errs[i])
+		case opened != "":
+			t.Errorf("two second rounds: %s and %s", opened, b.ID)
+		default:
+			opened = b.ID
 		}
 	}
 	if opened == "" || len(pointed) != 1 || !pointed[opened] {

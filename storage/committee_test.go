@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,31 +167,16 @@ func TestCommitteesConcurrentCreateMakesOneCommittee(t *testing.T) {
 	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
-	const n = 10
-	type result struct {
-		c   domain.Committee
-		err error
-	}
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			c, err := s.Create(ctx, -1001, "G", fmt.Sprintf("Bloc %d", i), "UTC", "vi", 2025, int64(i))
-			results[i] = result{c, err}
-		})
-	}
-	wg.Wait()
-
-	created := 0
+	cs := make([]domain.Committee, 10)
+	errs := atOnce(len(cs), func(i int) error {
+		var err error
+		cs[i], err = s.Create(ctx, -1001, "G", fmt.Sprintf("Bloc %d", i), "UTC", "vi", 2025, int64(i))
+		return err
+	})
+	created := countWins(t, errs, domain.ErrAlreadyBound)
 	ids := map[string]bool{}
-	for i, r := range results {
-		switch {
-		case r.err == nil:
-			created++
-		case !errors.Is(r.err, domain.ErrAlreadyBound):
-			t.Errorf("Create #%d: %v", i, r.err)
-		}
-		ids[r.c.ID] = true
+	for _, c := range cs {
+		ids[c.ID] = true
 	}
 	if created != 1 || len(ids) != 1 {
 		t.Fatalf("%d Creates succeeded, ids %v; want exactly one committee", created, ids)

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,26 +166,19 @@ func TestSignReportsCompleteExactlyOnce(t *testing.T) {
 	if _, err := s.OpenCovenant(ctx, c.ID, 2025, "Giao ước thi đua 2025", 7); err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		already, complete bool
-		err               error
-	}
+	type result struct{ already, complete bool }
 	// Every unit signs twice at the same time, through two delegates.
 	results := make([]result, 2*len(blocUnits))
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Go(func() {
-			unit := blocUnits[i%len(blocUnits)]
-			_, already, complete, err := s.Sign(ctx, c.ID, 2025, domain.Signature{Unit: unit, UserID: int64(i + 1)})
-			results[i] = result{already, complete, err}
-		})
-	}
-	wg.Wait()
-
+	errs := atOnce(len(results), func(i int) error {
+		unit := blocUnits[i%len(blocUnits)]
+		_, already, complete, err := s.Sign(ctx, c.ID, 2025, domain.Signature{Unit: unit, UserID: int64(i + 1)})
+		results[i] = result{already, complete}
+		return err
+	})
 	completes, firsts := 0, 0
 	for i, r := range results {
-		if r.err != nil {
-			t.Fatalf("Sign #%d: %v", i, r.err)
+		if errs[i] != nil {
+			t.Fatalf("Sign #%d: %v", i, errs[i])
 		}
 		if r.complete {
 			completes++

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -188,34 +187,23 @@ func TestUpdatesKeepClaimsForTTL(t *testing.T) {
 func TestUpdatesConcurrentBeginLetsExactlyOneProceed(t *testing.T) {
 	t.Parallel()
 	u, _, _ := newUpdates(t)
-	const n = 50
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		proceed []string
-		errs    []error
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			owner := fmt.Sprintf("worker-%d", i)
-			c, err := u.Begin(context.Background(), 7, owner, lease)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				errs = append(errs, err)
-			case c.Proceed():
-				proceed = append(proceed, owner)
-			case c.State != storage.ClaimBusy:
-				errs = append(errs, fmt.Errorf("%s: state %v, want busy", owner, c.State))
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		t.Error(err)
+	owner := func(i int) string { return fmt.Sprintf("worker-%d", i) }
+	claims := make([]storage.Claim, 50)
+	errs := atOnce(len(claims), func(i int) error {
+		var err error
+		claims[i], err = u.Begin(context.Background(), 7, owner(i), lease)
+		return err
+	})
+	var proceed []string
+	for i, c := range claims {
+		switch {
+		case errs[i] != nil:
+			t.Error(errs[i])
+		case c.Proceed():
+			proceed = append(proceed, owner(i))
+		case c.State != storage.ClaimBusy:
+			t.Errorf("%s: state %v, want busy", owner(i), c.State)
+		}
 	}
 	if len(proceed) != 1 {
 		t.Errorf("%d goroutines may proceed (%v), want exactly 1", len(proceed), proceed)

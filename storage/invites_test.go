@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -153,25 +152,11 @@ func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
 	inv := s.invite(t, c.ID, "BCA", 7)
-	const n = 20
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			_, _, errs[i] = s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(1000 + i)})
-		})
-	}
-	wg.Wait()
-
-	ok := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, domain.ErrInviteUsed):
-			t.Errorf("redeemer %d: %v, want nil or domain.ErrInviteUsed", i, err)
-		}
-	}
+	errs := atOnce(20, func(i int) error {
+		_, _, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(1000 + i)})
+		return err
+	})
+	ok := countWins(t, errs, domain.ErrInviteUsed)
 	ds, err := s.UnitDelegates(ctx, c.ID, "BCA")
 	if ok != 1 || err != nil || len(ds) != 1 {
 		t.Errorf("%d redeems succeeded, delegates %+v (%v); want exactly one", ok, ds, err)

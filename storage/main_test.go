@@ -1,8 +1,10 @@
 package storage_test
 
 import (
+	"errors"
 	"github.com/committeebot/committeebot/internal/clocktest"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,4 +32,32 @@ func idsOf[T any](xs []T, id func(T) string) []string {
 		out[i] = id(x)
 	}
 	return out
+}
+
+// atOnce calls f(0) … f(n-1), each in a goroutine of its own, and returns
+// what each returned, by i, once all have.
+func atOnce(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// countWins counts the nil errors of a race run by atOnce, and fails the
+// test for each other error that is not lost (what a loser is told).
+func countWins(t *testing.T, errs []error, lost error) int {
+	t.Helper()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, lost):
+			t.Errorf("racer %d: %v, want nil or %v", i, err, lost)
+		}
+	}
+	return wins
 }

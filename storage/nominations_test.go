@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -186,27 +185,12 @@ func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 	t.Parallel()
 	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	const n = 16
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			unit := []string{"TANDTC", "KTNN"}[i%2]
-			_, errs[i] = s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: unit, Award: "CTD_CP", Nominee: "Tòa án nhân dân tối cao", Year: 2025})
-		}()
-	}
-	wg.Wait()
-	stored := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			stored++
-		case !errors.Is(err, domain.ErrDuplicateNomination):
-			t.Errorf("Create = %v, want nil or ErrDuplicateNomination", err)
-		}
-	}
+	errs := atOnce(16, func(i int) error {
+		unit := []string{"TANDTC", "KTNN"}[i%2]
+		_, err := s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: unit, Award: "CTD_CP", Nominee: "Tòa án nhân dân tối cao", Year: 2025})
+		return err
+	})
+	stored := countWins(t, errs, domain.ErrDuplicateNomination)
 	list, _ := s.List(ctx, c.ID)
 	if stored != 1 || len(list) != 1 {
 		t.Errorf("%d creates succeeded and %d nominations stored, want 1 and 1", stored, len(list))
@@ -346,30 +330,15 @@ func TestConcurrentTransitionsOneWins(t *testing.T) {
 	n := s.move(t, s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC"), domain.StatusUnderReview)
 
 	// Admins race from under_review: some to voting, some withdrawing.
-	const racers = 12
-	var wg sync.WaitGroup
-	results := make([]error, racers)
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			to := domain.StatusVoting
-			if i%3 == 0 {
-				to = domain.StatusWithdrawn
-			}
-			_, results[i] = s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusUnderReview, To: to, By: int64(100 + i)})
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range results {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, storage.ErrConflict):
-			t.Errorf("Transition = %v, want nil or ErrConflict", err)
+	errs := atOnce(12, func(i int) error {
+		to := domain.StatusVoting
+		if i%3 == 0 {
+			to = domain.StatusWithdrawn
 		}
-	}
+		_, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusUnderReview, To: to, By: int64(100 + i)})
+		return err
+	})
+	wins := countWins(t, errs, storage.ErrConflict)
 	got, err := s.Get(ctx, c.ID, n.ID)
 	if err != nil {
 		t.Fatal(err)
