@@ -252,21 +252,10 @@ func TestCommitteesMigrate(t *testing.T) {
 	}
 	assertBound(t, s, -1001, c.ID)
 
-	tests := []struct {
-		name     string
-		from, to int64
-		want     error
-	}{
-		{"neither bound", -5, -6, storage.ErrNotFound},
-		{"target bound to another committee", -1001, -9, domain.ErrAlreadyBound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Migrate(ctx, tt.from, tt.to); !errors.Is(err, tt.want) {
-				t.Errorf("Migrate(%d, %d) = %v, want %v", tt.from, tt.to, err, tt.want)
-			}
-		})
-	}
+	wantRefusals(t, []refusal{
+		{"neither bound", func() error { return s.Migrate(ctx, -5, -6) }, storage.ErrNotFound},
+		{"target bound to another committee", func() error { return s.Migrate(ctx, -1001, -9) }, domain.ErrAlreadyBound},
+	})
 	assertBound(t, s, -1001, c.ID)
 	assertBound(t, s, -9, other.ID)
 	if units, err := s.Units(ctx, c.ID); err != nil || len(units) != 1 {
@@ -338,47 +327,25 @@ func TestCommitteesDetachAndReattach(t *testing.T) {
 		t.Errorf("Detach again = %v, want ErrNotFound", err)
 	}
 
-	if err := s.Reattach(ctx, c.ID, -1); err != nil {
-		t.Fatalf("Reattach: %v", err)
-	}
+	s.reattach(t, c.ID, -1)
 	assertBound(t, s, -1, c.ID)
-	if err := s.Reattach(ctx, c.ID, -1); err != nil {
-		t.Errorf("Reattach again = %v, want nil", err)
-	}
+	s.reattach(t, c.ID, -1) // again
 
 	other := s.create(t, -2, "Other")
 	loose := s.create(t, -4, "Loose")
-	if _, err := s.Detach(ctx, -4); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		id   string
-		chat int64
-		want error
-	}{
-		{"committee bound elsewhere", c.ID, -3, storage.ErrConflict},
-		{"chat bound to another committee", loose.ID, -2, domain.ErrAlreadyBound},
-		{"unknown committee", "77", -3, storage.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Reattach(ctx, tt.id, tt.chat); !errors.Is(err, tt.want) {
-				t.Errorf("Reattach(%s, %d) = %v, want %v", tt.id, tt.chat, err, tt.want)
-			}
-		})
-	}
+	s.detach(t, -4)
+	wantRefusals(t, []refusal{
+		{"committee bound elsewhere", func() error { return s.Reattach(ctx, c.ID, -3) }, storage.ErrConflict},
+		{"chat bound to another committee", func() error { return s.Reattach(ctx, loose.ID, -2) }, domain.ErrAlreadyBound},
+		{"unknown committee", func() error { return s.Reattach(ctx, "77", -3) }, storage.ErrNotFound},
+	})
 	assertBound(t, s, -1, c.ID)
 	assertBound(t, s, -2, other.ID)
 	assertUnbound(t, s, -3)
 
 	// Detached, the committee may move to a new group.
-	if _, err := s.Detach(ctx, -1); err != nil {
-		t.Fatalf("Detach: %v", err)
-	}
-	if err := s.Reattach(ctx, c.ID, -3); err != nil {
-		t.Fatalf("Reattach to a new chat: %v", err)
-	}
+	s.detach(t, -1)
+	s.reattach(t, c.ID, -3) // a new chat
 	assertBound(t, s, -3, c.ID)
 }
 
@@ -430,11 +397,7 @@ func TestCommitteesSettings(t *testing.T) {
 		t.Errorf("ByChat = %+v, %v; want topic 7", byChat, err)
 	}
 
-	tests := []struct {
-		name string
-		call func() error
-		want error
-	}{
+	wantRefusals(t, []refusal{
 		{"empty language", func() error { return s.SetLanguage(ctx, c.ID, "") }, storage.ErrInvalid},
 		{"bad time zone", func() error { return s.SetTimezone(ctx, c.ID, "Nowhere/City") }, storage.ErrInvalid},
 		{"bad year", func() error { return s.SetYear(ctx, c.ID, 3000) }, domain.ErrYear},
@@ -442,16 +405,25 @@ func TestCommitteesSettings(t *testing.T) {
 		{"year of unknown committee", func() error { return s.SetYear(ctx, "404", 2025) }, storage.ErrNotFound},
 		{"negative topic", func() error { return s.SetThread(ctx, c.ID, -3) }, storage.ErrInvalid},
 		{"topic of unknown committee", func() error { return s.SetThread(ctx, "404", 2) }, storage.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, tt.want) {
-				t.Errorf("got %v, want %v", err, tt.want)
-			}
-		})
-	}
+	})
 	if _, err := s.Get(ctx, "404"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a setter created committee 404: Get = %v", err)
+	}
+}
+
+// detach detaches chatID's committee, failing the test on error.
+func (s *committees) detach(t *testing.T, chatID int64) {
+	t.Helper()
+	if _, err := s.Detach(context.Background(), chatID); err != nil {
+		t.Fatalf("Detach(%d): %v", chatID, err)
+	}
+}
+
+// reattach binds committee id to chatID, failing the test on error.
+func (s *committees) reattach(t *testing.T, id string, chatID int64) {
+	t.Helper()
+	if err := s.Reattach(context.Background(), id, chatID); err != nil {
+		t.Fatalf("Reattach(%s, %d): %v", id, chatID, err)
 	}
 }
 
@@ -484,16 +456,12 @@ func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
 	if _, err := s.FormerCommittee(ctx, -4242); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("bound chat: FormerCommittee err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Detach(ctx, -4242); err != nil {
-		t.Fatal(err)
-	}
+	s.detach(t, -4242)
 	id, err := s.FormerCommittee(ctx, -4242)
 	if err != nil || id != c.ID {
 		t.Fatalf("FormerCommittee = %q, %v; want %s", id, err, c.ID)
 	}
-	if err := s.Reattach(ctx, id, -4242); err != nil {
-		t.Fatal(err)
-	}
+	s.reattach(t, id, -4242)
 	if got, err := s.ByChat(ctx, -4242); err != nil || got.ID != c.ID {
 		t.Errorf("after reattach ByChat = %+v, %v", got, err)
 	}

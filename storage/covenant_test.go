@@ -44,24 +44,14 @@ func TestOpenCovenant(t *testing.T) {
 		t.Errorf("covenant returned with ErrConflict (-want +got):\n%s", diff)
 	}
 
-	refusals := []struct {
-		name  string
-		id    string
-		year  int
-		title string
-		want  error
-	}{
-		{"empty title", c.ID, 2026, "  ", domain.ErrCovenantText},
-		{"bad year", c.ID, 1900, "Title", domain.ErrYear},
-		{"unknown committee", "404", 2026, "Title", storage.ErrNotFound},
+	open := func(id string, year int, title string) func() error {
+		return func() error { return errOf(s.OpenCovenant(ctx, id, year, title, 7)) }
 	}
-	for _, tt := range refusals {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.OpenCovenant(ctx, tt.id, tt.year, tt.title, 7); !errors.Is(err, tt.want) {
-				t.Errorf("OpenCovenant = %v, want %v", err, tt.want)
-			}
-		})
-	}
+	wantRefusals(t, []refusal{
+		{"empty title", open(c.ID, 2026, "  "), domain.ErrCovenantText},
+		{"bad year", open(c.ID, 1900, "Title"), domain.ErrYear},
+		{"unknown committee", open("404", 2026, "Title"), storage.ErrNotFound},
+	})
 	if _, err := s.CovenantOf(ctx, c.ID, 2026); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("CovenantOf(2026) after refusals = %v, want ErrNotFound", err)
 	}

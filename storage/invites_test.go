@@ -30,17 +30,14 @@ func TestCreateInvite(t *testing.T) {
 		t.Errorf("two invites share token %q", inv.Token)
 	}
 
-	for _, tt := range []struct{ name, id, unit string }{
-		{"unknown unit", c.ID, "BQP"},
-		{"malformed unit", c.ID, "b:q"},
-		{"unknown committee", "404", "BCA"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.CreateInvite(ctx, tt.id, tt.unit, 7); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("CreateInvite(%s, %s) = %v, want ErrNotFound", tt.id, tt.unit, err)
-			}
-		})
+	invite := func(id, unit string) func() error {
+		return func() error { return errOf(s.CreateInvite(ctx, id, unit, 7)) }
 	}
+	wantRefusals(t, []refusal{
+		{"unknown unit", invite(c.ID, "BQP"), storage.ErrNotFound},
+		{"malformed unit", invite(c.ID, "b:q"), storage.ErrNotFound},
+		{"unknown committee", invite("404", "BCA"), storage.ErrNotFound},
+	})
 }
 
 func TestRedeemInvite(t *testing.T) {

@@ -61,3 +61,25 @@ func countWins(t *testing.T, errs []error, lost error) int {
 	}
 	return wins
 }
+
+// refusal is a call that must fail with want.
+type refusal struct {
+	name string
+	call func() error
+	want error
+}
+
+// wantRefusals runs each refusal as a subtest.
+func wantRefusals(t *testing.T, rs []refusal) {
+	t.Helper()
+	for _, r := range rs {
+		t.Run(r.name, func(t *testing.T) {
+			if err := r.call(); !errors.Is(err, r.want) {
+				t.Errorf("got %v, want %v", err, r.want)
+			}
+		})
+	}
+}
+
+// errOf is the error of a call that returns a value and an error.
+func errOf[T any](_ T, err error) error { return err }

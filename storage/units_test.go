@@ -338,24 +338,14 @@ func TestSetRole(t *testing.T) {
 		t.Errorf("2026 head = %q, want VKSNDTC", cm.Head)
 	}
 
-	refusals := []struct {
-		name       string
-		id         string
-		year       int
-		code, role string
-		want       error
-	}{
-		{"unknown role", c.ID, 2025, "KTNN", "chair", domain.ErrRole},
-		{"bad year", c.ID, 1990, "KTNN", domain.RoleHead, domain.ErrYear},
-		{"unknown unit", c.ID, 2025, "BQP", domain.RoleHead, storage.ErrNotFound},
-		{"malformed unit", c.ID, 2025, `X","a":"`, domain.RoleHead, storage.ErrNotFound},
-		{"unknown committee", "404", 2025, "KTNN", domain.RoleHead, storage.ErrNotFound},
+	setRole := func(id string, year int, code, role string) func() error {
+		return func() error { return errOf(s.SetRole(ctx, id, year, code, role, 7)) }
 	}
-	for _, tt := range refusals {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.SetRole(ctx, tt.id, tt.year, tt.code, tt.role, 7); !errors.Is(err, tt.want) {
-				t.Errorf("SetRole = %v, want %v", err, tt.want)
-			}
-		})
-	}
+	wantRefusals(t, []refusal{
+		{"unknown role", setRole(c.ID, 2025, "KTNN", "chair"), domain.ErrRole},
+		{"bad year", setRole(c.ID, 1990, "KTNN", domain.RoleHead), domain.ErrYear},
+		{"unknown unit", setRole(c.ID, 2025, "BQP", domain.RoleHead), storage.ErrNotFound},
+		{"malformed unit", setRole(c.ID, 2025, `X","a":"`, domain.RoleHead), storage.ErrNotFound},
+		{"unknown committee", setRole("404", 2025, "KTNN", domain.RoleHead), storage.ErrNotFound},
+	})
 }
