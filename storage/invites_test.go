@@ -90,9 +90,8 @@ func TestRedeemInvite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := newBloc(t, "BCA")
+			s, c, inv := newBlocInvite(t)
 			ctx := context.Background()
-			inv := s.invite(t, c.ID, "BCA", 7)
 			token := inv.Token
 			if tt.before != nil {
 				token = tt.before(t, s, c.ID, inv)
@@ -130,9 +129,7 @@ func TestRedeemInvite(t *testing.T) {
 				t.Errorf("RedeemInvite again = %+v, %v; want %+v, nil", again, err, wantD)
 			}
 			// …but nobody else may use it.
-			if _, _, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 43}); !errors.Is(err, domain.ErrInviteUsed) {
-				t.Errorf("RedeemInvite by another user = %v, want domain.ErrInviteUsed", err)
-			}
+			wantRedeemRefused(t, s, token, 43, domain.ErrInviteUsed, "by another user")
 		})
 	}
 }
@@ -144,11 +141,27 @@ func redeem(t *testing.T, s *committees, token string, userID int64) {
 	}
 }
 
+// wantRedeemRefused fails the test unless userID's redeeming of token is
+// refused with want; what says which redeem it is.
+func wantRedeemRefused(t *testing.T, s *committees, token string, userID int64, want error, what string) {
+	t.Helper()
+	if _, _, err := s.RedeemInvite(context.Background(), token, domain.Delegate{UserID: userID}); !errors.Is(err, want) {
+		t.Errorf("RedeemInvite %s = %v, want %v", what, err, want)
+	}
+}
+
+// newBlocInvite returns a Committees store holding Bloc (newBloc) with
+// unit BCA, and an invite to BCA made by user 7.
+func newBlocInvite(t *testing.T) (*committees, domain.Committee, domain.Invite) {
+	t.Helper()
+	s, c := newBloc(t, "BCA")
+	return s, c, s.invite(t, c.ID, "BCA", 7)
+}
+
 func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 	t.Parallel()
-	s, c := newBloc(t, "BCA")
+	s, c, inv := newBlocInvite(t)
 	ctx := context.Background()
-	inv := s.invite(t, c.ID, "BCA", 7)
 	errs := atOnce(20, func(i int) error {
 		_, _, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(1000 + i)})
 		return err
@@ -191,16 +204,12 @@ func TestRevokeInvites(t *testing.T) {
 		t.Fatalf("RevokeInvites = %d, %v; want the 2 unused", n, err)
 	}
 	for _, inv := range bca[1:] {
-		if _, _, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("RedeemInvite(revoked) = %v, want ErrNotFound", err)
-		}
+		wantRedeemRefused(t, s, inv.Token, 50, storage.ErrNotFound, "revoked")
 		if n, _ := s.rt.Client().Exists(ctx, s.keys.InviteCommittee(inv.Token)).Result(); n != 0 {
 			t.Errorf("global key of revoked token %s still exists", inv.Token)
 		}
 	}
-	if _, _, err := s.RedeemInvite(ctx, bca[0].Token, domain.Delegate{UserID: 50}); !errors.Is(err, domain.ErrInviteUsed) {
-		t.Errorf("RedeemInvite(used, not revoked) = %v, want domain.ErrInviteUsed", err)
-	}
+	wantRedeemRefused(t, s, bca[0].Token, 50, domain.ErrInviteUsed, "used, not revoked")
 	redeem(t, s, bqp.Token, 51)
 	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 0 {
 		t.Errorf("RevokeInvites again = %d, %v; want 0", n, err)
@@ -214,24 +223,19 @@ func TestRevokeInvites(t *testing.T) {
 // pruned when new invites are made.
 func TestOldInvitesArePruned(t *testing.T) {
 	t.Parallel()
-	s, c := newBloc(t, "BCA")
+	s, c, old := newBlocInvite(t)
 	ctx := context.Background()
-	old := s.invite(t, c.ID, "BCA", 7)
 	redeem(t, s, old.Token, 41)
 	s.clock.Advance(domain.InviteTTL + 29*24*time.Hour)
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, domain.ErrInviteUsed) {
-		t.Errorf("RedeemInvite within the grace period = %v, want domain.ErrInviteUsed", err)
-	}
+	wantRedeemRefused(t, s, old.Token, 50, domain.ErrInviteUsed, "within the grace period")
 	s.clock.Advance(2 * 24 * time.Hour)
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("RedeemInvite after pruning = %v, want ErrNotFound", err)
-	}
+	wantRedeemRefused(t, s, old.Token, 50, storage.ErrNotFound, "after pruning")
 	// Two invites remain; the pruned one left no "used" field behind.
 	if n, err := s.rt.Client().HLen(ctx, s.keys.Invites(c.ID)).Result(); err != nil || n != 2 {
 		t.Errorf("invites hash has %d fields, %v; want 2", n, err)

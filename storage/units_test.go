@@ -143,9 +143,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	if got, _ := s.Get(ctx, c.ID); got.Head != "TANDTC" {
 		t.Errorf("2024 head = %q, want TANDTC kept as a past fact", got.Head)
 	}
-	if _, _, err := s.RedeemInvite(ctx, open.Token, domain.Delegate{UserID: 14}); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("RedeemInvite of the removed unit's invite = %v, want ErrNotFound", err)
-	}
+	wantRedeemRefused(t, s, open.Token, 14, storage.ErrNotFound, "of the removed unit's invite")
 	if _, err := s.RemoveUnit(ctx, c.ID, "TANDTC", 1); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("RemoveUnit again = %v, want ErrNotFound", err)
 	}
@@ -158,9 +156,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	if ds, err := s.UnitDelegates(ctx, c.ID, "TANDTC"); err != nil || len(ds) != 0 {
 		t.Errorf("UnitDelegates of the re-added unit = %+v, %v; want none", ds, err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, open.Token, domain.Delegate{UserID: 14}); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("RedeemInvite of the old invite after re-adding = %v, want ErrNotFound", err)
-	}
+	wantRedeemRefused(t, s, open.Token, 14, storage.ErrNotFound, "of the old invite after re-adding")
 }
 
 func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
