@@ -9,18 +9,13 @@ import (
 
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
-	"github.com/committeebot/committeebot/storage/redistest"
 )
 
 func TestMinutesInfoIsSetFieldByField(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	f := newBallotFixture(t, "AA", "BB", "CC")
 	ctx := context.Background()
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB", "CC"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB", "CC")
 	if got, err := f.ballots.MinutesInfo(ctx, f.c.ID, b.ID); err != nil || !cmp.Equal(got, domain.MinutesInfo{}) {
 		t.Fatalf("MinutesInfo before any = %+v, %v", got, err)
 	}

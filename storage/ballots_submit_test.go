@@ -5,19 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
-	"github.com/committeebot/committeebot/storage/redistest"
 )
 
 func TestCastSecretKeepsTheReceiptWithTheChoiceAndNeverWithTheVoter(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
 	b := f.openSecretMotion(t)
 	sub := storage.Submission{UserID: 11, Voter: "AA", Choice: domain.Choice{"1": domain.OptYes}, Token: "query-1"}
@@ -45,22 +42,21 @@ func TestCastSecretKeepsTheReceiptWithTheChoiceAndNeverWithTheVoter(t *testing.T
 	}
 	// In Redis the receipt is nowhere in clear, and the voted hash holds
 	// the voter with a cast id only.
-	keys := storage.NewKeys(rt.Prefix())
-	all, err := rt.Client().Keys(ctx, rt.Prefix()+"*").Result()
+	all, err := f.rt.Client().Keys(ctx, f.rt.Prefix()+"*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range all {
-		if typ, _ := rt.Client().Type(ctx, k).Result(); typ != "hash" {
+		if typ, _ := f.rt.Client().Type(ctx, k).Result(); typ != "hash" {
 			continue
 		}
-		for field, v := range rt.Client().HGetAll(ctx, k).Val() {
+		for field, v := range f.rt.Client().HGetAll(ctx, k).Val() {
 			if strings.Contains(field, receipt) || strings.Contains(v, receipt) {
 				t.Errorf("%s holds the receipt in clear: %s = %s", k, field, v)
 			}
 		}
 	}
-	voted := rt.Client().HGetAll(ctx, keys.BallotPart(f.c.ID, b.ID, "voted")).Val()
+	voted := f.rt.Client().HGetAll(ctx, f.keys.BallotPart(f.c.ID, b.ID, "voted")).Val()
 	if len(voted) != 1 || !strings.HasSuffix(voted["AA"], "|11") {
 		t.Errorf("voted = %v, want AA with a cast id and the user", voted)
 	}
@@ -68,18 +64,11 @@ func TestCastSecretKeepsTheReceiptWithTheChoiceAndNeverWithTheVoter(t *testing.T
 
 func TestCastSecretAndOpenRefuseTheOtherKindAndNeedASealer(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA")
+	f := newBallotFixture(t, "AA")
 	ctx := context.Background()
 	f.join(t, f.c.ID, "AA", 11)
-	secret, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	open, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := f.openMotion(t, true, domain.ElectorateUnits, "AA")
+	open := f.openMotion(t, false, domain.ElectorateUnits, "AA")
 	sub := storage.Submission{UserID: 11, Voter: "AA", Name: "An", Choice: domain.Choice{"1": domain.OptNo}, Token: "q"}
 	if _, _, err := f.ballots.CastSecret(ctx, open, sub); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("CastSecret on an open ballot = %v, want ErrInvalid", err)
@@ -90,7 +79,7 @@ func TestCastSecretAndOpenRefuseTheOtherKindAndNeedASealer(t *testing.T) {
 	if _, _, err := f.ballots.OpenBox(ctx, open); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("OpenBox of an open ballot = %v, want ErrInvalid", err)
 	}
-	unsealed := storage.NewBallots(rt.Client(), storage.NewKeys(rt.Prefix()))
+	unsealed := storage.NewBallots(f.rt.Client(), f.keys)
 	if _, _, err := unsealed.CastSecret(ctx, secret, sub); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("CastSecret without a sealer = %v, want ErrInvalid", err)
 	}
@@ -106,41 +95,28 @@ func TestCastSecretAndOpenRefuseTheOtherKindAndNeedASealer(t *testing.T) {
 
 func TestOneSecondRoundPerBallotEvenAtOnce(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
-	first, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB")
 	second := motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"})
 	second.Parent, second.Round = first.ID, 2
-	ids := make(chan string, 5)
-	var wg sync.WaitGroup
-	for range 5 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b, err := f.ballots.Open(ctx, second)
-			if err == nil {
-				ids <- b.ID
-			} else if errors.Is(err, domain.ErrRunoffExists) {
-				ids <- "exists:" + b.ID
-			} else {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(ids)
+	got := make([]domain.Ballot, 5)
+	errs := atOnce(len(got), func(i int) error {
+		var err error
+		got[i], err = f.ballots.Open(ctx, second)
+		return err
+	})
 	opened, pointed := "", map[string]bool{}
-	for id := range ids {
-		if rest, ok := strings.CutPrefix(id, "exists:"); ok {
-			pointed[rest] = true
-		} else if opened != "" {
-			t.Errorf("two second rounds: %s and %s", opened, id)
-		} else {
-			opened = id
+	for i, b := range got {
+		switch {
+		case errors.Is(errs[i], domain.ErrRunoffExists):
+			pointed[b.ID] = true
+		case errs[i] != nil:
+			t.Error(errs[i])
+		case opened != "":
+			t.Errorf("two second rounds: %s and %s", opened, b.ID)
+		default:
+			opened = b.ID
 		}
 	}
 	if opened == "" || len(pointed) != 1 || !pointed[opened] {
@@ -150,16 +126,12 @@ func TestOneSecondRoundPerBallotEvenAtOnce(t *testing.T) {
 
 func TestCastForTheUnitTheCastFinds(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	f := newBallotFixture(t, "AA", "BB", "CC")
 	ctx := context.Background()
 	f.join(t, f.c.ID, "AA", 11)
 	f.join(t, f.c.ID, "CC", 31) // CC is no elector of these ballots
 	for _, secret := range []bool{true, false} {
-		b, err := f.ballots.Open(ctx, motion(f.c.ID, secret, domain.ElectorateUnits, []string{"AA", "BB"}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := f.openMotion(t, secret, domain.ElectorateUnits, "AA", "BB")
 		cast := func(user int64, token string) (storage.CastResult, error) {
 			sub := storage.Submission{UserID: user, Name: "Người bầu", Choice: domain.Choice{"1": domain.OptNo}, Token: token}
 			if secret {
@@ -194,14 +166,10 @@ func TestCastForTheUnitTheCastFinds(t *testing.T) {
 
 func TestCastWithAStaleCopyOfTheBallotReadsItAgain(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
 	f.join(t, f.c.ID, "BB", 21)
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, false, domain.ElectorateUnits, "AA")
 	if got, err := f.ballots.ForVoting(ctx, f.c.ID, b.ID); err != nil || got.Title != b.Title {
 		t.Fatalf("ForVoting = %+v, %v", got, err)
 	}
@@ -211,8 +179,8 @@ func TestCastWithAStaleCopyOfTheBallotReadsItAgain(t *testing.T) {
 	other.Voters = []string{"BB"}
 	other.Opened = b.Opened.Add(time.Hour)
 	doc, _ := json.Marshal(other)
-	key := storage.NewKeys(rt.Prefix()).Ballot(f.c.ID, b.ID)
-	if err := rt.Client().HSet(ctx, key, "doc", doc, "opened", other.Opened.UnixMilli()).Err(); err != nil {
+	key := f.keys.Ballot(f.c.ID, b.ID)
+	if err := f.rt.Client().HSet(ctx, key, "doc", doc, "opened", other.Opened.UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	stale, err := f.ballots.ForVoting(ctx, f.c.ID, b.ID)

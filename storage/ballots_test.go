@@ -27,7 +27,16 @@ type ballotFixture struct {
 	c       domain.Committee
 }
 
-func newBallotFixture(t *testing.T, rt *redistest.Instance, units ...string) *ballotFixture {
+// newBallotFixture makes a committee with the given units, and the ballot
+// store beside it, over the package's test Redis.
+func newBallotFixture(t *testing.T, units ...string) *ballotFixture {
+	t.Helper()
+	return newBallotFixtureOn(t, redistest.New(t), units...)
+}
+
+// newBallotFixtureOn is newBallotFixture over rt, for tests that need a
+// server of their own.
+func newBallotFixtureOn(t *testing.T, rt *redistest.Instance, units ...string) *ballotFixture {
 	t.Helper()
 	k := storage.NewKeys(rt.Prefix())
 	clk := newClock()
@@ -59,9 +68,16 @@ func (f *ballotFixture) openSecretMotion(t *testing.T) domain.Ballot {
 	t.Helper()
 	f.join(t, f.c.ID, "AA", 11)
 	f.join(t, f.c.ID, "BB", 21)
-	b, err := f.ballots.Open(context.Background(), motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	return f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB")
+}
+
+// openMotion opens a motion of the fixture's committee, failing the test
+// on error.
+func (f *ballotFixture) openMotion(t *testing.T, secret bool, electorate string, voters ...string) domain.Ballot {
+	t.Helper()
+	b, err := f.ballots.Open(context.Background(), motion(f.c.ID, secret, electorate, voters))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Open: %v", err)
 	}
 	return b
 }
@@ -81,8 +97,7 @@ func (f *ballotFixture) secretCast(t *testing.T, b domain.Ballot, user int64, vo
 
 func TestCastRefusesWhatIsNotAVote(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	f := newBallotFixture(t, "AA", "BB", "CC")
 	ctx := context.Background()
 	f.join(t, f.c.ID, "AA", 11)
 	f.join(t, f.c.ID, "AA", 12)
@@ -144,11 +159,10 @@ func TestCastRefusesWhatIsNotAVote(t *testing.T) {
 
 func TestRemovedDelegateCannotVote(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
 	f.join(t, f.c.ID, "AA", 11)
-	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	b := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB")
 	if _, err := f.RemoveDelegate(ctx, f.c.ID, 11, 11); err != nil {
 		t.Fatal(err)
 	}
@@ -160,12 +174,11 @@ func TestRemovedDelegateCannotVote(t *testing.T) {
 
 func TestOpenVotesCanBeChangedByTheirVoterOnly(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
 	f.join(t, f.c.ID, "AA", 11)
 	f.join(t, f.c.ID, "AA", 12)
-	b, _ := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA", "BB"}))
+	b := f.openMotion(t, false, domain.ElectorateUnits, "AA", "BB")
 	vote := func(user int64, choice string) error {
 		id, _ := storage.NewCastID()
 		_, err := f.ballots.Cast(ctx, b, storage.Cast{UserID: user, Voter: "AA", CastID: id,
@@ -192,8 +205,7 @@ func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a thousand voters")
 	}
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA")
+	f := newBallotFixture(t, "AA")
 	ctx := context.Background()
 	const n = 1000
 	var voters []string
@@ -201,10 +213,7 @@ func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
 		f.join(t, f.c.ID, "AA", int64(10000+i))
 		voters = append(voters, strconv.Itoa(10000+i))
 	}
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateMembers, voters))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, true, domain.ElectorateMembers, voters...)
 	var ok, refused atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -235,13 +244,12 @@ func TestThousandMembersCastingThreeTimesAtOnceCountOnce(t *testing.T) {
 
 func TestDelegatesOfOneUnitVotingAtOnceCountOnce(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
 	for i := int64(0); i < 10; i++ {
 		f.join(t, f.c.ID, "AA", 100+i)
 	}
-	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
+	b := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB")
 	var wg sync.WaitGroup
 	var ok atomic.Int32
 	for i := int64(0); i < 10; i++ {
@@ -264,13 +272,13 @@ func TestDelegatesOfOneUnitVotingAtOnceCountOnce(t *testing.T) {
 func TestSecretBallotLeavesNoVoterNextToAChoice(t *testing.T) {
 	t.Parallel()
 	rt := redistest.New(t, redistest.WithAppendOnly())
-	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	f := newBallotFixtureOn(t, rt, "AA", "BB", "CC")
 	ctx := context.Background()
 	users := map[string]int64{"AA": 7001, "BB": 7002, "CC": 7003}
 	for u, id := range users {
 		f.join(t, f.c.ID, u, id)
 	}
-	b, _ := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB", "CC"}))
+	b := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB", "CC")
 	choices := map[string]string{"AA": domain.OptYes, "BB": domain.OptNo, "CC": domain.OptAbstain}
 	for u, choice := range choices {
 		c, _ := f.secretCast(t, b, users[u], u, choice)
@@ -425,13 +433,9 @@ func TestSealerRoundTripAndBinding(t *testing.T) {
 
 func TestGetNeverServesAStaleDocument(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateUnits, []string{"AA", "BB"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, false, domain.ElectorateUnits, "AA", "BB")
 	if got, err := f.ballots.Get(ctx, f.c.ID, b.ID); err != nil || got.Title != b.Title {
 		t.Fatalf("Get = %q, %v", got.Title, err)
 	}
@@ -440,7 +444,7 @@ func TestGetNeverServesAStaleDocument(t *testing.T) {
 	other := b
 	other.Title = "Một biểu quyết khác"
 	raw, _ := json.Marshal(other)
-	if err := rt.Client().HSet(ctx, f.keys.Committee(f.c.ID, "ballot", b.ID), "doc", raw).Err(); err != nil {
+	if err := f.rt.Client().HSet(ctx, f.keys.Committee(f.c.ID, "ballot", b.ID), "doc", raw).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := f.ballots.Get(ctx, f.c.ID, b.ID); err != nil || got.Title != other.Title {
@@ -450,14 +454,10 @@ func TestGetNeverServesAStaleDocument(t *testing.T) {
 
 func TestCastTakesThePostsEditSlotAndPlansOneTrailingEdit(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
 	voters := []string{"1", "2", "3", "4", "5", "6", "7", "8"}
-	f := newBallotFixture(t, rt, "AA")
+	f := newBallotFixture(t, "AA")
 	ctx := context.Background()
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateMembers, voters))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, false, domain.ElectorateMembers, voters...)
 	for _, v := range voters {
 		id, _ := strconv.ParseInt(v, 10, 64)
 		f.join(t, f.c.ID, "AA", id)
@@ -502,14 +502,10 @@ func TestCastTakesThePostsEditSlotAndPlansOneTrailingEdit(t *testing.T) {
 
 func TestGetForVoterReadsCommitteeDelegationAndBallotTogether(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	f.join(t, f.c.ID, "BB", 77)
 	ctx := context.Background()
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, true, domain.ElectorateUnits, []string{"AA", "BB"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, true, domain.ElectorateUnits, "AA", "BB")
 	v, err := f.ballots.GetForVoter(ctx, f.c.ID, b.ID, 77)
 	if err != nil || v.Committee.ID != f.c.ID || v.Delegate == nil || v.Delegate.Unit != "BB" || v.Ballot.Title != b.Title || v.Ballot.Status != domain.BallotOpen {
 		t.Fatalf("GetForVoter(delegate) = %+v, %v", v, err)
@@ -526,20 +522,16 @@ func TestGetForVoterReadsCommitteeDelegationAndBallotTogether(t *testing.T) {
 
 func TestBallotPostIsKeptBesideTheDocument(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA")
+	f := newBallotFixture(t, "AA")
 	ctx := context.Background()
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateMembers, []string{"1", "2"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, false, domain.ElectorateMembers, "1", "2")
 	if _, post, err := f.ballots.GetWithPost(ctx, f.c.ID, b.ID); err != nil || post != (storage.Post{}) || post.Posted() {
 		t.Fatalf("GetWithPost before a post = %+v, %v; want the zero Post", post, err)
 	}
 	// A document stored before the post left domain.Ballot holds the
 	// post too: it decodes, and the hash's fields are the post.
 	key := f.keys.Committee(f.c.ID, "ballot", b.ID)
-	raw, err := rt.Client().HGet(ctx, key, "doc").Result()
+	raw, err := f.rt.Client().HGet(ctx, key, "doc").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +541,7 @@ func TestBallotPostIsKeptBesideTheDocument(t *testing.T) {
 	}
 	old["PostChat"], old["PostMessage"] = -999, 9
 	legacy, _ := json.Marshal(old)
-	if err := rt.Client().HSet(ctx, key, "doc", legacy).Err(); err != nil {
+	if err := f.rt.Client().HSet(ctx, key, "doc", legacy).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.ballots.SetPost(ctx, f.c.ID, b.ID, -100, 42); err != nil {

@@ -12,14 +12,22 @@ import (
 	"github.com/committeebot/committeebot/storage/redistest"
 )
 
-func TestNewClientFromURLPings(t *testing.T) {
-	t.Parallel()
-	rt := redistest.New(t)
-	c, err := storage.NewClient(storage.Options{URL: rt.URL()})
+// newClient returns storage.NewClient(o), closed when the test ends,
+// failing the test on error.
+func newClient(t *testing.T, o storage.Options) redis.UniversalClient {
+	t.Helper()
+	c, err := storage.NewClient(o)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestNewClientFromURLPings(t *testing.T) {
+	t.Parallel()
+	rt := redistest.New(t)
+	c := newClient(t, storage.Options{URL: rt.URL()})
 	if err := storage.Ping(context.Background(), c); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
@@ -27,11 +35,7 @@ func TestNewClientFromURLPings(t *testing.T) {
 
 func TestNewClientAppliesDefaultTimeouts(t *testing.T) {
 	t.Parallel()
-	c, err := storage.NewClient(storage.Options{URL: "redis://127.0.0.1:1/3"})
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newClient(t, storage.Options{URL: "redis://127.0.0.1:1/3"})
 	rc, ok := c.(*redis.Client)
 	if !ok {
 		t.Fatalf("NewClient returned %T, want *redis.Client", c)
@@ -46,11 +50,7 @@ func TestNewClientAppliesDefaultTimeouts(t *testing.T) {
 
 func TestNewClientKeepsTimeoutsFromURL(t *testing.T) {
 	t.Parallel()
-	c, err := storage.NewClient(storage.Options{URL: "redis://127.0.0.1:1/0?read_timeout=7s"})
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newClient(t, storage.Options{URL: "redis://127.0.0.1:1/0?read_timeout=7s"})
 	if got := c.(*redis.Client).Options().ReadTimeout; got != 7*time.Second {
 		t.Errorf("ReadTimeout = %v, want 7s", got)
 	}
@@ -58,11 +58,7 @@ func TestNewClientKeepsTimeoutsFromURL(t *testing.T) {
 
 func TestNewClientPasswordOverridesURL(t *testing.T) {
 	t.Parallel()
-	c, err := storage.NewClient(storage.Options{URL: "redis://:old@127.0.0.1:1/0", Password: "new"})
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newClient(t, storage.Options{URL: "redis://:old@127.0.0.1:1/0", Password: "new"})
 	if got := c.(*redis.Client).Options().Password; got != "new" {
 		t.Errorf("Password = %q, want %q", got, "new")
 	}
@@ -82,11 +78,7 @@ func TestNewClientModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := storage.NewClient(tt.opts)
-			if err != nil {
-				t.Fatalf("NewClient: %v", err)
-			}
-			t.Cleanup(func() { c.Close() })
+			c := newClient(t, tt.opts)
 			if got := typeName(c); got != tt.want {
 				t.Errorf("client type = %s, want %s", got, tt.want)
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +34,14 @@ func newCommittees(t *testing.T) *committees {
 	}
 }
 
+// newBloc returns a Committees store holding one committee, Bloc, bound
+// to chat -1 with the given units.
+func newBloc(t *testing.T, units ...string) (*committees, domain.Committee) {
+	t.Helper()
+	s := newCommittees(t)
+	return s, s.create(t, -1, "Bloc", units...)
+}
+
 // create makes a committee for chatID with the given units, failing the
 // test on error.
 func (s *committees) create(t *testing.T, chatID int64, name string, units ...string) domain.Committee {
@@ -59,16 +66,23 @@ func (s *committees) addUnits(t *testing.T, id string, codes ...string) {
 // join makes userID a delegate of unit through an invite.
 func (s *committees) join(t *testing.T, id, unit string, userID int64) domain.Delegate {
 	t.Helper()
-	ctx := context.Background()
-	inv, err := s.CreateInvite(ctx, id, unit, 100)
-	if err != nil {
-		t.Fatalf("CreateInvite(%s, %s): %v", id, unit, err)
-	}
-	_, d, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: userID, Name: fmt.Sprintf("User %d", userID)})
+	inv := s.invite(t, id, unit, 100)
+	_, d, err := s.RedeemInvite(context.Background(), inv.Token, domain.Delegate{UserID: userID, Name: fmt.Sprintf("User %d", userID)})
 	if err != nil {
 		t.Fatalf("RedeemInvite(%s/%s by %d): %v", id, unit, userID, err)
 	}
 	return d
+}
+
+// invite creates an invite to unit of committee id made by user by,
+// failing the test on error.
+func (s *committees) invite(t *testing.T, id, unit string, by int64) domain.Invite {
+	t.Helper()
+	inv, err := s.CreateInvite(context.Background(), id, unit, by)
+	if err != nil {
+		t.Fatalf("CreateInvite(%s, %s): %v", id, unit, err)
+	}
+	return inv
 }
 
 func TestCommitteesCreateThenLookUp(t *testing.T) {
@@ -153,31 +167,16 @@ func TestCommitteesConcurrentCreateMakesOneCommittee(t *testing.T) {
 	t.Parallel()
 	s := newCommittees(t)
 	ctx := context.Background()
-	const n = 10
-	type result struct {
-		c   domain.Committee
-		err error
-	}
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			c, err := s.Create(ctx, -1001, "G", fmt.Sprintf("Bloc %d", i), "UTC", "vi", 2025, int64(i))
-			results[i] = result{c, err}
-		})
-	}
-	wg.Wait()
-
-	created := 0
+	cs := make([]domain.Committee, 10)
+	errs := atOnce(len(cs), func(i int) error {
+		var err error
+		cs[i], err = s.Create(ctx, -1001, "G", fmt.Sprintf("Bloc %d", i), "UTC", "vi", 2025, int64(i))
+		return err
+	})
+	created := countWins(t, errs, domain.ErrAlreadyBound)
 	ids := map[string]bool{}
-	for i, r := range results {
-		switch {
-		case r.err == nil:
-			created++
-		case !errors.Is(r.err, domain.ErrAlreadyBound):
-			t.Errorf("Create #%d: %v", i, r.err)
-		}
-		ids[r.c.ID] = true
+	for _, c := range cs {
+		ids[c.ID] = true
 	}
 	if created != 1 || len(ids) != 1 {
 		t.Fatalf("%d Creates succeeded, ids %v; want exactly one committee", created, ids)
@@ -238,9 +237,8 @@ func TestCommitteeKeysShareTheCommitteeSlot(t *testing.T) {
 
 func TestCommitteesMigrate(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	other := s.create(t, -9, "Other")
 
 	if err := s.Migrate(ctx, -1, -1001); err != nil {
@@ -254,21 +252,10 @@ func TestCommitteesMigrate(t *testing.T) {
 	}
 	assertBound(t, s, -1001, c.ID)
 
-	tests := []struct {
-		name     string
-		from, to int64
-		want     error
-	}{
-		{"neither bound", -5, -6, storage.ErrNotFound},
-		{"target bound to another committee", -1001, -9, domain.ErrAlreadyBound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Migrate(ctx, tt.from, tt.to); !errors.Is(err, tt.want) {
-				t.Errorf("Migrate(%d, %d) = %v, want %v", tt.from, tt.to, err, tt.want)
-			}
-		})
-	}
+	wantRefusals(t, []refusal{
+		{"neither bound", func() error { return s.Migrate(ctx, -5, -6) }, storage.ErrNotFound},
+		{"target bound to another committee", func() error { return s.Migrate(ctx, -1001, -9) }, domain.ErrAlreadyBound},
+	})
 	assertBound(t, s, -1001, c.ID)
 	assertBound(t, s, -9, other.ID)
 	if units, err := s.Units(ctx, c.ID); err != nil || len(units) != 1 {
@@ -297,9 +284,8 @@ func TestCommitteesMigrateCompletesAnInterruptedMigration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCommittees(t)
+			s, c := newBloc(t)
 			ctx := context.Background()
-			c := s.create(t, -1, "Bloc")
 			if err := tt.interrupt(ctx, s, c.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -318,9 +304,8 @@ func TestCommitteesMigrateCompletesAnInterruptedMigration(t *testing.T) {
 
 func TestCommitteesDetachAndReattach(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 
 	got, err := s.Detach(ctx, -1)
 	if err != nil {
@@ -342,47 +327,25 @@ func TestCommitteesDetachAndReattach(t *testing.T) {
 		t.Errorf("Detach again = %v, want ErrNotFound", err)
 	}
 
-	if err := s.Reattach(ctx, c.ID, -1); err != nil {
-		t.Fatalf("Reattach: %v", err)
-	}
+	s.reattach(t, c.ID, -1)
 	assertBound(t, s, -1, c.ID)
-	if err := s.Reattach(ctx, c.ID, -1); err != nil {
-		t.Errorf("Reattach again = %v, want nil", err)
-	}
+	s.reattach(t, c.ID, -1) // again
 
 	other := s.create(t, -2, "Other")
 	loose := s.create(t, -4, "Loose")
-	if _, err := s.Detach(ctx, -4); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		id   string
-		chat int64
-		want error
-	}{
-		{"committee bound elsewhere", c.ID, -3, storage.ErrConflict},
-		{"chat bound to another committee", loose.ID, -2, domain.ErrAlreadyBound},
-		{"unknown committee", "77", -3, storage.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Reattach(ctx, tt.id, tt.chat); !errors.Is(err, tt.want) {
-				t.Errorf("Reattach(%s, %d) = %v, want %v", tt.id, tt.chat, err, tt.want)
-			}
-		})
-	}
+	s.detach(t, -4)
+	wantRefusals(t, []refusal{
+		{"committee bound elsewhere", func() error { return s.Reattach(ctx, c.ID, -3) }, storage.ErrConflict},
+		{"chat bound to another committee", func() error { return s.Reattach(ctx, loose.ID, -2) }, domain.ErrAlreadyBound},
+		{"unknown committee", func() error { return s.Reattach(ctx, "77", -3) }, storage.ErrNotFound},
+	})
 	assertBound(t, s, -1, c.ID)
 	assertBound(t, s, -2, other.ID)
 	assertUnbound(t, s, -3)
 
 	// Detached, the committee may move to a new group.
-	if _, err := s.Detach(ctx, -1); err != nil {
-		t.Fatalf("Detach: %v", err)
-	}
-	if err := s.Reattach(ctx, c.ID, -3); err != nil {
-		t.Fatalf("Reattach to a new chat: %v", err)
-	}
+	s.detach(t, -1)
+	s.reattach(t, c.ID, -3) // a new chat
 	assertBound(t, s, -3, c.ID)
 }
 
@@ -390,9 +353,8 @@ func TestCommitteesDetachAndReattach(t *testing.T) {
 // neither reads as bound nor blocks a new committee.
 func TestCommitteesStaleBindingIsIgnored(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc")
 	if err := s.rt.Client().HSet(ctx, s.keys.CommitteeMeta(c.ID), "chat", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -409,9 +371,8 @@ func TestCommitteesStaleBindingIsIgnored(t *testing.T) {
 
 func TestCommitteesSettings(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc")
 
 	if err := s.SetLanguage(ctx, c.ID, "en"); err != nil {
 		t.Fatalf("SetLanguage: %v", err)
@@ -436,11 +397,7 @@ func TestCommitteesSettings(t *testing.T) {
 		t.Errorf("ByChat = %+v, %v; want topic 7", byChat, err)
 	}
 
-	tests := []struct {
-		name string
-		call func() error
-		want error
-	}{
+	wantRefusals(t, []refusal{
 		{"empty language", func() error { return s.SetLanguage(ctx, c.ID, "") }, storage.ErrInvalid},
 		{"bad time zone", func() error { return s.SetTimezone(ctx, c.ID, "Nowhere/City") }, storage.ErrInvalid},
 		{"bad year", func() error { return s.SetYear(ctx, c.ID, 3000) }, domain.ErrYear},
@@ -448,16 +405,25 @@ func TestCommitteesSettings(t *testing.T) {
 		{"year of unknown committee", func() error { return s.SetYear(ctx, "404", 2025) }, storage.ErrNotFound},
 		{"negative topic", func() error { return s.SetThread(ctx, c.ID, -3) }, storage.ErrInvalid},
 		{"topic of unknown committee", func() error { return s.SetThread(ctx, "404", 2) }, storage.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, tt.want) {
-				t.Errorf("got %v, want %v", err, tt.want)
-			}
-		})
-	}
+	})
 	if _, err := s.Get(ctx, "404"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a setter created committee 404: Get = %v", err)
+	}
+}
+
+// detach detaches chatID's committee, failing the test on error.
+func (s *committees) detach(t *testing.T, chatID int64) {
+	t.Helper()
+	if _, err := s.Detach(context.Background(), chatID); err != nil {
+		t.Fatalf("Detach(%d): %v", chatID, err)
+	}
+}
+
+// reattach binds committee id to chatID, failing the test on error.
+func (s *committees) reattach(t *testing.T, id string, chatID int64) {
+	t.Helper()
+	if err := s.Reattach(context.Background(), id, chatID); err != nil {
+		t.Fatalf("Reattach(%s, %d): %v", id, chatID, err)
 	}
 }
 
@@ -490,16 +456,12 @@ func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
 	if _, err := s.FormerCommittee(ctx, -4242); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("bound chat: FormerCommittee err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Detach(ctx, -4242); err != nil {
-		t.Fatal(err)
-	}
+	s.detach(t, -4242)
 	id, err := s.FormerCommittee(ctx, -4242)
 	if err != nil || id != c.ID {
 		t.Fatalf("FormerCommittee = %q, %v; want %s", id, err, c.ID)
 	}
-	if err := s.Reattach(ctx, id, -4242); err != nil {
-		t.Fatal(err)
-	}
+	s.reattach(t, id, -4242)
 	if got, err := s.ByChat(ctx, -4242); err != nil || got.ID != c.ID {
 		t.Errorf("after reattach ByChat = %+v, %v", got, err)
 	}
@@ -507,8 +469,7 @@ func TestDetachedGroupRemembersItsCommittee(t *testing.T) {
 
 func TestTurnYearOnlyMovesForward(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA")
+	f := newBallotFixture(t, "AA")
 	ctx := context.Background()
 	year := f.c.Year
 	if turned, err := f.Committees.TurnYear(ctx, f.c.ID, year+1); err != nil || !turned {

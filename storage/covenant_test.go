@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,9 +17,8 @@ var blocUnits = []string{"BQP", "BCA", "BTP", "VKSNDTC", "TANDTC", "KTNN", "TTCP
 
 func TestOpenCovenant(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "KTNN", "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "KTNN", "BCA")
 
 	if _, err := s.Covenant(ctx, c.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Covenant before any = %v, want ErrNotFound", err)
@@ -46,24 +44,14 @@ func TestOpenCovenant(t *testing.T) {
 		t.Errorf("covenant returned with ErrConflict (-want +got):\n%s", diff)
 	}
 
-	refusals := []struct {
-		name  string
-		id    string
-		year  int
-		title string
-		want  error
-	}{
-		{"empty title", c.ID, 2026, "  ", domain.ErrCovenantText},
-		{"bad year", c.ID, 1900, "Title", domain.ErrYear},
-		{"unknown committee", "404", 2026, "Title", storage.ErrNotFound},
+	open := func(id string, year int, title string) func() error {
+		return func() error { return errOf(s.OpenCovenant(ctx, id, year, title, 7)) }
 	}
-	for _, tt := range refusals {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.OpenCovenant(ctx, tt.id, tt.year, tt.title, 7); !errors.Is(err, tt.want) {
-				t.Errorf("OpenCovenant = %v, want %v", err, tt.want)
-			}
-		})
-	}
+	wantRefusals(t, []refusal{
+		{"empty title", open(c.ID, 2026, "  "), domain.ErrCovenantText},
+		{"bad year", open(c.ID, 1900, "Title"), domain.ErrYear},
+		{"unknown committee", open("404", 2026, "Title"), storage.ErrNotFound},
+	})
 	if _, err := s.CovenantOf(ctx, c.ID, 2026); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("CovenantOf(2026) after refusals = %v, want ErrNotFound", err)
 	}
@@ -71,9 +59,8 @@ func TestOpenCovenant(t *testing.T) {
 
 func TestCovenantIsTheLatestYears(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	for _, year := range []int{2025, 2023, 2024} {
 		if _, err := s.OpenCovenant(ctx, c.ID, year, "Covenant", 7); err != nil {
 			t.Fatalf("OpenCovenant(%d): %v", year, err)
@@ -89,9 +76,8 @@ func TestCovenantIsTheLatestYears(t *testing.T) {
 
 func TestSignIsIdempotentAndKeepsOrder(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "TANDTC", "BCA", "KTNN")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "TANDTC", "BCA", "KTNN")
 	if _, err := s.OpenCovenant(ctx, c.ID, 2025, "Covenant", 7); err != nil {
 		t.Fatal(err)
 	}
@@ -170,26 +156,19 @@ func TestSignReportsCompleteExactlyOnce(t *testing.T) {
 	if _, err := s.OpenCovenant(ctx, c.ID, 2025, "Giao ước thi đua 2025", 7); err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		already, complete bool
-		err               error
-	}
+	type result struct{ already, complete bool }
 	// Every unit signs twice at the same time, through two delegates.
 	results := make([]result, 2*len(blocUnits))
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Go(func() {
-			unit := blocUnits[i%len(blocUnits)]
-			_, already, complete, err := s.Sign(ctx, c.ID, 2025, domain.Signature{Unit: unit, UserID: int64(i + 1)})
-			results[i] = result{already, complete, err}
-		})
-	}
-	wg.Wait()
-
+	errs := atOnce(len(results), func(i int) error {
+		unit := blocUnits[i%len(blocUnits)]
+		_, already, complete, err := s.Sign(ctx, c.ID, 2025, domain.Signature{Unit: unit, UserID: int64(i + 1)})
+		results[i] = result{already, complete}
+		return err
+	})
 	completes, firsts := 0, 0
 	for i, r := range results {
-		if r.err != nil {
-			t.Fatalf("Sign #%d: %v", i, r.err)
+		if errs[i] != nil {
+			t.Fatalf("Sign #%d: %v", i, errs[i])
 		}
 		if r.complete {
 			completes++

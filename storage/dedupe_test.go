@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,17 +32,49 @@ func begin(t *testing.T, u *storage.Updates, id int64, owner string) storage.Cla
 	return c
 }
 
+// done marks update id done by owner, failing the test on error.
+func done(t *testing.T, u *storage.Updates, id int64, owner string) {
+	t.Helper()
+	if err := u.Done(context.Background(), id, owner); err != nil {
+		t.Fatalf("Done(%d, %q): %v", id, owner, err)
+	}
+}
+
+// releaseUpdate releases owner's claim on update id, failing the test on
+// error.
+func releaseUpdate(t *testing.T, u *storage.Updates, id int64, owner string) {
+	t.Helper()
+	if err := u.Release(context.Background(), id, owner); err != nil {
+		t.Fatalf("Release(%d, %q): %v", id, owner, err)
+	}
+}
+
+// wantLeaseLost fails the test unless owner's Done of update id answers
+// ErrLeaseLost; who says which owner that is.
+func wantLeaseLost(t *testing.T, u *storage.Updates, id int64, owner, who string) {
+	t.Helper()
+	if err := u.Done(context.Background(), id, owner); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Done by %s = %v, want ErrLeaseLost", who, err)
+	}
+}
+
+// wantClaim fails the test unless got is want and its Proceed answers
+// proceed; what names the call that made got.
+func wantClaim(t *testing.T, what string, got, want storage.Claim, proceed bool) {
+	t.Helper()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+	if got.Proceed() != proceed {
+		t.Errorf("%s: Proceed() = %v, want %v", what, got.Proceed(), proceed)
+	}
+}
+
 func TestUpdatesNewUpdateProceeds(t *testing.T) {
 	t.Parallel()
 	u, clk, _ := newUpdates(t)
-	got := begin(t, u, 1, "a")
 	want := storage.Claim{State: storage.ClaimNew, Owner: "a", LeaseUntil: clk.Now().Add(lease), Attempt: 1}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Begin (-want +got):\n%s", diff)
-	}
-	if !got.Proceed() {
-		t.Error("Proceed() = false for a new update")
-	}
+	wantClaim(t, "Begin", begin(t, u, 1, "a"), want, true)
 }
 
 func TestUpdatesInProgressElsewhereIsBusy(t *testing.T) {
@@ -51,60 +82,33 @@ func TestUpdatesInProgressElsewhereIsBusy(t *testing.T) {
 	u, clk, _ := newUpdates(t)
 	begin(t, u, 1, "a")
 	clk.Advance(lease - time.Millisecond)
-	got := begin(t, u, 1, "b")
 	want := storage.Claim{State: storage.ClaimBusy, Owner: "a", LeaseUntil: clk.Now().Add(time.Millisecond), Attempt: 1}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Begin by another owner (-want +got):\n%s", diff)
-	}
-	if got.Proceed() {
-		t.Error("Proceed() = true while another owner holds the lease")
-	}
+	wantClaim(t, "Begin by another owner while the lease runs", begin(t, u, 1, "b"), want, false)
 }
 
 func TestUpdatesDoneIsSkipped(t *testing.T) {
 	t.Parallel()
 	u, clk, _ := newUpdates(t)
-	ctx := context.Background()
 	begin(t, u, 1, "a")
-	if err := u.Done(ctx, 1, "a"); err != nil {
-		t.Fatalf("Done: %v", err)
-	}
+	done(t, u, 1, "a")
 	// Long after any lease, within the TTL.
 	clk.Advance(24 * time.Hour)
-	got := begin(t, u, 1, "b")
-	want := storage.Claim{State: storage.ClaimDone, Owner: "a"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Begin after Done (-want +got):\n%s", diff)
-	}
-	if got.Proceed() {
-		t.Error("Proceed() = true for a done update")
-	}
+	wantClaim(t, "Begin after Done", begin(t, u, 1, "b"), storage.Claim{State: storage.ClaimDone, Owner: "a"}, false)
 }
 
 func TestUpdatesExpiredLeaseIsTakenOver(t *testing.T) {
 	t.Parallel()
 	u, clk, _ := newUpdates(t)
-	ctx := context.Background()
 	begin(t, u, 1, "a") // a crashes: no Done
 	clk.Advance(lease)
-	got := begin(t, u, 1, "b")
 	want := storage.Claim{State: storage.ClaimTakeover, Owner: "b", LeaseUntil: clk.Now().Add(lease), Attempt: 2}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Begin after lease expiry (-want +got):\n%s", diff)
-	}
-	if !got.Proceed() {
-		t.Error("Proceed() = false after taking over")
-	}
+	wantClaim(t, "Begin after lease expiry", begin(t, u, 1, "b"), want, true)
 	if got := begin(t, u, 1, "c"); got.State != storage.ClaimBusy || got.Owner != "b" {
 		t.Errorf("Begin by a third owner = %+v, want busy, owned by b", got)
 	}
-	if err := u.Done(ctx, 1, "b"); err != nil {
-		t.Fatalf("Done by the new owner: %v", err)
-	}
+	done(t, u, 1, "b") // the new owner
 	// The crashed owner comes back and finishes late.
-	if err := u.Done(ctx, 1, "a"); !errors.Is(err, storage.ErrLeaseLost) {
-		t.Errorf("Done by the old owner = %v, want ErrLeaseLost", err)
-	}
+	wantLeaseLost(t, u, 1, "a", "the old owner")
 	if got := begin(t, u, 1, "d"); got.State != storage.ClaimDone || got.Owner != "b" {
 		t.Errorf("Begin after Done = %+v, want done by b", got)
 	}
@@ -113,20 +117,13 @@ func TestUpdatesExpiredLeaseIsTakenOver(t *testing.T) {
 func TestUpdatesDoneAfterLosingTheLeaseStillMarksDone(t *testing.T) {
 	t.Parallel()
 	u, clk, _ := newUpdates(t)
-	ctx := context.Background()
 	begin(t, u, 1, "a")
 	clk.Advance(lease)
 	begin(t, u, 1, "b")
-	if err := u.Done(ctx, 1, "a"); !errors.Is(err, storage.ErrLeaseLost) {
-		t.Fatalf("Done by the expired owner = %v, want ErrLeaseLost", err)
-	}
+	wantLeaseLost(t, u, 1, "a", "the expired owner")
 	// Re-running the same Done answers the same.
-	if err := u.Done(ctx, 1, "a"); !errors.Is(err, storage.ErrLeaseLost) {
-		t.Errorf("Done again = %v, want ErrLeaseLost", err)
-	}
-	if err := u.Done(ctx, 1, "b"); !errors.Is(err, storage.ErrLeaseLost) {
-		t.Errorf("Done by the owner that took over = %v, want ErrLeaseLost (it ran twice)", err)
-	}
+	wantLeaseLost(t, u, 1, "a", "the expired owner again")
+	wantLeaseLost(t, u, 1, "b", "the owner that took over (it ran twice)")
 	if got := begin(t, u, 1, "c"); got.State != storage.ClaimDone {
 		t.Errorf("Begin = %+v, want done", got)
 	}
@@ -135,22 +132,15 @@ func TestUpdatesDoneAfterLosingTheLeaseStillMarksDone(t *testing.T) {
 func TestUpdatesReleaseAllowsImmediateRetry(t *testing.T) {
 	t.Parallel()
 	u, _, _ := newUpdates(t)
-	ctx := context.Background()
 	begin(t, u, 1, "a")
-	if err := u.Release(ctx, 1, "a"); err != nil {
-		t.Fatalf("Release: %v", err)
-	}
-	if err := u.Release(ctx, 1, "a"); err != nil {
-		t.Fatalf("Release again: %v", err)
-	}
+	releaseUpdate(t, u, 1, "a")
+	releaseUpdate(t, u, 1, "a") // again
 	got := begin(t, u, 1, "b")
 	if got.State != storage.ClaimTakeover || got.Attempt != 2 {
 		t.Errorf("Begin after Release = %+v, want takeover, attempt 2", got)
 	}
 	// Releasing a claim one no longer holds changes nothing.
-	if err := u.Release(ctx, 1, "a"); err != nil {
-		t.Fatalf("Release by the old owner: %v", err)
-	}
+	releaseUpdate(t, u, 1, "a")
 	if got := begin(t, u, 1, "c"); got.State != storage.ClaimBusy || got.Owner != "b" {
 		t.Errorf("Begin = %+v, want busy, owned by b", got)
 	}
@@ -170,10 +160,8 @@ func TestUpdatesRerunsAreHarmless(t *testing.T) {
 	if diff := cmp.Diff(first, again); diff != "" {
 		t.Errorf("Begin re-run (-first +again):\n%s", diff)
 	}
-	for i := range 2 {
-		if err := u.Done(ctx, 1, "a"); err != nil {
-			t.Fatalf("Done #%d: %v", i+1, err)
-		}
+	for range 2 {
+		done(t, u, 1, "a")
 	}
 	if got := begin(t, u, 1, "a"); got.State != storage.ClaimDone {
 		t.Errorf("Begin after Done by the same owner = %+v, want done", got)
@@ -186,9 +174,7 @@ func TestUpdatesKeepClaimsForTTL(t *testing.T) {
 	ctx := context.Background()
 	key := storage.NewKeys(rt.Prefix()).UpdateClaim(1)
 	begin(t, u, 1, "a")
-	if err := u.Done(ctx, 1, "a"); err != nil {
-		t.Fatalf("Done: %v", err)
-	}
+	done(t, u, 1, "a")
 	ttl, err := rt.Client().PTTL(ctx, key).Result()
 	if err != nil {
 		t.Fatalf("PTTL: %v", err)
@@ -201,34 +187,23 @@ func TestUpdatesKeepClaimsForTTL(t *testing.T) {
 func TestUpdatesConcurrentBeginLetsExactlyOneProceed(t *testing.T) {
 	t.Parallel()
 	u, _, _ := newUpdates(t)
-	const n = 50
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		proceed []string
-		errs    []error
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			owner := fmt.Sprintf("worker-%d", i)
-			c, err := u.Begin(context.Background(), 7, owner, lease)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				errs = append(errs, err)
-			case c.Proceed():
-				proceed = append(proceed, owner)
-			case c.State != storage.ClaimBusy:
-				errs = append(errs, fmt.Errorf("%s: state %v, want busy", owner, c.State))
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		t.Error(err)
+	owner := func(i int) string { return fmt.Sprintf("worker-%d", i) }
+	claims := make([]storage.Claim, 50)
+	errs := atOnce(len(claims), func(i int) error {
+		var err error
+		claims[i], err = u.Begin(context.Background(), 7, owner(i), lease)
+		return err
+	})
+	var proceed []string
+	for i, c := range claims {
+		switch {
+		case errs[i] != nil:
+			t.Error(errs[i])
+		case c.Proceed():
+			proceed = append(proceed, owner(i))
+		case c.State != storage.ClaimBusy:
+			t.Errorf("%s: state %v, want busy", owner(i), c.State)
+		}
 	}
 	if len(proceed) != 1 {
 		t.Errorf("%d goroutines may proceed (%v), want exactly 1", len(proceed), proceed)

@@ -52,15 +52,11 @@ func TestIsUnavailable(t *testing.T) {
 func TestIsUnavailableWhenRedisStopsAndRecovers(t *testing.T) {
 	t.Parallel()
 	rt := redistest.New(t, redistest.WithOwnServer())
-	c, err := storage.NewClient(storage.Options{URL: rt.URL()})
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newClient(t, storage.Options{URL: rt.URL()})
 	users := storage.NewUsers(c, storage.NewKeys(rt.Prefix()))
 	ctx := context.Background()
 
-	_, err = users.Language(ctx, 1)
+	_, err := users.Language(ctx, 1)
 	if !errors.Is(err, storage.ErrNotFound) || storage.IsUnavailable(err) {
 		t.Fatalf("Language before the outage: %v; want ErrNotFound, not unavailable", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,14 +15,10 @@ import (
 
 func TestCreateInvite(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	inv := s.invite(t, c.ID, "BCA", 7)
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`).MatchString(inv.Token) {
 		t.Errorf("token %q is not 22 characters of base64url", inv.Token)
 	}
@@ -35,17 +30,14 @@ func TestCreateInvite(t *testing.T) {
 		t.Errorf("two invites share token %q", inv.Token)
 	}
 
-	for _, tt := range []struct{ name, id, unit string }{
-		{"unknown unit", c.ID, "BQP"},
-		{"malformed unit", c.ID, "b:q"},
-		{"unknown committee", "404", "BCA"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.CreateInvite(ctx, tt.id, tt.unit, 7); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("CreateInvite(%s, %s) = %v, want ErrNotFound", tt.id, tt.unit, err)
-			}
-		})
+	invite := func(id, unit string) func() error {
+		return func() error { return errOf(s.CreateInvite(ctx, id, unit, 7)) }
 	}
+	wantRefusals(t, []refusal{
+		{"unknown unit", invite(c.ID, "BQP"), storage.ErrNotFound},
+		{"malformed unit", invite(c.ID, "b:q"), storage.ErrNotFound},
+		{"unknown committee", invite("404", "BCA"), storage.ErrNotFound},
+	})
 }
 
 func TestRedeemInvite(t *testing.T) {
@@ -98,13 +90,8 @@ func TestRedeemInvite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCommittees(t)
+			s, c, inv := newBlocInvite(t)
 			ctx := context.Background()
-			c := s.create(t, -1, "Bloc", "BCA")
-			inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-			if err != nil {
-				t.Fatalf("CreateInvite: %v", err)
-			}
 			token := inv.Token
 			if tt.before != nil {
 				token = tt.before(t, s, c.ID, inv)
@@ -142,9 +129,7 @@ func TestRedeemInvite(t *testing.T) {
 				t.Errorf("RedeemInvite again = %+v, %v; want %+v, nil", again, err, wantD)
 			}
 			// …but nobody else may use it.
-			if _, _, err := s.RedeemInvite(ctx, token, domain.Delegate{UserID: 43}); !errors.Is(err, domain.ErrInviteUsed) {
-				t.Errorf("RedeemInvite by another user = %v, want domain.ErrInviteUsed", err)
-			}
+			wantRedeemRefused(t, s, token, 43, domain.ErrInviteUsed, "by another user")
 		})
 	}
 }
@@ -156,34 +141,32 @@ func redeem(t *testing.T, s *committees, token string, userID int64) {
 	}
 }
 
+// wantRedeemRefused fails the test unless userID's redeeming of token is
+// refused with want; what says which redeem it is.
+func wantRedeemRefused(t *testing.T, s *committees, token string, userID int64, want error, what string) {
+	t.Helper()
+	if _, _, err := s.RedeemInvite(context.Background(), token, domain.Delegate{UserID: userID}); !errors.Is(err, want) {
+		t.Errorf("RedeemInvite %s = %v, want %v", what, err, want)
+	}
+}
+
+// newBlocInvite returns a Committees store holding Bloc (newBloc) with
+// unit BCA, and an invite to BCA made by user 7.
+func newBlocInvite(t *testing.T) (*committees, domain.Committee, domain.Invite) {
+	t.Helper()
+	s, c := newBloc(t, "BCA")
+	return s, c, s.invite(t, c.ID, "BCA", 7)
+}
+
 func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c, inv := newBlocInvite(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
-	const n = 20
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			_, _, errs[i] = s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(1000 + i)})
-		})
-	}
-	wg.Wait()
-
-	ok := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, domain.ErrInviteUsed):
-			t.Errorf("redeemer %d: %v, want nil or domain.ErrInviteUsed", i, err)
-		}
-	}
+	errs := atOnce(20, func(i int) error {
+		_, _, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: int64(1000 + i)})
+		return err
+	})
+	ok := countWins(t, errs, domain.ErrInviteUsed)
 	ds, err := s.UnitDelegates(ctx, c.ID, "BCA")
 	if ok != 1 || err != nil || len(ds) != 1 {
 		t.Errorf("%d redeems succeeded, delegates %+v (%v); want exactly one", ok, ds, err)
@@ -194,14 +177,10 @@ func TestRedeemInviteConcurrentlyMakesOneDelegate(t *testing.T) {
 // the secretariat's link still works for the person it was meant for.
 func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	first := s.join(t, c.ID, "BCA", 42)
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	inv := s.invite(t, c.ID, "BCA", 7)
 	s.clock.Advance(time.Minute)
 	if _, d, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: 42}); err != nil || !cmp.Equal(first, d) {
 		t.Errorf("RedeemInvite by a delegate of the unit = %+v, %v; want %+v unchanged", d, err, first)
@@ -211,37 +190,26 @@ func TestRedeemInviteByADelegateOfTheUnitKeepsItOpen(t *testing.T) {
 
 func TestRevokeInvites(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA", "BQP")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA", "BQP")
 	var bca []domain.Invite
 	for range 3 {
-		inv, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv := s.invite(t, c.ID, "BCA", 7)
 		bca = append(bca, inv)
 	}
-	bqp, err := s.CreateInvite(ctx, c.ID, "BQP", 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bqp := s.invite(t, c.ID, "BQP", 7)
 	redeem(t, s, bca[0].Token, 41)
 
 	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 2 {
 		t.Fatalf("RevokeInvites = %d, %v; want the 2 unused", n, err)
 	}
 	for _, inv := range bca[1:] {
-		if _, _, err := s.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("RedeemInvite(revoked) = %v, want ErrNotFound", err)
-		}
+		wantRedeemRefused(t, s, inv.Token, 50, storage.ErrNotFound, "revoked")
 		if n, _ := s.rt.Client().Exists(ctx, s.keys.InviteCommittee(inv.Token)).Result(); n != 0 {
 			t.Errorf("global key of revoked token %s still exists", inv.Token)
 		}
 	}
-	if _, _, err := s.RedeemInvite(ctx, bca[0].Token, domain.Delegate{UserID: 50}); !errors.Is(err, domain.ErrInviteUsed) {
-		t.Errorf("RedeemInvite(used, not revoked) = %v, want domain.ErrInviteUsed", err)
-	}
+	wantRedeemRefused(t, s, bca[0].Token, 50, domain.ErrInviteUsed, "used, not revoked")
 	redeem(t, s, bqp.Token, 51)
 	if n, err := s.RevokeInvites(ctx, c.ID, "BCA"); err != nil || n != 0 {
 		t.Errorf("RevokeInvites again = %d, %v; want 0", n, err)
@@ -255,28 +223,19 @@ func TestRevokeInvites(t *testing.T) {
 // pruned when new invites are made.
 func TestOldInvitesArePruned(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c, old := newBlocInvite(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
-	old, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
-	if err != nil {
-		t.Fatal(err)
-	}
 	redeem(t, s, old.Token, 41)
 	s.clock.Advance(domain.InviteTTL + 29*24*time.Hour)
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, domain.ErrInviteUsed) {
-		t.Errorf("RedeemInvite within the grace period = %v, want domain.ErrInviteUsed", err)
-	}
+	wantRedeemRefused(t, s, old.Token, 50, domain.ErrInviteUsed, "within the grace period")
 	s.clock.Advance(2 * 24 * time.Hour)
 	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, old.Token, domain.Delegate{UserID: 50}); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("RedeemInvite after pruning = %v, want ErrNotFound", err)
-	}
+	wantRedeemRefused(t, s, old.Token, 50, storage.ErrNotFound, "after pruning")
 	// Two invites remain; the pruned one left no "used" field behind.
 	if n, err := s.rt.Client().HLen(ctx, s.keys.Invites(c.ID)).Result(); err != nil || n != 2 {
 		t.Errorf("invites hash has %d fields, %v; want 2", n, err)

@@ -65,6 +65,14 @@ func (f meetingsFixture) create(t *testing.T, start time.Time) domain.Meeting {
 	return m
 }
 
+// newMeeting returns a fixture holding one meeting, starting in after,
+// and that meeting.
+func newMeeting(t *testing.T, after time.Duration) (meetingsFixture, domain.Meeting) {
+	t.Helper()
+	f := newMeetings(t)
+	return f, f.create(t, f.clock.Now().Add(after))
+}
+
 func TestCreateAndGetMeeting(t *testing.T) {
 	t.Parallel()
 	f := newMeetings(t)
@@ -94,9 +102,8 @@ func TestCreateAndGetMeeting(t *testing.T) {
 
 func TestUpdateMeetingIsCompareAndSet(t *testing.T) {
 	t.Parallel()
-	f := newMeetings(t)
+	f, m := newMeeting(t, 48*time.Hour)
 	ctx := context.Background()
-	m := f.create(t, f.clock.Now().Add(48*time.Hour))
 
 	edit := m
 	edit.Start = m.Start.Add(time.Hour)
@@ -124,9 +131,8 @@ func TestUpdateMeetingIsCompareAndSet(t *testing.T) {
 
 func TestCancelMeeting(t *testing.T) {
 	t.Parallel()
-	f := newMeetings(t)
+	f, m := newMeeting(t, time.Hour)
 	ctx := context.Background()
-	m := f.create(t, f.clock.Now().Add(time.Hour))
 	got, _, already, err := f.Cancel(ctx, f.cid, m.ID, 7)
 	if err != nil || already || !got.Cancelled() || got.Sequence != 1 {
 		t.Fatalf("Cancel = %+v, %v, %v", got, already, err)
@@ -151,9 +157,8 @@ func TestCancelMeeting(t *testing.T) {
 
 func TestAnswers(t *testing.T) {
 	t.Parallel()
-	f := newMeetings(t)
+	f, m := newMeeting(t, time.Hour)
 	ctx := context.Background()
-	m := f.create(t, f.clock.Now().Add(time.Hour))
 	yes := domain.RSVP{UserID: 10, Unit: "TANDTC", Name: "A", Attend: true}
 
 	changed, prev, err := f.Answer(ctx, f.cid, m.ID, yes)
@@ -265,9 +270,8 @@ func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newMeetings(t)
+			f, m := newMeeting(t, time.Hour)
 			ctx := context.Background()
-			m := f.create(t, f.clock.Now().Add(time.Hour))
 			f.clock.Advance(time.Hour + tt.after)
 
 			edit := m
@@ -296,9 +300,8 @@ func TestMeetingThatHasBegunIsReadOnly(t *testing.T) {
 
 func TestMeetingAnnouncementIsKeptBesideTheMeeting(t *testing.T) {
 	t.Parallel()
-	f := newMeetings(t)
+	f, m := newMeeting(t, 48*time.Hour)
 	ctx := context.Background()
-	m := f.create(t, f.clock.Now().Add(48*time.Hour))
 	if _, ann, err := f.GetWithAnnouncement(ctx, f.cid, m.ID); err != nil || ann.Posted() {
 		t.Fatalf("GetWithAnnouncement before an announcement = %+v, %v; want the zero Post", ann, err)
 	}

@@ -13,13 +13,9 @@ import (
 
 func TestMemberHistoryRecordsJoinsMovesLeavesAndRemovals(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA", "BQP", "BTP")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA", "BQP", "BTP")
-	inv, err := s.CreateInvite(ctx, c.ID, "BCA", 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := s.invite(t, c.ID, "BCA", 100)
 	// A name with quotes, a backslash and Vietnamese letters must survive
 	// the script's concatenation as JSON.
 	odd := `Lê "Ba" \ Văn`
@@ -68,9 +64,8 @@ func TestMemberHistoryRecordsJoinsMovesLeavesAndRemovals(t *testing.T) {
 
 func TestMemberHistoryReadsMovesLoggedBeforeEvents(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	// The record the invite script wrote before joins and removals were
 	// logged.
 	old := `{"user":42,"from":"BCA","to":"BQP","at":` + strconv.FormatInt(at(0).UnixMilli(), 10) + `}`

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,14 @@ func newNominations(t *testing.T) *nominationStore {
 		Nominations: storage.NewNominations(com.rt.Client(), com.keys, storage.WithClock(com.clock.Now)),
 		com:         com,
 	}
+}
+
+// newNominationBloc returns a Nominations store beside one committee,
+// Bloc, bound to chat -1 with the given units.
+func newNominationBloc(t *testing.T, units ...string) (*nominationStore, domain.Committee) {
+	t.Helper()
+	s := newNominations(t)
+	return s, s.com.create(t, -1, "Bloc", units...)
 }
 
 // nominate creates a nomination of unit for award, failing the test on
@@ -60,9 +67,8 @@ func (s *nominationStore) move(t *testing.T, n domain.Nomination, to domain.Stat
 
 func TestNominationCreateThenGetAndList(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
 
 	got, err := s.Create(ctx, domain.Nomination{
 		Committee: c.ID, Unit: "TANDTC", Award: "CTD_CP", Nominee: "  TANDTC ", NomineeUnit: "TANDTC",
@@ -105,9 +111,8 @@ func TestNominationCreateThenGetAndList(t *testing.T) {
 
 func TestNominationCreateRefusesBadInputAndStoresNothing(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	base := domain.Nomination{Committee: c.ID, Unit: "TANDTC", Award: "CTD_CP", Nominee: "TANDTC", Year: 2025, By: 7}
 	tests := []struct {
 		name   string
@@ -138,9 +143,8 @@ func TestNominationCreateRefusesBadInputAndStoresNothing(t *testing.T) {
 
 func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
 	first := s.nominate(t, c.ID, "TANDTC", "CSTD_BO", "Nguyễn Văn An")
 
 	for _, same := range []string{"Nguyễn Văn An", "  nguyễn  văn AN ", "Nguye\u0302\u0303n Văn An"} {
@@ -179,30 +183,14 @@ func TestDuplicateNominationPointsAtTheExistingOne(t *testing.T) {
 
 func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC", "KTNN")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC", "KTNN")
-	const n = 16
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			unit := []string{"TANDTC", "KTNN"}[i%2]
-			_, errs[i] = s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: unit, Award: "CTD_CP", Nominee: "Tòa án nhân dân tối cao", Year: 2025})
-		}()
-	}
-	wg.Wait()
-	stored := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			stored++
-		case !errors.Is(err, domain.ErrDuplicateNomination):
-			t.Errorf("Create = %v, want nil or ErrDuplicateNomination", err)
-		}
-	}
+	errs := atOnce(16, func(i int) error {
+		unit := []string{"TANDTC", "KTNN"}[i%2]
+		_, err := s.Create(ctx, domain.Nomination{Committee: c.ID, Unit: unit, Award: "CTD_CP", Nominee: "Tòa án nhân dân tối cao", Year: 2025})
+		return err
+	})
+	stored := countWins(t, errs, domain.ErrDuplicateNomination)
 	list, _ := s.List(ctx, c.ID)
 	if stored != 1 || len(list) != 1 {
 		t.Errorf("%d creates succeeded and %d nominations stored, want 1 and 1", stored, len(list))
@@ -213,9 +201,8 @@ func TestConcurrentIdenticalNominationsStoreOne(t *testing.T) {
 // moves apply and are recorded, illegal ones change nothing.
 func TestTransitions(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	// The path to each status from submitted.
 	paths := map[domain.Status][]domain.Status{
 		domain.StatusSubmitted:   nil,
@@ -275,9 +262,8 @@ func TestTransitions(t *testing.T) {
 
 func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	n := s.move(t, s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC"), domain.StatusUnderReview)
 
 	cur, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusSubmitted, To: domain.StatusWithdrawn})
@@ -298,9 +284,8 @@ func TestTransitionFromAStaleStatusIsAConflict(t *testing.T) {
 // is kept in the history.
 func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	made := 0
 	voting := func() domain.Nomination {
 		made++
@@ -340,36 +325,20 @@ func TestApprovalIsDecidedByBallotOrOverride(t *testing.T) {
 
 func TestConcurrentTransitionsOneWins(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	n := s.move(t, s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC"), domain.StatusUnderReview)
 
 	// Admins race from under_review: some to voting, some withdrawing.
-	const racers = 12
-	var wg sync.WaitGroup
-	results := make([]error, racers)
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			to := domain.StatusVoting
-			if i%3 == 0 {
-				to = domain.StatusWithdrawn
-			}
-			_, results[i] = s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusUnderReview, To: to, By: int64(100 + i)})
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range results {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, storage.ErrConflict):
-			t.Errorf("Transition = %v, want nil or ErrConflict", err)
+	errs := atOnce(12, func(i int) error {
+		to := domain.StatusVoting
+		if i%3 == 0 {
+			to = domain.StatusWithdrawn
 		}
-	}
+		_, err := s.Transition(ctx, c.ID, n.ID, domain.Change{From: domain.StatusUnderReview, To: to, By: int64(100 + i)})
+		return err
+	})
+	wins := countWins(t, errs, storage.ErrConflict)
 	got, err := s.Get(ctx, c.ID, n.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -411,9 +380,8 @@ func TestNominationsOfAnotherCommitteeAreInvisible(t *testing.T) {
 
 func TestAddAttachment(t *testing.T) {
 	t.Parallel()
-	s := newNominations(t)
+	s, c := newNominationBloc(t, "TANDTC")
 	ctx := context.Background()
-	c := s.com.create(t, -1, "Bloc", "TANDTC")
 	n := s.nominate(t, c.ID, "TANDTC", "CTD_CP", "TANDTC")
 	doc := domain.Attachment{FileID: "f-1", Name: "hồ sơ.pdf"}
 	for range 2 { // the second time changes nothing

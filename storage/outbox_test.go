@@ -33,6 +33,14 @@ func item(id, chat string, kind storage.OutboxKind, prio int) storage.OutboxItem
 	return storage.OutboxItem{ID: id, Chat: chat, Kind: kind, Priority: prio, Body: []byte("body-" + id)}
 }
 
+// editItem is an edit of one message in chat, coalescing with the edits
+// waiting under coal, carrying body.
+func editItem(id, chat, coal, body string, prio int, fresh bool) storage.OutboxItem {
+	it := item(id, chat, storage.OutboxEdit, prio)
+	it.Body, it.Coalesce, it.Fresh = []byte(body), coal, fresh
+	return it
+}
+
 func enqueue(t *testing.T, o *storage.Outbox, it storage.OutboxItem) storage.EnqueueResult {
 	t.Helper()
 	r, err := o.Enqueue(context.Background(), it)
@@ -51,6 +59,17 @@ func claim(t *testing.T, o *storage.Outbox, n int) ([]storage.OutboxDelivery, ti
 	return c.Items, c.Wait
 }
 
+// claimOne claims from o and fails the test unless it gets the one item
+// id, which it returns.
+func claimOne(t *testing.T, o *storage.Outbox, id string) storage.OutboxDelivery {
+	t.Helper()
+	ds, _ := claim(t, o, 10)
+	if len(ds) != 1 || ds[0].ID != id {
+		t.Fatalf("claimed %v, want %s", deliveryIDs(ds), id)
+	}
+	return ds[0]
+}
+
 func complete(t *testing.T, o *storage.Outbox, d storage.OutboxDelivery, msg int64) {
 	t.Helper()
 	if r, err := o.Complete(context.Background(), d, msg); err != nil || r != storage.Finished {
@@ -59,11 +78,7 @@ func complete(t *testing.T, o *storage.Outbox, d storage.OutboxDelivery, msg int
 }
 
 func deliveryIDs(ds []storage.OutboxDelivery) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.ID
-	}
-	return out
+	return idsOf(ds, func(d storage.OutboxDelivery) string { return d.ID })
 }
 
 func TestOutboxEnqueueIsIdempotentWhileWaitingAndAfterDelivery(t *testing.T) {
@@ -134,41 +149,29 @@ func TestOutboxSendsAnswersBeforeFanOutWhenTheGlobalLimitIsTight(t *testing.T) {
 func TestOutboxCoalescesWaitingEditsOfOneMessage(t *testing.T) {
 	t.Parallel()
 	o, _, _ := newOutbox(t, storage.OutboxLimits{})
-	edit := func(id, body string) storage.OutboxItem {
-		it := item(id, "-100", storage.OutboxEdit, 1)
-		it.Body, it.Coalesce = []byte(body), "edit:-100:5"
-		return it
-	}
+	edit := func(id, body string) storage.OutboxItem { return editItem(id, "-100", "edit:-100:5", body, 1, false) }
 	enqueue(t, o, item("post", "-100", storage.OutboxSend, 1))
 	enqueue(t, o, edit("e1", "turnout 1/8"))
 	if r := enqueue(t, o, edit("e2", "turnout 2/8")); r != storage.Merged {
 		t.Fatalf("second edit = %q, want merged", r)
 	}
-	ds, _ := claim(t, o, 10)
-	complete(t, o, ds[0], 5)
-	ds, _ = claim(t, o, 10)
-	if len(ds) != 1 || ds[0].ID != "e1" || string(ds[0].Body) != "turnout 2/8" {
-		t.Fatalf("claimed %+v; want e1 carrying the latest body", ds)
+	complete(t, o, claimOne(t, o, "post"), 5)
+	e1 := claimOne(t, o, "e1")
+	if string(e1.Body) != "turnout 2/8" {
+		t.Fatalf("e1 carries %q, want the latest body", e1.Body)
 	}
 	// Once an edit is on its way, a newer one queues behind it.
 	if r := enqueue(t, o, edit("e3", "turnout 3/8")); r != storage.Queued {
 		t.Fatalf("edit while one is in flight = %q, want queued", r)
 	}
-	complete(t, o, ds[0], 0)
-	ds, _ = claim(t, o, 10)
-	if len(ds) != 1 || ds[0].ID != "e3" {
-		t.Fatalf("claimed %v, want e3", deliveryIDs(ds))
-	}
+	complete(t, o, e1, 0)
+	claimOne(t, o, "e3")
 }
 
 func TestOutboxFreshEditsCoalesceAndKeepTheirBodyOnceClaimed(t *testing.T) {
 	t.Parallel()
 	o, clk, replica := newOutbox(t, storage.OutboxLimits{})
-	edit := func(id, body string) storage.OutboxItem {
-		it := item(id, "42", storage.OutboxEdit, 0)
-		it.Body, it.Coalesce, it.Fresh = []byte(body), "e:42:7", true
-		return it
-	}
+	edit := func(id, body string) storage.OutboxItem { return editItem(id, "42", "e:42:7", body, 0, true) }
 	if r := enqueue(t, o, edit("f1", "card: picked")); r != storage.Queued {
 		t.Fatalf("first edit = %q, want queued", r)
 	}
@@ -177,9 +180,8 @@ func TestOutboxFreshEditsCoalesceAndKeepTheirBodyOnceClaimed(t *testing.T) {
 			t.Fatalf("edit %s = %q, want merged", e.ID, r)
 		}
 	}
-	first, _ := claim(t, o, 10)
-	if len(first) != 1 || first[0].ID != "f1" || string(first[0].Body) != "card: recorded, receipt A" {
-		t.Fatalf("claimed %+v; want f1 carrying the latest body", first)
+	if f1 := claimOne(t, o, "f1"); string(f1.Body) != "card: recorded, receipt A" {
+		t.Fatalf("f1 carries %q, want the latest body", f1.Body)
 	}
 	// A newer edit while f1 is on its way queues behind it, and does not
 	// change what f1 sends even when f1's claim lapses and it is sent again.
@@ -188,16 +190,16 @@ func TestOutboxFreshEditsCoalesceAndKeepTheirBodyOnceClaimed(t *testing.T) {
 	}
 	clk.Advance(2 * time.Minute)
 	other := replica()
-	again, _ := claim(t, other, 10)
-	if len(again) != 1 || again[0].ID != "f1" || string(again[0].Body) != "card: recorded, receipt A" || !again[0].Uncertain {
-		t.Fatalf("claim after the lease = %+v; want f1 again with its own body", again)
+	again := claimOne(t, other, "f1")
+	if string(again.Body) != "card: recorded, receipt A" || !again.Uncertain {
+		t.Fatalf("claim after the lease = %+v; want f1 again with its own body, uncertain", again)
 	}
-	complete(t, other, again[0], 0)
-	last, _ := claim(t, other, 10)
-	if len(last) != 1 || last[0].ID != "f3" || string(last[0].Body) != "card: changed" {
-		t.Fatalf("claimed %+v; want f3 with its body", last)
+	complete(t, other, again, 0)
+	last := claimOne(t, other, "f3")
+	if string(last.Body) != "card: changed" {
+		t.Fatalf("f3 carries %q, want its body", last.Body)
 	}
-	complete(t, other, last[0], 0)
+	complete(t, other, last, 0)
 	// The same id enqueued again without Fresh is recognised.
 	stale := edit("f1", "card: picked")
 	stale.Fresh = false
@@ -218,11 +220,9 @@ func TestOutboxEditFindsTheMessageRecordedUnderItsRef(t *testing.T) {
 	edit.EditRef = "ballot:1:2"
 	enqueue(t, o, post)
 	enqueue(t, o, edit)
-	ds, _ := claim(t, o, 10)
-	complete(t, o, ds[0], 9001)
-	ds, _ = claim(t, o, 10)
-	if len(ds) != 1 || ds[0].RefMessage != 9001 {
-		t.Fatalf("claimed %+v; want the edit with message 9001", ds)
+	complete(t, o, claimOne(t, o, "post"), 9001)
+	if d := claimOne(t, o, "edit"); d.RefMessage != 9001 {
+		t.Fatalf("claimed %+v; want the edit with message 9001", d)
 	}
 	if n, err := o.RefMessage(context.Background(), "ballot:1:2"); err != nil || n != 9001 {
 		t.Fatalf("RefMessage = %d, %v", n, err)
@@ -247,9 +247,7 @@ func TestOutboxHandsAnExpiredClaimToTheNextClaimAsUncertain(t *testing.T) {
 		t.Fatalf("Complete by the new claim = %q, %v; want again", r, err)
 	}
 	enqueue(t, o, item("y", "5", storage.OutboxSend, 0))
-	if ds, _ := claim(t, o, 1); len(ds) != 1 || ds[0].ID != "y" {
-		t.Fatalf("the chat did not move on: %v", deliveryIDs(ds))
-	}
+	claimOne(t, o, "y") // the chat moved on
 }
 
 func TestOutboxRetryWaitsForTheChatAndHoldAllStopsEveryChat(t *testing.T) {
@@ -406,19 +404,17 @@ func TestOutboxClaimsAnEditQueuedInTheEarlierForm(t *testing.T) {
 	c.RPush(ctx, p+"q:42", "old")
 	c.ZAdd(ctx, p+"ready:0", redis.Z{Score: 0, Member: "42"})
 	// A newer edit of the same message queues behind it.
-	newer := item("new", "42", storage.OutboxEdit, 0)
-	newer.Coalesce, newer.Fresh = "e:42:7", true
-	enqueue(t, o, newer)
-	ds, _ := claim(t, o, 10)
-	if len(ds) != 1 || ds[0].ID != "old" || string(ds[0].Body) != "card: old form" {
-		t.Fatalf("claimed %+v; want the old item with its body", ds)
+	enqueue(t, o, editItem("new", "42", "e:42:7", "body-new", 0, true))
+	old := claimOne(t, o, "old")
+	if string(old.Body) != "card: old form" {
+		t.Fatalf("the old item carries %q, want its body", old.Body)
 	}
-	complete(t, o, ds[0], 0)
-	ds, _ = claim(t, o, 10)
-	if len(ds) != 1 || ds[0].ID != "new" || string(ds[0].Body) != "body-new" {
-		t.Fatalf("claimed %+v; want the newer edit", ds)
+	complete(t, o, old, 0)
+	newer := claimOne(t, o, "new")
+	if string(newer.Body) != "body-new" {
+		t.Fatalf("the newer edit carries %q, want its body", newer.Body)
 	}
-	complete(t, o, ds[0], 0)
+	complete(t, o, newer, 0)
 	if n, err := o.Pending(ctx); err != nil || n != 0 {
 		t.Fatalf("Pending = %d, %v; want nothing left", n, err)
 	}
@@ -434,16 +430,11 @@ func TestOutboxNeverClaimsAChatWhoseHeadIsBeingSent(t *testing.T) {
 	o := storage.NewOutbox(rt.Client(), storage.NewKeys(rt.Prefix()), storage.OutboxLimits{})
 	enqueue(t, o, item("a", "9", storage.OutboxSend, 0))
 	enqueue(t, o, item("b", "9", storage.OutboxSend, 0))
-	first, _ := claim(t, o, 10)
-	if len(first) != 1 || first[0].ID != "a" {
-		t.Fatalf("claimed %v, want a", deliveryIDs(first))
-	}
+	first := claimOne(t, o, "a")
 	rt.Client().ZAdd(ctx, rt.Prefix()+":{ob}:ready:0", redis.Z{Score: 0, Member: "9"})
 	if ds, _ := claim(t, o, 10); len(ds) != 0 {
 		t.Fatalf("claimed %v while a was being sent", deliveryIDs(ds))
 	}
-	complete(t, o, first[0], 1)
-	if ds, _ := claim(t, o, 10); len(ds) != 1 || ds[0].ID != "b" {
-		t.Fatalf("claimed %v after a, want b", deliveryIDs(ds))
-	}
+	complete(t, o, first, 1)
+	claimOne(t, o, "b")
 }

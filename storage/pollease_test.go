@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,32 +100,21 @@ func TestPollLeaseReleaseFreesItAtOnceForItsHolderOnly(t *testing.T) {
 func TestPollLeaseGoesToExactlyOneOfManyReplicasAtOnce(t *testing.T) {
 	t.Parallel()
 	l, _ := newPollLease(t)
-	const n = 20
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		won  []string
-		errs []error
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			owner := fmt.Sprint("replica-", i)
-			h, err := l.Hold(context.Background(), owner, time.Minute)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if h.Held {
-				won = append(won, owner)
-			}
-		}()
+	owner := func(i int) string { return fmt.Sprint("replica-", i) }
+	holds := make([]storage.PollHold, 20)
+	errs := atOnce(len(holds), func(i int) error {
+		var err error
+		holds[i], err = l.Hold(context.Background(), owner(i), time.Minute)
+		return err
+	})
+	var won []string
+	for i, h := range holds {
+		if h.Held {
+			won = append(won, owner(i))
+		}
 	}
-	wg.Wait()
-	if len(errs) > 0 || len(won) != 1 {
-		t.Errorf("holders %v, errors %v; want exactly one holder", won, errs)
+	if err := errors.Join(errs...); err != nil || len(won) != 1 {
+		t.Errorf("holders %v, errors %v; want exactly one holder", won, err)
 	}
 }
 

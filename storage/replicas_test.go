@@ -43,11 +43,7 @@ func TestWritesWaitForTheirReplicas(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	c, err := storage.NewClient(storage.Options{URL: primary.URL(), WaitReplicas: 1, WaitTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := newClient(t, storage.Options{URL: primary.URL(), WaitReplicas: 1, WaitTimeout: time.Second})
 	keys := storage.NewKeys(primary.Prefix())
 	users := storage.NewUsers(c, keys)
 	updates := storage.NewUpdates(c, keys, time.Hour)
@@ -72,7 +68,7 @@ func TestWritesWaitForTheirReplicas(t *testing.T) {
 	}
 
 	replica.Stop()
-	err = users.SetLanguage(ctx, 8, "vi")
+	err := users.SetLanguage(ctx, 8, "vi")
 	if !errors.Is(err, storage.ErrNotReplicated) || !storage.IsUnavailable(err) {
 		t.Errorf("a write without its replica = %v, want ErrNotReplicated (unavailable)", err)
 	}

@@ -23,6 +23,19 @@ func newScheduler(t testing.TB) (*storage.Scheduler, *clock) {
 	return storage.NewScheduler(rt.Client(), storage.NewKeys(rt.Prefix()), time.Hour, storage.WithClock(clk.Now)), clk
 }
 
+// newClaimedJob returns a job store holding job r1, due now and claimed
+// by owner, with its clock and the claim.
+func newClaimedJob(t *testing.T, owner string) (*storage.Scheduler, *clock, storage.ClaimedJob) {
+	t.Helper()
+	s, clk := newScheduler(t)
+	schedule(t, s, "r1", clk.Now())
+	jobs := claimIDs(t, s, owner, 1)
+	if len(jobs) != 1 {
+		t.Fatalf("claimed %d jobs, want r1", len(jobs))
+	}
+	return s, clk, jobs[0]
+}
+
 func schedule(t *testing.T, s *storage.Scheduler, id string, due time.Time) {
 	t.Helper()
 	if err := s.Schedule(context.Background(), storage.Job{ID: id, Kind: "test", Payload: []byte("p-" + id), DueAt: due}); err != nil {
@@ -39,12 +52,25 @@ func claimIDs(t *testing.T, s *storage.Scheduler, owner string, max int) []stora
 	return jobs
 }
 
-func ids(jobs []storage.ClaimedJob) []string {
-	out := make([]string, len(jobs))
-	for i, j := range jobs {
-		out[i] = j.ID
+// ack acknowledges job id with token, failing the test on error.
+func ack(t *testing.T, s *storage.Scheduler, id string, token int64) {
+	t.Helper()
+	if err := s.Ack(context.Background(), id, token); err != nil {
+		t.Fatalf("Ack(%s, %d): %v", id, token, err)
 	}
-	return out
+}
+
+// wantNoClaim fails the test if owner can claim any job; why says why none
+// should be claimable.
+func wantNoClaim(t *testing.T, s *storage.Scheduler, owner, why string) {
+	t.Helper()
+	if got := claimIDs(t, s, owner, 10); len(got) != 0 {
+		t.Errorf("%s: %s claimed %v", why, owner, ids(got))
+	}
+}
+
+func ids(jobs []storage.ClaimedJob) []string {
+	return idsOf(jobs, func(j storage.ClaimedJob) string { return j.ID })
 }
 
 func TestClaimTakesOnlyDueJobsInDueOrder(t *testing.T) {
@@ -64,9 +90,7 @@ func TestClaimTakesOnlyDueJobsInDueOrder(t *testing.T) {
 		j.Attempt != 1 || j.Redelivered || j.Token == 0 || !j.LeaseUntil.Equal(now.Add(time.Minute)) {
 		t.Errorf("claimed job = %+v", j)
 	}
-	if again := claimIDs(t, s, "b", 10); len(again) != 0 {
-		t.Errorf("claimed jobs held by another runner: %v", ids(again))
-	}
+	wantNoClaim(t, s, "b", "jobs held by another runner")
 	clk.Advance(time.Second)
 	if got := claimIDs(t, s, "b", 10); !cmp.Equal(ids(got), []string{"soon"}) {
 		t.Errorf("a second later claimed %v, want [soon]", ids(got))
@@ -87,22 +111,16 @@ func TestScheduleTwiceIsOneJob(t *testing.T) {
 	}
 	// Scheduling the same job while it runs does not disturb its holder.
 	schedule(t, s, "r1", clk.Now())
-	if got := claimIDs(t, s, "b", 10); len(got) != 0 {
-		t.Errorf("re-scheduling a running job made it claimable again")
-	}
+	wantNoClaim(t, s, "b", "a running job scheduled again")
 }
 
 func TestExpiredLeaseIsClaimedAgainAndOldHolderCannotAck(t *testing.T) {
 	t.Parallel()
-	s, clk := newScheduler(t)
+	s, clk, first := newClaimedJob(t, "crashed")
 	ctx := context.Background()
-	schedule(t, s, "r1", clk.Now())
-	first := claimIDs(t, s, "crashed", 1)[0]
 
 	clk.Advance(time.Minute - time.Millisecond)
-	if got := claimIDs(t, s, "b", 1); len(got) != 0 {
-		t.Fatal("claimed before the lease expired")
-	}
+	wantNoClaim(t, s, "b", "before the lease expired")
 	clk.Advance(time.Millisecond)
 	second := claimIDs(t, s, "b", 1)
 	if len(second) != 1 {
@@ -114,32 +132,20 @@ func TestExpiredLeaseIsClaimedAgainAndOldHolderCannotAck(t *testing.T) {
 	if err := s.Ack(ctx, "r1", first.Token); !errors.Is(err, storage.ErrNotHolder) {
 		t.Errorf("Ack with the expired token = %v, want ErrNotHolder", err)
 	}
-	if err := s.Ack(ctx, "r1", second[0].Token); err != nil {
-		t.Fatalf("Ack by the holder: %v", err)
-	}
-	if err := s.Ack(ctx, "r1", second[0].Token); err != nil {
-		t.Errorf("a repeated Ack = %v, want nil", err)
-	}
+	ack(t, s, "r1", second[0].Token) // by the holder
+	ack(t, s, "r1", second[0].Token) // repeated
 	clk.Advance(time.Hour)
-	if got := claimIDs(t, s, "c", 1); len(got) != 0 {
-		t.Errorf("an acknowledged job was claimed again")
-	}
+	wantNoClaim(t, s, "c", "an acknowledged job")
 }
 
 func TestDoneJobScheduledAgainRunsOnlyIfChanged(t *testing.T) {
 	t.Parallel()
-	s, clk := newScheduler(t)
+	s, _, j := newClaimedJob(t, "a")
 	ctx := context.Background()
-	due := clk.Now()
-	schedule(t, s, "r1", due)
-	j := claimIDs(t, s, "a", 1)[0]
-	if err := s.Ack(ctx, "r1", j.Token); err != nil {
-		t.Fatal(err)
-	}
+	due := j.DueAt
+	ack(t, s, "r1", j.Token)
 	schedule(t, s, "r1", due) // e.g. a retried request
-	if got := claimIDs(t, s, "a", 1); len(got) != 0 {
-		t.Fatal("a finished job ran again after the same Schedule")
-	}
+	wantNoClaim(t, s, "a", "a finished job after the same Schedule")
 	if _, state, err := s.Get(ctx, "r1"); err != nil || state != "done" {
 		t.Errorf("Get = %q, %v; want done", state, err)
 	}
@@ -167,14 +173,10 @@ func TestScheduleOnceRunsOnceWhateverTheDueTime(t *testing.T) {
 	if len(j) != 1 {
 		t.Fatalf("claimed %d jobs, want the one", len(j))
 	}
-	if err := s.Ack(ctx, "res1", j[0].Token); err != nil {
-		t.Fatal(err)
-	}
+	ack(t, s, "res1", j[0].Token)
 	clk.Advance(time.Minute)
 	once(clk.Now()) // asked again after it ran
-	if got := claimIDs(t, s, "a", 1); len(got) != 0 {
-		t.Error("ScheduleOnce ran a finished job again")
-	}
+	wantNoClaim(t, s, "a", "a finished job after ScheduleOnce")
 	if err := s.ScheduleOnce(ctx, storage.Job{ID: "bad id!", Kind: "test", DueAt: clk.Now()}); !errors.Is(err, storage.ErrJobID) {
 		t.Errorf("ScheduleOnce with a bad id = %v", err)
 	}
@@ -217,24 +219,19 @@ func TestRescheduleAndCancelTakeTheJobFromItsHolder(t *testing.T) {
 
 func TestRetryAndExtend(t *testing.T) {
 	t.Parallel()
-	s, clk := newScheduler(t)
+	s, clk, j := newClaimedJob(t, "a")
 	ctx := context.Background()
-	schedule(t, s, "r1", clk.Now())
-	j := claimIDs(t, s, "a", 1)[0]
 
 	clk.Advance(50 * time.Second)
 	if err := s.Extend(ctx, "r1", j.Token, time.Minute); err != nil {
 		t.Fatalf("Extend: %v", err)
 	}
 	clk.Advance(50 * time.Second) // past the first lease, within the extended one
-	if got := claimIDs(t, s, "b", 1); len(got) != 0 {
-		t.Fatal("an extended claim was taken over")
-	}
-	if err := s.Retry(ctx, "r1", j.Token, clk.Now().Add(time.Second), true); err != nil {
-		t.Fatalf("Retry: %v", err)
-	}
-	if err := s.Retry(ctx, "r1", j.Token, clk.Now().Add(time.Second), true); err != nil {
-		t.Errorf("a repeated Retry = %v, want nil", err)
+	wantNoClaim(t, s, "b", "an extended claim")
+	for i := range 2 { // a repeated Retry changes nothing
+		if err := s.Retry(ctx, "r1", j.Token, clk.Now().Add(time.Second), true); err != nil {
+			t.Fatalf("Retry #%d: %v", i+1, err)
+		}
 	}
 	clk.Advance(time.Second)
 	got := claimIDs(t, s, "b", 1)
@@ -248,10 +245,8 @@ func TestRetryAndExtend(t *testing.T) {
 
 func TestDeliveryLogSurvivesATakeover(t *testing.T) {
 	t.Parallel()
-	s, clk := newScheduler(t)
+	s, clk, a := newClaimedJob(t, "a")
 	ctx := context.Background()
-	schedule(t, s, "r1", clk.Now())
-	a := claimIDs(t, s, "a", 1)[0]
 
 	reserve := func(token int64, key string) storage.DeliveryState {
 		t.Helper()
@@ -261,23 +256,26 @@ func TestDeliveryLogSurvivesATakeover(t *testing.T) {
 		}
 		return st
 	}
-	if st := reserve(a.Token, "sent"); st != storage.DeliveryNew {
-		t.Fatalf("first Reserve = %v", st)
+	commit := func(key, ref string, failed bool) {
+		t.Helper()
+		if err := s.Commit(ctx, "r1", key, ref, failed); err != nil {
+			t.Fatalf("Commit %s: %v", key, err)
+		}
 	}
-	if err := s.Commit(ctx, "r1", "sent", "42", false); err != nil {
-		t.Fatal(err)
+	for _, d := range []struct {
+		key, ref string
+		failed   bool
+	}{{"sent", "42", false}, {"blocked", "unreachable", true}} {
+		if st := reserve(a.Token, d.key); st != storage.DeliveryNew {
+			t.Fatalf("Reserve %s = %v, want new", d.key, st)
+		}
+		commit(d.key, d.ref, d.failed)
 	}
-	if st := reserve(a.Token, "blocked"); st != storage.DeliveryNew {
-		t.Fatalf("Reserve = %v", st)
-	}
-	if err := s.Commit(ctx, "r1", "blocked", "unreachable", true); err != nil {
-		t.Fatal(err)
-	}
-	if st := reserve(a.Token, "in-flight"); st != storage.DeliveryNew {
-		t.Fatalf("Reserve = %v", st)
-	}
-	if st := reserve(a.Token, "in-flight"); st != storage.DeliveryNew {
-		t.Errorf("a repeated Reserve by the same holder = %v, want new", st)
+	// The second time is a repeated Reserve by the same holder.
+	for i := range 2 {
+		if st := reserve(a.Token, "in-flight"); st != storage.DeliveryNew {
+			t.Fatalf("Reserve in-flight #%d = %v, want new", i+1, st)
+		}
 	}
 	// Runner a dies here. b takes over after the lease.
 	clk.Advance(time.Minute)
@@ -304,9 +302,7 @@ func TestDeliveryLogSurvivesATakeover(t *testing.T) {
 		t.Errorf("log[blocked] = %+v, want failed", d)
 	}
 	// The old holder's late record still counts: it did send.
-	if err := s.Commit(ctx, "r1", "never", "43", false); err != nil {
-		t.Fatal(err)
-	}
+	commit("never", "43", false)
 	if st := reserve(b.Token, "never"); st != storage.DeliveryDone {
 		t.Errorf("Reserve after a late record = %v, want done", st)
 	}

@@ -14,9 +14,8 @@ import (
 
 func TestUnitsInTheOrderAdded(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t)
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc")
 	var want []domain.Unit
 	for i, code := range []string{"TANDTC", "BCA", "KTNN"} {
 		s.clock.Advance(time.Minute)
@@ -59,9 +58,8 @@ func TestAddUnitRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newCommittees(t)
+			s, c := newBloc(t, "BCA")
 			ctx := context.Background()
-			c := s.create(t, -1, "Bloc", "BCA")
 			id := c.ID
 			if tt.committee != "" {
 				id = tt.committee
@@ -79,9 +77,8 @@ func TestAddUnitRefusals(t *testing.T) {
 
 func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "KTNN", "TANDTC", "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "KTNN", "TANDTC", "BCA")
 	d1 := s.join(t, c.ID, "TANDTC", 11)
 	s.clock.Advance(time.Second)
 	d2 := s.join(t, c.ID, "TANDTC", 12)
@@ -100,10 +97,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 			t.Fatalf("SetRole: %v", err)
 		}
 	}
-	open, err := s.CreateInvite(ctx, c.ID, "TANDTC", 100)
-	if err != nil {
-		t.Fatalf("CreateInvite: %v", err)
-	}
+	open := s.invite(t, c.ID, "TANDTC", 100)
 	s.clock.Advance(time.Hour)
 
 	removed, err := s.RemoveUnit(ctx, c.ID, "TANDTC", 1)
@@ -149,9 +143,7 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	if got, _ := s.Get(ctx, c.ID); got.Head != "TANDTC" {
 		t.Errorf("2024 head = %q, want TANDTC kept as a past fact", got.Head)
 	}
-	if _, _, err := s.RedeemInvite(ctx, open.Token, domain.Delegate{UserID: 14}); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("RedeemInvite of the removed unit's invite = %v, want ErrNotFound", err)
-	}
+	wantRedeemRefused(t, s, open.Token, 14, storage.ErrNotFound, "of the removed unit's invite")
 	if _, err := s.RemoveUnit(ctx, c.ID, "TANDTC", 1); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("RemoveUnit again = %v, want ErrNotFound", err)
 	}
@@ -164,16 +156,13 @@ func TestRemoveUnitRemovesDelegatesRolesAndInvites(t *testing.T) {
 	if ds, err := s.UnitDelegates(ctx, c.ID, "TANDTC"); err != nil || len(ds) != 0 {
 		t.Errorf("UnitDelegates of the re-added unit = %+v, %v; want none", ds, err)
 	}
-	if _, _, err := s.RedeemInvite(ctx, open.Token, domain.Delegate{UserID: 14}); !errors.Is(err, storage.ErrNotFound) {
-		t.Errorf("RedeemInvite of the old invite after re-adding = %v, want ErrNotFound", err)
-	}
+	wantRedeemRefused(t, s, open.Token, 14, storage.ErrNotFound, "of the old invite after re-adding")
 }
 
 func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "VKSNDTC", "BCA", "KTNN")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "VKSNDTC", "BCA", "KTNN")
 	var joined []domain.Delegate
 	for _, j := range []struct {
 		unit string
@@ -209,9 +198,8 @@ func TestDelegatesSortedByUnitThenJoinTime(t *testing.T) {
 
 func TestDelegateMovesToTheUnitOfANewInvite(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA", "BQP")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA", "BQP")
 	s.join(t, c.ID, "BCA", 42)
 	s.clock.Advance(time.Hour)
 	moved := s.join(t, c.ID, "BQP", 42)
@@ -233,9 +221,8 @@ func TestDelegateMovesToTheUnitOfANewInvite(t *testing.T) {
 
 func TestRemoveDelegate(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "BCA")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "BCA")
 	d := s.join(t, c.ID, "BCA", 42)
 
 	got, err := s.RemoveDelegate(ctx, c.ID, 42, 1)
@@ -287,9 +274,8 @@ func TestUserCommitteesAcrossCommitteesIgnoresStaleIndex(t *testing.T) {
 
 func TestSetRole(t *testing.T) {
 	t.Parallel()
-	s := newCommittees(t)
+	s, c := newBloc(t, "KTNN", "TANDTC", "VKSNDTC")
 	ctx := context.Background()
-	c := s.create(t, -1, "Bloc", "KTNN", "TANDTC", "VKSNDTC")
 	now := at(0)
 	change := func(role, unit, prev string) domain.RoleChange {
 		return domain.RoleChange{Year: 2025, Role: role, Unit: unit, Previous: prev, By: 7, At: now}
@@ -348,24 +334,14 @@ func TestSetRole(t *testing.T) {
 		t.Errorf("2026 head = %q, want VKSNDTC", cm.Head)
 	}
 
-	refusals := []struct {
-		name       string
-		id         string
-		year       int
-		code, role string
-		want       error
-	}{
-		{"unknown role", c.ID, 2025, "KTNN", "chair", domain.ErrRole},
-		{"bad year", c.ID, 1990, "KTNN", domain.RoleHead, domain.ErrYear},
-		{"unknown unit", c.ID, 2025, "BQP", domain.RoleHead, storage.ErrNotFound},
-		{"malformed unit", c.ID, 2025, `X","a":"`, domain.RoleHead, storage.ErrNotFound},
-		{"unknown committee", "404", 2025, "KTNN", domain.RoleHead, storage.ErrNotFound},
+	setRole := func(id string, year int, code, role string) func() error {
+		return func() error { return errOf(s.SetRole(ctx, id, year, code, role, 7)) }
 	}
-	for _, tt := range refusals {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.SetRole(ctx, tt.id, tt.year, tt.code, tt.role, 7); !errors.Is(err, tt.want) {
-				t.Errorf("SetRole = %v, want %v", err, tt.want)
-			}
-		})
-	}
+	wantRefusals(t, []refusal{
+		{"unknown role", setRole(c.ID, 2025, "KTNN", "chair"), domain.ErrRole},
+		{"bad year", setRole(c.ID, 1990, "KTNN", domain.RoleHead), domain.ErrYear},
+		{"unknown unit", setRole(c.ID, 2025, "BQP", domain.RoleHead), storage.ErrNotFound},
+		{"malformed unit", setRole(c.ID, 2025, `X","a":"`, domain.RoleHead), storage.ErrNotFound},
+		{"unknown committee", setRole("404", 2025, "KTNN", domain.RoleHead), storage.ErrNotFound},
+	})
 }

@@ -12,10 +12,23 @@ import (
 	"github.com/committeebot/committeebot/storage/redistest"
 )
 
+// newUsers returns a Users store on a fresh key prefix.
+func newUsers(t *testing.T) *storage.Users {
+	t.Helper()
+	rt := redistest.New(t)
+	return storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
+}
+
+// newDialogs returns a Dialogs store on a fresh key prefix, and its Redis.
+func newDialogs(t *testing.T) (*storage.Dialogs, *redistest.Instance) {
+	t.Helper()
+	rt := redistest.New(t)
+	return storage.NewDialogs(rt.Client(), storage.NewKeys(rt.Prefix())), rt
+}
+
 func TestUsersLanguageRoundTrip(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	users := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
+	users := newUsers(t)
 	ctx := context.Background()
 
 	if _, err := users.Language(ctx, 42); !errors.Is(err, storage.ErrNotFound) {
@@ -39,8 +52,7 @@ func TestUsersLanguageRoundTrip(t *testing.T) {
 
 func TestUsersChatLanguageIsSeparateFromUsers(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	users := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
+	users := newUsers(t)
 	ctx := context.Background()
 
 	// A private chat has the user's id as its chat id: the two must not mix.
@@ -63,8 +75,7 @@ func TestUsersChatLanguageIsSeparateFromUsers(t *testing.T) {
 
 func TestDialogsRoundTrip(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	dialogs := storage.NewDialogs(rt.Client(), storage.NewKeys(rt.Prefix()))
+	dialogs, rt := newDialogs(t)
 	ctx := context.Background()
 
 	if _, err := dialogs.Get(ctx, 7); !errors.Is(err, storage.ErrNotFound) {
@@ -107,8 +118,7 @@ func TestDialogsRoundTrip(t *testing.T) {
 
 func TestDialogsRejectInvalid(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	dialogs := storage.NewDialogs(rt.Client(), storage.NewKeys(rt.Prefix()))
+	dialogs, _ := newDialogs(t)
 	tests := []struct {
 		name string
 		dlg  storage.Dialog
@@ -129,8 +139,7 @@ func TestDialogsRejectInvalid(t *testing.T) {
 
 func TestCurrentCommitteeRoundTrip(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	u := storage.NewUsers(rt.Client(), storage.NewKeys(rt.Prefix()))
+	u := newUsers(t)
 	ctx := context.Background()
 	if _, err := u.CurrentCommittee(ctx, 7); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("unset: err = %v, want ErrNotFound", err)

@@ -58,13 +58,10 @@ func total(m map[string]int) int {
 func TestAVoteAndItsReceiptTakeAtMostTenCommands(t *testing.T) {
 	t.Parallel()
 	rt := redistest.New(t, redistest.WithOwnServer())
-	f := newBallotFixture(t, rt, "AA", "BB", "CC")
+	f := newBallotFixtureOn(t, rt, "AA", "BB", "CC")
 	ctx := context.Background()
 	box := storage.NewOutbox(rt.Client(), storage.NewKeys(rt.Prefix()), storage.OutboxLimits{})
-	b, err := f.ballots.Open(ctx, motion(f.c.ID, false, domain.ElectorateMembers, []string{"11", "12", "13", "14"}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := f.openMotion(t, false, domain.ElectorateMembers, "11", "12", "13", "14")
 	for _, u := range []int64{11, 12, 13, 14} {
 		f.join(t, f.c.ID, []string{"AA", "BB", "CC", "AA"}[u-11], u)
 	}
@@ -133,11 +130,10 @@ func TestAVoteAndItsReceiptTakeAtMostTenCommands(t *testing.T) {
 // the voted hash, and keeps the count from then on.
 func TestCastCountsABallotOpenedWithoutTheCount(t *testing.T) {
 	t.Parallel()
-	rt := redistest.New(t)
-	f := newBallotFixture(t, rt, "AA", "BB")
+	f := newBallotFixture(t, "AA", "BB")
 	ctx := context.Background()
 	b := f.openSecretMotion(t)
-	key := storage.NewKeys(rt.Prefix()).Ballot(f.c.ID, b.ID)
+	key := f.keys.Ballot(f.c.ID, b.ID)
 	cast := func(user int64, voter string) storage.CastResult {
 		t.Helper()
 		_, res, err := f.ballots.CastSecret(ctx, b, storage.Submission{UserID: user, Voter: voter, Choice: domain.Choice{"1": domain.OptYes}, Token: voter})
@@ -147,13 +143,13 @@ func TestCastCountsABallotOpenedWithoutTheCount(t *testing.T) {
 		return res
 	}
 	cast(11, "AA")
-	if err := rt.Client().HDel(ctx, key, "nvoted").Err(); err != nil {
+	if err := f.rt.Client().HDel(ctx, key, "nvoted").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if res := cast(21, "BB"); res.Voted != 2 {
 		t.Errorf("a vote on a ballot without the count: %d voted, want 2", res.Voted)
 	}
-	if n, _ := rt.Client().HGet(ctx, key, "nvoted").Int(); n != 2 {
+	if n, _ := f.rt.Client().HGet(ctx, key, "nvoted").Int(); n != 2 {
 		t.Errorf("nvoted = %d after the vote, want 2", n)
 	}
 }
