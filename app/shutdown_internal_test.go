@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/committeebot/committeebot/internal/clocktest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/committeebot/committeebot/internal/clocktest"
 )
 
 // budgetTimer stands in for time.AfterFunc: the test fires the budget's

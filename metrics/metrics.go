@@ -4,14 +4,14 @@
 package metrics
 
 import (
-	"github.com/committeebot/committeebot/buildinfo"
-
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/committeebot/committeebot/buildinfo"
 )
 
 // Metrics holds every collector, registered on its own registry so tests

@@ -2,12 +2,12 @@ package storage_test
 
 import (
 	"errors"
-	"github.com/committeebot/committeebot/internal/clocktest"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
 )
