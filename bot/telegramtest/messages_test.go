@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -256,6 +257,22 @@ func TestDocumentRoundTrip(t *testing.T) {
 	_, err = bot.Send(tgbotapi.NewEditMessageText(alice, sent.MessageID, "text"))
 	if te := apiErr(t, err); te.Message != "Bad Request: there is no text in the message to edit" {
 		t.Errorf("text edit of a document: %q", te.Message)
+	}
+	// A caption edit of a text message, and one with a reply keyboard.
+	plain, err := bot.Send(tgbotapi.NewMessage(alice, "plain"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bot.Send(tgbotapi.NewEditMessageCaption(alice, plain.MessageID, "caption"))
+	if te := apiErr(t, err); te.Message != "Bad Request: there is no caption in the message to edit" {
+		t.Errorf("caption edit of a text message: %q", te.Message)
+	}
+	_, err = bot.MakeRequest("editMessageCaption", tgbotapi.Params{
+		"chat_id": strconv.FormatInt(alice, 10), "message_id": strconv.Itoa(sent.MessageID),
+		"caption": "Lịch họp (sửa lần hai)", "reply_markup": `{"keyboard":[[{"text":"a"}]]}`,
+	})
+	if te := apiErr(t, err); !strings.HasPrefix(te.Message, "Bad Request: ") {
+		t.Errorf("caption edit with a reply keyboard: %q", te.Message)
 	}
 }
 

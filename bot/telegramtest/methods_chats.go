@@ -15,9 +15,9 @@ func init() {
 	handlers["getChatAdministrators"] = chatMethod(false, handleGetChatAdministratorsLocked)
 	handlers["getChatMemberCount"] = chatMethod(false, handleGetChatMemberCountLocked)
 	handlers["leaveChat"] = chatMethod(true, handleLeaveChatLocked)
-	handlers["setMyCommands"] = handleSetMyCommands
-	handlers["getMyCommands"] = handleGetMyCommands
-	handlers["deleteMyCommands"] = handleDeleteMyCommands
+	handlers["setMyCommands"] = commandsMethod(handleSetMyCommandsLocked)
+	handlers["getMyCommands"] = commandsMethod(handleGetMyCommandsLocked)
+	handlers["deleteMyCommands"] = commandsMethod(handleDeleteMyCommandsLocked)
 }
 
 // chatMethod is a method that acts on the chat its chat_id names: fn runs
@@ -171,15 +171,24 @@ func (st *state) commandsScopeLocked(c *call) (scope, lang string, err error) {
 	return "", "", badRequest("unsupported bot command scope type %q", sc.Type)
 }
 
-func handleSetMyCommands(s *Server, c *call) (reply, error) {
+// commandsMethod is a method on the bot's command lists: fn runs with the
+// server locked and the list named by the scope and language_code
+// parameters.
+func commandsMethod(fn func(s *Server, c *call, scope, lang string) (reply, error)) handlerFunc {
+	return func(s *Server, c *call) (reply, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		scope, lang, err := s.st.commandsScopeLocked(c)
+		if err != nil {
+			return reply{}, err
+		}
+		return fn(s, c, scope, lang)
+	}
+}
+
+func handleSetMyCommandsLocked(s *Server, c *call, scope, lang string) (reply, error) {
 	var cmds []wBotCommand
 	if err := c.decode("commands", &cmds); err != nil {
-		return reply{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	scope, lang, err := s.st.commandsScopeLocked(c)
-	if err != nil {
 		return reply{}, err
 	}
 	list := make([]BotCommand, 0, len(cmds))
@@ -201,13 +210,7 @@ func (s *Server) setCommandsLocked(scope, lang string, list []BotCommand) {
 	s.bumpLocked()
 }
 
-func handleGetMyCommands(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	scope, lang, err := s.st.commandsScopeLocked(c)
-	if err != nil {
-		return reply{}, err
-	}
+func handleGetMyCommandsLocked(s *Server, c *call, scope, lang string) (reply, error) {
 	out := []wBotCommand{}
 	for _, cmd := range s.st.commands[commandsKey(scope, lang)] {
 		out = append(out, wBotCommand(cmd))
@@ -215,13 +218,7 @@ func handleGetMyCommands(s *Server, c *call) (reply, error) {
 	return reply{result: out}, nil
 }
 
-func handleDeleteMyCommands(s *Server, c *call) (reply, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	scope, lang, err := s.st.commandsScopeLocked(c)
-	if err != nil {
-		return reply{}, err
-	}
+func handleDeleteMyCommandsLocked(s *Server, c *call, scope, lang string) (reply, error) {
 	s.setCommandsLocked(scope, lang, nil)
 	return reply{result: true}, nil
 }

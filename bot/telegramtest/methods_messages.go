@@ -10,8 +10,8 @@ import (
 
 func init() {
 	handlers["sendMessage"] = handleSendMessage
-	handlers["editMessageText"] = handleEditMessageText
-	handlers["editMessageCaption"] = handleEditMessageCaption
+	handlers["editMessageText"] = editMethod(messageTextEdit)
+	handlers["editMessageCaption"] = editMethod(captionEdit)
 	handlers["editMessageReplyMarkup"] = handleEditMessageReplyMarkup
 	handlers["deleteMessage"] = chatMethod(true, handleDeleteMessageLocked)
 	handlers["answerCallbackQuery"] = handleAnswerCallbackQuery
@@ -230,77 +230,81 @@ func parseEditMarkup(c *call) (markup, error) {
 	return mk, nil
 }
 
-func handleEditMessageText(s *Server, c *call) (reply, error) {
-	if !c.has("text") {
-		return reply{}, badRequest("message text is empty")
-	}
-	f, err := messageText(c, "text", "entities")
-	if err != nil {
-		return reply{}, err
-	}
-	mk, err := parseEditMarkup(c)
-	if err != nil {
-		return reply{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, m, err := s.st.editTargetLocked(c)
-	if err != nil {
-		return reply{}, err
-	}
-	if m.Document != nil || m.Photo != nil {
-		return reply{}, stateError("there is no text in the message to edit")
-	}
-	// Like the real server, an edit without reply_markup removes the
-	// inline keyboard: it is part of what is compared.
-	if m.Text == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
-		return reply{}, stateError(notModified)
-	}
-	m.Text, m.Entities, m.ParseMode, m.HTML = f.text, f.entities, f.mode, ""
-	if f.mode != "" {
-		m.HTML = f.raw
-	}
-	applyMarkupLocked(ch, m, mk)
-	return s.finishEditLocked(ch, m, true), nil
+// textEdit is what editMessageText and editMessageCaption differ in: the
+// parameters holding the new text, whether it may be empty, the refusal
+// for a message without that kind of text, and how the message's text is
+// read and replaced.
+type textEdit struct {
+	param, entities string
+	required        bool
+	none            string
+	get             func(m *Message) (string, bool)
+	set             func(m *Message, text string)
 }
 
-func handleEditMessageCaption(s *Server, c *call) (reply, error) {
-	f, err := messageText(c, "caption", "caption_entities")
-	if err != nil {
-		return reply{}, err
+var (
+	messageTextEdit = textEdit{
+		param: "text", entities: "entities", required: true,
+		none: "there is no text in the message to edit",
+		get:  func(m *Message) (string, bool) { return m.Text, m.Document == nil && m.Photo == nil },
+		set:  func(m *Message, text string) { m.Text = text },
 	}
-	mk, err := parseEditMarkup(c)
-	if err != nil {
-		return reply{}, err
+	captionEdit = textEdit{
+		param: "caption", entities: "caption_entities",
+		none: "there is no caption in the message to edit",
+		get:  func(m *Message) (string, bool) { return m.caption() },
+		set: func(m *Message, text string) {
+			// Copies: a Message handed out earlier shares the pointers.
+			if m.Document != nil {
+				doc := *m.Document
+				doc.Caption = text
+				m.Document = &doc
+			} else {
+				p := *m.Photo
+				p.Caption = text
+				m.Photo = &p
+			}
+		},
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, m, err := s.st.editTargetLocked(c)
-	if err != nil {
-		return reply{}, err
+)
+
+// editMethod is editMessageText or editMessageCaption.
+func editMethod(e textEdit) handlerFunc {
+	return func(s *Server, c *call) (reply, error) {
+		if e.required && !c.has(e.param) {
+			return reply{}, badRequest("message text is empty")
+		}
+		f, err := messageText(c, e.param, e.entities)
+		if err != nil {
+			return reply{}, err
+		}
+		mk, err := parseEditMarkup(c)
+		if err != nil {
+			return reply{}, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ch, m, err := s.st.editTargetLocked(c)
+		if err != nil {
+			return reply{}, err
+		}
+		current, ok := e.get(m)
+		if !ok {
+			return reply{}, stateError("%s", e.none)
+		}
+		// Like the real server, an edit without reply_markup removes the
+		// inline keyboard: it is part of what is compared.
+		if current == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
+			return reply{}, stateError(notModified)
+		}
+		e.set(m, f.text)
+		m.Entities, m.ParseMode, m.HTML = f.entities, f.mode, ""
+		if f.mode != "" {
+			m.HTML = f.raw
+		}
+		applyMarkupLocked(ch, m, mk)
+		return s.finishEditLocked(ch, m, true), nil
 	}
-	caption, ok := m.caption()
-	if !ok {
-		return reply{}, stateError("there is no caption in the message to edit")
-	}
-	if caption == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
-		return reply{}, stateError(notModified)
-	}
-	if m.Document != nil {
-		doc := *m.Document
-		doc.Caption = f.text
-		m.Document = &doc
-	} else {
-		p := *m.Photo
-		p.Caption = f.text
-		m.Photo = &p
-	}
-	m.Entities, m.ParseMode, m.HTML = f.entities, f.mode, ""
-	if f.mode != "" {
-		m.HTML = f.raw
-	}
-	applyMarkupLocked(ch, m, mk)
-	return s.finishEditLocked(ch, m, true), nil
 }
 
 func handleEditMessageReplyMarkup(s *Server, c *call) (reply, error) {
