@@ -35,53 +35,37 @@ type Metrics struct {
 // New creates the collectors and registers them together with the Go
 // runtime and process collectors.
 func New() *Metrics {
+	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_updates_total",
-			Help: "Telegram updates handled, by kind and outcome.",
-		}, []string{"kind", "outcome"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "committeebot_handler_duration_seconds",
-			Help:    "Time spent handling one update, by kind.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
-		}, []string{"kind"}),
-		queue: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "committeebot_sender_queue",
-			Help: "Outgoing Bot API calls waiting for the rate limiter or running.",
-		}),
-		tooMany: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_telegram_429_total",
-			Help: "Bot API calls answered 429 Too Many Requests, by method.",
-		}, []string{"method"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_telegram_retries_total",
-			Help: "Bot API calls retried after a 5xx, network error or 429, by method.",
-		}, []string{"method"}),
-		apiCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_telegram_calls_total",
-			Help: "Bot API calls finished, by method and outcome (ok, error; webhook_reply: made by Telegram for the bot, from a webhook's response).",
-		}, []string{"method", "outcome"}),
-		telegramUp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "committeebot_telegram_up",
-			Help: "1 if Telegram answered the last getMe probe (every 30 s), else 0. Not part of /readyz.",
-		}),
-		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "committeebot_redis_errors_total",
-			Help: "Redis commands that failed because Redis was unreachable.",
-		}),
+		reg: reg,
+		updates: counterVec(reg, "committeebot_updates_total",
+			"Telegram updates handled, by kind and outcome.", "kind", "outcome"),
+		latency: histogramVec(reg, "committeebot_handler_duration_seconds",
+			"Time spent handling one update, by kind.",
+			prometheus.ExponentialBuckets(0.001, 2.5, 12), "kind"),
+		queue: gauge(reg, "committeebot_sender_queue",
+			"Outgoing Bot API calls waiting for the rate limiter or running."),
+		tooMany: counterVec(reg, "committeebot_telegram_429_total",
+			"Bot API calls answered 429 Too Many Requests, by method.", "method"),
+		retries: counterVec(reg, "committeebot_telegram_retries_total",
+			"Bot API calls retried after a 5xx, network error or 429, by method.", "method"),
+		apiCalls: counterVec(reg, "committeebot_telegram_calls_total",
+			"Bot API calls finished, by method and outcome (ok, error; webhook_reply: made by Telegram for the bot, from a webhook's response).", "method", "outcome"),
+		telegramUp: gauge(reg, "committeebot_telegram_up",
+			"1 if Telegram answered the last getMe probe (every 30 s), else 0. Not part of /readyz."),
+		redisErrors: counter(reg, "committeebot_redis_errors_total",
+			"Redis commands that failed because Redis was unreachable."),
 	}
-	m.sched = newSchedulerCollectors(m.reg)
-	m.outbox = newOutboxCollectors(m.reg)
-	m.transport = newTransportCollectors(m.reg)
+	m.sched = newSchedulerCollectors(reg)
+	m.outbox = newOutboxCollectors(reg)
+	m.transport = newTransportCollectors(reg)
 	bi := buildinfo.Get()
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "committeebot_build_info",
 		Help: "The running build: always 1, with its version, commit, build date and Go version as labels.",
 	}, []string{"version", "commit", "date", "goversion"})
 	build.WithLabelValues(bi.Version, bi.Commit, bi.Date, bi.GoVersion).Set(1)
-	m.reg.MustRegister(m.updates, m.latency, m.queue, m.tooMany, m.retries, m.apiCalls, m.redisErrors, m.telegramUp, build,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(build, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -122,9 +106,5 @@ func (m *Metrics) RedisError() { m.redisErrors.Inc() }
 
 // TelegramUp records whether Telegram answered the last probe (getMe).
 func (m *Metrics) TelegramUp(up bool) {
-	if up {
-		m.telegramUp.Set(1)
-	} else {
-		m.telegramUp.Set(0)
-	}
+	setBool(m.telegramUp, up)
 }

@@ -13,19 +13,13 @@ type outboxCollectors struct {
 }
 
 func newOutboxCollectors(reg prometheus.Registerer) *outboxCollectors {
-	c := &outboxCollectors{
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_outbox_deliveries_total",
-			Help: "Attempts at outgoing messages by outcome: sent, not_modified, refused (400/403, final), retry (5xx or network), flood (429), skipped (possibly sent by a worker that died, sent at most once), no_target (an edit of a message never delivered), fenced (finished after its lease was taken over).",
-		}, []string{"outcome"}),
-		call: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "committeebot_outbox_call_seconds",
-			Help:    "Time Telegram took to answer one outgoing call.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
-		}),
+	return &outboxCollectors{
+		deliveries: counterVec(reg, "committeebot_outbox_deliveries_total",
+			"Attempts at outgoing messages by outcome: sent, not_modified, refused (400/403, final), retry (5xx or network), flood (429), skipped (possibly sent by a worker that died, sent at most once), no_target (an edit of a message never delivered), fenced (finished after its lease was taken over).", "outcome"),
+		call: histogram(reg, "committeebot_outbox_call_seconds",
+			"Time Telegram took to answer one outgoing call.",
+			prometheus.ExponentialBuckets(0.005, 2.5, 10)),
 	}
-	reg.MustRegister(c.deliveries, c.call)
-	return c
 }
 
 // OutboxDelivery counts one attempt at an outgoing message by outcome.

@@ -15,27 +15,17 @@ type schedulerCollectors struct {
 }
 
 func newSchedulerCollectors(reg prometheus.Registerer) *schedulerCollectors {
-	c := &schedulerCollectors{
-		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_scheduler_jobs_total",
-			Help: "Scheduled jobs run, by kind and outcome (ok, failed, retried, dropped, deferred, superseded, unknown_kind, interrupted).",
-		}, []string{"kind", "outcome"}),
-		redelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_scheduler_redelivered_total",
-			Help: "Jobs claimed again because the previous claim's lease expired unacknowledged (a runner crashed or hung), by kind.",
-		}, []string{"kind"}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_scheduler_deliveries_total",
-			Help: "Messages of scheduled jobs, by kind and outcome: sent, skipped (sent by an earlier run), unreachable (blocked or no private chat), uncertain (possibly sent by a run that crashed; the crash window), failed.",
-		}, []string{"kind", "outcome"}),
-		lag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "committeebot_scheduler_lag_seconds",
-			Help:    "Time from a job's due moment to its run, by kind.",
-			Buckets: []float64{0.1, 0.5, 1, 2, 5, 15, 60, 300, 3600, 86400},
-		}, []string{"kind"}),
+	return &schedulerCollectors{
+		jobs: counterVec(reg, "committeebot_scheduler_jobs_total",
+			"Scheduled jobs run, by kind and outcome (ok, failed, retried, dropped, deferred, superseded, unknown_kind, interrupted).", "kind", "outcome"),
+		redelivered: counterVec(reg, "committeebot_scheduler_redelivered_total",
+			"Jobs claimed again because the previous claim's lease expired unacknowledged (a runner crashed or hung), by kind.", "kind"),
+		deliveries: counterVec(reg, "committeebot_scheduler_deliveries_total",
+			"Messages of scheduled jobs, by kind and outcome: sent, skipped (sent by an earlier run), unreachable (blocked or no private chat), uncertain (possibly sent by a run that crashed; the crash window), failed.", "kind", "outcome"),
+		lag: histogramVec(reg, "committeebot_scheduler_lag_seconds",
+			"Time from a job's due moment to its run, by kind.",
+			[]float64{0.1, 0.5, 1, 2, 5, 15, 60, 300, 3600, 86400}, "kind"),
 	}
-	reg.MustRegister(c.jobs, c.redelivered, c.deliveries, c.lag)
-	return c
 }
 
 // JobDone counts a finished run of a scheduled job and its lag.

@@ -11,22 +11,14 @@ type transportCollectors struct {
 }
 
 func newTransportCollectors(reg prometheus.Registerer) *transportCollectors {
-	c := &transportCollectors{
-		getUpdates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_telegram_get_updates_total",
-			Help: "getUpdates calls of this replica, by result: ok, conflict (409: another poller or a webhook), flood (429), rejected (the token), error.",
-		}, []string{"result"}),
-		webhook: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "committeebot_webhook_requests_total",
-			Help: "Requests to the webhook, by result: ok (200), failed (500, Telegram retries), unauthorized (401), closing (503), malformed (400), too_large (413), method (405).",
-		}, []string{"result"}),
-		poller: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "committeebot_poller_active",
-			Help: "1 on the replica that holds the poll lease and calls getUpdates, 0 on replicas standing by (and in webhook mode).",
-		}),
+	return &transportCollectors{
+		getUpdates: counterVec(reg, "committeebot_telegram_get_updates_total",
+			"getUpdates calls of this replica, by result: ok, conflict (409: another poller or a webhook), flood (429), rejected (the token), error.", "result"),
+		webhook: counterVec(reg, "committeebot_webhook_requests_total",
+			"Requests to the webhook, by result: ok (200), failed (500, Telegram retries), unauthorized (401), closing (503), malformed (400), too_large (413), method (405).", "result"),
+		poller: gauge(reg, "committeebot_poller_active",
+			"1 on the replica that holds the poll lease and calls getUpdates, 0 on replicas standing by (and in webhook mode)."),
 	}
-	reg.MustRegister(c.getUpdates, c.webhook, c.poller)
-	return c
 }
 
 // GetUpdates counts one getUpdates call by result.
@@ -43,9 +35,5 @@ func (m *Metrics) WebhookReply(method string) {
 
 // PollerActive records whether this replica holds the poll lease.
 func (m *Metrics) PollerActive(active bool) {
-	if active {
-		m.transport.poller.Set(1)
-	} else {
-		m.transport.poller.Set(0)
-	}
+	setBool(m.transport.poller, active)
 }
