@@ -247,12 +247,25 @@ func (h *votingHandlers) personalBallot(lang string, b domain.Ballot, voter, sta
 	return s.String(), &kb
 }
 
-// ballotButton parses "<committee>:<ballot>[:more]" and loads the ballot
-// and the presser's scope; forged data is refused.
-func (h *votingHandlers) ballotButton(ctx context.Context, r *bot.Request, rt route) ([]string, scope, domain.Ballot, bool, error) {
+// ballotPress is a press of a personal ballot's button: the ballot, the
+// presser's scope and the picks the button carries.
+type ballotPress struct {
+	sc    scope
+	b     domain.Ballot
+	state string // the picks as the button's data spells them
+	picks domain.Choice
+	// voter is whom the presser votes as (their unit, or themselves on a
+	// members ballot); eligible is false when they are no delegate.
+	voter    string
+	eligible bool
+}
+
+// ballotButton parses "<committee>:<ballot>:<picks>" and loads the ballot
+// and the presser's scope; forged data is refused (ok false, nil error).
+func (h *votingHandlers) ballotButton(ctx context.Context, r *bot.Request, rt route) (ballotPress, bool, error) {
 	p, ok := h.core.buttonParts(r, rt)
 	if !ok {
-		return nil, scope{}, domain.Ballot{}, false, nil
+		return ballotPress{}, false, nil
 	}
 	// What counts on a personal ballot is whether the presser is a
 	// delegate: no admin check (it may ask Telegram), and the committee,
@@ -266,43 +279,46 @@ func (h *votingHandlers) ballotButton(ctx context.Context, r *bot.Request, rt ro
 		return scope{committee: v.Committee, delegate: v.Delegate, admin: h.admins[user.ID]}, err
 	})
 	if !ok || err != nil {
-		return nil, sc, domain.Ballot{}, false, err
+		return ballotPress{}, false, err
 	}
-	if len(p) > 2 {
-		if _, ok := decodePicks(b, p[2]); !ok {
-			h.core.unknownButton(r)
-			return nil, sc, b, false, nil
-		}
+	picks, ok := decodePicks(b, p[2])
+	if !ok {
+		h.core.unknownButton(r)
+		return ballotPress{}, false, nil
 	}
-	return p[2:], sc, b, true, nil
+	voter, eligible := voterKey(b, sc, user.ID)
+	return ballotPress{sc: sc, b: b, state: p[2], picks: picks, voter: voter, eligible: eligible}, true, nil
+}
+
+// redraw shows the personal ballot again with the press's picks.
+func (h *votingHandlers) redraw(ctx context.Context, r *bot.Request, bp ballotPress) error {
+	return h.showPersonalBallot(ctx, r, bp.sc, bp.b, true, bp.state)
 }
 
 // votePick redraws the ballot with the pick the button carries.
 func (h *votingHandlers) votePick(ctx context.Context, r *bot.Request) error {
-	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVotePick)
+	bp, ok, err := h.ballotButton(ctx, r, routeVotePick)
 	if !ok {
 		return err
 	}
-	return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
+	return h.redraw(ctx, r, bp)
 }
 
 // voteReview shows the picks before submitting.
 func (h *votingHandlers) voteReview(ctx context.Context, r *bot.Request) error {
-	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteReview)
+	bp, ok, err := h.ballotButton(ctx, r, routeVoteReview)
 	if !ok {
 		return err
 	}
-	user, _ := r.Sender()
-	picks, _ := decodePicks(b, p[0])
-	voter, eligible := voterKey(b, sc, user.ID)
-	if !b.Valid(picks) || !eligible {
-		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
+	b := bp.b
+	if !b.Valid(bp.picks) || !bp.eligible {
+		return h.redraw(ctx, r, bp)
 	}
 	var s strings.Builder
-	s.WriteString(h.cat.T(r.Lang, "vote_review_title", i18n.Data{"Title": b.Title, "Voter": h.voterLabel(r.Lang, b, voter)}))
+	s.WriteString(h.cat.T(r.Lang, "vote_review_title", i18n.Data{"Title": b.Title, "Voter": h.voterLabel(r.Lang, b, bp.voter)}))
 	for i, q := range b.Questions {
 		for _, o := range q.Options {
-			if picks[q.ID] == o.Key {
+			if bp.picks[q.ID] == o.Key {
 				s.WriteString(fmt.Sprintf("\n%d. %s → <b>%s</b>", i+1, escape(q.Text), escape(h.core.optionLabel(r.Lang, o))))
 			}
 		}
@@ -311,8 +327,8 @@ func (h *votingHandlers) voteReview(ctx context.Context, r *bot.Request) error {
 		s.WriteString("\n\n" + h.cat.T(r.Lang, "vote_review_final", nil))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_submit", nil), routeVoteSubmit.data(b.Committee, b.ID, p[0])),
-		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_change", nil), routeVotePick.data(b.Committee, b.ID, p[0])),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_submit", nil), routeVoteSubmit.data(b.Committee, b.ID, bp.state)),
+		tgbotapi.NewInlineKeyboardButtonData(h.cat.T(r.Lang, "btn_change", nil), routeVotePick.data(b.Committee, b.ID, bp.state)),
 	))
 	return h.core.editCallback(ctx, r, s.String(), &kb)
 }
@@ -361,20 +377,17 @@ func (h *votingHandlers) voteSubmit(ctx context.Context, r *bot.Request) error {
 // voteSubmitChecked is voteSubmit after the checks of every ballot button
 // (the committee, the presser's delegation, a group's own committee).
 func (h *votingHandlers) voteSubmitChecked(ctx context.Context, r *bot.Request) error {
-	p, sc, b, ok, err := h.ballotButton(ctx, r, routeVoteSubmit)
+	bp, ok, err := h.ballotButton(ctx, r, routeVoteSubmit)
 	if !ok {
 		return err
 	}
-	user, _ := r.Sender()
-	picks, _ := decodePicks(b, p[0])
-	voter, eligible := voterKey(b, sc, user.ID)
-	if !eligible {
+	if !bp.eligible {
 		return domain.ErrNotEligible
 	}
-	if !b.Valid(picks) {
-		return h.showPersonalBallot(ctx, r, sc, b, true, p[0])
+	if !bp.b.Valid(bp.picks) {
+		return h.redraw(ctx, r, bp)
 	}
-	return h.cast(ctx, r, b, voter, picks, &sc.committee)
+	return h.cast(ctx, r, bp.b, bp.voter, bp.picks, &bp.sc.committee)
 }
 
 // cast records picks for voter ("" on a units ballot: the presser's unit)
