@@ -89,9 +89,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 		receipts[rc] = pick
 	}
 	// Bob's unit cannot vote twice, and nobody sees running counts.
-	if m := h.say(bobID, bobID, "/start "+payload); !strings.Contains(m.Text, "đã bỏ phiếu rồi") {
-		t.Errorf("second visit answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+payload, "đã bỏ phiếu rồi")
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, post).Text, "2/3 đơn vị") })
 	if got := current(h, groupID, post).Text; strings.Contains(got, "TANDTC: ") {
 		t.Errorf("the group post shows running counts: %q", got)
@@ -125,20 +123,14 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	if got := current(h, groupID, result).Text; !strings.Contains(got, "TANDTC là Khối trưởng năm") {
 		t.Errorf("after applying the result the message reads %q", got)
 	}
-	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "Đã bầu cho năm") || !strings.Contains(m.Text, "Khối trưởng TANDTC") {
-		t.Errorf("/status does not show next year's head: %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/status", "Đã bầu cho năm", "Khối trưởng TANDTC")
 	// The new year begins: TANDTC is the head.
 	year := regexp.MustCompile(`Khối trưởng năm (\d{4})`).FindStringSubmatch(post.Text)
 	if year == nil {
 		t.Fatalf("no year in %q", post.Text)
 	}
-	if m := h.say(groupID, bobID, "/year "+year[1]); !strings.Contains(m.Text, "Chỉ thư ký") {
-		t.Errorf("a delegate changing the year got %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/year "+year[1]); !strings.Contains(m.Text, "Khối trưởng: TANDTC") {
-		t.Errorf("/year %s answered %q", year[1], m.Text)
-	}
+	h.expect(groupID, bobID, "/year "+year[1], "Chỉ thư ký")
+	h.expect(groupID, aliceID, "/year "+year[1], "Khối trưởng: TANDTC")
 
 	// The minutes: PDF and CSV, every receipt with its choice.
 	before := len(h.tg.BotMessages(groupID))
@@ -200,18 +192,14 @@ func TestVotesThatMustNotCount(t *testing.T) {
 	_, payload := openBallot(t, h, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")
 
 	// A non-member.
-	if m := h.say(aliceID, aliceID, "/start "+payload); !strings.Contains(m.Text, "không có quyền") {
-		t.Errorf("a non-delegate's ballot: %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/start "+payload, "không có quyền")
 	// Forged buttons: another ballot, a state that does not fit.
 	card := h.say(bobID, bobID, "/start "+payload)
 	for _, data := range []string{"bv:1:999:0", "bv:1:1:zz", "bvs:1:1:7", "bvs:9:1:0", "bv:1"} {
 		qid := h.tg.PressButton(bobID, bobID, card.MessageID, data)
 		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
 	}
-	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
-		t.Errorf("forged presses changed the turnout: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 	// A vote one second after the deadline is refused although nobody
 	// closed the ballot yet.
 	press(t, h, bobID, bobID, current(h, bobID, card), "Tán thành")
@@ -223,9 +211,7 @@ func TestVotesThatMustNotCount(t *testing.T) {
 	if got := current(h, bobID, card).Text; !strings.Contains(got, "quá hạn") && !strings.Contains(got, "đã kết thúc; phiếu không được nhận") {
 		t.Errorf("late vote answered %q", got)
 	}
-	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
-		t.Errorf("a late vote was counted: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 }
 
 func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
@@ -237,20 +223,14 @@ func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 	if text := castVote(t, h, bobID, payload, "Không tán thành"); !strings.Contains(text, "Đã đổi") {
 		t.Errorf("changing an open vote: %q", text)
 	}
-	if m := h.say(groupID, carolID, "/ballot 1"); !strings.Contains(m.Text, "TANDTC (Bob): Không tán thành") {
-		t.Errorf("/ballot of an open vote: %q", m.Text)
-	}
+	h.expect(groupID, carolID, "/ballot 1", "TANDTC (Bob): Không tán thành")
 	// Reopened, the personal ballot shows Bob's current choice.
-	if m := h.say(bobID, bobID, "/start "+payload); !strings.Contains(m.Text, "Lựa chọn của bạn: Không tán thành") {
-		t.Errorf("the reopened ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+payload, "Lựa chọn của bạn: Không tán thành")
 	// Alice closes it; 1 of 3 took part: not valid.
 	if result := closeAndWaitResult(t, h, "1"); !strings.Contains(result, "Không hợp lệ: chỉ 1/3") {
 		t.Errorf("the result of an open motion with 1 of 3: %q", result)
 	}
-	if m := h.say(carolID, carolID, "/start "+payload); !strings.Contains(m.Text, "đã kết thúc") {
-		t.Errorf("voting after close: %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/start "+payload, "đã kết thúc")
 }
 
 func TestTiedElectionGoesToARunoff(t *testing.T) {
@@ -282,15 +262,9 @@ func TestTiedElectionGoesToARunoff(t *testing.T) {
 		t.Error("the runoff reuses the first ballot")
 	}
 	// One second round per election, and no third.
-	if m := h.say(groupID, aliceID, "/runoff 1"); !strings.Contains(m.Text, "đã có vòng 2: /ballot 2") {
-		t.Errorf("a second /runoff 1 answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/runoff 2"); !strings.Contains(m.Text, "không có vòng 3") {
-		t.Errorf("/runoff of the second round answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/ballots"); strings.Contains(m.Text, "/ballot 3") {
-		t.Errorf("a third ballot exists: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/runoff 1", "đã có vòng 2: /ballot 2")
+	h.expect(groupID, aliceID, "/runoff 2", "không có vòng 3")
+	h.expectNot(groupID, aliceID, "/ballots", "/ballot 3")
 }
 
 func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
@@ -300,9 +274,7 @@ func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 	_, payload := openBallot(t, h, "/motion Duyệt kế hoạch?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	bobBefore := len(h.tg.BotMessages(bobID))
-	if m := h.say(groupID, aliceID, "/remind_voters 1"); !strings.Contains(m.Text, "Đã nhắc 2") {
-		t.Errorf("/remind_voters answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/remind_voters 1", "Đã nhắc 2")
 	for _, u := range []int64{carolID, daveID} {
 		waitFor(t, func() bool {
 			msgs := h.tg.BotMessages(u)
@@ -319,24 +291,16 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
-	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "/nomination 1") {
-		t.Fatalf("/nominate answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/ballot_nominations CTD_CP"); !strings.Contains(m.Text, "Không có hồ sơ") {
-		t.Errorf("a ballot without nominations under review: %q", m.Text)
-	}
+	h.require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "/nomination 1")
+	h.expect(groupID, aliceID, "/ballot_nominations CTD_CP", "Không có hồ sơ")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
 	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(strings.ToLower(m.Text), "biểu quyết") {
 		t.Errorf("the nomination is not in voting: %q", m.Text)
 	}
 	// While the ballot is open, only its result moves the nomination.
-	if m := h.say(bobID, bobID, "/withdraw 1"); !strings.Contains(m.Text, "/ballot 1") {
-		t.Errorf("withdrawing a nomination on an open ballot: %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/nomination_status 1 approved"); !strings.Contains(m.Text, "/ballot 1") {
-		t.Errorf("approving by hand a nomination on an open ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/withdraw 1", "/ballot 1")
+	h.expect(groupID, aliceID, "/nomination_status 1 approved", "/ballot 1")
 	castVote(t, h, bobID, payload, "Đồng ý")
 	castVote(t, h, carolID, payload, "Đồng ý")
 	castVote(t, h, daveID, payload, "Không đồng ý")
@@ -364,16 +328,12 @@ func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 	press(t, h, carolID, carolID, card, "KTNN")
 	press(t, h, carolID, carolID, current(h, carolID, card), "📝 Xem lại và gửi")
 	// The secretariat removes Carol before she submits.
-	if m := h.say(groupID, aliceID, "/delegate_remove @carol"); !strings.Contains(m.Text, "Đã bỏ Carol") {
-		t.Fatalf("/delegate_remove answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/delegate_remove @carol", "Đã bỏ Carol")
 	press(t, h, carolID, carolID, current(h, carolID, card), "✅ Gửi phiếu")
 	if got := current(h, carolID, card).Text; !strings.Contains(got, "không có quyền") {
 		t.Errorf("a removed delegate's vote answered %q", got)
 	}
-	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
-		t.Errorf("the removed delegate's vote counted: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 }
 
 // flagBallot sets up blocWithDelegates with TANDTC's nomination #1 for
@@ -541,17 +501,13 @@ func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
 	if got := current(h, groupID, m).Text; !strings.Contains(got, "/ballot 1") {
 		t.Errorf("removing a unit of an open ballot: %q", got)
 	}
-	if m := h.say(groupID, aliceID, "/units"); !strings.Contains(m.Text, "BTP") {
-		t.Errorf("the unit is gone: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/units", "BTP")
 	m = h.say(groupID, aliceID, "/close 1")
 	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
 	h.quiet(groupID)
 	m = h.say(groupID, aliceID, "/unit_remove BTP")
 	press(t, h, groupID, aliceID, m, "🗑 Bỏ")
-	if m := h.say(groupID, aliceID, "/units"); strings.Contains(m.Text, "BTP") {
-		t.Errorf("the unit stays after the ballot closed: %q", m.Text)
-	}
+	h.expectNot(groupID, aliceID, "/units", "BTP")
 }
 
 // A secret ballot with fewer than three ballots (here one of three, not
@@ -567,9 +523,7 @@ func TestSmallSecretBallotPublishesTurnoutOnly(t *testing.T) {
 	if !strings.Contains(result, "1/3") || !strings.Contains(result, "dưới 3 phiếu") || strings.Contains(result, "tổng số)") {
 		t.Errorf("the result of a one-ballot secret election: %q", result)
 	}
-	if m := h.say(groupID, carolID, "/results 1"); strings.Contains(m.Text, "tổng số)") {
-		t.Errorf("/results shows counts: %q", m.Text)
-	}
+	h.expectNot(groupID, carolID, "/results 1", "tổng số)")
 }
 
 // closeAndWaitResult closes ballot id as Alice in the group and returns the
@@ -601,12 +555,8 @@ func TestBallotDeadlineWithinBound(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	blocWithDelegates(t, h)
-	if m := h.say(groupID, aliceID, "/motion Thông qua? deadline=99999d"); !strings.Contains(m.Text, "tối đa 90 ngày") {
-		t.Errorf("a deadline in the year 2300: %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/ballots"); strings.Contains(m.Text, "/ballot 1") {
-		t.Errorf("the ballot was opened: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/motion Thông qua? deadline=99999d", "tối đa 90 ngày")
+	h.expectNot(groupID, aliceID, "/ballots", "/ballot 1")
 	openBallot(t, h, "/motion Thông qua? deadline=30d")
 }
 
@@ -636,13 +586,9 @@ func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 	if !strings.Contains(post.Text, "Mức đạt: 2/3 phiếu") || !strings.Contains(post.Text, "2/3 tham gia") {
 		t.Errorf("the ballot post: %q", post.Text)
 	}
-	if m := h.say(bobID, bobID, "/start "+units); !strings.Contains(m.Text, "Bỏ phiếu thay mặt: TANDTC") {
-		t.Errorf("a units ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+units, "Bỏ phiếu thay mặt: TANDTC")
 	_, members := openBallot(t, h, "/motion Thông qua? electorate=members")
-	if m := h.say(bobID, bobID, "/start "+members); !strings.Contains(m.Text, "Phiếu của chính bạn") {
-		t.Errorf("a members ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+members, "Phiếu của chính bạn")
 }
 
 // The result of a ballot is posted once, whoever closes it and however
@@ -667,9 +613,7 @@ func TestResultIsPostedOnceWhateverStops(t *testing.T) {
 	h.tg.EnqueueUpdate(press)
 	callbackAnswers(t, h, qid, 2)
 	waitFor(t, func() bool { return countMessages(h, groupID, "📋 Kết quả") == 1 })
-	if m := h.say(groupID, aliceID, "/close 1"); !strings.Contains(m.Text, "đã kết thúc") {
-		t.Errorf("/close of a closed ballot answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/close 1", "đã kết thúc")
 
 	// A second ballot: the handler asked for the result and stopped before
 	// closing. The job closes it and posts the result; votes stop.
@@ -682,9 +626,7 @@ func TestResultIsPostedOnceWhateverStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return countMessages(h, groupID, "📋 Kết quả") == 2 })
-	if card := h.say(carolID, carolID, "/start "+payload2); !strings.Contains(card.Text, "đã kết thúc") {
-		t.Errorf("a vote after the job closed the ballot: %q", card.Text)
-	}
+	h.expect(carolID, carolID, "/start "+payload2, "đã kết thúc")
 	h.quiet(groupID)
 	if n := countMessages(h, groupID, "📋 Kết quả"); n != 2 {
 		t.Errorf("%d results posted, want 2 (one per ballot)", n)

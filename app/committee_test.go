@@ -26,13 +26,9 @@ var inviteLink = regexp.MustCompile(`https://t\.me/` + botName + `\?start=([A-Za
 // administrator Alice would.
 func setupBloc(t *testing.T, h *harness, units ...string) {
 	t.Helper()
-	if m := h.say(groupID, aliceID, "/setup Khối thi đua Nội chính"); !strings.Contains(m.Text, "Đã lập khối") {
-		t.Fatalf("/setup answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/setup Khối thi đua Nội chính", "Đã lập khối")
 	for _, u := range units {
-		if m := h.say(groupID, aliceID, "/unit_add "+u); !strings.Contains(m.Text, "Đã thêm đơn vị") {
-			t.Fatalf("/unit_add %s answered %q", u, m.Text)
-		}
+		h.require(groupID, aliceID, "/unit_add "+u, "Đã thêm đơn vị")
 	}
 }
 
@@ -44,9 +40,7 @@ func invite(t *testing.T, h *harness, unit string) string {
 	if msgs := h.tg.BotMessages(aliceID); len(msgs) > 0 {
 		last = msgs[len(msgs)-1].MessageID
 	}
-	if m := h.say(groupID, aliceID, "/invite "+unit); !strings.Contains(m.Text, "Đã gửi riêng") {
-		t.Fatalf("/invite %s answered %q", unit, m.Text)
-	}
+	h.require(groupID, aliceID, "/invite "+unit, "Đã gửi riêng")
 	// The private message and the group's answer leave the outbox
 	// independently: wait for the private one.
 	m := h.waitReply(aliceID, last)
@@ -62,9 +56,7 @@ func invite(t *testing.T, h *harness, unit string) string {
 func join(t *testing.T, h *harness, user int64, token string) {
 	t.Helper()
 	before := len(h.tg.BotMessages(groupID))
-	if m := h.say(user, user, "/start "+token); !strings.Contains(m.Text, "Chào mừng") {
-		t.Fatalf("/start <invite> answered %q", m.Text)
-	}
+	h.require(user, user, "/start "+token, "Chào mừng")
 	waitFor(t, func() bool {
 		msgs := h.tg.BotMessages(groupID)
 		return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].Text, "đã tham gia")
@@ -74,21 +66,13 @@ func join(t *testing.T, h *harness, user int64, token string) {
 func TestSetupByGroupAdminOnly(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	if m := h.say(groupID, bobID, "/setup Khối X"); !strings.Contains(m.Text, "Chỉ quản trị viên") {
-		t.Errorf("a plain member's /setup answered %q", m.Text)
-	}
-	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "chưa gắn với khối") {
-		t.Errorf("/status before setup answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "/setup Khối X"); !strings.Contains(m.Text, "chỉ dùng trong nhóm") {
-		t.Errorf("/setup in a private chat answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/setup Khối X", "Chỉ quản trị viên")
+	h.expect(groupID, bobID, "/status", "chưa gắn với khối")
+	h.expect(aliceID, aliceID, "/setup Khối X", "chỉ dùng trong nhóm")
 	if m := h.say(groupID, aliceID, "/setup"); !strings.Contains(m.Text, "Khối thi đua &lt;Test&gt; &amp; Co") && !strings.Contains(m.Text, "Khối thi đua <Test> & Co") {
 		t.Errorf("/setup without a name should use the group title, answered %q", m.Text)
 	}
-	if m := h.say(groupID, adminID, "/setup Khác"); !strings.Contains(m.Text, "đã là khối") {
-		t.Errorf("second /setup answered %q", m.Text)
-	}
+	h.expect(groupID, adminID, "/setup Khác", "đã là khối")
 }
 
 func TestInviteJoinAndMembers(t *testing.T) {
@@ -104,21 +88,13 @@ func TestInviteJoinAndMembers(t *testing.T) {
 			t.Errorf("/members lacks %q: %q", want, m.Text)
 		}
 	}
-	if m := h.say(groupID, carolID, "/units"); !strings.Contains(m.Text, "Bob") || !strings.Contains(m.Text, "chưa có đại diện") {
-		t.Errorf("/units answered %q", m.Text)
-	}
+	h.expect(groupID, carolID, "/units", "Bob", "chưa có đại diện")
 	// Bob, now a delegate, sees his unit in private.
-	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "TANDTC") {
-		t.Errorf("Bob's /start does not name his unit: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start", "TANDTC")
 	// The same link a second time.
-	if m := h.say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "đã được dùng") {
-		t.Errorf("reused invite answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/start "+token, "đã được dùng")
 	// A non-admin cannot invite.
-	if m := h.say(groupID, bobID, "/invite KTNN"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /invite answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/invite KTNN", "Chỉ thư ký khối")
 }
 
 func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
@@ -167,17 +143,11 @@ func TestExpiredAndForgedInvitesAreRefused(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	token := invite(t, h, "TANDTC")
 	for _, forged := range []string{"abc", strings.ToUpper(token), token + "x", "<b>x</b>"} {
-		if m := h.say(bobID, bobID, "/start "+forged); !strings.Contains(m.Text, "không hợp lệ") {
-			t.Errorf("forged token %q answered %q", forged, m.Text)
-		}
+		h.expect(bobID, bobID, "/start "+forged, "không hợp lệ")
 	}
 	clock.Advance(8 * 24 * time.Hour)
-	if m := h.say(bobID, bobID, "/start "+token); !strings.Contains(m.Text, "hết hạn") {
-		t.Errorf("expired token answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/members"); strings.Contains(m.Text, "Bob") {
-		t.Errorf("a refused invite made Bob a delegate: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+token, "hết hạn")
+	h.expectNot(groupID, aliceID, "/members", "Bob")
 }
 
 // secondBloc makes another group, created by creator with members, and
@@ -189,9 +159,7 @@ func secondBloc(t *testing.T, h *harness, chatID, creator int64, members ...int6
 		ms = append(ms, telegramtest.Member{UserID: m, Status: "member"})
 	}
 	h.tg.AddGroup(telegramtest.Chat{ID: chatID, Type: "supergroup", Title: "Khối B"}, ms...)
-	if m := h.say(chatID, creator, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
-		t.Fatalf("second /setup answered %q", m.Text)
-	}
+	h.require(chatID, creator, "/setup Khối B", "Đã lập khối")
 }
 
 func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
@@ -200,9 +168,7 @@ func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 	const otherGroup = -1001600
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	secondBloc(t, h, otherGroup, daveID, carolID)
-	if m := h.say(otherGroup, daveID, "/unit_add BYT Bộ Y tế"); !strings.Contains(m.Text, "Đã thêm") {
-		t.Fatalf("/unit_add answered %q", m.Text)
-	}
+	h.require(otherGroup, daveID, "/unit_add BYT Bộ Y tế", "Đã thêm")
 	a := h.say(groupID, carolID, "/units")
 	b := h.say(otherGroup, carolID, "/units")
 	if strings.Contains(a.Text, "BYT") || !strings.Contains(a.Text, "TANDTC") {
@@ -213,16 +179,12 @@ func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 	}
 	// Alice administers group A only: in group B she is nobody.
 	h.tg.SetMemberStatus(otherGroup, aliceID, "member")
-	if m := h.say(otherGroup, aliceID, "/unit_remove BYT"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("Alice removing a unit of bloc B answered %q", m.Text)
-	}
+	h.expect(otherGroup, aliceID, "/unit_remove BYT", "Chỉ thư ký khối")
 	// Nor can she act on bloc B with a forged button.
 	m := h.say(groupID, aliceID, "/unit_remove TANDTC")
 	qid := h.tg.PressButton(groupID, aliceID, m.MessageID, "urmok:2:BYT")
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if m := h.say(otherGroup, daveID, "/units"); !strings.Contains(m.Text, "BYT") {
-		t.Errorf("a forged button removed bloc B's unit: %q", m.Text)
-	}
+	h.expect(otherGroup, daveID, "/units", "BYT")
 }
 
 func TestCovenantSigningToCompletion(t *testing.T) {
@@ -232,25 +194,15 @@ func TestCovenantSigningToCompletion(t *testing.T) {
 	join(t, h, bobID, invite(t, h, "TANDTC"))
 	join(t, h, carolID, invite(t, h, "KTNN"))
 
-	if m := h.say(groupID, bobID, "/covenant 2024 | Giao ước"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate opening the covenant got %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/covenant 2024 Giao ước"); !strings.Contains(m.Text, "Cách dùng") {
-		t.Errorf("malformed /covenant answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/covenant 2024 | Giao ước", "Chỉ thư ký khối")
+	h.expect(groupID, aliceID, "/covenant 2024 Giao ước", "Cách dùng")
 	m := h.say(groupID, aliceID, "/covenant 2024 | Giao ước thi đua năm 2024")
 	if !strings.Contains(m.Text, "Giao ước thi đua năm 2024") || len(m.ReplyMarkup) == 0 {
 		t.Fatalf("/covenant answered %q", m.Text)
 	}
-	if r := h.say(groupID, daveID, "/sign"); !strings.Contains(r.Text, "dành cho đại diện") {
-		t.Errorf("a non-delegate's /sign answered %q", r.Text)
-	}
-	if r := h.say(bobID, bobID, "/sign"); !strings.Contains(r.Text, "1/2") {
-		t.Errorf("Bob's /sign answered %q", r.Text)
-	}
-	if r := h.say(bobID, bobID, "/sign"); !strings.Contains(r.Text, "đã ký") {
-		t.Errorf("Bob's second /sign answered %q", r.Text)
-	}
+	h.expect(groupID, daveID, "/sign", "dành cho đại diện")
+	h.expect(bobID, bobID, "/sign", "1/2")
+	h.expect(bobID, bobID, "/sign", "đã ký")
 	// Carol signs with the button under the group message.
 	qid := h.tg.PressButton(groupID, carolID, m.MessageID, m.ReplyMarkup[0][0].CallbackData)
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
@@ -272,9 +224,7 @@ func TestCovenantSigningToCompletion(t *testing.T) {
 	if n != 1 {
 		t.Errorf("the group was told %d times that everyone signed, want once", n)
 	}
-	if r := h.say(groupID, daveID, "/covenant"); !strings.Contains(r.Text, "2/2") {
-		t.Errorf("/covenant answered %q", r.Text)
-	}
+	h.expect(groupID, daveID, "/covenant", "2/2")
 }
 
 func TestBadUnitInputChangesNothing(t *testing.T) {
@@ -312,30 +262,18 @@ func TestUnitAddStepByStep(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h)
-	if m := h.say(groupID, aliceID, "/unit_add"); !strings.Contains(m.Text, "nhắn riêng") {
-		t.Fatalf("/unit_add without arguments in the group answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/unit_add", "nhắn riêng")
 	prompt := h.tg.BotMessages(aliceID)
 	if len(prompt) == 0 || !strings.Contains(prompt[len(prompt)-1].Text, "Mã đơn vị") {
 		t.Fatalf("no private question: %+v", prompt)
 	}
-	if m := h.say(aliceID, aliceID, "bad code"); !strings.Contains(m.Text, "không hợp lệ") {
-		t.Errorf("bad code in the dialogue answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "KTNN"); !strings.Contains(m.Text, "Tên đầy đủ") {
-		t.Errorf("code answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "Kiểm toán nhà nước"); !strings.Contains(m.Text, "Đã thêm đơn vị") {
-		t.Errorf("name answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "bad code", "không hợp lệ")
+	h.expect(aliceID, aliceID, "KTNN", "Tên đầy đủ")
+	h.expect(aliceID, aliceID, "Kiểm toán nhà nước", "Đã thêm đơn vị")
 	// Cancel in the middle leaves nothing behind.
 	h.say(aliceID, aliceID, "/unit_add")
-	if m := h.say(aliceID, aliceID, "/cancel"); !strings.Contains(m.Text, "Đã huỷ") {
-		t.Errorf("/cancel answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "BTP"); !strings.Contains(m.Text, "chỉ hiểu các lệnh") {
-		t.Errorf("text after /cancel answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/cancel", "Đã huỷ")
+	h.expect(aliceID, aliceID, "BTP", "chỉ hiểu các lệnh")
 }
 
 func TestRolesAndStatusCardGolden(t *testing.T) {
@@ -344,15 +282,9 @@ func TestRolesAndStatusCardGolden(t *testing.T) {
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	join(t, h, bobID, invite(t, h, "TANDTC"))
-	if m := h.say(groupID, aliceID, "/role TANDTC head"); !strings.Contains(m.Text, "Khối trưởng") {
-		t.Errorf("/role answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/role VKSNDTC deputy"); !strings.Contains(m.Text, "Khối phó") {
-		t.Errorf("/role answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/role KTNN chair"); !strings.Contains(m.Text, "Cách dùng") {
-		t.Errorf("/role with a bad role answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/role TANDTC head", "Khối trưởng")
+	h.expect(groupID, aliceID, "/role VKSNDTC deputy", "Khối phó")
+	h.expect(groupID, aliceID, "/role KTNN chair", "Cách dùng")
 	h.say(groupID, aliceID, "/covenant 2024 | Giao ước thi đua năm 2024")
 	h.say(bobID, bobID, "/sign")
 
@@ -443,20 +375,14 @@ func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
 		t.Errorf("Carol, delegate of a removed unit, got %q", r.Text)
 	}
 	// Remove a delegate by @username: Dave is told privately.
-	if r := h.say(groupID, aliceID, "/delegate_remove @dave"); !strings.Contains(r.Text, "Đã bỏ Dave") {
-		t.Errorf("/delegate_remove answered %q", r.Text)
-	}
+	h.expect(groupID, aliceID, "/delegate_remove @dave", "Đã bỏ Dave")
 	waitFor(t, func() bool {
 		msgs := h.tg.BotMessages(daveID)
 		return len(msgs) > 0 && strings.Contains(msgs[len(msgs)-1].Text, "đã bỏ bạn")
 	})
 	// Bob leaves by himself.
-	if r := h.say(bobID, bobID, "/leave"); !strings.Contains(r.Text, "thôi làm đại diện") {
-		t.Errorf("/leave answered %q", r.Text)
-	}
-	if r := h.say(groupID, aliceID, "/members"); strings.Contains(r.Text, "👤") {
-		t.Errorf("delegates remain: %q", r.Text)
-	}
+	h.expect(bobID, bobID, "/leave", "thôi làm đại diện")
+	h.expectNot(groupID, aliceID, "/members", "👤")
 }
 
 func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
@@ -473,9 +399,7 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "migrate_to_chat_id": super,
 	}})
 	h.quiet(groupID)
-	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "TANDTC") {
-		t.Errorf("after the upgrade /units in the supergroup answered %q", m.Text)
-	}
+	h.expect(super, bobID, "/units", "TANDTC")
 	// The bot is removed from the supergroup: the bloc is detached, its
 	// data kept.
 	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
@@ -485,9 +409,7 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "kicked"},
 	}})
 	h.quiet(super)
-	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "chưa gắn với khối") {
-		t.Errorf("after removal /units answered %q", m.Text)
-	}
+	h.expect(super, bobID, "/units", "chưa gắn với khối")
 	// Added back: the bloc returns with its data.
 	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
 		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
@@ -496,9 +418,7 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
 	}})
 	waitFor(t, func() bool { return countMessages(h, super, "👋 Tôi đã trở lại") == 1 })
-	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "TANDTC") {
-		t.Errorf("after the bot came back /units answered %q", m.Text)
-	}
+	h.expect(super, bobID, "/units", "TANDTC")
 }
 
 // An invite of another unit moves a delegate only when they confirm,
@@ -604,16 +524,12 @@ func TestYearTurnsOnTheFirstOfJanuary(t *testing.T) {
 	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
 	h.startReplica("second", opts...)
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	if m := h.say(groupID, aliceID, "/year"); !strings.Contains(m.Text, "2025") {
-		t.Fatalf("/year before midnight: %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/year", "2025")
 	clock.Advance(time.Hour + time.Minute) // 00:01 on 1 January in Hanoi
 	waitFor(t, func() bool { return countMessages(h, groupID, "🎆") == 1 })
 	h.quiet(groupID)
 	if n := countMessages(h, groupID, "🎆"); n != 1 {
 		t.Errorf("the new year was told %d times, want once", n)
 	}
-	if m := h.say(groupID, aliceID, "/year"); !strings.Contains(m.Text, "2026") {
-		t.Errorf("/year after midnight: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/year", "2026")
 }

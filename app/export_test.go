@@ -154,13 +154,9 @@ func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	join(t, h, daveID, invite(t, h, "BTP"))
 	h.say(groupID, aliceID, "/delegate_remove 203")
 
-	if m := h.say(groupID, bobID, "/export"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /export answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/export", "Chỉ thư ký khối")
 	before := len(h.tg.BotMessages(aliceID))
-	if m := h.say(groupID, aliceID, "/export"); !strings.Contains(m.Text, "Đã gửi riêng") {
-		t.Fatalf("/export answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/export", "Đã gửi riêng")
 	var docs []telegramtest.Message
 	waitFor(t, func() bool {
 		docs = nil

@@ -256,6 +256,55 @@ func (h *harness) say(chatID, userID int64, text string) telegramtest.Message {
 	return m
 }
 
+// expect says text as user in chat and reports an error unless the bot's
+// answer holds every one of want; it returns the answer.
+func (h *harness) expect(chat, user int64, text string, want ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.sayChecked(h.t.Errorf, chat, user, text, want)
+}
+
+// require is expect for a step the rest of the test builds on: a wrong
+// answer stops the test.
+func (h *harness) require(chat, user int64, text string, want ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.sayChecked(h.t.Fatalf, chat, user, text, want)
+}
+
+// sayChecked says text as user in chat and calls fail unless the bot's
+// answer holds every one of want.
+func (h *harness) sayChecked(fail func(string, ...any), chat, user int64, text string, want []string) telegramtest.Message {
+	h.t.Helper()
+	m := h.say(chat, user, text)
+	if lacks := absent(m.Text, want); len(lacks) > 0 {
+		fail("%.80q (user %d in chat %d) answered %q, which lacks %q", text, user, chat, m.Text, lacks)
+	}
+	return m
+}
+
+// expectNot says text as user in chat and reports an error if the bot's
+// answer holds any of unwanted; it returns the answer.
+func (h *harness) expectNot(chat, user int64, text string, unwanted ...string) telegramtest.Message {
+	h.t.Helper()
+	m := h.say(chat, user, text)
+	for _, u := range unwanted {
+		if strings.Contains(m.Text, u) {
+			h.t.Errorf("%.80q (user %d in chat %d) answered %q, which holds %q", text, user, chat, m.Text, u)
+		}
+	}
+	return m
+}
+
+// absent is those of want that s does not hold.
+func absent(s string, want []string) []string {
+	var lacks []string
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			lacks = append(lacks, w)
+		}
+	}
+	return lacks
+}
+
 // settle waits until the outbox has delivered everything queued so far,
 // and the results of closed ballots (posted by a job due at once) are
 // queued: handlers return before their messages reach Telegram, so a

@@ -181,12 +181,8 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	clock.Advance(3 * time.Second)
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Không dự: 1") }, h.logs.String)
 	// Dave is no delegate.
-	if m := h.say(groupID, daveID, "/rsvp 1 yes"); !strings.Contains(m.Text, "dành cho đại diện") {
-		t.Errorf("a non-delegate's /rsvp answered %q", m.Text)
-	}
-	if m := h.say(bobID, bobID, "/rsvp 1 yes"); !strings.Contains(m.Text, "đã xác nhận dự") {
-		t.Errorf("a repeated /rsvp answered %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/rsvp 1 yes", "dành cho đại diện")
+	h.expect(bobID, bobID, "/rsvp 1 yes", "đã xác nhận dự")
 	details := h.say(groupID, daveID, "/meeting 1")
 	for _, want := range []string{"TANDTC: ✅ Bob", "KTNN: ❌ Carol", "Còn 8 ngày 22 giờ", "1. Báo cáo tổng kết"} {
 		if !strings.Contains(details.Text, want) {
@@ -196,9 +192,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 
 	// Bob changes his mind, twice: the last answer counts.
 	ask(t, h, bobID, bobID, "/rsvp 1 no", "không dự")
-	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "TANDTC: ❌ Bob") || !strings.Contains(m.Text, "Tham dự: 0 người") {
-		t.Errorf("after Bob declined: %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/meeting 1", "TANDTC: ❌ Bob", "Tham dự: 0 người")
 	ask(t, h, bobID, bobID, "/rsvp 1 yes", "sẽ dự")
 
 	ev := fetchICS(t, h, groupID, daveID, "1")
@@ -265,12 +259,8 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	if kb := current(h, groupID, ann).ReplyMarkup; len(kb) != 1 || kb[0][0].Text != "📅 Thêm vào lịch" {
 		t.Errorf("a cancelled meeting's announcement keeps buttons %+v", kb)
 	}
-	if m := h.say(bobID, bobID, "/rsvp 1 yes"); !strings.Contains(m.Text, "đã bị huỷ") {
-		t.Errorf("/rsvp to a cancelled meeting answered %q", m.Text)
-	}
-	if m := h.say(groupID, carolID, "/meetings"); !strings.Contains(m.Text, "Chưa có cuộc họp nào sắp tới") {
-		t.Errorf("/meetings after cancelling answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/rsvp 1 yes", "đã bị huỷ")
+	h.expect(groupID, carolID, "/meetings", "Chưa có cuộc họp nào sắp tới")
 }
 
 func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
@@ -290,49 +280,33 @@ func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
 			t.Errorf("/meeting_new %s answered %q, want %q and the accepted forms", tt.args, m.Text, tt.want)
 		}
 	}
-	if m := h.say(groupID, bobID, conference); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /meeting_new answered %q", m.Text)
-	}
-	if m := h.say(groupID, carolID, "/meetings"); !strings.Contains(m.Text, "Chưa có cuộc họp") {
-		t.Errorf("refused meetings were stored: %q", m.Text)
-	}
-	if m := h.say(groupID, carolID, "/meeting 7"); !strings.Contains(m.Text, "Không có cuộc họp số 7") {
-		t.Errorf("/meeting 7 answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, conference, "Chỉ thư ký khối")
+	h.expect(groupID, carolID, "/meetings", "Chưa có cuộc họp")
+	h.expect(groupID, carolID, "/meeting 7", "Không có cuộc họp số 7")
 }
 
 func TestMeetingStepByStepWithButtons(t *testing.T) {
 	t.Parallel()
 	h, _ := meetingBot(t, nil)
-	if m := h.say(groupID, aliceID, "/meeting_new"); !strings.Contains(m.Text, "nhắn riêng") {
-		t.Fatalf("/meeting_new without arguments in the group answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/meeting_new", "nhắn riêng")
 	q := waitMessage(t, h, aliceID, "Họp vào ngày")
 	if len(q.ReplyMarkup) == 0 || q.ReplyMarkup[0][0].Text != "T2 01/04" {
 		t.Fatalf("date question without day buttons: %+v", q.ReplyMarkup)
 	}
-	if m := h.say(aliceID, aliceID, "30/02/2024"); !strings.Contains(m.Text, "không có thật") {
-		t.Errorf("an impossible date answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "10/04/2024"); !strings.Contains(m.Text, "Mấy giờ") {
-		t.Fatalf("the date answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "30/02/2024", "không có thật")
+	h.require(aliceID, aliceID, "10/04/2024", "Mấy giờ")
 	timeQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, timeQ[len(timeQ)-1], "14:00")
 	durationQ := waitMessage(t, h, aliceID, "bao lâu")
 	if !strings.Contains(durationQ.Text, "Bỏ qua (2 giờ)") {
 		t.Errorf("the duration question does not name the default: %q", durationQ.Text)
 	}
-	if m := h.say(aliceID, aliceID, "8d"); !strings.Contains(m.Text, "«8d»") {
-		t.Errorf("a duration of 8 days answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "8d", "«8d»")
 	durationQ = h.tg.BotMessages(aliceID)[len(h.tg.BotMessages(aliceID))-1]
 	press(t, h, aliceID, aliceID, durationQ, "3 giờ")
 	waitMessage(t, h, aliceID, "Tên cuộc họp")
 	h.say(aliceID, aliceID, "Hội nghị tổng kết năm 2023")
-	if m := h.say(aliceID, aliceID, "Hà Nội"); !strings.Contains(m.Text, "Chương trình") {
-		t.Fatalf("the place answered %q", m.Text)
-	}
+	h.require(aliceID, aliceID, "Hà Nội", "Chương trình")
 	agendaQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, agendaQ[len(agendaQ)-1], "Bỏ qua ⏭")
 	review := waitMessage(t, h, aliceID, "Kiểm tra lại cuộc họp")
@@ -355,9 +329,7 @@ func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
 	createConference(t, h)
 	h.say(bobID, bobID, "/rsvp 1 yes")
 	h.say(carolID, carolID, "/rsvp 1 no")
-	if m := h.say(groupID, bobID, "/attendance 1"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /attendance answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/attendance 1", "Chỉ thư ký khối")
 	m := h.say(aliceID, aliceID, "/attendance 1")
 	for _, want := range []string{"TANDTC", "✅ Bob (@bob)", "❌ Carol (@carol)", "1/2 đơn vị"} {
 		if !strings.Contains(m.Text, want) {
@@ -402,9 +374,7 @@ func TestForgedMeetingButtonsReachNothing(t *testing.T) {
 			t.Errorf("a forged button got Dave the calendar file %s", m.Document.FileName)
 		}
 	}
-	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "Tham dự: 0 người") {
-		t.Errorf("a forged answer was counted: %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/meeting 1", "Tham dự: 0 người")
 }
 
 func TestMeetingMessagesGolden(t *testing.T) {

@@ -60,9 +60,7 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 	waitText(t, h, carolID, "đã lập đề nghị #1")
 
 	// Dave (KTNN) may not withdraw TANDTC's nomination; he is not told.
-	if m := h.say(daveID, daveID, "/withdraw 1"); !strings.Contains(m.Text, "chỉ đại diện của TANDTC") {
-		t.Errorf("Dave's /withdraw answered %q", m.Text)
-	}
+	h.expect(daveID, daveID, "/withdraw 1", "chỉ đại diện của TANDTC")
 	h.tg.BlockBot(carolID)
 	steps := []struct {
 		status string
@@ -100,9 +98,7 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 		t.Errorf("the history has %d entries, want 6 (submitted and five changes):\n%s", n, card.Text)
 	}
 	// Final: nothing moves any more, and the answer says so.
-	if m := h.say(groupID, aliceID, "/nomination_status 1 withdrawn"); !strings.Contains(m.Text, "trạng thái cuối") {
-		t.Errorf("moving an awarded nomination answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/nomination_status 1 withdrawn", "trạng thái cuối")
 }
 
 func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
@@ -130,9 +126,7 @@ func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 			}
 		}
 	}
-	if m := h.say(groupID, bobID, "/nomination_status 1 under_review"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /nomination_status answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/nomination_status 1 under_review", "Chỉ thư ký khối")
 	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "đã nộp") || strings.Count(card.Text, "•") != 1 {
 		t.Errorf("refused moves changed the nomination:\n%s", card.Text)
 	}
@@ -200,15 +194,9 @@ func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 	nominationBloc(t, h)
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Bí mật của khối A")
 	secondBloc(t, h, otherGroup, daveID, bobID)
-	if m := h.say(otherGroup, bobID, "/nomination 1"); !strings.Contains(m.Text, "Không có đề nghị #1") {
-		t.Errorf("bloc B sees bloc A's nomination: %q", m.Text)
-	}
-	if m := h.say(otherGroup, bobID, "/nominations"); !strings.Contains(m.Text, "Chưa có đề nghị") {
-		t.Errorf("bloc B lists %q", m.Text)
-	}
-	if m := h.say(otherGroup, daveID, "/nomination_status 1 under_review"); !strings.Contains(m.Text, "Không có đề nghị #1") {
-		t.Errorf("bloc B's admin moved bloc A's nomination: %q", m.Text)
-	}
+	h.expect(otherGroup, bobID, "/nomination 1", "Không có đề nghị #1")
+	h.expect(otherGroup, bobID, "/nominations", "Chưa có đề nghị")
+	h.expect(otherGroup, daveID, "/nomination_status 1 under_review", "Không có đề nghị #1")
 	// Forged buttons naming bloc A, pressed by bloc B's admin in bloc B's
 	// group, and by Dave in his private chat.
 	anchor := h.say(otherGroup, daveID, "/nominations")
@@ -244,9 +232,7 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 			}
 		})
 	}
-	if m := h.say(groupID, carolID, "/nominations"); !strings.Contains(m.Text, "Chưa có đề nghị") {
-		t.Fatalf("refused nominations were stored: %q", m.Text)
-	}
+	h.require(groupID, carolID, "/nominations", "Chưa có đề nghị")
 	// HTML in names is stored as typed and shown escaped.
 	raw := `Tổ <b>Hành chính</b> & "Văn thư"`
 	m := h.say(bobID, bobID, "/nominate TTLDXS | "+raw+" | <i>tốt</i> & đẹp")
@@ -258,9 +244,7 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 		t.Errorf("the card does not show the text as typed:\n%s", card.Text)
 	}
 	// The same nominee again (case and spaces aside) points at it.
-	if m := h.say(carolID, carolID, "/nominate TTLDXS | tổ <B>hành chính</B>  & \"văn thư\""); !strings.Contains(m.Text, "/nomination 1") || !strings.Contains(m.Text, "đã được đề nghị") {
-		t.Errorf("a duplicate answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/nominate TTLDXS | tổ <B>hành chính</B>  & \"văn thư\"", "/nomination 1", "đã được đề nghị")
 }
 
 func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
@@ -329,9 +313,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
-	if m := h.say(groupID, bobID, "/nominate"); !strings.Contains(m.Text, "nhắn riêng") {
-		t.Fatalf("/nominate in the group answered %q", m.Text)
-	}
+	h.require(groupID, bobID, "/nominate", "nhắn riêng")
 	ask := waitText(t, h, bobID, "Đề nghị danh hiệu nào")
 	// A forged answer for this very step is checked like a typed one.
 	qid := h.tg.PressButton(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE")
@@ -344,9 +326,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 		t.Errorf("after the press the question reads %q with %d button rows", got.Text, len(got.ReplyMarkup))
 	}
 	nominee := waitText(t, h, bobID, "Tập thể nào")
-	if m := h.say(bobID, bobID, "Vụ Tổng hợp"); !strings.Contains(m.Text, "Tóm tắt thành tích") {
-		t.Fatalf("the nominee answered %q", m.Text)
-	}
+	h.require(bobID, bobID, "Vụ Tổng hợp", "Tóm tắt thành tích")
 	// The old nominee buttons are stale now.
 	qid = h.tg.PressButton(bobID, bobID, nominee.MessageID, nominee.ReplyMarkup[0][0].CallbackData)
 	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
@@ -358,9 +338,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	if !strings.Contains(achievements.Text, "Đã nhận tệp") {
 		t.Fatalf("unexpected last message %q", achievements.Text)
 	}
-	if m := h.say(bobID, bobID, strings.Repeat("y", 2001)); !strings.Contains(m.Text, "tối đa 2000") {
-		t.Errorf("2001 characters answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, strings.Repeat("y", 2001), "tối đa 2000")
 	skip := waitText(t, h, bobID, "Tóm tắt thành tích")
 	press(t, h, bobID, bobID, skip, "Bỏ qua ⏭")
 	review := waitText(t, h, bobID, "Kiểm tra đề nghị")
@@ -390,9 +368,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	h.say(bobID, bobID, "/nominate TTLDXS")
 	ask = waitText(t, h, bobID, "Tập thể nào")
 	press(t, h, bobID, bobID, ask, "Huỷ")
-	if m := h.say(bobID, bobID, "Vụ Pháp chế"); !strings.Contains(m.Text, "chỉ hiểu các lệnh") {
-		t.Errorf("text after cancelling answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "Vụ Pháp chế", "chỉ hiểu các lệnh")
 }
 
 func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
@@ -400,9 +376,7 @@ func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	nominationBloc(t, h)
 	// The global admin is no unit's delegate: he names the unit.
-	if m := h.say(adminID, adminID, "/nominate CTD_CP | KTNN"); !strings.Contains(m.Text, "ghi mã đơn vị") {
-		t.Errorf("an admin's /nominate without a unit answered %q", m.Text)
-	}
+	h.expect(adminID, adminID, "/nominate CTD_CP | KTNN", "ghi mã đơn vị")
 	ask := h.say(adminID, adminID, "/nominate")
 	if !strings.Contains(ask.Text, "Đơn vị nào đề nghị") {
 		t.Fatalf("the admin's dialogue starts with %q", ask.Text)
@@ -412,17 +386,13 @@ func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 	press(t, h, adminID, adminID, award, "CTD_CP · Cờ thi đua của Chính phủ")
 	nominee := waitText(t, h, adminID, "Tập thể nào")
 	press(t, h, adminID, adminID, nominee, "Đơn vị KTNN")
-	if m := h.say(adminID, adminID, "Hoàn thành xuất sắc"); !strings.Contains(m.Text, "Kiểm tra đề nghị") {
-		t.Fatalf("achievements answered %q", m.Text)
-	}
+	h.require(adminID, adminID, "Hoàn thành xuất sắc", "Kiểm tra đề nghị")
 	review, _ := lastBotMessage(h, adminID)
 	press(t, h, adminID, adminID, review, "✅ Xác nhận")
 	waitText(t, h, adminID, "Đã ghi nhận đề nghị #1")
 	// KTNN's delegate hears of it.
 	waitText(t, h, daveID, "đã lập đề nghị #1")
-	if m := h.say(adminID, adminID, "/nominate KTNN CTD_CP | KTNN"); !strings.Contains(m.Text, "/nomination 1") {
-		t.Errorf("the same nomination by the one-line form answered %q", m.Text)
-	}
+	h.expect(adminID, adminID, "/nominate KTNN CTD_CP | KTNN", "/nomination 1")
 }
 
 func TestWithdrawAndStatusSection(t *testing.T) {
@@ -433,21 +403,15 @@ func TestWithdrawAndStatusSection(t *testing.T) {
 	h.say(daveID, daveID, "/nominate CSTD_BO | Trần Văn Bình")
 	h.say(groupID, aliceID, "/nomination_status 2 under_review")
 	// The unit by its full name is the same nominee as by its code.
-	if m := h.say(carolID, carolID, "/nominate CTD_CP | Tòa án nhân dân tối cao"); !strings.Contains(m.Text, "đã được đề nghị") || !strings.Contains(m.Text, "/nomination 1") {
-		t.Errorf("the unit by name answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/nominate CTD_CP | Tòa án nhân dân tối cao", "đã được đề nghị", "/nomination 1")
 	st := h.say(groupID, carolID, "/status")
 	if !strings.Contains(st.Text, "Đề nghị khen thưởng năm") || !strings.Contains(st.Text, "đã nộp: 1") || !strings.Contains(st.Text, "đang xem xét: 1") {
 		t.Errorf("/status lacks the nominations:\n%s", st.Text)
 	}
-	if m := h.say(carolID, carolID, "/withdraw 1 Bổ sung hồ sơ"); !strings.Contains(m.Text, "đã rút") || !strings.Contains(m.Text, "Đang báo riêng cho 1 đại diện") {
-		t.Errorf("Carol's /withdraw answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/withdraw 1 Bổ sung hồ sơ", "đã rút", "Đang báo riêng cho 1 đại diện")
 	waitText(t, h, bobID, "Bổ sung hồ sơ")
 	// Withdrawn, the nominee may be nominated again.
-	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC"); !strings.Contains(m.Text, "đề nghị #3") {
-		t.Errorf("nominating again after withdrawal answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/nominate CTD_CP | TANDTC", "đề nghị #3")
 }
 
 // seedNominations stores n nominations in the group's bloc directly, with
@@ -515,9 +479,7 @@ func TestApprovalByHandNeedsABallotOrAReason(t *testing.T) {
 		t.Fatalf("an override with its reason answered %q", m.Text)
 	}
 	waitText(t, h, bobID, "Biểu quyết giơ tay tại hội nghị 10/4")
-	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "quyết định ngoài bỏ phiếu trên bot") {
-		t.Errorf("the card does not show the override:\n%s", card.Text)
-	}
+	h.expect(groupID, carolID, "/nomination 1", "quyết định ngoài bỏ phiếu trên bot")
 }
 
 // nominationInVoting sets up nominationBloc with Bob's nomination #1 of

@@ -281,17 +281,13 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 
 	// Committee, invites and joins.
 	blocWithDelegates(t, h)
-	if m := h.say(groupID, aliceID, "/units"); !strings.Contains(m.Text, "BTP") || !strings.Contains(m.Text, "Dave") {
-		t.Errorf("/units: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/units", "BTP", "Dave")
 
 	// A meeting and an answer to it.
 	ann := createConference(t, h)
 	press(t, h, groupID, bobID, ann, "✅ Tham dự")
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Tham dự: 1 người") }, h.logs.String)
-	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "TANDTC: ✅ Bob") {
-		t.Errorf("/meeting 1: %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/meeting 1", "TANDTC: ✅ Bob")
 	// Its first reminder, 72 hours before: a job of the scheduler, which
 	// posts in the group and tells every delegate who has not declined.
 	advanceTo(clock, at(7, 14, 0))
@@ -300,12 +296,8 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 	}
 
 	// A nomination, moved on.
-	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "đề nghị #1") {
-		t.Fatalf("/nominate answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ"); !strings.Contains(m.Text, "đang xem xét") {
-		t.Errorf("/nomination_status answered %q", m.Text)
-	}
+	h.require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "đề nghị #1")
+	h.expect(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ", "đang xem xét")
 
 	// A ballot: opened, cast (Dave abstains), closed by hand, its results
 	// and minutes.
