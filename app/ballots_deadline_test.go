@@ -21,14 +21,9 @@ func deadlineBot(t *testing.T) (*harness, *testClock, []app.Option) {
 	return h, clock, opts
 }
 
+// countMessages is how many bot messages in chat begin with prefix.
 func countMessages(h *harness, chat int64, prefix string) int {
-	n := 0
-	for _, m := range h.tg.BotMessages(chat) {
-		if strings.HasPrefix(m.Text, prefix) {
-			n++
-		}
-	}
-	return n
+	return h.countWhere(chat, func(text string) bool { return strings.HasPrefix(text, prefix) })
 }
 
 func TestDeadlineRemindsNonVotersThenClosesOnceAcrossReplicas(t *testing.T) {

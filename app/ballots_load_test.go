@@ -67,14 +67,7 @@ func TestSixtyMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋") {
-				return true
-			}
-		}
-		return false
-	})
+	h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
 	res, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Result(ctx, "1", ballot)
 	if err != nil {
 		t.Fatal(err)

@@ -35,14 +35,9 @@ func openBallot(t *testing.T, h *harness, cmd string) (telegramtest.Message, str
 	sent := h.tg.SendText(groupID, aliceID, cmd)
 	// The post, not a result of an earlier ballot posted meanwhile by
 	// its job.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, groupID, func(m telegramtest.Message) bool {
-		return m.MessageID > sent.MessageID && !strings.HasPrefix(m.Text, "📋")
+	m := h.waitAfter(groupID, sent.MessageID, "answer to "+cmd, func(m telegramtest.Message) bool {
+		return !strings.HasPrefix(m.Text, "📋")
 	})
-	if err != nil {
-		t.Fatalf("%s: no answer: %v", cmd, err)
-	}
 	h.settle()
 	if len(m.ReplyMarkup) == 0 || m.ReplyMarkup[0][0].URL == "" {
 		t.Fatalf("%s: the group post has no Vote button: %q", cmd, m.Text)
@@ -96,16 +91,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	}
 	// The last unit's vote closes the ballot.
 	receipts[receiptRE.FindString(castVote(t, h, daveID, payload, "KTNN"))] = "KTNN"
-	var result telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋 Kết quả:") {
-				result = m
-				return true
-			}
-		}
-		return false
-	})
+	result := h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋 Kết quả:") })
 	for _, want := range []string{"Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66,7% tổng số)", "trúng cử"} {
 		if !strings.Contains(result.Text, want) {
 			t.Errorf("result lacks %q: %q", want, result.Text)
@@ -196,8 +182,7 @@ func TestVotesThatMustNotCount(t *testing.T) {
 	// Forged buttons: another ballot, a state that does not fit.
 	card := h.say(bobID, bobID, "/start "+payload)
 	for _, data := range []string{"bv:1:999:0", "bv:1:1:zz", "bvs:1:1:7", "bvs:9:1:0", "bv:1"} {
-		qid := h.tg.PressButton(bobID, bobID, card.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+		h.pressData(bobID, bobID, card.MessageID, data)
 	}
 	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 	// A vote one second after the deadline is refused although nobody
@@ -246,14 +231,7 @@ func TestTiedElectionGoesToARunoff(t *testing.T) {
 	castVote(t, h, carolID, payload, "KTNN")
 	castVote(t, h, daveID, payload, "TANDTC")
 	castVote(t, h, adminID, payload, "KTNN")
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.Contains(m.Text, "/runoff 1") {
-				return true
-			}
-		}
-		return false
-	})
+	h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "/runoff 1") })
 	post, payload2 := openBallot(t, h, "/runoff 1")
 	if !strings.Contains(post.Text, "vòng 2") || strings.Contains(post.Text, "BTP") {
 		t.Errorf("runoff post: %q", post.Text)
@@ -305,13 +283,8 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 	castVote(t, h, carolID, payload, "Đồng ý")
 	castVote(t, h, daveID, payload, "Không đồng ý")
 	// 80% of 3 units is 3 approvals: 2 are not enough.
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋") && strings.Contains(m.Text, "không thông qua") {
-				return true
-			}
-		}
-		return false
+	h.waitFirst(groupID, func(m telegramtest.Message) bool {
+		return strings.HasPrefix(m.Text, "📋") && strings.Contains(m.Text, "không thông qua")
 	})
 	waitFor(t, func() bool {
 		m := h.say(groupID, carolID, "/nomination 1")
@@ -375,9 +348,8 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	post, payload := openBallot(t, h, "/elect head")
 	card, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
 	id := h.tg.EnqueueUpdate(json.RawMessage(raw))
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	first := h.waitAnswer(qid)
 	h.settle()
-	first, _ := h.tg.CallbackAnswer(qid)
 	receipt := receiptRE.FindString(first.Text)
 	if receipt == "" || !strings.Contains(current(h, bobID, card).Text, receipt) {
 		t.Fatalf("answer %q and ballot %q should carry one receipt", first.Text, current(h, bobID, card).Text)

@@ -92,17 +92,7 @@ func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 // waitPhoto waits for the bot's first photo in chat after message id.
 func waitPhoto(t *testing.T, h *harness, chat int64, after int) telegramtest.Message {
 	t.Helper()
-	var found telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(chat) {
-			if m.MessageID > after && m.Photo != nil {
-				found = m
-				return true
-			}
-		}
-		return false
-	}, h.logs.String)
-	return found
+	return h.waitFirst(chat, func(m telegramtest.Message) bool { return m.MessageID > after && m.Photo != nil })
 }
 
 // checkChart checks a chart's photo against Telegram's limits and

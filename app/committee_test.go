@@ -182,8 +182,7 @@ func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 	h.expect(otherGroup, aliceID, "/unit_remove BYT", "Chỉ thư ký khối")
 	// Nor can she act on bloc B with a forged button.
 	m := h.say(groupID, aliceID, "/unit_remove TANDTC")
-	qid := h.tg.PressButton(groupID, aliceID, m.MessageID, "urmok:2:BYT")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(groupID, aliceID, m.MessageID, "urmok:2:BYT")
 	h.expect(otherGroup, daveID, "/units", "BYT")
 }
 
@@ -204,24 +203,10 @@ func TestCovenantSigningToCompletion(t *testing.T) {
 	h.expect(bobID, bobID, "/sign", "1/2")
 	h.expect(bobID, bobID, "/sign", "đã ký")
 	// Carol signs with the button under the group message.
-	qid := h.tg.PressButton(groupID, carolID, m.MessageID, m.ReplyMarkup[0][0].CallbackData)
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.Contains(m.Text, "Tất cả 2 đơn vị đã ký") {
-				return true
-			}
-		}
-		return false
-	})
+	h.pressData(groupID, carolID, m.MessageID, m.ReplyMarkup[0][0].CallbackData)
+	waitFor(t, func() bool { return count(h, groupID, "Tất cả 2 đơn vị đã ký") > 0 })
 	h.quiet(groupID)
-	n := 0
-	for _, m := range h.tg.BotMessages(groupID) {
-		if strings.Contains(m.Text, "Tất cả 2 đơn vị đã ký") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := count(h, groupID, "Tất cả 2 đơn vị đã ký"); n != 1 {
 		t.Errorf("the group was told %d times that everyone signed, want once", n)
 	}
 	h.expect(groupID, daveID, "/covenant", "2/2")
@@ -324,8 +309,7 @@ func press(t *testing.T, h *harness, chat, user int64, m telegramtest.Message, l
 	for _, row := range m.ReplyMarkup {
 		for _, b := range row {
 			if b.Text == label {
-				qid := h.tg.PressButton(chat, user, m.MessageID, b.CallbackData)
-				waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+				h.pressData(chat, user, m.MessageID, b.CallbackData)
 				h.settle()
 				return
 			}

@@ -83,7 +83,7 @@ func TestLanguageSwitch(t *testing.T) {
 		cur, _ := h.tg.Message(aliceID, m.MessageID)
 		return strings.Contains(cur.Text, "tiếng Việt")
 	})
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.waitAnswer(qid)
 
 	// In a group only administrators may change the group's language.
 	h.expect(groupID, bobID, "/lang@"+botName+" en", "quản trị viên")
@@ -115,9 +115,7 @@ func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	m := h.say(aliceID, aliceID, "/start")
 	for _, data := range []string{"lang:xx", "nosuchroute:1", "x"} {
-		qid := h.tg.PressButton(aliceID, aliceID, m.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-		if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "không còn hiệu lực") {
+		if a := h.pressData(aliceID, aliceID, m.MessageID, data); !strings.Contains(a.Text, "không còn hiệu lực") {
 			t.Errorf("button %q answered %q", data, a.Text)
 		}
 	}

@@ -336,13 +336,70 @@ func (h *harness) settle() {
 // waitReply waits for a bot message in chat newer than afterID.
 func (h *harness) waitReply(chatID int64, afterID int) telegramtest.Message {
 	h.t.Helper()
+	return h.waitAfter(chatID, afterID, "bot reply", nil)
+}
+
+// waitAfter waits for the first bot message in chat newer than afterID
+// that match accepts (nil accepts any) and stops the test if none comes;
+// what names the message awaited.
+func (h *harness) waitAfter(chatID int64, afterID int, what string, match func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.MessageID > afterID })
+	m, err := h.tg.WaitBotMessageAfter(ctx, chatID, afterID, match)
 	if err != nil {
-		h.t.Fatalf("no bot reply in chat %d after message %d: %v", chatID, afterID, err)
+		h.t.Fatalf("no %s in chat %d after message %d: %v", what, chatID, afterID, err)
 	}
 	return m
+}
+
+// waitFirst waits until some bot message in chat satisfies match and
+// returns the first that does; on time-out it shows the logs.
+func (h *harness) waitFirst(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
+	var found telegramtest.Message
+	waitFor(h.t, func() bool {
+		for _, m := range h.tg.BotMessages(chatID) {
+			if match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, h.logs.String)
+	return found
+}
+
+// countWhere is how many bot messages in chat have a text match accepts.
+func (h *harness) countWhere(chatID int64, match func(text string) bool) int {
+	n := 0
+	for _, m := range h.tg.BotMessages(chatID) {
+		if match(m.Text) {
+			n++
+		}
+	}
+	return n
+}
+
+// pressData presses a button carrying data on message msgID as user in
+// chat (a forged or stale one too: the stand-in sends any data) and
+// returns the bot's answer once it has answered.
+func (h *harness) pressData(chatID, userID int64, msgID int, data string) telegramtest.CallbackAnswer {
+	h.t.Helper()
+	return h.waitAnswer(h.tg.PressButton(chatID, userID, msgID, data))
+}
+
+// waitAnswer waits until the bot has answered callback query qid and
+// returns the answer.
+func (h *harness) waitAnswer(qid string) telegramtest.CallbackAnswer {
+	h.t.Helper()
+	var a telegramtest.CallbackAnswer
+	waitFor(h.t, func() bool {
+		var ok bool
+		a, ok = h.tg.CallbackAnswer(qid)
+		return ok && a.Answered
+	})
+	return a
 }
 
 // quiet waits until the stand-in has no pending update and the bot sent

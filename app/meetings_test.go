@@ -2,8 +2,8 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,17 +61,9 @@ func createConference(t *testing.T, h *harness) telegramtest.Message {
 // waitText waits until a bot message in chat contains want.
 func waitMessage(t *testing.T, h *harness, chat int64, want string) telegramtest.Message {
 	t.Helper()
-	var found telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(chat) {
-			if strings.Contains(m.Text, want) || (m.Document != nil && strings.Contains(m.Document.Caption, want)) {
-				found = m
-				return true
-			}
-		}
-		return false
-	}, h.logs.String)
-	return found
+	return h.waitFirst(chat, func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, want) || (m.Document != nil && strings.Contains(m.Document.Caption, want))
+	})
 }
 
 // ask sends text and waits for the bot's answer in chat that contains
@@ -79,26 +71,14 @@ func waitMessage(t *testing.T, h *harness, chat int64, want string) telegramtest
 func ask(t *testing.T, h *harness, chat, user int64, text, want string) telegramtest.Message {
 	t.Helper()
 	sent := h.tg.SendText(chat, user, text)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, chat, func(m telegramtest.Message) bool {
-		return m.MessageID > sent.MessageID && strings.Contains(m.Text, want)
+	return h.waitAfter(chat, sent.MessageID, fmt.Sprintf("answer to %s containing %q", text, want), func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, want)
 	})
-	if err != nil {
-		t.Fatalf("%s: no answer containing %q: %v", text, want, err)
-	}
-	return m
 }
 
 // count is how many bot messages in chat contain want.
 func count(h *harness, chat int64, want string) int {
-	n := 0
-	for _, m := range h.tg.BotMessages(chat) {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
+	return h.countWhere(chat, func(text string) bool { return strings.Contains(text, want) })
 }
 
 // fetchICS asks for a meeting's calendar file and parses it with the
@@ -113,12 +93,7 @@ func fetchICS(t *testing.T, h *harness, chat, user int64, id string) *ics.VEvent
 func fetchCalendar(t *testing.T, h *harness, chat, user int64, id string) (*ics.VEvent, string) {
 	t.Helper()
 	sent := h.tg.SendText(chat, user, "/ics "+id)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, chat, func(m telegramtest.Message) bool { return m.MessageID > sent.MessageID && m.Document != nil })
-	if err != nil {
-		t.Fatalf("/ics %s: no document: %v", id, err)
-	}
+	m := h.waitAfter(chat, sent.MessageID, "document answering /ics "+id, func(m telegramtest.Message) bool { return m.Document != nil })
 	if !strings.HasSuffix(m.Document.FileName, ".ics") {
 		t.Errorf("calendar file named %q", m.Document.FileName)
 	}
@@ -362,9 +337,7 @@ func TestForgedMeetingButtonsReachNothing(t *testing.T) {
 	// under a message of the bot.
 	hello := h.say(daveID, daveID, "/start")
 	for _, data := range []string{"mics:1:1", "mr:1:1:1", "mcx:1:1", "mr:1:1:x", "mics:9:1"} {
-		qid := h.tg.PressButton(daveID, daveID, hello.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-		if a, _ := h.tg.CallbackAnswer(qid); a.Text == "" {
+		if a := h.pressData(daveID, daveID, hello.MessageID, data); a.Text == "" {
 			t.Errorf("forged %q got no refusal", data)
 		}
 	}

@@ -100,8 +100,7 @@ func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
 	h.tg.AddUser(telegramtest.User{ID: eveID, FirstName: "Eve"})
 	h.tg.StartPrivate(eveID)
 	outsider := h.say(eveID, eveID, "/help")
-	qid := h.tg.PressButton(eveID, eveID, outsider.MessageID, "nl:1:2:*")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(eveID, eveID, outsider.MessageID, "nl:1:2:*")
 	if got := current(h, eveID, outsider); got.Text != outsider.Text {
 		t.Errorf("a forged page button changed a message: %q", got.Text)
 	}
@@ -136,9 +135,7 @@ func TestNominationCardGolden(t *testing.T) {
 	if len(voting.ReplyMarkup) != 0 || !strings.Contains(voting.Text, "/ballot_nominations CTD_CP") {
 		t.Errorf("an admin's card of a nomination in voting: %d button rows, text %q", len(voting.ReplyMarkup), voting.Text)
 	}
-	qid := h.tg.PressButton(adminID, adminID, voting.MessageID, "nmv:1:1:voting:approved")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "kết quả bỏ phiếu") {
+	if a := h.pressData(adminID, adminID, voting.MessageID, "nmv:1:1:voting:approved"); !strings.Contains(a.Text, "kết quả bỏ phiếu") {
 		t.Errorf("a forged approval button was answered %q", a.Text)
 	}
 	clock.Advance(24 * time.Hour)
@@ -158,9 +155,7 @@ func TestNominationCardGolden(t *testing.T) {
 	if len(card.ReplyMarkup) != 0 || !strings.Contains(card.Text, "/withdraw 1") {
 		t.Errorf("a delegate's card: %d button rows, text %q", len(card.ReplyMarkup), card.Text)
 	}
-	qid = h.tg.PressButton(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "Chỉ thư ký khối") {
+	if a := h.pressData(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded"); !strings.Contains(a.Text, "Chỉ thư ký khối") {
 		t.Errorf("a delegate's forged move was answered %q", a.Text)
 	}
 	h.expectNot(groupID, carolID, "/nomination 1", "đã trình cấp trên")
@@ -169,9 +164,7 @@ func TestNominationCardGolden(t *testing.T) {
 		t.Errorf("after the button the card reads %q", got.Text)
 	}
 	// A stale button (the state moved since) is refused with the news.
-	qid = h.tg.PressButton(adminID, adminID, vi.MessageID, "nmv:1:1:approved:forwarded")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "forwarded") {
+	if a := h.pressData(adminID, adminID, vi.MessageID, "nmv:1:1:approved:forwarded"); !strings.Contains(a.Text, "forwarded") {
 		t.Errorf("a stale button was answered %q", a.Text)
 	}
 }

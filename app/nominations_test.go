@@ -200,8 +200,7 @@ func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 	// Forged buttons naming bloc A, pressed by bloc B's admin in bloc B's
 	// group, and by Dave in his private chat.
 	anchor := h.say(otherGroup, daveID, "/nominations")
-	qid := h.tg.PressButton(otherGroup, daveID, anchor.MessageID, "nmv:1:1:submitted:under_review")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(otherGroup, daveID, anchor.MessageID, "nmv:1:1:submitted:under_review")
 	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(m.Text, "đã nộp") || strings.Count(m.Text, "•") != 1 {
 		t.Errorf("a forged button moved bloc A's nomination:\n%s", m.Text)
 	}
@@ -316,11 +315,9 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	h.require(groupID, bobID, "/nominate", "nhắn riêng")
 	ask := waitText(t, h, bobID, "Đề nghị danh hiệu nào")
 	// A forged answer for this very step is checked like a typed one.
-	qid := h.tg.PressButton(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE")
-	waitFor(t, func() bool {
-		a, ok := h.tg.CallbackAnswer(qid)
-		return ok && a.Answered && strings.Contains(a.Text, "NOPE")
-	})
+	if a := h.pressData(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE"); !strings.Contains(a.Text, "NOPE") {
+		t.Errorf("a forged award NOPE was answered %q", a.Text)
+	}
 	press(t, h, bobID, bobID, ask, "CTD_BO · Cờ thi đua cấp bộ, ngành")
 	if got := current(h, bobID, ask); len(got.ReplyMarkup) != 0 || !strings.Contains(got.Text, "→ CTD_BO") {
 		t.Errorf("after the press the question reads %q with %d button rows", got.Text, len(got.ReplyMarkup))
@@ -328,8 +325,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	nominee := waitText(t, h, bobID, "Tập thể nào")
 	h.require(bobID, bobID, "Vụ Tổng hợp", "Tóm tắt thành tích")
 	// The old nominee buttons are stale now.
-	qid = h.tg.PressButton(bobID, bobID, nominee.MessageID, nominee.ReplyMarkup[0][0].CallbackData)
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(bobID, bobID, nominee.MessageID, nominee.ReplyMarkup[0][0].CallbackData)
 	doc := h.tg.SendDocumentFrom(bobID, bobID, "báo cáo thành tích.pdf", []byte("%PDF-1.4 report"), "")
 	if m := h.waitReply(bobID, doc.MessageID); !strings.Contains(m.Text, "Đã nhận tệp «báo cáo thành tích.pdf» (1 tệp)") {
 		t.Errorf("the document answered %q", m.Text)
