@@ -26,6 +26,17 @@ func blocWithDelegates(t *testing.T, h *harness) {
 	join(t, h, daveID, invite(t, h, "BTP"))
 }
 
+// ballotBot starts the bot with ho, sets up the bloc of blocWithDelegates
+// and opens a ballot with cmd as Alice: it returns the harness, the group
+// post and the /start payload of its Vote button.
+func ballotBot(t *testing.T, ho harnessOpts, cmd string) (*harness, telegramtest.Message, string) {
+	t.Helper()
+	h := startBot(t, ho)
+	blocWithDelegates(t, h)
+	post, payload := openBallot(t, h, cmd)
+	return h, post, payload
+}
+
 var voteLink = regexp.MustCompile(`\?start=(vote_[0-9]+_[0-9]+)$`)
 
 // openBallot runs cmd as Alice in the group and returns the group post and
@@ -66,14 +77,8 @@ var receiptRE = regexp.MustCompile(`[A-Z2-9]{5}-[A-Z2-9]{5}`)
 
 func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	post, payload := openBallot(t, h, "/elect head")
-	for _, want := range []string{"Bầu Khối trưởng năm", "bỏ phiếu kín", "mỗi đơn vị một phiếu", "0/3 đơn vị"} {
-		if !strings.Contains(post.Text, want) {
-			t.Errorf("group post lacks %q: %q", want, post.Text)
-		}
-	}
+	h, post, payload := ballotBot(t, harnessOpts{}, "/elect head")
+	hasAll(t, "group post", post.Text, "Bầu Khối trưởng năm", "bỏ phiếu kín", "mỗi đơn vị một phiếu", "0/3 đơn vị")
 	receipts := map[string]string{}
 	for user, pick := range map[int64]string{bobID: "TANDTC", carolID: "TANDTC"} {
 		text := castVote(t, h, user, payload, pick)
@@ -92,11 +97,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	// The last unit's vote closes the ballot.
 	receipts[receiptRE.FindString(castVote(t, h, daveID, payload, "KTNN"))] = "KTNN"
 	result := h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋 Kết quả:") })
-	for _, want := range []string{"Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66,7% tổng số)", "trúng cử"} {
-		if !strings.Contains(result.Text, want) {
-			t.Errorf("result lacks %q: %q", want, result.Text)
-		}
-	}
+	hasAll(t, "result", result.Text, "Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66,7% tổng số)", "trúng cử")
 	// Apply the result: TANDTC becomes head.
 	if len(result.ReplyMarkup) == 0 {
 		t.Fatal("no button to apply the election's result")
@@ -173,9 +174,7 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 func TestVotesThatMustNotCount(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC))
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")
+	h, _, payload := ballotBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}}, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")
 
 	// A non-member.
 	h.expect(aliceID, aliceID, "/start "+payload, "không có quyền")
@@ -201,9 +200,7 @@ func TestVotesThatMustNotCount(t *testing.T) {
 
 func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Tổ chức hội nghị tại Hà Nội?")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/motion Tổ chức hội nghị tại Hà Nội?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	if text := castVote(t, h, bobID, payload, "Không tán thành"); !strings.Contains(text, "Đã đổi") {
 		t.Errorf("changing an open vote: %q", text)
@@ -233,9 +230,8 @@ func TestTiedElectionGoesToARunoff(t *testing.T) {
 	castVote(t, h, adminID, payload, "KTNN")
 	h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "/runoff 1") })
 	post, payload2 := openBallot(t, h, "/runoff 1")
-	if !strings.Contains(post.Text, "vòng 2") || strings.Contains(post.Text, "BTP") {
-		t.Errorf("runoff post: %q", post.Text)
-	}
+	hasAll(t, "runoff post", post.Text, "vòng 2")
+	hasNone(t, "runoff post", post.Text, "BTP")
 	if payload2 == payload {
 		t.Error("the runoff reuses the first ballot")
 	}
@@ -247,9 +243,7 @@ func TestTiedElectionGoesToARunoff(t *testing.T) {
 
 func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Duyệt kế hoạch?")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/motion Duyệt kế hoạch?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	bobBefore := len(h.tg.BotMessages(bobID))
 	h.expect(groupID, aliceID, "/remind_voters 1", "Đã nhắc 2")
@@ -294,9 +288,7 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 
 func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
 	card := h.say(carolID, carolID, "/start "+payload)
 	press(t, h, carolID, carolID, card, "KTNN")
 	press(t, h, carolID, carolID, current(h, carolID, card), "📝 Xem lại và gửi")
@@ -331,9 +323,7 @@ func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 	// 1 of 3 took part: nothing decided, the nomination is still in voting
 	// and goes into the next ballot.
 	post, _ := openBallot(t, h, "/ballot_nominations CTD_CP")
-	if !strings.Contains(post.Text, "/nomination 1") {
-		t.Errorf("the second ballot does not hold the nomination: %q", post.Text)
-	}
+	hasAll(t, "the second ballot", post.Text, "/nomination 1")
 }
 
 // TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt replays the press
@@ -343,9 +333,7 @@ func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 // voted".
 func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	post, payload := openBallot(t, h, "/elect head")
+	h, post, payload := ballotBot(t, harnessOpts{}, "/elect head")
 	card, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
 	id := h.tg.EnqueueUpdate(json.RawMessage(raw))
 	first := h.waitAnswer(qid)
@@ -465,9 +453,7 @@ func callbackAnswers(t *testing.T, h *harness, qid string, n int) []string {
 // the ballot is closed.
 func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	openBallot(t, h, "/elect head")
+	h, _, _ := ballotBot(t, harnessOpts{}, "/elect head")
 	m := h.say(groupID, aliceID, "/unit_remove BTP")
 	press(t, h, groupID, aliceID, m, "🗑 Bỏ")
 	if got := current(h, groupID, m).Text; !strings.Contains(got, "/ballot 1") {
@@ -487,14 +473,11 @@ func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
 // the one voter voted.
 func TestSmallSecretBallotPublishesTurnoutOnly(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/elect head")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/elect head")
 	castVote(t, h, bobID, payload, "KTNN")
 	result := closeAndWaitResult(t, h, "1")
-	if !strings.Contains(result, "1/3") || !strings.Contains(result, "dưới 3 phiếu") || strings.Contains(result, "tổng số)") {
-		t.Errorf("the result of a one-ballot secret election: %q", result)
-	}
+	hasAll(t, "the result of a one-ballot secret election", result, "1/3", "dưới 3 phiếu")
+	hasNone(t, "the result of a one-ballot secret election", result, "tổng số)")
 	h.expectNot(groupID, carolID, "/results 1", "tổng số)")
 }
 
@@ -536,9 +519,7 @@ func TestBallotDeadlineWithinBound(t *testing.T) {
 // would reverse the rest of the line, commands included.
 func TestBidiControlsDoNotReachLists(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	openBallot(t, h, "/motion Thông qua \u202eđề án\u202c mới?")
+	h, _, _ := ballotBot(t, harnessOpts{}, "/motion Thông qua \u202eđề án\u202c mới?")
 	m := h.say(groupID, aliceID, "/ballots")
 	if strings.ContainsAny(m.Text, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") || !strings.Contains(m.Text, "Thông qua đề án mới?") {
 		t.Errorf("/ballots: %q", m.Text)
@@ -550,14 +531,10 @@ func TestBidiControlsDoNotReachLists(t *testing.T) {
 // reads as a vote for a candidate.
 func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	post, units := openBallot(t, h, "/elect head")
+	h, post, units := ballotBot(t, harnessOpts{}, "/elect head")
 	// The post shows the pass mark and the quorum before anyone votes:
 	// more than half of 3 units is 2, two thirds of 3 is 2.
-	if !strings.Contains(post.Text, "Mức đạt: 2/3 phiếu") || !strings.Contains(post.Text, "2/3 tham gia") {
-		t.Errorf("the ballot post: %q", post.Text)
-	}
+	hasAll(t, "the ballot post", post.Text, "Mức đạt: 2/3 phiếu", "2/3 tham gia")
 	h.expect(bobID, bobID, "/start "+units, "Bỏ phiếu thay mặt: TANDTC")
 	_, members := openBallot(t, h, "/motion Thông qua? electorate=members")
 	h.expect(bobID, bobID, "/start "+members, "Phiếu của chính bạn")
@@ -569,9 +546,7 @@ func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 // itself).
 func TestResultIsPostedOnceWhateverStops(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Thông qua chương trình?")
+	h, _, payload := ballotBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}}, "/motion Thông qua chương trình?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	castVote(t, h, carolID, payload, "Tán thành")
 	// Dave's vote, the last, is delivered twice (a retry after a stop).

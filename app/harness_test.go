@@ -260,23 +260,16 @@ func (h *harness) say(chatID, userID int64, text string) telegramtest.Message {
 // answer holds every one of want; it returns the answer.
 func (h *harness) expect(chat, user int64, text string, want ...string) telegramtest.Message {
 	h.t.Helper()
-	return h.sayChecked(h.t.Errorf, chat, user, text, want)
+	return h.sayChecked(hasAll, chat, user, text, want)
 }
 
 // require is expect for a step the rest of the test builds on: a wrong
 // answer stops the test.
 func (h *harness) require(chat, user int64, text string, want ...string) telegramtest.Message {
 	h.t.Helper()
-	return h.sayChecked(h.t.Fatalf, chat, user, text, want)
-}
-
-// sayChecked says text as user in chat and calls fail unless the bot's
-// answer holds every one of want.
-func (h *harness) sayChecked(fail func(string, ...any), chat, user int64, text string, want []string) telegramtest.Message {
-	h.t.Helper()
-	m := h.say(chat, user, text)
-	if lacks := absent(m.Text, want); len(lacks) > 0 {
-		fail("%.80q (user %d in chat %d) answered %q, which lacks %q", text, user, chat, m.Text, lacks)
+	m := h.expect(chat, user, text, want...)
+	if len(absent(m.Text, want)) > 0 {
+		h.t.FailNow()
 	}
 	return m
 }
@@ -285,13 +278,41 @@ func (h *harness) sayChecked(fail func(string, ...any), chat, user int64, text s
 // answer holds any of unwanted; it returns the answer.
 func (h *harness) expectNot(chat, user int64, text string, unwanted ...string) telegramtest.Message {
 	h.t.Helper()
+	return h.sayChecked(hasNone, chat, user, text, unwanted)
+}
+
+// sayChecked says text as user in chat and checks the bot's answer with
+// check (hasAll or hasNone) and words.
+func (h *harness) sayChecked(check func(t *testing.T, what, text string, words ...string), chat, user int64, text string, words []string) telegramtest.Message {
+	h.t.Helper()
 	m := h.say(chat, user, text)
+	check(h.t, answerTo(chat, user, text), m.Text, words...)
+	return m
+}
+
+// answerTo names, in a failure, the bot's answer to text.
+func answerTo(chat, user int64, text string) string {
+	return fmt.Sprintf("the answer to %.80q (user %d in chat %d)", text, user, chat)
+}
+
+// hasAll reports an error unless text, named what, holds every one of
+// want.
+func hasAll(t *testing.T, what, text string, want ...string) {
+	t.Helper()
+	if lacks := absent(text, want); len(lacks) > 0 {
+		t.Errorf("%s lacks %q:\n%s", what, lacks, text)
+	}
+}
+
+// hasNone reports an error for each of unwanted that text, named what,
+// holds.
+func hasNone(t *testing.T, what, text string, unwanted ...string) {
+	t.Helper()
 	for _, u := range unwanted {
-		if strings.Contains(m.Text, u) {
-			h.t.Errorf("%.80q (user %d in chat %d) answered %q, which holds %q", text, user, chat, m.Text, u)
+		if strings.Contains(text, u) {
+			t.Errorf("%s holds %q:\n%s", what, u, text)
 		}
 	}
-	return m
 }
 
 // absent is those of want that s does not hold.

@@ -137,11 +137,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	ann := createConference(t, h)
-	for _, want := range []string{"10/04/2024", "14:00", "Hà Nội", "Bầu Khối trưởng, Khối phó", "0</b> người", "Chưa trả lời: TANDTC, KTNN"} {
-		if !strings.Contains(ann.HTML, want) {
-			t.Errorf("announcement lacks %q:\n%s", want, ann.HTML)
-		}
-	}
+	hasAll(t, "announcement", ann.HTML, "10/04/2024", "14:00", "Hà Nội", "Bầu Khối trưởng, Khối phó", "0</b> người", "Chưa trả lời: TANDTC, KTNN")
 
 	// Bob attends: the announcement follows at once.
 	press(t, h, groupID, bobID, ann, "✅ Tham dự")
@@ -159,11 +155,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	h.expect(groupID, daveID, "/rsvp 1 yes", "dành cho đại diện")
 	h.expect(bobID, bobID, "/rsvp 1 yes", "đã xác nhận dự")
 	details := h.say(groupID, daveID, "/meeting 1")
-	for _, want := range []string{"TANDTC: ✅ Bob", "KTNN: ❌ Carol", "Còn 8 ngày 22 giờ", "1. Báo cáo tổng kết"} {
-		if !strings.Contains(details.Text, want) {
-			t.Errorf("/meeting 1 lacks %q:\n%s", want, details.Text)
-		}
-	}
+	hasAll(t, "/meeting 1", details.Text, "TANDTC: ✅ Bob", "KTNN: ❌ Carol", "Còn 8 ngày 22 giờ", "1. Báo cáo tổng kết")
 
 	// Bob changes his mind, twice: the last answer counts.
 	ask(t, h, bobID, bobID, "/rsvp 1 no", "không dự")
@@ -190,11 +182,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 		t.Errorf(".ics fields (-want +got):\n%s", diff)
 	}
 	desc := prop(ev, ics.ComponentPropertyDescription)
-	for _, item := range []string{"1. Báo cáo tổng kết", "2. Bầu Khối trưởng, Khối phó", "3. Ký Giao ước thi đua"} {
-		if !strings.Contains(desc, item) {
-			t.Errorf("DESCRIPTION lacks %q: %q", item, desc)
-		}
-	}
+	hasAll(t, "DESCRIPTION", desc, "1. Báo cáo tổng kết", "2. Bầu Khối trưởng, Khối phó", "3. Ký Giao ước thi đua")
 
 	// Moving the meeting: SEQUENCE 1, the group and every delegate (Carol,
 	// who declined, too: the new time may suit her) are told.
@@ -273,9 +261,7 @@ func TestMeetingStepByStepWithButtons(t *testing.T) {
 	timeQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, timeQ[len(timeQ)-1], "14:00")
 	durationQ := waitMessage(t, h, aliceID, "bao lâu")
-	if !strings.Contains(durationQ.Text, "Bỏ qua (2 giờ)") {
-		t.Errorf("the duration question does not name the default: %q", durationQ.Text)
-	}
+	hasAll(t, "the duration question", durationQ.Text, "Bỏ qua (2 giờ)")
 	h.expect(aliceID, aliceID, "8d", "«8d»")
 	durationQ = h.tg.BotMessages(aliceID)[len(h.tg.BotMessages(aliceID))-1]
 	press(t, h, aliceID, aliceID, durationQ, "3 giờ")
@@ -285,16 +271,10 @@ func TestMeetingStepByStepWithButtons(t *testing.T) {
 	agendaQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, agendaQ[len(agendaQ)-1], "Bỏ qua ⏭")
 	review := waitMessage(t, h, aliceID, "Kiểm tra lại cuộc họp")
-	for _, want := range []string{"14:00–17:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước"} {
-		if !strings.Contains(review.Text, want) {
-			t.Errorf("review lacks %q: %q", want, review.Text)
-		}
-	}
+	hasAll(t, "review", review.Text, "14:00–17:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước")
 	press(t, h, aliceID, aliceID, review, "✅ Xác nhận")
 	done := waitMessage(t, h, aliceID, "Đã tạo cuộc họp")
-	if !strings.Contains(done.Text, "/meeting 1") || !strings.Contains(done.Text, "thông báo trong nhóm") {
-		t.Errorf("creation answered %q", done.Text)
-	}
+	hasAll(t, "creation", done.Text, "/meeting 1", "thông báo trong nhóm")
 	waitMessage(t, h, groupID, "Hội nghị tổng kết năm 2023")
 }
 
@@ -306,11 +286,7 @@ func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
 	h.say(carolID, carolID, "/rsvp 1 no")
 	h.expect(groupID, bobID, "/attendance 1", "Chỉ thư ký khối")
 	m := h.say(aliceID, aliceID, "/attendance 1")
-	for _, want := range []string{"TANDTC", "✅ Bob (@bob)", "❌ Carol (@carol)", "1/2 đơn vị"} {
-		if !strings.Contains(m.Text, want) {
-			t.Errorf("/attendance lacks %q:\n%s", want, m.Text)
-		}
-	}
+	hasAll(t, "/attendance", m.Text, "TANDTC", "✅ Bob (@bob)", "❌ Carol (@carol)", "1/2 đơn vị")
 	doc := waitMessage(t, h, aliceID, "Bảng điểm danh")
 	if doc.Document == nil {
 		t.Fatal("no CSV document")

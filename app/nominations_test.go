@@ -80,20 +80,14 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 		}
 		// Bob and Carol are told privately; Carol blocked the bot: the
 		// outbox records the refusal, the change stands.
-		if !strings.Contains(m.Text, "Đang báo riêng cho 2 đại diện") {
-			t.Errorf("the answer does not count who was told: %q", m.Text)
-		}
+		hasAll(t, "the answer", m.Text, "Đang báo riêng cho 2 đại diện")
 		waitFor(t, func() bool { return len(h.tg.BotMessages(bobID)) > before })
 		if got, _ := lastBotMessage(h, bobID); !strings.Contains(got.Text, "🔔 Đề nghị #1") || !strings.Contains(got.Text, st.want) {
 			t.Errorf("Bob was told %q", got.Text)
 		}
 	}
 	card := h.say(groupID, daveID, "/nomination 1")
-	for _, want := range []string{"đã được khen thưởng", "Hồ sơ đầy đủ", "8/8 tán thành", "Bob", "Alice"} {
-		if !strings.Contains(card.Text, want) {
-			t.Errorf("the card lacks %q:\n%s", want, card.Text)
-		}
-	}
+	hasAll(t, "the card", card.Text, "đã được khen thưởng", "Hồ sơ đầy đủ", "8/8 tán thành", "Bob", "Alice")
 	if n := strings.Count(card.Text, "•"); n != 6 {
 		t.Errorf("the history has %d entries, want 6 (submitted and five changes):\n%s", n, card.Text)
 	}
@@ -239,9 +233,7 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 		t.Errorf("the nominee is not shown as typed, escaped: text %q, HTML %q", m.Text, m.HTML)
 	}
 	card := h.say(groupID, carolID, "/nomination 1")
-	if !strings.Contains(card.Text, raw) || !strings.Contains(card.Text, "<i>tốt</i> & đẹp") {
-		t.Errorf("the card does not show the text as typed:\n%s", card.Text)
-	}
+	hasAll(t, "the card", card.Text, raw, "<i>tốt</i> & đẹp")
 	// The same nominee again (case and spaces aside) points at it.
 	h.expect(carolID, carolID, "/nominate TTLDXS | tổ <B>hành chính</B>  & \"văn thư\"", "/nomination 1", "đã được đề nghị")
 }
@@ -338,23 +330,15 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	skip := waitText(t, h, bobID, "Tóm tắt thành tích")
 	press(t, h, bobID, bobID, skip, "Bỏ qua ⏭")
 	review := waitText(t, h, bobID, "Kiểm tra đề nghị")
-	for _, want := range []string{"Cờ thi đua cấp bộ, ngành", "Vụ Tổng hợp", "TANDTC", "báo cáo thành tích.pdf"} {
-		if !strings.Contains(review.Text, want) {
-			t.Errorf("the review lacks %q:\n%s", want, review.Text)
-		}
-	}
+	hasAll(t, "the review", review.Text, "Cờ thi đua cấp bộ, ngành", "Vụ Tổng hợp", "TANDTC", "báo cáo thành tích.pdf")
 	press(t, h, bobID, bobID, review, "✅ Xác nhận")
 	done := waitText(t, h, bobID, "Đã ghi nhận đề nghị #1")
-	if !strings.Contains(done.Text, "Kèm 1 tệp") || !strings.Contains(done.Text, "/nomination 1") {
-		t.Errorf("the confirmation reads %q", done.Text)
-	}
+	hasAll(t, "the confirmation", done.Text, "Kèm 1 tệp", "/nomination 1")
 	if got := current(h, bobID, review); len(got.ReplyMarkup) != 0 {
 		t.Error("the review still has its buttons after confirming")
 	}
 	card := h.say(bobID, bobID, "/nomination 1")
-	if !strings.Contains(card.Text, "báo cáo thành tích.pdf") || !strings.Contains(card.Text, "Vụ Tổng hợp") {
-		t.Errorf("the card:\n%s", card.Text)
-	}
+	hasAll(t, "the card", card.Text, "báo cáo thành tích.pdf", "Vụ Tổng hợp")
 	// Out of a dialogue, documents are not taken.
 	doc = h.tg.SendDocumentFrom(bobID, bobID, "khác.pdf", []byte("x"), "")
 	if m := h.waitReply(bobID, doc.MessageID); !strings.Contains(m.Text, "chỉ nhận tệp trong lúc lập đề nghị") {
@@ -401,9 +385,7 @@ func TestWithdrawAndStatusSection(t *testing.T) {
 	// The unit by its full name is the same nominee as by its code.
 	h.expect(carolID, carolID, "/nominate CTD_CP | Tòa án nhân dân tối cao", "đã được đề nghị", "/nomination 1")
 	st := h.say(groupID, carolID, "/status")
-	if !strings.Contains(st.Text, "Đề nghị khen thưởng năm") || !strings.Contains(st.Text, "đã nộp: 1") || !strings.Contains(st.Text, "đang xem xét: 1") {
-		t.Errorf("/status lacks the nominations:\n%s", st.Text)
-	}
+	hasAll(t, "/status", st.Text, "Đề nghị khen thưởng năm", "đã nộp: 1", "đang xem xét: 1")
 	h.expect(carolID, carolID, "/withdraw 1 Bổ sung hồ sơ", "đã rút", "Đang báo riêng cho 1 đại diện")
 	waitText(t, h, bobID, "Bổ sung hồ sơ")
 	// Withdrawn, the nominee may be nominated again.
