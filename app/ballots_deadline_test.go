@@ -16,8 +16,7 @@ func deadlineBot(t *testing.T) (*harness, *testClock, []app.Option) {
 	t.Helper()
 	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC))
 	opts := []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}
-	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
-	blocWithDelegates(t, h)
+	h := delegatesBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
 	return h, clock, opts
 }
 

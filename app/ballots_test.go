@@ -20,10 +20,7 @@ import (
 // Carol for KTNN and Dave for BTP.
 func blocWithDelegates(t *testing.T, h *harness) {
 	t.Helper()
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
-	join(t, h, daveID, invite(t, h, "BTP"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}, {daveID, "BTP"}})
 }
 
 // ballotBot starts the bot with ho, sets up the bloc of blocWithDelegates
@@ -31,10 +28,18 @@ func blocWithDelegates(t *testing.T, h *harness) {
 // post and the /start payload of its Vote button.
 func ballotBot(t *testing.T, ho harnessOpts, cmd string) (*harness, telegramtest.Message, string) {
 	t.Helper()
-	h := startBot(t, ho)
-	blocWithDelegates(t, h)
+	h := delegatesBot(t, ho)
 	post, payload := openBallot(t, h, cmd)
 	return h, post, payload
+}
+
+// delegatesBot starts the bot with ho and sets up the bloc of
+// blocWithDelegates.
+func delegatesBot(t *testing.T, ho harnessOpts) *harness {
+	t.Helper()
+	h := startBot(t, ho)
+	blocWithDelegates(t, h)
+	return h
 }
 
 var voteLink = regexp.MustCompile(`\?start=(vote_[0-9]+_[0-9]+)$`)
@@ -218,11 +223,7 @@ func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 func TestTiedElectionGoesToARunoff(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án", "KTNN Kiểm toán", "BTP Tư pháp", "BQP Quốc phòng")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
-	join(t, h, daveID, invite(t, h, "BTP"))
-	join(t, h, adminID, invite(t, h, "BQP"))
+	blocOf(t, h, []string{"TANDTC Tòa án", "KTNN Kiểm toán", "BTP Tư pháp", "BQP Quốc phòng"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}, {daveID, "BTP"}, {adminID, "BQP"}})
 	_, payload := openBallot(t, h, "/elect deputy TANDTC,KTNN")
 	castVote(t, h, bobID, payload, "TANDTC")
 	castVote(t, h, carolID, payload, "KTNN")
@@ -261,8 +262,7 @@ func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 
 func TestNominationsBallotMovesNominations(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
+	h := delegatesBot(t, harnessOpts{})
 	h.require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "/nomination 1")
 	h.expect(groupID, aliceID, "/ballot_nominations CTD_CP", "Không có hồ sơ")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
@@ -301,21 +301,21 @@ func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 }
 
-// flagBallot sets up blocWithDelegates with TANDTC's nomination #1 for
-// the Government Emulation Flag put to ballot 1, and returns its payload.
-func flagBallot(t *testing.T, h *harness) string {
+// flagBallot starts the bot with the bloc of blocWithDelegates and
+// TANDTC's nomination #1 for the Government Emulation Flag put to ballot
+// 1, and returns the harness and the ballot's payload.
+func flagBallot(t *testing.T) (*harness, string) {
 	t.Helper()
-	blocWithDelegates(t, h)
+	h := delegatesBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
-	return payload
+	return h, payload
 }
 
 func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	payload := flagBallot(t, h)
+	h, payload := flagBallot(t)
 	castVote(t, h, bobID, payload, "Đồng ý")
 	m := h.say(groupID, aliceID, "/close 1")
 	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
@@ -376,10 +376,7 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 func TestSubmitHandledTwiceCountsOnce(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, daveID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp"}, []seat{{bobID, "TANDTC"}, {daveID, "TANDTC"}, {carolID, "KTNN"}})
 	post, payload := openBallot(t, h, "/elect head")
 	_, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
 	var press map[string]json.RawMessage
@@ -508,8 +505,7 @@ func pressCloseAndWaitResult(t *testing.T, h *harness, m telegramtest.Message) s
 // A deadline is at most voting.max_deadline (90 days) ahead.
 func TestBallotDeadlineWithinBound(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
+	h := delegatesBot(t, harnessOpts{})
 	h.expect(groupID, aliceID, "/motion Thông qua? deadline=99999d", "tối đa 90 ngày")
 	h.expectNot(groupID, aliceID, "/ballots", "/ballot 1")
 	openBallot(t, h, "/motion Thông qua? deadline=30d")

@@ -32,6 +32,22 @@ func setupBloc(t *testing.T, h *harness, units ...string) {
 	}
 }
 
+// seat is a delegate to be: user, for the unit of code unit.
+type seat struct {
+	user int64
+	unit string
+}
+
+// blocOf binds the test group to a bloc with units, as setupBloc does,
+// and has each seat's user join their unit through an invite.
+func blocOf(t *testing.T, h *harness, units []string, seats []seat) {
+	t.Helper()
+	setupBloc(t, h, units...)
+	for _, s := range seats {
+		join(t, h, s.user, invite(t, h, s.unit))
+	}
+}
+
 // invite makes an invite for unit as Alice, in the group, and returns the
 // token the bot sent her privately.
 func invite(t *testing.T, h *harness, unit string) string {
@@ -183,9 +199,7 @@ func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 func TestCovenantSigningToCompletion(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}})
 
 	h.expect(groupID, bobID, "/covenant 2024 | Giao ước", "Chỉ thư ký khối")
 	h.expect(groupID, aliceID, "/covenant 2024 Giao ước", "Cách dùng")
@@ -257,8 +271,7 @@ func TestRolesAndStatusCardGolden(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}})
 	h.expect(groupID, aliceID, "/role TANDTC head", "Khối trưởng")
 	h.expect(groupID, aliceID, "/role VKSNDTC deputy", "Khối phó")
 	h.expect(groupID, aliceID, "/role KTNN chair", "Cách dùng")
@@ -318,11 +331,7 @@ func current(h *harness, chat int64, m telegramtest.Message) telegramtest.Messag
 
 func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
-	join(t, h, daveID, invite(t, h, "BTP"))
+	h := delegatesBot(t, harnessOpts{})
 
 	// Role by buttons: unit, then role.
 	m := h.say(groupID, aliceID, "/role")
@@ -402,8 +411,7 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 func TestInviteOfAnotherUnitAsksBeforeMoving(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}})
 	token := invite(t, h, "KTNN")
 	ask := h.say(bobID, bobID, "/start "+token)
 	if !strings.Contains(ask.Text, "TANDTC") || !strings.Contains(ask.Text, "KTNN") {

@@ -102,8 +102,7 @@ type exportBallot struct {
 func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC))
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}})
-	blocWithDelegates(t, h) // Bob TANDTC, Carol KTNN, Dave BTP
+	h := delegatesBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}}) // Bob TANDTC, Carol KTNN, Dave BTP
 
 	// Roles: TANDTC head; deputy KTNN, then BTP.
 	for _, cmd := range []string{"/role TANDTC head", "/role KTNN deputy", "/role BTP deputy"} {

@@ -41,9 +41,7 @@ func meetingBot(t *testing.T, env map[string]string, opts ...app.Option) (*harne
 	// test; here it would only make the tests wait.
 	unlimited := app.WithOutboxLimits(storage.OutboxLimits{})
 	h := startBot(t, harnessOpts{env: e, appOpts: append([]app.Option{app.WithClock(clock.Now), unlimited}, opts...)})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}})
 	return h, clock
 }
 

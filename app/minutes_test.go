@@ -18,8 +18,7 @@ func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders PDFs")
 	}
-	h := startBot(t, harnessOpts{})
-	payload := flagBallot(t, h)
+	h, payload := flagBallot(t)
 
 	if m := h.say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 || !strings.Contains(m.Text, "/minutes_info 1 chair=") {
 		t.Errorf("/minutes_info before anything is recorded: %q", m.Text)

@@ -23,8 +23,7 @@ func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two hundred nominations")
 	}
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	seedNominations(t, h, 200)
 
 	first := h.say(groupID, carolID, "/nominations")
@@ -121,8 +120,7 @@ func countBotMessagesBefore(h *harness, m telegramtest.Message) int {
 func TestNominationCardGolden(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 10, 1, 30, 0, 0, time.UTC))
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	h.say(bobID, bobID, `/nominate CTD_CP | TANDTC | Dẫn đầu Khối thi đua năm 2023; hoàn thành xuất sắc chỉ tiêu <giải quyết án> & "xét xử".`)
 	clock.Advance(26 * time.Hour)
 	h.say(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ")
@@ -171,8 +169,7 @@ func TestNominationCardGolden(t *testing.T) {
 
 func TestLongestCardIsSentAndEditedWithinLimits(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	ctx := context.Background()
 	keys := storage.NewKeys(h.rd.Prefix())
 	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)

@@ -18,11 +18,16 @@ import (
 // group, so his private commands are about this bloc.
 func nominationBloc(t *testing.T, h *harness) {
 	t.Helper()
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "TANDTC"))
-	join(t, h, daveID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp"}, []seat{{bobID, "TANDTC"}, {carolID, "TANDTC"}, {daveID, "KTNN"}})
 	h.say(groupID, adminID, "/status")
+}
+
+// nominationBot starts the bot with ho and sets up nominationBloc.
+func nominationBot(t *testing.T, ho harnessOpts) *harness {
+	t.Helper()
+	h := startBot(t, ho)
+	nominationBloc(t, h)
+	return h
 }
 
 // lastBotMessage is the bot's latest message in chat, if any.
@@ -48,8 +53,7 @@ func waitText(t *testing.T, h *harness, chat int64, want string) telegramtest.Me
 
 func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 
 	m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
 	if !strings.Contains(m.Text, "đề nghị #1") || !strings.Contains(m.Text, "/nomination 1") {
@@ -97,8 +101,7 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 
 func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
 	tests := []struct {
 		args string
@@ -128,8 +131,7 @@ func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 
 func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationInVoting(t, h)
+	h := nominationInVoting(t)
 
 	// Alice and the global admin, each in their private chat (handled by
 	// different workers), record opposite results at the same moment.
@@ -183,9 +185,8 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 
 func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
 	const otherGroup = -1001700
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Bí mật của khối A")
 	secondBloc(t, h, otherGroup, daveID, bobID)
 	h.expect(otherGroup, bobID, "/nomination 1", "Không có đề nghị #1")
@@ -202,8 +203,7 @@ func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 
 func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	tests := []struct {
 		name string
 		text string
@@ -240,8 +240,7 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 
 func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	var wg sync.WaitGroup
 	for _, u := range []int64{bobID, carolID, daveID} {
 		wg.Add(1)
@@ -302,8 +301,7 @@ func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 
 func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.require(groupID, bobID, "/nominate", "nhắn riêng")
 	ask := waitText(t, h, bobID, "Đề nghị danh hiệu nào")
 	// A forged answer for this very step is checked like a typed one.
@@ -353,8 +351,7 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 
 func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	// The global admin is no unit's delegate: he names the unit.
 	h.expect(adminID, adminID, "/nominate CTD_CP | KTNN", "ghi mã đơn vị")
 	ask := h.say(adminID, adminID, "/nominate")
@@ -377,8 +374,7 @@ func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 
 func TestWithdrawAndStatusSection(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
 	h.say(daveID, daveID, "/nominate CSTD_BO | Trần Văn Bình")
 	h.say(groupID, aliceID, "/nomination_status 2 under_review")
@@ -435,8 +431,7 @@ var listedCommand = regexp.MustCompile(`/nomination (\d+)`)
 // show.
 func TestApprovalByHandNeedsABallotOrAReason(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationInVoting(t, h)
+	h := nominationInVoting(t)
 	for _, tc := range []struct {
 		command string
 		want    []string
@@ -460,14 +455,15 @@ func TestApprovalByHandNeedsABallotOrAReason(t *testing.T) {
 	h.expect(groupID, carolID, "/nomination 1", "quyết định ngoài bỏ phiếu trên bot")
 }
 
-// nominationInVoting sets up nominationBloc with Bob's nomination #1 of
-// TANDTC for CTD_CP, moved by Alice to voting.
-func nominationInVoting(t *testing.T, h *harness) {
+// nominationInVoting starts the bot with nominationBloc and Bob's
+// nomination #1 of TANDTC for CTD_CP, moved by Alice to voting.
+func nominationInVoting(t *testing.T) *harness {
 	t.Helper()
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	h.say(groupID, aliceID, "/nomination_status 1 voting")
+	return h
 }
 
 // containsAll reports whether s holds every one of subs.

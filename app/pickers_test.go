@@ -13,8 +13,7 @@ import (
 // says so.
 func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h) // Bob TANDTC, Carol KTNN, Dave BTP
+	h := delegatesBot(t, harnessOpts{}) // Bob TANDTC, Carol KTNN, Dave BTP
 
 	for _, tc := range []struct {
 		chat, user int64
