@@ -234,15 +234,26 @@ func (h *harness) shutdown() {
 	if h.stop == nil {
 		return
 	}
+	_, returned, err := h.stopRun(30 * time.Second)
+	switch {
+	case !returned:
+		h.t.Error("the bot did not shut down")
+	case err != nil:
+		h.t.Errorf("Run returned %v, want nil on shutdown", err)
+	}
+}
+
+// stopRun stops the App as SIGTERM would and waits up to limit for Run to
+// return: how long it took, whether it returned, and what it returned.
+func (h *harness) stopRun(limit time.Duration) (took time.Duration, returned bool, err error) {
+	start := time.Now()
 	h.stop()
 	h.stop = nil
 	select {
 	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("Run returned %v, want nil on shutdown", err)
-		}
-	case <-time.After(30 * time.Second):
-		h.t.Error("the bot did not shut down")
+		return time.Since(start), true, err
+	case <-time.After(limit):
+		return time.Since(start), false, nil
 	}
 }
 

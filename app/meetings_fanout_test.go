@@ -35,9 +35,7 @@ func TestReminderToAHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	for i := range delegates {
 		u := telegramtest.User{ID: int64(10_000 + i), FirstName: "Đại biểu " + strconv.Itoa(i)}
-		h.tg.AddUser(u)
-		h.tg.StartPrivate(u.ID)
-		addDelegate(t, h, "1", "TANDTC", u)
+		addMember(t, h, "TANDTC", u)
 	}
 	createConference(t, h)
 	h.quiet(groupID)

@@ -40,6 +40,15 @@ func waitReminders(t *testing.T, h *harness, chat int64, n int) telegramtest.Mes
 	return last
 }
 
+// addMember adds user to the stand-in, with a private chat with the bot,
+// and makes them a delegate of unit of committee 1 through addDelegate.
+func addMember(t *testing.T, h *harness, unit string, user telegramtest.User) {
+	t.Helper()
+	h.tg.AddUser(user)
+	h.tg.StartPrivate(user.ID)
+	addDelegate(t, h, "1", unit, user)
+}
+
 // addDelegate makes user a delegate of unit directly in the store (fast
 // set-up for tests with many delegates).
 func addDelegate(t *testing.T, h *harness, committee, unit string, user telegramtest.User) {
@@ -160,10 +169,8 @@ func TestBurstOfAnswersEditsTheAnnouncementWithinLimits(t *testing.T) {
 	var people []telegramtest.User
 	for i := range extra {
 		u := telegramtest.User{ID: int64(300 + i), FirstName: "Đại biểu " + strconv.Itoa(i)}
-		h.tg.AddUser(u)
-		h.tg.StartPrivate(u.ID)
+		addMember(t, h, []string{"TANDTC", "KTNN"}[i%2], u)
 		h.tg.SetMemberStatus(groupID, u.ID, "member")
-		addDelegate(t, h, "1", []string{"TANDTC", "KTNN"}[i%2], u)
 		people = append(people, u)
 	}
 	ann := createConference(t, h)

@@ -168,9 +168,7 @@ func TestChangeNoticesReachEveryDelegate(t *testing.T) {
 	// Dave (KTNN) never answers; Erin (TANDTC) blocked the bot and must
 	// not keep the others from being told.
 	addDelegate(t, h, "1", "KTNN", telegramtest.User{ID: daveID, FirstName: "Dave", Username: "dave"})
-	h.tg.AddUser(telegramtest.User{ID: erinID, FirstName: "Erin", Username: "erin"})
-	h.tg.StartPrivate(erinID)
-	addDelegate(t, h, "1", "TANDTC", telegramtest.User{ID: erinID, FirstName: "Erin", Username: "erin"})
+	addMember(t, h, "TANDTC", telegramtest.User{ID: erinID, FirstName: "Erin", Username: "erin"})
 	h.tg.BlockBot(erinID)
 	createConference(t, h)
 	h.say(bobID, bobID, "/rsvp 1 yes")

@@ -12,7 +12,6 @@ import (
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/internal/clocktest"
-	"github.com/committeebot/committeebot/storage"
 )
 
 // telegramLen is a text's length as Telegram counts it.
@@ -171,12 +170,7 @@ func TestLongestCardIsSentAndEditedWithinLimits(t *testing.T) {
 	t.Parallel()
 	h := nominationBot(t, harnessOpts{})
 	ctx := context.Background()
-	keys := storage.NewKeys(h.rd.Prefix())
-	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storage.NewNominations(h.rd.Client(), keys)
+	c, s := nominationStore(t, h)
 	files := make([]domain.Attachment, domain.MaxAttachments)
 	for i := range files {
 		files[i] = domain.Attachment{FileID: fmt.Sprintf("file-%d", i), Name: strings.Repeat("<&>", 65) + ".pdf"}

@@ -388,17 +388,25 @@ func TestWithdrawAndStatusSection(t *testing.T) {
 	h.expect(bobID, bobID, "/nominate CTD_CP | TANDTC", "đề nghị #3")
 }
 
+// nominationStore is the group's committee and the nominations
+// repository on the bot's Redis, for tests that store nominations
+// directly.
+func nominationStore(t *testing.T, h *harness) (domain.Committee, *storage.Nominations) {
+	t.Helper()
+	keys := storage.NewKeys(h.rd.Prefix())
+	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(context.Background(), groupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, storage.NewNominations(h.rd.Client(), keys)
+}
+
 // seedNominations stores n nominations in the group's bloc directly, with
 // long names, markup and every status, for the listing tests.
 func seedNominations(t *testing.T, h *harness, n int) {
 	t.Helper()
 	ctx := context.Background()
-	keys := storage.NewKeys(h.rd.Prefix())
-	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storage.NewNominations(h.rd.Client(), keys)
+	c, s := nominationStore(t, h)
 	awards := domain.DefaultAwards()
 	paths := [][]domain.Status{
 		nil,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,16 +59,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	// One more member than voters, who does not vote: the ballot stays open
 	// until it is closed by hand, after the burst.
-	voters := make([]int64, n)
-	for i := range n + 1 {
-		u := telegramtest.User{ID: int64(700000 + i), FirstName: "Member " + strconv.Itoa(i)}
-		h.tg.AddUser(u)
-		h.tg.StartPrivate(u.ID)
-		addDelegate(t, h, "1", "TANDTC", u)
-		if i < n {
-			voters[i] = u.ID
-		}
-	}
+	voters := addMembers(t, h, "TANDTC", 700000, n+1, "Member")[:n]
 	_, payload := openBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
 	ballot := strings.Split(payload, "_")[2]
 	cards := make([]telegramtest.Message, n)
