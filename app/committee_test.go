@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,33 +114,20 @@ func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	token := invite(t, h, "TANDTC")
 
-	var wg sync.WaitGroup
-	for _, u := range []int64{bobID, carolID, daveID} {
-		wg.Add(1)
-		go func(u int64) {
-			defer wg.Done()
-			h.tg.SendText(u, u, "/start "+token)
-		}(u)
-	}
-	wg.Wait()
+	users := []int64{bobID, carolID, daveID}
+	h.sendAtOnce(users, "/start "+token)
 	h.quiet(groupID)
-	welcomed, refused := 0, 0
-	waitFor(t, func() bool {
-		welcomed, refused = 0, 0
-		for _, u := range []int64{bobID, carolID, daveID} {
-			for _, m := range h.tg.BotMessages(u) {
-				switch {
-				case strings.Contains(m.Text, "Chào mừng"):
-					welcomed++
-				case strings.Contains(m.Text, "đã được dùng"):
-					refused++
-				}
-			}
+	got := h.waitOutcomes(users, 3, func(text string) string {
+		switch {
+		case strings.Contains(text, "Chào mừng"):
+			return "welcomed"
+		case strings.Contains(text, "đã được dùng"):
+			return "refused"
 		}
-		return welcomed+refused == 3
+		return ""
 	})
-	if welcomed != 1 || refused != 2 {
-		t.Errorf("welcomed %d, refused %d; want exactly one delegate", welcomed, refused)
+	if got["welcomed"] != 1 || got["refused"] != 2 {
+		t.Errorf("welcomed %d, refused %d; want exactly one delegate", got["welcomed"], got["refused"])
 	}
 	if m := h.say(groupID, aliceID, "/members"); strings.Count(m.Text, "👤") != 1 {
 		t.Errorf("/members lists %d delegates, want 1: %q", strings.Count(m.Text, "👤"), m.Text)
@@ -386,23 +372,26 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 	h.expect(super, bobID, "/units", "TANDTC")
 	// The bot is removed from the supergroup: the bloc is detached, its
 	// data kept.
-	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
-		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
-		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": 2,
-		"old_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
-		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "kicked"},
-	}})
+	botMembership(h, super, 2, "member", "kicked")
 	h.quiet(super)
 	h.expect(super, bobID, "/units", "chưa gắn với khối")
 	// Added back: the bloc returns with its data.
-	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
-		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
-		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": 3,
-		"old_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "left"},
-		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
-	}})
+	botMembership(h, super, 3, "left", "member")
 	waitFor(t, func() bool { return countMessages(h, super, "👋 Tôi đã trở lại") == 1 })
 	h.expect(super, bobID, "/units", "TANDTC")
+}
+
+// botMembership enqueues the update Telegram sends when Alice changes the
+// bot's status in the supergroup chat from one status to another; date
+// orders the updates.
+func botMembership(h *harness, chat int64, date int, from, to string) {
+	bot := map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}
+	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
+		"chat": map[string]any{"id": chat, "type": "supergroup", "title": "Khối"},
+		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": date,
+		"old_chat_member": map[string]any{"user": bot, "status": from},
+		"new_chat_member": map[string]any{"user": bot, "status": to},
+	}})
 }
 
 // An invite of another unit moves a delegate only when they confirm,

@@ -17,31 +17,14 @@ import (
 func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	tests := []struct {
-		name   string
-		chat   int64
-		user   int64
-		text   string
-		want   []string
-		absent []string
-	}{
-		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}, nil},
-		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}, nil},
-		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "từng bước"}, nil},
-		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}, nil},
-		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}, nil},
-		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := h.say(tt.chat, tt.user, tt.text)
-			for _, w := range tt.want {
-				if !strings.Contains(m.Text, w) {
-					t.Errorf("reply %q lacks %q", m.Text, w)
-				}
-			}
-		})
-	}
+	h.expectEach(t, []exchange{
+		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}},
+		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}},
+		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "từng bước"}},
+		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}},
+		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}},
+		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}},
+	})
 }
 
 func TestCommandForAnotherBotIsIgnored(t *testing.T) {

@@ -301,6 +301,26 @@ func (h *harness) sayChecked(check func(t *testing.T, what, text string, words .
 	return m
 }
 
+// exchange is a line a test sends and what the bot's answer must hold.
+type exchange struct {
+	name       string // names the subtest
+	chat, user int64
+	text       string
+	want       []string
+}
+
+// expectEach sends each exchange in turn, in a subtest of t, and checks
+// that the bot's answer holds every one of its want.
+func (h *harness) expectEach(t *testing.T, exchanges []exchange) {
+	t.Helper()
+	for _, x := range exchanges {
+		t.Run(x.name, func(t *testing.T) {
+			m := h.say(x.chat, x.user, x.text)
+			hasAll(t, answerTo(x.chat, x.user, x.text), m.Text, x.want...)
+		})
+	}
+}
+
 // answerTo names, in a failure, the bot's answer to text.
 func answerTo(chat, user int64, text string) string {
 	return fmt.Sprintf("the answer to %.80q (user %d in chat %d)", text, user, chat)
@@ -335,6 +355,50 @@ func absent(s string, want []string) []string {
 		}
 	}
 	return lacks
+}
+
+// sendAtOnce has each of users send text in their private chat with the
+// bot, all at once.
+func (h *harness) sendAtOnce(users []int64, text string) {
+	var wg sync.WaitGroup
+	for _, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.tg.SendText(u, u, text)
+		}()
+	}
+	wg.Wait()
+}
+
+// waitOutcomes waits until the bot's messages in the private chats of
+// users that outcome names (a message it names "" does not count) are n,
+// and returns how many it gave each name.
+func (h *harness) waitOutcomes(users []int64, n int, outcome func(text string) string) map[string]int {
+	h.t.Helper()
+	var got map[string]int
+	waitFor(h.t, func() bool {
+		got = map[string]int{}
+		total := 0
+		for _, u := range users {
+			for _, m := range h.tg.BotMessages(u) {
+				if o := outcome(m.Text); o != "" {
+					got[o]++
+					total++
+				}
+			}
+		}
+		return total == n
+	}, func() string {
+		var b strings.Builder
+		for _, u := range users {
+			for _, m := range h.tg.BotMessages(u) {
+				fmt.Fprintf(&b, "%d: %q\n", u, m.Text)
+			}
+		}
+		return b.String()
+	})
+	return got
 }
 
 // settle waits until the outbox has delivered everything queued so far,

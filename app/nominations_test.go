@@ -204,27 +204,16 @@ func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 	t.Parallel()
 	h := nominationBot(t, harnessOpts{})
-	tests := []struct {
-		name string
-		text string
-		want string
-	}{
-		{"unknown award", "/nominate NOPE | TANDTC", "Không có danh hiệu «NOPE»"},
-		{"individual award with a unit code", "/nominate CSTD_BO | KTNN", "danh hiệu cá nhân"},
-		{"individual award with a unit's name", "/nominate CSTD_BO | kiểm toán  nhà nước", "danh hiệu cá nhân"},
-		{"empty nominee", "/nominate CTD_CP |   | Thành tích", "Chưa có tên"},
-		{"achievements of 5000 characters", "/nominate CTD_CP | TANDTC | " + strings.Repeat("x", 5000), "dài 5000 ký tự; tối đa 2000"},
-		{"nominee too long", "/nominate TTLDXS | " + strings.Repeat("a", 201), "tối đa 200"},
-		{"no bar and too many words", "/nominate A B C", "Cách dùng"},
-		{"another unit", "/nominate KTNN CTD_CP | KTNN", "chỉ đề nghị được cho đơn vị của mình"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if m := h.say(bobID, bobID, tt.text); !strings.Contains(m.Text, tt.want) {
-				t.Errorf("answered %q, want %q", m.Text, tt.want)
-			}
-		})
-	}
+	h.expectEach(t, []exchange{
+		{"unknown award", bobID, bobID, "/nominate NOPE | TANDTC", []string{"Không có danh hiệu «NOPE»"}},
+		{"individual award with a unit code", bobID, bobID, "/nominate CSTD_BO | KTNN", []string{"danh hiệu cá nhân"}},
+		{"individual award with a unit's name", bobID, bobID, "/nominate CSTD_BO | kiểm toán  nhà nước", []string{"danh hiệu cá nhân"}},
+		{"empty nominee", bobID, bobID, "/nominate CTD_CP |   | Thành tích", []string{"Chưa có tên"}},
+		{"achievements of 5000 characters", bobID, bobID, "/nominate CTD_CP | TANDTC | " + strings.Repeat("x", 5000), []string{"dài 5000 ký tự; tối đa 2000"}},
+		{"nominee too long", bobID, bobID, "/nominate TTLDXS | " + strings.Repeat("a", 201), []string{"tối đa 200"}},
+		{"no bar and too many words", bobID, bobID, "/nominate A B C", []string{"Cách dùng"}},
+		{"another unit", bobID, bobID, "/nominate KTNN CTD_CP | KTNN", []string{"chỉ đề nghị được cho đơn vị của mình"}},
+	})
 	h.require(groupID, carolID, "/nominations", "Chưa có đề nghị")
 	// HTML in names is stored as typed and shown escaped.
 	raw := `Tổ <b>Hành chính</b> & "Văn thư"`
@@ -241,43 +230,22 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 	t.Parallel()
 	h := nominationBot(t, harnessOpts{})
-	var wg sync.WaitGroup
-	for _, u := range []int64{bobID, carolID, daveID} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h.tg.SendText(u, u, "/nominate CSTD_TQ | Nguyễn Văn An")
-		}()
-	}
-	wg.Wait()
-	stored, refused := 0, 0
-	waitFor(t, func() bool {
-		stored, refused = 0, 0
-		for _, u := range []int64{bobID, carolID, daveID} {
-			for _, m := range h.tg.BotMessages(u) {
-				switch {
-				case strings.Contains(m.Text, "Đã ghi nhận đề nghị"):
-					stored++
-				case strings.Contains(m.Text, "đã được đề nghị") && strings.Contains(m.Text, "/nomination "):
-					// Concurrent attempts may use up an id, so the stored
-					// nomination is not always number 1; the refusals must
-					// point at it, checked below.
-					refused++
-				}
-			}
+	users := []int64{bobID, carolID, daveID}
+	h.sendAtOnce(users, "/nominate CSTD_TQ | Nguyễn Văn An")
+	got := h.waitOutcomes(users, 3, func(text string) string {
+		switch {
+		case strings.Contains(text, "Đã ghi nhận đề nghị"):
+			return "stored"
+		case strings.Contains(text, "đã được đề nghị") && strings.Contains(text, "/nomination "):
+			// Concurrent attempts may use up an id, so the stored
+			// nomination is not always number 1; the refusals must
+			// point at it, checked below.
+			return "refused"
 		}
-		return stored+refused == 3
-	}, func() string {
-		var b strings.Builder
-		for _, u := range []int64{bobID, carolID, daveID} {
-			for _, m := range h.tg.BotMessages(u) {
-				b.WriteString(fmt.Sprintf("%d: %q\n", u, m.Text))
-			}
-		}
-		return b.String()
+		return ""
 	})
-	if stored != 1 || refused != 2 {
-		t.Errorf("%d stored, %d refused; want 1 and 2", stored, refused)
+	if got["stored"] != 1 || got["refused"] != 2 {
+		t.Errorf("%d stored, %d refused; want 1 and 2", got["stored"], got["refused"])
 	}
 	var storedID string
 	for _, u := range []int64{bobID, carolID, daveID} {
