@@ -105,11 +105,9 @@ func pressYesAtOnce(h *harness, ids []int64, cards []int, ballot string, times i
 	var wg sync.WaitGroup
 	for range times {
 		for i, id := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				h.tg.PressButton(id, id, cards[i], "bvs:1:"+ballot+":0")
-			}()
+			})
 		}
 	}
 	wg.Wait()

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -63,7 +62,7 @@ type harness struct {
 	rd   *redistest.Instance
 	cfg  *config.Config
 	app  *app.App
-	logs *syncBuffer
+	logs *app.LogBuffer
 	ops  string
 	env  map[string]string
 	// charts: the bot draws each result's chart (harnessOpts.charts).
@@ -131,7 +130,7 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 	} else {
 		rd = redistest.New(t)
 	}
-	h := &harness{t: t, tg: tg, rd: rd, logs: &syncBuffer{}, charts: ho.charts}
+	h := &harness{t: t, tg: tg, rd: rd, logs: &app.LogBuffer{}, charts: ho.charts}
 	h.cfg = h.config(ho)
 	if !ho.noApp {
 		opts := ho.appOpts
@@ -362,11 +361,9 @@ func absent(s string, want []string) []string {
 func (h *harness) sendAtOnce(users []int64, text string) {
 	var wg sync.WaitGroup
 	for _, u := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h.tg.SendText(u, u, text)
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -526,22 +523,4 @@ func (h *harness) get(path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// syncBuffer collects logs written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

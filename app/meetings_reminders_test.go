@@ -178,18 +178,16 @@ func TestBurstOfAnswersEditsTheAnnouncementWithinLimits(t *testing.T) {
 	var mu sync.Mutex
 	var queries []string
 	for _, u := range people {
-		wg.Add(1)
-		go func(u telegramtest.User) {
-			defer wg.Done()
+		wg.Go(func() {
 			q := h.tg.PressButton(groupID, u.ID, ann.MessageID, "mr:1:1:1")
 			mu.Lock()
 			queries = append(queries, q)
 			mu.Unlock()
-		}(u)
+		})
 	}
 	wg.Wait()
 	for _, q := range queries {
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(q); return ok && a.Answered })
+		h.waitAnswer(q)
 	}
 	edits := func() int {
 		n := 0

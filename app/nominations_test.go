@@ -143,11 +143,9 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 		id   int64
 		move string
 	}{{aliceID, "approved Biểu quyết tại hội nghị"}, {adminID, "rejected Không đạt số phiếu tại hội nghị"}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h.tg.SendText(who.id, who.id, "/nomination_status 1 "+who.move)
-		}()
+		})
 	}
 	wg.Wait()
 	var answers []string

@@ -82,9 +82,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	quarter, cutOff, crashed := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	for i, id := range voters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			switch {
 			case i >= 3*n/4:
 				<-crashed
@@ -95,7 +93,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 			if outcomes[i].receipt != "" && acked.Add(1) == n/4 {
 				close(quarter)
 			}
-		}()
+		})
 	}
 	select {
 	case <-quarter:
