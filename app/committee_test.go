@@ -81,9 +81,11 @@ func join(t *testing.T, h *harness, user int64, token string) {
 func TestSetupByGroupAdminOnly(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	h.expect(groupID, bobID, "/setup Khối X", "Chỉ quản trị viên")
-	h.expect(groupID, bobID, "/status", "chưa gắn với khối")
-	h.expect(aliceID, aliceID, "/setup Khối X", "chỉ dùng trong nhóm")
+	h.expectEach(t, []exchange{
+		{"a plain member's setup", groupID, bobID, "/setup Khối X", []string{"Chỉ quản trị viên"}},
+		{"status before setup", groupID, bobID, "/status", []string{"chưa gắn với khối"}},
+		{"setup in a private chat", aliceID, aliceID, "/setup Khối X", []string{"chỉ dùng trong nhóm"}},
+	})
 	if m := h.say(groupID, aliceID, "/setup"); !strings.Contains(m.Text, "Khối thi đua &lt;Test&gt; &amp; Co") && !strings.Contains(m.Text, "Khối thi đua <Test> & Co") {
 		t.Errorf("/setup without a name should use the group title, answered %q", m.Text)
 	}

@@ -314,6 +314,7 @@ func (h *harness) expectEach(t *testing.T, exchanges []exchange) {
 	t.Helper()
 	for _, x := range exchanges {
 		t.Run(x.name, func(t *testing.T) {
+			t.Helper()
 			m := h.say(x.chat, x.user, x.text)
 			hasAll(t, answerTo(x.chat, x.user, x.text), m.Text, x.want...)
 		})
