@@ -9,7 +9,6 @@ import (
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
-	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -30,52 +29,16 @@ func TestSixtyMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 
 	// The delegates of one unit, joined through real invites in
 	// the bot's Redis (through the chat it would take minutes).
-	ctx := context.Background()
-	store := storage.NewCommittees(h.rd.Client(), storage.NewKeys(h.rd.Prefix()))
-	for i := 0; i < n; i++ {
-		id := int64(500000 + i)
-		h.tg.AddUser(telegramtest.User{ID: id, FirstName: "Member " + strconv.Itoa(i)})
-		h.tg.StartPrivate(id)
-		inv, err := store.CreateInvite(ctx, "1", "TANDTC", aliceID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := store.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: id, Name: "Member"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := addMembers(t, h, "TANDTC", 500000, n, "Member")
 	_, payload := openBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
 	ballot := strings.Split(payload, "_")[2]
 
 	// Everyone opens their ballot, then presses Submit three times at once
 	// with "yes" picked (the first option: state "0").
-	cards := make([]int, n)
-	for i := 0; i < n; i++ {
-		id := int64(500000 + i)
-		cards[i] = h.tg.SendText(id, id, "/start "+payload).MessageID
-	}
-	h.quiet(groupID)
-	var wg sync.WaitGroup
-	for try := 0; try < 3; try++ {
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				id := int64(500000 + i)
-				h.tg.PressButton(id, id, cards[i]+1, "bvs:1:"+ballot+":0")
-			}(i)
-		}
-	}
-	wg.Wait()
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋") {
-				return true
-			}
-		}
-		return false
-	})
-	res, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Result(ctx, "1", ballot)
+	cards := openPersonalBallots(h, ids, payload)
+	pressYesAtOnce(h, ids, cards, ballot, 3)
+	h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
+	res, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Result(context.Background(), "1", ballot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,52 +51,64 @@ func TestDelegatesOfOneUnitSubmittingAtOnceCountOnce(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	ctx := context.Background()
-	store := storage.NewCommittees(h.rd.Client(), storage.NewKeys(h.rd.Prefix()))
 	const n = 10
-	for i := 0; i < n; i++ {
-		id := int64(600000 + i)
-		h.tg.AddUser(telegramtest.User{ID: id, FirstName: "Delegate " + strconv.Itoa(i)})
-		h.tg.StartPrivate(id)
-		inv, err := store.CreateInvite(ctx, "1", "TANDTC", aliceID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := store.RedeemInvite(ctx, inv.Token, domain.Delegate{UserID: id, Name: "Delegate"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids := addMembers(t, h, "TANDTC", 600000, n, "Delegate")
 	_, payload := openBallot(t, h, "/elect head")
 	ballot := strings.Split(payload, "_")[2]
-	cards := make([]int, n)
-	for i := range cards {
-		id := int64(600000 + i)
-		cards[i] = h.tg.SendText(id, id, "/start "+payload).MessageID
-	}
-	h.quiet(groupID)
-	var wg sync.WaitGroup
-	for i := range cards {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			id := int64(600000 + i)
-			h.tg.PressButton(id, id, cards[i]+1, "bvs:1:"+ballot+":0")
-		}(i)
-	}
-	wg.Wait()
+	cards := openPersonalBallots(h, ids, payload)
+	pressYesAtOnce(h, ids, cards, ballot, 1)
 	h.quiet(groupID)
 	recorded := 0
-	for i := range cards {
-		id := int64(600000 + i)
-		if m, ok := h.tg.Message(id, cards[i]+1); ok && strings.Contains(m.Text, "Đã ghi nhận") {
+	for i, id := range ids {
+		if m, ok := h.tg.Message(id, cards[i]); ok && strings.Contains(m.Text, "Đã ghi nhận") {
 			recorded++
 		}
 	}
-	voted, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Voted(ctx, "1", ballot)
+	voted, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Voted(context.Background(), "1", ballot)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if recorded != 1 || len(voted) != 1 {
 		t.Errorf("%d delegates were told their vote was recorded, %d units voted; want exactly one", recorded, len(voted))
 	}
+}
+
+// addMembers adds n people, with ids from first on and names "<name> i",
+// each a delegate of unit through addMember, and returns their ids.
+func addMembers(t *testing.T, h *harness, unit string, first int64, n int, name string) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = first + int64(i)
+		addMember(t, h, unit, telegramtest.User{ID: ids[i], FirstName: name + " " + strconv.Itoa(i)})
+	}
+	return ids
+}
+
+// openPersonalBallots has each of ids follow the Vote link with payload,
+// all before any answer, waits until the bot is quiet and returns the id
+// of each one's personal ballot: the bot's answer right after their
+// /start.
+func openPersonalBallots(h *harness, ids []int64, payload string) []int {
+	cards := make([]int, len(ids))
+	for i, id := range ids {
+		cards[i] = h.tg.SendText(id, id, "/start "+payload).MessageID + 1
+	}
+	h.quiet(groupID)
+	return cards
+}
+
+// pressYesAtOnce has each of ids press Submit with "yes" picked (the first
+// option: state "0") on their card of ballot, times times each, all at
+// once.
+func pressYesAtOnce(h *harness, ids []int64, cards []int, ballot string, times int) {
+	var wg sync.WaitGroup
+	for range times {
+		for i, id := range ids {
+			wg.Go(func() {
+				h.tg.PressButton(id, id, cards[i], "bvs:1:"+ballot+":0")
+			})
+		}
+	}
+	wg.Wait()
 }

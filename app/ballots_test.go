@@ -20,10 +20,26 @@ import (
 // Carol for KTNN and Dave for BTP.
 func blocWithDelegates(t *testing.T, h *harness) {
 	t.Helper()
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
-	join(t, h, daveID, invite(t, h, "BTP"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}, {daveID, "BTP"}})
+}
+
+// ballotBot starts the bot with ho, sets up the bloc of blocWithDelegates
+// and opens a ballot with cmd as Alice: it returns the harness, the group
+// post and the /start payload of its Vote button.
+func ballotBot(t *testing.T, ho harnessOpts, cmd string) (*harness, telegramtest.Message, string) {
+	t.Helper()
+	h := delegatesBot(t, ho)
+	post, payload := openBallot(t, h, cmd)
+	return h, post, payload
+}
+
+// delegatesBot starts the bot with ho and sets up the bloc of
+// blocWithDelegates.
+func delegatesBot(t *testing.T, ho harnessOpts) *harness {
+	t.Helper()
+	h := startBot(t, ho)
+	blocWithDelegates(t, h)
+	return h
 }
 
 var voteLink = regexp.MustCompile(`\?start=(vote_[0-9]+_[0-9]+)$`)
@@ -35,14 +51,9 @@ func openBallot(t *testing.T, h *harness, cmd string) (telegramtest.Message, str
 	sent := h.tg.SendText(groupID, aliceID, cmd)
 	// The post, not a result of an earlier ballot posted meanwhile by
 	// its job.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, groupID, func(m telegramtest.Message) bool {
-		return m.MessageID > sent.MessageID && !strings.HasPrefix(m.Text, "📋")
+	m := h.waitAfter(groupID, sent.MessageID, "answer to "+cmd, func(m telegramtest.Message) bool {
+		return !strings.HasPrefix(m.Text, "📋")
 	})
-	if err != nil {
-		t.Fatalf("%s: no answer: %v", cmd, err)
-	}
 	h.settle()
 	if len(m.ReplyMarkup) == 0 || m.ReplyMarkup[0][0].URL == "" {
 		t.Fatalf("%s: the group post has no Vote button: %q", cmd, m.Text)
@@ -71,14 +82,8 @@ var receiptRE = regexp.MustCompile(`[A-Z2-9]{5}-[A-Z2-9]{5}`)
 
 func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	post, payload := openBallot(t, h, "/elect head")
-	for _, want := range []string{"Bầu Khối trưởng năm", "bỏ phiếu kín", "mỗi đơn vị một phiếu", "0/3 đơn vị"} {
-		if !strings.Contains(post.Text, want) {
-			t.Errorf("group post lacks %q: %q", want, post.Text)
-		}
-	}
+	h, post, payload := ballotBot(t, harnessOpts{}, "/elect head")
+	hasAll(t, "group post", post.Text, "Bầu Khối trưởng năm", "bỏ phiếu kín", "mỗi đơn vị một phiếu", "0/3 đơn vị")
 	receipts := map[string]string{}
 	for user, pick := range map[int64]string{bobID: "TANDTC", carolID: "TANDTC"} {
 		text := castVote(t, h, user, payload, pick)
@@ -89,30 +94,15 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 		receipts[rc] = pick
 	}
 	// Bob's unit cannot vote twice, and nobody sees running counts.
-	if m := h.say(bobID, bobID, "/start "+payload); !strings.Contains(m.Text, "đã bỏ phiếu rồi") {
-		t.Errorf("second visit answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+payload, "đã bỏ phiếu rồi")
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, post).Text, "2/3 đơn vị") })
 	if got := current(h, groupID, post).Text; strings.Contains(got, "TANDTC: ") {
 		t.Errorf("the group post shows running counts: %q", got)
 	}
 	// The last unit's vote closes the ballot.
 	receipts[receiptRE.FindString(castVote(t, h, daveID, payload, "KTNN"))] = "KTNN"
-	var result telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋 Kết quả:") {
-				result = m
-				return true
-			}
-		}
-		return false
-	})
-	for _, want := range []string{"Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66,7% tổng số)", "trúng cử"} {
-		if !strings.Contains(result.Text, want) {
-			t.Errorf("result lacks %q: %q", want, result.Text)
-		}
-	}
+	result := h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋 Kết quả:") })
+	hasAll(t, "result", result.Text, "Hợp lệ: 3/3", "TANDTC — Tòa án nhân dân tối cao: 2 (66,7% tổng số)", "trúng cử")
 	// Apply the result: TANDTC becomes head.
 	if len(result.ReplyMarkup) == 0 {
 		t.Fatal("no button to apply the election's result")
@@ -125,20 +115,14 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 	if got := current(h, groupID, result).Text; !strings.Contains(got, "TANDTC là Khối trưởng năm") {
 		t.Errorf("after applying the result the message reads %q", got)
 	}
-	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "Đã bầu cho năm") || !strings.Contains(m.Text, "Khối trưởng TANDTC") {
-		t.Errorf("/status does not show next year's head: %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/status", "Đã bầu cho năm", "Khối trưởng TANDTC")
 	// The new year begins: TANDTC is the head.
 	year := regexp.MustCompile(`Khối trưởng năm (\d{4})`).FindStringSubmatch(post.Text)
 	if year == nil {
 		t.Fatalf("no year in %q", post.Text)
 	}
-	if m := h.say(groupID, bobID, "/year "+year[1]); !strings.Contains(m.Text, "Chỉ thư ký") {
-		t.Errorf("a delegate changing the year got %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/year "+year[1]); !strings.Contains(m.Text, "Khối trưởng: TANDTC") {
-		t.Errorf("/year %s answered %q", year[1], m.Text)
-	}
+	h.expect(groupID, bobID, "/year "+year[1], "Chỉ thư ký")
+	h.expect(groupID, aliceID, "/year "+year[1], "Khối trưởng: TANDTC")
 
 	// The minutes: PDF and CSV, every receipt with its choice.
 	before := len(h.tg.BotMessages(groupID))
@@ -195,23 +179,16 @@ func TestSecretElectionFromPostToMinutes(t *testing.T) {
 func TestVotesThatMustNotCount(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 0, 0, time.UTC))
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")
+	h, _, payload := ballotBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}}, "/motion Thông qua chương trình công tác? secret=yes deadline=2h")
 
 	// A non-member.
-	if m := h.say(aliceID, aliceID, "/start "+payload); !strings.Contains(m.Text, "không có quyền") {
-		t.Errorf("a non-delegate's ballot: %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/start "+payload, "không có quyền")
 	// Forged buttons: another ballot, a state that does not fit.
 	card := h.say(bobID, bobID, "/start "+payload)
 	for _, data := range []string{"bv:1:999:0", "bv:1:1:zz", "bvs:1:1:7", "bvs:9:1:0", "bv:1"} {
-		qid := h.tg.PressButton(bobID, bobID, card.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+		h.pressData(bobID, bobID, card.MessageID, data)
 	}
-	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
-		t.Errorf("forged presses changed the turnout: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 	// A vote one second after the deadline is refused although nobody
 	// closed the ballot yet.
 	press(t, h, bobID, bobID, current(h, bobID, card), "Tán thành")
@@ -223,86 +200,54 @@ func TestVotesThatMustNotCount(t *testing.T) {
 	if got := current(h, bobID, card).Text; !strings.Contains(got, "quá hạn") && !strings.Contains(got, "đã kết thúc; phiếu không được nhận") {
 		t.Errorf("late vote answered %q", got)
 	}
-	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
-		t.Errorf("a late vote was counted: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 }
 
 func TestOpenMotionShowsVotesAndAllowsChanges(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Tổ chức hội nghị tại Hà Nội?")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/motion Tổ chức hội nghị tại Hà Nội?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	if text := castVote(t, h, bobID, payload, "Không tán thành"); !strings.Contains(text, "Đã đổi") {
 		t.Errorf("changing an open vote: %q", text)
 	}
-	if m := h.say(groupID, carolID, "/ballot 1"); !strings.Contains(m.Text, "TANDTC (Bob): Không tán thành") {
-		t.Errorf("/ballot of an open vote: %q", m.Text)
-	}
+	h.expect(groupID, carolID, "/ballot 1", "TANDTC (Bob): Không tán thành")
 	// Reopened, the personal ballot shows Bob's current choice.
-	if m := h.say(bobID, bobID, "/start "+payload); !strings.Contains(m.Text, "Lựa chọn của bạn: Không tán thành") {
-		t.Errorf("the reopened ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+payload, "Lựa chọn của bạn: Không tán thành")
 	// Alice closes it; 1 of 3 took part: not valid.
 	if result := closeAndWaitResult(t, h, "1"); !strings.Contains(result, "Không hợp lệ: chỉ 1/3") {
 		t.Errorf("the result of an open motion with 1 of 3: %q", result)
 	}
-	if m := h.say(carolID, carolID, "/start "+payload); !strings.Contains(m.Text, "đã kết thúc") {
-		t.Errorf("voting after close: %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/start "+payload, "đã kết thúc")
 }
 
 func TestTiedElectionGoesToARunoff(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án", "KTNN Kiểm toán", "BTP Tư pháp", "BQP Quốc phòng")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
-	join(t, h, daveID, invite(t, h, "BTP"))
-	join(t, h, adminID, invite(t, h, "BQP"))
+	blocOf(t, h, []string{"TANDTC Tòa án", "KTNN Kiểm toán", "BTP Tư pháp", "BQP Quốc phòng"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}, {daveID, "BTP"}, {adminID, "BQP"}})
 	_, payload := openBallot(t, h, "/elect deputy TANDTC,KTNN")
 	castVote(t, h, bobID, payload, "TANDTC")
 	castVote(t, h, carolID, payload, "KTNN")
 	castVote(t, h, daveID, payload, "TANDTC")
 	castVote(t, h, adminID, payload, "KTNN")
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.Contains(m.Text, "/runoff 1") {
-				return true
-			}
-		}
-		return false
-	})
+	h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "/runoff 1") })
 	post, payload2 := openBallot(t, h, "/runoff 1")
-	if !strings.Contains(post.Text, "vòng 2") || strings.Contains(post.Text, "BTP") {
-		t.Errorf("runoff post: %q", post.Text)
-	}
+	hasAll(t, "runoff post", post.Text, "vòng 2")
+	hasNone(t, "runoff post", post.Text, "BTP")
 	if payload2 == payload {
 		t.Error("the runoff reuses the first ballot")
 	}
 	// One second round per election, and no third.
-	if m := h.say(groupID, aliceID, "/runoff 1"); !strings.Contains(m.Text, "đã có vòng 2: /ballot 2") {
-		t.Errorf("a second /runoff 1 answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/runoff 2"); !strings.Contains(m.Text, "không có vòng 3") {
-		t.Errorf("/runoff of the second round answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/ballots"); strings.Contains(m.Text, "/ballot 3") {
-		t.Errorf("a third ballot exists: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/runoff 1", "đã có vòng 2: /ballot 2")
+	h.expect(groupID, aliceID, "/runoff 2", "không có vòng 3")
+	h.expectNot(groupID, aliceID, "/ballots", "/ballot 3")
 }
 
 func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Duyệt kế hoạch?")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/motion Duyệt kế hoạch?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	bobBefore := len(h.tg.BotMessages(bobID))
-	if m := h.say(groupID, aliceID, "/remind_voters 1"); !strings.Contains(m.Text, "Đã nhắc 2") {
-		t.Errorf("/remind_voters answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/remind_voters 1", "Đã nhắc 2")
 	for _, u := range []int64{carolID, daveID} {
 		waitFor(t, func() bool {
 			msgs := h.tg.BotMessages(u)
@@ -317,37 +262,23 @@ func TestRemindVotersReachesOnlyThoseWhoHaveNotVoted(t *testing.T) {
 
 func TestNominationsBallotMovesNominations(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "/nomination 1") {
-		t.Fatalf("/nominate answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/ballot_nominations CTD_CP"); !strings.Contains(m.Text, "Không có hồ sơ") {
-		t.Errorf("a ballot without nominations under review: %q", m.Text)
-	}
+	h := delegatesBot(t, harnessOpts{})
+	h.require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "/nomination 1")
+	h.expect(groupID, aliceID, "/ballot_nominations CTD_CP", "Không có hồ sơ")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
 	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(strings.ToLower(m.Text), "biểu quyết") {
 		t.Errorf("the nomination is not in voting: %q", m.Text)
 	}
 	// While the ballot is open, only its result moves the nomination.
-	if m := h.say(bobID, bobID, "/withdraw 1"); !strings.Contains(m.Text, "/ballot 1") {
-		t.Errorf("withdrawing a nomination on an open ballot: %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/nomination_status 1 approved"); !strings.Contains(m.Text, "/ballot 1") {
-		t.Errorf("approving by hand a nomination on an open ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/withdraw 1", "/ballot 1")
+	h.expect(groupID, aliceID, "/nomination_status 1 approved", "/ballot 1")
 	castVote(t, h, bobID, payload, "Đồng ý")
 	castVote(t, h, carolID, payload, "Đồng ý")
 	castVote(t, h, daveID, payload, "Không đồng ý")
 	// 80% of 3 units is 3 approvals: 2 are not enough.
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.HasPrefix(m.Text, "📋") && strings.Contains(m.Text, "không thông qua") {
-				return true
-			}
-		}
-		return false
+	h.waitFirst(groupID, func(m telegramtest.Message) bool {
+		return strings.HasPrefix(m.Text, "📋") && strings.Contains(m.Text, "không thông qua")
 	})
 	waitFor(t, func() bool {
 		m := h.say(groupID, carolID, "/nomination 1")
@@ -357,40 +288,34 @@ func TestNominationsBallotMovesNominations(t *testing.T) {
 
 func TestRemovedDelegateCannotVoteAnyMore(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
 	card := h.say(carolID, carolID, "/start "+payload)
 	press(t, h, carolID, carolID, card, "KTNN")
 	press(t, h, carolID, carolID, current(h, carolID, card), "📝 Xem lại và gửi")
 	// The secretariat removes Carol before she submits.
-	if m := h.say(groupID, aliceID, "/delegate_remove @carol"); !strings.Contains(m.Text, "Đã bỏ Carol") {
-		t.Fatalf("/delegate_remove answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/delegate_remove @carol", "Đã bỏ Carol")
 	press(t, h, carolID, carolID, current(h, carolID, card), "✅ Gửi phiếu")
 	if got := current(h, carolID, card).Text; !strings.Contains(got, "không có quyền") {
 		t.Errorf("a removed delegate's vote answered %q", got)
 	}
-	if m := h.say(groupID, aliceID, "/ballot 1"); !strings.Contains(m.Text, "0/3") {
-		t.Errorf("the removed delegate's vote counted: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/ballot 1", "0/3")
 }
 
-// flagBallot sets up blocWithDelegates with TANDTC's nomination #1 for
-// the Government Emulation Flag put to ballot 1, and returns its payload.
-func flagBallot(t *testing.T, h *harness) string {
+// flagBallot starts the bot with the bloc of blocWithDelegates and
+// TANDTC's nomination #1 for the Government Emulation Flag put to ballot
+// 1, and returns the harness and the ballot's payload.
+func flagBallot(t *testing.T) (*harness, string) {
 	t.Helper()
-	blocWithDelegates(t, h)
+	h := delegatesBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	_, payload := openBallot(t, h, "/ballot_nominations CTD_CP")
-	return payload
+	return h, payload
 }
 
 func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	payload := flagBallot(t, h)
+	h, payload := flagBallot(t)
 	castVote(t, h, bobID, payload, "Đồng ý")
 	m := h.say(groupID, aliceID, "/close 1")
 	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
@@ -398,9 +323,7 @@ func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 	// 1 of 3 took part: nothing decided, the nomination is still in voting
 	// and goes into the next ballot.
 	post, _ := openBallot(t, h, "/ballot_nominations CTD_CP")
-	if !strings.Contains(post.Text, "/nomination 1") {
-		t.Errorf("the second ballot does not hold the nomination: %q", post.Text)
-	}
+	hasAll(t, "the second ballot", post.Text, "/nomination 1")
 }
 
 // TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt replays the press
@@ -410,14 +333,11 @@ func TestNominationsLeftUndecidedCanBeVotedAgain(t *testing.T) {
 // voted".
 func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	post, payload := openBallot(t, h, "/elect head")
+	h, post, payload := ballotBot(t, harnessOpts{}, "/elect head")
 	card, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
 	id := h.tg.EnqueueUpdate(json.RawMessage(raw))
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	first := h.waitAnswer(qid)
 	h.settle()
-	first, _ := h.tg.CallbackAnswer(qid)
 	receipt := receiptRE.FindString(first.Text)
 	if receipt == "" || !strings.Contains(current(h, bobID, card).Text, receipt) {
 		t.Fatalf("answer %q and ballot %q should carry one receipt", first.Text, current(h, bobID, card).Text)
@@ -456,10 +376,7 @@ func TestRedeliveredSubmitCountsOnceAndShowsTheSameReceipt(t *testing.T) {
 func TestSubmitHandledTwiceCountsOnce(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, daveID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp"}, []seat{{bobID, "TANDTC"}, {daveID, "TANDTC"}, {carolID, "KTNN"}})
 	post, payload := openBallot(t, h, "/elect head")
 	_, qid, raw := submitPress(t, h, bobID, payload, "KTNN")
 	var press map[string]json.RawMessage
@@ -533,25 +450,19 @@ func callbackAnswers(t *testing.T, h *harness, qid string, n int) []string {
 // the ballot is closed.
 func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	openBallot(t, h, "/elect head")
+	h, _, _ := ballotBot(t, harnessOpts{}, "/elect head")
 	m := h.say(groupID, aliceID, "/unit_remove BTP")
 	press(t, h, groupID, aliceID, m, "🗑 Bỏ")
 	if got := current(h, groupID, m).Text; !strings.Contains(got, "/ballot 1") {
 		t.Errorf("removing a unit of an open ballot: %q", got)
 	}
-	if m := h.say(groupID, aliceID, "/units"); !strings.Contains(m.Text, "BTP") {
-		t.Errorf("the unit is gone: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/units", "BTP")
 	m = h.say(groupID, aliceID, "/close 1")
 	press(t, h, groupID, aliceID, m, "🔒 Kết thúc")
 	h.quiet(groupID)
 	m = h.say(groupID, aliceID, "/unit_remove BTP")
 	press(t, h, groupID, aliceID, m, "🗑 Bỏ")
-	if m := h.say(groupID, aliceID, "/units"); strings.Contains(m.Text, "BTP") {
-		t.Errorf("the unit stays after the ballot closed: %q", m.Text)
-	}
+	h.expectNot(groupID, aliceID, "/units", "BTP")
 }
 
 // A secret ballot with fewer than three ballots (here one of three, not
@@ -559,17 +470,12 @@ func TestUnitOnAnOpenBallotIsNotRemoved(t *testing.T) {
 // the one voter voted.
 func TestSmallSecretBallotPublishesTurnoutOnly(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/elect head")
+	h, _, payload := ballotBot(t, harnessOpts{}, "/elect head")
 	castVote(t, h, bobID, payload, "KTNN")
 	result := closeAndWaitResult(t, h, "1")
-	if !strings.Contains(result, "1/3") || !strings.Contains(result, "dưới 3 phiếu") || strings.Contains(result, "tổng số)") {
-		t.Errorf("the result of a one-ballot secret election: %q", result)
-	}
-	if m := h.say(groupID, carolID, "/results 1"); strings.Contains(m.Text, "tổng số)") {
-		t.Errorf("/results shows counts: %q", m.Text)
-	}
+	hasAll(t, "the result of a one-ballot secret election", result, "1/3", "dưới 3 phiếu")
+	hasNone(t, "the result of a one-ballot secret election", result, "tổng số)")
+	h.expectNot(groupID, carolID, "/results 1", "tổng số)")
 }
 
 // closeAndWaitResult closes ballot id as Alice in the group and returns the
@@ -599,14 +505,9 @@ func pressCloseAndWaitResult(t *testing.T, h *harness, m telegramtest.Message) s
 // A deadline is at most voting.max_deadline (90 days) ahead.
 func TestBallotDeadlineWithinBound(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	if m := h.say(groupID, aliceID, "/motion Thông qua? deadline=99999d"); !strings.Contains(m.Text, "tối đa 90 ngày") {
-		t.Errorf("a deadline in the year 2300: %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/ballots"); strings.Contains(m.Text, "/ballot 1") {
-		t.Errorf("the ballot was opened: %q", m.Text)
-	}
+	h := delegatesBot(t, harnessOpts{})
+	h.expect(groupID, aliceID, "/motion Thông qua? deadline=99999d", "tối đa 90 ngày")
+	h.expectNot(groupID, aliceID, "/ballots", "/ballot 1")
 	openBallot(t, h, "/motion Thông qua? deadline=30d")
 }
 
@@ -614,9 +515,7 @@ func TestBallotDeadlineWithinBound(t *testing.T) {
 // would reverse the rest of the line, commands included.
 func TestBidiControlsDoNotReachLists(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	openBallot(t, h, "/motion Thông qua \u202eđề án\u202c mới?")
+	h, _, _ := ballotBot(t, harnessOpts{}, "/motion Thông qua \u202eđề án\u202c mới?")
 	m := h.say(groupID, aliceID, "/ballots")
 	if strings.ContainsAny(m.Text, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") || !strings.Contains(m.Text, "Thông qua đề án mới?") {
 		t.Errorf("/ballots: %q", m.Text)
@@ -628,21 +527,13 @@ func TestBidiControlsDoNotReachLists(t *testing.T) {
 // reads as a vote for a candidate.
 func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h)
-	post, units := openBallot(t, h, "/elect head")
+	h, post, units := ballotBot(t, harnessOpts{}, "/elect head")
 	// The post shows the pass mark and the quorum before anyone votes:
 	// more than half of 3 units is 2, two thirds of 3 is 2.
-	if !strings.Contains(post.Text, "Mức đạt: 2/3 phiếu") || !strings.Contains(post.Text, "2/3 tham gia") {
-		t.Errorf("the ballot post: %q", post.Text)
-	}
-	if m := h.say(bobID, bobID, "/start "+units); !strings.Contains(m.Text, "Bỏ phiếu thay mặt: TANDTC") {
-		t.Errorf("a units ballot: %q", m.Text)
-	}
+	hasAll(t, "the ballot post", post.Text, "Mức đạt: 2/3 phiếu", "2/3 tham gia")
+	h.expect(bobID, bobID, "/start "+units, "Bỏ phiếu thay mặt: TANDTC")
 	_, members := openBallot(t, h, "/motion Thông qua? electorate=members")
-	if m := h.say(bobID, bobID, "/start "+members); !strings.Contains(m.Text, "Phiếu của chính bạn") {
-		t.Errorf("a members ballot: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+members, "Phiếu của chính bạn")
 }
 
 // The result of a ballot is posted once, whoever closes it and however
@@ -651,9 +542,7 @@ func TestPersonalBallotSaysOnWhoseBehalf(t *testing.T) {
 // itself).
 func TestResultIsPostedOnceWhateverStops(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/motion Thông qua chương trình?")
+	h, _, payload := ballotBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}}, "/motion Thông qua chương trình?")
 	castVote(t, h, bobID, payload, "Tán thành")
 	castVote(t, h, carolID, payload, "Tán thành")
 	// Dave's vote, the last, is delivered twice (a retry after a stop).
@@ -667,9 +556,7 @@ func TestResultIsPostedOnceWhateverStops(t *testing.T) {
 	h.tg.EnqueueUpdate(press)
 	callbackAnswers(t, h, qid, 2)
 	waitFor(t, func() bool { return countMessages(h, groupID, "📋 Kết quả") == 1 })
-	if m := h.say(groupID, aliceID, "/close 1"); !strings.Contains(m.Text, "đã kết thúc") {
-		t.Errorf("/close of a closed ballot answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/close 1", "đã kết thúc")
 
 	// A second ballot: the handler asked for the result and stopped before
 	// closing. The job closes it and posts the result; votes stop.
@@ -682,9 +569,7 @@ func TestResultIsPostedOnceWhateverStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return countMessages(h, groupID, "📋 Kết quả") == 2 })
-	if card := h.say(carolID, carolID, "/start "+payload2); !strings.Contains(card.Text, "đã kết thúc") {
-		t.Errorf("a vote after the job closed the ballot: %q", card.Text)
-	}
+	h.expect(carolID, carolID, "/start "+payload2, "đã kết thúc")
 	h.quiet(groupID)
 	if n := countMessages(h, groupID, "📋 Kết quả"); n != 2 {
 		t.Errorf("%d results posted, want 2 (one per ballot)", n)

@@ -20,29 +20,16 @@ import (
 // the minutes.
 func TestResultIsPostedWithItsChart(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("draws charts")
-	}
-	h := startBot(t, harnessOpts{charts: true})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/elect head")
+	h, payload := chartElection(t)
 	castVote(t, h, bobID, payload, "TANDTC")
 	castVote(t, h, carolID, payload, "TANDTC")
 	castVote(t, h, daveID, payload, "KTNN") // the last vote closes the ballot
-	result := waitMessage(t, h, groupID, "📋 Kết quả")
-	photo := waitPhoto(t, h, groupID, result.MessageID)
+	photo, again := resultCharts(t, h)
 	img := checkChart(t, photo)
 	if n := charttest.Pixels(img, chart.WinnerColor); n == 0 {
 		t.Error("the chart shows no elected candidate's bar")
 	}
-	for _, want := range []string{"Biểu đồ kết quả cuộc bỏ phiếu số 1", "Bầu Khối trưởng năm", "trên tổng số 3 cử tri"} {
-		if !strings.Contains(photo.Photo.Caption, want) {
-			t.Errorf("caption %q lacks %q", photo.Photo.Caption, want)
-		}
-	}
-
-	before := h.say(groupID, carolID, "/results 1")
-	again := waitPhoto(t, h, groupID, before.MessageID)
+	hasAll(t, "caption", photo.Photo.Caption, "Biểu đồ kết quả cuộc bỏ phiếu số 1", "Bầu Khối trưởng năm", "trên tổng số 3 cử tri")
 	checkChart(t, again)
 	var pdf telegramtest.Message
 	waitFor(t, func() bool {
@@ -63,18 +50,10 @@ func TestResultIsPostedWithItsChart(t *testing.T) {
 // group and by /results.
 func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("draws charts")
-	}
-	h := startBot(t, harnessOpts{charts: true})
-	blocWithDelegates(t, h)
-	_, payload := openBallot(t, h, "/elect head")
+	h, payload := chartElection(t)
 	castVote(t, h, bobID, payload, "KTNN")
 	closeAndWaitResult(t, h, "1")
-	result := waitMessage(t, h, groupID, "📋 Kết quả")
-	photo := waitPhoto(t, h, groupID, result.MessageID)
-	before := h.say(groupID, carolID, "/results 1")
-	again := waitPhoto(t, h, groupID, before.MessageID)
+	photo, again := resultCharts(t, h)
 	for _, m := range []telegramtest.Message{photo, again} {
 		img := checkChart(t, m)
 		if n := charttest.OptionBars(img); n != 0 {
@@ -83,26 +62,36 @@ func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 		if charttest.Pixels(img, chart.TurnoutColor) == 0 {
 			t.Error("the chart shows no turnout")
 		}
-		if !strings.Contains(m.Photo.Caption, "không công bố số phiếu từng phương án") {
-			t.Errorf("caption %q does not say the counts are withheld", m.Photo.Caption)
-		}
+		hasAll(t, "caption", m.Photo.Caption, "không công bố số phiếu từng phương án")
 	}
+}
+
+// chartElection starts a bot that draws charts, sets up the bloc of
+// blocWithDelegates and opens the election of its head, returning the
+// Vote payload; short tests skip it.
+func chartElection(t *testing.T) (*harness, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("draws charts")
+	}
+	h, _, payload := ballotBot(t, harnessOpts{charts: true}, "/elect head")
+	return h, payload
+}
+
+// resultCharts waits for the chart posted after the result of ballot 1,
+// then has Carol ask for /results 1 and waits for the chart sent again.
+func resultCharts(t *testing.T, h *harness) (posted, again telegramtest.Message) {
+	t.Helper()
+	result := waitMessage(t, h, groupID, "📋 Kết quả")
+	posted = waitPhoto(t, h, groupID, result.MessageID)
+	before := h.say(groupID, carolID, "/results 1")
+	return posted, waitPhoto(t, h, groupID, before.MessageID)
 }
 
 // waitPhoto waits for the bot's first photo in chat after message id.
 func waitPhoto(t *testing.T, h *harness, chat int64, after int) telegramtest.Message {
 	t.Helper()
-	var found telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(chat) {
-			if m.MessageID > after && m.Photo != nil {
-				found = m
-				return true
-			}
-		}
-		return false
-	}, h.logs.String)
-	return found
+	return h.waitFirst(chat, func(m telegramtest.Message) bool { return m.MessageID > after && m.Photo != nil })
 }
 
 // checkChart checks a chart's photo against Telegram's limits and

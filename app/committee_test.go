@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +25,25 @@ var inviteLink = regexp.MustCompile(`https://t\.me/` + botName + `\?start=([A-Za
 // administrator Alice would.
 func setupBloc(t *testing.T, h *harness, units ...string) {
 	t.Helper()
-	if m := h.say(groupID, aliceID, "/setup Khối thi đua Nội chính"); !strings.Contains(m.Text, "Đã lập khối") {
-		t.Fatalf("/setup answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/setup Khối thi đua Nội chính", "Đã lập khối")
 	for _, u := range units {
-		if m := h.say(groupID, aliceID, "/unit_add "+u); !strings.Contains(m.Text, "Đã thêm đơn vị") {
-			t.Fatalf("/unit_add %s answered %q", u, m.Text)
-		}
+		h.require(groupID, aliceID, "/unit_add "+u, "Đã thêm đơn vị")
+	}
+}
+
+// seat is a delegate to be: user, for the unit of code unit.
+type seat struct {
+	user int64
+	unit string
+}
+
+// blocOf binds the test group to a bloc with units, as setupBloc does,
+// and has each seat's user join their unit through an invite.
+func blocOf(t *testing.T, h *harness, units []string, seats []seat) {
+	t.Helper()
+	setupBloc(t, h, units...)
+	for _, s := range seats {
+		join(t, h, s.user, invite(t, h, s.unit))
 	}
 }
 
@@ -44,9 +55,7 @@ func invite(t *testing.T, h *harness, unit string) string {
 	if msgs := h.tg.BotMessages(aliceID); len(msgs) > 0 {
 		last = msgs[len(msgs)-1].MessageID
 	}
-	if m := h.say(groupID, aliceID, "/invite "+unit); !strings.Contains(m.Text, "Đã gửi riêng") {
-		t.Fatalf("/invite %s answered %q", unit, m.Text)
-	}
+	h.require(groupID, aliceID, "/invite "+unit, "Đã gửi riêng")
 	// The private message and the group's answer leave the outbox
 	// independently: wait for the private one.
 	m := h.waitReply(aliceID, last)
@@ -62,9 +71,7 @@ func invite(t *testing.T, h *harness, unit string) string {
 func join(t *testing.T, h *harness, user int64, token string) {
 	t.Helper()
 	before := len(h.tg.BotMessages(groupID))
-	if m := h.say(user, user, "/start "+token); !strings.Contains(m.Text, "Chào mừng") {
-		t.Fatalf("/start <invite> answered %q", m.Text)
-	}
+	h.require(user, user, "/start "+token, "Chào mừng")
 	waitFor(t, func() bool {
 		msgs := h.tg.BotMessages(groupID)
 		return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].Text, "đã tham gia")
@@ -74,21 +81,15 @@ func join(t *testing.T, h *harness, user int64, token string) {
 func TestSetupByGroupAdminOnly(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	if m := h.say(groupID, bobID, "/setup Khối X"); !strings.Contains(m.Text, "Chỉ quản trị viên") {
-		t.Errorf("a plain member's /setup answered %q", m.Text)
-	}
-	if m := h.say(groupID, bobID, "/status"); !strings.Contains(m.Text, "chưa gắn với khối") {
-		t.Errorf("/status before setup answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "/setup Khối X"); !strings.Contains(m.Text, "chỉ dùng trong nhóm") {
-		t.Errorf("/setup in a private chat answered %q", m.Text)
-	}
+	h.expectEach(t, []exchange{
+		{"a plain member's setup", groupID, bobID, "/setup Khối X", []string{"Chỉ quản trị viên"}},
+		{"status before setup", groupID, bobID, "/status", []string{"chưa gắn với khối"}},
+		{"setup in a private chat", aliceID, aliceID, "/setup Khối X", []string{"chỉ dùng trong nhóm"}},
+	})
 	if m := h.say(groupID, aliceID, "/setup"); !strings.Contains(m.Text, "Khối thi đua &lt;Test&gt; &amp; Co") && !strings.Contains(m.Text, "Khối thi đua <Test> & Co") {
 		t.Errorf("/setup without a name should use the group title, answered %q", m.Text)
 	}
-	if m := h.say(groupID, adminID, "/setup Khác"); !strings.Contains(m.Text, "đã là khối") {
-		t.Errorf("second /setup answered %q", m.Text)
-	}
+	h.expect(groupID, adminID, "/setup Khác", "đã là khối")
 }
 
 func TestInviteJoinAndMembers(t *testing.T) {
@@ -99,26 +100,14 @@ func TestInviteJoinAndMembers(t *testing.T) {
 
 	join(t, h, bobID, token)
 	m := h.say(groupID, carolID, "/members")
-	for _, want := range []string{"TANDTC", "Bob", "@bob", "Chưa có đại diện: KTNN"} {
-		if !strings.Contains(m.Text, want) {
-			t.Errorf("/members lacks %q: %q", want, m.Text)
-		}
-	}
-	if m := h.say(groupID, carolID, "/units"); !strings.Contains(m.Text, "Bob") || !strings.Contains(m.Text, "chưa có đại diện") {
-		t.Errorf("/units answered %q", m.Text)
-	}
+	hasAll(t, "/members", m.Text, "TANDTC", "Bob", "@bob", "Chưa có đại diện: KTNN")
+	h.expect(groupID, carolID, "/units", "Bob", "chưa có đại diện")
 	// Bob, now a delegate, sees his unit in private.
-	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "TANDTC") {
-		t.Errorf("Bob's /start does not name his unit: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start", "TANDTC")
 	// The same link a second time.
-	if m := h.say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "đã được dùng") {
-		t.Errorf("reused invite answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/start "+token, "đã được dùng")
 	// A non-admin cannot invite.
-	if m := h.say(groupID, bobID, "/invite KTNN"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /invite answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/invite KTNN", "Chỉ thư ký khối")
 }
 
 func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
@@ -127,33 +116,20 @@ func TestInviteOpenedByTwoUsersAtOnceMakesOneDelegate(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	token := invite(t, h, "TANDTC")
 
-	var wg sync.WaitGroup
-	for _, u := range []int64{bobID, carolID, daveID} {
-		wg.Add(1)
-		go func(u int64) {
-			defer wg.Done()
-			h.tg.SendText(u, u, "/start "+token)
-		}(u)
-	}
-	wg.Wait()
+	users := []int64{bobID, carolID, daveID}
+	h.sendAtOnce(users, "/start "+token)
 	h.quiet(groupID)
-	welcomed, refused := 0, 0
-	waitFor(t, func() bool {
-		welcomed, refused = 0, 0
-		for _, u := range []int64{bobID, carolID, daveID} {
-			for _, m := range h.tg.BotMessages(u) {
-				switch {
-				case strings.Contains(m.Text, "Chào mừng"):
-					welcomed++
-				case strings.Contains(m.Text, "đã được dùng"):
-					refused++
-				}
-			}
+	got := h.waitOutcomes(users, 3, func(text string) string {
+		switch {
+		case strings.Contains(text, "Chào mừng"):
+			return "welcomed"
+		case strings.Contains(text, "đã được dùng"):
+			return "refused"
 		}
-		return welcomed+refused == 3
+		return ""
 	})
-	if welcomed != 1 || refused != 2 {
-		t.Errorf("welcomed %d, refused %d; want exactly one delegate", welcomed, refused)
+	if got["welcomed"] != 1 || got["refused"] != 2 {
+		t.Errorf("welcomed %d, refused %d; want exactly one delegate", got["welcomed"], got["refused"])
 	}
 	if m := h.say(groupID, aliceID, "/members"); strings.Count(m.Text, "👤") != 1 {
 		t.Errorf("/members lists %d delegates, want 1: %q", strings.Count(m.Text, "👤"), m.Text)
@@ -167,17 +143,11 @@ func TestExpiredAndForgedInvitesAreRefused(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	token := invite(t, h, "TANDTC")
 	for _, forged := range []string{"abc", strings.ToUpper(token), token + "x", "<b>x</b>"} {
-		if m := h.say(bobID, bobID, "/start "+forged); !strings.Contains(m.Text, "không hợp lệ") {
-			t.Errorf("forged token %q answered %q", forged, m.Text)
-		}
+		h.expect(bobID, bobID, "/start "+forged, "không hợp lệ")
 	}
 	clock.Advance(8 * 24 * time.Hour)
-	if m := h.say(bobID, bobID, "/start "+token); !strings.Contains(m.Text, "hết hạn") {
-		t.Errorf("expired token answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/members"); strings.Contains(m.Text, "Bob") {
-		t.Errorf("a refused invite made Bob a delegate: %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start "+token, "hết hạn")
+	h.expectNot(groupID, aliceID, "/members", "Bob")
 }
 
 // secondBloc makes another group, created by creator with members, and
@@ -189,9 +159,7 @@ func secondBloc(t *testing.T, h *harness, chatID, creator int64, members ...int6
 		ms = append(ms, telegramtest.Member{UserID: m, Status: "member"})
 	}
 	h.tg.AddGroup(telegramtest.Chat{ID: chatID, Type: "supergroup", Title: "Khối B"}, ms...)
-	if m := h.say(chatID, creator, "/setup Khối B"); !strings.Contains(m.Text, "Đã lập khối") {
-		t.Fatalf("second /setup answered %q", m.Text)
-	}
+	h.require(chatID, creator, "/setup Khối B", "Đã lập khối")
 }
 
 func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
@@ -200,81 +168,44 @@ func TestTwoCommitteesCannotSeeEachOther(t *testing.T) {
 	const otherGroup = -1001600
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	secondBloc(t, h, otherGroup, daveID, carolID)
-	if m := h.say(otherGroup, daveID, "/unit_add BYT Bộ Y tế"); !strings.Contains(m.Text, "Đã thêm") {
-		t.Fatalf("/unit_add answered %q", m.Text)
-	}
+	h.require(otherGroup, daveID, "/unit_add BYT Bộ Y tế", "Đã thêm")
 	a := h.say(groupID, carolID, "/units")
 	b := h.say(otherGroup, carolID, "/units")
-	if strings.Contains(a.Text, "BYT") || !strings.Contains(a.Text, "TANDTC") {
-		t.Errorf("bloc A's units: %q", a.Text)
-	}
-	if strings.Contains(b.Text, "TANDTC") || !strings.Contains(b.Text, "BYT") {
-		t.Errorf("bloc B's units: %q", b.Text)
-	}
+	hasAll(t, "bloc A's units", a.Text, "TANDTC")
+	hasNone(t, "bloc A's units", a.Text, "BYT")
+	hasAll(t, "bloc B's units", b.Text, "BYT")
+	hasNone(t, "bloc B's units", b.Text, "TANDTC")
 	// Alice administers group A only: in group B she is nobody.
 	h.tg.SetMemberStatus(otherGroup, aliceID, "member")
-	if m := h.say(otherGroup, aliceID, "/unit_remove BYT"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("Alice removing a unit of bloc B answered %q", m.Text)
-	}
+	h.expect(otherGroup, aliceID, "/unit_remove BYT", "Chỉ thư ký khối")
 	// Nor can she act on bloc B with a forged button.
 	m := h.say(groupID, aliceID, "/unit_remove TANDTC")
-	qid := h.tg.PressButton(groupID, aliceID, m.MessageID, "urmok:2:BYT")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if m := h.say(otherGroup, daveID, "/units"); !strings.Contains(m.Text, "BYT") {
-		t.Errorf("a forged button removed bloc B's unit: %q", m.Text)
-	}
+	h.pressData(groupID, aliceID, m.MessageID, "urmok:2:BYT")
+	h.expect(otherGroup, daveID, "/units", "BYT")
 }
 
 func TestCovenantSigningToCompletion(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}})
 
-	if m := h.say(groupID, bobID, "/covenant 2024 | Giao ước"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate opening the covenant got %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/covenant 2024 Giao ước"); !strings.Contains(m.Text, "Cách dùng") {
-		t.Errorf("malformed /covenant answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/covenant 2024 | Giao ước", "Chỉ thư ký khối")
+	h.expect(groupID, aliceID, "/covenant 2024 Giao ước", "Cách dùng")
 	m := h.say(groupID, aliceID, "/covenant 2024 | Giao ước thi đua năm 2024")
 	if !strings.Contains(m.Text, "Giao ước thi đua năm 2024") || len(m.ReplyMarkup) == 0 {
 		t.Fatalf("/covenant answered %q", m.Text)
 	}
-	if r := h.say(groupID, daveID, "/sign"); !strings.Contains(r.Text, "dành cho đại diện") {
-		t.Errorf("a non-delegate's /sign answered %q", r.Text)
-	}
-	if r := h.say(bobID, bobID, "/sign"); !strings.Contains(r.Text, "1/2") {
-		t.Errorf("Bob's /sign answered %q", r.Text)
-	}
-	if r := h.say(bobID, bobID, "/sign"); !strings.Contains(r.Text, "đã ký") {
-		t.Errorf("Bob's second /sign answered %q", r.Text)
-	}
+	h.expect(groupID, daveID, "/sign", "dành cho đại diện")
+	h.expect(bobID, bobID, "/sign", "1/2")
+	h.expect(bobID, bobID, "/sign", "đã ký")
 	// Carol signs with the button under the group message.
-	qid := h.tg.PressButton(groupID, carolID, m.MessageID, m.ReplyMarkup[0][0].CallbackData)
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
-			if strings.Contains(m.Text, "Tất cả 2 đơn vị đã ký") {
-				return true
-			}
-		}
-		return false
-	})
+	h.pressData(groupID, carolID, m.MessageID, m.ReplyMarkup[0][0].CallbackData)
+	waitFor(t, func() bool { return count(h, groupID, "Tất cả 2 đơn vị đã ký") > 0 })
 	h.quiet(groupID)
-	n := 0
-	for _, m := range h.tg.BotMessages(groupID) {
-		if strings.Contains(m.Text, "Tất cả 2 đơn vị đã ký") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := count(h, groupID, "Tất cả 2 đơn vị đã ký"); n != 1 {
 		t.Errorf("the group was told %d times that everyone signed, want once", n)
 	}
-	if r := h.say(groupID, daveID, "/covenant"); !strings.Contains(r.Text, "2/2") {
-		t.Errorf("/covenant answered %q", r.Text)
-	}
+	h.expect(groupID, daveID, "/covenant", "2/2")
 }
 
 func TestBadUnitInputChangesNothing(t *testing.T) {
@@ -303,56 +234,35 @@ func TestBadUnitInputChangesNothing(t *testing.T) {
 	if got := strings.Count(m.Text, "\n\n"); got != 2 {
 		t.Errorf("/units lists %d units, want 2 (TANDTC, TAND): %q", got, m.Text)
 	}
-	if strings.Contains(m.Text, "<b>X") || strings.Contains(m.Text, "tandtc") {
-		t.Errorf("refused units were stored: %q", m.Text)
-	}
+	hasNone(t, "/units after the refusals", m.Text, "<b>X", "tandtc")
 }
 
 func TestUnitAddStepByStep(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	setupBloc(t, h)
-	if m := h.say(groupID, aliceID, "/unit_add"); !strings.Contains(m.Text, "nhắn riêng") {
-		t.Fatalf("/unit_add without arguments in the group answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/unit_add", "nhắn riêng")
 	prompt := h.tg.BotMessages(aliceID)
 	if len(prompt) == 0 || !strings.Contains(prompt[len(prompt)-1].Text, "Mã đơn vị") {
 		t.Fatalf("no private question: %+v", prompt)
 	}
-	if m := h.say(aliceID, aliceID, "bad code"); !strings.Contains(m.Text, "không hợp lệ") {
-		t.Errorf("bad code in the dialogue answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "KTNN"); !strings.Contains(m.Text, "Tên đầy đủ") {
-		t.Errorf("code answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "Kiểm toán nhà nước"); !strings.Contains(m.Text, "Đã thêm đơn vị") {
-		t.Errorf("name answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "bad code", "không hợp lệ")
+	h.expect(aliceID, aliceID, "KTNN", "Tên đầy đủ")
+	h.expect(aliceID, aliceID, "Kiểm toán nhà nước", "Đã thêm đơn vị")
 	// Cancel in the middle leaves nothing behind.
 	h.say(aliceID, aliceID, "/unit_add")
-	if m := h.say(aliceID, aliceID, "/cancel"); !strings.Contains(m.Text, "Đã huỷ") {
-		t.Errorf("/cancel answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "BTP"); !strings.Contains(m.Text, "chỉ hiểu các lệnh") {
-		t.Errorf("text after /cancel answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/cancel", "Đã huỷ")
+	h.expect(aliceID, aliceID, "BTP", "chỉ hiểu các lệnh")
 }
 
 func TestRolesAndStatusCardGolden(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 10, 8, 0, 0, 0, time.UTC))
 	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	if m := h.say(groupID, aliceID, "/role TANDTC head"); !strings.Contains(m.Text, "Khối trưởng") {
-		t.Errorf("/role answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/role VKSNDTC deputy"); !strings.Contains(m.Text, "Khối phó") {
-		t.Errorf("/role answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/role KTNN chair"); !strings.Contains(m.Text, "Cách dùng") {
-		t.Errorf("/role with a bad role answered %q", m.Text)
-	}
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "VKSNDTC Viện kiểm sát nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}})
+	h.expect(groupID, aliceID, "/role TANDTC head", "Khối trưởng")
+	h.expect(groupID, aliceID, "/role VKSNDTC deputy", "Khối phó")
+	h.expect(groupID, aliceID, "/role KTNN chair", "Cách dùng")
 	h.say(groupID, aliceID, "/covenant 2024 | Giao ước thi đua năm 2024")
 	h.say(bobID, bobID, "/sign")
 
@@ -392,8 +302,7 @@ func press(t *testing.T, h *harness, chat, user int64, m telegramtest.Message, l
 	for _, row := range m.ReplyMarkup {
 		for _, b := range row {
 			if b.Text == label {
-				qid := h.tg.PressButton(chat, user, m.MessageID, b.CallbackData)
-				waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+				h.pressData(chat, user, m.MessageID, b.CallbackData)
 				h.settle()
 				return
 			}
@@ -410,11 +319,7 @@ func current(h *harness, chat int64, m telegramtest.Message) telegramtest.Messag
 
 func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
-	join(t, h, daveID, invite(t, h, "BTP"))
+	h := delegatesBot(t, harnessOpts{})
 
 	// Role by buttons: unit, then role.
 	m := h.say(groupID, aliceID, "/role")
@@ -436,27 +341,20 @@ func TestAdminButtonsRemoveUnitsSetRolesAndRemoveDelegates(t *testing.T) {
 		t.Errorf("after confirming the message reads %q", got)
 	}
 	st := h.say(groupID, daveID, "/status")
-	if !strings.Contains(st.Text, "2 đơn vị") || strings.Contains(st.Text, "KTNN") {
-		t.Errorf("/status after removing KTNN (the head): %q", st.Text)
-	}
+	hasAll(t, "/status after removing KTNN (the head)", st.Text, "2 đơn vị")
+	hasNone(t, "/status after removing KTNN (the head)", st.Text, "KTNN")
 	if r := h.say(carolID, carolID, "/sign"); !strings.Contains(r.Text, "chưa là đại diện") && !strings.Contains(r.Text, "dành cho đại diện") {
 		t.Errorf("Carol, delegate of a removed unit, got %q", r.Text)
 	}
 	// Remove a delegate by @username: Dave is told privately.
-	if r := h.say(groupID, aliceID, "/delegate_remove @dave"); !strings.Contains(r.Text, "Đã bỏ Dave") {
-		t.Errorf("/delegate_remove answered %q", r.Text)
-	}
+	h.expect(groupID, aliceID, "/delegate_remove @dave", "Đã bỏ Dave")
 	waitFor(t, func() bool {
 		msgs := h.tg.BotMessages(daveID)
 		return len(msgs) > 0 && strings.Contains(msgs[len(msgs)-1].Text, "đã bỏ bạn")
 	})
 	// Bob leaves by himself.
-	if r := h.say(bobID, bobID, "/leave"); !strings.Contains(r.Text, "thôi làm đại diện") {
-		t.Errorf("/leave answered %q", r.Text)
-	}
-	if r := h.say(groupID, aliceID, "/members"); strings.Contains(r.Text, "👤") {
-		t.Errorf("delegates remain: %q", r.Text)
-	}
+	h.expect(bobID, bobID, "/leave", "thôi làm đại diện")
+	h.expectNot(groupID, aliceID, "/members", "👤")
 }
 
 func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
@@ -473,32 +371,29 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "migrate_to_chat_id": super,
 	}})
 	h.quiet(groupID)
-	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "TANDTC") {
-		t.Errorf("after the upgrade /units in the supergroup answered %q", m.Text)
-	}
+	h.expect(super, bobID, "/units", "TANDTC")
 	// The bot is removed from the supergroup: the bloc is detached, its
 	// data kept.
-	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
-		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
-		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": 2,
-		"old_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
-		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "kicked"},
-	}})
+	botMembership(h, super, 2, "member", "kicked")
 	h.quiet(super)
-	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "chưa gắn với khối") {
-		t.Errorf("after removal /units answered %q", m.Text)
-	}
+	h.expect(super, bobID, "/units", "chưa gắn với khối")
 	// Added back: the bloc returns with its data.
-	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
-		"chat": map[string]any{"id": super, "type": "supergroup", "title": "Khối"},
-		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": 3,
-		"old_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "left"},
-		"new_chat_member": map[string]any{"user": map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}, "status": "member"},
-	}})
+	botMembership(h, super, 3, "left", "member")
 	waitFor(t, func() bool { return countMessages(h, super, "👋 Tôi đã trở lại") == 1 })
-	if m := h.say(super, bobID, "/units"); !strings.Contains(m.Text, "TANDTC") {
-		t.Errorf("after the bot came back /units answered %q", m.Text)
-	}
+	h.expect(super, bobID, "/units", "TANDTC")
+}
+
+// botMembership enqueues the update Telegram sends when Alice changes the
+// bot's status in the supergroup chat from one status to another; date
+// orders the updates.
+func botMembership(h *harness, chat int64, date int, from, to string) {
+	bot := map[string]any{"id": 1, "is_bot": true, "first_name": "Bot"}
+	h.tg.EnqueueUpdate(map[string]any{"my_chat_member": map[string]any{
+		"chat": map[string]any{"id": chat, "type": "supergroup", "title": "Khối"},
+		"from": map[string]any{"id": aliceID, "is_bot": false, "first_name": "Alice"}, "date": date,
+		"old_chat_member": map[string]any{"user": bot, "status": from},
+		"new_chat_member": map[string]any{"user": bot, "status": to},
+	}})
 }
 
 // An invite of another unit moves a delegate only when they confirm,
@@ -507,8 +402,7 @@ func TestBlocFollowsItsGroupAndSurvivesRemoval(t *testing.T) {
 func TestInviteOfAnotherUnitAsksBeforeMoving(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}})
 	token := invite(t, h, "KTNN")
 	ask := h.say(bobID, bobID, "/start "+token)
 	if !strings.Contains(ask.Text, "TANDTC") || !strings.Contains(ask.Text, "KTNN") {
@@ -581,11 +475,7 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	h.quiet(groupID)
 	last := h.tg.BotMessages(groupID)
 	text := last[len(last)-1].Text
-	for _, want := range []string{"Bob (TANDTC)", "Carol (KTNN)", "Dave (BTP)", "🔁 Dave đã chuyển từ BTP sang KTNN"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("the digest %q lacks %s", text, want)
-		}
-	}
+	hasAll(t, "the digest", text, "Bob (TANDTC)", "Carol (KTNN)", "Dave (BTP)", "🔁 Dave đã chuyển từ BTP sang KTNN")
 	if n := countMessages(h, groupID, "🔁"); n != 0 {
 		t.Errorf("the move was also told on its own (%d messages)", n)
 	}
@@ -604,16 +494,12 @@ func TestYearTurnsOnTheFirstOfJanuary(t *testing.T) {
 	h := startBot(t, harnessOpts{env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms"}, appOpts: opts})
 	h.startReplica("second", opts...)
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	if m := h.say(groupID, aliceID, "/year"); !strings.Contains(m.Text, "2025") {
-		t.Fatalf("/year before midnight: %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/year", "2025")
 	clock.Advance(time.Hour + time.Minute) // 00:01 on 1 January in Hanoi
 	waitFor(t, func() bool { return countMessages(h, groupID, "🎆") == 1 })
 	h.quiet(groupID)
 	if n := countMessages(h, groupID, "🎆"); n != 1 {
 		t.Errorf("the new year was told %d times, want once", n)
 	}
-	if m := h.say(groupID, aliceID, "/year"); !strings.Contains(m.Text, "2026") {
-		t.Errorf("/year after midnight: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/year", "2026")
 }

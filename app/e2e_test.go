@@ -17,31 +17,14 @@ import (
 func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
-	tests := []struct {
-		name   string
-		chat   int64
-		user   int64
-		text   string
-		want   []string
-		absent []string
-	}{
-		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}, nil},
-		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}, nil},
-		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "từng bước"}, nil},
-		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}, nil},
-		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}, nil},
-		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := h.say(tt.chat, tt.user, tt.text)
-			for _, w := range tt.want {
-				if !strings.Contains(m.Text, w) {
-					t.Errorf("reply %q lacks %q", m.Text, w)
-				}
-			}
-		})
-	}
+	h.expectEach(t, []exchange{
+		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}},
+		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}},
+		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "từng bước"}},
+		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}},
+		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}},
+		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}},
+	})
 }
 
 func TestCommandForAnotherBotIsIgnored(t *testing.T) {
@@ -57,18 +40,10 @@ func TestLanguageSwitch(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 
-	if m := h.say(aliceID, aliceID, "/lang en"); !strings.Contains(m.Text, "Switched to English") {
-		t.Fatalf("/lang en answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "/help"); !strings.Contains(m.Text, "Commands you can use") {
-		t.Errorf("help after /lang en is not English: %q", m.Text)
-	}
-	if m := h.say(bobID, bobID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
-		t.Errorf("Bob's help changed language with Alice's: %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "/lang fr"); !strings.Contains(m.Text, "no language") {
-		t.Errorf("/lang fr answered %q", m.Text)
-	}
+	h.require(aliceID, aliceID, "/lang en", "Switched to English")
+	h.expect(aliceID, aliceID, "/help", "Commands you can use")
+	h.expect(bobID, bobID, "/help", "Các lệnh")
+	h.expect(aliceID, aliceID, "/lang fr", "no language")
 
 	// Buttons: /lang without argument, then press "Tiếng Việt".
 	m := h.say(aliceID, aliceID, "/lang")
@@ -91,39 +66,27 @@ func TestLanguageSwitch(t *testing.T) {
 		cur, _ := h.tg.Message(aliceID, m.MessageID)
 		return strings.Contains(cur.Text, "tiếng Việt")
 	})
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.waitAnswer(qid)
 
 	// In a group only administrators may change the group's language.
-	if m := h.say(groupID, bobID, "/lang@"+botName+" en"); !strings.Contains(m.Text, "quản trị viên") {
-		t.Errorf("member changing group language got %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/lang@"+botName+" en"); !strings.Contains(m.Text, "This group will use English") {
-		t.Errorf("group admin changing group language got %q", m.Text)
-	}
-	if m := h.say(groupID, bobID, "/help@"+botName); !strings.Contains(m.Text, "Commands you can use") {
-		t.Errorf("group help after the switch is not English: %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/lang@"+botName+" en", "quản trị viên")
+	h.expect(groupID, aliceID, "/lang@"+botName+" en", "This group will use English")
+	h.expect(groupID, bobID, "/help@"+botName, "Commands you can use")
 }
 
 func TestUnknownCommandIsAnsweredWithEscapedText(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	m := h.say(aliceID, aliceID, "/nope<b>&x")
-	if !strings.Contains(m.Text, "/nope<b>&x") {
-		t.Errorf("reply %q does not show the command as typed", m.Text)
-	}
+	hasAll(t, "reply", m.Text, "/nope<b>&x")
 	if !strings.Contains(m.HTML, "&lt;b&gt;&amp;x") {
 		t.Errorf("user text not escaped in the HTML sent: %q", m.HTML)
 	}
 	// A long unknown command is echoed shortened, within limits.
 	m = h.say(aliceID, aliceID, "/"+strings.Repeat("x", 200))
-	if !strings.Contains(m.Text, "…") {
-		t.Errorf("long command echoed in full: %q", m.Text)
-	}
+	hasAll(t, "the echo of a long command", m.Text, "…")
 	// Plain text in a private chat gets a hint; in a group, silence.
-	if m := h.say(aliceID, aliceID, "hello <i>bot</i>"); !strings.Contains(m.Text, "/help") {
-		t.Errorf("plain text answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "hello <i>bot</i>", "/help")
 }
 
 func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
@@ -131,15 +94,11 @@ func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	m := h.say(aliceID, aliceID, "/start")
 	for _, data := range []string{"lang:xx", "nosuchroute:1", "x"} {
-		qid := h.tg.PressButton(aliceID, aliceID, m.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-		if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "không còn hiệu lực") {
+		if a := h.pressData(aliceID, aliceID, m.MessageID, data); !strings.Contains(a.Text, "không còn hiệu lực") {
 			t.Errorf("button %q answered %q", data, a.Text)
 		}
 	}
-	if m := h.say(aliceID, aliceID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
-		t.Errorf("language changed by a forged button: %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/help", "Các lệnh")
 }
 
 func TestTooManyRequestsStormIsWaitedOut(t *testing.T) {
@@ -165,9 +124,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	h := startBot(t, harnessOpts{})
 	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusBadGateway, Times: 2})
 	m := h.say(aliceID, aliceID, "/start")
-	if !strings.Contains(m.Text, "Xin chào") {
-		t.Errorf("reply after 502s: %q", m.Text)
-	}
+	hasAll(t, "reply after 502s", m.Text, "Xin chào")
 	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
 		t.Errorf("%d replies, want exactly 1", got)
 	}
@@ -195,9 +152,7 @@ func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
 	}
 	h.rd.Stop()
 	m := h.say(aliceID, aliceID, "/lang en")
-	if !strings.Contains(m.Text, "chưa được ghi nhận") {
-		t.Errorf("during the outage /lang en answered %q, want the not-recorded notice", m.Text)
-	}
+	hasAll(t, "during the outage /lang en", m.Text, "chưa được ghi nhận")
 	if code, body := h.get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d %q during the outage, want 503", code, body)
 	}
@@ -211,9 +166,7 @@ func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
 
 	h.rd.Restart()
 	waitFor(t, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK })
-	if m := h.say(aliceID, aliceID, "/lang en"); !strings.Contains(m.Text, "Switched to English") {
-		t.Errorf("after recovery /lang en answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/lang en", "Switched to English")
 }
 
 func TestMetricsAreServed(t *testing.T) {
@@ -226,11 +179,7 @@ func TestMetricsAreServed(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
-	for _, want := range []string{"committeebot_updates_total", "committeebot_handler_duration_seconds", "committeebot_sender_queue", "committeebot_telegram_calls_total"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
+	hasAll(t, "/metrics", body, "committeebot_updates_total", "committeebot_handler_duration_seconds", "committeebot_sender_queue", "committeebot_telegram_calls_total")
 }
 
 func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
@@ -303,9 +252,7 @@ func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
 	h.say(aliceID, aliceID, "/nope secret-words-here")
 	h.quiet(aliceID)
 	logs := h.logs.String()
-	if !strings.Contains(logs, `"update_id"`) || !strings.Contains(logs, `"handler"`) || !strings.Contains(logs, `"duration"`) {
-		t.Errorf("update log lines lack fields: %s", logs)
-	}
+	hasAll(t, "the update log lines", logs, `"update_id"`, `"handler"`, `"duration"`)
 	if strings.Contains(logs, "secret-words-here") {
 		t.Error("message text leaked into the logs")
 	}
@@ -325,9 +272,7 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 	h.tg.RedirectWebhook("http://" + addr + "/hook")
 
 	// Updates through the stand-in's webhook delivery carry the secret.
-	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
-		t.Errorf("webhook reply %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/start", "Xin chào")
 	// A button pressed through the webhook is answered in the webhook's
 	// response, which the stand-in runs as Telegram does.
 	choose := h.say(aliceID, aliceID, "/lang")
@@ -357,11 +302,7 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 		t.Errorf("%d replies, want 2 (forged webhook posts must have no effect)", got)
 	}
 	_, metrics := h.get("/metrics")
-	for _, want := range []string{`committeebot_webhook_requests_total{result="ok"} 3`, `committeebot_webhook_requests_total{result="unauthorized"}`} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
+	hasAll(t, "/metrics", metrics, `committeebot_webhook_requests_total{result="ok"} 3`, `committeebot_webhook_requests_total{result="unauthorized"}`)
 }
 
 // waitFor polls cond until it holds; on time-out it fails the test with
@@ -404,12 +345,8 @@ func TestTelegramAppLanguageUntilLang(t *testing.T) {
 	h.tg.AddUser(telegramtest.User{ID: franzID, FirstName: "Franz", LanguageCode: "de"})
 	h.tg.StartPrivate(franzID)
 
-	if m := h.say(erinID, erinID, "/help"); !strings.Contains(m.Text, "Commands you can use") {
-		t.Errorf("an English app got %q", m.Text)
-	}
-	if m := h.say(franzID, franzID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
-		t.Errorf("a German app (no catalogue) got %q, want the default language", m.Text)
-	}
+	h.expect(erinID, erinID, "/help", "Commands you can use")
+	h.expect(franzID, franzID, "/help", "Các lệnh")
 	// The app's language is remembered for messages outside Erin's updates.
 	lang, err := storage.NewUsers(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Language(context.Background(), erinID)
 	if err != nil || lang != "en" {
@@ -417,9 +354,7 @@ func TestTelegramAppLanguageUntilLang(t *testing.T) {
 	}
 	// /lang overrides the app.
 	h.say(erinID, erinID, "/lang vi")
-	if m := h.say(erinID, erinID, "/help"); !strings.Contains(m.Text, "Các lệnh") {
-		t.Errorf("after /lang vi: %q", m.Text)
-	}
+	h.expect(erinID, erinID, "/help", "Các lệnh")
 }
 
 // A global admin's first /help, before any bloc exists, says how to start
@@ -428,12 +363,9 @@ func TestFirstHelpOfTheSecretariatSaysHowToStart(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{})
 	m := h.say(adminID, adminID, "/help")
-	if !strings.Contains(m.Text, "/setup Tên khối") || strings.Contains(m.Text, "xin thư ký") {
-		t.Errorf("the admin's first /help: %q", m.Text)
-	}
-	if m := h.say(bobID, bobID, "/help"); !strings.Contains(m.Text, "xin thư ký") {
-		t.Errorf("a newcomer's /help: %q", m.Text)
-	}
+	hasAll(t, "the admin's first /help", m.Text, "/setup Tên khối")
+	hasNone(t, "the admin's first /help", m.Text, "xin thư ký")
+	h.expect(bobID, bobID, "/help", "xin thư ký")
 }
 
 // A Telegram outage does not make the bot unready: /readyz depends on

@@ -102,8 +102,7 @@ type exportBallot struct {
 func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC))
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}})
-	blocWithDelegates(t, h) // Bob TANDTC, Carol KTNN, Dave BTP
+	h := delegatesBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}}) // Bob TANDTC, Carol KTNN, Dave BTP
 
 	// Roles: TANDTC head; deputy KTNN, then BTP.
 	for _, cmd := range []string{"/role TANDTC head", "/role KTNN deputy", "/role BTP deputy"} {
@@ -154,13 +153,9 @@ func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	join(t, h, daveID, invite(t, h, "BTP"))
 	h.say(groupID, aliceID, "/delegate_remove 203")
 
-	if m := h.say(groupID, bobID, "/export"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /export answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/export", "Chỉ thư ký khối")
 	before := len(h.tg.BotMessages(aliceID))
-	if m := h.say(groupID, aliceID, "/export"); !strings.Contains(m.Text, "Đã gửi riêng") {
-		t.Fatalf("/export answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/export", "Đã gửi riêng")
 	var docs []telegramtest.Message
 	waitFor(t, func() bool {
 		docs = nil

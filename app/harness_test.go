@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -63,7 +62,7 @@ type harness struct {
 	rd   *redistest.Instance
 	cfg  *config.Config
 	app  *app.App
-	logs *syncBuffer
+	logs *app.LogBuffer
 	ops  string
 	env  map[string]string
 	// charts: the bot draws each result's chart (harnessOpts.charts).
@@ -131,7 +130,7 @@ func startBot(t *testing.T, ho harnessOpts) *harness {
 	} else {
 		rd = redistest.New(t)
 	}
-	h := &harness{t: t, tg: tg, rd: rd, logs: &syncBuffer{}, charts: ho.charts}
+	h := &harness{t: t, tg: tg, rd: rd, logs: &app.LogBuffer{}, charts: ho.charts}
 	h.cfg = h.config(ho)
 	if !ho.noApp {
 		opts := ho.appOpts
@@ -234,15 +233,26 @@ func (h *harness) shutdown() {
 	if h.stop == nil {
 		return
 	}
+	_, returned, err := h.stopRun(30 * time.Second)
+	switch {
+	case !returned:
+		h.t.Error("the bot did not shut down")
+	case err != nil:
+		h.t.Errorf("Run returned %v, want nil on shutdown", err)
+	}
+}
+
+// stopRun stops the App as SIGTERM would and waits up to limit for Run to
+// return: how long it took, whether it returned, and what it returned.
+func (h *harness) stopRun(limit time.Duration) (took time.Duration, returned bool, err error) {
+	start := time.Now()
 	h.stop()
 	h.stop = nil
 	select {
 	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("Run returned %v, want nil on shutdown", err)
-		}
-	case <-time.After(30 * time.Second):
-		h.t.Error("the bot did not shut down")
+		return time.Since(start), true, err
+	case <-time.After(limit):
+		return time.Since(start), false, nil
 	}
 }
 
@@ -254,6 +264,139 @@ func (h *harness) say(chatID, userID int64, text string) telegramtest.Message {
 	m := h.waitReply(chatID, sent.MessageID)
 	h.settle()
 	return m
+}
+
+// expect says text as user in chat and reports an error unless the bot's
+// answer holds every one of want; it returns the answer.
+func (h *harness) expect(chat, user int64, text string, want ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.sayChecked(hasAll, chat, user, text, want)
+}
+
+// require is expect for a step the rest of the test builds on: a wrong
+// answer stops the test.
+func (h *harness) require(chat, user int64, text string, want ...string) telegramtest.Message {
+	h.t.Helper()
+	m := h.expect(chat, user, text, want...)
+	if len(absent(m.Text, want)) > 0 {
+		h.t.FailNow()
+	}
+	return m
+}
+
+// expectNot says text as user in chat and reports an error if the bot's
+// answer holds any of unwanted; it returns the answer.
+func (h *harness) expectNot(chat, user int64, text string, unwanted ...string) telegramtest.Message {
+	h.t.Helper()
+	return h.sayChecked(hasNone, chat, user, text, unwanted)
+}
+
+// sayChecked says text as user in chat and checks the bot's answer with
+// check (hasAll or hasNone) and words.
+func (h *harness) sayChecked(check func(t *testing.T, what, text string, words ...string), chat, user int64, text string, words []string) telegramtest.Message {
+	h.t.Helper()
+	m := h.say(chat, user, text)
+	check(h.t, answerTo(chat, user, text), m.Text, words...)
+	return m
+}
+
+// exchange is a line a test sends and what the bot's answer must hold.
+type exchange struct {
+	name       string // names the subtest
+	chat, user int64
+	text       string
+	want       []string
+}
+
+// expectEach sends each exchange in turn, in a subtest of t, and checks
+// that the bot's answer holds every one of its want.
+func (h *harness) expectEach(t *testing.T, exchanges []exchange) {
+	t.Helper()
+	for _, x := range exchanges {
+		t.Run(x.name, func(t *testing.T) {
+			t.Helper()
+			m := h.say(x.chat, x.user, x.text)
+			hasAll(t, answerTo(x.chat, x.user, x.text), m.Text, x.want...)
+		})
+	}
+}
+
+// answerTo names, in a failure, the bot's answer to text.
+func answerTo(chat, user int64, text string) string {
+	return fmt.Sprintf("the answer to %.80q (user %d in chat %d)", text, user, chat)
+}
+
+// hasAll reports an error unless text, named what, holds every one of
+// want.
+func hasAll(t *testing.T, what, text string, want ...string) {
+	t.Helper()
+	if lacks := absent(text, want); len(lacks) > 0 {
+		t.Errorf("%s lacks %q:\n%s", what, lacks, text)
+	}
+}
+
+// hasNone reports an error for each of unwanted that text, named what,
+// holds.
+func hasNone(t *testing.T, what, text string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(text, u) {
+			t.Errorf("%s holds %q:\n%s", what, u, text)
+		}
+	}
+}
+
+// absent is those of want that s does not hold.
+func absent(s string, want []string) []string {
+	var lacks []string
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			lacks = append(lacks, w)
+		}
+	}
+	return lacks
+}
+
+// sendAtOnce has each of users send text in their private chat with the
+// bot, all at once.
+func (h *harness) sendAtOnce(users []int64, text string) {
+	var wg sync.WaitGroup
+	for _, u := range users {
+		wg.Go(func() {
+			h.tg.SendText(u, u, text)
+		})
+	}
+	wg.Wait()
+}
+
+// waitOutcomes waits until the bot's messages in the private chats of
+// users that outcome names (a message it names "" does not count) are n,
+// and returns how many it gave each name.
+func (h *harness) waitOutcomes(users []int64, n int, outcome func(text string) string) map[string]int {
+	h.t.Helper()
+	var got map[string]int
+	waitFor(h.t, func() bool {
+		got = map[string]int{}
+		total := 0
+		for _, u := range users {
+			for _, m := range h.tg.BotMessages(u) {
+				if o := outcome(m.Text); o != "" {
+					got[o]++
+					total++
+				}
+			}
+		}
+		return total == n
+	}, func() string {
+		var b strings.Builder
+		for _, u := range users {
+			for _, m := range h.tg.BotMessages(u) {
+				fmt.Fprintf(&b, "%d: %q\n", u, m.Text)
+			}
+		}
+		return b.String()
+	})
+	return got
 }
 
 // settle waits until the outbox has delivered everything queued so far,
@@ -287,13 +430,70 @@ func (h *harness) settle() {
 // waitReply waits for a bot message in chat newer than afterID.
 func (h *harness) waitReply(chatID int64, afterID int) telegramtest.Message {
 	h.t.Helper()
+	return h.waitAfter(chatID, afterID, "bot reply", nil)
+}
+
+// waitAfter waits for the first bot message in chat newer than afterID
+// that match accepts (nil accepts any) and stops the test if none comes;
+// what names the message awaited.
+func (h *harness) waitAfter(chatID int64, afterID int, what string, match func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, chatID, func(m telegramtest.Message) bool { return m.MessageID > afterID })
+	m, err := h.tg.WaitBotMessageAfter(ctx, chatID, afterID, match)
 	if err != nil {
-		h.t.Fatalf("no bot reply in chat %d after message %d: %v", chatID, afterID, err)
+		h.t.Fatalf("no %s in chat %d after message %d: %v", what, chatID, afterID, err)
 	}
 	return m
+}
+
+// waitFirst waits until some bot message in chat satisfies match and
+// returns the first that does; on time-out it shows the logs.
+func (h *harness) waitFirst(chatID int64, match func(telegramtest.Message) bool) telegramtest.Message {
+	h.t.Helper()
+	var found telegramtest.Message
+	waitFor(h.t, func() bool {
+		for _, m := range h.tg.BotMessages(chatID) {
+			if match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, h.logs.String)
+	return found
+}
+
+// countWhere is how many bot messages in chat have a text match accepts.
+func (h *harness) countWhere(chatID int64, match func(text string) bool) int {
+	n := 0
+	for _, m := range h.tg.BotMessages(chatID) {
+		if match(m.Text) {
+			n++
+		}
+	}
+	return n
+}
+
+// pressData presses a button carrying data on message msgID as user in
+// chat (a forged or stale one too: the stand-in sends any data) and
+// returns the bot's answer once it has answered.
+func (h *harness) pressData(chatID, userID int64, msgID int, data string) telegramtest.CallbackAnswer {
+	h.t.Helper()
+	return h.waitAnswer(h.tg.PressButton(chatID, userID, msgID, data))
+}
+
+// waitAnswer waits until the bot has answered callback query qid and
+// returns the answer.
+func (h *harness) waitAnswer(qid string) telegramtest.CallbackAnswer {
+	h.t.Helper()
+	var a telegramtest.CallbackAnswer
+	waitFor(h.t, func() bool {
+		var ok bool
+		a, ok = h.tg.CallbackAnswer(qid)
+		return ok && a.Answered
+	})
+	return a
 }
 
 // quiet waits until the stand-in has no pending update and the bot sent
@@ -324,22 +524,4 @@ func (h *harness) get(path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// syncBuffer collects logs written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

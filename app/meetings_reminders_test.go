@@ -40,6 +40,15 @@ func waitReminders(t *testing.T, h *harness, chat int64, n int) telegramtest.Mes
 	return last
 }
 
+// addMember adds user to the stand-in, with a private chat with the bot,
+// and makes them a delegate of unit of committee 1 through addDelegate.
+func addMember(t *testing.T, h *harness, unit string, user telegramtest.User) {
+	t.Helper()
+	h.tg.AddUser(user)
+	h.tg.StartPrivate(user.ID)
+	addDelegate(t, h, "1", unit, user)
+}
+
 // addDelegate makes user a delegate of unit directly in the store (fast
 // set-up for tests with many delegates).
 func addDelegate(t *testing.T, h *harness, committee, unit string, user telegramtest.User) {
@@ -68,9 +77,8 @@ func TestRemindersFollowTheMeetingAndSkipWhoDeclined(t *testing.T) {
 
 	advanceTo(clock, at(7, 14, 0)) // 72 hours before
 	first := waitReminders(t, h, groupID, 1)
-	if !strings.Contains(first.Text, "còn 3 ngày") || !strings.Contains(first.Text, "/meeting 1") || strings.Contains(first.Text, "muộn") {
-		t.Errorf("first reminder: %q", first.Text)
-	}
+	hasAll(t, "first reminder", first.Text, "còn 3 ngày", "/meeting 1")
+	hasNone(t, "first reminder", first.Text, "muộn")
 	private := waitReminders(t, h, bobID, 1)
 	if !strings.Contains(private.Text, "Bạn đã xác nhận tham dự") || len(private.ReplyMarkup) == 0 {
 		t.Errorf("Bob's reminder: %q %+v", private.Text, private.ReplyMarkup)
@@ -140,11 +148,7 @@ func TestReminderAfterDowntime(t *testing.T) {
 	advanceTo(clock, at(10, 13, 0))
 	h.start(app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{}))
 	late := waitReminders(t, h, groupID, 1)
-	for _, want := range []string{"gửi muộn", "lẽ ra lúc 12:00", "còn 1 giờ"} {
-		if !strings.Contains(late.Text, want) {
-			t.Errorf("late reminder lacks %q: %q", want, late.Text)
-		}
-	}
+	hasAll(t, "late reminder", late.Text, "gửi muộn", "lẽ ra lúc 12:00", "còn 1 giờ")
 
 	// A meeting that began while the bot was down is not reminded.
 	ask(t, h, groupID, aliceID, "/meeting_new 10/04/2024 20:00 | Họp tối | Hà Nội", "Họp tối")
@@ -165,10 +169,8 @@ func TestBurstOfAnswersEditsTheAnnouncementWithinLimits(t *testing.T) {
 	var people []telegramtest.User
 	for i := range extra {
 		u := telegramtest.User{ID: int64(300 + i), FirstName: "Đại biểu " + strconv.Itoa(i)}
-		h.tg.AddUser(u)
-		h.tg.StartPrivate(u.ID)
+		addMember(t, h, []string{"TANDTC", "KTNN"}[i%2], u)
 		h.tg.SetMemberStatus(groupID, u.ID, "member")
-		addDelegate(t, h, "1", []string{"TANDTC", "KTNN"}[i%2], u)
 		people = append(people, u)
 	}
 	ann := createConference(t, h)
@@ -176,18 +178,16 @@ func TestBurstOfAnswersEditsTheAnnouncementWithinLimits(t *testing.T) {
 	var mu sync.Mutex
 	var queries []string
 	for _, u := range people {
-		wg.Add(1)
-		go func(u telegramtest.User) {
-			defer wg.Done()
+		wg.Go(func() {
 			q := h.tg.PressButton(groupID, u.ID, ann.MessageID, "mr:1:1:1")
 			mu.Lock()
 			queries = append(queries, q)
 			mu.Unlock()
-		}(u)
+		})
 	}
 	wg.Wait()
 	for _, q := range queries {
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(q); return ok && a.Answered })
+		h.waitAnswer(q)
 	}
 	edits := func() int {
 		n := 0

@@ -138,9 +138,7 @@ func TestKilledReplicasRemindersAreDeliveredAfterTheLease(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, harnessOpts{noApp: true, env: map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "100ms", schedLeaseEnv: "2s"}})
 	setup := h.startChild("set-up instance")
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}})
 	if err := setup.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,8 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -41,9 +41,7 @@ func meetingBot(t *testing.T, env map[string]string, opts ...app.Option) (*harne
 	// test; here it would only make the tests wait.
 	unlimited := app.WithOutboxLimits(storage.OutboxLimits{})
 	h := startBot(t, harnessOpts{env: e, appOpts: append([]app.Option{app.WithClock(clock.Now), unlimited}, opts...)})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước"}, []seat{{bobID, "TANDTC"}, {carolID, "KTNN"}})
 	return h, clock
 }
 
@@ -61,17 +59,9 @@ func createConference(t *testing.T, h *harness) telegramtest.Message {
 // waitText waits until a bot message in chat contains want.
 func waitMessage(t *testing.T, h *harness, chat int64, want string) telegramtest.Message {
 	t.Helper()
-	var found telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(chat) {
-			if strings.Contains(m.Text, want) || (m.Document != nil && strings.Contains(m.Document.Caption, want)) {
-				found = m
-				return true
-			}
-		}
-		return false
-	}, h.logs.String)
-	return found
+	return h.waitFirst(chat, func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, want) || (m.Document != nil && strings.Contains(m.Document.Caption, want))
+	})
 }
 
 // ask sends text and waits for the bot's answer in chat that contains
@@ -79,26 +69,14 @@ func waitMessage(t *testing.T, h *harness, chat int64, want string) telegramtest
 func ask(t *testing.T, h *harness, chat, user int64, text, want string) telegramtest.Message {
 	t.Helper()
 	sent := h.tg.SendText(chat, user, text)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, chat, func(m telegramtest.Message) bool {
-		return m.MessageID > sent.MessageID && strings.Contains(m.Text, want)
+	return h.waitAfter(chat, sent.MessageID, fmt.Sprintf("answer to %s containing %q", text, want), func(m telegramtest.Message) bool {
+		return strings.Contains(m.Text, want)
 	})
-	if err != nil {
-		t.Fatalf("%s: no answer containing %q: %v", text, want, err)
-	}
-	return m
 }
 
 // count is how many bot messages in chat contain want.
 func count(h *harness, chat int64, want string) int {
-	n := 0
-	for _, m := range h.tg.BotMessages(chat) {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
+	return h.countWhere(chat, func(text string) bool { return strings.Contains(text, want) })
 }
 
 // fetchICS asks for a meeting's calendar file and parses it with the
@@ -113,12 +91,7 @@ func fetchICS(t *testing.T, h *harness, chat, user int64, id string) *ics.VEvent
 func fetchCalendar(t *testing.T, h *harness, chat, user int64, id string) (*ics.VEvent, string) {
 	t.Helper()
 	sent := h.tg.SendText(chat, user, "/ics "+id)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, chat, func(m telegramtest.Message) bool { return m.MessageID > sent.MessageID && m.Document != nil })
-	if err != nil {
-		t.Fatalf("/ics %s: no document: %v", id, err)
-	}
+	m := h.waitAfter(chat, sent.MessageID, "document answering /ics "+id, func(m telegramtest.Message) bool { return m.Document != nil })
 	if !strings.HasSuffix(m.Document.FileName, ".ics") {
 		t.Errorf("calendar file named %q", m.Document.FileName)
 	}
@@ -162,11 +135,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	t.Parallel()
 	h, clock := meetingBot(t, nil)
 	ann := createConference(t, h)
-	for _, want := range []string{"10/04/2024", "14:00", "Hà Nội", "Bầu Khối trưởng, Khối phó", "0</b> người", "Chưa trả lời: TANDTC, KTNN"} {
-		if !strings.Contains(ann.HTML, want) {
-			t.Errorf("announcement lacks %q:\n%s", want, ann.HTML)
-		}
-	}
+	hasAll(t, "announcement", ann.HTML, "10/04/2024", "14:00", "Hà Nội", "Bầu Khối trưởng, Khối phó", "0</b> người", "Chưa trả lời: TANDTC, KTNN")
 
 	// Bob attends: the announcement follows at once.
 	press(t, h, groupID, bobID, ann, "✅ Tham dự")
@@ -181,24 +150,14 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	clock.Advance(3 * time.Second)
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Không dự: 1") }, h.logs.String)
 	// Dave is no delegate.
-	if m := h.say(groupID, daveID, "/rsvp 1 yes"); !strings.Contains(m.Text, "dành cho đại diện") {
-		t.Errorf("a non-delegate's /rsvp answered %q", m.Text)
-	}
-	if m := h.say(bobID, bobID, "/rsvp 1 yes"); !strings.Contains(m.Text, "đã xác nhận dự") {
-		t.Errorf("a repeated /rsvp answered %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/rsvp 1 yes", "dành cho đại diện")
+	h.expect(bobID, bobID, "/rsvp 1 yes", "đã xác nhận dự")
 	details := h.say(groupID, daveID, "/meeting 1")
-	for _, want := range []string{"TANDTC: ✅ Bob", "KTNN: ❌ Carol", "Còn 8 ngày 22 giờ", "1. Báo cáo tổng kết"} {
-		if !strings.Contains(details.Text, want) {
-			t.Errorf("/meeting 1 lacks %q:\n%s", want, details.Text)
-		}
-	}
+	hasAll(t, "/meeting 1", details.Text, "TANDTC: ✅ Bob", "KTNN: ❌ Carol", "Còn 8 ngày 22 giờ", "1. Báo cáo tổng kết")
 
 	// Bob changes his mind, twice: the last answer counts.
 	ask(t, h, bobID, bobID, "/rsvp 1 no", "không dự")
-	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "TANDTC: ❌ Bob") || !strings.Contains(m.Text, "Tham dự: 0 người") {
-		t.Errorf("after Bob declined: %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/meeting 1", "TANDTC: ❌ Bob", "Tham dự: 0 người")
 	ask(t, h, bobID, bobID, "/rsvp 1 yes", "sẽ dự")
 
 	ev := fetchICS(t, h, groupID, daveID, "1")
@@ -221,11 +180,7 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 		t.Errorf(".ics fields (-want +got):\n%s", diff)
 	}
 	desc := prop(ev, ics.ComponentPropertyDescription)
-	for _, item := range []string{"1. Báo cáo tổng kết", "2. Bầu Khối trưởng, Khối phó", "3. Ký Giao ước thi đua"} {
-		if !strings.Contains(desc, item) {
-			t.Errorf("DESCRIPTION lacks %q: %q", item, desc)
-		}
-	}
+	hasAll(t, "DESCRIPTION", desc, "1. Báo cáo tổng kết", "2. Bầu Khối trưởng, Khối phó", "3. Ký Giao ước thi đua")
 
 	// Moving the meeting: SEQUENCE 1, the group and every delegate (Carol,
 	// who declined, too: the new time may suit her) are told.
@@ -265,12 +220,8 @@ func TestMeetingAnnouncedAnsweredEditedCancelled(t *testing.T) {
 	if kb := current(h, groupID, ann).ReplyMarkup; len(kb) != 1 || kb[0][0].Text != "📅 Thêm vào lịch" {
 		t.Errorf("a cancelled meeting's announcement keeps buttons %+v", kb)
 	}
-	if m := h.say(bobID, bobID, "/rsvp 1 yes"); !strings.Contains(m.Text, "đã bị huỷ") {
-		t.Errorf("/rsvp to a cancelled meeting answered %q", m.Text)
-	}
-	if m := h.say(groupID, carolID, "/meetings"); !strings.Contains(m.Text, "Chưa có cuộc họp nào sắp tới") {
-		t.Errorf("/meetings after cancelling answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/rsvp 1 yes", "đã bị huỷ")
+	h.expect(groupID, carolID, "/meetings", "Chưa có cuộc họp nào sắp tới")
 }
 
 func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
@@ -290,62 +241,38 @@ func TestBadMeetingInputShowsTheAcceptedForms(t *testing.T) {
 			t.Errorf("/meeting_new %s answered %q, want %q and the accepted forms", tt.args, m.Text, tt.want)
 		}
 	}
-	if m := h.say(groupID, bobID, conference); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /meeting_new answered %q", m.Text)
-	}
-	if m := h.say(groupID, carolID, "/meetings"); !strings.Contains(m.Text, "Chưa có cuộc họp") {
-		t.Errorf("refused meetings were stored: %q", m.Text)
-	}
-	if m := h.say(groupID, carolID, "/meeting 7"); !strings.Contains(m.Text, "Không có cuộc họp số 7") {
-		t.Errorf("/meeting 7 answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, conference, "Chỉ thư ký khối")
+	h.expect(groupID, carolID, "/meetings", "Chưa có cuộc họp")
+	h.expect(groupID, carolID, "/meeting 7", "Không có cuộc họp số 7")
 }
 
 func TestMeetingStepByStepWithButtons(t *testing.T) {
 	t.Parallel()
 	h, _ := meetingBot(t, nil)
-	if m := h.say(groupID, aliceID, "/meeting_new"); !strings.Contains(m.Text, "nhắn riêng") {
-		t.Fatalf("/meeting_new without arguments in the group answered %q", m.Text)
-	}
+	h.require(groupID, aliceID, "/meeting_new", "nhắn riêng")
 	q := waitMessage(t, h, aliceID, "Họp vào ngày")
 	if len(q.ReplyMarkup) == 0 || q.ReplyMarkup[0][0].Text != "T2 01/04" {
 		t.Fatalf("date question without day buttons: %+v", q.ReplyMarkup)
 	}
-	if m := h.say(aliceID, aliceID, "30/02/2024"); !strings.Contains(m.Text, "không có thật") {
-		t.Errorf("an impossible date answered %q", m.Text)
-	}
-	if m := h.say(aliceID, aliceID, "10/04/2024"); !strings.Contains(m.Text, "Mấy giờ") {
-		t.Fatalf("the date answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "30/02/2024", "không có thật")
+	h.require(aliceID, aliceID, "10/04/2024", "Mấy giờ")
 	timeQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, timeQ[len(timeQ)-1], "14:00")
 	durationQ := waitMessage(t, h, aliceID, "bao lâu")
-	if !strings.Contains(durationQ.Text, "Bỏ qua (2 giờ)") {
-		t.Errorf("the duration question does not name the default: %q", durationQ.Text)
-	}
-	if m := h.say(aliceID, aliceID, "8d"); !strings.Contains(m.Text, "«8d»") {
-		t.Errorf("a duration of 8 days answered %q", m.Text)
-	}
+	hasAll(t, "the duration question", durationQ.Text, "Bỏ qua (2 giờ)")
+	h.expect(aliceID, aliceID, "8d", "«8d»")
 	durationQ = h.tg.BotMessages(aliceID)[len(h.tg.BotMessages(aliceID))-1]
 	press(t, h, aliceID, aliceID, durationQ, "3 giờ")
 	waitMessage(t, h, aliceID, "Tên cuộc họp")
 	h.say(aliceID, aliceID, "Hội nghị tổng kết năm 2023")
-	if m := h.say(aliceID, aliceID, "Hà Nội"); !strings.Contains(m.Text, "Chương trình") {
-		t.Fatalf("the place answered %q", m.Text)
-	}
+	h.require(aliceID, aliceID, "Hà Nội", "Chương trình")
 	agendaQ := h.tg.BotMessages(aliceID)
 	press(t, h, aliceID, aliceID, agendaQ[len(agendaQ)-1], "Bỏ qua ⏭")
 	review := waitMessage(t, h, aliceID, "Kiểm tra lại cuộc họp")
-	for _, want := range []string{"14:00–17:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước"} {
-		if !strings.Contains(review.Text, want) {
-			t.Errorf("review lacks %q: %q", want, review.Text)
-		}
-	}
+	hasAll(t, "review", review.Text, "14:00–17:00, Thứ Tư 10/04/2024 (GMT+7)", "Hà Nội", "Nhắc lịch 72 giờ, 24 giờ, 2 giờ trước")
 	press(t, h, aliceID, aliceID, review, "✅ Xác nhận")
 	done := waitMessage(t, h, aliceID, "Đã tạo cuộc họp")
-	if !strings.Contains(done.Text, "/meeting 1") || !strings.Contains(done.Text, "thông báo trong nhóm") {
-		t.Errorf("creation answered %q", done.Text)
-	}
+	hasAll(t, "creation", done.Text, "/meeting 1", "thông báo trong nhóm")
 	waitMessage(t, h, groupID, "Hội nghị tổng kết năm 2023")
 }
 
@@ -355,15 +282,9 @@ func TestAttendanceByUnitAsMessageAndCSV(t *testing.T) {
 	createConference(t, h)
 	h.say(bobID, bobID, "/rsvp 1 yes")
 	h.say(carolID, carolID, "/rsvp 1 no")
-	if m := h.say(groupID, bobID, "/attendance 1"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /attendance answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/attendance 1", "Chỉ thư ký khối")
 	m := h.say(aliceID, aliceID, "/attendance 1")
-	for _, want := range []string{"TANDTC", "✅ Bob (@bob)", "❌ Carol (@carol)", "1/2 đơn vị"} {
-		if !strings.Contains(m.Text, want) {
-			t.Errorf("/attendance lacks %q:\n%s", want, m.Text)
-		}
-	}
+	hasAll(t, "/attendance", m.Text, "TANDTC", "✅ Bob (@bob)", "❌ Carol (@carol)", "1/2 đơn vị")
 	doc := waitMessage(t, h, aliceID, "Bảng điểm danh")
 	if doc.Document == nil {
 		t.Fatal("no CSV document")
@@ -390,9 +311,7 @@ func TestForgedMeetingButtonsReachNothing(t *testing.T) {
 	// under a message of the bot.
 	hello := h.say(daveID, daveID, "/start")
 	for _, data := range []string{"mics:1:1", "mr:1:1:1", "mcx:1:1", "mr:1:1:x", "mics:9:1"} {
-		qid := h.tg.PressButton(daveID, daveID, hello.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-		if a, _ := h.tg.CallbackAnswer(qid); a.Text == "" {
+		if a := h.pressData(daveID, daveID, hello.MessageID, data); a.Text == "" {
 			t.Errorf("forged %q got no refusal", data)
 		}
 	}
@@ -402,9 +321,7 @@ func TestForgedMeetingButtonsReachNothing(t *testing.T) {
 			t.Errorf("a forged button got Dave the calendar file %s", m.Document.FileName)
 		}
 	}
-	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "Tham dự: 0 người") {
-		t.Errorf("a forged answer was counted: %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/meeting 1", "Tham dự: 0 người")
 }
 
 func TestMeetingMessagesGolden(t *testing.T) {

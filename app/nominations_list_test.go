@@ -12,7 +12,6 @@ import (
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/domain"
 	"github.com/committeebot/committeebot/internal/clocktest"
-	"github.com/committeebot/committeebot/storage"
 )
 
 // telegramLen is a text's length as Telegram counts it.
@@ -23,8 +22,7 @@ func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two hundred nominations")
 	}
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	seedNominations(t, h, 200)
 
 	first := h.say(groupID, carolID, "/nominations")
@@ -94,16 +92,13 @@ func TestTwoHundredNominationsArePagedWithinLimits(t *testing.T) {
 	if !strings.Contains(m.Text, "(50)") || strings.Contains(m.Text, "đang xem xét") {
 		t.Errorf("/nominations withdrawn: %q", m.Text[:min(200, len(m.Text))])
 	}
-	if m := h.say(groupID, carolID, "/nominations nothing"); !strings.Contains(m.Text, "không phải trạng thái") {
-		t.Errorf("/nominations nothing answered %q", m.Text)
-	}
+	h.expect(groupID, carolID, "/nominations nothing", "không phải trạng thái")
 	// A forged page button from someone outside the bloc, in private.
 	const eveID = 299
 	h.tg.AddUser(telegramtest.User{ID: eveID, FirstName: "Eve"})
 	h.tg.StartPrivate(eveID)
 	outsider := h.say(eveID, eveID, "/help")
-	qid := h.tg.PressButton(eveID, eveID, outsider.MessageID, "nl:1:2:*")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(eveID, eveID, outsider.MessageID, "nl:1:2:*")
 	if got := current(h, eveID, outsider); got.Text != outsider.Text {
 		t.Errorf("a forged page button changed a message: %q", got.Text)
 	}
@@ -124,8 +119,7 @@ func countBotMessagesBefore(h *harness, m telegramtest.Message) int {
 func TestNominationCardGolden(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 10, 1, 30, 0, 0, time.UTC))
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now)}})
 	h.say(bobID, bobID, `/nominate CTD_CP | TANDTC | Dẫn đầu Khối thi đua năm 2023; hoàn thành xuất sắc chỉ tiêu <giải quyết án> & "xét xử".`)
 	clock.Advance(26 * time.Hour)
 	h.say(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ")
@@ -138,9 +132,7 @@ func TestNominationCardGolden(t *testing.T) {
 	if len(voting.ReplyMarkup) != 0 || !strings.Contains(voting.Text, "/ballot_nominations CTD_CP") {
 		t.Errorf("an admin's card of a nomination in voting: %d button rows, text %q", len(voting.ReplyMarkup), voting.Text)
 	}
-	qid := h.tg.PressButton(adminID, adminID, voting.MessageID, "nmv:1:1:voting:approved")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "kết quả bỏ phiếu") {
+	if a := h.pressData(adminID, adminID, voting.MessageID, "nmv:1:1:voting:approved"); !strings.Contains(a.Text, "kết quả bỏ phiếu") {
 		t.Errorf("a forged approval button was answered %q", a.Text)
 	}
 	clock.Advance(24 * time.Hour)
@@ -160,37 +152,25 @@ func TestNominationCardGolden(t *testing.T) {
 	if len(card.ReplyMarkup) != 0 || !strings.Contains(card.Text, "/withdraw 1") {
 		t.Errorf("a delegate's card: %d button rows, text %q", len(card.ReplyMarkup), card.Text)
 	}
-	qid = h.tg.PressButton(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "Chỉ thư ký khối") {
+	if a := h.pressData(bobID, bobID, card.MessageID, "nmv:1:1:approved:forwarded"); !strings.Contains(a.Text, "Chỉ thư ký khối") {
 		t.Errorf("a delegate's forged move was answered %q", a.Text)
 	}
-	if m := h.say(groupID, carolID, "/nomination 1"); strings.Contains(m.Text, "đã trình cấp trên") {
-		t.Errorf("a forged button moved the nomination:\n%s", m.Text)
-	}
+	h.expectNot(groupID, carolID, "/nomination 1", "đã trình cấp trên")
 	press(t, h, adminID, adminID, vi, "→ 📤 đã trình cấp trên")
 	if got := current(h, adminID, vi); !strings.Contains(got.Text, "forwarded") && !strings.Contains(got.Text, "đã trình cấp trên") {
 		t.Errorf("after the button the card reads %q", got.Text)
 	}
 	// A stale button (the state moved since) is refused with the news.
-	qid = h.tg.PressButton(adminID, adminID, vi.MessageID, "nmv:1:1:approved:forwarded")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-	if a, _ := h.tg.CallbackAnswer(qid); !strings.Contains(a.Text, "forwarded") {
+	if a := h.pressData(adminID, adminID, vi.MessageID, "nmv:1:1:approved:forwarded"); !strings.Contains(a.Text, "forwarded") {
 		t.Errorf("a stale button was answered %q", a.Text)
 	}
 }
 
 func TestLongestCardIsSentAndEditedWithinLimits(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	ctx := context.Background()
-	keys := storage.NewKeys(h.rd.Prefix())
-	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storage.NewNominations(h.rd.Client(), keys)
+	c, s := nominationStore(t, h)
 	files := make([]domain.Attachment, domain.MaxAttachments)
 	for i := range files {
 		files[i] = domain.Attachment{FileID: fmt.Sprintf("file-%d", i), Name: strings.Repeat("<&>", 65) + ".pdf"}

@@ -18,11 +18,16 @@ import (
 // group, so his private commands are about this bloc.
 func nominationBloc(t *testing.T, h *harness) {
 	t.Helper()
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp")
-	join(t, h, bobID, invite(t, h, "TANDTC"))
-	join(t, h, carolID, invite(t, h, "TANDTC"))
-	join(t, h, daveID, invite(t, h, "KTNN"))
+	blocOf(t, h, []string{"TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước", "BTP Bộ Tư pháp"}, []seat{{bobID, "TANDTC"}, {carolID, "TANDTC"}, {daveID, "KTNN"}})
 	h.say(groupID, adminID, "/status")
+}
+
+// nominationBot starts the bot with ho and sets up nominationBloc.
+func nominationBot(t *testing.T, ho harnessOpts) *harness {
+	t.Helper()
+	h := startBot(t, ho)
+	nominationBloc(t, h)
+	return h
 }
 
 // lastBotMessage is the bot's latest message in chat, if any.
@@ -48,8 +53,7 @@ func waitText(t *testing.T, h *harness, chat int64, want string) telegramtest.Me
 
 func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 
 	m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua")
 	if !strings.Contains(m.Text, "đề nghị #1") || !strings.Contains(m.Text, "/nomination 1") {
@@ -60,9 +64,7 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 	waitText(t, h, carolID, "đã lập đề nghị #1")
 
 	// Dave (KTNN) may not withdraw TANDTC's nomination; he is not told.
-	if m := h.say(daveID, daveID, "/withdraw 1"); !strings.Contains(m.Text, "chỉ đại diện của TANDTC") {
-		t.Errorf("Dave's /withdraw answered %q", m.Text)
-	}
+	h.expect(daveID, daveID, "/withdraw 1", "chỉ đại diện của TANDTC")
 	h.tg.BlockBot(carolID)
 	steps := []struct {
 		status string
@@ -82,33 +84,24 @@ func TestNominationLifecycleTellsTheUnitsDelegates(t *testing.T) {
 		}
 		// Bob and Carol are told privately; Carol blocked the bot: the
 		// outbox records the refusal, the change stands.
-		if !strings.Contains(m.Text, "Đang báo riêng cho 2 đại diện") {
-			t.Errorf("the answer does not count who was told: %q", m.Text)
-		}
+		hasAll(t, "the answer", m.Text, "Đang báo riêng cho 2 đại diện")
 		waitFor(t, func() bool { return len(h.tg.BotMessages(bobID)) > before })
 		if got, _ := lastBotMessage(h, bobID); !strings.Contains(got.Text, "🔔 Đề nghị #1") || !strings.Contains(got.Text, st.want) {
 			t.Errorf("Bob was told %q", got.Text)
 		}
 	}
 	card := h.say(groupID, daveID, "/nomination 1")
-	for _, want := range []string{"đã được khen thưởng", "Hồ sơ đầy đủ", "8/8 tán thành", "Bob", "Alice"} {
-		if !strings.Contains(card.Text, want) {
-			t.Errorf("the card lacks %q:\n%s", want, card.Text)
-		}
-	}
+	hasAll(t, "the card", card.Text, "đã được khen thưởng", "Hồ sơ đầy đủ", "8/8 tán thành", "Bob", "Alice")
 	if n := strings.Count(card.Text, "•"); n != 6 {
 		t.Errorf("the history has %d entries, want 6 (submitted and five changes):\n%s", n, card.Text)
 	}
 	// Final: nothing moves any more, and the answer says so.
-	if m := h.say(groupID, aliceID, "/nomination_status 1 withdrawn"); !strings.Contains(m.Text, "trạng thái cuối") {
-		t.Errorf("moving an awarded nomination answered %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/nomination_status 1 withdrawn", "trạng thái cuối")
 }
 
 func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
 	tests := []struct {
 		args string
@@ -130,9 +123,7 @@ func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 			}
 		}
 	}
-	if m := h.say(groupID, bobID, "/nomination_status 1 under_review"); !strings.Contains(m.Text, "Chỉ thư ký khối") {
-		t.Errorf("a delegate's /nomination_status answered %q", m.Text)
-	}
+	h.expect(groupID, bobID, "/nomination_status 1 under_review", "Chỉ thư ký khối")
 	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "đã nộp") || strings.Count(card.Text, "•") != 1 {
 		t.Errorf("refused moves changed the nomination:\n%s", card.Text)
 	}
@@ -140,8 +131,7 @@ func TestIllegalMovesAreRefusedWithTheAllowedOnes(t *testing.T) {
 
 func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationInVoting(t, h)
+	h := nominationInVoting(t)
 
 	// Alice and the global admin, each in their private chat (handled by
 	// different workers), record opposite results at the same moment.
@@ -153,11 +143,9 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 		id   int64
 		move string
 	}{{aliceID, "approved Biểu quyết tại hội nghị"}, {adminID, "rejected Không đạt số phiếu tại hội nghị"}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h.tg.SendText(who.id, who.id, "/nomination_status 1 "+who.move)
-		}()
+		})
 	}
 	wg.Wait()
 	var answers []string
@@ -195,25 +183,17 @@ func TestTwoAdminsMovingOneNominationAtOnce(t *testing.T) {
 
 func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
 	const otherGroup = -1001700
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Bí mật của khối A")
 	secondBloc(t, h, otherGroup, daveID, bobID)
-	if m := h.say(otherGroup, bobID, "/nomination 1"); !strings.Contains(m.Text, "Không có đề nghị #1") {
-		t.Errorf("bloc B sees bloc A's nomination: %q", m.Text)
-	}
-	if m := h.say(otherGroup, bobID, "/nominations"); !strings.Contains(m.Text, "Chưa có đề nghị") {
-		t.Errorf("bloc B lists %q", m.Text)
-	}
-	if m := h.say(otherGroup, daveID, "/nomination_status 1 under_review"); !strings.Contains(m.Text, "Không có đề nghị #1") {
-		t.Errorf("bloc B's admin moved bloc A's nomination: %q", m.Text)
-	}
+	h.expect(otherGroup, bobID, "/nomination 1", "Không có đề nghị #1")
+	h.expect(otherGroup, bobID, "/nominations", "Chưa có đề nghị")
+	h.expect(otherGroup, daveID, "/nomination_status 1 under_review", "Không có đề nghị #1")
 	// Forged buttons naming bloc A, pressed by bloc B's admin in bloc B's
 	// group, and by Dave in his private chat.
 	anchor := h.say(otherGroup, daveID, "/nominations")
-	qid := h.tg.PressButton(otherGroup, daveID, anchor.MessageID, "nmv:1:1:submitted:under_review")
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(otherGroup, daveID, anchor.MessageID, "nmv:1:1:submitted:under_review")
 	if m := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(m.Text, "đã nộp") || strings.Count(m.Text, "•") != 1 {
 		t.Errorf("a forged button moved bloc A's nomination:\n%s", m.Text)
 	}
@@ -221,32 +201,18 @@ func TestNominationsOfAnotherBlocAreInvisible(t *testing.T) {
 
 func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
-	tests := []struct {
-		name string
-		text string
-		want string
-	}{
-		{"unknown award", "/nominate NOPE | TANDTC", "Không có danh hiệu «NOPE»"},
-		{"individual award with a unit code", "/nominate CSTD_BO | KTNN", "danh hiệu cá nhân"},
-		{"individual award with a unit's name", "/nominate CSTD_BO | kiểm toán  nhà nước", "danh hiệu cá nhân"},
-		{"empty nominee", "/nominate CTD_CP |   | Thành tích", "Chưa có tên"},
-		{"achievements of 5000 characters", "/nominate CTD_CP | TANDTC | " + strings.Repeat("x", 5000), "dài 5000 ký tự; tối đa 2000"},
-		{"nominee too long", "/nominate TTLDXS | " + strings.Repeat("a", 201), "tối đa 200"},
-		{"no bar and too many words", "/nominate A B C", "Cách dùng"},
-		{"another unit", "/nominate KTNN CTD_CP | KTNN", "chỉ đề nghị được cho đơn vị của mình"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if m := h.say(bobID, bobID, tt.text); !strings.Contains(m.Text, tt.want) {
-				t.Errorf("answered %q, want %q", m.Text, tt.want)
-			}
-		})
-	}
-	if m := h.say(groupID, carolID, "/nominations"); !strings.Contains(m.Text, "Chưa có đề nghị") {
-		t.Fatalf("refused nominations were stored: %q", m.Text)
-	}
+	h := nominationBot(t, harnessOpts{})
+	h.expectEach(t, []exchange{
+		{"unknown award", bobID, bobID, "/nominate NOPE | TANDTC", []string{"Không có danh hiệu «NOPE»"}},
+		{"individual award with a unit code", bobID, bobID, "/nominate CSTD_BO | KTNN", []string{"danh hiệu cá nhân"}},
+		{"individual award with a unit's name", bobID, bobID, "/nominate CSTD_BO | kiểm toán  nhà nước", []string{"danh hiệu cá nhân"}},
+		{"empty nominee", bobID, bobID, "/nominate CTD_CP |   | Thành tích", []string{"Chưa có tên"}},
+		{"achievements of 5000 characters", bobID, bobID, "/nominate CTD_CP | TANDTC | " + strings.Repeat("x", 5000), []string{"dài 5000 ký tự; tối đa 2000"}},
+		{"nominee too long", bobID, bobID, "/nominate TTLDXS | " + strings.Repeat("a", 201), []string{"tối đa 200"}},
+		{"no bar and too many words", bobID, bobID, "/nominate A B C", []string{"Cách dùng"}},
+		{"another unit", bobID, bobID, "/nominate KTNN CTD_CP | KTNN", []string{"chỉ đề nghị được cho đơn vị của mình"}},
+	})
+	h.require(groupID, carolID, "/nominations", "Chưa có đề nghị")
 	// HTML in names is stored as typed and shown escaped.
 	raw := `Tổ <b>Hành chính</b> & "Văn thư"`
 	m := h.say(bobID, bobID, "/nominate TTLDXS | "+raw+" | <i>tốt</i> & đẹp")
@@ -254,56 +220,30 @@ func TestBadNominationInputIsRefusedAndNothingStored(t *testing.T) {
 		t.Errorf("the nominee is not shown as typed, escaped: text %q, HTML %q", m.Text, m.HTML)
 	}
 	card := h.say(groupID, carolID, "/nomination 1")
-	if !strings.Contains(card.Text, raw) || !strings.Contains(card.Text, "<i>tốt</i> & đẹp") {
-		t.Errorf("the card does not show the text as typed:\n%s", card.Text)
-	}
+	hasAll(t, "the card", card.Text, raw, "<i>tốt</i> & đẹp")
 	// The same nominee again (case and spaces aside) points at it.
-	if m := h.say(carolID, carolID, "/nominate TTLDXS | tổ <B>hành chính</B>  & \"văn thư\""); !strings.Contains(m.Text, "/nomination 1") || !strings.Contains(m.Text, "đã được đề nghị") {
-		t.Errorf("a duplicate answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/nominate TTLDXS | tổ <B>hành chính</B>  & \"văn thư\"", "/nomination 1", "đã được đề nghị")
 }
 
 func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
-	var wg sync.WaitGroup
-	for _, u := range []int64{bobID, carolID, daveID} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h.tg.SendText(u, u, "/nominate CSTD_TQ | Nguyễn Văn An")
-		}()
-	}
-	wg.Wait()
-	stored, refused := 0, 0
-	waitFor(t, func() bool {
-		stored, refused = 0, 0
-		for _, u := range []int64{bobID, carolID, daveID} {
-			for _, m := range h.tg.BotMessages(u) {
-				switch {
-				case strings.Contains(m.Text, "Đã ghi nhận đề nghị"):
-					stored++
-				case strings.Contains(m.Text, "đã được đề nghị") && strings.Contains(m.Text, "/nomination "):
-					// Concurrent attempts may use up an id, so the stored
-					// nomination is not always number 1; the refusals must
-					// point at it, checked below.
-					refused++
-				}
-			}
+	h := nominationBot(t, harnessOpts{})
+	users := []int64{bobID, carolID, daveID}
+	h.sendAtOnce(users, "/nominate CSTD_TQ | Nguyễn Văn An")
+	got := h.waitOutcomes(users, 3, func(text string) string {
+		switch {
+		case strings.Contains(text, "Đã ghi nhận đề nghị"):
+			return "stored"
+		case strings.Contains(text, "đã được đề nghị") && strings.Contains(text, "/nomination "):
+			// Concurrent attempts may use up an id, so the stored
+			// nomination is not always number 1; the refusals must
+			// point at it, checked below.
+			return "refused"
 		}
-		return stored+refused == 3
-	}, func() string {
-		var b strings.Builder
-		for _, u := range []int64{bobID, carolID, daveID} {
-			for _, m := range h.tg.BotMessages(u) {
-				b.WriteString(fmt.Sprintf("%d: %q\n", u, m.Text))
-			}
-		}
-		return b.String()
+		return ""
 	})
-	if stored != 1 || refused != 2 {
-		t.Errorf("%d stored, %d refused; want 1 and 2", stored, refused)
+	if got["stored"] != 1 || got["refused"] != 2 {
+		t.Errorf("%d stored, %d refused; want 1 and 2", got["stored"], got["refused"])
 	}
 	var storedID string
 	for _, u := range []int64{bobID, carolID, daveID} {
@@ -327,29 +267,21 @@ func TestIdenticalNominationsAtOnceStoreOne(t *testing.T) {
 
 func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
-	if m := h.say(groupID, bobID, "/nominate"); !strings.Contains(m.Text, "nhắn riêng") {
-		t.Fatalf("/nominate in the group answered %q", m.Text)
-	}
+	h := nominationBot(t, harnessOpts{})
+	h.require(groupID, bobID, "/nominate", "nhắn riêng")
 	ask := waitText(t, h, bobID, "Đề nghị danh hiệu nào")
 	// A forged answer for this very step is checked like a typed one.
-	qid := h.tg.PressButton(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE")
-	waitFor(t, func() bool {
-		a, ok := h.tg.CallbackAnswer(qid)
-		return ok && a.Answered && strings.Contains(a.Text, "NOPE")
-	})
+	if a := h.pressData(bobID, bobID, ask.MessageID, "form:nominate:1:NOPE"); !strings.Contains(a.Text, "NOPE") {
+		t.Errorf("a forged award NOPE was answered %q", a.Text)
+	}
 	press(t, h, bobID, bobID, ask, "CTD_BO · Cờ thi đua cấp bộ, ngành")
 	if got := current(h, bobID, ask); len(got.ReplyMarkup) != 0 || !strings.Contains(got.Text, "→ CTD_BO") {
 		t.Errorf("after the press the question reads %q with %d button rows", got.Text, len(got.ReplyMarkup))
 	}
 	nominee := waitText(t, h, bobID, "Tập thể nào")
-	if m := h.say(bobID, bobID, "Vụ Tổng hợp"); !strings.Contains(m.Text, "Tóm tắt thành tích") {
-		t.Fatalf("the nominee answered %q", m.Text)
-	}
+	h.require(bobID, bobID, "Vụ Tổng hợp", "Tóm tắt thành tích")
 	// The old nominee buttons are stale now.
-	qid = h.tg.PressButton(bobID, bobID, nominee.MessageID, nominee.ReplyMarkup[0][0].CallbackData)
-	waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
+	h.pressData(bobID, bobID, nominee.MessageID, nominee.ReplyMarkup[0][0].CallbackData)
 	doc := h.tg.SendDocumentFrom(bobID, bobID, "báo cáo thành tích.pdf", []byte("%PDF-1.4 report"), "")
 	if m := h.waitReply(bobID, doc.MessageID); !strings.Contains(m.Text, "Đã nhận tệp «báo cáo thành tích.pdf» (1 tệp)") {
 		t.Errorf("the document answered %q", m.Text)
@@ -358,29 +290,19 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	if !strings.Contains(achievements.Text, "Đã nhận tệp") {
 		t.Fatalf("unexpected last message %q", achievements.Text)
 	}
-	if m := h.say(bobID, bobID, strings.Repeat("y", 2001)); !strings.Contains(m.Text, "tối đa 2000") {
-		t.Errorf("2001 characters answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, strings.Repeat("y", 2001), "tối đa 2000")
 	skip := waitText(t, h, bobID, "Tóm tắt thành tích")
 	press(t, h, bobID, bobID, skip, "Bỏ qua ⏭")
 	review := waitText(t, h, bobID, "Kiểm tra đề nghị")
-	for _, want := range []string{"Cờ thi đua cấp bộ, ngành", "Vụ Tổng hợp", "TANDTC", "báo cáo thành tích.pdf"} {
-		if !strings.Contains(review.Text, want) {
-			t.Errorf("the review lacks %q:\n%s", want, review.Text)
-		}
-	}
+	hasAll(t, "the review", review.Text, "Cờ thi đua cấp bộ, ngành", "Vụ Tổng hợp", "TANDTC", "báo cáo thành tích.pdf")
 	press(t, h, bobID, bobID, review, "✅ Xác nhận")
 	done := waitText(t, h, bobID, "Đã ghi nhận đề nghị #1")
-	if !strings.Contains(done.Text, "Kèm 1 tệp") || !strings.Contains(done.Text, "/nomination 1") {
-		t.Errorf("the confirmation reads %q", done.Text)
-	}
+	hasAll(t, "the confirmation", done.Text, "Kèm 1 tệp", "/nomination 1")
 	if got := current(h, bobID, review); len(got.ReplyMarkup) != 0 {
 		t.Error("the review still has its buttons after confirming")
 	}
 	card := h.say(bobID, bobID, "/nomination 1")
-	if !strings.Contains(card.Text, "báo cáo thành tích.pdf") || !strings.Contains(card.Text, "Vụ Tổng hợp") {
-		t.Errorf("the card:\n%s", card.Text)
-	}
+	hasAll(t, "the card", card.Text, "báo cáo thành tích.pdf", "Vụ Tổng hợp")
 	// Out of a dialogue, documents are not taken.
 	doc = h.tg.SendDocumentFrom(bobID, bobID, "khác.pdf", []byte("x"), "")
 	if m := h.waitReply(bobID, doc.MessageID); !strings.Contains(m.Text, "chỉ nhận tệp trong lúc lập đề nghị") {
@@ -390,19 +312,14 @@ func TestNominateStepByStepWithButtonsAndADocument(t *testing.T) {
 	h.say(bobID, bobID, "/nominate TTLDXS")
 	ask = waitText(t, h, bobID, "Tập thể nào")
 	press(t, h, bobID, bobID, ask, "Huỷ")
-	if m := h.say(bobID, bobID, "Vụ Pháp chế"); !strings.Contains(m.Text, "chỉ hiểu các lệnh") {
-		t.Errorf("text after cancelling answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "Vụ Pháp chế", "chỉ hiểu các lệnh")
 }
 
 func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	// The global admin is no unit's delegate: he names the unit.
-	if m := h.say(adminID, adminID, "/nominate CTD_CP | KTNN"); !strings.Contains(m.Text, "ghi mã đơn vị") {
-		t.Errorf("an admin's /nominate without a unit answered %q", m.Text)
-	}
+	h.expect(adminID, adminID, "/nominate CTD_CP | KTNN", "ghi mã đơn vị")
 	ask := h.say(adminID, adminID, "/nominate")
 	if !strings.Contains(ask.Text, "Đơn vị nào đề nghị") {
 		t.Fatalf("the admin's dialogue starts with %q", ask.Text)
@@ -412,42 +329,42 @@ func TestAdminNominatesForAUnitStepByStep(t *testing.T) {
 	press(t, h, adminID, adminID, award, "CTD_CP · Cờ thi đua của Chính phủ")
 	nominee := waitText(t, h, adminID, "Tập thể nào")
 	press(t, h, adminID, adminID, nominee, "Đơn vị KTNN")
-	if m := h.say(adminID, adminID, "Hoàn thành xuất sắc"); !strings.Contains(m.Text, "Kiểm tra đề nghị") {
-		t.Fatalf("achievements answered %q", m.Text)
-	}
+	h.require(adminID, adminID, "Hoàn thành xuất sắc", "Kiểm tra đề nghị")
 	review, _ := lastBotMessage(h, adminID)
 	press(t, h, adminID, adminID, review, "✅ Xác nhận")
 	waitText(t, h, adminID, "Đã ghi nhận đề nghị #1")
 	// KTNN's delegate hears of it.
 	waitText(t, h, daveID, "đã lập đề nghị #1")
-	if m := h.say(adminID, adminID, "/nominate KTNN CTD_CP | KTNN"); !strings.Contains(m.Text, "/nomination 1") {
-		t.Errorf("the same nomination by the one-line form answered %q", m.Text)
-	}
+	h.expect(adminID, adminID, "/nominate KTNN CTD_CP | KTNN", "/nomination 1")
 }
 
 func TestWithdrawAndStatusSection(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
 	h.say(daveID, daveID, "/nominate CSTD_BO | Trần Văn Bình")
 	h.say(groupID, aliceID, "/nomination_status 2 under_review")
 	// The unit by its full name is the same nominee as by its code.
-	if m := h.say(carolID, carolID, "/nominate CTD_CP | Tòa án nhân dân tối cao"); !strings.Contains(m.Text, "đã được đề nghị") || !strings.Contains(m.Text, "/nomination 1") {
-		t.Errorf("the unit by name answered %q", m.Text)
-	}
+	h.expect(carolID, carolID, "/nominate CTD_CP | Tòa án nhân dân tối cao", "đã được đề nghị", "/nomination 1")
 	st := h.say(groupID, carolID, "/status")
-	if !strings.Contains(st.Text, "Đề nghị khen thưởng năm") || !strings.Contains(st.Text, "đã nộp: 1") || !strings.Contains(st.Text, "đang xem xét: 1") {
-		t.Errorf("/status lacks the nominations:\n%s", st.Text)
-	}
-	if m := h.say(carolID, carolID, "/withdraw 1 Bổ sung hồ sơ"); !strings.Contains(m.Text, "đã rút") || !strings.Contains(m.Text, "Đang báo riêng cho 1 đại diện") {
-		t.Errorf("Carol's /withdraw answered %q", m.Text)
-	}
+	hasAll(t, "/status", st.Text, "Đề nghị khen thưởng năm", "đã nộp: 1", "đang xem xét: 1")
+	h.expect(carolID, carolID, "/withdraw 1 Bổ sung hồ sơ", "đã rút", "Đang báo riêng cho 1 đại diện")
 	waitText(t, h, bobID, "Bổ sung hồ sơ")
 	// Withdrawn, the nominee may be nominated again.
-	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC"); !strings.Contains(m.Text, "đề nghị #3") {
-		t.Errorf("nominating again after withdrawal answered %q", m.Text)
+	h.expect(bobID, bobID, "/nominate CTD_CP | TANDTC", "đề nghị #3")
+}
+
+// nominationStore is the group's committee and the nominations
+// repository on the bot's Redis, for tests that store nominations
+// directly.
+func nominationStore(t *testing.T, h *harness) (domain.Committee, *storage.Nominations) {
+	t.Helper()
+	keys := storage.NewKeys(h.rd.Prefix())
+	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(context.Background(), groupID)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return c, storage.NewNominations(h.rd.Client(), keys)
 }
 
 // seedNominations stores n nominations in the group's bloc directly, with
@@ -455,12 +372,7 @@ func TestWithdrawAndStatusSection(t *testing.T) {
 func seedNominations(t *testing.T, h *harness, n int) {
 	t.Helper()
 	ctx := context.Background()
-	keys := storage.NewKeys(h.rd.Prefix())
-	c, err := storage.NewCommittees(h.rd.Client(), keys).ByChat(ctx, groupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storage.NewNominations(h.rd.Client(), keys)
+	c, s := nominationStore(t, h)
 	awards := domain.DefaultAwards()
 	paths := [][]domain.Status{
 		nil,
@@ -493,8 +405,7 @@ var listedCommand = regexp.MustCompile(`/nomination (\d+)`)
 // show.
 func TestApprovalByHandNeedsABallotOrAReason(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	nominationInVoting(t, h)
+	h := nominationInVoting(t)
 	for _, tc := range []struct {
 		command string
 		want    []string
@@ -515,19 +426,18 @@ func TestApprovalByHandNeedsABallotOrAReason(t *testing.T) {
 		t.Fatalf("an override with its reason answered %q", m.Text)
 	}
 	waitText(t, h, bobID, "Biểu quyết giơ tay tại hội nghị 10/4")
-	if card := h.say(groupID, carolID, "/nomination 1"); !strings.Contains(card.Text, "quyết định ngoài bỏ phiếu trên bot") {
-		t.Errorf("the card does not show the override:\n%s", card.Text)
-	}
+	h.expect(groupID, carolID, "/nomination 1", "quyết định ngoài bỏ phiếu trên bot")
 }
 
-// nominationInVoting sets up nominationBloc with Bob's nomination #1 of
-// TANDTC for CTD_CP, moved by Alice to voting.
-func nominationInVoting(t *testing.T, h *harness) {
+// nominationInVoting starts the bot with nominationBloc and Bob's
+// nomination #1 of TANDTC for CTD_CP, moved by Alice to voting.
+func nominationInVoting(t *testing.T) *harness {
 	t.Helper()
-	nominationBloc(t, h)
+	h := nominationBot(t, harnessOpts{})
 	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC")
 	h.say(groupID, aliceID, "/nomination_status 1 under_review")
 	h.say(groupID, aliceID, "/nomination_status 1 voting")
+	return h
 }
 
 // containsAll reports whether s holds every one of subs.

@@ -13,8 +13,7 @@ import (
 // says so.
 func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	blocWithDelegates(t, h) // Bob TANDTC, Carol KTNN, Dave BTP
+	h := delegatesBot(t, harnessOpts{}) // Bob TANDTC, Carol KTNN, Dave BTP
 
 	for _, tc := range []struct {
 		chat, user int64
@@ -91,9 +90,7 @@ func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 		}
 	}
 	// #1 is on the open ballot now, #2 withdrawn: nothing to withdraw.
-	if m := h.say(bobID, bobID, "/withdraw"); !strings.Contains(m.Text, "Không có đề nghị nào để chọn") {
-		t.Errorf("/withdraw offers a nomination locked by its ballot: %q %+v", m.Text, m.ReplyMarkup)
-	}
+	h.expect(bobID, bobID, "/withdraw", "Không có đề nghị nào để chọn")
 	// Closed, the ballot is offered to /results and /runoff.
 	closeAndWaitResult(t, h, "1")
 	if got := pickAndRun(groupID, aliceID, "/results", "Chọn cuộc bỏ phiếu cho /results", "#1"); !strings.Contains(got.Text, "📋 Kết quả: Đơn vị dẫn đầu") {
@@ -111,9 +108,7 @@ func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 		t.Errorf("Bob's press of a /minutes_info choice answered %q", m.Text)
 	}
 	for _, data := range []string{"pk:1:unit_add:XX", "pk:2:close:1", "pk:1:close:"} {
-		qid := h.tg.PressButton(groupID, aliceID, picker.MessageID, data)
-		waitFor(t, func() bool { a, ok := h.tg.CallbackAnswer(qid); return ok && a.Answered })
-		if a, _ := h.tg.CallbackAnswer(qid); a.Text == "" {
+		if a := h.pressData(groupID, aliceID, picker.MessageID, data); a.Text == "" {
 			t.Errorf("a forged %q was answered silently", data)
 		}
 	}

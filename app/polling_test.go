@@ -76,9 +76,7 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	all := []*replica{h.startReplica("replica-a", opts...), h.startReplica("replica-b", opts...), h.startReplica("replica-c", opts...)}
 	waitFor(t, func() bool { return len(pollers(t, all)) == 1 }, h.logs.String)
 	first := pollers(t, all)[0]
-	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
-		t.Errorf("/start answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/start", "Xin chào")
 	for _, r := range all {
 		if r == first {
 			if n := counter(t, r.app.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n == 0 {
@@ -93,9 +91,7 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 
 	first.stop()
 	waitFor(t, func() bool { p := pollers(t, all); return len(p) == 1 && p[0] != first }, h.logs.String)
-	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "Xin chào") {
-		t.Errorf("/start after the take-over answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start", "Xin chào")
 	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
 		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
 	}
@@ -120,9 +116,7 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 		h.env["COMMITTEEBOT_TEST_INSTANCE"] = name
 		children[name] = h.startChild(name)
 	}
-	if m := h.say(aliceID, aliceID, "/start"); !strings.Contains(m.Text, "Xin chào") {
-		t.Errorf("/start answered %q", m.Text)
-	}
+	h.expect(aliceID, aliceID, "/start", "Xin chào")
 	// The lease's value names its holder: "<until>|<instance>/<random>".
 	key := storage.NewKeys(h.rd.Prefix()).Global("poll", "lease")
 	holder := func() string {
@@ -140,9 +134,7 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 	}
 	_, _ = children[dead].Process.Wait()
 
-	if m := h.say(bobID, bobID, "/start"); !strings.Contains(m.Text, "Xin chào") {
-		t.Errorf("/start after the kill answered %q", m.Text)
-	}
+	h.expect(bobID, bobID, "/start", "Xin chào")
 	if got := holder(); got == dead || children[got] == nil {
 		t.Errorf("after %s was killed the lease is held by %q, want the other replica", dead, got)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,16 +59,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	// One more member than voters, who does not vote: the ballot stays open
 	// until it is closed by hand, after the burst.
-	voters := make([]int64, n)
-	for i := range n + 1 {
-		u := telegramtest.User{ID: int64(700000 + i), FirstName: "Member " + strconv.Itoa(i)}
-		h.tg.AddUser(u)
-		h.tg.StartPrivate(u.ID)
-		addDelegate(t, h, "1", "TANDTC", u)
-		if i < n {
-			voters[i] = u.ID
-		}
-	}
+	voters := addMembers(t, h, "TANDTC", 700000, n+1, "Member")[:n]
 	_, payload := openBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
 	ballot := strings.Split(payload, "_")[2]
 	cards := make([]telegramtest.Message, n)
@@ -92,9 +82,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	quarter, cutOff, crashed := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	for i, id := range voters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			switch {
 			case i >= 3*n/4:
 				<-crashed
@@ -105,7 +93,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 			if outcomes[i].receipt != "" && acked.Add(1) == n/4 {
 				close(quarter)
 			}
-		}()
+		})
 	}
 	select {
 	case <-quarter:
@@ -281,17 +269,13 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 
 	// Committee, invites and joins.
 	blocWithDelegates(t, h)
-	if m := h.say(groupID, aliceID, "/units"); !strings.Contains(m.Text, "BTP") || !strings.Contains(m.Text, "Dave") {
-		t.Errorf("/units: %q", m.Text)
-	}
+	h.expect(groupID, aliceID, "/units", "BTP", "Dave")
 
 	// A meeting and an answer to it.
 	ann := createConference(t, h)
 	press(t, h, groupID, bobID, ann, "✅ Tham dự")
 	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Tham dự: 1 người") }, h.logs.String)
-	if m := h.say(groupID, daveID, "/meeting 1"); !strings.Contains(m.Text, "TANDTC: ✅ Bob") {
-		t.Errorf("/meeting 1: %q", m.Text)
-	}
+	h.expect(groupID, daveID, "/meeting 1", "TANDTC: ✅ Bob")
 	// Its first reminder, 72 hours before: a job of the scheduler, which
 	// posts in the group and tells every delegate who has not declined.
 	advanceTo(clock, at(7, 14, 0))
@@ -300,12 +284,8 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 	}
 
 	// A nomination, moved on.
-	if m := h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua"); !strings.Contains(m.Text, "đề nghị #1") {
-		t.Fatalf("/nominate answered %q", m.Text)
-	}
-	if m := h.say(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ"); !strings.Contains(m.Text, "đang xem xét") {
-		t.Errorf("/nomination_status answered %q", m.Text)
-	}
+	h.require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "đề nghị #1")
+	h.expect(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ", "đang xem xét")
 
 	// A ballot: opened, cast (Dave abstains), closed by hand, its results
 	// and minutes.
@@ -313,11 +293,7 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 	castVote(t, h, bobID, payload, "Tán thành")
 	castVote(t, h, carolID, payload, "Không tán thành")
 	result := closeAndWaitResult(t, h, "1")
-	for _, want := range []string{"2/3", "Tán thành: 1", "Không tán thành: 1"} {
-		if !strings.Contains(result, want) {
-			t.Errorf("the result lacks %q: %q", want, result)
-		}
-	}
+	hasAll(t, "the result", result, "2/3", "Tán thành: 1", "Không tán thành: 1")
 	before := len(h.tg.BotMessages(groupID))
 	h.say(groupID, daveID, "/results 1")
 	waitFor(t, func() bool {
@@ -346,8 +322,6 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 		t.Error("CROSSSLOT in the logs")
 	}
 	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(line, `"level":"ERROR"`) {
-			t.Errorf("error logged: %s", line)
-		}
+		hasNone(t, "a log line", line, `"level":"ERROR"`)
 	}
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -47,24 +46,6 @@ func (b *budgetTimer) spend() {
 	f()
 }
 
-// lockedBuffer collects log lines written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 var clockStart = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // shutdownFixture is a shutdown of 25 s on a stepped timer and clock;
@@ -74,13 +55,13 @@ type shutdownFixture struct {
 	sigterm context.CancelFunc
 	timer   *budgetTimer
 	clock   *clocktest.Clock
-	logs    *lockedBuffer
+	logs    *LogBuffer
 }
 
 func newShutdownFixture(t *testing.T) shutdownFixture {
 	t.Helper()
 	root, sigterm := context.WithCancel(t.Context())
-	f := shutdownFixture{sigterm: sigterm, timer: newBudgetTimer(), clock: clocktest.New(clockStart), logs: &lockedBuffer{}}
+	f := shutdownFixture{sigterm: sigterm, timer: newBudgetTimer(), clock: clocktest.New(clockStart), logs: &LogBuffer{}}
 	f.sd = newShutdown(root, 25*time.Second, slog.New(slog.NewTextHandler(f.logs, nil)), f.clock.Now, f.timer.after)
 	return f
 }

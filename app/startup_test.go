@@ -98,7 +98,7 @@ func TestRefusedTokenStopsTheBotWithAClearError(t *testing.T) {
 	const wrong = "42:WRONG-token"
 	tg := telegramtest.New(telegramtest.WithBotUser(botName))
 	t.Cleanup(tg.Close)
-	h := &harness{t: t, tg: tg, rd: redistest.New(t), logs: &syncBuffer{}}
+	h := &harness{t: t, tg: tg, rd: redistest.New(t), logs: &app.LogBuffer{}}
 	cfg := h.config(harnessOpts{env: map[string]string{"COMMITTEEBOT_TELEGRAM_TOKEN": wrong}})
 	a, err := app.New(cfg, slog.New(slog.NewJSONHandler(h.logs, nil)), app.WithoutOps(),
 		app.WithStartBackoff(time.Hour, time.Hour)) // a retry would hang the test
