@@ -62,9 +62,7 @@ func (k Keys) BallotPart(committeeID, ballotID, part string) string {
 
 // Ballots stores ballots, casts votes atomically and keeps results.
 type Ballots struct {
-	c      redis.UniversalClient
-	k      Keys
-	now    func() time.Time
+	store
 	sealer *Sealer // WithSealer; needed by CastSecret, CastOpen and OpenBox
 
 	// docs caches decoded ballot documents. A document is written once,
@@ -86,7 +84,7 @@ const maxCachedDocs = 512
 // NewBallots returns the ballot store. Accepts WithClock.
 func NewBallots(c redis.UniversalClient, k Keys, opts ...Option) *Ballots {
 	s := newSettings(opts)
-	return &Ballots{c: c, k: k, now: s.now, sealer: s.sealer, docs: make(map[string]cachedDoc)}
+	return &Ballots{store: newStore(c, k, s), sealer: s.sealer, docs: make(map[string]cachedDoc)}
 }
 
 // decode returns the ballot a document describes, from the cache when the

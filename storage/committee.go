@@ -32,16 +32,11 @@ import (
 //     members hash; UserCommittees checks every id it lists.
 //   - Invite tokens: a global token -> committee key, and the invite itself
 //     in the committee's invites hash.
-type Committees struct {
-	c   redis.UniversalClient
-	k   Keys
-	now func() time.Time
-}
+type Committees struct{ store }
 
 // NewCommittees returns the committee store. Accepts WithClock.
 func NewCommittees(c redis.UniversalClient, k Keys, opts ...Option) *Committees {
-	s := newSettings(opts)
-	return &Committees{c: c, k: k, now: s.now}
+	return &Committees{newStore(c, k, newSettings(opts))}
 }
 
 // Fields of the committee meta hash.

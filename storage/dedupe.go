@@ -102,10 +102,8 @@ func (c Claim) Proceed() bool { return c.State == ClaimNew || c.State == ClaimTa
 // Lease expiry compares times taken from the callers' clocks, so replicas'
 // clocks should agree to well within a lease.
 type Updates struct {
-	c   redis.UniversalClient
-	k   Keys
+	store
 	ttl time.Duration
-	now func() time.Time
 }
 
 // NewUpdates returns the update claim store. ttl is how long a claim (done
@@ -114,8 +112,7 @@ func NewUpdates(c redis.UniversalClient, k Keys, ttl time.Duration, opts ...Opti
 	if ttl <= 0 {
 		ttl = DefaultUpdateTTL
 	}
-	s := newSettings(opts)
-	return &Updates{c: c, k: k, ttl: ttl, now: s.now}
+	return &Updates{store: newStore(c, k, newSettings(opts)), ttl: ttl}
 }
 
 // A claim is one string key, <p>:{upd:<updateID>}:claim, so that the usual

@@ -24,16 +24,11 @@ import (
 //	                                            list of seconds), chat, msg (the group announcement)
 //	<p>:{c:<id>}:meeting:<mid>:rsvp     hash    user id -> JSON {unit, name, username, attend, at}
 //	<p>:{c:<id>}:meeting:<mid>:gate     string  throttle of announcement edits, PX the interval
-type Meetings struct {
-	c   redis.UniversalClient
-	k   Keys
-	now func() time.Time
-}
+type Meetings struct{ store }
 
 // NewMeetings returns the meeting store. Accepts WithClock.
 func NewMeetings(c redis.UniversalClient, k Keys, opts ...Option) *Meetings {
-	s := newSettings(opts)
-	return &Meetings{c: c, k: k, now: s.now}
+	return &Meetings{newStore(c, k, newSettings(opts))}
 }
 
 // Meeting returns the hash of one meeting: <p>:{c:<id>}:meeting:<mid>.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -20,16 +19,11 @@ import (
 // Every check-and-write is one script, so two concurrent identical
 // nominations store one, and two concurrent status changes from the same
 // state apply one.
-type Nominations struct {
-	c   redis.UniversalClient
-	k   Keys
-	now func() time.Time
-}
+type Nominations struct{ store }
 
 // NewNominations returns the nomination store. Accepts WithClock.
 func NewNominations(c redis.UniversalClient, k Keys, opts ...Option) *Nominations {
-	s := newSettings(opts)
-	return &Nominations{c: c, k: k, now: s.now}
+	return &Nominations{newStore(c, k, newSettings(opts))}
 }
 
 // Nomination returns the hash of one nomination:

@@ -98,10 +98,8 @@ const (
 // A finished job stays as state=done, with its delivery log, for the done
 // TTL, so that scheduling it again is a no-op rather than a second run.
 type Scheduler struct {
-	c       redis.UniversalClient
-	k       Keys
+	store
 	doneTTL time.Duration
-	now     func() time.Time
 }
 
 // NewScheduler returns the job store. doneTTL is how long finished jobs
@@ -110,8 +108,7 @@ func NewScheduler(c redis.UniversalClient, k Keys, doneTTL time.Duration, opts .
 	if doneTTL <= 0 {
 		doneTTL = DefaultJobDoneTTL
 	}
-	s := newSettings(opts)
-	return &Scheduler{c: c, k: k, doneTTL: doneTTL, now: s.now}
+	return &Scheduler{store: newStore(c, k, newSettings(opts)), doneTTL: doneTTL}
 }
 
 // Now is the scheduler's clock.

@@ -43,6 +43,18 @@ func newSettings(opts []Option) settings {
 	return s
 }
 
+// store is what the repositories of this package share: the client, the
+// key layout and the clock (WithClock) whose time their scripts are given.
+type store struct {
+	c   redis.UniversalClient
+	k   Keys
+	now func() time.Time
+}
+
+func newStore(c redis.UniversalClient, k Keys, s settings) store {
+	return store{c: c, k: k, now: s.now}
+}
+
 // runScript runs s (EVALSHA, falling back to EVAL after a Redis restart
 // emptied the script cache) and maps redis.Nil to ErrNotFound.
 func runScript(ctx context.Context, c redis.Scripter, s *redis.Script, keys []string, args ...any) (any, error) {

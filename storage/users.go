@@ -25,10 +25,8 @@ import (
 // is lost (nothing heard meanwhile could be trusted), and after
 // langKeepFor in any case.
 type Users struct {
-	c     redis.UniversalClient
-	k     Keys
+	store
 	kept  *keptLangs
-	now   func() time.Time
 	topic string
 	// self marks this store's own messages, which Watch skips: setLang
 	// dropped the language already.
@@ -38,7 +36,7 @@ type Users struct {
 // NewUsers returns the preference store.
 func NewUsers(c redis.UniversalClient, k Keys, opts ...Option) *Users {
 	s := newSettings(opts)
-	return &Users{c: c, k: k, kept: newKeptLangs(), now: s.now, topic: k.prefix + ":langs", self: " " + rand.Text()}
+	return &Users{store: newStore(c, k, s), kept: newKeptLangs(), topic: k.prefix + ":langs", self: " " + rand.Text()}
 }
 
 // fieldLang is the profile hash field holding a language code.
