@@ -9,14 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// Award catalogue errors. Configuration problems and refusals name them.
-var (
-	ErrAwardCode = errors.New("award code must be 2–16 characters of A-Z, 0-9, _ and -")
-	ErrAwardKind = errors.New("award kind must be collective or individual")
-	ErrThreshold = errors.New("threshold must be a share of the electorate in (0, 1] (e.g. 0.8, 80%, 2/3) or majority")
-	ErrAwardName = errors.New("award names must be 1–200 characters in vi and en")
-)
-
 // AwardKind says who an award goes to.
 type AwardKind string
 

@@ -46,13 +46,6 @@ const MaxRounds = 2
 // published (see Ballot.Disclosed).
 const MinDisclosedSecret = 3
 
-// Ballot validation errors.
-var (
-	ErrNoOptions  = errors.New("a question needs at least two options")
-	ErrQuestion   = errors.New("question must be 1–500 characters")
-	ErrElectorate = errors.New("electorate must be units or members")
-)
-
 // TwoThirds is the default quorum: two thirds of the whole electorate.
 func TwoThirds() Threshold {
 	t, _ := Fraction(2, 3)

@@ -14,15 +14,6 @@ import (
 	"unicode/utf8"
 )
 
-// Validation errors. Handlers turn each into a localized explanation.
-var (
-	ErrUnitCode     = errors.New("unit code must be 2–16 characters of A-Z, 0-9, _ and -")
-	ErrName         = errors.New("name must be 1–200 characters")
-	ErrRole         = errors.New("role must be head, deputy or member")
-	ErrYear         = errors.New("year must be between 2000 and 2100")
-	ErrCovenantText = errors.New("covenant title must be 1–300 characters")
-)
-
 // Limits on user-supplied text.
 const (
 	MaxNameLen          = 200

@@ -1,16 +1,12 @@
 package domain
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// ErrInvalidDuration is wrapped by every error ParseDuration returns.
-var ErrInvalidDuration = errors.New("invalid duration")
 
 // day is the length of the "d" unit. Committee deadlines and reminder
 // offsets are counted in calendar-ish days; a day is always 24 hours here,

@@ -10,23 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// Meeting validation errors. Handlers turn each into a localized
-// explanation that shows the accepted formats.
-var (
-	ErrMeetingDate     = errors.New("date must be YYYY-MM-DD or DD/MM/YYYY and exist")
-	ErrMeetingTime     = errors.New("time must be HH:MM")
-	ErrMeetingPast     = errors.New("meeting time has passed")
-	ErrMeetingTitle    = errors.New("meeting title must be 1–200 characters")
-	ErrMeetingLocation = errors.New("meeting location must be 1–200 characters")
-	ErrMeetingAgenda   = errors.New("agenda must have at most 20 items of 1–300 characters")
-	ErrMeetingDuration = errors.New("meeting duration must be between 5 minutes and 7 days")
-	// ErrTooLong is wrapped, with the field's error, by a value longer
-	// than its limit (as opposed to a missing one); ErrTooMany by an
-	// agenda of too many items. *LengthError says by how much.
-	ErrTooLong = errors.New("too long")
-	ErrTooMany = errors.New("too many items")
-)
-
 // LengthError is a value over its limit: Len characters (or items) where
 // at most Max are allowed; Item is the 1-based agenda item at fault, 0
 // for the whole value. It wraps the field's error and ErrTooLong or

@@ -1,19 +1,9 @@
 package domain
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
-
-// Minutes information errors.
-var (
-	ErrMinutesField = errors.New("unknown minutes field")
-	ErrMinutesValue = errors.New("minutes value too long")
-	// ErrTooManyCounters is an ErrMinutesValue: more names of vote
-	// counters than MaxMinutesCounters.
-	ErrTooManyCounters = fmt.Errorf("too many vote counters: %w", ErrMinutesValue)
 )
 
 // Limits on the minutes information, in characters.

@@ -11,20 +11,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Nomination errors. Handlers turn each into a localized explanation.
-var (
-	ErrAchievements = errors.New("achievements must be at most 2000 characters")
-	ErrNote         = errors.New("note must be at most 500 characters")
-	ErrStatus       = errors.New("unknown nomination status")
-	ErrIllegalMove  = errors.New("illegal nomination status change")
-	ErrAttachment   = errors.New("attachment needs a file id and a name of at most 200 characters")
-	ErrAttachments  = errors.New("too many attachments")
-	// ErrBallotDecides: a person moved a nomination out of voting to
-	// approved or rejected without recording it as an override with a
-	// reason; only a closed ballot's result decides it.
-	ErrBallotDecides = errors.New("approval or rejection of a nomination in voting is decided by a ballot")
-)
-
 // Limits on nominations.
 const (
 	MaxAchievementsLen = 2000
