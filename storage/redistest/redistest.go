@@ -328,7 +328,8 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start runs redis-server and waits until it answers PING.
+// start runs redis-server and waits until it answers (and is the one that
+// answers: see waitReady).
 func (s *server) start() error {
 	appendOnly := "no"
 	if s.cfg.appendOnly {
@@ -369,7 +370,7 @@ func (s *server) start() error {
 	return nil
 }
 
-// waitReady polls PING until the server answers, exits or startTimeout
+// waitReady polls INFO until the server answers, exits or startTimeout
 // passes.
 func (s *server) waitReady(exited <-chan struct{}) error {
 	c := redis.NewClient(&redis.Options{
@@ -387,9 +388,15 @@ func (s *server) waitReady(exited <-chan struct{}) error {
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
 		if err == nil {
+			// The server answering is this one, not another that took
+			// the port between freePort and the bind (this one then
+			// exits, "Address already in use").
+			if pid := infoField(info, "process_id"); pid != strconv.Itoa(s.pid()) {
+				return fmt.Errorf("port %d is in use by another redis-server (pid %s)", s.port, pid)
+			}
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -397,6 +404,26 @@ func (s *server) waitReady(exited <-chan struct{}) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// pid is the process id of the server, or 0 before it starts.
+func (s *server) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// infoField is the value of field in an INFO reply ("" if absent).
+func infoField(info, field string) string {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // stop signals the process, if running, and waits for it to exit (sending

@@ -85,13 +85,24 @@ func NewSentinel(t testing.TB) *Sentinel {
 	})
 
 	s.sentinels = startSentinels(t, filepath.Join(root, "sentinel"), primary.port)
+	// A check cut short by the deadline says nothing of the Sentinel: the
+	// report keeps each one's last real answer, and the log of any that
+	// is not ready when time is up.
+	last := make([]string, len(s.sentinels))
 	waitUntil(t, ctx, "the Sentinels to see the primary, its replicas and each other", func() (bool, string) {
 		var report []string
 		ok := true
-		for _, sn := range s.sentinels {
+		for i, sn := range s.sentinels {
 			good, why := sentinelReady(ctx, sn.addr())
+			if ctx.Err() == nil || last[i] == "" {
+				last[i] = why
+			}
 			ok = ok && good
-			report = append(report, sn.addr()+": "+why)
+			line := sn.addr() + ": " + last[i]
+			if !good && ctx.Err() != nil {
+				line += "; its log:\n" + sn.logTail() + "\n"
+			}
+			report = append(report, line)
 		}
 		return ok, strings.Join(report, "; ")
 	})
