@@ -136,16 +136,36 @@ func handleSendMessage(s *Server, c *call) (reply, error) {
 	})
 }
 
+// textAndMarkup parses what a method that posts or edits a message gives
+// it: the text (or caption) with its entities or parse mode, and the
+// keyboard (markupOf: parseMarkup, or parseEditMarkup for an edit).
+func textAndMarkup(c *call, textParam, entitiesParam string, markupOf func(*call) (markup, error)) (formatted, markup, error) {
+	f, err := messageText(c, textParam, entitiesParam)
+	if err != nil {
+		return formatted{}, markup{}, err
+	}
+	mk, err := markupOf(c)
+	if err != nil {
+		return formatted{}, markup{}, err
+	}
+	return f, mk, nil
+}
+
+// setFormat gives m the entities and parse mode of f, and f's source when
+// it was parsed from HTML or Markdown.
+func (m *Message) setFormat(f formatted) {
+	m.Entities, m.ParseMode, m.HTML = f.entities, f.mode, ""
+	if f.mode != "" {
+		m.HTML = f.raw
+	}
+}
+
 // send is the path every method that posts a message shares: parse the
 // text (or caption) and the keyboard, find the chat and the message
 // replied to, let body build the message under the lock, store it and
 // tell subscribers.
 func (s *Server) send(c *call, textParam, entitiesParam, kind string, body func(f formatted) (*Message, error)) (reply, error) {
-	f, err := messageText(c, textParam, entitiesParam)
-	if err != nil {
-		return reply{}, err
-	}
-	mk, err := parseMarkup(c)
+	f, mk, err := textAndMarkup(c, textParam, entitiesParam, parseMarkup)
 	if err != nil {
 		return reply{}, err
 	}
@@ -171,10 +191,8 @@ func (s *Server) send(c *call, textParam, entitiesParam, kind string, body func(
 	if err != nil {
 		return reply{}, err
 	}
-	m.From, m.Entities, m.ParseMode, m.ReplyToMessageID, m.Thread = s.bot, f.entities, f.mode, replyTo, thread
-	if f.mode != "" {
-		m.HTML = f.raw
-	}
+	m.From, m.ReplyToMessageID, m.Thread = s.bot, replyTo, thread
+	m.setFormat(f)
 	s.st.addMessageLocked(ch, m)
 	applyMarkupLocked(ch, m, mk)
 	s.emitLocked(Event{Kind: kind, ChatID: m.ChatID, MessageID: m.MessageID, Message: m.clone()})
@@ -274,11 +292,7 @@ func editMethod(e textEdit) handlerFunc {
 		if e.required && !c.has(e.param) {
 			return reply{}, badRequest("message text is empty")
 		}
-		f, err := messageText(c, e.param, e.entities)
-		if err != nil {
-			return reply{}, err
-		}
-		mk, err := parseEditMarkup(c)
+		f, mk, err := textAndMarkup(c, e.param, e.entities, parseEditMarkup)
 		if err != nil {
 			return reply{}, err
 		}
@@ -298,10 +312,7 @@ func editMethod(e textEdit) handlerFunc {
 			return reply{}, stateError(notModified)
 		}
 		e.set(m, f.text)
-		m.Entities, m.ParseMode, m.HTML = f.entities, f.mode, ""
-		if f.mode != "" {
-			m.HTML = f.raw
-		}
+		m.setFormat(f)
 		applyMarkupLocked(ch, m, mk)
 		return s.finishEditLocked(ch, m, true), nil
 	}
