@@ -296,25 +296,21 @@ func editMethod(e textEdit) handlerFunc {
 		if err != nil {
 			return reply{}, err
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		ch, m, err := s.st.editTargetLocked(c)
-		if err != nil {
-			return reply{}, err
-		}
-		current, ok := e.get(m)
-		if !ok {
-			return reply{}, stateError("%s", e.none)
-		}
-		// Like the real server, an edit without reply_markup removes the
-		// inline keyboard: it is part of what is compared.
-		if current == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
-			return reply{}, stateError(notModified)
-		}
-		e.set(m, f.text)
-		m.setFormat(f)
-		applyMarkupLocked(ch, m, mk)
-		return s.finishEditLocked(ch, m, true), nil
+		return editLocked(s, c, func(ch *chatState, m *Message) (reply, error) {
+			current, ok := e.get(m)
+			if !ok {
+				return reply{}, stateError("%s", e.none)
+			}
+			// Like the real server, an edit without reply_markup removes
+			// the inline keyboard: it is part of what is compared.
+			if current == f.text && entitiesEqual(m.Entities, f.entities) && bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
+				return reply{}, stateError(notModified)
+			}
+			e.set(m, f.text)
+			m.setFormat(f)
+			applyMarkupLocked(ch, m, mk)
+			return s.finishEditLocked(ch, m, true), nil
+		})
 	}
 }
 
@@ -323,17 +319,25 @@ func handleEditMessageReplyMarkup(s *Server, c *call) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	return editLocked(s, c, func(ch *chatState, m *Message) (reply, error) {
+		if bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
+			return reply{}, stateError(notModified)
+		}
+		applyMarkupLocked(ch, m, mk)
+		return s.finishEditLocked(ch, m, false), nil
+	})
+}
+
+// editLocked runs edit with the server locked and the message the call
+// names (chat_id and message_id), once found.
+func editLocked(s *Server, c *call, edit func(ch *chatState, m *Message) (reply, error)) (reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch, m, err := s.st.editTargetLocked(c)
 	if err != nil {
 		return reply{}, err
 	}
-	if bytes.Equal(ch.rawMarkup[m.MessageID], mk.raw) {
-		return reply{}, stateError(notModified)
-	}
-	applyMarkupLocked(ch, m, mk)
-	return s.finishEditLocked(ch, m, false), nil
+	return edit(ch, m)
 }
 
 func entitiesEqual(a, b []Entity) bool {

@@ -363,16 +363,16 @@ func (s *server) start() error {
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 
-	if err := s.waitReady(exited); err != nil {
+	if err := s.waitReady(exited, cmd.Process.Pid); err != nil {
 		_ = s.stop(syscall.SIGKILL)
 		return err
 	}
 	return nil
 }
 
-// waitReady polls INFO until the server answers, exits or startTimeout
-// passes.
-func (s *server) waitReady(exited <-chan struct{}) error {
+// waitReady polls INFO until the server, process pid, answers, exits or
+// startTimeout passes.
+func (s *server) waitReady(exited <-chan struct{}, pid int) error {
 	c := redis.NewClient(&redis.Options{
 		Addr:          "127.0.0.1:" + strconv.Itoa(s.port),
 		DialTimeout:   time.Second,
@@ -394,8 +394,8 @@ func (s *server) waitReady(exited <-chan struct{}) error {
 			// The server answering is this one, not another that took
 			// the port between freePort and the bind (this one then
 			// exits, "Address already in use").
-			if pid := infoField(info, "process_id"); pid != strconv.Itoa(s.pid()) {
-				return fmt.Errorf("port %d is in use by another redis-server (pid %s)", s.port, pid)
+			if got := infoField(info, "process_id"); got != strconv.Itoa(pid) {
+				return fmt.Errorf("port %d is in use by another redis-server (pid %s)", s.port, got)
 			}
 			return nil
 		}
@@ -404,16 +404,6 @@ func (s *server) waitReady(exited <-chan struct{}) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// pid is the process id of the server, or 0 before it starts.
-func (s *server) pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil || s.cmd.Process == nil {
-		return 0
-	}
-	return s.cmd.Process.Pid
 }
 
 // infoField is the value of field in an INFO reply ("" if absent).

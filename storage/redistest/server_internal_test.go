@@ -25,11 +25,11 @@ func TestWaitReadyRefusesAnotherServerOnThePort(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	s := &server{dir: t.TempDir(), port: other.port, cmd: cmd}
-	err = s.waitReady(make(chan struct{}))
+	err = s.waitReady(make(chan struct{}), cmd.Process.Pid)
 	if err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Errorf("waitReady = %v, want an error saying the port is in use (so that the caller tries another)", err)
 	}
-	if err := other.waitReady(other.exited); err != nil {
+	if err := other.waitReady(other.exited, other.cmd.Process.Pid); err != nil {
 		t.Errorf("the server on its own port: %v", err)
 	}
 }
