@@ -492,6 +492,10 @@ func (t *terminal) wait(ctx context.Context, show bool) {
 			}
 			t.seen = ev.Seq
 			if show {
+				// The bot may have switched the language of where the
+				// person types (/lang) before it answered: the answer's
+				// heading speaks the new one.
+				t.refreshLang(ctx)
 				t.print(ev)
 			} else {
 				t.remember(ev)
