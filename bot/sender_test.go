@@ -456,8 +456,10 @@ func TestSenderRetriesTimeouts(t *testing.T) {
 		return messageReply(c, 5)
 	})
 	clock := newFakeClock()
-	// A real, short client timeout; the retry's backoff is on the fake clock.
-	s, m := newTestSender(t, newTestAPI(t, srv, 200*time.Millisecond), clock)
+	// A real client timeout, short but one that a plain call keeps to on a
+	// busy machine under the race detector; the retry's backoff is on the
+	// fake clock.
+	s, m := newTestSender(t, newTestAPI(t, srv, time.Second), clock)
 	msg, err := s.Send(t.Context(), tgbotapi.NewMessage(42, "hello"))
 	if err != nil {
 		t.Fatalf("Send: %v", err)

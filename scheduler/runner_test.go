@@ -358,10 +358,12 @@ func TestBacklogIsDrainedWithoutWaitingForTheNextTick(t *testing.T) {
 func TestJobLongerThanTheSettleTimeoutIsStillAcknowledged(t *testing.T) {
 	f := newFixture(t)
 	rec := newRecorder()
-	r := f.runner(scheduler.WithMetrics(rec), scheduler.WithSettleTimeout(20*time.Millisecond))
+	// A settle timeout that an acknowledgement keeps to on a busy machine
+	// under the race detector, and a job that outlasts it five times.
+	r := f.runner(scheduler.WithMetrics(rec), scheduler.WithSettleTimeout(250*time.Millisecond))
 	r.Handle("slow", func(ctx context.Context, _ *scheduler.Job) error {
 		select {
-		case <-time.After(100 * time.Millisecond): // five settle timeouts
+		case <-time.After(1250 * time.Millisecond): // five settle timeouts
 		case <-ctx.Done():
 		}
 		return nil
