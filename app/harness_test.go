@@ -421,10 +421,16 @@ func (h *harness) settle() {
 		}
 		select {
 		case <-ctx.Done():
-			h.t.Fatalf("the outbox still holds %d messages: %v", n, err)
+			h.t.Fatalf("the outbox still holds %d messages (%v); jobs due or waiting to retry: %v; the bot's last log lines:\n%s", n, err, due, lastLines(h.logs.String(), 40))
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }
 
 // waitReply waits for a bot message in chat newer than afterID.
