@@ -284,7 +284,7 @@ func (a *App) wire(me bot.User) error {
 	rt.Use(
 		bot.Recover(a.log),
 		bot.Log(a.log, a.metrics, o.now),
-		bot.Dedupe(newClaimer(storage.NewUpdates(a.rdb, a.keys, 0, storage.WithClock(o.now)), o.instance, o.lease), a.log, rt.Idempotent),
+		bot.Dedupe(newClaimer(storage.NewUpdates(a.rdb, a.keys, 0, storage.WithClock(o.now)), o.instance, o.lease, o.timeout), a.log, rt.Idempotent),
 		outbox.Origins(),
 		bot.AutoRespond(a.sender, a.log),
 	)

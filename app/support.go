@@ -28,24 +28,48 @@ type claimer struct {
 	u        *storage.Updates
 	instance string
 	lease    time.Duration
+	reserve  time.Duration
 	poll     time.Duration
 	seq      atomic.Int64
 	owners   sync.Map // update id → owner
 }
 
-func newClaimer(u *storage.Updates, instance string, lease time.Duration) *claimer {
-	return &claimer{u: u, instance: instance, lease: lease, poll: 250 * time.Millisecond}
+// newClaimer returns the claimer of updates whose handlers get handlerTimeout
+// each, under claims of lease.
+func newClaimer(u *storage.Updates, instance string, lease, handlerTimeout time.Duration) *claimer {
+	return &claimer{u: u, instance: instance, lease: lease, reserve: handlerTimeout / 2, poll: 250 * time.Millisecond}
 }
+
+// errStillClaimed: the update's claim is another owner's, and waiting
+// longer for it would leave the handler too little time to run.
+var errStillClaimed = errors.New("claimed by another handler still running")
 
 // Claim claims the update. When another owner holds it, Claim waits: until
 // that owner finishes (the update is then skipped) or its lease runs out
 // because it crashed (the update is then taken over and handled here). So a
 // redelivered update is never dropped just because a dead process had
 // claimed it, and never handled twice while its first handler still runs.
+//
+// The wait uses the handler's own time (ctx), so it stops while half of
+// that is left: a handler that took the update over with a few
+// milliseconds to go would fail half-way and the update would count as
+// handled. The update is then left for Telegram to deliver again, as it is
+// when ctx ends or the store fails.
 func (c *claimer) Claim(ctx context.Context, updateID int) (bool, error) {
 	owner := c.instance + "#" + strconv.FormatInt(c.seq.Add(1), 10)
-	for {
+	for waited := false; ; waited = true {
+		if dl, ok := ctx.Deadline(); ok && waited && time.Until(dl) < c.reserve {
+			return false, fmt.Errorf("update %d: %w", updateID, errStillClaimed)
+		}
 		cl, err := c.u.Begin(ctx, int64(updateID), owner, c.lease)
+		if err != nil && ctx.Err() != nil {
+			// The handler's own time ran out (waiting for a busy claim
+			// uses it), not the store: the update is left for
+			// redelivery. Read as "store down", it would be handled
+			// without a claim on a spent context — nothing done — and
+			// acknowledged to Telegram: lost.
+			return false, ctx.Err()
+		}
 		if storage.IsUnavailable(err) {
 			return false, fmt.Errorf("%w: %w", bot.ErrClaimStoreDown, err)
 		}
