@@ -49,7 +49,7 @@ type options struct {
 	lease         time.Duration
 	timeout       time.Duration
 	senderOptions []bot.SenderOption
-	schedLease    time.Duration
+	schedOptions  []scheduler.Option
 	pollerOptions []bot.PollerOption
 	limits        *storage.OutboxLimits
 	outboxOpts    []outbox.WorkerOption
@@ -90,9 +90,12 @@ func WithSenderOptions(opts ...bot.SenderOption) Option {
 	return func(o *options) { o.senderOptions = append(o.senderOptions, opts...) }
 }
 
-// WithSchedulerLease sets the lease of claimed scheduler jobs (tests
-// shorten it to watch a killed instance's reminders taken over).
-func WithSchedulerLease(d time.Duration) Option { return func(o *options) { o.schedLease = d } }
+// WithSchedulerOptions passes options to the job runner, after the App's
+// own (tests shorten its lease to watch a killed instance's reminders
+// taken over, or its retry backoff).
+func WithSchedulerOptions(opts ...scheduler.Option) Option {
+	return func(o *options) { o.schedOptions = append(o.schedOptions, opts...) }
+}
 
 // WithOutboxLimits replaces Telegram's limits as the outbox keeps them
 // (storage.DefaultOutboxLimits); storage.OutboxLimits{} turns them off for
@@ -274,8 +277,9 @@ func (a *App) wire(me bot.User) error {
 	if err != nil {
 		return err
 	}
-	runner := scheduler.New(a.jobs, scheduler.WithTick(a.cfg.Reminders.Tick), scheduler.WithLease(o.schedLease),
-		scheduler.WithClock(o.now), scheduler.WithLogger(a.log), scheduler.WithMetrics(a.metrics), scheduler.WithOwner(o.instance))
+	runner := scheduler.New(a.jobs, append([]scheduler.Option{scheduler.WithTick(a.cfg.Reminders.Tick),
+		scheduler.WithClock(o.now), scheduler.WithLogger(a.log), scheduler.WithMetrics(a.metrics), scheduler.WithOwner(o.instance)},
+		o.schedOptions...)...)
 	jobs.runner.Store(runner)
 	for kind, run := range h.Jobs() {
 		runner.Handle(kind, run)

@@ -17,6 +17,7 @@ import (
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
 	"github.com/committeebot/committeebot/outbox"
+	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 )
 
@@ -49,7 +50,7 @@ func runChild() int {
 	if d, err := time.ParseDuration(os.Getenv(schedLeaseEnv)); err == nil {
 		// Test-only: a short scheduler lease, so that a killed instance's
 		// reminders are taken over within seconds.
-		opts = append(opts, app.WithSchedulerLease(d))
+		opts = append(opts, app.WithSchedulerOptions(scheduler.WithLease(d)))
 	}
 	if n, err := strconv.Atoi(os.Getenv(outboxRateEnv)); err == nil {
 		opts = append(opts, app.WithOutboxLimits(storage.OutboxLimits{GlobalMax: n, GlobalWindow: time.Second}))

@@ -14,6 +14,7 @@ import (
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/internal/clocktest"
 	"github.com/committeebot/committeebot/outbox"
+	"github.com/committeebot/committeebot/scheduler"
 	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
 )
@@ -54,7 +55,14 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 		"COMMITTEEBOT_REDIS_SENTINEL_MASTER": redistest.SentinelMasterName,
 		"COMMITTEEBOT_REDIS_SENTINEL_ADDRS":  strings.Join(rs.SentinelAddrs(), ","),
 		"COMMITTEEBOT_REDIS_WAIT_REPLICAS":   "1",
-	}, app.WithOutboxOptions(outbox.WithLease(2*time.Second))) // a message whose sending the crash cut short goes out again soon
+	},
+		// A message whose sending the crash cut short goes out again soon…
+		app.WithOutboxOptions(outbox.WithLease(2*time.Second)),
+		// …and so does a job whose write was refused while the surviving
+		// replica was not yet following the new primary (wait_replicas=1):
+		// with the default backoff (5, 10, 20 s) two refusals of the
+		// ballot's result job outlast the harness's wait for it.
+		app.WithSchedulerOptions(scheduler.WithRetries(0, 250*time.Millisecond)))
 	const n = 60
 	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	// One more member than voters, who does not vote: the ballot stays open
