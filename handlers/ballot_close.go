@@ -129,11 +129,7 @@ func (h *resultHandlers) openBallotArg(ctx context.Context, r *bot.Request) (dom
 }
 
 // closeButton closes after confirmation.
-func (h *resultHandlers) closeButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeBallotClose)
-	if !ok {
-		return err
-	}
+func (h *resultHandlers) closeButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	if err := h.closeBallot(ctx, sc.committee.ID, p[0]); err != nil {
 		return err
 	}
@@ -141,11 +137,7 @@ func (h *resultHandlers) closeButton(ctx context.Context, r *bot.Request) error 
 }
 
 // applyRoleButton gives the elected unit its role for the ballot's year.
-func (h *resultHandlers) applyRoleButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeApplyRole)
-	if !ok {
-		return err
-	}
+func (h *resultHandlers) applyRoleButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	b, err := h.ballots.Get(ctx, sc.committee.ID, p[0])
 	if err != nil {
 		h.core.unknownButton(r)
@@ -305,7 +297,7 @@ func (h *resultHandlers) remind(ctx context.Context, c domain.Committee, b domai
 // Register adds the buttons of a ballot's close and of its result.
 func (h *resultHandlers) Register(rt *bot.Router) {
 	register(rt,
-		button{routeBallotClose, h.closeButton},
-		button{routeApplyRole, h.applyRoleButton},
+		h.core.adminOnly(routeBallotClose, h.closeButton),
+		h.core.adminOnly(routeApplyRole, h.applyRoleButton),
 	)
 }

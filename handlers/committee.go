@@ -325,13 +325,13 @@ func (h *committeeHandlers) Jobs() map[string]scheduler.HandlerFunc {
 // Register adds the committee's buttons and what happens to its group.
 func (h *committeeHandlers) Register(rt *bot.Router) {
 	register(rt,
-		button{routeInvite, h.inviteButton},
+		h.core.adminOnly(routeInvite, h.inviteButton),
 		button{routeInviteMove, h.inviteMoveButton},
-		button{routeUnitRemove, h.unitRemoveButton},
-		button{routeUnitRemoved, h.unitRemoveConfirmed},
-		button{routeDelegateOut, h.delegateRemoveButton},
-		button{routeRoleUnit, h.roleUnitButton},
-		button{routeRoleSet, h.roleSetButton},
+		h.core.adminOnly(routeUnitRemove, h.unitRemoveButton),
+		h.core.adminOnly(routeUnitRemoved, h.unitRemoveConfirmed),
+		h.core.adminOnly(routeDelegateOut, h.delegateRemoveButton),
+		h.core.adminOnly(routeRoleUnit, h.roleUnitButton),
+		h.core.adminOnly(routeRoleSet, h.roleSetButton),
 		button{routeSign, h.signButton},
 	)
 	rt.On(bot.KindMember, h.chatMember)

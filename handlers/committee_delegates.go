@@ -66,11 +66,7 @@ func (h *committeeHandlers) makeInvite(ctx context.Context, r *bot.Request, c do
 }
 
 // inviteButton: a unit was chosen for an invite.
-func (h *committeeHandlers) inviteButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeInvite)
-	if !ok {
-		return err
-	}
+func (h *committeeHandlers) inviteButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	return h.makeInvite(ctx, r, sc.committee, p[0])
 }
 
@@ -365,11 +361,7 @@ func (h *committeeHandlers) removeDelegate(ctx context.Context, r *bot.Request, 
 }
 
 // delegateRemoveButton removes the delegate chosen from the buttons.
-func (h *committeeHandlers) delegateRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeDelegateOut)
-	if !ok {
-		return err
-	}
+func (h *committeeHandlers) delegateRemoveButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	id, err := strconv.ParseInt(p[0], 10, 64)
 	if err != nil {
 		h.core.unknownButton(r)

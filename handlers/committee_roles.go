@@ -86,20 +86,12 @@ func (h *committeeHandlers) applyRole(ctx context.Context, r *bot.Request, c dom
 }
 
 // roleUnitButton: a unit was chosen; offer the roles.
-func (h *committeeHandlers) roleUnitButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeRoleUnit)
-	if !ok {
-		return err
-	}
+func (h *committeeHandlers) roleUnitButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	return h.roleButtons(ctx, r, sc.committee, p[0], true)
 }
 
 // roleSetButton applies the chosen role.
-func (h *committeeHandlers) roleSetButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeRoleSet)
-	if !ok {
-		return err
-	}
+func (h *committeeHandlers) roleSetButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	return h.applyRole(ctx, r, sc.committee, p[0], p[1], true)
 }
 

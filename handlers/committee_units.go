@@ -107,20 +107,12 @@ func (h *committeeHandlers) unitButtons(ctx context.Context, r *bot.Request, c d
 }
 
 // unitRemoveButton: a unit was chosen for removal; ask to confirm.
-func (h *committeeHandlers) unitRemoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeUnitRemove)
-	if !ok {
-		return err
-	}
+func (h *committeeHandlers) unitRemoveButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	return h.confirmUnitRemove(ctx, r, sc.committee, p[0], true)
 }
 
 // unitRemoveConfirmed removes the unit, its delegates and open invites.
-func (h *committeeHandlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeUnitRemoved)
-	if !ok {
-		return err
-	}
+func (h *committeeHandlers) unitRemoveConfirmed(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	admin, _ := r.Sender()
 	removed, err := h.committees.RemoveUnit(ctx, sc.committee.ID, p[0], admin.ID)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -452,12 +452,8 @@ func (h *meetingHandlers) meetingCancel(ctx context.Context, r *bot.Request) err
 // its reminders go, the group and every delegate are told, the
 // announcement shows the cancellation. A meeting that has begun by the
 // time the button is pressed is not cancelled.
-func (h *meetingHandlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request) error {
+func (h *meetingHandlers) meetingCancelConfirmed(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	if err := h.meetingsReady(); err != nil {
-		return err
-	}
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeMeetingOff)
-	if !ok {
 		return err
 	}
 	user, _ := r.Sender()
@@ -520,6 +516,6 @@ func (h *meetingHandlers) Register(rt *bot.Router) {
 	register(rt,
 		button{routeRSVP, h.rsvpButton},
 		button{routeICS, h.icsButton},
-		button{routeMeetingOff, h.meetingCancelConfirmed},
+		h.core.adminOnly(routeMeetingOff, h.meetingCancelConfirmed),
 	)
 }

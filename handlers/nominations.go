@@ -308,6 +308,6 @@ func (h *nominationHandlers) loadNomination(ctx context.Context, r *bot.Request,
 func (h *nominationHandlers) Register(rt *bot.Router) {
 	register(rt,
 		button{routeNomPage, h.nominationsPage},
-		button{routeNomMove, h.nominationMoveButton},
+		h.core.adminOnly(routeNomMove, h.nominationMoveButton),
 	)
 }

@@ -171,11 +171,7 @@ func (h *nominationHandlers) illegalMoveText(lang string, n domain.Nomination, t
 // nmv:<committee>:<id>:<from>:<to>. The presser must administer that
 // committee; the move applies only if the nomination is still in <from>.
 // The card is redrawn as the nomination now is.
-func (h *nominationHandlers) nominationMoveButton(ctx context.Context, r *bot.Request) error {
-	p, sc, ok, err := h.core.adminButton(ctx, r, routeNomMove)
-	if !ok {
-		return err
-	}
+func (h *nominationHandlers) nominationMoveButton(ctx context.Context, r *bot.Request, sc scope, p []string) error {
 	id, err := strconv.ParseInt(p[0], 10, 64)
 	from, fromOK := domain.ParseStatus(p[1])
 	to, toOK := domain.ParseStatus(p[2])

@@ -230,17 +230,23 @@ func (h *core) buttonScopeWith(r *bot.Request, admin bool, load func() (scope, e
 	return sc, true, nil
 }
 
-// adminButton parses the data of a button of route rt, "<committee>:<more
-// parts>", checks
-// the presser administers that committee, and returns the parts after the
-// committee id. Forged data gets a short refusal and ok=false.
-func (h *core) adminButton(ctx context.Context, r *bot.Request, rt route) (parts []string, sc scope, ok bool, err error) {
-	p, ok := h.buttonParts(r, rt)
-	if !ok {
-		return nil, scope{}, false, nil
-	}
-	sc, ok, err = h.buttonScope(ctx, r, p[0], true)
-	return p[1:], sc, ok && err == nil, err
+// adminOnly is the button of route rt whose data is "<committee>:<more
+// parts>" and which only the committee's administrators may press: f runs
+// with the presser's scope in that committee and the parts after its id
+// once the presser is checked. Forged data gets a short refusal and f does
+// not run.
+func (h *core) adminOnly(rt route, f func(ctx context.Context, r *bot.Request, sc scope, args []string) error) button {
+	return button{rt, func(ctx context.Context, r *bot.Request) error {
+		p, ok := h.buttonParts(r, rt)
+		if !ok {
+			return nil
+		}
+		sc, ok, err := h.buttonScope(ctx, r, p[0], true)
+		if !ok || err != nil {
+			return err
+		}
+		return f(ctx, r, sc, p[1:])
+	}}
 }
 
 // scope is what the caller must be for a command to run.
