@@ -99,11 +99,12 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	first.stop()
 	waitFor(t, func() bool { p := pollers(t, all); return len(p) == 1 && p[0] != first }, h.logs.String)
 	h.expect(bobID, bobID, "/start", "Xin chào")
+	// Two replicas polling at once would have one answered 409. (The
+	// stand-in may still hold the stopped poller's request, cancelled,
+	// when the next poll comes — it learns of a closed connection a moment
+	// later — so how many it held at once is no measure here.)
 	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
 		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
-	}
-	if n := h.tg.MostInFlight("getUpdates"); n != 1 {
-		t.Errorf("the stand-in held %d getUpdates at once, want 1", n)
 	}
 }
 

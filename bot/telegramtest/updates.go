@@ -346,15 +346,29 @@ var (
 		desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
 )
 
+// goneGrace is how long a poll a newer one terminated waits to see
+// whether its client has gone before it answers 409.
+const goneGrace = 250 * time.Millisecond
+
 // conflictOrGone is the end of a poll a newer one terminated: 409, unless
 // its client had gone already (a poller that stopped and cancelled its
 // request) — nobody is there to be refused, and a test counting 409s must
-// see only pollers that really overlapped.
+// see only pollers that really overlapped. The server learns that a client
+// closed its connection a moment later than the client does it, and a
+// replica that stopped polling hands its lease on right after: the next
+// poll may arrive first. So the terminated poll waits a little for its
+// client's departure before calling it a conflict; a client still there
+// gets its 409 that much later, which no poller can tell from Telegram's
+// own pace.
 func conflictOrGone(c *call) error {
-	if c.ctx.Err() != nil {
+	t := time.NewTimer(goneGrace)
+	defer t.Stop()
+	select {
+	case <-c.ctx.Done():
 		return errClientGone
+	case <-t.C:
+		return errPollConflict
 	}
-	return errPollConflict
 }
 
 // handleGetUpdates implements long polling: confirm by offset, answer at
