@@ -95,15 +95,12 @@ func TestInjectedFaults(t *testing.T) {
 func TestFaultDelayLetsTheClientTimeOut(t *testing.T) {
 	s := newServer(t)
 	s.InjectFault("sendMessage", Fault{Delay: time.Hour})
-	// A client of ordinary patience (50 ms is too short for a call on a
-	// busy machine under the race detector) for getMe and the next call;
-	// an impatient one for the call held by the fault.
 	bot, err := tgbotapi.NewBotAPIWithClient(s.Token(), s.Endpoint(), &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	patient := bot.Client
-	bot.Client = &http.Client{Timeout: 50 * time.Millisecond}
+	bot.Client = &http.Client{Transport: giveUpWhenHeld{s: s, method: "sendMessage"}}
 	_, err = bot.Send(tgbotapi.NewMessage(alice, "slow"))
 	var ue interface{ Timeout() bool }
 	if !errors.As(err, &ue) || !ue.Timeout() {
@@ -112,7 +109,7 @@ func TestFaultDelayLetsTheClientTimeOut(t *testing.T) {
 	// The abandoned call has no effect; the next one goes through.
 	waitFor(t, s, func() bool {
 		r := s.Requests()
-		return r[len(r)-1].Method == "sendMessage"
+		return len(r) > 0 && r[len(r)-1].Method == "sendMessage"
 	})
 	bot.Client = patient
 	if _, err := bot.Send(tgbotapi.NewMessage(alice, "fast")); err != nil {
@@ -122,6 +119,45 @@ func TestFaultDelayLetsTheClientTimeOut(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Text != "fast" {
 		t.Errorf("messages = %+v, want only the second", msgs)
 	}
+}
+
+// giveUpWhenHeld is a client that times out on a call of method as soon as
+// the stand-in holds it. A client timeout of a fixed length could run out
+// on a loaded machine before the request even reached the stand-in (seen
+// once in twenty full runs with 50 ms), leaving it nothing to abandon.
+type giveUpWhenHeld struct {
+	s      *Server
+	method string
+}
+
+// clientTimeout is the error of a call the client gave up on.
+type clientTimeout struct{}
+
+func (clientTimeout) Error() string { return "client timeout: gave up waiting for the answer" }
+func (clientTimeout) Timeout() bool { return true }
+
+func (g giveUpWhenHeld) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	defer cancel(nil)
+	go func() {
+		for {
+			ch := g.s.changes()
+			if g.s.InFlight(g.method) > 0 {
+				cancel(clientTimeout{})
+				return
+			}
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	resp, err := (&http.Transport{}).RoundTrip(req.WithContext(ctx))
+	if errors.Is(context.Cause(ctx), clientTimeout{}) {
+		return nil, clientTimeout{}
+	}
+	return resp, err
 }
 
 func TestFaultDelayWithPatientClient(t *testing.T) {
