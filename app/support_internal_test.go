@@ -46,27 +46,30 @@ func TestClaimThatRunsOutOfTimeLeavesTheUpdateForRedelivery(t *testing.T) {
 	defer cancel()
 	for _, tc := range []struct {
 		name           string
-		ctx            context.Context
-		handlerTimeout time.Duration
+		ctx            context.Context // nil: one of time
+		time           time.Duration
+		handlerTimeout time.Duration // half of it is the reserve
 		id             int
+		lease          time.Duration // a first owner's claim taken just before
 	}{
 		// Redis is asked on a context already spent: go-redis answers
 		// context.DeadlineExceeded, which alone reads as "unavailable".
-		{"spent before the call", spent, time.Second, fresh},
-		{"spent while waiting for the busy claim", nil, 0, busy},
-		// The owner's lease ends 400 ms into a handler's 600 ms, with less
+		{name: "spent before the call", ctx: spent, handlerTimeout: time.Second, id: fresh},
+		{name: "spent while waiting for the busy claim", time: 300 * time.Millisecond, id: busy},
+		// The owner's lease ends 1.5 s into a handler's 2 s, with less
 		// than half of them left: not taken over (it would be without the
-		// reserve).
-		{"half its time gone when the lease ends", nil, 600 * time.Millisecond, late},
+		// reserve). The lease is long enough for a stalled machine to
+		// make the first try before it ends.
+		{name: "half its time gone when the lease ends", time: 2 * time.Second, handlerTimeout: 2 * time.Second, id: late, lease: 1500 * time.Millisecond},
 	} {
-		ctx := tc.ctx
-		if tc.id == late {
-			if cl, err := updates.Begin(context.Background(), late, "first#1", 400*time.Millisecond); err != nil || !cl.Proceed() {
-				t.Fatalf("the first owner's claim of %d: %+v, %v", late, cl, err)
+		if tc.lease > 0 {
+			if cl, err := updates.Begin(context.Background(), int64(tc.id), "first#1", tc.lease); err != nil || !cl.Proceed() {
+				t.Fatalf("the first owner's claim of %d: %+v, %v", tc.id, cl, err)
 			}
 		}
+		ctx := tc.ctx
 		if ctx == nil {
-			c, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+			c, cancel := context.WithTimeout(context.Background(), tc.time)
 			defer cancel()
 			ctx = c
 		}
