@@ -15,9 +15,9 @@ import (
 // Sixty members press submit three times each, all at once, through the
 // whole bot: 180 presses, far more than the bot's workers, racing for
 // the same ballot. The storage test
-// TestThousandMembersCastingThreeTimesAtOnceCountOnce casts for a
-// thousand, and the bench (loadtest) for the 300 of a burst; here 300
-// took 6 s of CPU under the race detector and proved nothing more.
+// TestHundredsOfMembersCastingThreeTimesAtOnceCountOnce casts for 300,
+// and the bench (loadtest) for the 300 of a burst; here 300 took 6 s of
+// CPU under the race detector and proved nothing more.
 func TestSixtyMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
