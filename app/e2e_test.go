@@ -184,7 +184,7 @@ func TestMetricsAreServed(t *testing.T) {
 
 func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
+	h := startBot(t, harnessOpts{freshProfile: true})
 	waitFor(t, func() bool { return len(h.tg.Commands("en", "default")) > 0 && len(h.tg.Commands("", "default")) > 0 })
 	vi := h.tg.Commands("", "default")
 	en := h.tg.Commands("en", "default")

@@ -31,7 +31,7 @@ func requestsOf(h *harness, method string) int {
 // 502, and waits until it asked at least n times.
 func startWithTelegramDown(t *testing.T, n int) *harness {
 	t.Helper()
-	h := startBot(t, harnessOpts{noApp: true})
+	h := startBot(t, harnessOpts{noApp: true, freshProfile: true})
 	h.tg.InjectFault("getMe", telegramtest.Fault{Status: http.StatusBadGateway, Times: -1})
 	h.start(app.WithOutboxLimits(storage.OutboxLimits{}), app.WithStartBackoff(5*time.Millisecond, 20*time.Millisecond))
 	waitFor(t, func() bool { return requestsOf(h, "getMe") >= n }, h.logs.String)

@@ -35,3 +35,37 @@ func TestBotDescriptionsPerLanguage(t *testing.T) {
 		t.Errorf("an empty description kept %q", got)
 	}
 }
+
+// A stand-in started with another's profile answers with the menus and
+// descriptions set there, as Telegram does for a restarted bot; the two
+// change apart afterwards.
+func TestProfileCarriesMenusAndDescriptionsToANewServer(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	if !s.Profile().Empty() {
+		t.Fatal("a new stand-in has a profile")
+	}
+	mustOK(t, s, "setMyCommands", "commands", `[{"command":"vote","description":"Bỏ phiếu"}]`,
+		"scope", `{"type":"all_group_chats"}`, "language_code", "en")
+	mustOK(t, s, "setMyShortDescription", "short_description", "Bỏ phiếu, họp, khen thưởng")
+	p := s.Profile()
+	next := newServer(t, WithProfile(p))
+	var cmds []BotCommand
+	if err := json.Unmarshal(mustOK(t, next, "getMyCommands", "scope", `{"type":"all_group_chats"}`, "language_code", "en"), &cmds); err != nil ||
+		len(cmds) != 1 || cmds[0].Command != "vote" {
+		t.Errorf("getMyCommands on the new stand-in = %+v, %v; want /vote", cmds, err)
+	}
+	var d struct {
+		Short string `json:"short_description"`
+	}
+	if err := json.Unmarshal(mustOK(t, next, "getMyShortDescription"), &d); err != nil || d.Short != "Bỏ phiếu, họp, khen thưởng" {
+		t.Errorf("getMyShortDescription on the new stand-in = %q, %v", d.Short, err)
+	}
+	mustOK(t, next, "setMyShortDescription", "short_description", "")
+	if got := s.Description(DescriptionShort, ""); got != "Bỏ phiếu, họp, khen thưởng" {
+		t.Errorf("clearing the new stand-in's description changed the first's: %q", got)
+	}
+	if got := newServer(t, WithProfile(p)).Description(DescriptionShort, ""); got != "Bỏ phiếu, họp, khen thưởng" {
+		t.Errorf("a third stand-in from the same profile has the short description %q", got)
+	}
+}

@@ -71,6 +71,7 @@ type config struct {
 	whTimeout       time.Duration
 	callbackTimeout time.Duration
 	log             *slog.Logger
+	profile         Profile
 }
 
 // WithToken sets the bot token. The digits before the colon become the
@@ -185,6 +186,7 @@ func New(opts ...Option) *Server {
 		subs:            map[*subscriber]struct{}{},
 	}
 	s.st.init(s.bot, s.now)
+	s.st.restoreLocked(cfg.profile)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.wg.Add(1)
 	go s.webhookLoop()
