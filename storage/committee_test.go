@@ -219,7 +219,7 @@ func TestCommitteeKeysShareTheCommitteeSlot(t *testing.T) {
 	k := storage.NewKeys("cb")
 	keys := []string{
 		k.CommitteeMeta("9"), k.UnitRecords("9"), k.UnitOrder("9"), k.Members("9"),
-		k.Roles("9"), k.RoleLog("9"), k.Invites("9"), k.Covenants("9"),
+		k.Roles("9"), k.RoleLog("9"), k.Invites("9"), k.InvitePrune("9"), k.Covenants("9"),
 		k.Covenant("9", 2025), k.CovenantSigned("9", 2025), k.CovenantOrder("9", 2025),
 	}
 	for _, key := range keys {

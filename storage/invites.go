@@ -37,16 +37,26 @@ type inviteRecord struct {
 }
 
 // createInviteScript stores a new invite and prunes those expired longer
-// than the grace period.
+// than the grace period. The prune index (KEYS[4]) holds each token by
+// when it may be pruned, so a new invite costs the same whatever the
+// number of invites the committee made: it deletes at most 100 due ones.
+// A committee whose invites were kept before the index existed (no index
+// key) is indexed once, by reading the whole hash. An invite made by an
+// earlier version running beside this one is not indexed until the index
+// has emptied and is built again; it stays that long.
 //
 // KEYS[1] -> <p>:{c:<id>}:meta
 // KEYS[2] -> <p>:{c:<id>}:unit
 // KEYS[3] -> <p>:{c:<id>}:invites
+// KEYS[4] -> <p>:{c:<id>}:inviteprune
 // ARGV[1] -> token
 // ARGV[2] -> JSON inviteRecord
 // ARGV[3] -> unit code
 // ARGV[4] -> now (unix ms)
 // ARGV[5] -> grace (ms)
+// ARGV[6] -> when the new invite may be pruned: its expiry plus grace
+//
+//	(unix ms)
 //
 // Returns 1 if stored (or stored already by this very call), 0 if the token
 // exists with another record, nil if the committee or unit does not exist.
@@ -54,12 +64,24 @@ var createInviteScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then return false end
 local now, grace = tonumber(ARGV[4]), tonumber(ARGV[5])
-local all = redis.call('HGETALL', KEYS[3])
-for i = 1, #all, 2 do
-	if not string.find(all[i], ':', 1, true) then
-		local ok, r = pcall(cjson.decode, all[i+1])
-		if ok and type(r) == 'table' and tonumber(r.expires) and tonumber(r.expires) + grace <= now then
-			redis.call('HDEL', KEYS[3], all[i], all[i] .. ':used')
+if redis.call('EXISTS', KEYS[4]) == 1 then
+	for _, t in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)) do
+		redis.call('HDEL', KEYS[3], t, t .. ':used')
+		redis.call('ZREM', KEYS[4], t)
+	end
+else
+	local all = redis.call('HGETALL', KEYS[3])
+	for i = 1, #all, 2 do
+		if not string.find(all[i], ':', 1, true) then
+			local ok, r = pcall(cjson.decode, all[i+1])
+			if ok and type(r) == 'table' and tonumber(r.expires) then
+				local at = tonumber(r.expires) + grace
+				if at <= now then
+					redis.call('HDEL', KEYS[3], all[i], all[i] .. ':used')
+				else
+					redis.call('ZADD', KEYS[4], at, all[i])
+				end
+			end
 		end
 	end
 end
@@ -69,6 +91,7 @@ if cur then
 	return 0
 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
 return 1
 `)
 
@@ -91,8 +114,8 @@ func (s *Committees) CreateInvite(ctx context.Context, id, unit string, by int64
 		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: %w", unit, id, err)
 	}
 	v, err := runScript(ctx, s.c, createInviteScript,
-		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Invites(id)},
-		token, rec, unit, unixMilli(now), inviteGrace.Milliseconds())
+		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Invites(id), s.k.InvitePrune(id)},
+		token, rec, unit, unixMilli(now), inviteGrace.Milliseconds(), unixMilli(inv.Expires.Add(inviteGrace)))
 	if err != nil {
 		return domain.Invite{}, fmt.Errorf("invite to unit %s of committee %s: %w", unit, id, err)
 	}

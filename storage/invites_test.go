@@ -236,8 +236,49 @@ func TestOldInvitesArePruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRedeemRefused(t, s, old.Token, 50, storage.ErrNotFound, "after pruning")
-	// Two invites remain; the pruned one left no "used" field behind.
+	// Two invites remain; the pruned one left no "used" field behind, nor
+	// an entry in the prune index.
 	if n, err := s.rt.Client().HLen(ctx, s.keys.Invites(c.ID)).Result(); err != nil || n != 2 {
 		t.Errorf("invites hash has %d fields, %v; want 2", n, err)
+	}
+	if n, err := s.rt.Client().ZCard(ctx, s.keys.InvitePrune(c.ID)).Result(); err != nil || n != 2 {
+		t.Errorf("prune index has %d tokens, %v; want 2", n, err)
+	}
+}
+
+// Invites kept before the prune index existed (a committee of an earlier
+// version) are indexed by the next invite made, and pruned in their time.
+func TestInvitesKeptBeforeThePruneIndexArePrunedToo(t *testing.T) {
+	t.Parallel()
+	s, c, old := newBlocInvite(t)
+	ctx := context.Background()
+	s.clock.Advance(24 * time.Hour)
+	recent, err := s.CreateInvite(ctx, c.ID, "BCA", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As an earlier version left them: the invites, no index.
+	if err := s.rt.Client().Del(ctx, s.keys.InvitePrune(c.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The old invite is past its grace period, the recent one not: the
+	// next invite prunes the first and indexes the second.
+	s.clock.Advance(domain.InviteTTL + 30*24*time.Hour - 12*time.Hour)
+	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
+		t.Fatal(err)
+	}
+	wantRedeemRefused(t, s, old.Token, 50, storage.ErrNotFound, "past the grace period")
+	wantRedeemRefused(t, s, recent.Token, 50, domain.ErrInviteExpired, "within the grace period")
+	if n, err := s.rt.Client().ZCard(ctx, s.keys.InvitePrune(c.ID)).Result(); err != nil || n != 2 {
+		t.Errorf("prune index has %d tokens, %v; want the recent invite and the new one", n, err)
+	}
+	// Its time comes: the index prunes it.
+	s.clock.Advance(24 * time.Hour)
+	if _, err := s.CreateInvite(ctx, c.ID, "BCA", 7); err != nil {
+		t.Fatal(err)
+	}
+	wantRedeemRefused(t, s, recent.Token, 50, storage.ErrNotFound, "past the grace period, from the index")
+	if n, err := s.rt.Client().HLen(ctx, s.keys.Invites(c.ID)).Result(); err != nil || n != 2 {
+		t.Errorf("invites hash has %d fields, %v; want the 2 new invites", n, err)
 	}
 }

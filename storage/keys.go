@@ -277,6 +277,13 @@ func (k Keys) Invites(committeeID string) string {
 	return k.Committee(committeeID, "invites")
 }
 
+// InvitePrune returns the sorted set of a committee's invite tokens by
+// when each may be pruned (its expiry plus the grace period, unix ms):
+// <p>:{c:<id>}:inviteprune.
+func (k Keys) InvitePrune(committeeID string) string {
+	return k.Committee(committeeID, "inviteprune")
+}
+
 // InviteCommittee returns the global key that maps an invite token to the
 // committee that issued it: <p>:{g}:invite:<token>. It is global because a
 // token arrives (in /start) without its committee.
