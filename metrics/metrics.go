@@ -54,7 +54,7 @@ func New() *Metrics {
 		telegramUp: gauge(reg, "committeebot_telegram_up",
 			"1 if Telegram answered the last getMe probe (every 30 s), else 0. Not part of /readyz."),
 		redisErrors: counter(reg, "committeebot_redis_errors_total",
-			"Redis commands that failed because Redis was unreachable."),
+			"Redis commands that failed because Redis was unreachable or refused them for now (not those whose caller ran out of time)."),
 	}
 	m.sched = newSchedulerCollectors(reg)
 	m.outbox = newOutboxCollectors(reg)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -356,5 +357,41 @@ func TestAFreshEditIsOneRoundTrip(t *testing.T) {
 	}
 	if n, err := box.Pending(context.Background()); err != nil || n != 2 {
 		t.Errorf("Pending = %d, %v; want one edit of each message", n, err)
+	}
+}
+
+// With Redis down a message goes straight to Telegram, but not when the
+// caller's own time has run out: Redis is not to blame then, and the call
+// would fail on that context too.
+func TestRedisDownSendsDirectlyButASpentCallerDoesNot(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.New()
+	t.Cleanup(tg.Close)
+	tg.AddUser(telegramtest.User{ID: 1, FirstName: "U1"})
+	tg.StartPrivate(1)
+	api, err := bot.NewAPI(tg.Token(), tg.Endpoint(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := redistest.New(t, redistest.WithOwnServer())
+	var logs bytes.Buffer
+	w := outbox.NewWriter(storage.NewOutbox(rd.Client(), storage.NewKeys(rd.Prefix()), storage.OutboxLimits{}),
+		bot.NewSender(api), nil, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	spent, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if err := w.Send(spent, tgbotapi.NewMessage(1, "late")); err == nil {
+		t.Error("Send on a spent context succeeded")
+	}
+	if strings.Contains(logs.String(), "redis unreachable") {
+		t.Errorf("a spent caller was logged as Redis being down:\n%s", logs.String())
+	}
+
+	rd.Stop()
+	if err := w.Send(context.Background(), tgbotapi.NewMessage(1, "direct")); err != nil {
+		t.Fatalf("Send with Redis down: %v", err)
+	}
+	if got := texts(tg.BotMessages(1)); len(got) != 1 || got[0] != "direct" {
+		t.Errorf("the user got %q, want the message sent directly and nothing else", got)
 	}
 }

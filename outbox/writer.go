@@ -155,11 +155,13 @@ func (w *Writer) Send(ctx context.Context, c tgbotapi.Chattable, opts ...SendOpt
 		return fmt.Errorf("outbox: encode %s: %w", cl.Method, err)
 	}
 	if _, err := w.store.Enqueue(ctx, it); err != nil {
-		if storage.IsUnavailable(err) && it.EditRef == "" && it.Ref == "" {
+		if storage.IsUnavailableFor(ctx, err) && it.EditRef == "" && it.Ref == "" {
 			// Redis is down: the outbox cannot keep the message, and
 			// what is sent now is mostly the notice that nothing was
 			// recorded. It goes straight to Telegram, paced by this
-			// process's own limiter, rather than not at all.
+			// process's own limiter, rather than not at all. (Not when
+			// the caller's own time ran out: Redis is not to blame,
+			// and a call on that context would fail too.)
 			w.log.WarnContext(ctx, "redis unreachable; sending without the outbox", "method", cl.Method, "chat_id", it.Chat)
 			if _, derr := w.direct.Request(ctx, c); derr != nil && !bot.IsNotModified(derr) {
 				return fmt.Errorf("send %s without the outbox: %w (queueing failed: %w)", cl.Method, derr, err)

@@ -41,9 +41,19 @@ var (
 	ErrUnavailable = errors.New("storage: redis unavailable")
 )
 
+// IsUnavailableFor is IsUnavailable for the error of a call made with
+// ctx, but false once ctx itself has ended: a call whose caller's time ran
+// out (a handler past its deadline) failed for the caller, not for Redis.
+// It is what to ask before blaming Redis — counting a Redis error, or
+// falling back to a path that works without Redis.
+func IsUnavailableFor(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && IsUnavailable(err)
+}
+
 // IsUnavailable reports whether err means that Redis could not be reached or
 // could not serve the request right now (connection refused or reset,
-// timeouts, including the caller's context deadline, an exhausted or closed
+// timeouts, including the caller's context deadline — IsUnavailableFor
+// leaves that one out —, an exhausted or closed
 // pool, a server still LOADING its dataset, a failover in progress), as
 // opposed to a logic error such as ErrNotFound or ErrConflict; also a
 // write refused because Redis is full or cut off from its replicas (see

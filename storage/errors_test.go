@@ -47,6 +47,31 @@ func TestIsUnavailable(t *testing.T) {
 	}
 }
 
+// IsUnavailableFor blames Redis only while the caller's context is live.
+func TestIsUnavailableForALiveCaller(t *testing.T) {
+	t.Parallel()
+	live := context.Background()
+	spent, cancel := context.WithDeadline(live, time.Now().Add(-time.Second))
+	defer cancel()
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"refused, caller live", live, refused, true},
+		{"deadline, caller live (a deadline of its own)", live, fmt.Errorf("x: %w", context.DeadlineExceeded), true},
+		{"deadline, caller's deadline passed", spent, fmt.Errorf("x: %w", context.DeadlineExceeded), false},
+		{"refused, caller's deadline passed", spent, refused, false},
+		{"not found, caller live", live, storage.ErrNotFound, false},
+	} {
+		if got := storage.IsUnavailableFor(tt.ctx, tt.err); got != tt.want {
+			t.Errorf("%s: IsUnavailableFor = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // The bot's promise "not recorded, safe to repeat" rests on this: a real
 // outage is recognised, and the client recovers by itself.
 func TestIsUnavailableWhenRedisStopsAndRecovers(t *testing.T) {
