@@ -382,3 +382,18 @@ func TestTelegramOutageLeavesTheBotReady(t *testing.T) {
 		t.Error("/metrics lacks committeebot_telegram_up")
 	}
 }
+
+// A handler that runs out of its time still answers: Telegram answers the
+// administrator check of /setup only after the handler's second is over.
+// The action may be half done, so the user is told to look before
+// repeating — not "safe to repeat" — and the next /setup, with Telegram
+// answering at once, works.
+func TestHandlerOutOfTimeTellsTheUserToLookBeforeRepeating(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithUpdateTimeouts(time.Second, 2*time.Second)}})
+	h.tg.InjectFault("getChatMember", telegramtest.Fault{Delay: 1500 * time.Millisecond, Times: 1})
+	m := h.say(groupID, aliceID, "/setup Khối thi đua Nội chính")
+	hasAll(t, "the reply to a /setup out of time", m.Text, "có thể chưa hoàn tất", "/status")
+	hasNone(t, "the reply to a /setup out of time", m.Text, "làm lại là an toàn")
+	h.expect(groupID, aliceID, "/setup Khối thi đua Nội chính", "Đã lập khối")
+}

@@ -11,6 +11,22 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
+// AfterDeadlineGrace is how long the answer to an update whose handler ran
+// out of time may still take (see AfterDeadline).
+const AfterDeadlineGrace = 5 * time.Second
+
+// AfterDeadline returns ctx while it is live and, once its deadline has
+// passed, a context with the same values and AfterDeadlineGrace of its
+// own: a handler that ran out of time can still tell its user so, and
+// answer the pressed button, where a call on the spent context would not
+// leave. A cancelled context (a shutdown) is returned as it is.
+func AfterDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), AfterDeadlineGrace)
+}
+
 // ErrPanic is returned by Recover when a handler panicked.
 var ErrPanic = errors.New("handler panicked")
 
@@ -160,6 +176,8 @@ func AutoRespond(s Requester, log *slog.Logger) Middleware {
 				if !ok || r.answered {
 					return
 				}
+				ctx, cancel := AfterDeadline(ctx)
+				defer cancel()
 				r.answered = true
 				ans, _ := r.PendingAnswer()
 				if r.reply.answer(cq.ID, ans) {

@@ -124,7 +124,10 @@ type recordingRequester struct {
 	sent []tgbotapi.Chattable
 }
 
-func (r *recordingRequester) Request(_ context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
+func (r *recordingRequester) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // as the HTTP client does
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sent = append(r.sent, c)
@@ -146,12 +149,23 @@ func TestAutoRespondAnswersEveryButtonOnce(t *testing.T) {
 		}, "đã ghi"},
 		{"failing handler", func(context.Context, *Request) error { return errors.New("x") }, ""},
 		{"panicking handler", func(context.Context, *Request) error { panic("x") }, ""},
+		// Answered on a few seconds of its own, not on the spent context.
+		{"handler out of time", func(ctx context.Context, r *Request) error {
+			<-ctx.Done()
+			r.Answer("quá lâu", true)
+			return ctx.Err()
+		}, "quá lâu"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rr := &recordingRequester{}
 			h := Chain(tt.h, Recover(discard), AutoRespond(rr, discard))
-			_ = h(context.Background(), NewRequest(cb, "b"))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if tt.name == "handler out of time" {
+				ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			}
+			defer cancel()
+			_ = h(ctx, NewRequest(cb, "b"))
 			if len(rr.sent) != 1 {
 				t.Fatalf("%d answers, want 1", len(rr.sent))
 			}

@@ -84,8 +84,10 @@ func tableReply(err error) (string, i18n.Data, bool) {
 // Errors is the one place that turns handler errors into what a user sees.
 // An error of the table (errorReplies) is a refusal, not a failure: it is
 // answered — a command with a reply, a pressed button by editing the
-// button's message — and not returned. Redis being unreachable becomes
-// "not recorded, safe to repeat", anything else a short apology, shown as
+// button's message — and not returned. A handler that ran out of its time
+// tells the user the action may be half done (look before repeating),
+// Redis being unreachable becomes "not recorded, safe to repeat", anything
+// else a short apology, shown as
 // the button's alert for a press; those are still returned so that they
 // are logged once, with the update id, by the log middleware.
 func (h *core) Errors(next bot.Handler) bot.Handler {
@@ -94,6 +96,10 @@ func (h *core) Errors(next bot.Handler) bot.Handler {
 		if err == nil {
 			return nil
 		}
+		// A handler out of its time answers on a few seconds of its own.
+		timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+		ctx, cancel := bot.AfterDeadline(ctx)
+		defer cancel()
 		if id, data, ok := tableReply(err); ok {
 			text := h.cat.T(r.Lang, id, data)
 			if _, ok := r.Callback(); ok {
@@ -105,6 +111,10 @@ func (h *core) Errors(next bot.Handler) bot.Handler {
 		switch {
 		case errors.Is(err, context.Canceled):
 			return err
+		case timedOut:
+			// Part of the work may be done (a meeting created before a
+			// call to Telegram hung): not "safe to repeat".
+			id = "error_timeout"
 		case storage.IsUnavailable(err):
 			id = "error_unavailable"
 		case bot.IsBlocked(err), bot.IsChatNotFound(err):
