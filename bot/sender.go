@@ -367,7 +367,7 @@ func (s *Sender) do(ctx context.Context, method, chat string, replayable bool, c
 		if werr := s.waitTurn(ctx, kind, cl); werr != nil {
 			return nil, fmt.Errorf("telegram %s: wait for rate limit: %w", method, werr)
 		}
-		r, rawErr := call()
+		r, rawErr := invoke(ctx, kind, call)
 		if rawErr == nil {
 			return r, nil
 		}
@@ -593,6 +593,37 @@ const (
 	kindSend                  // posts a message into a chat
 	kindEdit                  // changes a message already posted
 )
+
+// invoke makes one call. tgbotapi builds its HTTP requests without a
+// context, so a call runs on until Telegram answers or the client's
+// timeout (poll_timeout + 15 s) ends it. A call that is not a message — a
+// query such as getChatMember, a setting, a button's answer — is given up
+// when ctx's deadline passes instead, so that a handler out of time does
+// not wait out a hung Telegram; it is harmless if it still arrives. A
+// message or an edit is waited for: given up, it might still arrive, and
+// the caller would send it again. So is any call whose ctx is cancelled
+// (a shutdown): a handler cut short that way stays in its call, and its
+// update, not recorded as done, is handled by the next instance.
+func invoke(ctx context.Context, kind callKind, call func() (*tgbotapi.APIResponse, error)) (*tgbotapi.APIResponse, error) {
+	if kind != kindOther {
+		return call()
+	}
+	done := make(chan callResult, 1) // buffered: a call given up must not block
+	go func() {
+		r, err := call()
+		done <- callResult{r, err}
+	}()
+	select {
+	case r := <-done:
+		return r.resp, r.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, ctx.Err()
+		}
+		r := <-done
+		return r.resp, r.err
+	}
+}
 
 func classifyMethod(method string) callKind {
 	switch {

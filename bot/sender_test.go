@@ -472,6 +472,58 @@ func TestSenderRetriesTimeouts(t *testing.T) {
 	}
 }
 
+// passing is a context whose deadline passes when the test says.
+type passing struct {
+	context.Context
+	done chan struct{}
+}
+
+func newPassing() *passing {
+	return &passing{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *passing) Done() <-chan struct{} { return c.done }
+
+func (c *passing) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// A call that is not a message (a query, a setting) ends when its
+// caller's deadline passes, while tgbotapi's HTTP request runs on: a
+// handler out of time does not wait out a hung Telegram.
+func TestSenderQueryEndsAtItsCallersDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := newScriptServer(t, nil, func(c apiCall) reply {
+		r := okReply(`{"status":"member","user":{"id":7,"is_bot":false,"first_name":"A"}}`)
+		r.Wait = release
+		return r
+	})
+	srv.recv = make(chan apiCall, 1)
+	defer close(release)
+	s, _ := newTestSender(t, newTestAPI(t, srv, time.Minute), newFakeClock())
+	ctx := newPassing()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Request(ctx, tgbotapi.GetChatMemberConfig{ChatConfigWithUser: tgbotapi.ChatConfigWithUser{ChatID: -100, UserID: 7}})
+		done <- err
+	}()
+	<-srv.recv // Telegram holds the call
+	close(ctx.done)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Request = %v, want the caller's context.DeadlineExceeded", err)
+		}
+	case <-time.After(30 * time.Second): // a guard against a hang, not a measure
+		t.Fatal("Request waited for Telegram after its caller's deadline passed")
+	}
+}
+
 func TestSenderDoesNotRetryRefusals(t *testing.T) {
 	tests := []struct {
 		name  string
