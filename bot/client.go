@@ -142,19 +142,35 @@ func callContext(ctx context.Context, api Doer, token, method string, params tgb
 			return resp, nil
 		}
 	}
-	done := make(chan callResult, 1) // buffered: an abandoned call must not block
+	resp, err := awaitCall(ctx, func() (*tgbotapi.APIResponse, error) { return api.MakeRequest(method, params) },
+		func(error) bool { return true })
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			return nil, err
+		}
+		return nil, toAPIError(method, resp, err, token)
+	}
+	return resp, nil
+}
+
+// awaitCall runs call on a goroutine of its own and returns its result,
+// or ctx's error once ctx has ended and giveUp accepts that error: the
+// call given up runs on, and its result is dropped.
+func awaitCall(ctx context.Context, call func() (*tgbotapi.APIResponse, error), giveUp func(error) bool) (*tgbotapi.APIResponse, error) {
+	done := make(chan callResult, 1) // buffered: a call given up must not block
 	go func() {
-		resp, err := api.MakeRequest(method, params)
+		resp, err := call()
 		done <- callResult{resp, err}
 	}()
 	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	case r := <-done:
-		if r.err != nil {
-			return nil, toAPIError(method, r.resp, r.err, token)
+		return r.resp, r.err
+	case <-ctx.Done():
+		if giveUp(ctx.Err()) {
+			return nil, ctx.Err()
 		}
-		return r.resp, nil
+		r := <-done
+		return r.resp, r.err
 	}
 }
 

@@ -608,21 +608,7 @@ func invoke(ctx context.Context, kind callKind, call func() (*tgbotapi.APIRespon
 	if kind != kindOther {
 		return call()
 	}
-	done := make(chan callResult, 1) // buffered: a call given up must not block
-	go func() {
-		r, err := call()
-		done <- callResult{r, err}
-	}()
-	select {
-	case r := <-done:
-		return r.resp, r.err
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, ctx.Err()
-		}
-		r := <-done
-		return r.resp, r.err
-	}
+	return awaitCall(ctx, call, func(err error) bool { return errors.Is(err, context.DeadlineExceeded) })
 }
 
 func classifyMethod(method string) callKind {

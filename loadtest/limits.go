@@ -180,11 +180,9 @@ func (w *fanOutWatch) run(ctx context.Context) {
 	}
 }
 
-// setupLimits builds the committee (/setup, /unit_add; the delegates
-// through the invite scripts, each with a private chat open) and creates
-// the meeting at meetingAt with /meeting_new.
-// setupLimits sets up the committee, its unit and the delegates the
-// reminder goes to, through the bot where a person would type.
+// setupLimits builds the committee (/setup, /unit_add) and the delegates
+// the reminder goes to (through the invite scripts, each with a private
+// chat open); newLimitsMeeting then schedules the meeting.
 func setupLimits(ctx context.Context, e *env, d *driver, committees *storage.Committees) error {
 	name := "Khối kiểm tra giới hạn"
 	e.tg.AddUser(telegramtest.User{ID: limAdmin, FirstName: "Thư ký"})
