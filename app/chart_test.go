@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/committeebot/committeebot/app/apptest"
+
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/chart"
 	"github.com/committeebot/committeebot/chart/charttest"
@@ -21,19 +23,19 @@ import (
 func TestResultIsPostedWithItsChart(t *testing.T) {
 	t.Parallel()
 	h, payload := chartElection(t)
-	castVote(t, h, bobID, payload, "TANDTC")
-	castVote(t, h, carolID, payload, "TANDTC")
-	castVote(t, h, daveID, payload, "KTNN") // the last vote closes the ballot
+	apptest.CastVote(t, h, bobID, payload, "TANDTC")
+	apptest.CastVote(t, h, carolID, payload, "TANDTC")
+	apptest.CastVote(t, h, daveID, payload, "KTNN") // the last vote closes the ballot
 	photo, again := resultCharts(t, h)
 	img := checkChart(t, photo)
 	if n := charttest.Pixels(img, chart.WinnerColor); n == 0 {
 		t.Error("the chart shows no elected candidate's bar")
 	}
-	hasAll(t, "caption", photo.Photo.Caption, "Biểu đồ kết quả cuộc bỏ phiếu số 1", "Bầu Khối trưởng năm", "trên tổng số 3 cử tri")
+	apptest.HasAll(t, "caption", photo.Photo.Caption, "Biểu đồ kết quả cuộc bỏ phiếu số 1", "Bầu Khối trưởng năm", "trên tổng số 3 cử tri")
 	checkChart(t, again)
 	var pdf telegramtest.Message
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID) {
+	apptest.WaitFor(t, func() bool {
+		for _, m := range h.TG.BotMessages(groupID) {
 			if m.Document != nil && strings.HasSuffix(m.Document.FileName, ".pdf") {
 				pdf = m
 			}
@@ -51,8 +53,8 @@ func TestResultIsPostedWithItsChart(t *testing.T) {
 func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 	t.Parallel()
 	h, payload := chartElection(t)
-	castVote(t, h, bobID, payload, "KTNN")
-	closeAndWaitResult(t, h, "1")
+	apptest.CastVote(t, h, bobID, payload, "KTNN")
+	apptest.CloseAndWaitResult(t, h, "1")
 	photo, again := resultCharts(t, h)
 	for _, m := range []telegramtest.Message{photo, again} {
 		img := checkChart(t, m)
@@ -62,36 +64,36 @@ func TestSmallSecretBallotsChartShowsNoCounts(t *testing.T) {
 		if charttest.Pixels(img, chart.TurnoutColor) == 0 {
 			t.Error("the chart shows no turnout")
 		}
-		hasAll(t, "caption", m.Photo.Caption, "không công bố số phiếu từng phương án")
+		apptest.HasAll(t, "caption", m.Photo.Caption, "không công bố số phiếu từng phương án")
 	}
 }
 
 // chartElection starts a bot that draws charts, sets up the bloc of
-// blocWithDelegates and opens the election of its head, returning the
+// BlocWithDelegates and opens the election of its head, returning the
 // Vote payload; short tests skip it.
-func chartElection(t *testing.T) (*harness, string) {
+func chartElection(t *testing.T) (*apptest.Harness, string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("draws charts")
 	}
-	h, _, payload := ballotBot(t, harnessOpts{charts: true}, "/elect head")
+	h, _, payload := apptest.BallotBot(t, apptest.Options{Charts: true}, "/elect head")
 	return h, payload
 }
 
 // resultCharts waits for the chart posted after the result of ballot 1,
 // then has Carol ask for /results 1 and waits for the chart sent again.
-func resultCharts(t *testing.T, h *harness) (posted, again telegramtest.Message) {
+func resultCharts(t *testing.T, h *apptest.Harness) (posted, again telegramtest.Message) {
 	t.Helper()
 	result := waitMessage(t, h, groupID, "📋 Kết quả")
 	posted = waitPhoto(t, h, groupID, result.MessageID)
-	before := h.say(groupID, carolID, "/results 1")
+	before := h.Say(groupID, carolID, "/results 1")
 	return posted, waitPhoto(t, h, groupID, before.MessageID)
 }
 
 // waitPhoto waits for the bot's first photo in chat after message id.
-func waitPhoto(t *testing.T, h *harness, chat int64, after int) telegramtest.Message {
+func waitPhoto(t *testing.T, h *apptest.Harness, chat int64, after int) telegramtest.Message {
 	t.Helper()
-	return h.waitFirst(chat, func(m telegramtest.Message) bool { return m.MessageID > after && m.Photo != nil })
+	return h.WaitFirst(chat, func(m telegramtest.Message) bool { return m.MessageID > after && m.Photo != nil })
 }
 
 // checkChart checks a chart's photo against Telegram's limits and

@@ -3,11 +3,12 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/committeebot/committeebot/app/apptest"
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -16,37 +17,37 @@ import (
 
 func TestStartAndHelpAnswerInPrivateAndGroup(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.expectEach(t, []exchange{
-		{"start private", aliceID, aliceID, "/start", []string{"Xin chào Alice", "/help"}},
-		{"start group with bot name", groupID, bobID, "/start@" + botName, []string{"Xin chào cả nhóm"}},
-		{"help private", aliceID, aliceID, "/help", []string{"/start", "/help", "/lang", "/cancel", "từng bước"}},
-		{"help group", groupID, bobID, "/help@" + botName, []string{"/lang", "bỏ phiếu"}},
-		{"help group without bot name", groupID, bobID, "/help", []string{"/start"}},
-		{"command upper case", aliceID, aliceID, "/HELP", []string{"/lang"}},
+	h := apptest.StartBot(t, apptest.Options{})
+	h.ExpectEach(t, []apptest.Exchange{
+		apptest.Step("start private", aliceID, aliceID, "/start", "Xin chào Alice", "/help"),
+		apptest.Step("start group with bot name", groupID, bobID, "/start@"+botName, "Xin chào cả nhóm"),
+		apptest.Step("help private", aliceID, aliceID, "/help", "/start", "/help", "/lang", "/cancel", "từng bước"),
+		apptest.Step("help group", groupID, bobID, "/help@"+botName, "/lang", "bỏ phiếu"),
+		apptest.Step("help group without bot name", groupID, bobID, "/help", "/start"),
+		apptest.Step("command upper case", aliceID, aliceID, "/HELP", "/lang"),
 	})
 }
 
 func TestCommandForAnotherBotIsIgnored(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.tg.SendText(groupID, bobID, "/help@some_other_bot")
-	if got := h.quiet(groupID); len(got) != 0 {
+	h := apptest.StartBot(t, apptest.Options{})
+	h.TG.SendText(groupID, bobID, "/help@some_other_bot")
+	if got := h.Quiet(groupID); len(got) != 0 {
 		t.Errorf("bot answered a command for another bot: %q", got[0].Text)
 	}
 }
 
 func TestLanguageSwitch(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
+	h := apptest.StartBot(t, apptest.Options{})
 
-	h.require(aliceID, aliceID, "/lang en", "Switched to English")
-	h.expect(aliceID, aliceID, "/help", "Commands you can use")
-	h.expect(bobID, bobID, "/help", "Các lệnh")
-	h.expect(aliceID, aliceID, "/lang fr", "no language")
+	h.Require(aliceID, aliceID, "/lang en", "Switched to English")
+	h.Expect(aliceID, aliceID, "/help", "Commands you can use")
+	h.Expect(bobID, bobID, "/help", "Các lệnh")
+	h.Expect(aliceID, aliceID, "/lang fr", "no language")
 
 	// Buttons: /lang without argument, then press "Tiếng Việt".
-	m := h.say(aliceID, aliceID, "/lang")
+	m := h.Say(aliceID, aliceID, "/lang")
 	if len(m.ReplyMarkup) == 0 {
 		t.Fatalf("/lang without argument has no buttons: %+v", m)
 	}
@@ -61,133 +62,135 @@ func TestLanguageSwitch(t *testing.T) {
 	if data == "" {
 		t.Fatalf("no lang:vi button in %+v", m.ReplyMarkup)
 	}
-	qid := h.tg.PressButton(aliceID, aliceID, m.MessageID, data)
-	waitFor(t, func() bool {
-		cur, _ := h.tg.Message(aliceID, m.MessageID)
+	qid := h.TG.PressButton(aliceID, aliceID, m.MessageID, data)
+	apptest.WaitFor(t, func() bool {
+		cur, _ := h.TG.Message(aliceID, m.MessageID)
 		return strings.Contains(cur.Text, "tiếng Việt")
 	})
-	h.waitAnswer(qid)
+	h.WaitAnswer(qid)
 
 	// In a group only administrators may change the group's language.
-	h.expect(groupID, bobID, "/lang@"+botName+" en", "quản trị viên")
-	h.expect(groupID, aliceID, "/lang@"+botName+" en", "This group will use English")
-	h.expect(groupID, bobID, "/help@"+botName, "Commands you can use")
+	h.Expect(groupID, bobID, "/lang@"+botName+" en", "quản trị viên")
+	h.Expect(groupID, aliceID, "/lang@"+botName+" en", "This group will use English")
+	h.Expect(groupID, bobID, "/help@"+botName, "Commands you can use")
 }
 
 func TestUnknownCommandIsAnsweredWithEscapedText(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	m := h.say(aliceID, aliceID, "/nope<b>&x")
-	hasAll(t, "reply", m.Text, "/nope<b>&x")
+	h := apptest.StartBot(t, apptest.Options{})
+	m := h.Say(aliceID, aliceID, "/nope<b>&x")
+	apptest.HasAll(t, "reply", m.Text, "/nope<b>&x")
 	if !strings.Contains(m.HTML, "&lt;b&gt;&amp;x") {
 		t.Errorf("user text not escaped in the HTML sent: %q", m.HTML)
 	}
 	// A long unknown command is echoed shortened, within limits.
-	m = h.say(aliceID, aliceID, "/"+strings.Repeat("x", 200))
-	hasAll(t, "the echo of a long command", m.Text, "…")
+	m = h.Say(aliceID, aliceID, "/"+strings.Repeat("x", 200))
+	apptest.HasAll(t, "the echo of a long command", m.Text, "…")
 	// Plain text in a private chat gets a hint; in a group, silence.
-	h.expect(aliceID, aliceID, "hello <i>bot</i>", "/help")
+	h.Expect(aliceID, aliceID, "hello <i>bot</i>", "/help")
 }
 
 func TestForgedButtonIsAnsweredAndChangesNothing(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	m := h.say(aliceID, aliceID, "/start")
+	h := apptest.StartBot(t, apptest.Options{})
+	m := h.Say(aliceID, aliceID, "/start")
 	for _, data := range []string{"lang:xx", "nosuchroute:1", "x"} {
-		if a := h.pressData(aliceID, aliceID, m.MessageID, data); !strings.Contains(a.Text, "không còn hiệu lực") {
+		if a := h.PressData(aliceID, aliceID, m.MessageID, data); !strings.Contains(a.Text, "không còn hiệu lực") {
 			t.Errorf("button %q answered %q", data, a.Text)
 		}
 	}
-	h.expect(aliceID, aliceID, "/help", "Các lệnh")
+	h.Expect(aliceID, aliceID, "/help", "Các lệnh")
 }
 
 func TestTooManyRequestsStormIsWaitedOut(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{
-		tgOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
-		telegramLimits: true,
+	h := apptest.StartBot(t, apptest.Options{
+		TGOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
+		TelegramLimits: true,
 	})
-	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1, Times: 3})
+	h.TG.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1, Times: 3})
 	for i := 0; i < 5; i++ {
-		h.tg.SendText(aliceID, aliceID, "/start")
-		h.tg.SendText(bobID, bobID, "/start")
+		h.TG.SendText(aliceID, aliceID, "/start")
+		h.TG.SendText(bobID, bobID, "/start")
 	}
-	waitFor(t, func() bool { return len(h.tg.BotMessages(aliceID)) == 5 && len(h.tg.BotMessages(bobID)) == 5 })
-	h.quiet(aliceID)
-	if a, b := len(h.tg.BotMessages(aliceID)), len(h.tg.BotMessages(bobID)); a != 5 || b != 5 {
+	apptest.WaitFor(t, func() bool {
+		return len(h.TG.BotMessages(aliceID)) == 5 && len(h.TG.BotMessages(bobID)) == 5
+	})
+	h.Quiet(aliceID)
+	if a, b := len(h.TG.BotMessages(aliceID)), len(h.TG.BotMessages(bobID)); a != 5 || b != 5 {
 		t.Errorf("replies: alice %d, bob %d; want 5 each, once", a, b)
 	}
 }
 
 func TestServerErrorsAreRetried(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.tg.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusBadGateway, Times: 2})
-	m := h.say(aliceID, aliceID, "/start")
-	hasAll(t, "reply after 502s", m.Text, "Xin chào")
-	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
+	h := apptest.StartBot(t, apptest.Options{})
+	h.TG.InjectFault("sendMessage", telegramtest.Fault{Status: http.StatusBadGateway, Times: 2})
+	m := h.Say(aliceID, aliceID, "/start")
+	apptest.HasAll(t, "reply after 502s", m.Text, "Xin chào")
+	if got := len(h.TG.BotMessages(aliceID)); got != 1 {
 		t.Errorf("%d replies, want exactly 1", got)
 	}
 }
 
 func TestRedeliveredUpdateHasNoSecondEffect(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	m := h.say(aliceID, aliceID, "/start")
+	h := apptest.StartBot(t, apptest.Options{})
+	m := h.Say(aliceID, aliceID, "/start")
 	// Telegram delivers the same update again (e.g. the offset was never
 	// confirmed because the bot crashed right after handling it).
-	h.tg.Redeliver(m.UpdateID)
-	h.tg.Redeliver(m.UpdateID)
-	h.quiet(aliceID)
-	if got := len(h.tg.BotMessages(aliceID)); got != 1 {
+	h.TG.Redeliver(m.UpdateID)
+	h.TG.Redeliver(m.UpdateID)
+	h.Quiet(aliceID)
+	if got := len(h.TG.BotMessages(aliceID)); got != 1 {
 		t.Errorf("%d replies to one update delivered three times, want 1", got)
 	}
 }
 
 func TestRedisDownTellsUsersAndRecovers(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{ownRedis: true})
-	if code, _ := h.get("/readyz"); code != http.StatusOK {
+	h := apptest.StartBot(t, apptest.Options{OwnRedis: true})
+	if code, _ := h.Get("/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz = %d before the outage", code)
 	}
-	h.rd.Stop()
-	m := h.say(aliceID, aliceID, "/lang en")
-	hasAll(t, "during the outage /lang en", m.Text, "chưa được ghi nhận")
-	if code, body := h.get("/readyz"); code != http.StatusServiceUnavailable {
+	h.Redis.Stop()
+	m := h.Say(aliceID, aliceID, "/lang en")
+	apptest.HasAll(t, "during the outage /lang en", m.Text, "chưa được ghi nhận")
+	if code, body := h.Get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d %q during the outage, want 503", code, body)
 	}
-	if code, _ := h.get("/healthz"); code != http.StatusOK {
+	if code, _ := h.Get("/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d during the outage, want 200 (the process is alive)", code)
 	}
 
-	if _, body := h.get("/metrics"); !strings.Contains(body, "committeebot_redis_errors_total") || strings.Contains(body, "committeebot_redis_errors_total 0\n") {
+	if _, body := h.Get("/metrics"); !strings.Contains(body, "committeebot_redis_errors_total") || strings.Contains(body, "committeebot_redis_errors_total 0\n") {
 		t.Error("/metrics does not count the Redis errors of the outage")
 	}
 
-	h.rd.Restart()
-	waitFor(t, func() bool { code, _ := h.get("/readyz"); return code == http.StatusOK })
-	h.expect(aliceID, aliceID, "/lang en", "Switched to English")
+	h.Redis.Restart()
+	apptest.WaitFor(t, func() bool { code, _ := h.Get("/readyz"); return code == http.StatusOK })
+	h.Expect(aliceID, aliceID, "/lang en", "Switched to English")
 }
 
 func TestMetricsAreServed(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.say(aliceID, aliceID, "/start")
+	h := apptest.StartBot(t, apptest.Options{})
+	h.Say(aliceID, aliceID, "/start")
 	// The update is counted when its handler returns, just after the reply.
-	waitFor(t, func() bool { _, body := h.get("/metrics"); return strings.Contains(body, "committeebot_updates_total") })
-	code, body := h.get("/metrics")
+	apptest.WaitFor(t, func() bool { _, body := h.Get("/metrics"); return strings.Contains(body, "committeebot_updates_total") })
+	code, body := h.Get("/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
-	hasAll(t, "/metrics", body, "committeebot_updates_total", "committeebot_handler_duration_seconds", "committeebot_sender_queue", "committeebot_telegram_calls_total")
+	apptest.HasAll(t, "/metrics", body, "committeebot_updates_total", "committeebot_handler_duration_seconds", "committeebot_sender_queue", "committeebot_telegram_calls_total")
 }
 
 func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{freshProfile: true})
-	waitFor(t, func() bool { return len(h.tg.Commands("en", "default")) > 0 && len(h.tg.Commands("", "default")) > 0 })
-	vi := h.tg.Commands("", "default")
-	en := h.tg.Commands("en", "default")
+	h := apptest.StartBot(t, apptest.Options{FreshProfile: true})
+	apptest.WaitFor(t, func() bool { return len(h.TG.Commands("en", "default")) > 0 && len(h.TG.Commands("", "default")) > 0 })
+	vi := h.TG.Commands("", "default")
+	en := h.TG.Commands("en", "default")
 	if len(vi) != len(en) {
 		t.Errorf("vi menu has %d commands, en %d", len(vi), len(en))
 	}
@@ -197,7 +200,7 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 	// Menus per scope: the secretariat's commands only in the groups'
 	// administrators' menu, the group's commands in groups, the private
 	// ones in private chats.
-	waitFor(t, func() bool { return len(h.tg.Commands("en", "all_chat_administrators")) > 0 })
+	apptest.WaitFor(t, func() bool { return len(h.TG.Commands("en", "all_chat_administrators")) > 0 })
 	has := func(cmds []telegramtest.BotCommand, name string) bool {
 		for _, c := range cmds {
 			if c.Command == name {
@@ -207,7 +210,7 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 		return false
 	}
 	for _, lang := range []string{"", "en"} {
-		admins, groups, private := h.tg.Commands(lang, "all_chat_administrators"), h.tg.Commands(lang, "all_group_chats"), h.tg.Commands(lang, "all_private_chats")
+		admins, groups, private := h.TG.Commands(lang, "all_chat_administrators"), h.TG.Commands(lang, "all_group_chats"), h.TG.Commands(lang, "all_private_chats")
 		if !has(admins, "unit_add") || !has(admins, "status") || has(groups, "unit_add") || has(private, "unit_add") {
 			t.Errorf("%q: /unit_add in admins %v, groups %v, private %v", lang, has(admins, "unit_add"), has(groups, "unit_add"), has(private, "unit_add"))
 		}
@@ -216,12 +219,12 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 		}
 	}
 	// The descriptions, per language.
-	waitFor(t, func() bool { return h.tg.Description(telegramtest.DescriptionShort, "en") != "" })
+	apptest.WaitFor(t, func() bool { return h.TG.Description(telegramtest.DescriptionShort, "en") != "" })
 	for _, d := range []struct{ kind, lang, want string }{
 		{telegramtest.DescriptionLong, "", "/setup"}, {telegramtest.DescriptionLong, "en", "send /setup"},
 		{telegramtest.DescriptionShort, "", "khối thi đua"}, {telegramtest.DescriptionShort, "en", "emulation bloc"},
 	} {
-		if got := h.tg.Description(d.kind, d.lang); !strings.Contains(got, d.want) {
+		if got := h.TG.Description(d.kind, d.lang); !strings.Contains(got, d.want) {
 			t.Errorf("%s (%q) = %q, want it to hold %q", d.kind, d.lang, got, d.want)
 		}
 	}
@@ -229,7 +232,7 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 	// and sends none.
 	sets := func() int {
 		n := 0
-		for _, r := range h.tg.Requests() {
+		for _, r := range h.TG.Requests() {
 			switch r.Method {
 			case "setMyCommands", "setMyDescription", "setMyShortDescription":
 				n++
@@ -238,9 +241,9 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 		return n
 	}
 	before := sets()
-	h.shutdown()
-	h.start(app.WithOutboxLimits(storage.OutboxLimits{}))
-	h.say(aliceID, aliceID, "/help")
+	h.Shutdown()
+	h.Start(app.WithOutboxLimits(storage.OutboxLimits{}))
+	h.Say(aliceID, aliceID, "/help")
 	if after := sets(); after != before {
 		t.Errorf("a restart set the menus or descriptions %d more times, want none", after-before)
 	}
@@ -248,11 +251,11 @@ func TestCommandMenuIsPublishedInEveryLanguage(t *testing.T) {
 
 func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.say(aliceID, aliceID, "/nope secret-words-here")
-	h.quiet(aliceID)
-	logs := h.logs.String()
-	hasAll(t, "the update log lines", logs, `"update_id"`, `"handler"`, `"duration"`)
+	h := apptest.StartBot(t, apptest.Options{})
+	h.Say(aliceID, aliceID, "/nope secret-words-here")
+	h.Quiet(aliceID)
+	logs := h.Logs.String()
+	apptest.HasAll(t, "the update log lines", logs, `"update_id"`, `"handler"`, `"duration"`)
 	if strings.Contains(logs, "secret-words-here") {
 		t.Error("message text leaked into the logs")
 	}
@@ -260,24 +263,24 @@ func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
 
 func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 	t.Parallel()
-	addr := freeAddr(t)
-	h := startBot(t, harnessOpts{env: map[string]string{
+	addr := apptest.FreeAddr(t)
+	h := apptest.StartBot(t, apptest.Options{Env: map[string]string{
 		"COMMITTEEBOT_TELEGRAM_MODE":                 "webhook",
 		"COMMITTEEBOT_TELEGRAM_WEBHOOK_URL":          "https://bot.example.org/hook",
 		"COMMITTEEBOT_TELEGRAM_WEBHOOK_LISTEN":       addr,
 		"COMMITTEEBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN": "s3cret_token-1",
 	}})
 	// The stand-in was told the public URL; point it at where we listen.
-	waitFor(t, func() bool { return h.tg.WebhookURL() != "" })
-	h.tg.RedirectWebhook("http://" + addr + "/hook")
+	apptest.WaitFor(t, func() bool { return h.TG.WebhookURL() != "" })
+	h.TG.RedirectWebhook("http://" + addr + "/hook")
 
 	// Updates through the stand-in's webhook delivery carry the secret.
-	h.expect(aliceID, aliceID, "/start", "Xin chào")
+	h.Expect(aliceID, aliceID, "/start", "Xin chào")
 	// A button pressed through the webhook is answered in the webhook's
 	// response, which the stand-in runs as Telegram does.
-	choose := h.say(aliceID, aliceID, "/lang")
-	press(t, h, aliceID, aliceID, choose, "English")
-	if m := current(h, aliceID, choose); !strings.Contains(m.Text, "English") {
+	choose := h.Say(aliceID, aliceID, "/lang")
+	apptest.Press(t, h, aliceID, aliceID, choose, "English")
+	if m := apptest.Current(h, aliceID, choose); !strings.Contains(m.Text, "English") {
 		t.Errorf("after the press: %q", m.Text)
 	}
 
@@ -297,75 +300,46 @@ func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 			t.Errorf("secret %q: status %d, want 401", secret, resp.StatusCode)
 		}
 	}
-	h.quiet(aliceID)
-	if got := len(h.tg.BotMessages(aliceID)); got != 2 {
+	h.Quiet(aliceID)
+	if got := len(h.TG.BotMessages(aliceID)); got != 2 {
 		t.Errorf("%d replies, want 2 (forged webhook posts must have no effect)", got)
 	}
-	_, metrics := h.get("/metrics")
-	hasAll(t, "/metrics", metrics, `committeebot_webhook_requests_total{result="ok"} 3`, `committeebot_webhook_requests_total{result="unauthorized"}`)
-}
-
-// waitFor polls cond until it holds; on time-out it fails the test with
-// whatever the optional explain functions say (logs, state).
-func waitFor(t *testing.T, cond func() bool, explain ...func() string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			for _, e := range explain {
-				t.Log(e())
-			}
-			t.Fatal("condition not met in time")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	_, metrics := h.Get("/metrics")
+	apptest.HasAll(t, "/metrics", metrics, `committeebot_webhook_requests_total{result="ok"} 3`, `committeebot_webhook_requests_total{result="unauthorized"}`)
 }
 
 // Until /lang, a person hears the language of their Telegram app when the
 // catalogue has it; reminders and notices to them later use it too.
 func TestTelegramAppLanguageUntilLang(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
+	h := apptest.StartBot(t, apptest.Options{})
 	const erinID, franzID = 301, 302
-	h.tg.AddUser(telegramtest.User{ID: erinID, FirstName: "Erin", LanguageCode: "en-GB"})
-	h.tg.StartPrivate(erinID)
-	h.tg.AddUser(telegramtest.User{ID: franzID, FirstName: "Franz", LanguageCode: "de"})
-	h.tg.StartPrivate(franzID)
+	h.TG.AddUser(telegramtest.User{ID: erinID, FirstName: "Erin", LanguageCode: "en-GB"})
+	h.TG.StartPrivate(erinID)
+	h.TG.AddUser(telegramtest.User{ID: franzID, FirstName: "Franz", LanguageCode: "de"})
+	h.TG.StartPrivate(franzID)
 
-	h.expect(erinID, erinID, "/help", "Commands you can use")
-	h.expect(franzID, franzID, "/help", "Các lệnh")
+	h.Expect(erinID, erinID, "/help", "Commands you can use")
+	h.Expect(franzID, franzID, "/help", "Các lệnh")
 	// The app's language is remembered for messages outside Erin's updates.
-	lang, err := storage.NewUsers(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Language(context.Background(), erinID)
+	lang, err := storage.NewUsers(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix())).Language(context.Background(), erinID)
 	if err != nil || lang != "en" {
 		t.Errorf("remembered language = %q, %v; want en", lang, err)
 	}
 	// /lang overrides the app.
-	h.say(erinID, erinID, "/lang vi")
-	h.expect(erinID, erinID, "/help", "Các lệnh")
+	h.Say(erinID, erinID, "/lang vi")
+	h.Expect(erinID, erinID, "/help", "Các lệnh")
 }
 
 // A global admin's first /help, before any bloc exists, says how to start
 // one — not "ask the secretariat".
 func TestFirstHelpOfTheSecretariatSaysHowToStart(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	m := h.say(adminID, adminID, "/help")
-	hasAll(t, "the admin's first /help", m.Text, "/setup Tên khối")
-	hasNone(t, "the admin's first /help", m.Text, "xin thư ký")
-	h.expect(bobID, bobID, "/help", "xin thư ký")
+	h := apptest.StartBot(t, apptest.Options{})
+	m := h.Say(adminID, adminID, "/help")
+	apptest.HasAll(t, "the admin's first /help", m.Text, "/setup Tên khối")
+	apptest.HasNone(t, "the admin's first /help", m.Text, "xin thư ký")
+	h.Expect(bobID, bobID, "/help", "xin thư ký")
 }
 
 // A Telegram outage does not make the bot unready: /readyz depends on
@@ -373,12 +347,12 @@ func TestFirstHelpOfTheSecretariatSaysHowToStart(t *testing.T) {
 // a blip at Telegram does not take every replica out of the load balancer.
 func TestTelegramOutageLeavesTheBotReady(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.tg.InjectFault("getMe", telegramtest.Fault{Status: 502, Times: -1})
-	if code, body := h.get("/readyz"); code != http.StatusOK {
+	h := apptest.StartBot(t, apptest.Options{})
+	h.TG.InjectFault("getMe", telegramtest.Fault{Status: 502, Times: -1})
+	if code, body := h.Get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %q while Telegram's getMe fails, want 200", code, body)
 	}
-	if _, body := h.get("/metrics"); !strings.Contains(body, "committeebot_telegram_up") {
+	if _, body := h.Get("/metrics"); !strings.Contains(body, "committeebot_telegram_up") {
 		t.Error("/metrics lacks committeebot_telegram_up")
 	}
 }
@@ -391,10 +365,10 @@ func TestTelegramOutageLeavesTheBotReady(t *testing.T) {
 // works.
 func TestHandlerOutOfTimeTellsTheUserToLookBeforeRepeating(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithUpdateTimeouts(time.Second, 2*time.Second)}})
-	h.tg.InjectFault("getChatMember", telegramtest.Fault{Delay: time.Minute, Times: 1})
-	m := h.say(groupID, aliceID, "/setup Khối thi đua Nội chính")
-	hasAll(t, "the reply to a /setup out of time", m.Text, "có thể chưa hoàn tất", "/status")
-	hasNone(t, "the reply to a /setup out of time", m.Text, "làm lại là an toàn")
-	h.expect(groupID, aliceID, "/setup Khối thi đua Nội chính", "Đã lập khối")
+	h := apptest.StartBot(t, apptest.Options{AppOpts: []app.Option{app.WithUpdateTimeouts(time.Second, 2*time.Second)}})
+	h.TG.InjectFault("getChatMember", telegramtest.Fault{Delay: time.Minute, Times: 1})
+	m := h.Say(groupID, aliceID, "/setup Khối thi đua Nội chính")
+	apptest.HasAll(t, "the reply to a /setup out of time", m.Text, "có thể chưa hoàn tất", "/status")
+	apptest.HasNone(t, "the reply to a /setup out of time", m.Text, "làm lại là an toàn")
+	h.Expect(groupID, aliceID, "/setup Khối thi đua Nội chính", "Đã lập khối")
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/committeebot/committeebot/app/apptest"
+
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/internal/clocktest"
@@ -102,71 +104,71 @@ type exportBallot struct {
 func TestExportSendsArchiveAndTablesPrivately(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC))
-	h := delegatesBot(t, harnessOpts{appOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}}) // Bob TANDTC, Carol KTNN, Dave BTP
+	h := apptest.DelegatesBot(t, apptest.Options{AppOpts: []app.Option{app.WithClock(clock.Now), app.WithOutboxLimits(storage.OutboxLimits{})}}) // Bob TANDTC, Carol KTNN, Dave BTP
 
 	// Roles: TANDTC head; deputy KTNN, then BTP.
 	for _, cmd := range []string{"/role TANDTC head", "/role KTNN deputy", "/role BTP deputy"} {
-		h.say(groupID, aliceID, cmd)
+		h.Say(groupID, aliceID, cmd)
 	}
 	// Meetings: one answered, one cancelled.
-	h.say(groupID, aliceID, "/meeting_new 10/04/2024 14:00 | Hội nghị tổng kết năm 2023 | Hà Nội | Báo cáo tổng kết; Bầu Khối trưởng")
-	h.say(bobID, bobID, "/rsvp 1 yes")
-	h.say(carolID, carolID, "/rsvp 1 no")
-	h.say(groupID, aliceID, "/meeting_new 12/04/2024 09:00 | Họp sơ kết | Hà Nội")
-	confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 2", "Huỷ cuộc họp")
-	press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
+	h.Say(groupID, aliceID, "/meeting_new 10/04/2024 14:00 | Hội nghị tổng kết năm 2023 | Hà Nội | Báo cáo tổng kết; Bầu Khối trưởng")
+	h.Say(bobID, bobID, "/rsvp 1 yes")
+	h.Say(carolID, carolID, "/rsvp 1 no")
+	h.Say(groupID, aliceID, "/meeting_new 12/04/2024 09:00 | Họp sơ kết | Hà Nội")
+	confirm := apptest.Ask(t, h, groupID, aliceID, "/meeting_cancel 2", "Huỷ cuộc họp")
+	apptest.Press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
 	// The delegates are told privately by a job; wait, so that its notice
 	// does not land between a /start below and the ballot it opens.
 	for _, u := range []int64{bobID, carolID, daveID} {
 		waitMessage(t, h, u, "Cuộc họp đã bị huỷ")
 	}
 	// Nominations.
-	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
-	h.say(daveID, daveID, "/nominate CSTD_BO | =HYPERLINK(\"x\") Lê Văn C")
-	h.say(groupID, aliceID, "/nomination_status 1 under_review Đủ hồ sơ")
+	h.Say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
+	h.Say(daveID, daveID, "/nominate CSTD_BO | =HYPERLINK(\"x\") Lê Văn C")
+	h.Say(groupID, aliceID, "/nomination_status 1 under_review Đủ hồ sơ")
 	// Ballot 1: a secret election every unit voted in (it closes itself).
-	_, payload := openBallot(t, h, "/elect head")
-	castVote(t, h, bobID, payload, "TANDTC")
-	castVote(t, h, carolID, payload, "TANDTC")
-	castVote(t, h, daveID, payload, "KTNN")
-	waitFor(t, func() bool {
-		return slices.ContainsFunc(h.tg.BotMessages(groupID), func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
+	_, payload := apptest.OpenBallot(t, h, "/elect head")
+	apptest.CastVote(t, h, bobID, payload, "TANDTC")
+	apptest.CastVote(t, h, carolID, payload, "TANDTC")
+	apptest.CastVote(t, h, daveID, payload, "KTNN")
+	apptest.WaitFor(t, func() bool {
+		return slices.ContainsFunc(h.TG.BotMessages(groupID), func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
 	})
-	h.say(groupID, aliceID, "/minutes_info 1 chair=Nguyễn Văn An | counters=Trần Bình, Lê Chi")
+	h.Say(groupID, aliceID, "/minutes_info 1 chair=Nguyễn Văn An | counters=Trần Bình, Lê Chi")
 	// Ballot 2: a secret election with one ballot: its counts stay
 	// unpublished.
-	_, payload = openBallot(t, h, "/elect deputy")
-	castVote(t, h, bobID, payload, "KTNN")
-	press(t, h, groupID, aliceID, h.say(groupID, aliceID, "/close 2"), "🔒 Kết thúc")
+	_, payload = apptest.OpenBallot(t, h, "/elect deputy")
+	apptest.CastVote(t, h, bobID, payload, "KTNN")
+	apptest.Press(t, h, groupID, aliceID, h.Say(groupID, aliceID, "/close 2"), "🔒 Kết thúc")
 	// Ballot 3: an open motion, closed.
-	_, payload = openBallot(t, h, "/motion Thông qua quy chế hoạt động?")
-	castVote(t, h, bobID, payload, "Tán thành")
-	castVote(t, h, carolID, payload, "Không tán thành")
-	press(t, h, groupID, aliceID, h.say(groupID, aliceID, "/close 3"), "🔒 Kết thúc")
+	_, payload = apptest.OpenBallot(t, h, "/motion Thông qua quy chế hoạt động?")
+	apptest.CastVote(t, h, bobID, payload, "Tán thành")
+	apptest.CastVote(t, h, carolID, payload, "Không tán thành")
+	apptest.Press(t, h, groupID, aliceID, h.Say(groupID, aliceID, "/close 3"), "🔒 Kết thúc")
 	// Ballots 4 and 5 stay open: an open motion and a secret one.
-	_, payload = openBallot(t, h, "/motion Họp trực tuyến?")
-	castVote(t, h, daveID, payload, "Tán thành")
-	_, payload = openBallot(t, h, "/motion Đổi trụ sở? secret=yes")
-	castVote(t, h, carolID, payload, "Không tán thành")
+	_, payload = apptest.OpenBallot(t, h, "/motion Họp trực tuyến?")
+	apptest.CastVote(t, h, daveID, payload, "Tán thành")
+	_, payload = apptest.OpenBallot(t, h, "/motion Đổi trụ sở? secret=yes")
+	apptest.CastVote(t, h, carolID, payload, "Không tán thành")
 	// Delegates' history: Dave leaves and comes back, Carol is removed.
-	h.say(daveID, daveID, "/leave")
-	join(t, h, daveID, invite(t, h, "BTP"))
-	h.say(groupID, aliceID, "/delegate_remove 203")
+	h.Say(daveID, daveID, "/leave")
+	apptest.Join(t, h, daveID, apptest.Invite(t, h, "BTP"))
+	h.Say(groupID, aliceID, "/delegate_remove 203")
 
-	h.expect(groupID, bobID, "/export", "Chỉ thư ký khối")
-	before := len(h.tg.BotMessages(aliceID))
-	h.require(groupID, aliceID, "/export", "Đã gửi riêng")
+	h.Expect(groupID, bobID, "/export", "Chỉ thư ký khối")
+	before := len(h.TG.BotMessages(aliceID))
+	h.Require(groupID, aliceID, "/export", "Đã gửi riêng")
 	var docs []telegramtest.Message
-	waitFor(t, func() bool {
+	apptest.WaitFor(t, func() bool {
 		docs = nil
-		for _, m := range h.tg.BotMessages(aliceID)[before:] {
+		for _, m := range h.TG.BotMessages(aliceID)[before:] {
 			if m.Document != nil {
 				docs = append(docs, m)
 			}
 		}
 		return len(docs) == 2
 	})
-	for _, m := range h.tg.BotMessages(groupID) {
+	for _, m := range h.TG.BotMessages(groupID) {
 		if m.Document != nil {
 			t.Errorf("a document was posted in the group: %s", m.Document.FileName)
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/committeebot/committeebot/app/apptest"
+
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/go-cmp/cmp"
 
@@ -18,8 +20,8 @@ const erinID = 205
 
 func TestMeetingBadValuesNameTheValueAndTheForm(t *testing.T) {
 	t.Parallel()
-	h, _ := meetingBot(t, nil)
-	createConference(t, h)
+	h, _ := apptest.MeetingBot(t, nil)
+	apptest.CreateConference(t, h)
 	long := func(n int) string { return strings.Repeat("ư", n) }
 	items := strings.TrimSuffix(strings.Repeat("Mục; ", 21), "; ")
 	tests := []struct {
@@ -45,7 +47,7 @@ func TestMeetingBadValuesNameTheValueAndTheForm(t *testing.T) {
 		{"edit: a duration of nothing", "/meeting_edit 1 duration 0m", []string{"«0m»", "5 phút"}, nil},
 	}
 	for _, tt := range tests {
-		m := ask(t, h, groupID, aliceID, tt.cmd, "⚠️")
+		m := apptest.Ask(t, h, groupID, aliceID, tt.cmd, "⚠️")
 		for _, w := range tt.want {
 			if !strings.Contains(m.Text, w) {
 				t.Errorf("%s: the answer lacks %q:\n%s", tt.name, w, m.Text)
@@ -61,16 +63,16 @@ func TestMeetingBadValuesNameTheValueAndTheForm(t *testing.T) {
 	if ev := fetchICS(t, h, groupID, daveID, "1"); prop(ev, ics.ComponentPropertySequence) != "0" {
 		t.Errorf("refused edits changed meeting 1: SEQUENCE %s", prop(ev, ics.ComponentPropertySequence))
 	}
-	h.expect(groupID, carolID, "/meeting 2", "Không có cuộc họp số 2")
+	h.Expect(groupID, carolID, "/meeting 2", "Không có cuộc họp số 2")
 }
 
 func TestPastMeetingIsReadOnly(t *testing.T) {
 	t.Parallel()
-	h, clock := meetingBot(t, nil)
-	createConference(t, h)
-	confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 1", "Huỷ cuộc họp")
-	advanceTo(clock, at(10, 14, 0)) // the meeting starts
-	h.quiet(groupID)
+	h, clock := apptest.MeetingBot(t, nil)
+	apptest.CreateConference(t, h)
+	confirm := apptest.Ask(t, h, groupID, aliceID, "/meeting_cancel 1", "Huỷ cuộc họp")
+	apptest.AdvanceTo(clock, apptest.At(10, 14, 0)) // the meeting starts
+	h.Quiet(groupID)
 
 	const readOnly = "không thể sửa hay huỷ"
 	tests := []struct {
@@ -90,14 +92,14 @@ func TestPastMeetingIsReadOnly(t *testing.T) {
 		{"answering", bobID, bobID, "/rsvp 1 yes", "đã bắt đầu", false},
 	}
 	for _, tt := range tests {
-		m := ask(t, h, tt.chat, tt.user, tt.cmd, tt.want)
+		m := apptest.Ask(t, h, tt.chat, tt.user, tt.cmd, tt.want)
 		if strings.Contains(m.Text, "Đã sửa") || (tt.noButton && len(m.ReplyMarkup) > 0) {
 			t.Errorf("%s of a meeting that has begun: %q %+v", tt.name, m.Text, m.ReplyMarkup)
 		}
 	}
 	// The confirmation asked before the start is refused after it.
-	press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
-	if got := current(h, groupID, confirm).Text; !strings.Contains(got, readOnly) {
+	apptest.Press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
+	if got := apptest.Current(h, groupID, confirm).Text; !strings.Contains(got, readOnly) {
 		t.Errorf("the cancel button after the start: %q", got)
 	}
 	ev, method := fetchCalendar(t, h, groupID, daveID, "1")
@@ -105,37 +107,37 @@ func TestPastMeetingIsReadOnly(t *testing.T) {
 	if diff := cmp.Diff([]string{"PUBLISH", "0", "CONFIRMED", "20240410T140000"}, got); diff != "" {
 		t.Errorf("a meeting that has begun changed (-want +got):\n%s", diff)
 	}
-	h.quiet(bobID)
-	if n := count(h, bobID, "Cuộc họp đổi") + count(h, bobID, "Cuộc họp đã bị huỷ"); n != 0 {
+	h.Quiet(bobID)
+	if n := apptest.Count(h, bobID, "Cuộc họp đổi") + apptest.Count(h, bobID, "Cuộc họp đã bị huỷ"); n != 0 {
 		t.Errorf("Bob was told of %d changes to a meeting that has begun", n)
 	}
 }
 
 func TestMeetingDurationEndsTheCalendarEvent(t *testing.T) {
 	t.Parallel()
-	h, _ := meetingBot(t, map[string]string{"COMMITTEEBOT_MEETINGS_DEFAULT_DURATION": "90m"})
-	ann := createConference(t, h)
-	hasAll(t, "the announcement", ann.Text, "14:00–15:30")
-	second := h.say(groupID, aliceID, "/meeting_new 11/04/2024 08:00 | Họp chuyên đề | Hà Nội | Tổng kết duration=3h")
-	hasAll(t, "a meeting of 3 hours announced", second.Text, "08:00–11:00", "1. Tổng kết\n")
-	if m := ask(t, h, groupID, aliceID, "/meeting_edit 2 duration 4h", "Đã sửa"); !strings.Contains(m.Text, "08:00–12:00") {
+	h, _ := apptest.MeetingBot(t, map[string]string{"COMMITTEEBOT_MEETINGS_DEFAULT_DURATION": "90m"})
+	ann := apptest.CreateConference(t, h)
+	apptest.HasAll(t, "the announcement", ann.Text, "14:00–15:30")
+	second := h.Say(groupID, aliceID, "/meeting_new 11/04/2024 08:00 | Họp chuyên đề | Hà Nội | Tổng kết duration=3h")
+	apptest.HasAll(t, "a meeting of 3 hours announced", second.Text, "08:00–11:00", "1. Tổng kết\n")
+	if m := apptest.Ask(t, h, groupID, aliceID, "/meeting_edit 2 duration 4h", "Đã sửa"); !strings.Contains(m.Text, "08:00–12:00") {
 		t.Errorf("/meeting_edit duration answered %q", m.Text)
 	}
-	h.expect(groupID, daveID, "/meeting 2", "08:00–12:00")
+	h.Expect(groupID, daveID, "/meeting 2", "08:00–12:00")
 
 	// A meeting stored before durations were kept ends after the
 	// configured default.
-	third := h.say(groupID, aliceID, "/meeting_new 12/04/2024 08:00 | Họp cũ | Hà Nội duration=3h")
+	third := h.Say(groupID, aliceID, "/meeting_new 12/04/2024 08:00 | Họp cũ | Hà Nội duration=3h")
 	if !strings.Contains(third.Text, "08:00–11:00") {
 		t.Fatalf("third meeting announced:\n%s", third.Text)
 	}
-	keys := storage.NewKeys(h.rd.Prefix())
-	if err := h.rd.Client().HDel(context.Background(), keys.Meeting("1", "3"), "dur").Err(); err != nil {
+	keys := storage.NewKeys(h.Redis.Prefix())
+	if err := h.Redis.Client().HDel(context.Background(), keys.Meeting("1", "3"), "dur").Err(); err != nil {
 		t.Fatal(err)
 	}
 
-	confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 2", "Huỷ cuộc họp")
-	press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
+	confirm := apptest.Ask(t, h, groupID, aliceID, "/meeting_cancel 2", "Huỷ cuộc họp")
+	apptest.Press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
 	waitMessage(t, h, groupID, "Cuộc họp đã bị huỷ")
 
 	tests := []struct {
@@ -164,27 +166,33 @@ func TestMeetingDurationEndsTheCalendarEvent(t *testing.T) {
 
 func TestChangeNoticesReachEveryDelegate(t *testing.T) {
 	t.Parallel()
-	h, _ := meetingBot(t, nil)
+	h, _ := apptest.MeetingBot(t, nil)
 	// Dave (KTNN) never answers; Erin (TANDTC) blocked the bot and must
 	// not keep the others from being told.
-	addDelegate(t, h, "1", "KTNN", telegramtest.User{ID: daveID, FirstName: "Dave", Username: "dave"})
-	addMember(t, h, "TANDTC", telegramtest.User{ID: erinID, FirstName: "Erin", Username: "erin"})
-	h.tg.BlockBot(erinID)
-	createConference(t, h)
-	h.say(bobID, bobID, "/rsvp 1 yes")
-	h.say(carolID, carolID, "/rsvp 1 no")
+	apptest.AddDelegate(t, h, "1", "KTNN", telegramtest.User{ID: daveID, FirstName: "Dave", Username: "dave"})
+	apptest.AddMember(t, h, "TANDTC", telegramtest.User{ID: erinID, FirstName: "Erin", Username: "erin"})
+	h.TG.BlockBot(erinID)
+	apptest.CreateConference(t, h)
+	h.Say(bobID, bobID, "/rsvp 1 yes")
+	h.Say(carolID, carolID, "/rsvp 1 no")
 
 	tests := []struct {
 		name   string
 		change func()
 		notice string
 	}{
-		{"a new time", func() { ask(t, h, groupID, aliceID, "/meeting_edit 1 time 15:30", "Đã sửa") }, "Cuộc họp đổi giờ"},
-		{"a new date", func() { ask(t, h, groupID, aliceID, "/meeting_edit 1 time 11/04/2024 09:00", "Đã sửa") }, "11/04/2024"},
-		{"a new place", func() { ask(t, h, groupID, aliceID, "/meeting_edit 1 location Đà Nẵng", "Đã sửa") }, "Cuộc họp đổi địa điểm"},
+		{"a new time", func() {
+			apptest.Ask(t, h, groupID, aliceID, "/meeting_edit 1 time 15:30", "Đã sửa")
+		}, "Cuộc họp đổi giờ"},
+		{"a new date", func() {
+			apptest.Ask(t, h, groupID, aliceID, "/meeting_edit 1 time 11/04/2024 09:00", "Đã sửa")
+		}, "11/04/2024"},
+		{"a new place", func() {
+			apptest.Ask(t, h, groupID, aliceID, "/meeting_edit 1 location Đà Nẵng", "Đã sửa")
+		}, "Cuộc họp đổi địa điểm"},
 		{"cancelling", func() {
-			confirm := ask(t, h, groupID, aliceID, "/meeting_cancel 1", "Huỷ cuộc họp")
-			press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
+			confirm := apptest.Ask(t, h, groupID, aliceID, "/meeting_cancel 1", "Huỷ cuộc họp")
+			apptest.Press(t, h, groupID, aliceID, confirm, "🗑 Huỷ cuộc họp")
 		}, "Cuộc họp đã bị huỷ"},
 	}
 	for _, tt := range tests {
@@ -196,13 +204,13 @@ func TestChangeNoticesReachEveryDelegate(t *testing.T) {
 			waitMessage(t, h, who.chat, tt.notice)
 		}
 	}
-	h.quiet(groupID)
+	h.Quiet(groupID)
 	for _, chat := range []int64{groupID, bobID, carolID, daveID} {
-		if n := count(h, chat, "Cuộc họp đổi giờ"); n != 2 {
+		if n := apptest.Count(h, chat, "Cuộc họp đổi giờ"); n != 2 {
 			t.Errorf("chat %d was told of %d new times, want 2", chat, n)
 		}
 	}
-	if n := len(h.tg.BotMessages(erinID)); n != 0 {
+	if n := len(h.TG.BotMessages(erinID)); n != 0 {
 		t.Errorf("Erin, who blocked the bot, got %d messages", n)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/committeebot/committeebot/app/apptest"
+
 	"github.com/committeebot/committeebot/bot/telegramtest"
 )
 
@@ -20,7 +22,7 @@ func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
 	}
 	h, payload := flagBallot(t)
 
-	if m := h.say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 || !strings.Contains(m.Text, "/minutes_info 1 chair=") {
+	if m := h.Say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 || !strings.Contains(m.Text, "/minutes_info 1 chair=") {
 		t.Errorf("/minutes_info before anything is recorded: %q", m.Text)
 	}
 	for _, tc := range []struct {
@@ -35,21 +37,21 @@ func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
 		{aliceID, "/minutes_info 9 chair=Nguyễn Văn An", "Không có cuộc bỏ phiếu số «9»"},
 		{bobID, "/minutes_info 1 chair=Bob", "Chỉ thư ký khối"},
 	} {
-		h.expect(groupID, tc.who, tc.cmd, tc.want)
+		h.Expect(groupID, tc.who, tc.cmd, tc.want)
 	}
-	if m := h.say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 {
+	if m := h.Say(groupID, aliceID, "/minutes_info 1"); strings.Count(m.Text, "chưa ghi") != 3 {
 		t.Errorf("refused /minutes_info changed something: %q", m.Text)
 	}
-	m := h.say(groupID, aliceID, "/minutes_info 1 chair=Nguyễn Văn An | secretary=Trần Thị Bình | counters=Lê Hoàng Cường; Phạm Minh Đức | opinions=BTP: tán thành (công văn ngày 9/4)")
-	hasAll(t, "/minutes_info", m.Text, "Đã lưu", "Chủ tọa: Nguyễn Văn An", "Ban kiểm phiếu: Lê Hoàng Cường, Phạm Minh Đức", "khi kết thúc")
+	m := h.Say(groupID, aliceID, "/minutes_info 1 chair=Nguyễn Văn An | secretary=Trần Thị Bình | counters=Lê Hoàng Cường; Phạm Minh Đức | opinions=BTP: tán thành (công văn ngày 9/4)")
+	apptest.HasAll(t, "/minutes_info", m.Text, "Đã lưu", "Chủ tọa: Nguyễn Văn An", "Ban kiểm phiếu: Lê Hoàng Cường, Phạm Minh Đức", "khi kết thúc")
 	// A later change names one field; the others stay.
-	h.expect(groupID, aliceID, "/minutes_info 1 place=Hội trường TANDTC, 48 Lý Thường Kiệt", "Thư ký: Trần Thị Bình", "Hội trường TANDTC")
+	h.Expect(groupID, aliceID, "/minutes_info 1 place=Hội trường TANDTC, 48 Lý Thường Kiệt", "Thư ký: Trần Thị Bình", "Hội trường TANDTC")
 
 	for _, u := range []int64{bobID, carolID, daveID} {
-		castVote(t, h, u, payload, "Đồng ý")
+		apptest.CastVote(t, h, u, payload, "Đồng ý")
 	}
 	waitMessage(t, h, groupID, "📋 Kết quả")
-	h.expect(groupID, aliceID, "/minutes_info 1", "/results 1")
+	h.Expect(groupID, aliceID, "/minutes_info 1", "/results 1")
 	pdf := minutesPDF(t, h, "1")
 	text := pdfText(t, pdf.Data)
 	for _, want := range []string{
@@ -73,13 +75,13 @@ func TestMinutesCarryTheSecretariatsFacts(t *testing.T) {
 }
 
 // minutesPDF asks /results for ballot id and returns the PDF sent.
-func minutesPDF(t *testing.T, h *harness, id string) *telegramtest.Document {
+func minutesPDF(t *testing.T, h *apptest.Harness, id string) *telegramtest.Document {
 	t.Helper()
-	before := len(h.tg.BotMessages(groupID))
-	h.say(groupID, aliceID, "/results "+id)
+	before := len(h.TG.BotMessages(groupID))
+	h.Say(groupID, aliceID, "/results "+id)
 	var pdf *telegramtest.Document
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID)[before:] {
+	apptest.WaitFor(t, func() bool {
+		for _, m := range h.TG.BotMessages(groupID)[before:] {
 			if d := m.Document; d != nil && strings.HasSuffix(d.FileName, ".pdf") {
 				pdf = d
 			}

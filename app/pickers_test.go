@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/committeebot/committeebot/app/apptest"
+
 	"github.com/committeebot/committeebot/bot/telegramtest"
 )
 
@@ -13,7 +15,7 @@ import (
 // says so.
 func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 	t.Parallel()
-	h := delegatesBot(t, harnessOpts{}) // Bob TANDTC, Carol KTNN, Dave BTP
+	h := apptest.DelegatesBot(t, apptest.Options{}) // Bob TANDTC, Carol KTNN, Dave BTP
 
 	for _, tc := range []struct {
 		chat, user int64
@@ -25,30 +27,30 @@ func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 		{bobID, bobID, "/withdraw", "Không có đề nghị nào để chọn"},
 		{groupID, aliceID, "/ballot_nominations", "Không có hồ sơ nào đang xem xét"},
 	} {
-		if m := h.say(tc.chat, tc.user, tc.cmd); !strings.Contains(m.Text, tc.want) || len(m.ReplyMarkup) != 0 {
+		if m := h.Say(tc.chat, tc.user, tc.cmd); !strings.Contains(m.Text, tc.want) || len(m.ReplyMarkup) != 0 {
 			t.Errorf("%s with nothing to pick answered %q (%d button rows)", tc.cmd, m.Text, len(m.ReplyMarkup))
 		}
 	}
 
-	h.say(groupID, aliceID, "/meeting_new 10/04/2027 14:00 | Hội nghị tổng kết | Hà Nội")
-	h.say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
-	h.say(bobID, bobID, "/nominate TTLDXS | Phòng Tổng hợp")
-	h.say(groupID, aliceID, "/nomination_status 1 under_review")
-	openBallot(t, h, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
+	h.Say(groupID, aliceID, "/meeting_new 10/04/2027 14:00 | Hội nghị tổng kết | Hà Nội")
+	h.Say(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu")
+	h.Say(bobID, bobID, "/nominate TTLDXS | Phòng Tổng hợp")
+	h.Say(groupID, aliceID, "/nomination_status 1 under_review")
+	apptest.OpenBallot(t, h, "/elect Đơn vị dẫn đầu TANDTC,KTNN")
 
 	// pickAndRun sends cmd, checks the picker, presses the button whose
 	// label starts with choice and returns the first answer after it.
 	pickAndRun := func(chat, user int64, cmd, title, choice string) telegramtest.Message {
 		t.Helper()
-		picker := h.say(chat, user, cmd)
+		picker := h.Say(chat, user, cmd)
 		if !strings.Contains(picker.Text, title) {
 			t.Fatalf("%s answered %q, want a picker %q", cmd, picker.Text, title)
 		}
 		for _, row := range picker.ReplyMarkup {
 			if b := row[0]; strings.HasPrefix(b.Text, choice) {
-				before := len(h.tg.BotMessages(chat))
-				press(t, h, chat, user, picker, b.Text)
-				msgs := h.tg.BotMessages(chat)
+				before := len(h.TG.BotMessages(chat))
+				apptest.Press(t, h, chat, user, picker, b.Text)
+				msgs := h.TG.BotMessages(chat)
 				if len(msgs) == before {
 					t.Fatalf("%s: pressing %q sent nothing", cmd, b.Text)
 				}
@@ -90,9 +92,9 @@ func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 		}
 	}
 	// #1 is on the open ballot now, #2 withdrawn: nothing to withdraw.
-	h.expect(bobID, bobID, "/withdraw", "Không có đề nghị nào để chọn")
+	h.Expect(bobID, bobID, "/withdraw", "Không có đề nghị nào để chọn")
 	// Closed, the ballot is offered to /results and /runoff.
-	closeAndWaitResult(t, h, "1")
+	apptest.CloseAndWaitResult(t, h, "1")
 	if got := pickAndRun(groupID, aliceID, "/results", "Chọn cuộc bỏ phiếu cho /results", "#1"); !strings.Contains(got.Text, "📋 Kết quả: Đơn vị dẫn đầu") {
 		t.Errorf("/results: the choice answered %q", got.Text)
 	}
@@ -102,13 +104,13 @@ func TestPickersRunTheCommandWithTheChoice(t *testing.T) {
 	// The picker's button goes through the command's checks: Bob, not an
 	// admin, pressing a /minutes_info choice is refused; a button naming another
 	// command, or another bloc, is stale.
-	picker := h.say(groupID, aliceID, "/minutes_info")
-	press(t, h, groupID, bobID, picker, picker.ReplyMarkup[0][0].Text)
+	picker := h.Say(groupID, aliceID, "/minutes_info")
+	apptest.Press(t, h, groupID, bobID, picker, picker.ReplyMarkup[0][0].Text)
 	if m, _ := lastBotMessage(h, groupID); !strings.Contains(m.Text, "Chỉ thư ký khối") {
 		t.Errorf("Bob's press of a /minutes_info choice answered %q", m.Text)
 	}
 	for _, data := range []string{"pk:1:unit_add:XX", "pk:2:close:1", "pk:1:close:"} {
-		if a := h.pressData(groupID, aliceID, picker.MessageID, data); a.Text == "" {
+		if a := h.PressData(groupID, aliceID, picker.MessageID, data); a.Text == "" {
 			t.Errorf("a forged %q was answered silently", data)
 		}
 	}

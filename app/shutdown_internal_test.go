@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/committeebot/committeebot/internal/logtest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/committeebot/committeebot/internal/clocktest"
@@ -55,13 +57,13 @@ type shutdownFixture struct {
 	sigterm context.CancelFunc
 	timer   *budgetTimer
 	clock   *clocktest.Clock
-	logs    *LogBuffer
+	logs    *logtest.Buffer
 }
 
 func newShutdownFixture(t *testing.T) shutdownFixture {
 	t.Helper()
 	root, sigterm := context.WithCancel(t.Context())
-	f := shutdownFixture{sigterm: sigterm, timer: newBudgetTimer(), clock: clocktest.New(clockStart), logs: &LogBuffer{}}
+	f := shutdownFixture{sigterm: sigterm, timer: newBudgetTimer(), clock: clocktest.New(clockStart), logs: &logtest.Buffer{}}
 	f.sd = newShutdown(root, 25*time.Second, slog.New(slog.NewTextHandler(f.logs, nil)), f.clock.Now, f.timer.after)
 	return f
 }

@@ -1,4 +1,4 @@
-package app_test
+package lifecycle_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/committeebot/committeebot/app/apptest"
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -24,21 +26,21 @@ func TestSixtyMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 		t.Skip("sixty voters")
 	}
 	const n = 60
-	h := startBot(t, harnessOpts{appOpts: []app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	h := apptest.StartBot(t, apptest.Options{AppOpts: []app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}})
+	apptest.SetupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 
 	// The delegates of one unit, joined through real invites in
 	// the bot's Redis (through the chat it would take minutes).
 	ids := addMembers(t, h, "TANDTC", 500000, n, "Member")
-	_, payload := openBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
+	_, payload := apptest.OpenBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
 	ballot := strings.Split(payload, "_")[2]
 
 	// Everyone opens their ballot, then presses Submit three times at once
 	// with "yes" picked (the first option: state "0").
 	cards := openPersonalBallots(h, ids, payload)
 	pressYesAtOnce(h, ids, cards, ballot, 3)
-	h.waitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
-	res, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Result(context.Background(), "1", ballot)
+	h.WaitFirst(groupID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "📋") })
+	res, err := storage.NewBallots(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix())).Result(context.Background(), "1", ballot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,22 +51,22 @@ func TestSixtyMembersVotingThreeTimesAtOnceAreCountedOnce(t *testing.T) {
 
 func TestDelegatesOfOneUnitSubmittingAtOnceCountOnce(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	h := apptest.StartBot(t, apptest.Options{})
+	apptest.SetupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
 	const n = 10
 	ids := addMembers(t, h, "TANDTC", 600000, n, "Delegate")
-	_, payload := openBallot(t, h, "/elect head")
+	_, payload := apptest.OpenBallot(t, h, "/elect head")
 	ballot := strings.Split(payload, "_")[2]
 	cards := openPersonalBallots(h, ids, payload)
 	pressYesAtOnce(h, ids, cards, ballot, 1)
-	h.quiet(groupID)
+	h.Quiet(groupID)
 	recorded := 0
 	for i, id := range ids {
-		if m, ok := h.tg.Message(id, cards[i]); ok && strings.Contains(m.Text, "Đã ghi nhận") {
+		if m, ok := h.TG.Message(id, cards[i]); ok && strings.Contains(m.Text, "Đã ghi nhận") {
 			recorded++
 		}
 	}
-	voted, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Voted(context.Background(), "1", ballot)
+	voted, err := storage.NewBallots(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix())).Voted(context.Background(), "1", ballot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +76,13 @@ func TestDelegatesOfOneUnitSubmittingAtOnceCountOnce(t *testing.T) {
 }
 
 // addMembers adds n people, with ids from first on and names "<name> i",
-// each a delegate of unit through addMember, and returns their ids.
-func addMembers(t *testing.T, h *harness, unit string, first int64, n int, name string) []int64 {
+// each a delegate of unit through AddMember, and returns their ids.
+func addMembers(t *testing.T, h *apptest.Harness, unit string, first int64, n int, name string) []int64 {
 	t.Helper()
 	ids := make([]int64, n)
 	for i := range ids {
 		ids[i] = first + int64(i)
-		addMember(t, h, unit, telegramtest.User{ID: ids[i], FirstName: name + " " + strconv.Itoa(i)})
+		apptest.AddMember(t, h, unit, telegramtest.User{ID: ids[i], FirstName: name + " " + strconv.Itoa(i)})
 	}
 	return ids
 }
@@ -89,24 +91,24 @@ func addMembers(t *testing.T, h *harness, unit string, first int64, n int, name 
 // all before any answer, waits until the bot is quiet and returns the id
 // of each one's personal ballot: the bot's answer right after their
 // /start.
-func openPersonalBallots(h *harness, ids []int64, payload string) []int {
+func openPersonalBallots(h *apptest.Harness, ids []int64, payload string) []int {
 	cards := make([]int, len(ids))
 	for i, id := range ids {
-		cards[i] = h.tg.SendText(id, id, "/start "+payload).MessageID + 1
+		cards[i] = h.TG.SendText(id, id, "/start "+payload).MessageID + 1
 	}
-	h.quiet(groupID)
+	h.Quiet(groupID)
 	return cards
 }
 
 // pressYesAtOnce has each of ids press Submit with "yes" picked (the first
 // option: state "0") on their card of ballot, times times each, all at
 // once.
-func pressYesAtOnce(h *harness, ids []int64, cards []int, ballot string, times int) {
+func pressYesAtOnce(h *apptest.Harness, ids []int64, cards []int, ballot string, times int) {
 	var wg sync.WaitGroup
 	for range times {
 		for i, id := range ids {
 			wg.Go(func() {
-				h.tg.PressButton(id, id, cards[i], "bvs:1:"+ballot+":0")
+				h.TG.PressButton(id, id, cards[i], "bvs:1:"+ballot+":0")
 			})
 		}
 	}

@@ -1,9 +1,11 @@
-package app_test
+package lifecycle_test
 
 import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/committeebot/committeebot/app/apptest"
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -25,36 +27,36 @@ func TestReminderToAHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 		t.Skip("takes seconds of real time")
 	}
 	const delegates = 100
-	clock := clocktest.New(meetingClockStart)
-	h := startBot(t, harnessOpts{
-		tgOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
-		env:            map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms", "COMMITTEEBOT_REMINDERS_MEETING_OFFSETS": "2h"},
-		appOpts:        []app.Option{app.WithClock(clock.Now)},
-		telegramLimits: true,
+	clock := clocktest.New(apptest.MeetingClockStart)
+	h := apptest.StartBot(t, apptest.Options{
+		TGOpts:         []telegramtest.Option{telegramtest.WithRateLimits(true)},
+		Env:            map[string]string{"COMMITTEEBOT_REMINDERS_TICK": "20ms", "COMMITTEEBOT_REMINDERS_MEETING_OFFSETS": "2h"},
+		AppOpts:        []app.Option{app.WithClock(clock.Now)},
+		TelegramLimits: true,
 	})
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	apptest.SetupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	for i := range delegates {
 		u := telegramtest.User{ID: int64(10_000 + i), FirstName: "Đại biểu " + strconv.Itoa(i)}
-		addMember(t, h, "TANDTC", u)
+		apptest.AddMember(t, h, "TANDTC", u)
 	}
-	createConference(t, h)
-	h.quiet(groupID)
-	before := len(h.tg.Requests())
+	apptest.CreateConference(t, h)
+	h.Quiet(groupID)
+	before := len(h.TG.Requests())
 
-	advanceTo(clock, at(10, 12, 0))
+	apptest.AdvanceTo(clock, apptest.At(10, 12, 0))
 	began := time.Now()
-	waitFor(t, func() bool {
-		return count(h, 10_000+delegates-1, reminderMark) == 1 && count(h, 10_000, reminderMark) == 1
-	}, h.logs.String)
+	apptest.WaitFor(t, func() bool {
+		return apptest.Count(h, 10_000+delegates-1, apptest.ReminderMark) == 1 && apptest.Count(h, 10_000, apptest.ReminderMark) == 1
+	}, h.Logs.String)
 	for i := range delegates {
 		id := int64(10_000 + i)
-		waitFor(t, func() bool { return count(h, id, reminderMark) >= 1 })
+		apptest.WaitFor(t, func() bool { return apptest.Count(h, id, apptest.ReminderMark) >= 1 })
 	}
 	took := time.Since(began)
-	h.quiet(groupID)
+	h.Quiet(groupID)
 
 	sends, refused := 0, 0
-	for _, r := range h.tg.Requests()[before:] {
+	for _, r := range h.TG.Requests()[before:] {
 		if r.Method != "sendMessage" {
 			continue
 		}
@@ -64,11 +66,11 @@ func TestReminderToAHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 		}
 	}
 	for i := range delegates {
-		if n := count(h, int64(10_000+i), reminderMark); n != 1 {
+		if n := apptest.Count(h, int64(10_000+i), apptest.ReminderMark); n != 1 {
 			t.Errorf("delegate %d got %d reminders", i, n)
 		}
 	}
-	if n := count(h, groupID, reminderMark); n != 1 {
+	if n := apptest.Count(h, groupID, apptest.ReminderMark); n != 1 {
 		t.Errorf("the group got %d reminders", n)
 	}
 	// The sender paces at exactly Telegram's rate, so arrival jitter may
@@ -84,5 +86,5 @@ func TestReminderToAHundredDelegatesKeepsTelegramsLimits(t *testing.T) {
 	if took < floor-floor/10 {
 		t.Errorf("%d messages in %v: faster than 30 a second", sends, took)
 	}
-	hasAll(t, "the logs of the job", h.logs.String(), `"sent":101`)
+	apptest.HasAll(t, "the logs of the job", h.Logs.String(), `"sent":101`)
 }

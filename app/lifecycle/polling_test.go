@@ -1,4 +1,4 @@
-package app_test
+package lifecycle_test
 
 import (
 	"context"
@@ -9,25 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/committeebot/committeebot/app/apptest"
+
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/metrics"
 	"github.com/committeebot/committeebot/storage"
 )
-
-// gauge reads an unlabelled gauge of m (0 if it is not there).
-func gauge(t *testing.T, m *metrics.Metrics, name string) float64 {
-	t.Helper()
-	families, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	return 0
-}
 
 // counter sums the series of a counter of m whose label has value.
 func counter(t *testing.T, m *metrics.Metrics, name, label, value string) float64 {
@@ -53,10 +40,10 @@ func counter(t *testing.T, m *metrics.Metrics, name, label, value string) float6
 }
 
 // pollers returns the replicas that say they hold the poll lease.
-func pollers(t *testing.T, rs []*replica) []*replica {
-	var out []*replica
+func pollers(t *testing.T, rs []*apptest.Replica) []*apptest.Replica {
+	var out []*apptest.Replica
 	for _, r := range rs {
-		if gauge(t, r.app.Metrics(), "committeebot_poller_active") == 1 {
+		if apptest.Gauge(t, r.App.Metrics(), "committeebot_poller_active") == 1 {
 			out = append(out, r)
 		}
 	}
@@ -72,20 +59,20 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	// A lease far longer than the test: a take-over can only come from
 	// the release at shutdown.
 	opts := []app.Option{app.WithOutboxLimits(storage.OutboxLimits{}), app.WithPollLease(time.Minute, 100*time.Millisecond)}
-	h := startBot(t, harnessOpts{noApp: true})
-	all := []*replica{h.startReplica("replica-a", opts...), h.startReplica("replica-b", opts...), h.startReplica("replica-c", opts...)}
-	waitFor(t, func() bool { return len(pollers(t, all)) == 1 }, h.logs.String)
+	h := apptest.StartBot(t, apptest.Options{NoApp: true})
+	all := []*apptest.Replica{h.StartReplica("replica-a", opts...), h.StartReplica("replica-b", opts...), h.StartReplica("replica-c", opts...)}
+	apptest.WaitFor(t, func() bool { return len(pollers(t, all)) == 1 }, h.Logs.String)
 	first := pollers(t, all)[0]
-	h.expect(aliceID, aliceID, "/start", "Xin chào")
+	h.Expect(aliceID, aliceID, "/start", "Xin chào")
 	for _, r := range all {
 		if r == first {
-			if n := counter(t, r.app.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n == 0 {
-				t.Errorf("the poller %s counted no getUpdates", r.name)
+			if n := counter(t, r.App.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n == 0 {
+				t.Errorf("the poller %s counted no getUpdates", r.Name)
 			}
 			continue
 		}
-		if n := counter(t, r.app.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n != 0 {
-			t.Errorf("%s stands by but called getUpdates %v times", r.name, n)
+		if n := counter(t, r.App.Metrics(), "committeebot_telegram_get_updates_total", "result", "ok"); n != 0 {
+			t.Errorf("%s stands by but called getUpdates %v times", r.Name, n)
 		}
 	}
 
@@ -94,11 +81,11 @@ func TestOneReplicaPollsAndAnotherTakesOverWhenItShutsDown(t *testing.T) {
 	// keeps it from taking over at its first try below, which logs
 	// nothing of standing by).
 	const standBy = "another replica polls for updates; this one stands by"
-	waitFor(t, func() bool { return strings.Count(h.logs.String(), standBy) >= 2 }, h.logs.String)
+	apptest.WaitFor(t, func() bool { return strings.Count(h.Logs.String(), standBy) >= 2 }, h.Logs.String)
 
-	first.stop()
-	waitFor(t, func() bool { p := pollers(t, all); return len(p) == 1 && p[0] != first }, h.logs.String)
-	h.expect(bobID, bobID, "/start", "Xin chào")
+	first.Stop()
+	apptest.WaitFor(t, func() bool { p := pollers(t, all); return len(p) == 1 && p[0] != first }, h.Logs.String)
+	h.Expect(bobID, bobID, "/start", "Xin chào")
 	// Two replicas polling at once would have one answered 409. (The
 	// stand-in may still hold the stopped poller's request, cancelled,
 	// when the next poll comes — it learns of a closed connection a moment
@@ -115,17 +102,17 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 		t.Skip("starts bot processes")
 	}
 	t.Parallel()
-	h := startBot(t, harnessOpts{noApp: true})
+	h := apptest.StartBot(t, apptest.Options{NoApp: true})
 	children := map[string]*exec.Cmd{}
 	for _, name := range []string{"replica-a", "replica-b"} {
-		h.env["COMMITTEEBOT_TEST_INSTANCE"] = name
-		children[name] = h.startChild(name)
+		h.Env["COMMITTEEBOT_TEST_INSTANCE"] = name
+		children[name] = h.StartChild(name)
 	}
-	h.expect(aliceID, aliceID, "/start", "Xin chào")
+	h.Expect(aliceID, aliceID, "/start", "Xin chào")
 	// The lease's value names its holder: "<until>|<instance>/<random>".
-	key := storage.NewKeys(h.rd.Prefix()).Global("poll", "lease")
+	key := storage.NewKeys(h.Redis.Prefix()).Global("poll", "lease")
 	holder := func() string {
-		v, _ := h.rd.Client().Get(context.Background(), key).Result()
+		v, _ := h.Redis.Client().Get(context.Background(), key).Result()
 		_, owner, _ := strings.Cut(v, "|")
 		name, _, _ := strings.Cut(owner, "/")
 		return name
@@ -139,22 +126,22 @@ func TestKilledPollerIsReplacedWhenItsLeaseRunsOut(t *testing.T) {
 	}
 	_, _ = children[dead].Process.Wait()
 
-	h.expect(bobID, bobID, "/start", "Xin chào")
+	h.Expect(bobID, bobID, "/start", "Xin chào")
 	if got := holder(); got == dead || children[got] == nil {
 		t.Errorf("after %s was killed the lease is held by %q, want the other replica", dead, got)
 	}
 	if n := countStatus(h, "getUpdates", http.StatusConflict); n != 0 {
 		t.Errorf("Telegram answered %d getUpdates with 409: two replicas polled at once", n)
 	}
-	if n := h.tg.MostInFlight("getUpdates"); n != 1 {
+	if n := h.TG.MostInFlight("getUpdates"); n != 1 {
 		t.Errorf("the stand-in held %d getUpdates at once, want 1", n)
 	}
 }
 
 // countStatus counts the calls of method the stand-in answered with status.
-func countStatus(h *harness, method string, status int) int {
+func countStatus(h *apptest.Harness, method string, status int) int {
 	n := 0
-	for _, r := range h.tg.Requests() {
+	for _, r := range h.TG.Requests() {
 		if r.Method == method && r.Status == status {
 			n++
 		}

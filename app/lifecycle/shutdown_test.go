@@ -1,4 +1,4 @@
-package app_test
+package lifecycle_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/committeebot/committeebot/app/apptest"
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -25,14 +27,14 @@ const (
 
 // stopMeasured stops the App as SIGTERM would and returns how long Run
 // took to return; Run must return nil, a budget spent included.
-func (h *harness) stopMeasured() time.Duration {
-	h.t.Helper()
-	took, returned, err := h.stopRun(60 * time.Second)
+func stopMeasured(t *testing.T, h *apptest.Harness) time.Duration {
+	t.Helper()
+	took, returned, err := h.StopRun(60 * time.Second)
 	if !returned {
-		h.t.Fatal("the bot did not shut down")
+		t.Fatal("the bot did not shut down")
 	}
 	if err != nil {
-		h.t.Errorf("Run returned %v, want nil: a shutdown cut short by its budget is still clean", err)
+		t.Errorf("Run returned %v, want nil: a shutdown cut short by its budget is still clean", err)
 	}
 	return took
 }
@@ -40,23 +42,23 @@ func (h *harness) stopMeasured() time.Duration {
 // hangSetup sends /setup in the group and waits until its handler waits
 // for Telegram: /setup asks whether Alice administers the group
 // (getChatMember), and Telegram holds the answer.
-func hangSetup(t *testing.T, h *harness) telegramtest.Message {
+func hangSetup(t *testing.T, h *apptest.Harness) telegramtest.Message {
 	t.Helper()
-	h.tg.InjectFault("getChatMember", telegramtest.Fault{Delay: time.Minute})
-	sent := h.tg.SendText(groupID, aliceID, "/setup Khối thi đua Nội chính")
-	waitFor(t, func() bool { return h.tg.InFlight("getChatMember") == 1 }, h.logs.String)
+	h.TG.InjectFault("getChatMember", telegramtest.Fault{Delay: time.Minute})
+	sent := h.TG.SendText(groupID, aliceID, "/setup Khối thi đua Nội chính")
+	apptest.WaitFor(t, func() bool { return h.TG.InFlight("getChatMember") == 1 }, h.Logs.String)
 	return sent
 }
 
 // checkShutdownTook logs how long a shutdown took, fails the test past
 // shutdownLimit, and checks that the logs say what was cut short.
-func checkShutdownTook(t *testing.T, h *harness, what string, took time.Duration, logsSay ...string) {
+func checkShutdownTook(t *testing.T, h *apptest.Harness, what string, took time.Duration, logsSay ...string) {
 	t.Helper()
 	t.Logf("%s took %s (budget %s)", what, took.Round(time.Millisecond), shutdownBudget)
 	if took > shutdownLimit {
 		t.Errorf("%s took %s with a budget of %s", what, took, shutdownBudget)
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	for _, want := range logsSay {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the logs do not say %q", want)
@@ -71,27 +73,27 @@ func checkShutdownTook(t *testing.T, h *harness, what string, took time.Duration
 // once its claim ran out — exactly once.
 func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
 	t.Parallel()
-	addr := freeAddr(t)
+	addr := apptest.FreeAddr(t)
 	// A claim lease of 3 s, so that the next instance takes the update
 	// over soon after the first was cut off.
 	timeouts := app.WithUpdateTimeouts(2*time.Second, 3*time.Second)
-	h := startBot(t, harnessOpts{
-		env: map[string]string{
+	h := apptest.StartBot(t, apptest.Options{
+		Env: map[string]string{
 			"COMMITTEEBOT_TELEGRAM_MODE":                 "webhook",
 			"COMMITTEEBOT_TELEGRAM_WEBHOOK_URL":          "https://bot.example.org/hook",
 			"COMMITTEEBOT_TELEGRAM_WEBHOOK_LISTEN":       addr,
 			"COMMITTEEBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN": "s3cret_token-1",
 			"COMMITTEEBOT_SHUTDOWN_TIMEOUT":              shutdownBudget,
 		},
-		appOpts: []app.Option{timeouts},
+		AppOpts: []app.Option{timeouts},
 	})
-	waitFor(t, func() bool { return h.tg.WebhookURL() != "" })
-	h.tg.RedirectWebhook("http://" + addr + "/hook")
+	apptest.WaitFor(t, func() bool { return h.TG.WebhookURL() != "" })
+	h.TG.RedirectWebhook("http://" + addr + "/hook")
 
 	sent := hangSetup(t, h)
-	checkShutdownTook(t, h, "the shutdown with a webhook delivery in hand", h.stopMeasured(),
+	checkShutdownTook(t, h, "the shutdown with a webhook delivery in hand", stopMeasured(t, h),
 		"webhook deliveries cut short", "not waited for")
-	if n := h.tg.PendingUpdates(); n != 1 {
+	if n := h.TG.PendingUpdates(); n != 1 {
 		t.Errorf("%d updates wait at Telegram, want the one cut off (never answered)", n)
 	}
 
@@ -99,24 +101,24 @@ func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
 	// free since the shutdown, may meanwhile be taken by any of the
 	// parallel tests' connections (seen once in twenty runs: "bind:
 	// address already in use").
-	addr = freeAddr(t)
-	h.cfg.Telegram.Webhook.Listen = addr
-	h.tg.RedirectWebhook("http://" + addr + "/hook")
-	h.start(timeouts, app.WithOutboxLimits(storage.OutboxLimits{}))
-	h.waitReady()
+	addr = apptest.FreeAddr(t)
+	h.Cfg.Telegram.Webhook.Listen = addr
+	h.TG.RedirectWebhook("http://" + addr + "/hook")
+	h.Start(timeouts, app.WithOutboxLimits(storage.OutboxLimits{}))
+	h.WaitReady()
 	// In this process the first instance's handler is still stuck in its
 	// Telegram call, holding the update's claim, until its HTTP client
 	// gives up (poll timeout + 15 s); a process that exited would hold
-	// nothing. So the wait is longer than waitReply's.
+	// nothing. So the wait is longer than WaitReply's.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	m, err := h.tg.WaitBotMessage(ctx, groupID, func(m telegramtest.Message) bool { return m.MessageID > sent.MessageID })
+	m, err := h.TG.WaitBotMessage(ctx, groupID, func(m telegramtest.Message) bool { return m.MessageID > sent.MessageID })
 	if err != nil {
 		t.Fatalf("the update cut off was not handled again: %v", err)
 	}
-	hasAll(t, "the answer to the update delivered again", m.Text, "Đã lập khối")
-	h.quiet(groupID)
-	if n := countMessages(h, groupID, "✅ Đã lập khối"); n != 1 {
+	apptest.HasAll(t, "the answer to the update delivered again", m.Text, "Đã lập khối")
+	h.Quiet(groupID)
+	if n := apptest.CountMessages(h, groupID, "✅ Đã lập khối"); n != 1 {
 		t.Errorf("the bloc was announced %d times, want once", n)
 	}
 }
@@ -131,14 +133,14 @@ func TestSIGTERMKeepsToTheBudgetAndLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts bot processes")
 	}
-	h := startBot(t, harnessOpts{noApp: true, env: map[string]string{"COMMITTEEBOT_SHUTDOWN_TIMEOUT": shutdownBudget}})
-	box := storage.NewOutbox(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.OutboxLimits{})
+	h := apptest.StartBot(t, apptest.Options{NoApp: true, Env: map[string]string{"COMMITTEEBOT_SHUTDOWN_TIMEOUT": shutdownBudget}})
+	box := storage.NewOutbox(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix()), storage.OutboxLimits{})
 
-	first := h.startChild("first instance")
+	first := h.StartChild("first instance")
 	// The reply to /start hangs inside Telegram…
-	h.tg.InjectFault("sendMessage", telegramtest.Fault{Delay: time.Minute})
-	start := h.tg.SendText(aliceID, aliceID, "/start")
-	waitFor(t, func() bool { return h.tg.InFlight("sendMessage") == 1 }, h.logs.String)
+	h.TG.InjectFault("sendMessage", telegramtest.Fault{Delay: time.Minute})
+	start := h.TG.SendText(aliceID, aliceID, "/start")
+	apptest.WaitFor(t, func() bool { return h.TG.InFlight("sendMessage") == 1 }, h.Logs.String)
 	// …and /setup waits for Telegram's getChatMember.
 	setup := hangSetup(t, h)
 
@@ -156,20 +158,20 @@ func TestSIGTERMKeepsToTheBudgetAndLosesNothing(t *testing.T) {
 	if n, err := box.Pending(context.Background()); err != nil || n != 1 {
 		t.Errorf("the outbox holds %d messages (%v), want the reply whose send was cut short", n, err)
 	}
-	if n := len(h.tg.BotMessages(aliceID)); n != 0 {
+	if n := len(h.TG.BotMessages(aliceID)); n != 0 {
 		t.Fatalf("Alice has %d replies, want none yet (the send hung)", n)
 	}
 
-	second := h.startChild("second instance")
-	h.waitReply(aliceID, start.MessageID)
-	if m := h.waitReply(groupID, setup.MessageID); !strings.Contains(m.Text, "Đã lập khối") {
+	second := h.StartChild("second instance")
+	h.WaitReply(aliceID, start.MessageID)
+	if m := h.WaitReply(groupID, setup.MessageID); !strings.Contains(m.Text, "Đã lập khối") {
 		t.Errorf("the update handled again was answered %q", m.Text)
 	}
-	h.quiet(groupID)
-	if n := len(h.tg.BotMessages(aliceID)); n != 1 {
+	h.Quiet(groupID)
+	if n := len(h.TG.BotMessages(aliceID)); n != 1 {
 		t.Errorf("Alice got %d replies to one /start, want exactly 1", n)
 	}
-	if n := countMessages(h, groupID, "✅ Đã lập khối"); n != 1 {
+	if n := apptest.CountMessages(h, groupID, "✅ Đã lập khối"); n != 1 {
 		t.Errorf("the bloc was announced %d times, want once", n)
 	}
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {

@@ -1,4 +1,4 @@
-package app_test
+package lifecycle_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/committeebot/committeebot/app/apptest"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -21,17 +23,17 @@ import (
 // marked done) meanwhile: a handler waits for Redis only.
 func TestHandlerReturnsBeforeTelegramAcceptsItsReply(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, harnessOpts{})
-	h.tg.InjectFault("sendMessage", telegramtest.Fault{Delay: 2 * time.Second})
-	sent := h.tg.SendText(aliceID, aliceID, "/start")
-	waitFor(t, func() bool {
-		return strings.Contains(h.logs.String(), fmt.Sprintf(`"update_id":%d,"chat_id":%d,"handler":"/start"`, sent.UpdateID, aliceID))
-	}, h.logs.String)
-	if got := len(h.tg.BotMessages(aliceID)); got != 0 {
+	h := apptest.StartBot(t, apptest.Options{})
+	h.TG.InjectFault("sendMessage", telegramtest.Fault{Delay: 2 * time.Second})
+	sent := h.TG.SendText(aliceID, aliceID, "/start")
+	apptest.WaitFor(t, func() bool {
+		return strings.Contains(h.Logs.String(), fmt.Sprintf(`"update_id":%d,"chat_id":%d,"handler":"/start"`, sent.UpdateID, aliceID))
+	}, h.Logs.String)
+	if got := len(h.TG.BotMessages(aliceID)); got != 0 {
 		t.Fatalf("%d replies delivered before the update was done; Telegram holds every reply for 2 s", got)
 	}
-	waitFor(t, func() bool { return h.tg.InFlight("sendMessage") == 1 }, h.logs.String)
-	m := h.waitReply(aliceID, sent.MessageID)
+	apptest.WaitFor(t, func() bool { return h.TG.InFlight("sendMessage") == 1 }, h.Logs.String)
+	m := h.WaitReply(aliceID, sent.MessageID)
 	if m.Text == "" {
 		t.Error("the held reply arrived empty")
 	}
@@ -46,14 +48,14 @@ func TestKilledReplicasQueuedMessagesAreDeliveredOnceByTheOthers(t *testing.T) {
 		t.Skip("starts bot processes")
 	}
 	const n = 500
-	h := startBot(t, harnessOpts{noApp: true})
+	h := apptest.StartBot(t, apptest.Options{NoApp: true})
 	users := make([]int64, n)
 	for i := range users {
 		users[i] = int64(50_000 + i)
-		h.tg.AddUser(telegramtest.User{ID: users[i], FirstName: fmt.Sprint("U", i)})
-		h.tg.StartPrivate(users[i])
+		h.TG.AddUser(telegramtest.User{ID: users[i], FirstName: fmt.Sprint("U", i)})
+		h.TG.StartPrivate(users[i])
 	}
-	box := storage.NewOutbox(h.rd.Client(), storage.NewKeys(h.rd.Prefix()), storage.OutboxLimits{})
+	box := storage.NewOutbox(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix()), storage.OutboxLimits{})
 	w := outbox.NewWriter(box, nil, nil, nil)
 	ctx := context.Background()
 	for i, u := range users {
@@ -64,45 +66,45 @@ func TestKilledReplicasQueuedMessagesAreDeliveredOnceByTheOthers(t *testing.T) {
 	}
 
 	// 100 messages a second in all, shared by the three replicas.
-	h.env[outboxRateEnv] = "100"
+	h.Env[apptest.OutboxRateEnv] = "100"
 	var replicas []*os.Process
 	for _, name := range []string{"a", "b", "c"} {
-		h.env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-" + name
-		replicas = append(replicas, h.startChild("replica "+name).Process)
+		h.Env["COMMITTEEBOT_TEST_INSTANCE"] = "replica-" + name
+		replicas = append(replicas, h.StartChild("replica "+name).Process)
 	}
 	delivered := func() int {
 		got := 0
 		for _, u := range users {
-			if len(h.tg.BotMessages(u)) > 0 {
+			if len(h.TG.BotMessages(u)) > 0 {
 				got++
 			}
 		}
 		return got
 	}
-	waitFor(t, func() bool { return delivered() >= n/3 }, h.logs.String)
+	apptest.WaitFor(t, func() bool { return delivered() >= n/3 }, h.Logs.String)
 	// Kill replica a while Telegram holds every call: its calls in
 	// flight never reached Telegram. (A kill between Telegram accepting a
 	// message and its record would repeat that one message: the window
 	// the design leaves, see docs/ARCHITECTURE.md.)
-	h.tg.InjectFault("sendMessage", telegramtest.Fault{Delay: 3 * time.Second, Times: -1})
-	waitFor(t, func() bool { return h.tg.InFlight("sendMessage") >= 3 }, h.logs.String)
+	h.TG.InjectFault("sendMessage", telegramtest.Fault{Delay: 3 * time.Second, Times: -1})
+	apptest.WaitFor(t, func() bool { return h.TG.InFlight("sendMessage") >= 3 }, h.Logs.String)
 	time.Sleep(300 * time.Millisecond) // calls accepted before the fault are recorded by now
 	if err := replicas[0].Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = replicas[0].Wait()
-	h.tg.ClearFaults()
+	h.TG.ClearFaults()
 	killedAt := delivered()
 
-	waitFor(t, func() bool {
+	apptest.WaitFor(t, func() bool {
 		left, err := box.Pending(ctx)
 		return err == nil && left == 0
-	}, h.logs.String)
+	}, h.Logs.String)
 	for i, u := range users {
-		if got := len(h.tg.BotMessages(u)); got != 1 {
+		if got := len(h.TG.BotMessages(u)); got != 1 {
 			t.Errorf("message %d arrived %d times", i, got)
 		}
 	}
 	t.Logf("%d of %d delivered when replica a was killed; %d taken over from it", killedAt, n,
-		strings.Count(h.logs.String(), "outgoing message taken over from a worker that stopped"))
+		strings.Count(h.Logs.String(), "outgoing message taken over from a worker that stopped"))
 }

@@ -1,4 +1,4 @@
-package app_test
+package lifecycle_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/committeebot/committeebot/app/apptest"
 
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
@@ -26,14 +28,14 @@ import (
 
 // startBotOn starts the bot on rd, a topology of package redistest, with
 // env naming it to the configuration (the URL's host is then ignored).
-func startBotOn(t *testing.T, rd *redistest.Instance, env map[string]string, opts ...app.Option) *harness {
+func startBotOn(t *testing.T, rd *redistest.Instance, env map[string]string, opts ...app.Option) *apptest.Harness {
 	t.Helper()
-	ho := harnessOpts{noApp: true, env: env}
-	h := startBot(t, ho)
-	h.rd = rd
-	h.cfg = h.config(ho)
-	h.start(append([]app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}, opts...)...)
-	h.waitReady()
+	ho := apptest.Options{NoApp: true, Env: env}
+	h := apptest.StartBot(t, ho)
+	h.Redis = rd
+	h.Cfg = h.Config(ho)
+	h.Start(append([]app.Option{app.WithOutboxLimits(storage.OutboxLimits{})}, opts...)...)
+	h.WaitReady()
 	return h
 }
 
@@ -64,15 +66,15 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 		// ballot's result job outlast the harness's wait for it.
 		app.WithSchedulerOptions(scheduler.WithRetries(0, 250*time.Millisecond)))
 	const n = 60
-	setupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
+	apptest.SetupBloc(t, h, "TANDTC Tòa án nhân dân tối cao")
 	// One more member than voters, who does not vote: the ballot stays open
 	// until it is closed by hand, after the burst.
 	voters := addMembers(t, h, "TANDTC", 700000, n+1, "Member")[:n]
-	_, payload := openBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
+	_, payload := apptest.OpenBallot(t, h, "/motion Thông qua? electorate=members secret=yes")
 	ballot := strings.Split(payload, "_")[2]
 	cards := make([]telegramtest.Message, n)
 	for i, id := range voters {
-		cards[i] = h.waitReply(id, h.tg.SendText(id, id, "/start "+payload).MessageID)
+		cards[i] = h.WaitReply(id, h.TG.SendText(id, id, "/start "+payload).MessageID)
 	}
 	ctx := context.Background()
 	// Everything so far is on both replicas before the burst.
@@ -110,7 +112,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	}
 	cut := rs.CutOffReplicas()
 	before := acked.Load()
-	voted := storage.NewKeys(h.rd.Prefix()).BallotPart("1", ballot, "voted")
+	voted := storage.NewKeys(h.Redis.Prefix()).BallotPart("1", ballot, "voted")
 	held, err := cut.Primary().HLen(ctx, voted).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -118,11 +120,11 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	close(cutOff)
 	// Votes of the second wave that the replicas never see.
 	var alone int64
-	waitFor(t, func() bool {
+	apptest.WaitFor(t, func() bool {
 		got, err := cut.Primary().HLen(ctx, voted).Result()
 		alone = got - held
 		return err == nil && alone >= n/8
-	}, h.logs.String)
+	}, h.Logs.String)
 	old := cut.Crash()
 	killed := time.Now()
 	close(crashed)
@@ -149,7 +151,7 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Fatal(h.logs.String())
+		t.Fatal(h.Logs.String())
 	}
 	primary, _ := rs.Primary(ctx)
 	t.Logf("replicas cut off after %d of %d votes acknowledged; primary %s killed holding %d more votes alone; %s promoted; first vote recorded %v after the crash; %d answers \"not recorded\"; %d votes found already cast when repeated",
@@ -166,15 +168,15 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 	// connection to the dead primary and be answered "not recorded, safe
 	// to repeat" (seen once in twenty runs on a loaded machine): they
 	// repeat it, as the answer says.
-	confirm := h.say(groupID, aliceID, "/close 1")
+	confirm := h.Say(groupID, aliceID, "/close 1")
 	for range 5 {
 		if !strings.Contains(confirm.Text, "chưa được ghi nhận") || time.Now().After(deadline) {
 			break
 		}
-		confirm = h.say(groupID, aliceID, "/close 1")
+		confirm = h.Say(groupID, aliceID, "/close 1")
 	}
-	result := pressCloseAndWaitResult(t, h, confirm)
-	res, err := storage.NewBallots(h.rd.Client(), storage.NewKeys(h.rd.Prefix())).Result(ctx, "1", ballot)
+	result := apptest.PressCloseAndWaitResult(t, h, confirm)
+	res, err := storage.NewBallots(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix())).Result(ctx, "1", ballot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,14 +213,14 @@ type voteOutcome struct {
 // bot shows a receipt or says the vote was cast already (a press it had
 // answered "not recorded" was kept after all), as a voter told that a
 // repeat is safe would do. It gives up at deadline.
-func castUntilCounted(h *harness, voter int64, card telegramtest.Message, data string, deadline time.Time) voteOutcome {
+func castUntilCounted(h *apptest.Harness, voter int64, card telegramtest.Message, data string, deadline time.Time) voteOutcome {
 	var o voteOutcome
 	for {
 		pressed := time.Now()
-		qid := h.tg.PressButton(voter, voter, card.MessageID, data)
+		qid := h.TG.PressButton(voter, voter, card.MessageID, data)
 		var answer string
 		if !until(deadline, func() bool {
-			a, ok := h.tg.CallbackAnswer(qid)
+			a, ok := h.TG.CallbackAnswer(qid)
 			answer = a.Text
 			return ok && a.Answered
 		}) {
@@ -226,8 +228,8 @@ func castUntilCounted(h *harness, voter int64, card telegramtest.Message, data s
 			return o
 		}
 		switch {
-		case receiptRE.MatchString(answer):
-			o.receipt, o.pressed, o.at = receiptRE.FindString(answer), pressed, time.Now()
+		case apptest.ReceiptRE.MatchString(answer):
+			o.receipt, o.pressed, o.at = apptest.ReceiptRE.FindString(answer), pressed, time.Now()
 			return o
 		case strings.Contains(answer, "chưa được ghi nhận"):
 			o.refused++
@@ -237,7 +239,7 @@ func castUntilCounted(h *harness, voter int64, card telegramtest.Message, data s
 		// No answer text: the card says why.
 		var text string
 		if !until(deadline, func() bool {
-			text = current(h, voter, card).Text
+			text = apptest.Current(h, voter, card).Text
 			return strings.Contains(text, "đã bỏ phiếu rồi")
 		}) {
 			o.err = fmt.Errorf("press %d answered %q, the ballot reads %q", o.refused+1, answer, text)
@@ -269,49 +271,51 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 		t.Skip("a Cluster takes real seconds to form")
 	}
 	rc := redistest.NewCluster(t)
-	clock := clocktest.New(meetingClockStart)
+	clock := clocktest.New(apptest.MeetingClockStart)
 	h := startBotOn(t, rc.Instance, map[string]string{
 		"COMMITTEEBOT_REDIS_CLUSTER_ADDRS": strings.Join(rc.Addrs(), ","),
 		"COMMITTEEBOT_REMINDERS_TICK":      "20ms",
 	}, app.WithClock(clock.Now))
 
 	// Committee, invites and joins.
-	blocWithDelegates(t, h)
-	h.expect(groupID, aliceID, "/units", "BTP", "Dave")
+	apptest.BlocWithDelegates(t, h)
+	h.Expect(groupID, aliceID, "/units", "BTP", "Dave")
 
 	// A meeting and an answer to it.
-	ann := createConference(t, h)
-	press(t, h, groupID, bobID, ann, "✅ Tham dự")
-	waitFor(t, func() bool { return strings.Contains(current(h, groupID, ann).Text, "Tham dự: 1 người") }, h.logs.String)
-	h.expect(groupID, daveID, "/meeting 1", "TANDTC: ✅ Bob")
+	ann := apptest.CreateConference(t, h)
+	apptest.Press(t, h, groupID, bobID, ann, "✅ Tham dự")
+	apptest.WaitFor(t, func() bool {
+		return strings.Contains(apptest.Current(h, groupID, ann).Text, "Tham dự: 1 người")
+	}, h.Logs.String)
+	h.Expect(groupID, daveID, "/meeting 1", "TANDTC: ✅ Bob")
 	// Its first reminder, 72 hours before: a job of the scheduler, which
 	// posts in the group and tells every delegate who has not declined.
-	advanceTo(clock, at(7, 14, 0))
+	apptest.AdvanceTo(clock, apptest.At(7, 14, 0))
 	for _, chat := range []int64{groupID, bobID, carolID, daveID} {
-		waitReminders(t, h, chat, 1)
+		apptest.WaitReminders(t, h, chat, 1)
 	}
 
 	// A nomination, moved on.
-	h.require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "đề nghị #1")
-	h.expect(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ", "đang xem xét")
+	h.Require(bobID, bobID, "/nominate CTD_CP | TANDTC | Dẫn đầu phong trào thi đua", "đề nghị #1")
+	h.Expect(groupID, aliceID, "/nomination_status 1 under_review Hồ sơ đầy đủ", "đang xem xét")
 
 	// A ballot: opened, cast (Dave abstains), closed by hand, its results
 	// and minutes.
-	_, payload := openBallot(t, h, "/motion Thông qua chương trình công tác?")
-	castVote(t, h, bobID, payload, "Tán thành")
-	castVote(t, h, carolID, payload, "Không tán thành")
-	result := closeAndWaitResult(t, h, "1")
-	hasAll(t, "the result", result, "2/3", "Tán thành: 1", "Không tán thành: 1")
-	before := len(h.tg.BotMessages(groupID))
-	h.say(groupID, daveID, "/results 1")
-	waitFor(t, func() bool {
-		for _, m := range h.tg.BotMessages(groupID)[before:] {
+	_, payload := apptest.OpenBallot(t, h, "/motion Thông qua chương trình công tác?")
+	apptest.CastVote(t, h, bobID, payload, "Tán thành")
+	apptest.CastVote(t, h, carolID, payload, "Không tán thành")
+	result := apptest.CloseAndWaitResult(t, h, "1")
+	apptest.HasAll(t, "the result", result, "2/3", "Tán thành: 1", "Không tán thành: 1")
+	before := len(h.TG.BotMessages(groupID))
+	h.Say(groupID, daveID, "/results 1")
+	apptest.WaitFor(t, func() bool {
+		for _, m := range h.TG.BotMessages(groupID)[before:] {
 			if d := m.Document; d != nil && strings.HasSuffix(d.FileName, ".csv") {
 				return strings.Contains(string(d.Data), "Bob") && strings.Contains(string(d.Data), "Carol")
 			}
 		}
 		return false
-	}, h.logs.String)
+	}, h.Logs.String)
 
 	// The bot's keys are on every master, not all in one slot.
 	spread, err := rc.KeysPerNode(context.Background())
@@ -325,11 +329,11 @@ func TestClusterRunsCommitteeMeetingNominationAndBallot(t *testing.T) {
 	}
 	t.Logf("keys per master: %v", spread)
 
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if strings.Contains(logs, "CROSSSLOT") {
 		t.Error("CROSSSLOT in the logs")
 	}
 	for _, line := range strings.Split(logs, "\n") {
-		hasNone(t, "a log line", line, `"level":"ERROR"`)
+		apptest.HasNone(t, "a log line", line, `"level":"ERROR"`)
 	}
 }
