@@ -34,6 +34,7 @@ func DelegatesBot(t *testing.T, ho Options) *Harness {
 	return h
 }
 
+// VoteLink finds the start payload of a "vote in private" link.
 var VoteLink = regexp.MustCompile(`\?start=(vote_[0-9]+_[0-9]+)$`)
 
 // OpenBallot runs cmd as Alice in the group and returns the group post and
@@ -70,6 +71,7 @@ func CastVote(t *testing.T, h *Harness, user int64, payload string, picks ...str
 	return Current(h, user, card).Text
 }
 
+// ReceiptRE matches a secret cast's receipt code.
 var ReceiptRE = regexp.MustCompile(`[A-Z2-9]{5}-[A-Z2-9]{5}`)
 
 // CloseAndWaitResult closes ballot id as Alice in the group and returns the

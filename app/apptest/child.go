@@ -19,9 +19,13 @@ import (
 	"github.com/committeebot/committeebot/storage"
 )
 
+// childEnv, set in its environment, makes a test binary the bot process
+// of a crash test (Main, StartChild).
 const childEnv = "COMMITTEEBOT_TEST_CHILD"
 
-// SchedLeaseEnv sets the child's scheduler lease (app/lifecycle/meetings_replicas_test.go).
+// SchedLeaseEnv sets the child's scheduler lease, so that a killed
+// child's reminders are taken over within seconds
+// (app/lifecycle/meetings_replicas_test.go).
 const SchedLeaseEnv = "COMMITTEEBOT_TEST_SCHED_LEASE"
 
 // OutboxRateEnv sets the child's global send limit, messages a second
@@ -71,7 +75,9 @@ func runChild() int {
 }
 
 // StartChild starts the bot as a separate process sharing the harness's
-// Redis and stand-in.
+// Redis and stand-in: the test binary again, whose Main runs the bot
+// (runChild) instead of the tests. The test may SIGKILL it as a crash;
+// it is killed when the test ends.
 func (h *Harness) StartChild(name string) *exec.Cmd {
 	h.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -114,6 +120,8 @@ func (h *Harness) Replied() int {
 	return n
 }
 
+// AllReplied reports whether each of users has at least n messages from
+// the bot in their private chat.
 func (h *Harness) AllReplied(users []int64, n int) bool {
 	for _, u := range users {
 		if len(h.TG.BotMessages(u)) < n {

@@ -9,6 +9,7 @@ import (
 	"github.com/committeebot/committeebot/internal/clocktest"
 )
 
+// InviteLink finds the token of an invite link the bot sent.
 var InviteLink = regexp.MustCompile(`https://t\.me/` + BotName + `\?start=([A-Za-z0-9_-]+)`)
 
 // SetupBloc binds the test group to a bloc with units, as the group's

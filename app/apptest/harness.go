@@ -15,17 +15,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/committeebot/committeebot/internal/logtest"
-	"github.com/committeebot/committeebot/metrics"
-
 	"github.com/committeebot/committeebot/app"
 	"github.com/committeebot/committeebot/bot/telegramtest"
 	"github.com/committeebot/committeebot/config"
+	"github.com/committeebot/committeebot/internal/logtest"
+	"github.com/committeebot/committeebot/metrics"
 	"github.com/committeebot/committeebot/storage"
 	"github.com/committeebot/committeebot/storage/redistest"
 )
 
-// People and chats of the end-to-end tests.
+// People and chats of the end-to-end tests: every harness's stand-in
+// has them, each person with a private chat open with the bot, in one
+// supergroup.
 const (
 	AdminID = 100 // global admin
 	AliceID = 201 // administrator of the group
@@ -40,20 +41,22 @@ const (
 // through the real tgbotapi client to the Telegram stand-in.
 type Harness struct {
 	t     *testing.T
-	TG    *telegramtest.Server
-	Redis *redistest.Instance
-	Cfg   *config.Config
-	App   *app.App
-	Logs  *logtest.Buffer
-	ops   string
-	Env   map[string]string
-	// charts: the bot draws each result's chart (Options.charts).
+	TG    *telegramtest.Server // the stand-in: the tests' Telegram
+	Redis *redistest.Instance  // the bot's Redis and key prefix
+	Cfg   *config.Config       // the bot's configuration
+	App   *app.App             // the running bot (nil with Options.NoApp)
+	Logs  *logtest.Buffer      // the bot's log, JSON lines
+	ops   string               // the ops server's base URL
+	Env   map[string]string    // the environment Cfg was loaded from
+	// charts: the bot draws each result's chart (Options.Charts).
 	charts bool
 
-	Stop context.CancelFunc
+	Stop context.CancelFunc // ends Run, as SIGTERM would
 	done chan error
 }
 
+// Options are what a test asks of its harness; the zero value is a bot
+// polling the stand-in, on the package's shared redis-server.
 type Options struct {
 	TGOpts  []telegramtest.Option
 	AppOpts []app.Option
@@ -69,7 +72,7 @@ type Options struct {
 	// FreshProfile starts the stand-in without the command menus and
 	// descriptions an earlier run of the bot set (see botProfile).
 	FreshProfile bool
-	// charts has the bot draw a closed ballot's chart at once. Without it
+	// Charts has the bot draw a closed ballot's chart at once. Without it
 	// the chart's job falls due only long after the test: drawing a chart
 	// takes about a second of CPU under the race detector, and the tests
 	// about charts (chart_test.go, topics_test.go) are the ones that
@@ -90,6 +93,10 @@ func (h *Harness) chartDelay() app.Option {
 	return app.WithChartDelay(noChart)
 }
 
+// StartBot starts a harness for t: a stand-in with the people and the
+// group above, a Redis key prefix of its own, and (unless ho.NoApp) the
+// bot, ready and polling. Everything stops when t ends, and t fails if
+// the stand-in rejected any request or the token appears in the logs.
 func StartBot(t *testing.T, ho Options) *Harness {
 	t.Helper()
 	tgOpts := append([]telegramtest.Option{telegramtest.WithBotUser(BotName)}, ho.TGOpts...)
@@ -553,6 +560,8 @@ func (h *Harness) Quiet(chatID int64) []telegramtest.Message {
 	return nil
 }
 
+// Get fetches path from the bot's ops server (/healthz, /readyz,
+// /metrics) and returns the status code and body.
 func (h *Harness) Get(path string) (int, string) {
 	h.t.Helper()
 	resp, err := http.Get(h.ops + path)

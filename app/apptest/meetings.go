@@ -74,6 +74,7 @@ func AdvanceTo(c *Clock, t time.Time) { c.Advance(t.Sub(c.Now())) }
 // At is a time of day in Hà Nội in April 2024.
 func At(day, hour, minute int) time.Time { return time.Date(2024, 4, day, hour, minute, 0, 0, Hanoi) }
 
+// ReminderMark begins every meeting reminder (in Vietnamese).
 const ReminderMark = "Nhắc lịch họp"
 
 // WaitReminders waits until chat has n reminders and returns the last.

@@ -163,6 +163,25 @@ func TestSentinelFailoverMidBurstKeepsEveryAcknowledgedVote(t *testing.T) {
 		t.Logf("recovery took %v, more than the 10 s aimed at (a loaded machine?)", recovered)
 	}
 
+	// The topology is whole again before the close: until the surviving
+	// replica follows the promoted primary (some seconds; 13 s on a loaded
+	// machine), every write waits for WAIT's second and is refused
+	// (wait_replicas=1), and the result's job with it. That is what the
+	// votes above went through; here it would only outlast the harness's
+	// wait for the result.
+	for {
+		n, err := rs.Client().Do(ctx, "WAIT", 1, 1000).Int()
+		if err == nil && n >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no replica follows the new primary: WAIT 1 = %d, %v", n, err)
+		}
+		if err != nil {
+			time.Sleep(50 * time.Millisecond) // a connection to the dead primary, dropped
+		}
+	}
+
 	// Every vote counts once; every receipt shown is in the tally once.
 	// The secretary closes the ballot. A command can still meet a pooled
 	// connection to the dead primary and be answered "not recorded, safe
