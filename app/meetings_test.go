@@ -259,6 +259,11 @@ func TestForgedMeetingButtonsReachNothing(t *testing.T) {
 			t.Errorf("forged %q got no refusal", data)
 		}
 	}
+	// The calendar file of a meeting that exists: Dave is told whom it
+	// is for, as under the nominations list's buttons.
+	if a := h.PressData(daveID, daveID, hello.MessageID, "mics:1:1"); !strings.Contains(a.Text, "dành cho đại diện") || !a.ShowAlert {
+		t.Errorf("a non-member's calendar press answered %q (alert %v), want the delegates-only alert", a.Text, a.ShowAlert)
+	}
 	h.Quiet(daveID)
 	for _, m := range h.TG.BotMessages(daveID) {
 		if m.Document != nil {

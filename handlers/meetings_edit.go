@@ -314,15 +314,14 @@ func (h *meetingHandlers) icsButton(ctx context.Context, r *bot.Request) error {
 	if !ok {
 		return nil
 	}
-	sc, ok, err := h.core.buttonScope(ctx, r, p[0], false)
+	// Outside the committee's group, only its members may ask: button data
+	// can be forged.
+	sc, ok, err := h.core.viewerScope(ctx, r, p[0])
 	if !ok || err != nil {
 		return err
 	}
-	chat, _ := r.Chat()
 	m, err := h.meetings.Get(ctx, sc.committee.ID, p[1])
-	// Outside the committee's group, only its members may ask: button data
-	// can be forged.
-	if errors.Is(err, storage.ErrNotFound) || (!chat.IsGroup() && !sc.admin && sc.delegate == nil) {
+	if errors.Is(err, storage.ErrNotFound) {
 		h.core.unknownButton(r)
 		return nil
 	}
@@ -339,7 +338,7 @@ func (h *meetingHandlers) icsButton(ctx context.Context, r *bot.Request) error {
 	case err != nil:
 		return err
 	}
-	if !chat.IsPrivate() {
+	if chat, _ := r.Chat(); !chat.IsPrivate() {
 		r.Answer(plain(h.cat.T(r.Lang, "ics_sent_private", nil)), false)
 	}
 	return nil

@@ -236,7 +236,7 @@ func (h *nominationHandlers) nominationsPage(ctx context.Context, r *bot.Request
 	if !ok {
 		return nil
 	}
-	sc, ok, err := h.viewerButton(ctx, r, p[0])
+	sc, ok, err := h.core.viewerScope(ctx, r, p[0])
 	if !ok || err != nil {
 		return err
 	}
@@ -254,21 +254,6 @@ func (h *nominationHandlers) nominationsPage(ctx context.Context, r *bot.Request
 		return err
 	}
 	return h.core.editCallback(ctx, r, text, kb)
-}
-
-// viewerButton checks a button's committee against the presser: in the
-// committee's group anyone there, in a private chat its admins and
-// delegates. Forged or stale data gets a short refusal and ok=false.
-func (h *nominationHandlers) viewerButton(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
-	sc, ok, err := h.core.buttonScope(ctx, r, committeeID, false)
-	if !ok || err != nil {
-		return sc, false, err
-	}
-	if chat, _ := r.Chat(); !chat.IsGroup() && !sc.admin && sc.delegate == nil {
-		r.Answer(plain(h.cat.T(r.Lang, "delegate_only", nil)), true)
-		return sc, false, nil
-	}
-	return sc, true, nil
 }
 
 // nominationsPageText renders page (clamped to the last) of the list and

@@ -230,6 +230,23 @@ func (h *core) buttonScopeWith(r *bot.Request, admin bool, load func() (scope, e
 	return sc, true, nil
 }
 
+// viewerScope checks a button's committee against the presser for what
+// the committee's members may see (its nominations, a meeting's calendar
+// file): in the committee's group anyone there, in a private chat its
+// administrators and delegates, whom others are told the button is for.
+// Forged or stale data gets a short refusal. ok is false when refused.
+func (h *core) viewerScope(ctx context.Context, r *bot.Request, committeeID string) (scope, bool, error) {
+	sc, ok, err := h.buttonScope(ctx, r, committeeID, false)
+	if !ok || err != nil {
+		return sc, false, err
+	}
+	if chat, _ := r.Chat(); !chat.IsGroup() && !sc.admin && sc.delegate == nil {
+		r.Answer(plain(h.cat.T(r.Lang, "delegate_only", nil)), true)
+		return sc, false, nil
+	}
+	return sc, true, nil
+}
+
 // adminOnly is the button of route rt whose data is "<committee>:<more
 // parts>" and which only the committee's administrators may press: f runs
 // with the presser's scope in that committee and the parts after its id
