@@ -349,6 +349,59 @@ func TestInviteOfAnotherUnitAsksBeforeMoving(t *testing.T) {
 // New delegates are told to the group in one message per minute, naming
 // everyone who joined in it: a hundred joins cost the group's 20 messages
 // a minute one message, not five minutes of its budget.
+// redeemThenStop makes an invite to unit and redeems it for user as the
+// invite script would for their /start, as if the handling had stopped
+// right after it (a crash): nothing else of the /start is done. It
+// returns the invite's token.
+func redeemThenStop(t *testing.T, h *apptest.Harness, clock *apptest.Clock, unit string, user int64, name string) string {
+	t.Helper()
+	token := apptest.Invite(t, h, unit)
+	cs := storage.NewCommittees(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix()), storage.WithClock(clock.Now))
+	if _, err := cs.Redeem(context.Background(), token, domain.Delegate{UserID: user, Name: name}, false); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// With no digest period (bot.join_digest 0, the harness's), each join is
+// told at once, once: a retried update tells nothing twice, a stop right
+// after the invite was redeemed loses nothing, and a /start repeated a
+// day later is quiet.
+func TestEachJoinIsToldOnceWhateverStops(t *testing.T) {
+	t.Parallel()
+	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 10, 0, time.UTC))
+	h := apptest.StartBot(t, apptest.Options{AppOpts: []app.Option{app.WithClock(clock.Now)}})
+	apptest.SetupBloc(t, h, "TANDTC Tòa án nhân dân tối cao", "KTNN Kiểm toán nhà nước")
+	told := func(name string) int {
+		return h.CountWhere(groupID, func(text string) bool { return strings.Contains(text, name+" đã tham gia") })
+	}
+	sent := h.TG.SendText(bobID, bobID, "/start "+apptest.Invite(t, h, "TANDTC"))
+	if m := h.WaitReply(bobID, sent.MessageID); !strings.Contains(m.Text, "Chào mừng") {
+		t.Fatalf("Bob joining: %q", m.Text)
+	}
+	apptest.WaitFor(t, func() bool { return told("Bob") == 1 }, h.Logs.String)
+	// The same update delivered again (a retry) tells nothing twice.
+	h.TG.Redeliver(sent.UpdateID)
+	h.Settle()
+
+	// Carol's invite is redeemed, and the handling stops right there (a
+	// crash): her /start, delivered again, still gets her join told.
+	token := redeemThenStop(t, h, clock, "KTNN", carolID, "Carol")
+	clock.Advance(time.Minute)
+	if m := h.Say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "Bạn đã là đại diện") {
+		t.Fatalf("Carol's /start after the stop: %q", m.Text)
+	}
+	apptest.WaitFor(t, func() bool { return told("Carol") == 1 }, h.Logs.String)
+	// Her /start again, and a day later: nothing more to tell.
+	h.Say(carolID, carolID, "/start "+token)
+	clock.Advance(25 * time.Hour)
+	h.Say(carolID, carolID, "/start "+token)
+	h.Quiet(groupID)
+	if b, c := told("Bob"), told("Carol"); b != 1 || c != 1 {
+		t.Errorf("joins told: Bob %d times, Carol %d times; want once each", b, c)
+	}
+}
+
 func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2025, 1, 10, 2, 0, 10, 0, time.UTC))
@@ -369,11 +422,7 @@ func TestJoinsAreToldOncePerMinute(t *testing.T) {
 	}
 	// Carol's invite is redeemed, and the handling stops right there (a
 	// crash): her /start, delivered again, still gets her join told.
-	token := apptest.Invite(t, h, "KTNN")
-	cs := storage.NewCommittees(h.Redis.Client(), storage.NewKeys(h.Redis.Prefix()), storage.WithClock(clock.Now))
-	if _, err := cs.Redeem(context.Background(), token, domain.Delegate{UserID: carolID, Name: "Carol", Username: "carol"}, false); err != nil {
-		t.Fatal(err)
-	}
+	token := redeemThenStop(t, h, clock, "KTNN", carolID, "Carol")
 	if m := h.Say(carolID, carolID, "/start "+token); !strings.Contains(m.Text, "Bạn đã là đại diện của <b>KTNN") && !strings.Contains(m.Text, "Bạn đã là đại diện của KTNN") {
 		t.Fatalf("Carol's /start after the stop: %q", m.Text)
 	}

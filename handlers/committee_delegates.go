@@ -129,17 +129,17 @@ func (h *committeeHandlers) redeemAs(ctx context.Context, r *bot.Request, token 
 	}
 	if red.Again {
 		// A repeated /start is quiet; but if this is the same /start
-		// handled again after a stop, its join's digest may not have been
+		// handled again after a stop, its join's notice may not have been
 		// scheduled yet: scheduling it again is the same job.
-		if c.ChatID != 0 && h.joinDigest > 0 {
-			if err := h.scheduleJoinDigest(ctx, c, red.Delegate.Joined, false); err != nil {
+		if c.ChatID != 0 {
+			if err := h.scheduleJoinDigest(ctx, c, token, user.ID, red.Delegate.Joined, false); err != nil {
 				return "", nil, err
 			}
 		}
 		return h.cat.T(r.Lang, "invite_already", i18n.Data{"Code": u.Code, "Unit": u.Name, "Committee": c.Name}), nil, nil
 	}
 	if c.ChatID != 0 {
-		if err := h.tellGroupOfJoin(ctx, c, red.Delegate, user.DisplayName(), u.Code, red.Previous); err != nil {
+		if err := h.scheduleJoinDigest(ctx, c, token, user.ID, red.Delegate.Joined, true); err != nil {
 			return "", nil, err
 		}
 	}
@@ -151,44 +151,80 @@ func (h *committeeHandlers) redeemAs(ctx context.Context, r *bot.Request, token 
 }
 
 // joinPayload names the digest a job announces: the joins of the member
-// log in [From, Due).
+// log in [From, Due) (unix seconds) for a digest period, or, with none
+// (bot.join_digest 0), User's join (or move) by an invite at At (unix
+// ms).
 type joinPayload struct {
 	Committee string `json:"c"`
-	From      int64  `json:"from"` // unix s
-	Due       int64  `json:"due"`  // unix s
+	From      int64  `json:"from,omitempty"`
+	Due       int64  `json:"due,omitempty"`
+	User      int64  `json:"user,omitempty"`
+	At        int64  `json:"at,omitempty"`
 }
 
-// JobJoinDigest announces in the group the delegates who joined in one
-// period (Deps.JoinDigest).
-const JobJoinDigest = "join_digest"
-
-// tellGroupOfJoin tells the committee's group that name joined as the
-// delegate of unit (or moved there from previous). Joins and moves are
-// gathered into one message per digest period, read from the member log
-// that the invite itself wrote (so none is lost nor told twice, whatever
-// is retried); with no digest period, each is told at once.
-func (h *committeeHandlers) tellGroupOfJoin(ctx context.Context, c domain.Committee, d domain.Delegate, name, unit, previous string) error {
-	if h.joinDigest > 0 {
-		return h.scheduleJoinDigest(ctx, c, d.Joined, true)
+// told is what of the member log hist the job announces: the changes of
+// its period, or the one join it is about — the user's last join or move
+// logged at At (the invite writes the delegate's Joined and the log's
+// entry with one time; a second apart at most before it did).
+func (p joinPayload) told(hist []domain.MemberChange) []domain.MemberChange {
+	if p.User == 0 {
+		from, due := time.Unix(p.From, 0), time.Unix(p.Due, 0)
+		var out []domain.MemberChange
+		for _, ch := range hist {
+			if !ch.At.Before(from) && ch.At.Before(due) {
+				out = append(out, ch)
+			}
+		}
+		return out
 	}
-	lang := h.core.chatLang(ctx, c.ChatID)
-	notice := h.cat.T(lang, "delegate_joined", i18n.Data{"Name": name, "Code": unit})
-	if previous != "" {
-		notice = h.cat.T(lang, "delegate_moved", i18n.Data{"Name": name, "From": previous, "To": unit})
-	}
-	if err := h.core.sendHTML(ctx, c.ChatID, notice, nil, inTopic(c)); err != nil && !bot.IsBlocked(err) && !bot.IsChatNotFound(err) {
-		return err
+	for i := len(hist) - 1; i >= 0; i-- {
+		ch := hist[i]
+		d := ch.At.UnixMilli() - p.At
+		if ch.UserID == p.User && (ch.Event == domain.MemberJoined || ch.Event == domain.MemberMoved) && d > -1000 && d < 1000 {
+			return []domain.MemberChange{ch}
+		}
 	}
 	return nil
 }
 
-// scheduleJoinDigest schedules the digest of the period in which a
-// delegate joined at joined: one job per committee and period, so
-// scheduling it again is the same job. Unless first, a period already
-// over is left alone (its job ran, or ran with nothing to tell).
-func (h *committeeHandlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, joined time.Time, first bool) error {
+// joinRetold is how long after a join a repeated /start still schedules
+// its notice (bot.join_digest 0): the same /start handled again after a
+// stop comes back within Telegram's 24 hours of redelivery, and the
+// scheduler keeps a finished job for 7 days, so scheduling it again is
+// the same job; a /start repeated later is quiet.
+const joinRetold = 24 * time.Hour
+
+// JobJoinDigest announces in the group the delegates who joined in one
+// period (Deps.JoinDigest), or one join when there is no period.
+const JobJoinDigest = "join_digest"
+
+// scheduleJoinDigest tells the committee's group of a delegate who
+// joined (or moved to a unit by an invite) at joined, by a job that reads
+// the member log the invite itself wrote — so that no join is lost nor
+// told twice, whatever is retried or stops half-way. With a digest period
+// (bot.join_digest) the job is the period's: one message per committee
+// and period, naming everyone who joined in it. With none, it is the
+// join's own (one per invite token), due at once (the runner is woken).
+// Either way scheduling it again is the same job. Unless first (a
+// repeated /start), a period already over is left alone (its job ran, or
+// ran with nothing to tell), and so is a join's own notice after
+// joinRetold.
+func (h *committeeHandlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, token string, user int64, joined time.Time, first bool) error {
 	if joined.IsZero() {
 		return nil
+	}
+	if h.joinDigest <= 0 {
+		if !first && h.now().Sub(joined) > joinRetold {
+			return nil
+		}
+		at := joined.UnixMilli()
+		payload, err := json.Marshal(joinPayload{Committee: c.ID, User: user, At: at})
+		if err != nil {
+			return err
+		}
+		return h.jobs.Schedule(ctx, storage.Job{
+			ID: "join." + c.ID + "." + token, Kind: JobJoinDigest, Payload: payload, DueAt: joined,
+		})
 	}
 	from := joined.Truncate(h.joinDigest)
 	due := from.Add(h.joinDigest)
@@ -222,12 +258,8 @@ func (h *committeeHandlers) runJoinDigest(ctx context.Context, job *scheduler.Jo
 	if err != nil {
 		return err
 	}
-	from, due := time.Unix(p.From, 0), time.Unix(p.Due, 0)
 	var joins, moves []domain.MemberChange
-	for _, ch := range hist {
-		if ch.At.Before(from) || !ch.At.Before(due) {
-			continue
-		}
+	for _, ch := range p.told(hist) {
 		switch ch.Event {
 		case domain.MemberJoined:
 			joins = append(joins, ch)

@@ -259,7 +259,10 @@ func (s *Committees) Redeem(ctx context.Context, token string, d domain.Delegate
 	if !validID(id) {
 		return fail(fmt.Errorf("redeem invite: %w", ErrNotFound))
 	}
-	body, err := json.Marshal(memberRecord{Name: d.Name, Username: d.Username, Joined: unixMilli(s.now())})
+	// One time for the delegate's Joined and the member log's entry, so
+	// that a join's notice finds its entry by it.
+	now := unixMilli(s.now())
+	body, err := json.Marshal(memberRecord{Name: d.Name, Username: d.Username, Joined: now})
 	if err != nil {
 		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
@@ -273,7 +276,7 @@ func (s *Committees) Redeem(ctx context.Context, token string, d domain.Delegate
 	}
 	v, err := runScript(ctx, s.c, redeemScript,
 		[]string{s.k.CommitteeMeta(id), s.k.UnitRecords(id), s.k.Members(id), s.k.Invites(id), s.k.MemberLog(id)},
-		token, d.UserID, body, unixMilli(s.now()), confirm, name)
+		token, d.UserID, body, now, confirm, name)
 	if err != nil {
 		return fail(fmt.Errorf("redeem invite of committee %s: %w", id, err))
 	}
