@@ -248,13 +248,17 @@ func (s *Ballots) GetWithPost(ctx context.Context, committeeID, ballotID string)
 	return s.fromFields(key, ballotID, vals)
 }
 
-// ballotFields are the fields of a ballot's hash that fromFields reads.
-var ballotFields = []string{"doc", "status", "closed", "post_chat", "post_msg"}
+// ballotFields are the fields of a ballot's hash that fromFields reads;
+// the first three (ballotOnly) are the ballot, the other two its post.
+var (
+	ballotFields = []string{"doc", "status", "closed", "post_chat", "post_msg"}
+	ballotOnly   = ballotFields[:3:3]
+)
 
 // fromFields builds a ballot and its group post from its hash's
-// ballotFields. A document stored before the post left the domain type
-// holds "PostChat" and "PostMessage" too: decoding ignores them, the
-// hash's fields are the post.
+// ballotFields (the zero Post from ballotOnly). A document stored before
+// the post left the domain type holds "PostChat" and "PostMessage" too:
+// decoding ignores them, the hash's fields are the post.
 func (s *Ballots) fromFields(key, ballotID string, vals []any) (domain.Ballot, Post, error) {
 	doc, ok := vals[0].(string)
 	if !ok {
@@ -267,6 +271,9 @@ func (s *Ballots) fromFields(key, ballotID string, vals []any) (domain.Ballot, P
 	b.Status, _ = vals[1].(string)
 	if ms := atoi64(vals[2]); ms > 0 {
 		b.Closed = fromUnixMilli(ms)
+	}
+	if len(vals) < len(ballotFields) {
+		return b, Post{}, nil
 	}
 	return b, Post{Chat: atoi64(vals[3]), Message: int(atoi64(vals[4]))}, nil
 }
@@ -300,7 +307,7 @@ func (s *Ballots) GetForVoter(ctx context.Context, committeeID, ballotID string,
 		meta = p.HGetAll(ctx, s.k.CommitteeMeta(committeeID))
 		roles = p.HGetAll(ctx, s.k.Roles(committeeID))
 		member = p.HGet(ctx, s.k.Members(committeeID), itoa(userID))
-		ballot = p.HMGet(ctx, key, ballotFields...)
+		ballot = p.HMGet(ctx, key, ballotOnly...)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
