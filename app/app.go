@@ -45,6 +45,7 @@ type options struct {
 	now           func() time.Time
 	instance      string
 	opsListener   net.Listener
+	hookListener  net.Listener
 	noOps         bool
 	lease         time.Duration
 	timeout       time.Duration
@@ -74,6 +75,11 @@ func WithInstanceID(id string) Option { return func(o *options) { o.instance = i
 // WithOpsListener serves /healthz, /readyz and /metrics on l instead of
 // listening on http.listen.
 func WithOpsListener(l net.Listener) Option { return func(o *options) { o.opsListener = l } }
+
+// WithWebhookListener serves the webhook on l instead of listening on
+// telegram.webhook.listen: a listener opened beforehand keeps its port
+// from being taken meanwhile (tests).
+func WithWebhookListener(l net.Listener) Option { return func(o *options) { o.hookListener = l } }
 
 // WithoutOps disables the operations HTTP server (the demo).
 func WithoutOps() Option { return func(o *options) { o.noOps = true } }
@@ -514,7 +520,12 @@ func (a *App) runWebhook(ctx context.Context, sd *shutdown) error {
 	}
 	a.log.Info("serving webhook", "listen", wh.Listen, "bot", a.BotUsername())
 	hook := bot.NewWebhook(a.disp, wh.SecretToken.Reveal(), bot.WithWebhookLogger(a.log), bot.WithWebhookMetrics(a.metrics))
-	err := bot.ServeWebhook(ctx, sd.Context(), wh.Listen, hook, a.log)
+	var err error
+	if l := a.opts.hookListener; l != nil {
+		err = bot.ServeWebhookOn(ctx, sd.Context(), l, hook, a.log)
+	} else {
+		err = bot.ServeWebhook(ctx, sd.Context(), wh.Listen, hook, a.log)
+	}
 	if errors.Is(err, bot.ErrDeliveriesCut) {
 		sd.cutShort("webhook deliveries")
 		return nil

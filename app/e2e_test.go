@@ -263,13 +263,14 @@ func TestLogsCarryUpdateFieldsButNoText(t *testing.T) {
 
 func TestWebhookRefusesWrongSecretAndHandlesRightOne(t *testing.T) {
 	t.Parallel()
-	addr := apptest.FreeAddr(t)
+	l := apptest.Listen(t)
+	addr := l.Addr().String()
 	h := apptest.StartBot(t, apptest.Options{Env: map[string]string{
 		"COMMITTEEBOT_TELEGRAM_MODE":                 "webhook",
 		"COMMITTEEBOT_TELEGRAM_WEBHOOK_URL":          "https://bot.example.org/hook",
 		"COMMITTEEBOT_TELEGRAM_WEBHOOK_LISTEN":       addr,
 		"COMMITTEEBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN": "s3cret_token-1",
-	}})
+	}, AppOpts: []app.Option{app.WithWebhookListener(l)}})
 	// The stand-in was told the public URL; point it at where we listen.
 	apptest.WaitFor(t, func() bool { return h.TG.WebhookURL() != "" })
 	h.TG.RedirectWebhook("http://" + addr + "/hook")

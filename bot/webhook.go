@@ -311,10 +311,12 @@ func ServeWebhook(ctx, drain context.Context, listen string, h http.Handler, log
 	if err != nil {
 		return fmt.Errorf("webhook listen on %s: %w", listen, err)
 	}
-	return serveWebhook(ctx, drain, ln, h, log)
+	return ServeWebhookOn(ctx, drain, ln, h, log)
 }
 
-func serveWebhook(ctx, drain context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+// ServeWebhookOn is ServeWebhook on a listener already open, which it
+// closes.
+func ServeWebhookOn(ctx, drain context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -156,7 +156,7 @@ func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- serveWebhook(ctx, t.Context(), ln, NewWebhook(sink, hookSecret), nil) }()
+	go func() { served <- ServeWebhookOn(ctx, t.Context(), ln, NewWebhook(sink, hookSecret), nil) }()
 
 	status := make(chan int, 1)
 	go func() {
@@ -181,7 +181,7 @@ func TestServeWebhookFinishesInFlightDeliveriesOnShutdown(t *testing.T) {
 		t.Errorf("in-flight delivery answered %d, want 200 (handler context must not be cancelled)", got)
 	}
 	if err := <-served; err != nil {
-		t.Errorf("serveWebhook = %v, want nil", err)
+		t.Errorf("ServeWebhookOn = %v, want nil", err)
 	}
 }
 
@@ -199,7 +199,7 @@ func TestServeWebhookCutsDeliveriesOffWhenDrainEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	drain, spend := context.WithCancel(t.Context())
 	served := make(chan error, 1)
-	go func() { served <- serveWebhook(ctx, drain, ln, NewWebhook(sink, hookSecret), nil) }()
+	go func() { served <- ServeWebhookOn(ctx, drain, ln, NewWebhook(sink, hookSecret), nil) }()
 
 	answered := make(chan error, 1)
 	go func() {
@@ -219,7 +219,7 @@ func TestServeWebhookCutsDeliveriesOffWhenDrainEnds(t *testing.T) {
 	}
 	spend() // the budget is spent; the handler still runs
 	if err := <-served; !errors.Is(err, ErrDeliveriesCut) {
-		t.Errorf("serveWebhook = %v, want ErrDeliveriesCut", err)
+		t.Errorf("ServeWebhookOn = %v, want ErrDeliveriesCut", err)
 	}
 	if err := <-answered; strings.HasPrefix(err.Error(), "answered") {
 		t.Errorf("a delivery cut off was %s; want no answer, so that Telegram delivers it again", err)

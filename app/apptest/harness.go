@@ -593,14 +593,16 @@ func Gauge(t *testing.T, m *metrics.Metrics, name string) float64 {
 	return 0
 }
 
-// FreeAddr is a local TCP address that was free a moment ago.
-func FreeAddr(t *testing.T) string {
+// Listen opens a listener on a free local port, for a server the test
+// starts (app.WithWebhookListener): open from now on, its port cannot be
+// taken by another test meanwhile, as a port found free and closed again
+// could ("bind: address already in use"). The server closes it as it
+// stops.
+func Listen(t *testing.T) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return l
 }

@@ -73,7 +73,8 @@ func checkShutdownTook(t *testing.T, h *apptest.Harness, what string, took time.
 // once its claim ran out — exactly once.
 func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
 	t.Parallel()
-	addr := apptest.FreeAddr(t)
+	l := apptest.Listen(t)
+	addr := l.Addr().String()
 	// A claim lease of 3 s, so that the next instance takes the update
 	// over soon after the first was cut off.
 	timeouts := app.WithUpdateTimeouts(2*time.Second, 3*time.Second)
@@ -85,7 +86,7 @@ func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
 			"COMMITTEEBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN": "s3cret_token-1",
 			"COMMITTEEBOT_SHUTDOWN_TIMEOUT":              shutdownBudget,
 		},
-		AppOpts: []app.Option{timeouts},
+		AppOpts: []app.Option{timeouts, app.WithWebhookListener(l)},
 	})
 	apptest.WaitFor(t, func() bool { return h.TG.WebhookURL() != "" })
 	h.TG.RedirectWebhook("http://" + addr + "/hook")
@@ -101,10 +102,11 @@ func TestWebhookShutdownKeepsToItsBudgetAndTheUpdateComesAgain(t *testing.T) {
 	// free since the shutdown, may meanwhile be taken by any of the
 	// parallel tests' connections (seen once in twenty runs: "bind:
 	// address already in use").
-	addr = apptest.FreeAddr(t)
+	l = apptest.Listen(t)
+	addr = l.Addr().String()
 	h.Cfg.Telegram.Webhook.Listen = addr
 	h.TG.RedirectWebhook("http://" + addr + "/hook")
-	h.Start(timeouts, app.WithOutboxLimits(storage.OutboxLimits{}))
+	h.Start(timeouts, app.WithWebhookListener(l), app.WithOutboxLimits(storage.OutboxLimits{}))
 	h.WaitReady()
 	// In this process the first instance's handler is still stuck in its
 	// Telegram call, holding the update's claim, until its HTTP client
