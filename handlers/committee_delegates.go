@@ -132,14 +132,14 @@ func (h *committeeHandlers) redeemAs(ctx context.Context, r *bot.Request, token 
 		// handled again after a stop, its join's notice may not have been
 		// scheduled yet: scheduling it again is the same job.
 		if c.ChatID != 0 {
-			if err := h.scheduleJoinDigest(ctx, c, token, user.ID, red.Delegate.Joined, false); err != nil {
+			if err := h.scheduleJoinNotice(ctx, c, token, user.ID, red.Delegate.Joined, false); err != nil {
 				return "", nil, err
 			}
 		}
 		return h.cat.T(r.Lang, "invite_already", i18n.Data{"Code": u.Code, "Unit": u.Name, "Committee": c.Name}), nil, nil
 	}
 	if c.ChatID != 0 {
-		if err := h.scheduleJoinDigest(ctx, c, token, user.ID, red.Delegate.Joined, true); err != nil {
+		if err := h.scheduleJoinNotice(ctx, c, token, user.ID, red.Delegate.Joined, true); err != nil {
 			return "", nil, err
 		}
 	}
@@ -198,7 +198,7 @@ const joinRetold = 24 * time.Hour
 // period (Deps.JoinDigest), or one join when there is no period.
 const JobJoinDigest = "join_digest"
 
-// scheduleJoinDigest tells the committee's group of a delegate who
+// scheduleJoinNotice tells the committee's group of a delegate who
 // joined (or moved to a unit by an invite) at joined, by a job that reads
 // the member log the invite itself wrote — so that no join is lost nor
 // told twice, whatever is retried or stops half-way. With a digest period
@@ -209,7 +209,7 @@ const JobJoinDigest = "join_digest"
 // repeated /start), a period already over is left alone (its job ran, or
 // ran with nothing to tell), and so is a join's own notice after
 // joinRetold.
-func (h *committeeHandlers) scheduleJoinDigest(ctx context.Context, c domain.Committee, token string, user int64, joined time.Time, first bool) error {
+func (h *committeeHandlers) scheduleJoinNotice(ctx context.Context, c domain.Committee, token string, user int64, joined time.Time, first bool) error {
 	if joined.IsZero() {
 		return nil
 	}
